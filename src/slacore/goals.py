@@ -296,7 +296,9 @@ def catch_up(
     the last actual (or ``current_run_rate`` when there is none) up to the run rate at
     ``target_month``. The required amount is spread evenly over the months from
     ``target_month`` (or the first month without an actual, if later) to the end of the year,
-    to the cent, and is never below the run rate.
+    to the cent (months differ by at most a cent), so the year ends on the goal exactly. When
+    the actuals are so far ahead that less than the run rate would do, the plan holds the run
+    rate (goal 1) and the status is :attr:`CatchUpStatus.AHEAD`.
 
     Args:
         annual_goal: Revenue goal for the year.
@@ -403,12 +405,13 @@ def catch_up(
         )
 
     still_needed = goal - sum((m.amount for m in plan), Decimal(0))
-    amounts = _spread(still_needed, remaining)
-    if max(amounts) <= rate:
-        status = CatchUpStatus.AHEAD if max(amounts) < rate else CatchUpStatus.ON_PLAN
+    if still_needed < goal / months * remaining:
+        # Ahead: the goal needs less than the run rate, but goal 1 is to hold it.
+        status = CatchUpStatus.AHEAD
         amounts = [rate] * remaining
     else:
         status = CatchUpStatus.ON_PLAN
+        amounts = _spread(still_needed, remaining)
     if cap is not None and max(amounts) > cap:
         status = CatchUpStatus.IMPOSSIBLE
     for offset, amount in enumerate(amounts):

@@ -1,0 +1,37 @@
+"""``import slacore`` stays light: no connector, SDK, CLI or database module is loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+FORBIDDEN = (
+    "slacore_connectors",
+    "hubspot",
+    "simple_salesforce",
+    "requests",
+    "sqlite3",
+    "click",
+    "rich",
+    "pandas",
+    "numpy",
+)
+
+
+def test_import_slacore_loads_only_the_core() -> None:
+    code = "import json, sys, slacore; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = json.loads(done.stdout)
+    offenders = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
+    assert offenders == []
+
+
+def test_public_names_are_exported() -> None:
+    import slacore
+
+    for name in slacore.__all__:
+        assert hasattr(slacore, name), name
+    assert slacore.__version__

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from slacore import ValidationError
+from slacore._values import ceil_count, format_rate, quantize_money, to_money, to_rate
+from slacore.render import format_money, jsonable, markdown_table
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (5000, Decimal("5000")),
+        ("1,250,000", Decimal("1250000")),
+        ("$833,333.33", Decimal("833333.33")),
+        ("1_000", Decimal("1000")),
+        (0.1, Decimal("0.1")),
+        (Decimal("2.50"), Decimal("2.50")),
+    ],
+)
+def test_to_money(value: object, expected: Decimal) -> None:
+    assert to_money(value, field="amount") == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["abc", "", True, None, [1], "NaN", "Infinity", Decimal("NaN")])
+def test_to_money_rejects(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        to_money(value, field="deal.amount")  # type: ignore[arg-type]
+    assert info.value.field == "deal.amount"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.5, Fraction(1, 2)),
+        ("25%", Fraction(1, 4)),
+        ("1/3", Fraction(1, 3)),
+        (Decimal("0.03"), Fraction(3, 100)),
+        (1, Fraction(1)),
+        (0.3, Fraction(3, 10)),
+    ],
+)
+def test_to_rate(value: object, expected: Fraction) -> None:
+    assert to_rate(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["half", "1/0", True, float("nan"), Decimal("Infinity"), None])
+def test_to_rate_rejects(value: object) -> None:
+    with pytest.raises(ValidationError, match="expected a rate"):
+        to_rate(value, field="rate")  # type: ignore[arg-type]
+
+
+def test_rounding_helpers() -> None:
+    assert quantize_money(Decimal("0.005")) == Decimal("0.01")
+    assert quantize_money(Fraction(10_000_000, 12)) == Decimal("833333.33")
+    assert ceil_count(Fraction(10001, 100)) == 101
+    assert ceil_count(100) == 100
+    assert format_rate(Fraction(1, 3)) == "33.33%"
+    assert format_rate(Fraction(1, 2)) == "50%"
+
+
+def test_format_money() -> None:
+    assert format_money(Decimal("550000")) == "$550,000"
+    assert format_money(Decimal("833333.33")) == "$833,333.33"
+    assert format_money(Decimal("-0.5")) == "-$0.50"
+
+
+def test_jsonable_keeps_money_exact() -> None:
+    data = jsonable({"amount": Decimal("0.10"), "rate": Fraction(1, 4), "items": (1, 2)})
+    assert data == {"amount": "0.10", "rate": 0.25, "items": [1, 2]}
+    with pytest.raises(TypeError):
+        jsonable(object())
+
+
+def test_markdown_table_aligns_numbers_right() -> None:
+    table = markdown_table(["a", "n"], [["x|y", 1000], ["z", None]])
+    assert table.splitlines() == ["| a | n |", "| --- | ---: |", "| x\\|y | 1,000 |", "| z |  |"]
