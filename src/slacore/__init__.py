@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from slacore.calendar import BusinessCalendar
 from slacore.calibration import Calibration, SegmentValue, calibrate
 from slacore.duration import format_duration, parse_duration
 from slacore.errors import PlanError, SlacoreError, UnknownKeyError, ValidationError
@@ -32,11 +33,23 @@ from slacore.model import (
     Handoff,
     Lead,
     LeadStage,
+    OwnerChange,
     Rep,
     StageChange,
     StageLadder,
     Team,
     Touch,
+)
+from slacore.response import (
+    Clock,
+    FirstTouch,
+    OnReassign,
+    ResponseReport,
+    ResponseResult,
+    ResponseRule,
+    ResponseSummary,
+    SlaStatus,
+    StageReached,
 )
 
 try:
@@ -46,14 +59,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "STANDARD_LADDER",
+    "BusinessCalendar",
     "Calibration",
     "Capacity",
     "CapacityStatus",
     "CatchUp",
     "CatchUpStatus",
     "Channel",
+    "Clock",
     "Deal",
     "Direction",
+    "FirstTouch",
     "FunnelPlan",
     "FunnelStage",
     "Handoff",
@@ -68,16 +84,24 @@ __all__ = [
     "MixValue",
     "MonthKind",
     "MonthPlan",
+    "OnReassign",
+    "OwnerChange",
     "PlanError",
     "QuotaMix",
     "Ramp",
     "Rep",
+    "ResponseReport",
+    "ResponseResult",
+    "ResponseRule",
+    "ResponseSummary",
     "RunRate",
     "SegmentValue",
+    "SlaStatus",
     "SlacoreError",
     "StageChange",
     "StageLadder",
     "StageNeed",
+    "StageReached",
     "Team",
     "Touch",
     "UnknownKeyError",

@@ -26,6 +26,7 @@ __all__ = [
     "Handoff",
     "Lead",
     "LeadStage",
+    "OwnerChange",
     "Rep",
     "StageChange",
     "StageLadder",
@@ -337,6 +338,25 @@ class StageChange:
     at: datetime = attrs.field(validator=aware)
     from_stage: str | None = None
     owner_id: str | None = attrs.field(default=None, validator=identifier)
+
+
+@attrs.frozen(kw_only=True)
+class OwnerChange:
+    """A lead assigned to a (new) owner at a moment in time.
+
+    Response and cadence rules use these to hold the right rep to account: a breach counts
+    against the owner who held the lead when the deadline passed.
+
+    Attributes:
+        lead_id: The lead reassigned.
+        owner_id: Its owner from ``at`` on.
+        at: When (aware).
+
+    """
+
+    lead_id: str = attrs.field(validator=identifier)
+    owner_id: str = attrs.field(validator=identifier)
+    at: datetime = attrs.field(validator=aware)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,105 @@
+"""Shared parts of the clock rules (response, cadence): converters, grouping, ownership.
+
+Private: the public names live in :mod:`slacore.response` and :mod:`slacore.cadence`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from slacore._values import RateLike, format_rate, to_rate
+from slacore.duration import parse_duration
+from slacore.errors import ValidationError
+from slacore.model import Channel, Handoff, OwnerChange, StageLadder
+
+
+def to_channels(values: Iterable[Channel | str]) -> tuple[Channel, ...]:
+    result: list[Channel] = []
+    for value in values:
+        try:
+            result.append(Channel(value.lower() if isinstance(value, str) else value))
+        except ValueError:
+            raise ValidationError(
+                message=f"expected channels among call, email, meeting, other, got {value!r}",
+                field="counts",
+                value=value,
+            ) from None
+    if not result:
+        raise ValidationError(message="name at least one channel that counts", field="counts")
+    return tuple(dict.fromkeys(result))
+
+
+def to_window(value: timedelta | str) -> timedelta:
+    return parse_duration(value, field="within")
+
+
+def to_share(value: RateLike) -> Fraction:
+    share = to_rate(value, field="at_risk_at")
+    if not 0 < share <= 1:
+        raise ValidationError(
+            message=f"expected a share above 0 and at most 1, got {format_rate(share)}",
+            field="at_risk_at",
+        )
+    return share
+
+
+def to_target(value: RateLike | None) -> Fraction | None:
+    if value is None:
+        return None
+    share = to_rate(value, field="target")
+    if not 0 <= share <= 1:
+        raise ValidationError(
+            message=f"expected a share between 0 and 1, got {format_rate(share)}", field="target"
+        )
+    return share
+
+
+def to_stages(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def aware_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise ValidationError(
+            message=f"expected a timezone-aware datetime, got {now!r}", field="now", value=now
+        )
+    return now
+
+
+def by_lead(records: Iterable[Any], wanted: set[str], until: datetime) -> dict[str, list[Any]]:
+    """Records of the ``wanted`` leads known by ``until``, grouped by lead, in time order."""
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for record in records:
+        if record.lead_id in wanted and record.at <= until:
+            grouped[record.lead_id].append(record)
+    for items in grouped.values():
+        items.sort(key=lambda r: r.at)
+    return grouped
+
+
+def owner_at(handoff: Handoff, changes: Sequence[OwnerChange], moment: datetime) -> str | None:
+    """The lead's owner at ``moment``: the last reassignment by then, else the hand-off's."""
+    owner = handoff.owner_id
+    for change in changes:
+        if change.at > moment:
+            break
+        owner = change.owner_id
+    return owner
+
+
+def withdraws(
+    handoff: Handoff, stage: str, withdraw_on: tuple[str, ...], ladder: StageLadder
+) -> bool:
+    """Whether moving into ``stage`` withdraws the hand-off: a withdrawing stage, or back
+    to a stage before the hand-off's own in the ladder (returned to marketing)."""
+    if stage in withdraw_on:
+        return True
+    if stage in ladder and handoff.stage in ladder:
+        return ladder.is_before(stage, handoff.stage)
+    return False

@@ -1,0 +1,415 @@
+"""The touch-cadence SLA: work each lead with a minimum number of touches in its first days.
+
+Seed 001: "anytime a lead that had been in the cycle for two weeks, that wasn't called five
+times, then boom, that would show up on the dashboard." As a rule::
+
+    rule = CadenceRule(min_touches=5, within="14d", channels=("call",))
+    report = rule.evaluate(handoffs, touches, now=now)
+
+For each eligible hand-off the window opens when the rep is notified and closes ``within``
+later (plain time by default, or business time with ``clock="business"``). The hand-off is
+met as soon as the window holds ``min_touches`` touches on the counted channels, breached when
+the window closes short, and pending (or at risk, once ``at_risk_at`` of the window is gone)
+while it is open. Withdrawals and reassignments work as for :class:`~slacore.response.ResponseRule`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from slacore._rules import (
+    aware_now,
+    by_lead,
+    owner_at,
+    to_channels,
+    to_share,
+    to_stages,
+    to_target,
+    to_window,
+    withdraws,
+)
+from slacore._values import format_rate
+from slacore.duration import format_duration
+from slacore.eligibility import ALL, Eligibility
+from slacore.errors import ValidationError
+from slacore.model import (
+    STANDARD_LADDER,
+    Channel,
+    Handoff,
+    OwnerChange,
+    Rep,
+    StageChange,
+    StageLadder,
+    Team,
+    Touch,
+)
+from slacore.render import json_dict, markdown_table
+from slacore.response import Clock, SlaStatus, _clock
+
+if TYPE_CHECKING:
+    from slacore.calendar import BusinessCalendar
+
+__all__ = ["CadenceReport", "CadenceResult", "CadenceRule", "CadenceSummary"]
+
+
+def _minimum(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(
+            message=f"expected a whole number of touches >= 1, got {value!r}",
+            field="min_touches",
+            value=value,
+        )
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class CadenceResult:
+    """One hand-off measured against a cadence rule.
+
+    Attributes:
+        handoff: The hand-off.
+        status: Met, breached, pending, at risk, withdrawn or not applicable.
+        window_end: When the window closes (``None`` when the rule does not apply).
+        touches: Counted touches in the window so far (up to ``now``).
+        met_at: When the last touch needed was made, for met results.
+        withdrawn_at: When the lead was withdrawn, for withdrawn results.
+        owner_id: The accountable rep: the owner when the cadence was met, when the window
+            closed (breached), when withdrawn, or now (pending).
+
+    """
+
+    handoff: Handoff
+    status: SlaStatus
+    window_end: datetime | None = None
+    touches: int = 0
+    met_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    owner_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result, JSON-ready."""
+        return json_dict(
+            {
+                "lead_id": self.handoff.lead_id,
+                "status": self.status,
+                "window_end": self.window_end,
+                "touches": self.touches,
+                "met_at": self.met_at,
+                "withdrawn_at": self.withdrawn_at,
+                "owner_id": self.owner_id,
+            }
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CadenceSummary:
+    """Counts and compliance of a group of hand-offs under a cadence rule.
+
+    Attributes:
+        eligible: Hand-offs the rule applies to.
+        met, breached, pending, at_risk, withdrawn: Counts by status.
+        compliance: ``met / (met + breached)``, or ``None`` with nothing decided.
+        target: The rule's target share, if any.
+
+    """
+
+    eligible: int
+    met: int
+    breached: int
+    pending: int
+    at_risk: int
+    withdrawn: int
+    compliance: Fraction | None
+    target: Fraction | None
+
+    @property
+    def target_met(self) -> bool | None:
+        """Whether compliance reaches the target (``None`` without target or decisions)."""
+        if self.target is None or self.compliance is None:
+            return None
+        return self.compliance >= self.target
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures, JSON-ready."""
+        return json_dict(attrs.asdict(self, recurse=False) | {"target_met": self.target_met})
+
+
+def _summarise(results: Iterable[CadenceResult], target: Fraction | None) -> CadenceSummary:
+    counts = dict.fromkeys(SlaStatus, 0)
+    for result in results:
+        counts[result.status] += 1
+    decided = counts[SlaStatus.MET] + counts[SlaStatus.BREACHED]
+    return CadenceSummary(
+        eligible=sum(n for s, n in counts.items() if s is not SlaStatus.NOT_APPLICABLE),
+        met=counts[SlaStatus.MET],
+        breached=counts[SlaStatus.BREACHED],
+        pending=counts[SlaStatus.PENDING],
+        at_risk=counts[SlaStatus.AT_RISK],
+        withdrawn=counts[SlaStatus.WITHDRAWN],
+        compliance=Fraction(counts[SlaStatus.MET], decided) if decided else None,
+        target=target,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class CadenceReport:
+    """The result of :meth:`CadenceRule.evaluate`.
+
+    Attributes:
+        rule: The rule evaluated.
+        now: The moment of evaluation.
+        results: One :class:`CadenceResult` per hand-off, in input order.
+        summary: Figures over all eligible hand-offs.
+        by_rep: Figures per accountable rep, sorted by rep id.
+
+    """
+
+    rule: CadenceRule
+    now: datetime
+    results: tuple[CadenceResult, ...]
+    summary: CadenceSummary
+    by_rep: Mapping[str, CadenceSummary]
+
+    def with_status(self, *statuses: SlaStatus | str) -> tuple[CadenceResult, ...]:
+        """The results with one of ``statuses``, in input order."""
+        wanted = {SlaStatus(s) for s in statuses}
+        return tuple(r for r in self.results if r.status in wanted)
+
+    def to_dict(self, *, results: bool = False) -> dict[str, Any]:
+        """The report, JSON-ready; with ``results=True`` every hand-off's result too."""
+        data: dict[str, Any] = {
+            "rule": self.rule.describe(),
+            "now": self.now,
+            "summary": self.summary.to_dict(),
+            "by_rep": {rep: s.to_dict() for rep, s in self.by_rep.items()},
+        }
+        if results:
+            data["results"] = [r.to_dict() for r in self.results]
+        return json_dict(data)
+
+    def explain(self) -> str:
+        """Two sentences: the rule and how the eligible hand-offs stand."""
+        s = self.summary
+        text = (
+            f"{self.rule.describe()} As of {self.now.isoformat(timespec='minutes')}: "
+            f"{s.eligible:,} eligible hand-offs, {s.met:,} met, {s.breached:,} breached, "
+            f"{s.pending + s.at_risk:,} with the window open ({s.at_risk:,} at risk), "
+            f"{s.withdrawn:,} withdrawn"
+        )
+        if s.compliance is not None:
+            text += f"; {format_rate(s.compliance)} met"
+        return text + "."
+
+    def to_markdown(self) -> str:
+        """The explanation and a table per rep."""
+        rows = [
+            [
+                rep,
+                s.eligible,
+                s.met,
+                s.breached,
+                s.pending + s.at_risk,
+                "" if s.compliance is None else format_rate(s.compliance),
+            ]
+            for rep, s in self.by_rep.items()
+        ]
+        table = markdown_table(["rep", "eligible", "met", "breached", "open", "met %"], rows)
+        return f"{self.explain()}\n\n{table}\n"
+
+
+@attrs.frozen(kw_only=True)
+class CadenceRule:
+    """A promise to touch each eligible lead at least ``min_touches`` times in a window.
+
+    Attributes:
+        min_touches: Touches needed in the window (e.g. 5).
+        within: The window from notification (e.g. ``"14d"``).
+        channels: The touch channels that count (default calls only, as in seed 001).
+        clock: ``"calendar"`` (default: 14 days means 14 x 24 hours) or ``"business"``.
+        calendar: The business calendar, needed for the business clock.
+        applies_to: Which hand-offs the rule covers.
+        at_risk_at: Share of the window after which an open, short window is "at risk".
+        target: Share of eligible hand-offs that must be met, if any.
+        withdraw_on: Stage keys that withdraw a hand-off (see ``ResponseRule``).
+        ladder: The stage ladder, for "moved back to marketing".
+        name: A short name for reports.
+
+    Raises:
+        ValidationError: A bad count, duration, clock, share or channel; the business clock
+            without a calendar.
+
+    """
+
+    min_touches: int = attrs.field(converter=_minimum)
+    within: timedelta = attrs.field(converter=to_window)
+    channels: tuple[Channel, ...] = attrs.field(default=(Channel.CALL,), converter=to_channels)
+    clock: Clock = attrs.field(default=Clock.CALENDAR, converter=_clock)
+    calendar: BusinessCalendar | None = None
+    applies_to: Eligibility = ALL
+    at_risk_at: Fraction = attrs.field(default=Fraction(4, 5), converter=to_share)
+    target: Fraction | None = attrs.field(default=None, converter=to_target)
+    withdraw_on: tuple[str, ...] = attrs.field(
+        default=("disqualified", "unqualified", "recycled"), converter=to_stages
+    )
+    ladder: StageLadder = STANDARD_LADDER
+    name: str = "cadence"
+
+    def __attrs_post_init__(self) -> None:
+        if self.clock is Clock.BUSINESS and self.calendar is None:
+            raise ValidationError(
+                message='the business clock needs a calendar (or use clock="calendar")',
+                field="calendar",
+            )
+        if not isinstance(self.applies_to, Eligibility):
+            raise ValidationError(
+                message="expected a selector from slacore.eligibility, e.g. hand_raisers()",
+                field="applies_to",
+                value=self.applies_to,
+            )
+
+    def describe(self) -> str:
+        """The rule as a sentence."""
+        channels = " or ".join(c.value for c in self.channels)
+        plural = "" if self.min_touches == 1 else "s"
+        kind = "of business time " if self.clock is Clock.BUSINESS else ""
+        subject = "every hand-off" if self.applies_to is ALL else self.applies_to.describe()
+        text = (
+            f"For {subject}: at least {self.min_touches} {channels}{plural} within "
+            f"{format_duration(self.within)} {kind}of notification"
+        )
+        if self.target is not None:
+            text += f", for at least {format_rate(self.target)} of them"
+        return text + "."
+
+    def _ends(self, starts: list[datetime]) -> list[datetime]:
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return list(self.calendar.add_many(starts, self.within))
+        return [start + self.within for start in starts]
+
+    def _gone(self, start: datetime, now: datetime) -> timedelta:
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return self.calendar.elapsed(start, now)
+        return now - start
+
+    def evaluate(
+        self,
+        handoffs: Iterable[Handoff],
+        touches: Iterable[Touch] = (),
+        *,
+        now: datetime | None = None,
+        stage_changes: Iterable[StageChange] = (),
+        owner_changes: Iterable[OwnerChange] = (),
+        reps: Iterable[Rep] | None = None,
+    ) -> CadenceReport:
+        """Measure every hand-off against the cadence.
+
+        Args:
+            handoffs: The hand-offs (read once).
+            touches: Touches on the leads (read once), in any order. Touches before the
+                notification or after the window closes do not count.
+            now: The moment of evaluation (aware); default the current time.
+            stage_changes: Stage changes, for withdrawals.
+            owner_changes: Reassignments, to hold the right rep to account.
+            reps: If given, only touches by reps of the receiving team count.
+
+        Returns:
+            A :class:`CadenceReport`.
+
+        Raises:
+            ValidationError: ``now`` is naive.
+
+        """
+        moment = aware_now(now)
+        items = list(handoffs)
+        eligible = [self.applies_to.matches(h) for h in items]
+        wanted = {h.lead_id for h, ok in zip(items, eligible, strict=True) if ok}
+        team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
+        counted = set(self.channels)
+        times: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        for touch in touches:
+            if touch.lead_id in wanted and touch.channel in counted and touch.at <= moment:
+                times[touch.lead_id].append((touch.at, touch.rep_id))
+        for pairs in times.values():
+            pairs.sort(key=lambda pair: pair[0])
+        changes = by_lead(stage_changes, wanted, moment)
+        owners = by_lead(owner_changes, wanted, moment)
+
+        ends = iter(
+            self._ends([h.notified_at for h, ok in zip(items, eligible, strict=True) if ok])
+        )
+        results: list[CadenceResult] = []
+        for handoff, ok in zip(items, eligible, strict=True):
+            if not ok:
+                results.append(CadenceResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE))
+                continue
+            results.append(self._one(handoff, next(ends), moment, times, changes, owners, team_of))
+        by_rep: dict[str, list[CadenceResult]] = defaultdict(list)
+        for result in results:
+            if result.status is not SlaStatus.NOT_APPLICABLE:
+                by_rep[result.owner_id or "(unassigned)"].append(result)
+        return CadenceReport(
+            rule=self,
+            now=moment,
+            results=tuple(results),
+            summary=_summarise(results, self.target),
+            by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
+        )
+
+    def _one(
+        self,
+        handoff: Handoff,
+        end: datetime,
+        now: datetime,
+        times: Mapping[str, list[tuple[datetime, str]]],
+        changes: Mapping[str, list[StageChange]],
+        owners: Mapping[str, list[OwnerChange]],
+        team_of: Mapping[str, Team] | None,
+    ) -> CadenceResult:
+        start = handoff.notified_at
+        lead_owners = owners.get(handoff.lead_id, [])
+        count = 0
+        met_at: datetime | None = None
+        for at, rep_id in times.get(handoff.lead_id, ()):
+            if at < start or at > end:
+                continue
+            if team_of is not None and team_of.get(rep_id, handoff.to_team) != handoff.to_team:
+                continue
+            count += 1
+            if count == self.min_touches:
+                met_at = at
+        withdrawn: datetime | None = None
+        for change in changes.get(handoff.lead_id, ()):
+            if change.at > start and withdraws(
+                handoff, change.to_stage, self.withdraw_on, self.ladder
+            ):
+                withdrawn = change.at
+                break
+        if withdrawn is not None and (withdrawn >= end or (met_at and met_at <= withdrawn)):
+            withdrawn = None
+        if met_at is not None and withdrawn is None:
+            status, owner = SlaStatus.MET, owner_at(handoff, lead_owners, met_at)
+        elif withdrawn is not None:
+            status, owner = SlaStatus.WITHDRAWN, owner_at(handoff, lead_owners, withdrawn)
+        elif now >= end:
+            status, owner = SlaStatus.BREACHED, owner_at(handoff, lead_owners, end)
+        else:
+            late = self._gone(start, now) >= self.within * float(self.at_risk_at)
+            status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
+            owner = owner_at(handoff, lead_owners, now)
+        return CadenceResult(
+            handoff=handoff,
+            status=status,
+            window_end=end,
+            touches=count,
+            met_at=met_at if status is SlaStatus.MET else None,
+            withdrawn_at=withdrawn,
+            owner_id=owner,
+        )

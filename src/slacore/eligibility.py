@@ -1,0 +1,167 @@
+"""Which hand-offs a rule applies to, composable and describable in words.
+
+Seed 000's response rule covers "only those leads requesting follow up by sales, not webinar
+leads or early-stage-buyer-journey leads". As a selector::
+
+    from slacore.eligibility import hand_raisers, source
+
+    applies_to = hand_raisers() & ~source("webinar")
+    applies_to.describe()   # 'hand-raisers, excluding source webinar'
+
+Selectors combine with ``&`` (both), ``|`` (either) and ``~`` (not). Each says in words what it
+selects, for the signed document and the report.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+
+import attrs
+
+from slacore.errors import ValidationError
+from slacore.model import Handoff
+
+__all__ = [
+    "ALL",
+    "Eligibility",
+    "hand_raisers",
+    "segment",
+    "source",
+    "stage",
+]
+
+
+class Eligibility(abc.ABC):
+    """Selects the hand-offs a rule applies to. Combine with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def matches(self, handoff: Handoff) -> bool:
+        """Whether the rule applies to ``handoff``."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """What the selector selects, as a phrase for a sentence ("hand-raisers")."""
+
+    def __and__(self, other: Eligibility) -> Eligibility:
+        return _All((self, other))
+
+    def __or__(self, other: Eligibility) -> Eligibility:
+        return _Any((self, other))
+
+    def __invert__(self) -> Eligibility:
+        return _Not(self)
+
+    def __call__(self, handoff: Handoff) -> bool:
+        return self.matches(handoff)
+
+
+def _names(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    if not names:
+        raise ValidationError(message=f"name at least one {kind}", field=f"applies_to.{kind}")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(
+                message=f"expected a {kind} name, got {name!r}", field=f"applies_to.{kind}"
+            )
+    return names
+
+
+def _phrase(kind: str, names: tuple[str, ...]) -> str:
+    return f"{kind} {' or '.join(names)}"
+
+
+@attrs.frozen
+class _Everything(Eligibility):
+    def matches(self, handoff: Handoff) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return "all hand-offs"
+
+
+@attrs.frozen
+class _Field(Eligibility):
+    kind: str
+    names: tuple[str, ...]
+    get: Callable[[Handoff], str | None] = attrs.field(eq=False, repr=False)
+
+    def matches(self, handoff: Handoff) -> bool:
+        return self.get(handoff) in self.names
+
+    def describe(self) -> str:
+        return _phrase(self.kind, self.names)
+
+
+@attrs.frozen
+class _HandRaiser(Eligibility):
+    def matches(self, handoff: Handoff) -> bool:
+        return handoff.hand_raiser
+
+    def describe(self) -> str:
+        return "hand-raisers (leads asking for sales follow-up)"
+
+
+@attrs.frozen
+class _All(Eligibility):
+    parts: tuple[Eligibility, ...]
+
+    def matches(self, handoff: Handoff) -> bool:
+        return all(part.matches(handoff) for part in self.parts)
+
+    def describe(self) -> str:
+        words: list[str] = []
+        for part in self.parts:
+            if isinstance(part, _Not):
+                words.append(f"excluding {part.part.describe()}")
+            else:
+                words.append(part.describe())
+        return ", ".join(words)
+
+
+@attrs.frozen
+class _Any(Eligibility):
+    parts: tuple[Eligibility, ...]
+
+    def matches(self, handoff: Handoff) -> bool:
+        return any(part.matches(handoff) for part in self.parts)
+
+    def describe(self) -> str:
+        return "either " + " or ".join(f"({part.describe()})" for part in self.parts)
+
+
+@attrs.frozen
+class _Not(Eligibility):
+    part: Eligibility
+
+    def matches(self, handoff: Handoff) -> bool:
+        return not self.part.matches(handoff)
+
+    def describe(self) -> str:
+        return f"all hand-offs except {self.part.describe()}"
+
+
+ALL: Eligibility = _Everything()
+"""Every hand-off."""
+
+
+def source(*names: str) -> Eligibility:
+    """Hand-offs whose ``source`` is one of ``names``."""
+    return _Field("source", _names("source", names), lambda h: h.source)
+
+
+def segment(*names: str) -> Eligibility:
+    """Hand-offs whose ``segment`` is one of ``names``."""
+    return _Field("segment", _names("segment", names), lambda h: h.segment)
+
+
+def stage(*keys: str) -> Eligibility:
+    """Hand-offs into one of the stages ``keys`` (e.g. ``"mql"``)."""
+    return _Field("stage", _names("stage", keys), lambda h: h.stage)
+
+
+def hand_raisers() -> Eligibility:
+    """Hand-offs of leads that asked for sales follow-up (demo or contact requests)."""
+    return _HandRaiser()

@@ -1,0 +1,796 @@
+"""The response-time SLA: sales contacts each qualified lead within an agreed window.
+
+Seed 000: "the sales team agrees to follow up on ALL marketing-generated leads within an hour,
+or during the first hour of the next business day for leads that come in after hours. The
+timing starts once the reps are notified ... This refers to only those leads requesting follow
+up by sales, not webinar leads or early-stage-buyer-journey leads." As a rule::
+
+    rule = ResponseRule(
+        within="1h",
+        clock="business",
+        calendar=BusinessCalendar(timezone="America/New_York", holidays="US"),
+        applies_to=hand_raisers() & ~source("webinar"),
+    )
+    report = rule.evaluate(handoffs, touches, now=now)
+
+The clock starts when the rep is notified and stops at the first counted touch (a call, email
+or meeting) by anyone on the sales side. The same engine serves other clocks: with
+``stop=StageReached("sal", "rejected")`` it measures "sales accepts or rejects each MQL within 8
+business hours" (seed 004).
+
+Each hand-off gets a :class:`ResponseResult` with a :class:`SlaStatus`: met, breached (late or
+never), pending (clock running), at risk (pending and past ``at_risk_at`` of the window),
+withdrawn (returned to marketing or disqualified before its due time) or not applicable (the
+rule does not cover it). The :class:`ResponseReport` sums them up overall, per rep and per
+source: counts, the compliance share against a target, and the distribution of response times.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
+
+import attrs
+
+from slacore._rules import (
+    aware_now,
+    by_lead,
+    owner_at,
+    to_channels,
+    to_share,
+    to_stages,
+    to_target,
+    to_window,
+    withdraws,
+)
+from slacore._values import format_rate
+from slacore.duration import format_duration
+from slacore.eligibility import ALL, Eligibility
+from slacore.errors import ValidationError
+from slacore.model import (
+    STANDARD_LADDER,
+    Channel,
+    Handoff,
+    OwnerChange,
+    Rep,
+    StageChange,
+    StageLadder,
+    Team,
+    Touch,
+)
+from slacore.render import json_dict, markdown_table
+
+if TYPE_CHECKING:
+    from slacore.calendar import BusinessCalendar
+
+__all__ = [
+    "BUCKETS",
+    "Clock",
+    "FirstTouch",
+    "OnReassign",
+    "ResponseReport",
+    "ResponseResult",
+    "ResponseRule",
+    "ResponseSummary",
+    "SlaStatus",
+    "StageReached",
+]
+
+
+class SlaStatus(enum.StrEnum):
+    """Where one hand-off stands against a rule."""
+
+    MET = "met"
+    """The clock stopped in time."""
+    BREACHED = "breached"
+    """The clock stopped late, or the due time passed without it stopping."""
+    PENDING = "pending"
+    """The clock is still running and the due time is not near."""
+    AT_RISK = "at_risk"
+    """The clock is still running and most of the window is gone."""
+    WITHDRAWN = "withdrawn"
+    """The lead went back to marketing or was disqualified before its due time."""
+    NOT_APPLICABLE = "not_applicable"
+    """The rule does not cover this hand-off."""
+
+
+class Clock(enum.StrEnum):
+    """How a rule's window is measured."""
+
+    BUSINESS = "business"
+    """In working time of the rule's :class:`~slacore.calendar.BusinessCalendar`."""
+    CALENDAR = "calendar"
+    """In plain elapsed time, nights and weekends included."""
+
+
+class OnReassign(enum.StrEnum):
+    """What a change of owner before the due time does to the clock."""
+
+    CONTINUE = "continue"
+    """The clock keeps running; the new owner inherits the deadline."""
+    RESTART = "restart"
+    """The clock restarts when the new owner gets the lead."""
+
+
+def _words(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+@attrs.frozen
+class FirstTouch:
+    """Stop event: the first touch on one of ``channels`` by the sales side."""
+
+    channels: tuple[Channel, ...] = attrs.field(converter=to_channels)
+
+    def describe(self) -> str:
+        """The event in words: "the first call, email or meeting"."""
+        return f"the first {_words([c.value for c in self.channels])}"
+
+
+def _stage_keys(values: Iterable[str]) -> tuple[str, ...]:
+    keys = tuple(values)
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise ValidationError(message="name at least one stage key", field="stop.stages")
+    return keys
+
+
+@attrs.frozen
+class StageReached:
+    """Stop event: the lead moves into one of ``stages`` (e.g. accepted or rejected)."""
+
+    stages: tuple[str, ...] = attrs.field(converter=_stage_keys)
+
+    def __init__(self, *stages: str) -> None:
+        self.__attrs_init__(stages)  # type: ignore[attr-defined]
+
+    def describe(self) -> str:
+        """The event in words: "the lead moves to sal or rejected"."""
+        return f"the lead moves to {_words(list(self.stages))}"
+
+
+StopEvent = FirstTouch | StageReached
+
+
+@attrs.frozen(kw_only=True)
+class ResponseResult:
+    """One hand-off measured against a rule.
+
+    Attributes:
+        handoff: The hand-off.
+        status: Where it stands.
+        started_at: When the clock started (the notification, or the last restart on
+            reassignment), or ``None`` when the rule does not apply.
+        due_at: When the clock runs out, or ``None`` when the rule does not apply.
+        first_touch_at: When the clock stopped (the first counted touch, or the stage change
+            for a stage rule), or ``None`` if it has not.
+        withdrawn_at: When the lead was withdrawn, for withdrawn results.
+        owner_id: The rep accountable: the owner when the clock stopped (met), when the
+            deadline passed (breached), when withdrawn, or now (pending).
+        elapsed: Calendar time from the start to the stop, or to ``now`` if not stopped.
+        business_elapsed: The same in business time, or ``None`` without a calendar.
+
+    """
+
+    handoff: Handoff
+    status: SlaStatus
+    started_at: datetime | None = None
+    due_at: datetime | None = None
+    first_touch_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    owner_id: str | None = None
+    elapsed: timedelta | None = None
+    business_elapsed: timedelta | None = None
+
+    @property
+    def responded(self) -> bool:
+        """Whether the clock stopped (there was a counted touch or stage change)."""
+        return self.first_touch_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result, JSON-ready (times ISO 8601, durations in seconds)."""
+        return json_dict(
+            {
+                "lead_id": self.handoff.lead_id,
+                "status": self.status,
+                "started_at": self.started_at,
+                "due_at": self.due_at,
+                "first_touch_at": self.first_touch_at,
+                "withdrawn_at": self.withdrawn_at,
+                "owner_id": self.owner_id,
+                "source": self.handoff.source,
+                "elapsed": self.elapsed,
+                "business_elapsed": self.business_elapsed,
+            }
+        )
+
+
+BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
+    ("<= 5 min", timedelta(minutes=5)),
+    ("<= 1 h", timedelta(hours=1)),
+    ("<= 24 h", timedelta(hours=24)),
+    ("> 24 h", None),
+)
+"""Response-time buckets of the distribution; hand-offs never touched go in ``"never"``."""
+
+
+def _percentile(sorted_seconds: Sequence[float], share: Fraction) -> timedelta | None:
+    """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below."""
+    if not sorted_seconds:
+        return None
+    rank = max(1, math.ceil(share * len(sorted_seconds)))
+    return timedelta(seconds=sorted_seconds[rank - 1])
+
+
+@attrs.frozen(kw_only=True)
+class ResponseSummary:
+    """Counts, compliance and the response-time distribution of a group of hand-offs.
+
+    Attributes:
+        eligible: Hand-offs the rule applies to (withdrawn ones included).
+        met: Stopped in time.
+        breached: Late or never.
+        pending: Still running, not at risk.
+        at_risk: Still running, most of the window gone.
+        withdrawn: Withdrawn before their due time.
+        compliance: ``met / (met + breached)``: the share of decided hand-offs met, or
+            ``None`` when none is decided yet.
+        target: The rule's target share, if any.
+        p50: Median response time on the rule's clock, over hand-offs that were touched.
+        p90: 90th percentile of the same (nearest rank).
+        buckets: Hand-offs per response-time bucket (see :data:`BUCKETS`), plus ``"never"``
+            for those breached without a touch.
+
+    """
+
+    eligible: int
+    met: int
+    breached: int
+    pending: int
+    at_risk: int
+    withdrawn: int
+    compliance: Fraction | None
+    target: Fraction | None
+    p50: timedelta | None
+    p90: timedelta | None
+    buckets: Mapping[str, int]
+
+    @property
+    def target_met(self) -> bool | None:
+        """Whether compliance reaches the target (``None`` without a target or decisions)."""
+        if self.target is None or self.compliance is None:
+            return None
+        return self.compliance >= self.target
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures, JSON-ready (shares as numbers, durations in seconds)."""
+        return json_dict(
+            {
+                "eligible": self.eligible,
+                "met": self.met,
+                "breached": self.breached,
+                "pending": self.pending,
+                "at_risk": self.at_risk,
+                "withdrawn": self.withdrawn,
+                "compliance": self.compliance,
+                "target": self.target,
+                "target_met": self.target_met,
+                "p50_seconds": self.p50,
+                "p90_seconds": self.p90,
+                "buckets": dict(self.buckets),
+            }
+        )
+
+
+class _Tally:
+    """Running counts and response times of one group of hand-offs."""
+
+    __slots__ = ("counts", "never", "times")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(SlaStatus, 0)
+        self.times: list[float] = []
+        self.never = 0
+
+    def add(self, status: SlaStatus, taken: float | None) -> None:
+        self.counts[status] += 1
+        if taken is not None:
+            self.times.append(taken)
+        elif status is SlaStatus.BREACHED:
+            self.never += 1
+
+    def summary(self, target: Fraction | None) -> ResponseSummary:
+        counts, times = self.counts, sorted(self.times)
+        buckets: dict[str, int] = {}
+        below = 0
+        for name, limit in BUCKETS:
+            upto = len(times) if limit is None else bisect_right(times, limit.total_seconds())
+            buckets[name] = upto - below
+            below = upto
+        buckets["never"] = self.never
+        met, breached = counts[SlaStatus.MET], counts[SlaStatus.BREACHED]
+        return ResponseSummary(
+            eligible=sum(n for st, n in counts.items() if st is not SlaStatus.NOT_APPLICABLE),
+            met=met,
+            breached=breached,
+            pending=counts[SlaStatus.PENDING],
+            at_risk=counts[SlaStatus.AT_RISK],
+            withdrawn=counts[SlaStatus.WITHDRAWN],
+            compliance=Fraction(met, met + breached) if met + breached else None,
+            target=target,
+            p50=_percentile(times, Fraction(1, 2)),
+            p90=_percentile(times, Fraction(9, 10)),
+            buckets=buckets,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ResponseReport:
+    """The result of :meth:`ResponseRule.evaluate`.
+
+    Attributes:
+        rule: The rule evaluated.
+        now: The moment of evaluation.
+        results: One :class:`ResponseResult` per hand-off, in input order (a read-only
+            sequence that builds each result when it is read).
+        summary: Figures over all eligible hand-offs.
+        by_rep: Figures per accountable rep (``"(unassigned)"`` for none), sorted by rep id.
+        by_source: Figures per lead source (``"(none)"`` for none), sorted by source.
+
+    """
+
+    rule: ResponseRule
+    now: datetime
+    results: Sequence[ResponseResult]
+    summary: ResponseSummary
+    by_rep: Mapping[str, ResponseSummary]
+    by_source: Mapping[str, ResponseSummary]
+
+    def with_status(self, *statuses: SlaStatus | str) -> tuple[ResponseResult, ...]:
+        """The results with one of ``statuses``, in input order."""
+        wanted = {SlaStatus(s) for s in statuses}
+        return tuple(r for r in self.results if r.status in wanted)
+
+    def to_dict(self, *, results: bool = False) -> dict[str, Any]:
+        """The report, JSON-ready; with ``results=True`` every hand-off's result too."""
+        data: dict[str, Any] = {
+            "rule": self.rule.describe(),
+            "now": self.now,
+            "summary": self.summary.to_dict(),
+            "by_rep": {rep: s.to_dict() for rep, s in self.by_rep.items()},
+            "by_source": {source: s.to_dict() for source, s in self.by_source.items()},
+        }
+        if results:
+            data["results"] = [r.to_dict() for r in self.results]
+        return json_dict(data)
+
+    def explain(self) -> str:
+        """Two sentences: the rule, and how the eligible hand-offs stand."""
+        s = self.summary
+        text = (
+            f"{self.rule.describe()} As of {self.now.isoformat(timespec='minutes')}: "
+            f"{s.eligible:,} eligible hand-offs, {s.met:,} met, {s.breached:,} breached, "
+            f"{s.pending + s.at_risk:,} pending ({s.at_risk:,} at risk), "
+            f"{s.withdrawn:,} withdrawn"
+        )
+        if s.compliance is not None:
+            text += f"; {format_rate(s.compliance)} met"
+            if s.target is not None:
+                verdict = "meets" if s.target_met else "misses"
+                text += f", which {verdict} the {format_rate(s.target)} target"
+        if s.p50 is not None and s.p90 is not None:
+            text += (
+                f". Median response {format_duration(s.p50)}, "
+                f"90th percentile {format_duration(s.p90)}"
+            )
+        return text + "."
+
+    def to_markdown(self) -> str:
+        """The explanation, the distribution, and tables per rep and per source."""
+
+        def rows(groups: Mapping[str, ResponseSummary]) -> list[list[Any]]:
+            return [
+                [
+                    name,
+                    s.eligible,
+                    s.met,
+                    s.breached,
+                    s.pending + s.at_risk,
+                    "" if s.compliance is None else format_rate(s.compliance),
+                    "" if s.p50 is None else format_duration(s.p50),
+                    "" if s.p90 is None else format_duration(s.p90),
+                ]
+                for name, s in groups.items()
+            ]
+
+        header = ["", "eligible", "met", "breached", "pending", "met %", "p50", "p90"]
+        distribution = markdown_table(
+            ["response time", "hand-offs"], list(self.summary.buckets.items())
+        )
+        return (
+            f"{self.explain()}\n\n{distribution}\n\n"
+            f"{markdown_table(['rep', *header[1:]], rows(self.by_rep))}\n\n"
+            f"{markdown_table(['source', *header[1:]], rows(self.by_source))}\n"
+        )
+
+
+def _clock(value: Clock | str) -> Clock:
+    try:
+        return Clock(value)
+    except ValueError:
+        raise ValidationError(
+            message=f'expected "business" or "calendar", got {value!r}', field="clock"
+        ) from None
+
+
+def _on_reassign(value: OnReassign | str) -> OnReassign:
+    try:
+        return OnReassign(value)
+    except ValueError:
+        raise ValidationError(
+            message=f'expected "continue" or "restart", got {value!r}', field="on_reassign"
+        ) from None
+
+
+_ZERO = timedelta(0)
+
+
+class _Results(Sequence[ResponseResult]):
+    """The results of an evaluation, built on access: a million of them cost little."""
+
+    __slots__ = ("_business", "_decided", "_eligible", "_handoffs", "_index")
+
+    def __init__(
+        self,
+        handoffs: list[Handoff],
+        eligible: list[bool],
+        decided: list[_Decision],
+        business: list[timedelta | None],
+    ) -> None:
+        self._handoffs = handoffs
+        self._decided = decided
+        self._business = business
+        # Position of each hand-off's decision, or -1 when the rule does not apply.
+        self._index: list[int] = []
+        position = 0
+        for ok in eligible:
+            self._index.append(position if ok else -1)
+            position += ok
+
+    def __len__(self) -> int:
+        return len(self._handoffs)
+
+    @overload
+    def __getitem__(self, index: int) -> ResponseResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ResponseResult, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ResponseResult | tuple[ResponseResult, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        handoff = self._handoffs[index]
+        position = self._index[index]
+        if position < 0:
+            return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+        d = self._decided[position]
+        return ResponseResult(
+            handoff=handoff,
+            status=d.status,
+            started_at=d.start,
+            due_at=d.due,
+            first_touch_at=d.stopped,
+            withdrawn_at=d.withdrawn,
+            owner_id=d.owner,
+            elapsed=d.elapsed,
+            business_elapsed=self._business[position],
+        )
+
+    def __iter__(self) -> Iterator[ResponseResult]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} response results>"
+
+
+class _Decision(NamedTuple):
+    """The decided figures of one eligible hand-off, before business time is added."""
+
+    status: SlaStatus
+    start: datetime
+    due: datetime
+    stopped: datetime | None
+    withdrawn: datetime | None
+    owner: str | None
+    end: datetime
+    elapsed: timedelta
+
+
+@attrs.frozen(kw_only=True)
+class ResponseRule:
+    """A promise to act on each eligible hand-off within a window.
+
+    Attributes:
+        within: The window: a duration (``"1h"``, ``"24h"``, ``timedelta``).
+        clock: ``"business"`` (working time of ``calendar``) or ``"calendar"`` (plain time).
+        calendar: The business calendar; needed for the business clock. With the calendar
+            clock it is optional and only adds business elapsed time to the results.
+        applies_to: Which hand-offs the rule covers (see :mod:`slacore.eligibility`).
+        at_risk_at: Share of the window after which a running clock is "at risk".
+        counts: The touch channels that stop the clock (with the default stop event).
+        stop: What stops the clock: :class:`FirstTouch` (default, on ``counts``) or
+            :class:`StageReached`.
+        on_reassign: ``"continue"`` (default) or ``"restart"`` the clock when the lead
+            changes owner before its due time.
+        target: Share of eligible hand-offs that must be met (``0.9`` = 90%), if any.
+        withdraw_on: Stage keys that withdraw a hand-off when the lead moves into them before
+            its due time (disqualified, recycled...). A move back to a stage before the
+            hand-off's stage in ``ladder`` withdraws it too.
+        ladder: The stage ladder, for "moved back to marketing".
+        name: A short name for reports.
+
+    Raises:
+        ValidationError: A bad duration, clock, share or channel; the business clock without
+            a calendar.
+
+    """
+
+    within: timedelta = attrs.field(converter=to_window)
+    clock: Clock = attrs.field(default=Clock.BUSINESS, converter=_clock)
+    calendar: BusinessCalendar | None = None
+    applies_to: Eligibility = ALL
+    at_risk_at: Fraction = attrs.field(default=Fraction(4, 5), converter=to_share)
+    counts: tuple[Channel, ...] = attrs.field(
+        default=(Channel.CALL, Channel.EMAIL, Channel.MEETING), converter=to_channels
+    )
+    stop: FirstTouch | StageReached | None = None
+    on_reassign: OnReassign = attrs.field(default=OnReassign.CONTINUE, converter=_on_reassign)
+    target: Fraction | None = attrs.field(default=None, converter=to_target)
+    withdraw_on: tuple[str, ...] = attrs.field(
+        default=("disqualified", "unqualified", "recycled"), converter=to_stages
+    )
+    ladder: StageLadder = STANDARD_LADDER
+    name: str = "response"
+
+    def __attrs_post_init__(self) -> None:
+        if self.clock is Clock.BUSINESS and self.calendar is None:
+            raise ValidationError(
+                message='the business clock needs a calendar (or use clock="calendar")',
+                field="calendar",
+            )
+        if not isinstance(self.applies_to, Eligibility):
+            raise ValidationError(
+                message="expected a selector from slacore.eligibility, e.g. hand_raisers()",
+                field="applies_to",
+                value=self.applies_to,
+            )
+
+    @property
+    def stop_event(self) -> FirstTouch | StageReached:
+        """The event that stops the clock."""
+        return self.stop if self.stop is not None else FirstTouch(self.counts)
+
+    def describe(self) -> str:
+        """The rule as a sentence for the signed document and reports."""
+        amount = format_duration(self.within)
+        kind = "business time" if self.clock is Clock.BUSINESS else "clock time"
+        subject = "every hand-off" if self.applies_to is ALL else self.applies_to.describe()
+        text = (
+            f"For {subject}: {self.stop_event.describe()} within {amount} of {kind} "
+            "after the rep is notified"
+        )
+        if self.clock is Clock.BUSINESS and self.calendar is not None:
+            describe = getattr(self.calendar, "describe", None)
+            if callable(describe):
+                text += f" ({describe()})"
+        if self.target is not None:
+            text += f", for at least {format_rate(self.target)} of them"
+        return text + "."
+
+    def due(self, start: datetime) -> datetime:
+        """When a clock started at ``start`` runs out."""
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return self.calendar.add(start, self.within)
+        return start + self.within
+
+    def _dues(self, starts: Sequence[datetime]) -> list[datetime]:
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return list(self.calendar.add_many(starts, self.within))
+        return [start + self.within for start in starts]
+
+    def _taken(self, start: datetime, end: datetime) -> timedelta:
+        """Time on the rule's clock between two instants."""
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return self.calendar.elapsed(start, end)
+        return max(end - start, timedelta(0))
+
+    def evaluate(
+        self,
+        handoffs: Iterable[Handoff],
+        touches: Iterable[Touch] = (),
+        *,
+        now: datetime | None = None,
+        stage_changes: Iterable[StageChange] = (),
+        owner_changes: Iterable[OwnerChange] = (),
+        reps: Iterable[Rep] | None = None,
+    ) -> ResponseReport:
+        """Measure every hand-off against the rule.
+
+        Args:
+            handoffs: The hand-offs (read once).
+            touches: Touches on the leads (read once); order does not matter. A touch before
+                the clock starts does not count.
+            now: The moment of evaluation (aware); default the current time. Clocks still
+                running at ``now`` are pending or at risk.
+            stage_changes: Stage changes of the leads, for withdrawals and stage stop events.
+            owner_changes: Reassignments, to hold the right rep to account.
+            reps: If given, only touches by reps of the receiving team count (a marketing
+                rep's email does not stop the sales clock); unknown rep ids still count.
+
+        Returns:
+            A :class:`ResponseReport`.
+
+        Raises:
+            ValidationError: ``now`` is naive.
+
+        """
+        moment = aware_now(now)
+        now_ts = moment.timestamp()
+        items = list(handoffs)
+        applies = self.applies_to.matches
+        eligible = [h for h in items if applies(h)]
+        wanted = {h.lead_id for h in eligible}
+        team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
+
+        # Times are compared as POSIX timestamps: exact for equal instants in any zone, and
+        # much cheaper than comparing aware datetimes of different zones.
+        stop = self.stop_event
+        stops: dict[str, list[tuple[float, datetime, str]]] = defaultdict(list)
+        if isinstance(stop, FirstTouch):
+            channels = set(stop.channels)
+            for touch in touches:
+                if touch.lead_id in wanted and touch.channel in channels:
+                    at = touch.at.timestamp()
+                    if at <= now_ts:  # a touch after ``now`` is not known at ``now``
+                        stops[touch.lead_id].append((at, touch.at, touch.rep_id))
+        changes = by_lead(stage_changes, wanted, moment)
+        owners = by_lead(owner_changes, wanted, moment)
+        if isinstance(stop, StageReached):
+            targets = set(stop.stages)
+            for lead, lead_changes in changes.items():
+                stops[lead] = [
+                    (c.at.timestamp(), c.at, "") for c in lead_changes if c.to_stage in targets
+                ]
+        for found in stops.values():
+            found.sort(key=lambda item: item[0])
+
+        dues = self._dues([h.notified_at for h in eligible])
+        decided: list[_Decision] = []
+        for handoff, due in zip(eligible, dues, strict=True):
+            decided.append(
+                self._decide(handoff, due, moment, now_ts, stops, changes, owners, team_of)
+            )
+
+        business: list[timedelta | None]
+        if self.calendar is not None:
+            business = list(
+                self.calendar.elapsed_many([d.start for d in decided], [d.end for d in decided])
+            )
+        else:
+            business = [None] * len(decided)
+
+        overall = _Tally()
+        by_rep: defaultdict[str, _Tally] = defaultdict(_Tally)
+        by_source: defaultdict[str, _Tally] = defaultdict(_Tally)
+        business_clock = self.clock is Clock.BUSINESS
+        for handoff, d, spent in zip(eligible, decided, business, strict=True):
+            taken: float | None = None
+            if d.stopped is not None:
+                measure = spent if business_clock else d.elapsed
+                assert measure is not None
+                taken = measure.total_seconds()
+            overall.add(d.status, taken)
+            by_rep[d.owner or "(unassigned)"].add(d.status, taken)
+            by_source[handoff.source or "(none)"].add(d.status, taken)
+        return ResponseReport(
+            rule=self,
+            now=moment,
+            results=_Results(items, [applies(h) for h in items], decided, business),
+            summary=overall.summary(self.target),
+            by_rep={k: v.summary(self.target) for k, v in sorted(by_rep.items())},
+            by_source={k: v.summary(self.target) for k, v in sorted(by_source.items())},
+        )
+
+    def _decide(
+        self,
+        handoff: Handoff,
+        due: datetime,
+        now: datetime,
+        now_ts: float,
+        stops: Mapping[str, list[tuple[float, datetime, str]]],
+        changes: Mapping[str, list[StageChange]],
+        owners: Mapping[str, list[OwnerChange]],
+        team_of: Mapping[str, Team] | None,
+    ) -> _Decision:
+        start = handoff.notified_at
+        start_ts = start.timestamp()
+        lead = handoff.lead_id
+        stopped: datetime | None = None
+        stopped_ts = 0.0
+        for at_ts, at, rep_id in stops.get(lead, ()):
+            if at_ts < start_ts:
+                continue
+            if team_of is not None and team_of.get(rep_id, handoff.to_team) != handoff.to_team:
+                continue
+            stopped, stopped_ts = at, at_ts
+            break
+        due_ts = due.timestamp()
+
+        lead_owners = owners.get(lead, ())
+        if lead_owners and self.on_reassign is OnReassign.RESTART:
+            for reassignment in lead_owners:
+                moved = reassignment.at.timestamp()
+                if moved <= start_ts:
+                    continue
+                if moved >= due_ts or (stopped is not None and moved >= stopped_ts):
+                    break
+                start, start_ts = reassignment.at, moved
+                due = self.due(start)
+                due_ts = due.timestamp()
+
+        withdrawn: datetime | None = None
+        withdrawn_ts = 0.0
+        notified_ts = handoff.notified_at.timestamp()
+        for change in changes.get(lead, ()):
+            at_ts = change.at.timestamp()
+            if at_ts <= notified_ts:
+                continue
+            if withdraws(handoff, change.to_stage, self.withdraw_on, self.ladder):
+                # Withdrawing a lead after its deadline does not excuse a breach.
+                if at_ts < due_ts:
+                    withdrawn, withdrawn_ts = change.at, at_ts
+                break
+
+        if stopped is not None and (withdrawn is None or stopped_ts <= withdrawn_ts):
+            met = stopped_ts <= due_ts
+            status = SlaStatus.MET if met else SlaStatus.BREACHED
+            end, blame = stopped, stopped if met else due
+            withdrawn = None
+        elif withdrawn is not None:
+            status, end, blame = SlaStatus.WITHDRAWN, withdrawn, withdrawn
+        elif now_ts >= due_ts:
+            status, end, blame = SlaStatus.BREACHED, now, due
+        else:
+            share = self.at_risk_at
+            late = self._taken(start, now) * share.denominator >= self.within * share.numerator
+            status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
+            end, blame = now, now
+        owner = owner_at(handoff, lead_owners, blame) if lead_owners else handoff.owner_id
+        spent = end - start
+        return _Decision(
+            status=status,
+            start=start,
+            due=due,
+            stopped=stopped,
+            withdrawn=withdrawn,
+            owner=owner,
+            end=end,
+            elapsed=spent if spent > _ZERO else _ZERO,
+        )
