@@ -184,3 +184,17 @@ def test_bad_cadence_rules(kwargs: dict[str, object], message: str) -> None:
     base: dict[str, object] = {"min_touches": 5, "within": "14d"}
     with pytest.raises(ValidationError, match=message):
         CadenceRule(**(base | kwargs))  # type: ignore[arg-type]
+
+
+def test_window_is_real_time_across_dst() -> None:
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=ny)  # 14 days later the clocks have sprung
+    report = FIVE_IN_14D.evaluate(
+        [Handoff(lead_id="L", notified_at=start, stage="mql")], [], now=start
+    )
+    end = report.results[0].window_end
+    assert end is not None
+    assert end.astimezone(UTC) - start.astimezone(UTC) == 14 * D
+    assert end == datetime(2026, 3, 16, 10, 0, tzinfo=ny)

@@ -232,7 +232,9 @@ def test_seed_000_rule_in_business_hours() -> None:
     assert fri.due_at == datetime(2026, 3, 9, 9, 30, tzinfo=NY)
     assert fri.status is SlaStatus.MET
     assert fri.business_elapsed == timedelta(minutes=50)  # 30 min Friday + 20 min Monday
-    assert fri.elapsed == timedelta(days=2, hours=16, minutes=50)
+    # Real elapsed time: the clocks sprang forward on Sunday 8 March, so one hour less than
+    # the wall clocks suggest.
+    assert fri.elapsed == timedelta(days=2, hours=15, minutes=50)
     assert tue.due_at == datetime(2026, 3, 4, 10, 0, tzinfo=NY)
     assert tue.status is SlaStatus.BREACHED
     assert report.summary.p50 == timedelta(minutes=50)  # measured in business time
@@ -328,3 +330,60 @@ def test_calendar_clock_with_a_calendar_reports_business_time_too() -> None:
     report = rule.evaluate([handoff()], [touch("L1", T0 + 24 * H)], now=T0 + 30 * H)
     assert report.results[0].business_elapsed == 8 * H
     assert report.results[0].elapsed == 24 * H
+
+
+@pytest.mark.parametrize(
+    ("zone", "notified", "due"),
+    [
+        # The day before a public holiday (Thanksgiving, Thursday 26 Nov 2026), after hours:
+        # due in the first hour of the day after it.
+        ("America/New_York", datetime(2026, 11, 25, 18, 0), datetime(2026, 11, 27, 10, 0)),
+        # Friday evening before the spring-forward weekend (New York: Sunday 8 March 2026).
+        ("America/New_York", datetime(2026, 3, 6, 16, 30), datetime(2026, 3, 9, 9, 30)),
+        # Friday evening before the fall-back weekend (New York: Sunday 1 November 2026).
+        ("America/New_York", datetime(2026, 10, 30, 16, 45), datetime(2026, 11, 2, 9, 45)),
+        # London: spring forward on Sunday 29 March 2026, fall back on Sunday 25 October.
+        ("Europe/London", datetime(2026, 3, 27, 16, 30), datetime(2026, 3, 30, 9, 30)),
+        ("Europe/London", datetime(2026, 10, 23, 20, 0), datetime(2026, 10, 26, 10, 0)),
+    ],
+)
+def test_seed_000_due_times_at_the_edges(zone: str, notified: datetime, due: datetime) -> None:
+    tz = ZoneInfo(zone)
+    holidays = "US" if zone == "America/New_York" else "GB-ENG"
+    calendar = BusinessCalendar(timezone=zone, hours={"mon-fri": "09:00-17:00"}, holidays=holidays)
+    rule = ResponseRule(within="1h", calendar=calendar)
+    start = notified.replace(tzinfo=tz)
+    report = rule.evaluate([handoff(at=start)], [], now=start)
+    result = report.results[0]
+    assert result.due_at == due.replace(tzinfo=tz)
+    assert result.due_at.utcoffset() == due.replace(tzinfo=tz).utcoffset()
+    assert rule.due(start) == result.due_at
+    # Evaluated once the deadline has passed, a touch one minute late is a breach.
+    late = rule.evaluate(
+        [handoff(at=start)],
+        [touch("L1", result.due_at + timedelta(minutes=1))],
+        now=result.due_at + H,
+    )
+    assert late.results[0].status is SlaStatus.BREACHED
+    assert late.results[0].business_elapsed == timedelta(hours=1, minutes=1)
+
+
+def test_calendar_clock_counts_real_hours_across_dst() -> None:
+    # 24 hours of clock time from Saturday 09:00 before spring forward end on Sunday at 10:00
+    # local time: the night was an hour short.
+    start = datetime(2026, 3, 7, 9, 0, tzinfo=NY)
+    result = day_rule().evaluate([handoff(at=start)], [], now=start).results[0]
+    assert result.due_at == datetime(2026, 3, 8, 10, 0, tzinfo=NY)
+    # (Subtracting two datetimes of the same zone gives wall-clock time: compare in UTC.)
+    assert result.due_at.astimezone(UTC) - start == timedelta(hours=24)
+
+
+def test_results_sequence() -> None:
+    report = day_rule().evaluate([handoff("a"), handoff("b")], [], now=T0)
+    results = report.results
+    assert len(results) == 2
+    assert results[-1].handoff.lead_id == "b"
+    assert [r.handoff.lead_id for r in results[0:2]] == ["a", "b"]
+    assert results == list(results)
+    assert results != "ab"
+    assert repr(results) == "<2 response results>"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -291,13 +291,14 @@ class CadenceRule:
         if self.clock is Clock.BUSINESS:
             assert self.calendar is not None
             return list(self.calendar.add_many(starts, self.within))
-        return [start + self.within for start in starts]
+        # Absolute time: adding to an aware datetime would add wall-clock time across DST.
+        return [(start.astimezone(UTC) + self.within).astimezone(start.tzinfo) for start in starts]
 
     def _gone(self, start: datetime, now: datetime) -> timedelta:
         if self.clock is Clock.BUSINESS:
             assert self.calendar is not None
             return self.calendar.elapsed(start, now)
-        return now - start
+        return now.astimezone(UTC) - start.astimezone(UTC)
 
     def evaluate(
         self,

@@ -30,7 +30,7 @@ import attrs
 from slacore.duration import parse_duration
 from slacore.errors import ValidationError
 
-__all__ = ["BusinessCalendar"]
+__all__ = ["BusinessCalendar", "epoch_us"]
 
 Span: TypeAlias = tuple[int, int]
 """Open from ``start`` to ``end`` minutes after a day's local midnight; ``end`` may pass 1440."""
@@ -366,6 +366,18 @@ def _zone_name(value: str | ZoneInfo) -> str:
     )
 
 
+def epoch_us(t: datetime) -> int:
+    """Integer microseconds since the Unix epoch of aware datetime ``t`` (exact).
+
+    The unit of :meth:`BusinessCalendar.add_us` and :meth:`BusinessCalendar.elapsed_us`.
+
+    Raises:
+        TypeError: ``t`` is naive.
+
+    """
+    return (t - _EPOCH) // _ONE_US
+
+
 # --- the timeline -------------------------------------------------------------------------------
 
 
@@ -601,7 +613,28 @@ class BusinessCalendar:
                 (``starts[12]``).
 
         """
-        instants = self._instants(starts, "starts")
+        answers = self.add_us(self._instants(starts, "starts"), delta)
+        to_datetime = self._datetime
+        made: dict[int, datetime] = {}
+        results: list[datetime] = []
+        append = results.append
+        for result in answers:
+            answer = made.get(result)
+            if answer is None:
+                answer = made[result] = to_datetime(result)
+            append(answer)
+        return results
+
+    def add_us(self, instants: Sequence[int], delta: timedelta | str) -> list[int]:
+        """:meth:`add_many` on instants given as integer microseconds since the Unix epoch.
+
+        For bulk engines that keep times as integers (see :func:`epoch_us`); answers are
+        epoch microseconds too (:meth:`datetime_at` turns one back into a datetime).
+
+        Raises:
+            ValidationError: ``delta`` is negative, or no working time for 3 years on the way.
+
+        """
         amount = _delta(delta)
         if not instants:
             return []
@@ -613,9 +646,7 @@ class BusinessCalendar:
             timeline.after,
         )
         search = bisect_left if amount else bisect_right
-        to_datetime = self._datetime
-        made: dict[int, datetime] = {}
-        results: list[datetime] = []
+        results: list[int] = []
         append = results.append
         # The loop inlines _Timeline.business_at and _Timeline.step: calls cost more than the
         # arithmetic here. _reach made the timeline long enough for the latest start, and
@@ -629,11 +660,7 @@ class BusinessCalendar:
                 target = before[index] + (instant if instant < end else end) - begins[index]
                 target += amount
             found = search(after, target)
-            result = begins[found] + target - before[found]
-            answer = made.get(result)
-            if answer is None:
-                answer = made[result] = to_datetime(result)
-            append(answer)
+            append(begins[found] + target - before[found])
         return results
 
     def elapsed_many(self, starts: Iterable[datetime], ends: Iterable[datetime]) -> list[timedelta]:
@@ -646,22 +673,29 @@ class BusinessCalendar:
         """
         firsts = self._instants(starts, "starts")
         lasts = self._instants(ends, "ends")
-        if len(firsts) != len(lasts):
+        return [amount * _ONE_US for amount in self.elapsed_us(firsts, lasts)]
+
+    def elapsed_us(self, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
+        """:meth:`elapsed_many` on integer epoch microseconds; answers in microseconds.
+
+        Raises:
+            ValidationError: The two have different lengths.
+
+        """
+        if len(starts) != len(ends):
             raise ValidationError(
-                message=f"got {len(firsts)} starts but {len(lasts)} ends", field="ends"
+                message=f"got {len(starts)} starts but {len(ends)} ends", field="ends"
             )
-        if not firsts:
+        if not starts:
             return []
-        timeline = self._ensure(
-            min(min(firsts), min(lasts)), max(max(firsts), max(lasts)), "starts"
-        )
+        timeline = self._ensure(min(min(starts), min(ends)), max(max(starts), max(ends)), "starts")
         begins, closes, before = timeline.starts, timeline.ends, timeline.before
-        results: list[timedelta] = []
+        results: list[int] = []
         append = results.append
         # _Timeline.business_at, inlined for both ends: calls cost more than the arithmetic.
-        for first, last in zip(firsts, lasts, strict=True):
+        for first, last in zip(starts, ends, strict=True):
             if last <= first:
-                append(_ZERO)
+                append(0)
                 continue
             index = bisect_right(begins, first) - 1
             at_first = 0
@@ -673,8 +707,12 @@ class BusinessCalendar:
             if index >= 0:
                 end = closes[index]
                 at_last = before[index] + (last if last < end else end) - begins[index]
-            append((at_last - at_first) * _ONE_US)
+            append(at_last - at_first)
         return results
+
+    def datetime_at(self, instant: int) -> datetime:
+        """The aware datetime, in the calendar's zone, of ``instant`` epoch microseconds."""
+        return self._datetime(instant)
 
     def open_intervals(self, day: date | str) -> list[tuple[datetime, datetime]]:
         """The intervals that open on local date ``day``, after holidays and overrides.

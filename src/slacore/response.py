@@ -32,7 +32,7 @@ import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
@@ -50,6 +50,7 @@ from slacore._rules import (
     withdraws,
 )
 from slacore._values import format_rate
+from slacore.calendar import epoch_us
 from slacore.duration import format_duration
 from slacore.eligibility import ALL, Eligibility
 from slacore.errors import ValidationError
@@ -306,6 +307,16 @@ class _Tally:
         elif status is SlaStatus.BREACHED:
             self.never += 1
 
+    @classmethod
+    def merge(cls, parts: Iterable[_Tally]) -> _Tally:
+        total = cls()
+        for part in parts:
+            for status, count in part.counts.items():
+                total.counts[status] += count
+            total.times.extend(part.times)
+            total.never += part.never
+        return total
+
     def summary(self, target: Fraction | None) -> ResponseSummary:
         counts, times = self.counts, sorted(self.times)
         buckets: dict[str, int] = {}
@@ -440,20 +451,37 @@ def _on_reassign(value: OnReassign | str) -> OnReassign:
 
 
 _ZERO = timedelta(0)
+_ONE_US = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Decision(NamedTuple):
+    """The decided figures of one eligible hand-off; times in epoch microseconds."""
+
+    status: SlaStatus
+    start: datetime
+    start_us: int
+    due_us: int
+    stopped: datetime | None
+    withdrawn: datetime | None
+    owner: str | None
+    end_us: int
 
 
 class _Results(Sequence[ResponseResult]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
-    __slots__ = ("_business", "_decided", "_eligible", "_handoffs", "_index")
+    __slots__ = ("_business", "_decided", "_handoffs", "_index", "_rule")
 
     def __init__(
         self,
+        rule: ResponseRule,
         handoffs: list[Handoff],
         eligible: list[bool],
         decided: list[_Decision],
-        business: list[timedelta | None],
+        business: list[int] | None,
     ) -> None:
+        self._rule = rule
         self._handoffs = handoffs
         self._decided = decided
         self._business = business
@@ -481,16 +509,18 @@ class _Results(Sequence[ResponseResult]):
         if position < 0:
             return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
         d = self._decided[position]
+        spent = d.end_us - d.start_us
+        business = None if self._business is None else self._business[position] * _ONE_US
         return ResponseResult(
             handoff=handoff,
             status=d.status,
             started_at=d.start,
-            due_at=d.due,
+            due_at=self._rule._due_datetime(d.start, d.due_us),
             first_touch_at=d.stopped,
             withdrawn_at=d.withdrawn,
             owner_id=d.owner,
-            elapsed=d.elapsed,
-            business_elapsed=self._business[position],
+            elapsed=spent * _ONE_US if spent > 0 else _ZERO,
+            business_elapsed=business,
         )
 
     def __iter__(self) -> Iterator[ResponseResult]:
@@ -505,19 +535,6 @@ class _Results(Sequence[ResponseResult]):
 
     def __repr__(self) -> str:
         return f"<{len(self)} response results>"
-
-
-class _Decision(NamedTuple):
-    """The decided figures of one eligible hand-off, before business time is added."""
-
-    status: SlaStatus
-    start: datetime
-    due: datetime
-    stopped: datetime | None
-    withdrawn: datetime | None
-    owner: str | None
-    end: datetime
-    elapsed: timedelta
 
 
 @attrs.frozen(kw_only=True)
@@ -602,24 +619,37 @@ class ResponseRule:
         return text + "."
 
     def due(self, start: datetime) -> datetime:
-        """When a clock started at ``start`` runs out."""
-        if self.clock is Clock.BUSINESS:
-            assert self.calendar is not None
-            return self.calendar.add(start, self.within)
-        return start + self.within
+        """When a clock started at ``start`` runs out (in the calendar's zone for the business
+        clock, in ``start``'s zone for the calendar clock)."""
+        return self._due_datetime(start, self._dues_us([epoch_us(start)])[0])
 
-    def _dues(self, starts: Sequence[datetime]) -> list[datetime]:
+    def _due_datetime(self, start: datetime, due_us: int) -> datetime:
         if self.clock is Clock.BUSINESS:
             assert self.calendar is not None
-            return list(self.calendar.add_many(starts, self.within))
-        return [start + self.within for start in starts]
+            return self.calendar.datetime_at(due_us)
+        # Absolute time: adding to an aware datetime would add wall-clock time across DST.
+        return (_EPOCH + due_us * _ONE_US).astimezone(start.tzinfo)
 
-    def _taken(self, start: datetime, end: datetime) -> timedelta:
-        """Time on the rule's clock between two instants."""
+    def _dues_us(self, starts: list[int]) -> list[int]:
         if self.clock is Clock.BUSINESS:
             assert self.calendar is not None
-            return self.calendar.elapsed(start, end)
-        return max(end - start, timedelta(0))
+            return self.calendar.add_us(starts, self.within)
+        step = self.within // _ONE_US
+        return [start + step for start in starts]
+
+    def _taken_us(self, start: int, end: int) -> int:
+        """Microseconds on the rule's clock between two instants (never negative)."""
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return self.calendar.elapsed_us([start], [end])[0]
+        return max(end - start, 0)
+
+    def _late(self, start: int, now: int) -> bool:
+        """Whether a clock running since ``start`` is past ``at_risk_at`` of its window."""
+        share = self.at_risk_at
+        return self._taken_us(start, now) * share.denominator >= (
+            self.within // _ONE_US * share.numerator
+        )
 
     def evaluate(
         self,
@@ -636,7 +666,7 @@ class ResponseRule:
         Args:
             handoffs: The hand-offs (read once).
             touches: Touches on the leads (read once); order does not matter. A touch before
-                the clock starts does not count.
+                the clock starts does not count; neither does one after ``now``.
             now: The moment of evaluation (aware); default the current time. Clocks still
                 running at ``now`` are pending or at risk.
             stage_changes: Stage changes of the leads, for withdrawals and stage stop events.
@@ -645,152 +675,180 @@ class ResponseRule:
                 rep's email does not stop the sales clock); unknown rep ids still count.
 
         Returns:
-            A :class:`ResponseReport`.
+            A :class:`ResponseReport`. Its ``results`` are built as they are read, so
+            evaluating a million hand-offs for the summary alone stays cheap.
 
         Raises:
             ValidationError: ``now`` is naive.
 
         """
         moment = aware_now(now)
-        now_ts = moment.timestamp()
+        now_us = epoch_us(moment)
         items = list(handoffs)
         applies = self.applies_to.matches
-        eligible = [h for h in items if applies(h)]
+        flags = [applies(h) for h in items]
+        eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
         wanted = {h.lead_id for h in eligible}
         team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
 
-        # Times are compared as POSIX timestamps: exact for equal instants in any zone, and
-        # much cheaper than comparing aware datetimes of different zones.
+        # Times are integers (epoch microseconds) from here on: exact, and far cheaper to
+        # compare than aware datetimes of different zones.
         stop = self.stop_event
-        stops: dict[str, list[tuple[float, datetime, str]]] = defaultdict(list)
+        stops: dict[str, list[tuple[int, datetime, str]]] = defaultdict(list)
         if isinstance(stop, FirstTouch):
             channels = set(stop.channels)
             for touch in touches:
-                if touch.lead_id in wanted and touch.channel in channels:
-                    at = touch.at.timestamp()
-                    if at <= now_ts:  # a touch after ``now`` is not known at ``now``
-                        stops[touch.lead_id].append((at, touch.at, touch.rep_id))
+                if touch.channel in channels:
+                    lead = touch.lead_id
+                    if lead in wanted:
+                        at = touch.at
+                        at_us = (at - _EPOCH) // _ONE_US
+                        if at_us <= now_us:  # a touch after ``now`` is not known at ``now``
+                            stops[lead].append((at_us, at, touch.rep_id))
         changes = by_lead(stage_changes, wanted, moment)
         owners = by_lead(owner_changes, wanted, moment)
         if isinstance(stop, StageReached):
             targets = set(stop.stages)
             for lead, lead_changes in changes.items():
                 stops[lead] = [
-                    (c.at.timestamp(), c.at, "") for c in lead_changes if c.to_stage in targets
+                    (epoch_us(c.at), c.at, "") for c in lead_changes if c.to_stage in targets
                 ]
         for found in stops.values():
-            found.sort(key=lambda item: item[0])
+            if len(found) > 1:
+                found.sort()  # by time first; equal times compare equal datetimes, then reps
 
-        dues = self._dues([h.notified_at for h in eligible])
+        starts = [(h.notified_at - _EPOCH) // _ONE_US for h in eligible]
+        dues = self._dues_us(starts)
         decided: list[_Decision] = []
-        for handoff, due in zip(eligible, dues, strict=True):
-            decided.append(
-                self._decide(handoff, due, moment, now_ts, stops, changes, owners, team_of)
+        append = decided.append
+        met, breached = SlaStatus.MET, SlaStatus.BREACHED
+        slow = bool(changes) or bool(owners) or team_of is not None
+        for handoff, start, due in zip(eligible, starts, dues, strict=True):
+            lead = handoff.lead_id
+            if slow and (lead in changes or lead in owners or team_of is not None):
+                append(self._decide(handoff, start, due, now_us, stops, changes, owners, team_of))
+                continue
+            # The common case, inlined: no stage or owner changes, every touch counts.
+            stopped: datetime | None = None
+            end = now_us
+            for at_us, at, _ in stops.get(lead, ()):
+                if at_us >= start:
+                    stopped, end = at, at_us
+                    break
+            if stopped is not None:
+                status = met if end <= due else breached
+            elif now_us >= due:
+                status = breached
+            else:
+                status = SlaStatus.AT_RISK if self._late(start, now_us) else SlaStatus.PENDING
+            append(
+                _Decision(
+                    status, handoff.notified_at, start, due, stopped, None, handoff.owner_id, end
+                )
             )
 
-        business: list[timedelta | None]
-        if self.calendar is not None:
-            business = list(
-                self.calendar.elapsed_many([d.start for d in decided], [d.end for d in decided])
+        business = (
+            None
+            if self.calendar is None
+            else self.calendar.elapsed_us(
+                [d.start_us for d in decided], [d.end_us for d in decided]
             )
-        else:
-            business = [None] * len(decided)
-
-        overall = _Tally()
-        by_rep: defaultdict[str, _Tally] = defaultdict(_Tally)
-        by_source: defaultdict[str, _Tally] = defaultdict(_Tally)
+        )
+        # One tally per (rep, source) cell, merged at the end: one update per hand-off.
+        cells: defaultdict[tuple[str, str], _Tally] = defaultdict(_Tally)
         business_clock = self.clock is Clock.BUSINESS
-        for handoff, d, spent in zip(eligible, decided, business, strict=True):
+        for position, (handoff, d) in enumerate(zip(eligible, decided, strict=True)):
             taken: float | None = None
             if d.stopped is not None:
-                measure = spent if business_clock else d.elapsed
-                assert measure is not None
-                taken = measure.total_seconds()
-            overall.add(d.status, taken)
-            by_rep[d.owner or "(unassigned)"].add(d.status, taken)
-            by_source[handoff.source or "(none)"].add(d.status, taken)
+                if business_clock:
+                    assert business is not None
+                    taken = business[position] / 1_000_000
+                else:
+                    taken = (d.end_us - d.start_us) / 1_000_000
+            cells[d.owner or "(unassigned)", handoff.source or "(none)"].add(d.status, taken)
+        overall = _Tally.merge(cells.values())
+        by_rep = {
+            rep: _Tally.merge(t for (owner, _), t in cells.items() if owner == rep)
+            for rep in sorted({owner for owner, _ in cells})
+        }
+        by_source = {
+            name: _Tally.merge(t for (_, origin), t in cells.items() if origin == name)
+            for name in sorted({origin for _, origin in cells})
+        }
         return ResponseReport(
             rule=self,
             now=moment,
-            results=_Results(items, [applies(h) for h in items], decided, business),
+            results=_Results(self, items, flags, decided, business),
             summary=overall.summary(self.target),
-            by_rep={k: v.summary(self.target) for k, v in sorted(by_rep.items())},
-            by_source={k: v.summary(self.target) for k, v in sorted(by_source.items())},
+            by_rep={k: v.summary(self.target) for k, v in by_rep.items()},
+            by_source={k: v.summary(self.target) for k, v in by_source.items()},
         )
 
     def _decide(
         self,
         handoff: Handoff,
-        due: datetime,
-        now: datetime,
-        now_ts: float,
-        stops: Mapping[str, list[tuple[float, datetime, str]]],
+        start_us: int,
+        due_us: int,
+        now_us: int,
+        stops: Mapping[str, list[tuple[int, datetime, str]]],
         changes: Mapping[str, list[StageChange]],
         owners: Mapping[str, list[OwnerChange]],
         team_of: Mapping[str, Team] | None,
     ) -> _Decision:
+        """The general case: withdrawals, reassignments and team checks."""
         start = handoff.notified_at
-        start_ts = start.timestamp()
+        notified_us = start_us
         lead = handoff.lead_id
         stopped: datetime | None = None
-        stopped_ts = 0.0
-        for at_ts, at, rep_id in stops.get(lead, ()):
-            if at_ts < start_ts:
+        stopped_us = 0
+        for at_us, at, rep_id in stops.get(lead, ()):
+            if at_us < start_us:
                 continue
             if team_of is not None and team_of.get(rep_id, handoff.to_team) != handoff.to_team:
                 continue
-            stopped, stopped_ts = at, at_ts
+            stopped, stopped_us = at, at_us
             break
-        due_ts = due.timestamp()
 
         lead_owners = owners.get(lead, ())
         if lead_owners and self.on_reassign is OnReassign.RESTART:
             for reassignment in lead_owners:
-                moved = reassignment.at.timestamp()
-                if moved <= start_ts:
+                moved = epoch_us(reassignment.at)
+                if moved <= start_us:
                     continue
-                if moved >= due_ts or (stopped is not None and moved >= stopped_ts):
+                if moved >= due_us or (stopped is not None and moved >= stopped_us):
                     break
-                start, start_ts = reassignment.at, moved
-                due = self.due(start)
-                due_ts = due.timestamp()
+                start, start_us = reassignment.at, moved
+                due_us = self._dues_us([start_us])[0]
 
         withdrawn: datetime | None = None
-        withdrawn_ts = 0.0
-        notified_ts = handoff.notified_at.timestamp()
+        withdrawn_us = 0
         for change in changes.get(lead, ()):
-            at_ts = change.at.timestamp()
-            if at_ts <= notified_ts:
+            at_us = epoch_us(change.at)
+            if at_us <= notified_us:
                 continue
             if withdraws(handoff, change.to_stage, self.withdraw_on, self.ladder):
                 # Withdrawing a lead after its deadline does not excuse a breach.
-                if at_ts < due_ts:
-                    withdrawn, withdrawn_ts = change.at, at_ts
+                if at_us < due_us:
+                    withdrawn, withdrawn_us = change.at, at_us
                 break
 
-        if stopped is not None and (withdrawn is None or stopped_ts <= withdrawn_ts):
-            met = stopped_ts <= due_ts
+        blame: int
+        if stopped is not None and (withdrawn is None or stopped_us <= withdrawn_us):
+            met = stopped_us <= due_us
             status = SlaStatus.MET if met else SlaStatus.BREACHED
-            end, blame = stopped, stopped if met else due
+            end, blame = stopped_us, stopped_us if met else due_us
             withdrawn = None
         elif withdrawn is not None:
-            status, end, blame = SlaStatus.WITHDRAWN, withdrawn, withdrawn
-        elif now_ts >= due_ts:
-            status, end, blame = SlaStatus.BREACHED, now, due
+            status, end, blame = SlaStatus.WITHDRAWN, withdrawn_us, withdrawn_us
+        elif now_us >= due_us:
+            status, end, blame = SlaStatus.BREACHED, now_us, due_us
         else:
-            share = self.at_risk_at
-            late = self._taken(start, now) * share.denominator >= self.within * share.numerator
+            late = self._late(start_us, now_us)
             status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
-            end, blame = now, now
-        owner = owner_at(handoff, lead_owners, blame) if lead_owners else handoff.owner_id
-        spent = end - start
-        return _Decision(
-            status=status,
-            start=start,
-            due=due,
-            stopped=stopped,
-            withdrawn=withdrawn,
-            owner=owner,
-            end=end,
-            elapsed=spent if spent > _ZERO else _ZERO,
+            end, blame = now_us, now_us
+        owner = (
+            owner_at(handoff, lead_owners, _EPOCH + blame * _ONE_US)
+            if lead_owners
+            else handoff.owner_id
         )
+        return _Decision(status, start, start_us, due_us, stopped, withdrawn, owner, end)

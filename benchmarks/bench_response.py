@@ -1,0 +1,117 @@
+"""Benchmark: the response-time SLA evaluated end to end on a million hand-offs.
+
+1,000,000 hand-offs with 3,000,000 touches over 50 reps and a quarter of time, evaluated
+against seed 000's rule (1 business hour, Mon-Fri 09:00-17:00 New York with US holidays):
+due times, first touch, status and the summary overall, per rep and per source. Also the
+same with a 24-hour calendar-clock rule, and the cadence rule (5 calls in 14 days).
+
+Prints the time of each evaluation and the peak memory of the process (the inputs
+themselves take most of it; the figure for the evaluation is the growth of the peak).
+
+    python benchmarks/bench_response.py            # 1,000,000 hand-offs
+    python benchmarks/bench_response.py --n 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+
+from slacore import BusinessCalendar, Handoff, ResponseRule, Touch
+from slacore.cadence import CadenceRule
+from slacore.eligibility import hand_raisers, source
+
+SOURCES = ("web", "referral", "webinar", "content")
+CHANNELS = ("call", "call", "email", "meeting")
+
+
+def peak_mib() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(n: int, touches_per: int, seed: int = 7) -> tuple[list[Handoff], list[Touch]]:
+    rnd = random.Random(seed)
+    start = datetime(2026, 1, 5, tzinfo=UTC).timestamp()
+    quarter = 90 * 86400
+    handoffs: list[Handoff] = []
+    touches: list[Touch] = []
+    for i in range(n):
+        lead = f"L{i:07d}"
+        owner = f"R{rnd.randrange(50):02d}"
+        notified = start + rnd.randrange(quarter)
+        handoffs.append(
+            Handoff(
+                lead_id=lead,
+                notified_at=datetime.fromtimestamp(notified, UTC),
+                stage="mql",
+                owner_id=owner,
+                source=SOURCES[rnd.randrange(4)],
+                hand_raiser=rnd.random() < 0.7,
+            )
+        )
+        for _ in range(touches_per):
+            # Mostly fast responses, a long tail of slow ones, some before notification.
+            delay = rnd.expovariate(1 / 30000) - 600
+            touches.append(
+                Touch(
+                    lead_id=lead,
+                    rep_id=owner,
+                    at=datetime.fromtimestamp(notified + delay, UTC),
+                    channel=CHANNELS[rnd.randrange(4)],
+                )
+            )
+    return handoffs, touches
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="hand-offs (default 1,000,000)")
+    parser.add_argument("--touches", type=int, default=3, help="touches per hand-off")
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    handoffs, touches = build(args.n, args.touches)
+    print(
+        f"built {len(handoffs):,} hand-offs and {len(touches):,} touches "
+        f"in {time.perf_counter() - began:.1f} s; peak memory {peak_mib():,.0f} MiB"
+    )
+    now = datetime(2026, 4, 6, tzinfo=UTC)
+    calendar = BusinessCalendar(
+        timezone="America/New_York", hours={"mon-fri": "09:00-17:00"}, holidays="US"
+    )
+    rules = {
+        "seed 000: 1 business hour, hand-raisers, no webinar": ResponseRule(
+            within="1h", calendar=calendar, applies_to=hand_raisers() & ~source("webinar")
+        ),
+        "24 hours of clock time, calls only": ResponseRule(
+            within="24h", clock="calendar", counts=("call",)
+        ),
+        "cadence: 5 calls in 14 days": CadenceRule(min_touches=5, within="14d"),
+    }
+    print(f"{'evaluation':<52} {'seconds':>8} {'per hand-off':>13} {'peak MiB':>9}")
+    worst = 0.0
+    for name, rule in rules.items():
+        before = peak_mib()
+        began = time.perf_counter()
+        report = rule.evaluate(handoffs, touches, now=now)
+        took = time.perf_counter() - began
+        worst = max(worst, took) if isinstance(rule, ResponseRule) else worst
+        print(
+            f"{name:<52} {took:>8.2f} {took / len(handoffs) * 1e6:>10.2f} us "
+            f"{peak_mib():>9,.0f}  (+{peak_mib() - before:,.0f})"
+        )
+        print(f"    {report.explain()[:150]}...")
+        del report
+    target = 5.0 * len(handoffs) / 1_000_000
+    verdict = "meets" if worst <= target else "misses"
+    print(f"slowest response evaluation {worst:.2f} s {verdict} the target of {target:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
