@@ -13,6 +13,7 @@ from typing import Any
 
 from slacore._values import RateLike, format_rate, to_rate
 from slacore.duration import parse_duration
+from slacore.eligibility import Eligibility
 from slacore.errors import ValidationError
 from slacore.model import Channel, Handoff, OwnerChange, StageLadder
 
@@ -103,3 +104,24 @@ def withdraws(
     if stage in ladder and handoff.stage in ladder:
         return ladder.is_before(stage, handoff.stage)
     return False
+
+
+def check_rule(*, needs_calendar: bool, calendar: object, applies_to: object) -> None:
+    """The checks every clock rule makes on construction.
+
+    Raises:
+        ValidationError: The business clock without a calendar, or ``applies_to`` is not a
+            selector.
+
+    """
+    if needs_calendar and calendar is None:
+        raise ValidationError(
+            message='the business clock needs a calendar (or use clock="calendar")',
+            field="calendar",
+        )
+    if not isinstance(applies_to, Eligibility):
+        raise ValidationError(
+            message="expected a selector from slacore.eligibility, e.g. hand_raisers()",
+            field="applies_to",
+            value=applies_to,
+        )

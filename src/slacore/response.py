@@ -41,6 +41,7 @@ import attrs
 from slacore._rules import (
     aware_now,
     by_lead,
+    check_rule,
     owner_at,
     to_channels,
     to_share,
@@ -584,17 +585,11 @@ class ResponseRule:
     name: str = "response"
 
     def __attrs_post_init__(self) -> None:
-        if self.clock is Clock.BUSINESS and self.calendar is None:
-            raise ValidationError(
-                message='the business clock needs a calendar (or use clock="calendar")',
-                field="calendar",
-            )
-        if not isinstance(self.applies_to, Eligibility):
-            raise ValidationError(
-                message="expected a selector from slacore.eligibility, e.g. hand_raisers()",
-                field="applies_to",
-                value=self.applies_to,
-            )
+        check_rule(
+            needs_calendar=self.clock is Clock.BUSINESS,
+            calendar=self.calendar,
+            applies_to=self.applies_to,
+        )
 
     @property
     def stop_event(self) -> FirstTouch | StageReached:
