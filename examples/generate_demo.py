@@ -67,10 +67,7 @@ def _month_days(year: int, month: int) -> list[datetime]:
 
 def _moment(rnd: random.Random, day: datetime, *, office: float = 0.8) -> datetime:
     """A time on ``day``: mostly office hours, sometimes the evening or night."""
-    if rnd.random() < office:
-        minutes = rnd.randrange(8 * 60, 18 * 60)
-    else:
-        minutes = rnd.randrange(0, 24 * 60)
+    minutes = rnd.randrange(8 * 60, 18 * 60) if rnd.random() < office else rnd.randrange(0, 24 * 60)
     return day.replace(hour=minutes // 60, minute=minutes % 60, second=rnd.randrange(60))
 
 
