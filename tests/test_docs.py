@@ -23,7 +23,9 @@ def _pages_with_examples() -> list[Path]:
 
 
 @pytest.mark.parametrize("page", _pages_with_examples(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_doc_page_examples(page: Path) -> None:
+def test_doc_page_examples(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Examples name files relative to the repository root, as a reader's shell would be.
+    monkeypatch.chdir(ROOT)
     text = page.read_text(encoding="utf-8")
     # All blocks of a page share one namespace, as a reader following along would.
     source = "\n".join(block.group(1) for block in PYCON.finditer(text))

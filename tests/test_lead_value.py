@@ -66,6 +66,9 @@ def test_table_is_a_mapping() -> None:
     assert table["webinar"] == Decimal(2000)
     assert list(table) == list(SEED_000)
     assert len(table) == 4
+    assert "webinar" in table
+    assert "events" not in table
+    assert table.get("events") is None
     assert dict(table) == {k: Decimal(v) for k, v in SEED_000.items()}
     assert table.to_dict()["referral"] == "5000"
     assert "| referral | $5,000 |" in table.to_markdown()

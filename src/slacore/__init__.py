@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from slacore.agreement import Agreement, AgreementError, Commitment
 from slacore.calendar import BusinessCalendar
 from slacore.calibration import Calibration, SegmentValue, calibrate
 from slacore.duration import format_duration, parse_duration
@@ -24,6 +25,7 @@ from slacore.funnel import (
     reverse_funnel,
 )
 from slacore.goals import CatchUp, CatchUpStatus, MonthKind, MonthPlan, RunRate, catch_up, run_rate
+from slacore.hookspecs import hookimpl
 from slacore.lead_value import LeadValue, LeadValueTable, MixLine, MixValue, QuotaMix, lead_value
 from slacore.milestones import Direction, Milestone, MilestoneCheck, MilestoneGoal, Ramp
 from slacore.model import (
@@ -40,6 +42,18 @@ from slacore.model import (
     Team,
     Touch,
 )
+from slacore.pacing import (
+    Delivery,
+    Loading,
+    Measure,
+    PaceStatus,
+    Pacing,
+    Period,
+    PeriodSpan,
+    WeekBucket,
+    deliveries,
+    pace,
+)
 from slacore.response import (
     Clock,
     FirstTouch,
@@ -51,6 +65,16 @@ from slacore.response import (
     SlaStatus,
     StageReached,
 )
+from slacore.scorecard import (
+    Escalation,
+    EscalationStep,
+    RewardCheck,
+    Scorecard,
+    ScoreLine,
+    TriggerCheck,
+    escalation,
+    scorecard,
+)
 
 try:
     __version__ = version("slacore")
@@ -59,6 +83,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "STANDARD_LADDER",
+    "Agreement",
+    "AgreementError",
     "BusinessCalendar",
     "Calibration",
     "Capacity",
@@ -67,8 +93,12 @@ __all__ = [
     "CatchUpStatus",
     "Channel",
     "Clock",
+    "Commitment",
     "Deal",
+    "Delivery",
     "Direction",
+    "Escalation",
+    "EscalationStep",
     "FirstTouch",
     "FunnelPlan",
     "FunnelStage",
@@ -77,6 +107,8 @@ __all__ = [
     "LeadStage",
     "LeadValue",
     "LeadValueTable",
+    "Loading",
+    "Measure",
     "Milestone",
     "MilestoneCheck",
     "MilestoneGoal",
@@ -86,6 +118,10 @@ __all__ = [
     "MonthPlan",
     "OnReassign",
     "OwnerChange",
+    "PaceStatus",
+    "Pacing",
+    "Period",
+    "PeriodSpan",
     "PlanError",
     "QuotaMix",
     "Ramp",
@@ -94,7 +130,10 @@ __all__ = [
     "ResponseResult",
     "ResponseRule",
     "ResponseSummary",
+    "RewardCheck",
     "RunRate",
+    "ScoreLine",
+    "Scorecard",
     "SegmentValue",
     "SlaStatus",
     "SlacoreError",
@@ -104,15 +143,22 @@ __all__ = [
     "StageReached",
     "Team",
     "Touch",
+    "TriggerCheck",
     "UnknownKeyError",
     "ValidationError",
+    "WeekBucket",
     "__version__",
     "calibrate",
     "capacity",
     "catch_up",
+    "deliveries",
+    "escalation",
     "format_duration",
+    "hookimpl",
     "lead_value",
+    "pace",
     "parse_duration",
     "reverse_funnel",
     "run_rate",
+    "scorecard",
 ]

@@ -279,6 +279,369 @@ def plan(
         click.echo("\n".join(part.rstrip() + "\n" for part in text).rstrip())
 
 
+@cli.command("connectors")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def connectors_command(as_json: bool) -> None:
+    """List the installed connectors: name, package and version.
+
+    \b
+    Connectors are plugins found through the slacore entry-point group:
+      slacore connectors --json
+    """
+    from slacore.plugins import list_connectors
+    from slacore.render import markdown_table
+
+    infos = list_connectors()
+    if as_json:
+        click.echo(json.dumps({"connectors": [info.to_dict() for info in infos]}, indent=2))
+        return
+    rows = [
+        [info.name, info.package or "", info.version or "", info.connector.description]
+        for info in infos
+    ]
+    click.echo(markdown_table(["connector", "package", "version", "description"], rows))
+
+
+_AGREEMENT_FILE = click.Path(exists=True, dir_okay=False)
+
+
+def _report_agreement_errors(errors: Sequence[ValidationError]) -> NoReturn:
+    """Every problem of an agreement file on stderr, one a line; exit 1."""
+    for error in errors:
+        click.echo(str(error), err=True)
+    raise SystemExit(1)
+
+
+@cli.command("check")
+@click.argument("file", type=_AGREEMENT_FILE)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def check_command(file: str, as_json: bool) -> None:
+    """Validate an agreement file: every problem with its line, or a one-line summary.
+
+    \b
+    Exits 0 when the file is valid, 1 when it has problems (each on its own line,
+    FILE:LINE: key.path: message):
+      slacore check examples/company_a.toml
+      slacore check examples/company_a.toml --json
+    """
+    from slacore.agreement import Agreement, AgreementError
+
+    try:
+        agreement = Agreement.load(file)
+    except AgreementError as error:
+        if not as_json:
+            _report_agreement_errors(error.errors)
+        problems = [
+            {"file": e.file, "line": e.line, "key": e.field, "message": e.message}
+            for e in error.errors
+        ]
+        click.echo(json.dumps({"valid": False, "errors": problems, "summary": None}, indent=2))
+        raise SystemExit(1) from None
+    if as_json:
+        document = {"valid": True, "errors": [], "summary": agreement.summary()}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(f"{file}: valid: {agreement.describe()}")
+
+
+@cli.command("render")
+@click.argument("file", type=_AGREEMENT_FILE)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "html"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown, or one self-contained HTML file that prints well.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the document to this file instead of stdout.",
+)
+def render_command(file: str, output_format: str, output: str | None) -> None:
+    """Write the agreement document both teams sign.
+
+    \b
+      slacore render examples/company_a.toml
+      slacore render examples/company_a.toml --format html --output company_a.html
+    """
+    from pathlib import Path
+
+    from slacore.agreement import Agreement, AgreementError
+
+    try:
+        agreement = Agreement.load(file)
+    except AgreementError as error:
+        _report_agreement_errors(error.errors)
+    document = agreement.to_html() if output_format == "html" else agreement.to_markdown()
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    try:
+        Path(output).write_text(document, encoding="utf-8")
+    except OSError as error:
+        raise click.FileError(output, hint=error.strerror or str(error)) from None
+
+
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    default="slacore.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The job file: store, agreement and sources.",
+)
+
+
+def _load_job(config_path: str) -> Any:
+    """The job file, or a usage error (exit 2) naming the problem."""
+    from slacore_connectors.sync import JobConfig
+
+    try:
+        return JobConfig.load(config_path)
+    except ValidationError as error:
+        raise click.UsageError(f"bad job file: {error}") from None
+
+
+class _Progress:
+    """A progress bar on a terminal; plain log lines on stderr in a pipe."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.tasks: dict[tuple[str, str], Any] = {}
+        if sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,} records"),
+                transient=True,
+            )
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, source: str, stream: str, records: int) -> None:
+        if self.bar is None:
+            click.echo(f"{source}: {stream}: +{records:,} records", err=True)
+            return
+        key = (source, stream)
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(f"{source} {stream}", total=None)
+        self.bar.update(self.tasks[key], advance=records)
+
+
+@cli.command("sync")
+@_CONFIG
+@click.option("--full", is_flag=True, help="Read every stream from the start.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def sync_command(config_path: str, full: bool, as_json: bool) -> None:
+    """Pull what changed from every source into the store.
+
+    \b
+    Exits 0 on success, 1 when a source failed (the others still run and keep their
+    progress), 2 for a bad job file:
+      slacore sync --config slacore.toml
+      slacore sync --full --json
+    """
+    from slacore_connectors.sync import run_sync
+
+    config = _load_job(config_path)
+    with _Progress() as progress:
+        report = run_sync(config, full=full, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(report.to_text())
+    raise SystemExit(report.exit_code)
+
+
+def _as_of(value: str | None, zone: Any) -> Any:
+    """``--as-of``: a date (the end of that day, in the agreement's zone) or an aware time."""
+    from datetime import date, datetime, time, timedelta
+
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date like 2020-07-01 or a time with its offset, got {value!r}",
+            param_hint="'--as-of'",
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            f"a time needs its offset, like {value}+00:00", param_hint="'--as-of'"
+        )
+    return moment
+
+
+def _write_report(report: Any, output_format: str, output: str | None) -> None:
+    from pathlib import Path
+
+    if output_format == "json":
+        text = json.dumps(report.to_dict(), indent=2) + "\n"
+    elif output_format == "html":
+        text = report.to_html()
+    else:
+        text = report.to_markdown()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.FileError(output, hint=error.strerror or str(error)) from None
+    click.echo(f"wrote {output}", err=True)
+
+
+_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown", "html", "json"]),
+    default="text",
+    show_default=True,
+    help="text and markdown are the same Markdown; html is one self-contained page.",
+)
+
+
+@cli.command("report")
+@_CONFIG
+@click.option("--period", help="The period to report, e.g. 2020-06 (default: the latest).")
+@click.option("--as-of", "as_of", help="Report as the store stood then: a date or a time.")
+@_FORMAT
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+def report_command(
+    config_path: str,
+    period: str | None,
+    as_of: str | None,
+    output_format: str,
+    as_json: bool,
+    output: str | None,
+) -> None:
+    """Evaluate the agreement on the store for one period and report.
+
+    \b
+    Response SLA and its distribution, the Don't Be On It dashboard, cadence, marketing
+    pacing, the scorecard with escalation and rewards, and rejected records:
+      slacore report --period 2020-06
+      slacore report --format html --output report.html
+      slacore report --as-of 2020-07-01 --json
+    """
+    from slacore.agreement import Agreement, AgreementError
+    from slacore_connectors.report import build_report
+    from slacore_connectors.store import SQLiteStore
+
+    config = _load_job(config_path)
+    if config.agreement is None:
+        raise click.UsageError('the job file names no agreement: add agreement = "FILE"')
+    try:
+        agreement = Agreement.load(config.agreement)
+    except AgreementError as error:
+        _report_agreement_errors(error.errors)
+    if not config.store.exists():
+        raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
+    zone = agreement.calendar.zone if agreement.calendar is not None else None
+    moment = _as_of(as_of, zone)
+    with SQLiteStore(config.store) as store:
+        report = build_report(store, agreement, period=period, as_of=moment)
+    _write_report(report, "json" if as_json else output_format, output)
+
+
+@cli.command("demo")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    help="Where to put the demo (default: a new temporary folder).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
+def demo_command(folder: str | None, as_json: bool) -> None:
+    """Sync the bundled Company A example into a fresh store and report on it.
+
+    \b
+    Copies three months of CRM exports (CSV) and Company A's agreement to a folder,
+    syncs them through the csv connector into a new SQLite store, prints the report for
+    the latest month and writes it as HTML too.
+    """
+    import shutil
+    import tempfile
+    from importlib.resources import as_file, files
+    from pathlib import Path
+
+    from slacore.agreement import Agreement
+    from slacore_connectors.report import build_report
+    from slacore_connectors.store import SQLiteStore
+    from slacore_connectors.sync import JobConfig, run_sync
+
+    target = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="slacore-demo-"))
+    with as_file(files("slacore_connectors") / "demo") as bundled:
+        shutil.copytree(bundled, target, dirs_exist_ok=True)
+    job = target / "slacore.toml"
+    job.write_text(_DEMO_JOB, encoding="utf-8")
+    config = JobConfig.load(job)
+    with _Progress() as progress:
+        synced = run_sync(config, full=True, progress=progress)
+    if not synced.ok:
+        click.echo(synced.to_text(), err=True)
+        raise SystemExit(1)
+    agreement = Agreement.load(target / "company_a.toml")
+    with SQLiteStore(config.store) as store:
+        report = build_report(store, agreement)
+    page = target / "report.html"
+    page.write_text(report.to_html(), encoding="utf-8")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "folder": str(target),
+                    "html": str(page),
+                    "sync": synced.to_dict(),
+                    "report": report.to_dict(),
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(synced.to_text())
+    click.echo()
+    click.echo(report.to_text())
+    click.echo(f"The demo is in {target}; the HTML report is {page}")
+    click.echo(f"Try: cd {target} && slacore report --format html --output june.html")
+
+
+_DEMO_JOB = """\
+# The demo's sync job: the CRM exports in data/ into slacore.db, judged by Company A's SLA.
+store = "slacore.db"
+agreement = "company_a.toml"
+
+[[sources]]
+name = "crm"
+connector = "csv"
+
+[sources.settings]
+path = "data"
+# The export has a stage the standard ladder lacks: disqualified leads.
+stages = ["subscriber", "lead", "mql", "sal", "sql", "opportunity", "customer", "disqualified"]
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the ``slacore`` script: run the command and exit with its status.
 

@@ -1,0 +1,43 @@
+"""The plugin hooks slacore calls, and the markers a plugin uses to implement them.
+
+A plugin is a module (or any object) with functions marked ``@slacore.hookimpl`` and named
+after a hook below. Installed plugins are found through the ``slacore`` entry-point group and
+loaded on first use by :func:`slacore.plugins.get_plugin_manager`; see ``docs/connectors.md``.
+
+Every hook has the form ``slacore_register_<things>(register)``: slacore passes a callback and
+keeps the registry itself, so it knows which package registered what and refuses a name
+registered twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from slacore.connector import Connector
+
+__all__ = ["PROJECT", "hookimpl", "hookspec", "slacore_register_connectors"]
+
+PROJECT = "slacore"
+"""The pluggy project name and the entry-point group plugins are found through."""
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def slacore_register_connectors(register: Callable[[type[Connector]], None]) -> None:
+    """Register connector classes: call ``register(ConnectorClass)`` once for each.
+
+    A connector class subclasses :class:`slacore.connector.Connector` and has a unique
+    ``name``. Registering a name that another plugin (or the same one) already registered
+    raises :class:`slacore.plugins.PluginError` naming both packages; nothing is renamed.
+
+    Args:
+        register: The callback; it takes the connector class (not an instance) and returns
+            ``None``.
+
+    """

@@ -1,0 +1,381 @@
+"""Finding plugins and the connectors they register.
+
+Plugins are found through the ``slacore`` entry-point group and loaded on first use by
+:func:`get_plugin_manager`, never when ``slacore`` is imported. Every function that needs
+plugins takes an optional ``plugin_manager=``, so a test can pass its own
+(:func:`slacore.testing.plugin_manager`) and see nothing else that happens to be installed.
+
+The built-in connectors (``csv``) register through the same entry-point group as any
+third-party package. A name registered twice, by two packages or by one, is an error that
+names both: nothing is silently renamed or shadowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import sys
+import threading
+import types
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pluggy
+
+from slacore import hookspecs
+from slacore.connector import Connector
+from slacore.errors import SlacoreError, UnknownKeyError, ValidationError
+
+__all__ = [
+    "ConnectorInfo",
+    "PluginError",
+    "check_plugins",
+    "create_connector",
+    "get_connector",
+    "get_plugin_manager",
+    "list_connectors",
+    "load_entry_points",
+    "new_plugin_manager",
+]
+
+GROUP = hookspecs.PROJECT
+"""The entry-point group plugins declare (``[project.entry-points.slacore]``)."""
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class PluginError(SlacoreError, RuntimeError):
+    """A plugin could not be loaded, broke the hook contract, or clashed with another.
+
+    Attributes:
+        plugins: The plugins (or packages) involved, for messages and tests.
+
+    """
+
+    plugins: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ConnectorInfo:
+    """An installed connector and where it comes from.
+
+    Attributes:
+        name: The connector's registered name.
+        connector: The connector class.
+        plugin: The name of the plugin that registered it (the entry point's name).
+        package: The distribution it comes from (``slacore``, ``slacore-example-crm``), or
+            ``None`` for a plugin registered in-process from no installed package.
+        version: That distribution's version, or ``None``.
+
+    """
+
+    name: str
+    connector: type[Connector]
+    plugin: str
+    package: str | None = None
+    version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The connector's description as a JSON-ready mapping."""
+        return {
+            "name": self.name,
+            "package": self.package,
+            "version": self.version,
+            "plugin": self.plugin,
+            "description": self.connector.description,
+            "streams": [stream.value for stream in self.connector.streams],
+        }
+
+
+# Where each entry-point plugin came from, per plugin manager: plugin name -> (package, version).
+_ORIGINS: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+_manager: pluggy.PluginManager | None = None
+_lock = threading.RLock()
+
+
+def new_plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
+    """A new plugin manager with slacore's hook specifications.
+
+    Args:
+        entry_points: Whether to load the installed plugins (the ``slacore`` entry points).
+
+    Raises:
+        PluginError: An installed plugin fails to load, implements an unknown hook (a
+            misspelt ``@hookimpl``), or shares its name with another plugin.
+
+    """
+    manager = pluggy.PluginManager(GROUP)
+    manager.add_hookspecs(hookspecs)
+    if entry_points:
+        load_entry_points(manager)
+    return manager
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager; the installed plugins load on the first call.
+
+    Raises:
+        PluginError: As :func:`new_plugin_manager`. A failed load is retried on the next call.
+
+    """
+    global _manager
+    with _lock:
+        if _manager is None:
+            _manager = new_plugin_manager(entry_points=True)
+        return _manager
+
+
+def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROUP) -> None:
+    """Load and register every plugin declared in the entry-point ``group``, then check them.
+
+    The same entry point seen twice (a package on ``sys.path`` twice) loads once.
+
+    Raises:
+        PluginError: A plugin fails to import, implements an unknown hook, or two packages
+            declare plugins of the same name.
+
+    """
+    origins = _ORIGINS.setdefault(plugin_manager, {})
+    seen: dict[str, tuple[str, str, str]] = {}
+    for entry_point in importlib.metadata.entry_points(group=group):
+        dist = entry_point.dist
+        package = dist.name if dist is not None else "an unknown package"
+        version = dist.version if dist is not None else "?"
+        name = entry_point.name
+        previous = seen.get(name)
+        if previous is not None:
+            if previous == (package, version, entry_point.value):
+                continue
+            raise PluginError(
+                message=f"two plugins are named {name!r}: {_origin(previous[:2])} "
+                f"({previous[2]}) and {_origin((package, version))} ({entry_point.value})",
+                plugins=(previous[0], package),
+            )
+        seen[name] = (package, version, entry_point.value)
+        registered = plugin_manager.get_plugin(name)
+        if registered is not None:
+            raise PluginError(
+                message=f"plugin {name!r} from {_origin((package, version))} clashes with "
+                f"a plugin already registered under that name ({_describe(registered)})",
+                plugins=(package, _describe(registered)),
+            )
+        try:
+            plugin = entry_point.load()
+        except Exception as error:
+            raise PluginError(
+                message=f"plugin {name!r} from {_origin((package, version))} failed to "
+                f"load: {type(error).__name__}: {error}",
+                plugins=(package,),
+            ) from error
+        _register(plugin_manager, plugin, name, origin=f"{_origin((package, version))}")
+        origins[name] = (package, version)
+    check_plugins(plugin_manager)
+
+
+def check_plugins(plugin_manager: pluggy.PluginManager) -> None:
+    """Fail if a plugin implements a hook slacore does not have (usually a typo).
+
+    Raises:
+        PluginError: Naming the plugin and the unknown hook.
+
+    """
+    try:
+        plugin_manager.check_pending()
+    except pluggy.PluginValidationError as error:
+        name = plugin_manager.get_name(error.plugin) or _describe(error.plugin)
+        raise PluginError(
+            message=f"plugin {name!r}: {_one_line(error)} (hooks: {', '.join(_hook_names())})",
+            plugins=(name,),
+        ) from error
+
+
+def _hook_names() -> list[str]:
+    return [name for name in hookspecs.__all__ if name.startswith(f"{GROUP}_")]
+
+
+def _register(manager: pluggy.PluginManager, plugin: object, name: str, *, origin: str) -> None:
+    try:
+        manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as error:
+        raise PluginError(
+            message=f"plugin {name!r} from {origin}: {_one_line(error)}", plugins=(name,)
+        ) from error
+    except ValueError as error:
+        # pluggy refuses one module registered under two names
+        raise PluginError(
+            message=f"plugin {name!r} from {origin}: {error}", plugins=(name,)
+        ) from error
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _origin(origin: tuple[str, str] | tuple[str, ...]) -> str:
+    return " ".join(origin)
+
+
+def _describe(plugin: object) -> str:
+    return getattr(plugin, "__name__", None) or type(plugin).__name__
+
+
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
+def _provenance(
+    manager: pluggy.PluginManager, plugin: object, name: str
+) -> tuple[str | None, str | None]:
+    known = _ORIGINS.get(manager, {}).get(name)
+    if known is not None and manager.get_plugin(name) is plugin:
+        return known
+    for other, dist in manager.list_plugin_distinfo():
+        if other is plugin:
+            return dist.project_name, dist.version
+    if isinstance(plugin, types.ModuleType):
+        module = plugin.__name__
+    elif isinstance(plugin, type):
+        module = plugin.__module__
+    else:
+        module = type(plugin).__module__
+    top = module.split(".")[0]
+    if top in sys.modules:
+        for package in _distributions().get(top, []):
+            try:
+                return package, importlib.metadata.version(package)
+            except importlib.metadata.PackageNotFoundError:  # pragma: no cover - stale metadata
+                continue
+    return None, None
+
+
+def list_connectors(
+    *, plugin_manager: pluggy.PluginManager | None = None
+) -> tuple[ConnectorInfo, ...]:
+    """Every registered connector with its package and version, sorted by name.
+
+    Args:
+        plugin_manager: The plugin manager to ask; default :func:`get_plugin_manager`.
+
+    Raises:
+        PluginError: Two registrations share a name (the message names both packages), a
+            plugin registers something that is not a :class:`~slacore.connector.Connector`
+            subclass, or a plugin fails to load.
+
+    """
+    manager = get_plugin_manager() if plugin_manager is None else plugin_manager
+    found: dict[str, ConnectorInfo] = {}
+    for impl in manager.hook.slacore_register_connectors.get_hookimpls():
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        plugin_name = impl.plugin_name
+        package, version = _provenance(manager, impl.plugin, plugin_name)
+
+        def register(
+            connector: type[Connector],
+            *,
+            _plugin: str = plugin_name,
+            _package: str | None = package,
+            _version: str | None = version,
+        ) -> None:
+            _check_connector(connector, _plugin)
+            clash = found.get(connector.name)
+            if clash is not None:
+                first = _who(clash.plugin, clash.package, clash.version)
+                second = _who(_plugin, _package, _version)
+                raise PluginError(
+                    message=f"connector {connector.name!r} is registered twice: by {first} and "
+                    f"by {second}; uninstall one of them",
+                    plugins=(clash.package or clash.plugin, _package or _plugin),
+                )
+            found[connector.name] = ConnectorInfo(
+                name=connector.name,
+                connector=connector,
+                plugin=_plugin,
+                package=_package,
+                version=_version,
+            )
+
+        _call(impl, {"register": register})
+    return tuple(found[name] for name in sorted(found))
+
+
+def _call(impl: pluggy.HookImpl, arguments: Mapping[str, object]) -> None:
+    # Called one plugin at a time, so the registry knows which plugin registered what.
+    try:
+        impl.function(*[arguments[name] for name in impl.argnames])
+    except SlacoreError:
+        raise
+    except Exception as error:
+        raise PluginError(
+            message=f"plugin {impl.plugin_name!r} failed in slacore_register_connectors: "
+            f"{type(error).__name__}: {error}",
+            plugins=(impl.plugin_name,),
+        ) from error
+
+
+def _who(plugin: str, package: str | None, version: str | None) -> str:
+    if package is None:
+        return f"plugin {plugin!r}"
+    return f"package {package} {version or ''}".rstrip() + f" (plugin {plugin!r})"
+
+
+def _check_connector(connector: object, plugin: str) -> None:
+    if not (isinstance(connector, type) and issubclass(connector, Connector)):
+        raise PluginError(
+            message=f"plugin {plugin!r} registered {connector!r}, which is not a "
+            "slacore.connector.Connector subclass",
+            plugins=(plugin,),
+        )
+    try:
+        connector.check_class()
+    except ValidationError as error:
+        raise PluginError(message=f"plugin {plugin!r}: {error}", plugins=(plugin,)) from error
+
+
+def get_connector(
+    name: str, *, plugin_manager: pluggy.PluginManager | None = None
+) -> type[Connector]:
+    """The connector class registered as ``name``.
+
+    Raises:
+        UnknownKeyError: No connector has that name (the message lists the installed ones).
+        PluginError: As :func:`list_connectors`.
+
+    """
+    infos = list_connectors(plugin_manager=plugin_manager)
+    for info in infos:
+        if info.name == name:
+            return info.connector
+    raise UnknownKeyError(
+        message=f"no connector {name!r} is installed",
+        key=name,
+        known=tuple(info.name for info in infos),
+    )
+
+
+def create_connector(
+    name: str,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> Connector:
+    """An instance of the connector ``name`` with ``settings``.
+
+    Raises:
+        UnknownKeyError: No connector has that name.
+        ValidationError: The settings are invalid.
+        PluginError: As :func:`list_connectors`.
+
+    """
+    return get_connector(name, plugin_manager=plugin_manager)(settings)
+
+
+def _forget() -> None:
+    """Forget the process-wide plugin manager, so the next use loads the plugins again."""
+    global _manager
+    with _lock:
+        _manager = None

@@ -1,0 +1,325 @@
+"""What connector authors need in their tests: a fresh plugin manager and the contract suite.
+
+Run the contract against your connector with pytest by subclassing :class:`ConnectorContract`
+and giving it settings that point at sample data::
+
+    from slacore.testing import ConnectorContract
+
+    class TestTinyCrm(ConnectorContract):
+        connector_class = TinyCrmConnector
+        plugin = tinycrm_connector  # the module with the hook, to check registration
+
+        @pytest.fixture
+        def settings(self, tmp_path):
+            write_sample_export(tmp_path)
+            return {"folder": str(tmp_path)}
+
+or call :func:`check_connector` from any test runner. Importing this module needs pytest.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import pluggy
+import pytest
+
+from slacore.connector import Batch, Connector, Cursor, RejectedRecord, Secret, Stream
+from slacore.errors import ValidationError
+from slacore.plugins import check_plugins, list_connectors, load_entry_points, new_plugin_manager
+
+__all__ = [
+    "CONTRACT",
+    "ConnectorContract",
+    "check_class",
+    "check_connector",
+    "check_incremental",
+    "check_read",
+    "check_registration",
+    "check_secrets",
+    "check_settings",
+    "check_wrong_stream",
+    "plugin_manager",
+]
+
+
+def plugin_manager(*plugins: object, entry_points: bool = False) -> pluggy.PluginManager:
+    """A fresh plugin manager holding only ``plugins`` (modules or objects with hooks).
+
+    Args:
+        plugins: The plugins to register, each under its module name (or its type's name;
+            ``-2``, ``-3`` ... added for a name already taken).
+        entry_points: Also load the installed plugins (the ``slacore`` entry points).
+
+    Raises:
+        PluginError: A plugin implements an unknown hook, or fails to register.
+
+    >>> from slacore.plugins import list_connectors
+    >>> list_connectors(plugin_manager=plugin_manager())
+    ()
+
+    """
+    manager = new_plugin_manager(entry_points=False)
+    for plugin in plugins:
+        base = getattr(plugin, "__name__", None) or type(plugin).__name__
+        name, number = base, 1
+        while manager.has_plugin(name):
+            number += 1
+            name = f"{base}-{number}"
+        manager.register(plugin, name=name)
+    if entry_points:
+        load_entry_points(manager)
+    check_plugins(manager)
+    return manager
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+
+def check_class(connector_class: type[Connector]) -> None:
+    """The class attributes are well formed: name, streams, settings schema."""
+    assert isinstance(connector_class, type), f"{connector_class!r} is not a class"
+    assert issubclass(connector_class, Connector), f"{connector_class!r} is not a Connector"
+    connector_class.check_class()
+    names = [setting.name for setting in connector_class.settings_schema]
+    assert len(names) == len(set(names)), f"settings_schema repeats a name: {names}"
+
+
+def check_settings(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """The sample settings are accepted; an unknown key and a missing required one are not."""
+    connector_class(settings)
+    with _raises(ValidationError, "an unknown setting"):
+        connector_class({**settings, "no_such_setting_for_the_contract": 1})
+    for setting in connector_class.settings_schema:
+        if setting.required:
+            reduced = {key: value for key, value in settings.items() if key != setting.name}
+            with _raises(ValidationError, f"the required setting {setting.name!r} missing"):
+                connector_class(reduced)
+
+
+def check_secrets(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """Secret settings never show: not in ``repr``, ``str``, ``to_dict`` nor any log record
+    emitted while reading."""
+    connector = connector_class(settings)
+    secrets = [
+        value.reveal() if isinstance(value, Secret) else str(value)
+        for setting in connector_class.settings_schema
+        if setting.secret and (value := settings.get(setting.name))
+    ]
+    for setting in connector_class.settings_schema:
+        if setting.secret and setting.name in settings:
+            held = connector.settings[setting.name]
+            assert isinstance(held, Secret), f"secret setting {setting.name!r} is not a Secret"
+    shown = [
+        repr(connector),
+        str(connector),
+        repr(connector.settings),
+        json.dumps(connector.settings.to_dict()),
+    ]
+    with _captured_logs() as logged:
+        for stream in connector.available_streams():
+            for _ in connector.read(stream):
+                pass
+    for secret in secrets:
+        for text in [*shown, *logged]:
+            assert secret not in text, f"a secret setting shows in: {text[:200]}"
+
+
+def check_read(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """Each offered stream reads into well-formed batches of the stream's core type, and the
+    sample data yields at least one record."""
+    connector = connector_class(settings)
+    streams = connector.available_streams()
+    assert streams, "the sample settings offer no stream"
+    assert set(streams) <= set(connector_class.streams), "offers a stream not in streams"
+    total = 0
+    for stream in streams:
+        batches = list(connector.read(stream))
+        assert batches, f"{stream}: read yielded no batch (yield at least one, maybe empty)"
+        for batch in batches:
+            _check_batch(batch, stream)
+            total += len(batch.records)
+    assert total > 0, "the sample data yielded no record: the contract would prove nothing"
+
+
+def _check_batch(batch: object, stream: Stream) -> None:
+    assert isinstance(batch, Batch), f"{stream}: yielded {type(batch).__name__}, not a Batch"
+    assert batch.stream is stream, f"{stream}: a batch of {batch.stream}"
+    for record in batch.records:
+        assert isinstance(record, stream.record_type), (
+            f"{stream}: {type(record).__name__} in a batch of {stream.record_type.__name__}"
+        )
+    for rejected in batch.rejected:
+        assert isinstance(rejected, RejectedRecord), f"{stream}: rejected {rejected!r}"
+        assert rejected.stream is stream, f"{stream}: a rejected record of {rejected.stream}"
+        assert rejected.reason, f"{stream}: a rejected record without a reason"
+    cursor = batch.cursor
+    assert isinstance(cursor, Cursor), f"{stream}: cursor {cursor!r} is not a Cursor"
+    assert Cursor.from_json(cursor.to_json()) == cursor, (
+        f"{stream}: the cursor does not survive JSON"
+    )
+
+
+def check_incremental(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """Reading again from the last cursor invents nothing: every record it gives was in the
+    first read (a connector that re-reads a window for safety may repeat some)."""
+    connector = connector_class(settings)
+    for stream in connector.available_streams():
+        first = list(connector.read(stream))
+        seen = {record for batch in first for record in batch.records}
+        last = first[-1].cursor
+        again = list(connector.read(stream, Cursor.from_json(last.to_json())))
+        assert again, f"{stream}: reading from the last cursor yielded no batch"
+        for batch in again:
+            _check_batch(batch, stream)
+            new = [record for record in batch.records if record not in seen]
+            assert not new, f"{stream}: reading from the last cursor gave new records: {new[:3]}"
+
+
+def check_wrong_stream(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """A stream not offered raises ``LookupError``; another stream's cursor raises
+    ``ValidationError``."""
+    connector = connector_class(settings)
+    offered = connector.available_streams()
+    for stream in Stream:
+        if stream not in offered:
+            with _raises(LookupError, f"reading {stream}, which is not offered"):
+                connector.read(stream)
+    for stream in offered:
+        other = next((s for s in Stream if s is not stream), stream)
+        with _raises(ValidationError, f"reading {stream} with a {other} cursor"):
+            connector.read(stream, Cursor(stream=other, state={}))
+
+
+def check_registration(connector_class: type[Connector], plugin: object) -> None:
+    """The plugin registers the class under its name through ``slacore_register_connectors``."""
+    infos = list_connectors(plugin_manager=plugin_manager(plugin))
+    names = {info.name: info.connector for info in infos}
+    assert connector_class.name in names, (
+        f"the plugin registers {sorted(names)}, not {connector_class.name!r}"
+    )
+    assert names[connector_class.name] is connector_class, "the name is registered to another class"
+
+
+CONTRACT: tuple[Callable[[type[Connector], Mapping[str, Any]], None], ...] = (
+    check_settings,
+    check_secrets,
+    check_read,
+    check_incremental,
+    check_wrong_stream,
+)
+"""The checks that take the connector class and sample settings, in order."""
+
+
+def check_connector(
+    connector_class: type[Connector],
+    settings: Mapping[str, Any],
+    *,
+    plugin: object | None = None,
+) -> None:
+    """Run the whole contract; raise one ``AssertionError`` listing every failure.
+
+    Args:
+        connector_class: The connector to check.
+        settings: Valid settings pointing at sample data with at least one record.
+        plugin: The module (or object) holding the ``slacore_register_connectors`` hook, to
+            check registration too.
+
+    Raises:
+        AssertionError: A check failed; the message names each failed check.
+
+    """
+    failures: list[str] = []
+
+    def run(check: Callable[[], None], name: str) -> None:
+        try:
+            check()
+        except Exception as error:
+            failures.append(f"{name}: {type(error).__name__}: {error}")
+
+    run(lambda: check_class(connector_class), "check_class")
+    for check in CONTRACT:
+        run(functools.partial(check, connector_class, settings), check.__name__)
+    if plugin is not None:
+        run(lambda: check_registration(connector_class, plugin), "check_registration")
+    if failures:
+        raise AssertionError(
+            f"{connector_class.__name__} breaks the connector contract:\n  " + "\n  ".join(failures)
+        )
+
+
+class ConnectorContract:
+    """The contract as a pytest base class: subclass it as ``Test...``, set
+    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture."""
+
+    connector_class: ClassVar[type[Connector]]
+    plugin: ClassVar[object | None] = None
+
+    @pytest.fixture
+    def settings(self) -> Mapping[str, Any]:
+        """Valid settings pointing at sample data; override this fixture."""
+        raise NotImplementedError("override the settings fixture with sample settings")
+
+    def test_class(self) -> None:
+        check_class(self.connector_class)
+
+    def test_settings(self, settings: Mapping[str, Any]) -> None:
+        check_settings(self.connector_class, settings)
+
+    def test_secrets_never_show(self, settings: Mapping[str, Any]) -> None:
+        check_secrets(self.connector_class, settings)
+
+    def test_read(self, settings: Mapping[str, Any]) -> None:
+        check_read(self.connector_class, settings)
+
+    def test_incremental(self, settings: Mapping[str, Any]) -> None:
+        check_incremental(self.connector_class, settings)
+
+    def test_wrong_stream(self, settings: Mapping[str, Any]) -> None:
+        check_wrong_stream(self.connector_class, settings)
+
+    def test_registration(self) -> None:
+        if self.plugin is None:
+            pytest.skip("set plugin to the module with slacore_register_connectors")
+        check_registration(self.connector_class, self.plugin)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _raises(expected: type[BaseException], what: str) -> Iterator[None]:
+    try:
+        yield
+    except expected:
+        return
+    raise AssertionError(f"{what} should raise {expected.__name__}")
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(self.format(record))
+        self.texts.append(repr(record.args))
+
+
+@contextmanager
+def _captured_logs() -> Iterator[list[str]]:
+    root = logging.getLogger()
+    handler = _ListHandler()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler.texts
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)

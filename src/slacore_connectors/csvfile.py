@@ -1,0 +1,474 @@
+"""The ``csv`` connector: CRM exports as CSV files, read incrementally in flat memory.
+
+A folder holds one file per stream (``leads.csv``, ``stage_changes.csv``, ``handoffs.csv``,
+``touches.csv``, ``deals.csv``, ``reps.csv``, ``owner_changes.csv``), or settings name the files.
+Headers match the mapping ignoring case; files are UTF-8 with or without a byte-order mark (or
+another ASCII-compatible encoding named in settings); the delimiter is a comma, a semicolon, a
+tab or a bar, found from the header unless set.
+
+Rows are streamed: a batch (10,000 rows by default) is mapped and yielded before the next is
+read. The cursor after a batch is the file's identity (path, device and inode, a fingerprint of
+its first bytes and of the bytes before the offset) and the byte offset and line after the last
+complete row, so a re-run after rows were appended reads only the new rows, and a file that was
+replaced or rewritten is read again from the start. A last line without a newline is taken for
+a row still being written and left for the next run (setting ``wait_for_newline``).
+
+Registered as a plugin through the ``slacore`` entry-point group, like a third-party connector.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, ClassVar, Final
+
+import attrs
+
+from slacore import hookimpl
+from slacore.connector import (
+    MAPPING_SETTINGS,
+    Batch,
+    Connector,
+    Cursor,
+    Record,
+    RejectedRecord,
+    RowMapper,
+    Setting,
+    SettingKind,
+    Stream,
+)
+from slacore.errors import ValidationError
+
+__all__ = ["CsvConnector", "slacore_register_connectors"]
+
+logger = logging.getLogger(__name__)
+
+_BOM: Final = codecs.BOM_UTF8
+_DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
+_FINGERPRINT_BYTES: Final = 4096
+_UNIQUE: Final = frozenset({Stream.LEADS, Stream.DEALS, Stream.REPS})
+
+
+@hookimpl
+def slacore_register_connectors(register: Callable[[type[Connector]], None]) -> None:
+    """Register the ``csv`` connector."""
+    register(CsvConnector)
+
+
+class _Lines:
+    """The complete lines of a binary file, decoded, counting bytes and lines consumed.
+
+    ``csv.reader`` pulls exactly the lines a record needs, so after each row ``offset`` is the
+    byte position just after it. A last line without a newline ends the iteration unless
+    ``wait`` is false; ``ended`` then tells the reader's last row was cut by the end of file.
+    """
+
+    __slots__ = ("encoding", "ended", "file", "line", "offset", "undecodable", "wait")
+
+    def __init__(self, file: IO[bytes], encoding: str, offset: int, line: int, wait: bool) -> None:
+        self.file = file
+        self.encoding = encoding
+        self.offset = offset
+        self.line = line
+        self.wait = wait
+        self.ended = False
+        self.undecodable = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.file.readline()
+        if not raw.endswith(b"\n"):
+            if not raw or self.wait or self.ended:
+                self.ended = True
+                raise StopIteration
+            self.ended = True
+        start = self.offset
+        self.offset += len(raw)
+        self.line += 1
+        if start == 0 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            return raw.decode(self.encoding)
+        except UnicodeDecodeError:
+            self.undecodable = True
+            return raw.decode(self.encoding, "replace")
+
+
+@attrs.frozen
+class _Header:
+    names: tuple[str, ...]
+    delimiter: str
+    offset: int
+    line: int
+
+
+def _sniff(text: str) -> str:
+    # The delimiter is the candidate the header uses most; a one-column file is comma-separated.
+    counts = {delimiter: text.count(delimiter) for delimiter in _DELIMITERS.values()}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _fingerprint(probe: IO[bytes], offset: int) -> str:
+    """A digest of the first bytes of the file and of the bytes before ``offset``."""
+    digest = hashlib.sha256()
+    probe.seek(0)
+    digest.update(probe.read(min(offset, _FINGERPRINT_BYTES)))
+    tail = max(0, offset - _FINGERPRINT_BYTES)
+    probe.seek(tail)
+    digest.update(probe.read(offset - tail))
+    return digest.hexdigest()[:32]
+
+
+class CsvConnector(Connector):
+    """Read leads, stage changes, hand-offs, touches, deals, reps and owner changes from CSV.
+
+    Settings (see ``docs/guide/csv.md``): ``path`` (a folder) and/or ``files`` (stream ->
+    file), ``delimiter``, ``encoding``, ``batch_size``, ``wait_for_newline`` and the mapping
+    settings ``fields``, ``stage_values``, ``channel_values``, ``stages``, ``timezone``,
+    ``time_formats``.
+
+    Raises:
+        ValidationError: The settings are invalid.
+
+    """
+
+    name: ClassVar[str] = "csv"
+    description: ClassVar[str] = "CSV files: one per stream (leads.csv, touches.csv, ...)"
+    streams: ClassVar[tuple[Stream, ...]] = tuple(Stream)
+    settings_schema: ClassVar[tuple[Setting, ...]] = (
+        Setting(
+            name="path",
+            kind=SettingKind.PATH,
+            help="a folder holding leads.csv, stage_changes.csv, touches.csv, ...",
+        ),
+        Setting(
+            name="files",
+            kind=SettingKind.TABLE,
+            help='stream -> file, relative to path: {leads = "Leads export.csv"}',
+        ),
+        Setting(
+            name="delimiter",
+            kind=SettingKind.TEXT,
+            default="auto",
+            choices=("auto", ",", ";", "\t", "|", *_DELIMITERS),
+            help="the field separator, or auto to find it from the header",
+        ),
+        Setting(
+            name="encoding",
+            kind=SettingKind.TEXT,
+            default="utf-8",
+            help="an ASCII-compatible encoding; a UTF-8 byte-order mark is always skipped",
+        ),
+        Setting(
+            name="batch_size",
+            kind=SettingKind.INTEGER,
+            default=10_000,
+            minimum=1,
+            help="rows per batch",
+        ),
+        Setting(
+            name="wait_for_newline",
+            kind=SettingKind.BOOLEAN,
+            default=True,
+            help="leave a last line without a newline for the next run (false: read it)",
+        ),
+        *MAPPING_SETTINGS,
+    )
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        base: Path | None = self.settings["path"]
+        named = self.settings["files"] or {}
+        if base is None and not named:
+            raise ValidationError(
+                message="connector csv needs path (a folder) or files (stream -> file)",
+                field="path",
+            )
+        self._files: dict[Stream, Path] = {}
+        for key, value in named.items():
+            try:
+                stream = Stream.parse(key)
+            except LookupError:
+                raise ValidationError(
+                    message=f"{key!r} is not a stream (known: {', '.join(Stream)})",
+                    field=f"files.{key}",
+                ) from None
+            if not isinstance(value, str | os.PathLike) or not str(value).strip():
+                raise ValidationError(
+                    message=f"expected a file name, got {value!r}", field=f"files.{key}"
+                )
+            path = Path(value).expanduser()
+            self._files[stream] = path if path.is_absolute() or base is None else base / path
+        self._base = base
+        encoding = self.settings["encoding"]
+        try:
+            codec = codecs.lookup(encoding)
+        except LookupError:
+            raise ValidationError(
+                message=f"unknown encoding {encoding!r}", field="encoding", value=encoding
+            ) from None
+        if '\n,;\t|"'.encode(codec.name, errors="replace") != b'\n,;\t|"':
+            raise ValidationError(
+                message=f"encoding {encoding!r} is not ASCII-compatible (UTF-16 and the like "
+                "are not supported; convert the file to UTF-8)",
+                field="encoding",
+                value=encoding,
+            )
+        self._encoding = "utf-8" if codec.name == "utf-8-sig" else codec.name
+        delimiter = self.settings["delimiter"]
+        self._delimiter: str | None = (
+            None if delimiter == "auto" else _DELIMITERS.get(delimiter, delimiter)
+        )
+
+    def file(self, stream: Stream | str) -> Path | None:
+        """The file ``stream`` is read from, or ``None`` when the settings give none."""
+        stream = Stream.parse(stream)
+        if stream in self._files:
+            return self._files[stream]
+        if self._base is not None:
+            return self._base / f"{stream.value}.csv"
+        return None
+
+    def available_streams(self) -> tuple[Stream, ...]:
+        """The streams named in ``files``, and those whose file is in the ``path`` folder."""
+        found: list[Stream] = []
+        for stream in self.streams:
+            path = self.file(stream)
+            if stream in self._files or (path is not None and path.is_file()):
+                found.append(stream)
+        return tuple(found)
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        """Check the file and its header now, then stream its rows in batches.
+
+        Raises:
+            ValidationError: The file is missing or empty (no header row).
+            MissingColumnsError: The header lacks a required column; the message lists the
+                columns the file has.
+
+        """
+        path = self.file(stream)
+        if path is None or not path.is_file():
+            raise ValidationError(
+                message=f"no such file: {path} (the {stream} stream is read from it)",
+                file=str(path),
+                field=f"files.{stream}",
+            )
+        mapper = self._check_header(stream, path)
+        return self._batches(stream, path, mapper is not None, cursor)
+
+    def _check_header(self, stream: Stream, path: Path) -> RowMapper | None:
+        with path.open("rb") as file:
+            header = self._header(file, path)
+        if header is None:
+            return None
+        return self.mapping(stream).for_columns(header.names, source=path.name)
+
+    def _header(self, file: IO[bytes], path: Path) -> _Header | None:
+        file.seek(0)
+        first = file.readline()
+        if not first.removeprefix(_BOM).strip():
+            raise ValidationError(
+                message="the file is empty: expected a header row naming the columns",
+                file=path.name,
+                line=1,
+            )
+        wait = bool(self.settings["wait_for_newline"])
+        delimiter = self._delimiter or _sniff(
+            first.removeprefix(_BOM).decode(self._encoding, "replace")
+        )
+        file.seek(0)
+        lines = _Lines(file, self._encoding, 0, 0, wait)
+        row = next(csv.reader(lines, delimiter=delimiter), None)
+        if row is None or (lines.ended and wait):
+            logger.info("%s: the header row has no newline yet; nothing to read", path.name)
+            return None
+        names = tuple(name.strip() for name in row)
+        return _Header(names=names, delimiter=delimiter, offset=lines.offset, line=lines.line)
+
+    def _batches(
+        self, stream: Stream, path: Path, has_header: bool, cursor: Cursor | None
+    ) -> Iterator[Batch]:
+        batch_size: int = self.settings["batch_size"]
+        wait = bool(self.settings["wait_for_newline"])
+        source = path.name
+        with path.open("rb") as file, path.open("rb") as probe:
+            status = os.fstat(file.fileno())
+            identity: dict[str, str | int] = {
+                "path": str(path.resolve()),
+                "device": status.st_dev,
+                "inode": status.st_ino,
+            }
+
+            def cursor_at(offset: int, line: int) -> Cursor:
+                state = {
+                    **identity,
+                    "offset": offset,
+                    "line": line,
+                    "fingerprint": _fingerprint(probe, offset),
+                }
+                return Cursor(stream=stream, state=state)
+
+            header = self._header(file, path) if has_header else None
+            if header is None:
+                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0))
+                return
+            mapper = self.mapping(stream).for_columns(header.names, source=source)
+            offset, line = header.offset, header.line
+            if cursor is not None:
+                resumed = self._resume(cursor, identity, status.st_size, probe, source)
+                if resumed is not None and resumed[0] >= offset:
+                    offset, line = resumed
+            file.seek(offset)
+            lines = _Lines(file, self._encoding, offset, line, wait)
+            reader = csv.reader(lines, delimiter=header.delimiter)
+            width = mapper.width
+            unique = stream in _UNIQUE
+            records: list[Record] = []
+            rejected: list[RejectedRecord] = []
+            seen: dict[str, int] = {}
+            yielded = False
+            while True:
+                before_offset, before_line = lines.offset, lines.line
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    if wait and status.st_size > lines.offset and lines.ended:
+                        logger.info(
+                            "%s:%d: the last line has no newline yet; left for the next run",
+                            source,
+                            lines.line + 1,
+                        )
+                    break
+                except csv.Error as error:
+                    rejected.append(
+                        RejectedRecord(
+                            stream=stream,
+                            reason=f"malformed CSV: {error}",
+                            source=source,
+                            line=before_line + 1,
+                        )
+                    )
+                    lines.undecodable = False
+                    row = None
+                if lines.ended and wait:
+                    # The row was cut by the end of the file: it is still being written.
+                    lines.offset, lines.line = before_offset, before_line
+                    logger.info(
+                        "%s:%d: the last line has no newline yet; left for the next run",
+                        source,
+                        before_line + 1,
+                    )
+                    break
+                first_line = before_line + 1
+                if row is None:
+                    pass
+                elif lines.undecodable:
+                    lines.undecodable = False
+                    rejected.append(
+                        RejectedRecord(
+                            stream=stream,
+                            reason=f"the row is not valid {self._encoding}",
+                            source=source,
+                            line=first_line,
+                            record_id=mapper.record_id(row),
+                            raw=mapper.raw(row),
+                        )
+                    )
+                elif not row:
+                    pass  # a blank line
+                elif len(row) != width:
+                    rejected.append(
+                        RejectedRecord(
+                            stream=stream,
+                            reason=f"the row has {len(row)} fields, the header {width}",
+                            source=source,
+                            line=first_line,
+                            record_id=mapper.record_id(row),
+                            raw=mapper.raw(row),
+                        )
+                    )
+                else:
+                    try:
+                        record = mapper.map(row)
+                    except ValidationError as error:
+                        if any(value.strip() for value in row):
+                            rejected.append(
+                                RejectedRecord.from_error(
+                                    error,
+                                    stream=stream,
+                                    raw=mapper.raw(row),
+                                    source=source,
+                                    line=first_line,
+                                    record_id=mapper.record_id(row),
+                                )
+                            )
+                    else:
+                        # Within a batch a repeated id is an error; across batches it is an
+                        # update (the store upserts by id). Remembering every id ever read
+                        # would make memory grow with the file.
+                        key = record.id if unique else None  # type: ignore[union-attr]
+                        first = first_line if key is None else seen.setdefault(key, first_line)
+                        if first == first_line:
+                            records.append(record)
+                        else:
+                            rejected.append(
+                                RejectedRecord(
+                                    stream=stream,
+                                    reason=f"duplicate id {key!r}: line {first} has it too",
+                                    source=source,
+                                    line=first_line,
+                                    record_id=key,
+                                    field=mapper.column("id"),
+                                    raw=mapper.raw(row),
+                                )
+                            )
+                if len(records) + len(rejected) >= batch_size:
+                    yield Batch(
+                        stream=stream,
+                        records=records,
+                        rejected=rejected,
+                        cursor=cursor_at(lines.offset, lines.line),
+                    )
+                    records, rejected, seen = [], [], {}
+                    yielded = True
+            if records or rejected or not yielded:
+                yield Batch(
+                    stream=stream,
+                    records=records,
+                    rejected=rejected,
+                    cursor=cursor_at(lines.offset, lines.line),
+                )
+
+    def _resume(
+        self,
+        cursor: Cursor,
+        identity: Mapping[str, str | int],
+        size: int,
+        probe: IO[bytes],
+        source: str,
+    ) -> tuple[int, int] | None:
+        """Where to go on from ``cursor``, or ``None`` when the file is not the same one."""
+        state = cursor.state
+        offset, line = state.get("offset"), state.get("line")
+        changed = [key for key, value in identity.items() if state.get(key) != value]
+        if not isinstance(offset, int) or not isinstance(line, int) or offset < 0:
+            reason = "the cursor holds no offset"
+        elif changed:
+            reason = f"its {' and '.join(changed)} changed"
+        elif size < offset:
+            reason = "it is shorter than the cursor's offset"
+        elif _fingerprint(probe, offset) != state.get("fingerprint"):
+            reason = "its content before the cursor changed"
+        else:
+            return offset, line
+        logger.info("%s: %s since the last run; reading it from the start", source, reason)
+        return None
