@@ -447,7 +447,12 @@ def test_parse_time_formats() -> None:
         parse_time(True, formats=["unix"])
 
 
-@given(st.datetimes(timezones=st.sampled_from([UTC, BERLIN, ZoneInfo("America/New_York")])))
+@given(
+    st.datetimes(
+        timezones=st.sampled_from([UTC, BERLIN, ZoneInfo("America/New_York")]),
+        allow_imaginary=False,  # a wall time a DST jump skips has no ISO form to round-trip
+    )
+)
 def test_parse_time_round_trips_iso(moment: datetime) -> None:
     assert parse_time(moment.isoformat()) == moment
 

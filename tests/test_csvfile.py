@@ -566,3 +566,11 @@ def test_batches_are_batches(tmp_path: Path) -> None:
     connector = leads_file(tmp_path, "id,created_at\n" + ROW.format(n=1))
     batches: Iterator[Batch] = connector.read("leads")
     assert all(isinstance(batch, Batch) for batch in batches)
+
+
+def test_a_missing_or_empty_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="no such folder") as info:
+        CsvConnector({"path": str(tmp_path / "missing")}).available_streams()
+    assert info.value.field == "path"
+    with pytest.raises(ValidationError, match="no file of any stream"):
+        CsvConnector({"path": str(tmp_path)}).available_streams()

@@ -238,12 +238,28 @@ class CsvConnector(Connector):
         return None
 
     def available_streams(self) -> tuple[Stream, ...]:
-        """The streams named in ``files``, and those whose file is in the ``path`` folder."""
+        """The streams named in ``files``, and those whose file is in the ``path`` folder.
+
+        Raises:
+            ValidationError: The ``path`` folder does not exist, or holds no file of any
+                stream while ``files`` names none: a sync would otherwise read nothing and
+                report success.
+
+        """
+        folder = self.settings.get("path")
+        if folder is not None and not Path(folder).is_dir():
+            raise ValidationError(message=f"no such folder: {folder}", field="path")
         found: list[Stream] = []
         for stream in self.streams:
             path = self.file(stream)
             if stream in self._files or (path is not None and path.is_file()):
                 found.append(stream)
+        if not found:
+            expected = ", ".join(f"{s.value}.csv" for s in self.streams)
+            raise ValidationError(
+                message=f"no file of any stream in {folder} (expected some of {expected})",
+                field="path",
+            )
         return tuple(found)
 
     def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
