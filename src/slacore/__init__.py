@@ -11,8 +11,10 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from slacore.agreement import Agreement, AgreementError, Commitment
+from slacore.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
 from slacore.calendar import BusinessCalendar
 from slacore.calibration import Calibration, SegmentValue, calibrate
+from slacore.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
 from slacore.duration import format_duration, parse_duration
 from slacore.errors import PlanError, SlacoreError, UnknownKeyError, ValidationError
 from slacore.funnel import (
@@ -86,6 +88,10 @@ __all__ = [
     "Agreement",
     "AgreementError",
     "BusinessCalendar",
+    "CadenceReport",
+    "CadenceResult",
+    "CadenceRule",
+    "CadenceSummary",
     "Calibration",
     "Capacity",
     "CapacityStatus",
@@ -94,9 +100,11 @@ __all__ = [
     "Channel",
     "Clock",
     "Commitment",
+    "DashboardRow",
     "Deal",
     "Delivery",
     "Direction",
+    "DontBeOnIt",
     "Escalation",
     "EscalationStep",
     "FirstTouch",
@@ -152,6 +160,7 @@ __all__ = [
     "capacity",
     "catch_up",
     "deliveries",
+    "dont_be_on_it",
     "escalation",
     "format_duration",
     "hookimpl",
