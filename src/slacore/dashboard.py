@@ -148,7 +148,9 @@ def dont_be_on_it(response: ResponseReport, cadence: CadenceReport | None = None
     stop = response.rule.stop_event
     window = format_duration(response.rule.within)
     if isinstance(stop, FirstTouch):
-        response_label = f"no {' or '.join(c.value for c in stop.channels)} within {window}"
+        kinds = [c.value for c in stop.channels]
+        listed = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
+        response_label = f"no {listed} within {window}"
     else:
         response_label = f"not done within {window}"
     cadence_label = None

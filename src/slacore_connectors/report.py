@@ -389,7 +389,8 @@ h1 {{ font-size: 1.5em; }}
 h2 {{ font-size: 1.2em; border-bottom: 2px solid #2271b1; padding-bottom: 0.2em;
   margin-top: 2em; }}
 table {{ border-collapse: collapse; margin: 0.8em 0; display: block; overflow-x: auto; }}
-th, td {{ border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left; }}
+th, td {{ border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
+  white-space: nowrap; }}
 th {{ background: #f0f0f1; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 figure.chart {{ margin: 1em 0; }}
