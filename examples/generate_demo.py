@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from slacore.connector import core_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "slacore_connectors" / "demo"
 NY = ZoneInfo("America/New_York")
@@ -152,24 +154,8 @@ def generate(out: Path = OUT, seed: int = 2020) -> dict[str, int]:
                 rows["stage_changes"].append([lead, "mql", _iso(notified), "lead", owner])
                 _work(rnd, rows, lead, owner, source, notified)
     _bad_rows(rows)
-    headers = {
-        "reps": ["id", "name", "email", "team", "active"],
-        "leads": ["id", "created_at", "source", "segment", "owner_id", "stage", "hand_raiser"],
-        "handoffs": [
-            "lead_id",
-            "notified_at",
-            "stage",
-            "owner_id",
-            "from_team",
-            "to_team",
-            "source",
-            "segment",
-            "hand_raiser",
-        ],
-        "touches": ["lead_id", "rep_id", "at", "channel"],
-        "stage_changes": ["lead_id", "to_stage", "at", "from_stage", "owner_id"],
-        "deals": ["id", "lead_id", "amount", "opened_at", "closed_at", "won"],
-    }
+    # The CSV connector maps columns named like the core fields by default.
+    headers = {name: [f.name for f in core_fields(name)] for name in rows}
     written = {}
     for name, items in rows.items():
         with (data / f"{name}.csv").open("w", newline="", encoding="utf-8") as file:
@@ -226,7 +212,7 @@ def _work(
     won = rnd.random() < WIN_CHANCE[source] * 6
     closed = opened + timedelta(days=rnd.uniform(20, 50))
     rows["deals"].append(
-        [f"D-{lead}", lead, f"{amount:.2f}", _iso(opened), _iso(closed), "true" if won else "false"]
+        [f"D-{lead}", f"{amount:.2f}", _iso(opened), lead, _iso(closed), "true" if won else "false"]
     )
     if won:
         rows["stage_changes"].append([lead, "customer", _iso(closed), "opportunity", owner])
@@ -236,7 +222,7 @@ def _bad_rows(rows: dict[str, list[list[str]]]) -> None:
     """A few rows a real export would have: each must end up as a rejected record."""
     rows["leads"].append(["L99001", "2020-13-01T10:00:00-04:00", "web", "", "", "mql", "false"])
     rows["leads"].append(["L99002", "2020-05-04 10:00:00", "referral", "", "", "mql", "true"])
-    rows["deals"].append(["D-BAD", "L00001", "-5000.00", "2020-05-01T10:00:00-04:00", "", "false"])
+    rows["deals"].append(["D-BAD", "-5000.00", "2020-05-01T10:00:00-04:00", "L00001", "", "false"])
     rows["stage_changes"].append(["L00002", "zombie", "2020-05-05T11:00:00-04:00", "lead", ""])
     rows["touches"].append(["L00003", "R01", "2020-05-06T12:00:00-04:00", "fax"])
 

@@ -21,6 +21,7 @@ The schema carries a version and a numbered list of migrations, applied in order
 from __future__ import annotations
 
 import abc
+import enum
 import hashlib
 import json
 import sqlite3
@@ -32,9 +33,8 @@ from typing import Any
 
 import attrs
 
-from slacore.connector import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream, core_fields
 from slacore.errors import SlacoreError
-from slacore.model import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -72,143 +72,54 @@ def _from_us(value: int) -> datetime:
     return _EPOCH + value * _ONE_US
 
 
-def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+def _to_cell(value: Any) -> Any:
+    """A record's field value as an SQLite value: times ISO 8601 with their offset, money as
+    decimal text, flags as 0/1, enums as their value."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.isoformat()
+_FROM_CELL: dict[str, Callable[[Any], Any]] = {
+    "time": datetime.fromisoformat,
+    "money": Decimal,
+    "boolean": bool,
+}
 
 
 @attrs.frozen
 class _Table:
-    """How one stream's records map to a table: columns, natural key and conversions."""
+    """How one stream's records map to a table: the record's own fields, in the model's
+    order, as columns; a natural key; and the main time, for ranges and ordering."""
 
     stream: Stream
-    name: str
-    columns: tuple[str, ...]
     time_column: str
     key: Callable[[Any], str]
-    to_row: Callable[[Any], tuple[Any, ...]]
-    from_row: Callable[[sqlite3.Row], Any]
 
+    @property
+    def name(self) -> str:
+        return self.stream.value
 
-def _lead_row(r: Lead) -> tuple[Any, ...]:
-    return (
-        r.id,
-        _iso(r.created_at),
-        r.source,
-        r.segment,
-        r.owner_id,
-        r.stage,
-        int(r.hand_raiser),
-    )
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in core_fields(self.stream))
 
+    def to_row(self, record: Any) -> tuple[Any, ...]:
+        return tuple(_to_cell(getattr(record, column)) for column in self.columns)
 
-def _lead(row: sqlite3.Row) -> Lead:
-    return Lead(
-        id=row["id"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        source=row["source"],
-        segment=row["segment"],
-        owner_id=row["owner_id"],
-        stage=row["stage"],
-        hand_raiser=bool(row["hand_raiser"]),
-    )
-
-
-def _stage_change_row(r: StageChange) -> tuple[Any, ...]:
-    return (r.lead_id, r.to_stage, _iso(r.at), r.from_stage, r.owner_id)
-
-
-def _stage_change(row: sqlite3.Row) -> StageChange:
-    return StageChange(
-        lead_id=row["lead_id"],
-        to_stage=row["to_stage"],
-        at=datetime.fromisoformat(row["at"]),
-        from_stage=row["from_stage"],
-        owner_id=row["owner_id"],
-    )
-
-
-def _handoff_row(r: Handoff) -> tuple[Any, ...]:
-    return (
-        r.lead_id,
-        _iso(r.notified_at),
-        r.stage,
-        r.owner_id,
-        r.from_team.value,
-        r.to_team.value,
-        r.source,
-        r.segment,
-        int(r.hand_raiser),
-    )
-
-
-def _handoff(row: sqlite3.Row) -> Handoff:
-    return Handoff(
-        lead_id=row["lead_id"],
-        notified_at=datetime.fromisoformat(row["notified_at"]),
-        stage=row["stage"],
-        owner_id=row["owner_id"],
-        from_team=row["from_team"],
-        to_team=row["to_team"],
-        source=row["source"],
-        segment=row["segment"],
-        hand_raiser=bool(row["hand_raiser"]),
-    )
-
-
-def _touch_row(r: Touch) -> tuple[Any, ...]:
-    return (r.lead_id, r.rep_id, _iso(r.at), r.channel.value)
-
-
-def _touch(row: sqlite3.Row) -> Touch:
-    return Touch(
-        lead_id=row["lead_id"],
-        rep_id=row["rep_id"],
-        at=datetime.fromisoformat(row["at"]),
-        channel=row["channel"],
-    )
-
-
-def _deal_row(r: Deal) -> tuple[Any, ...]:
-    return (r.id, r.lead_id, str(r.amount), _iso(r.opened_at), _iso(r.closed_at), int(r.won))
-
-
-def _deal(row: sqlite3.Row) -> Deal:
-    return Deal(
-        id=row["id"],
-        lead_id=row["lead_id"],
-        amount=Decimal(row["amount"]),
-        opened_at=datetime.fromisoformat(row["opened_at"]),
-        closed_at=_time(row["closed_at"]),
-        won=bool(row["won"]),
-    )
-
-
-def _rep_row(r: Rep) -> tuple[Any, ...]:
-    return (r.id, r.name, r.email, r.team.value, int(r.active))
-
-
-def _rep(row: sqlite3.Row) -> Rep:
-    return Rep(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        team=row["team"],
-        active=bool(row["active"]),
-    )
-
-
-def _owner_change_row(r: OwnerChange) -> tuple[Any, ...]:
-    return (r.lead_id, r.owner_id, _iso(r.at))
-
-
-def _owner_change(row: sqlite3.Row) -> OwnerChange:
-    return OwnerChange(
-        lead_id=row["lead_id"], owner_id=row["owner_id"], at=datetime.fromisoformat(row["at"])
-    )
+    def from_row(self, row: sqlite3.Row) -> Any:
+        values = {}
+        for field in core_fields(self.stream):
+            value = row[field.name]
+            convert = _FROM_CELL.get(field.kind)
+            values[field.name] = value if value is None or convert is None else convert(value)
+        return self.stream.record_type(**values)
 
 
 def _key(*parts: object) -> str:
@@ -219,79 +130,13 @@ def _key(*parts: object) -> str:
 TABLES: dict[Stream, _Table] = {
     table.stream: table
     for table in (
-        _Table(
-            Stream.LEADS,
-            "leads",
-            ("id", "created_at", "source", "segment", "owner_id", "stage", "hand_raiser"),
-            "created_at",
-            lambda r: _key(r.id),
-            _lead_row,
-            _lead,
-        ),
-        _Table(
-            Stream.STAGE_CHANGES,
-            "stage_changes",
-            ("lead_id", "to_stage", "at", "from_stage", "owner_id"),
-            "at",
-            lambda r: _key(r.lead_id, r.at, r.to_stage),
-            _stage_change_row,
-            _stage_change,
-        ),
-        _Table(
-            Stream.HANDOFFS,
-            "handoffs",
-            (
-                "lead_id",
-                "notified_at",
-                "stage",
-                "owner_id",
-                "from_team",
-                "to_team",
-                "source",
-                "segment",
-                "hand_raiser",
-            ),
-            "notified_at",
-            lambda r: _key(r.lead_id, r.notified_at, r.stage),
-            _handoff_row,
-            _handoff,
-        ),
-        _Table(
-            Stream.TOUCHES,
-            "touches",
-            ("lead_id", "rep_id", "at", "channel"),
-            "at",
-            lambda r: _key(r.lead_id, r.rep_id, r.at, r.channel.value),
-            _touch_row,
-            _touch,
-        ),
-        _Table(
-            Stream.DEALS,
-            "deals",
-            ("id", "lead_id", "amount", "opened_at", "closed_at", "won"),
-            "opened_at",
-            lambda r: _key(r.id),
-            _deal_row,
-            _deal,
-        ),
-        _Table(
-            Stream.REPS,
-            "reps",
-            ("id", "name", "email", "team", "active"),
-            "",
-            lambda r: _key(r.id),
-            _rep_row,
-            _rep,
-        ),
-        _Table(
-            Stream.OWNER_CHANGES,
-            "owner_changes",
-            ("lead_id", "owner_id", "at"),
-            "at",
-            lambda r: _key(r.lead_id, r.at),
-            _owner_change_row,
-            _owner_change,
-        ),
+        _Table(Stream.LEADS, "created_at", lambda r: _key(r.id)),
+        _Table(Stream.STAGE_CHANGES, "at", lambda r: _key(r.lead_id, r.at, r.to_stage)),
+        _Table(Stream.HANDOFFS, "notified_at", lambda r: _key(r.lead_id, r.notified_at, r.stage)),
+        _Table(Stream.TOUCHES, "at", lambda r: _key(r.lead_id, r.rep_id, r.at, r.channel.value)),
+        _Table(Stream.DEALS, "opened_at", lambda r: _key(r.id)),
+        _Table(Stream.REPS, "", lambda r: _key(r.id)),
+        _Table(Stream.OWNER_CHANGES, "at", lambda r: _key(r.lead_id, r.at)),
     )
 }
 
