@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,26 @@ def _big_export(folder: Path, rows: int) -> None:
     )
 
 
+@pytest.fixture
+def background_sync() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
+    """Start ``slacore sync`` in the background; whatever is still running is killed at the end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(folder: Path) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "slacore_connectors", "sync"],
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
 def _wait_for_progress(store: Path, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -142,15 +163,14 @@ def _wait_for_progress(store: Path, process: subprocess.Popen[str]) -> None:
     pytest.fail("the sync made no progress")
 
 
-def test_kill_and_resume_equals_an_uninterrupted_sync(tmp_path: Path) -> None:
+def test_kill_and_resume_equals_an_uninterrupted_sync(
+    tmp_path: Path, background_sync: Callable[[Path], subprocess.Popen[str]]
+) -> None:
     rows = 200_000
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     _big_export(killed, rows)
     shutil.copytree(killed, clean)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "slacore_connectors", "sync"],
-        cwd=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    process = background_sync(killed)
     _wait_for_progress(killed / "slacore.db", process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
@@ -176,18 +196,17 @@ def test_kill_and_resume_equals_an_uninterrupted_sync(tmp_path: Path) -> None:
         assert killed_dump == clean_dump
 
 
-def test_two_syncs_at_once(tmp_path: Path) -> None:
+def test_two_syncs_at_once(
+    tmp_path: Path, background_sync: Callable[[Path], subprocess.Popen[str]]
+) -> None:
     _big_export(tmp_path, 100_000)
-    first = subprocess.Popen(
-        [sys.executable, "-m", "slacore_connectors", "sync"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    first = background_sync(tmp_path)
     _wait_for_progress(tmp_path / "slacore.db", first)
     second = slacore("sync", cwd=tmp_path)
     assert second.returncode == 1
     assert "another sync is running" in second.stderr
     assert "nothing was read or written" in second.stderr
-    first.communicate(timeout=300)
+    first.wait(timeout=300)
     assert first.returncode == 0
     with SQLiteStore(tmp_path / "slacore.db") as store:
         assert len(store.runs()) == 1  # the second touched nothing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -207,6 +208,34 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this slacore"):
         SQLiteStore(path)
+
+
+def test_many_connections_create_one_store_at_once(tmp_path: Path) -> None:
+    # A report opening the file while the first sync is still creating it (seen in CI): each
+    # connection must either create the schema alone or wait and find it made.
+    for attempt in range(10):
+        path = tmp_path / f"race{attempt}.db"
+        start = threading.Barrier(6)
+        errors: list[BaseException] = []
+
+        def open_store(
+            path: Path = path,
+            start: threading.Barrier = start,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            start.wait()
+            try:
+                with SQLiteStore(path) as opened:
+                    assert opened.schema_version == SCHEMA_VERSION
+            except BaseException as error:  # collected for the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
 
 
 def test_not_a_database(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import enum
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -311,7 +312,7 @@ class SQLiteStore(Store):
             raise StoreError(message=f"cannot open the store: {error}", path=self.path) from None
         self._db.row_factory = sqlite3.Row
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal(timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as error:
@@ -335,7 +336,36 @@ class SQLiteStore(Store):
         """The schema version of the file."""
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
+    def _use_wal(self, timeout: float) -> None:
+        # Switching a new file to write-ahead logging can report "database is locked" at once,
+        # without waiting, when other connections open the file at the same moment; it succeeds
+        # once they are done, so try again until the timeout.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+
     def _migrate(self) -> None:
+        if self._checked_version() == SCHEMA_VERSION:
+            return
+        # Another process may be creating or upgrading the same file right now: take the write
+        # lock first, then look again, so that only one of them runs each migration.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for number in range(self._checked_version() + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[number - 1](self._db)
+                self._db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _checked_version(self) -> int:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -345,15 +375,7 @@ class SQLiteStore(Store):
                 ),
                 path=self.path,
             )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                MIGRATIONS[number - 1](self._db)
-                self._db.execute(f"PRAGMA user_version = {number}")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return version
 
     # --- cursors and runs -----------------------------------------------------------------------
 
