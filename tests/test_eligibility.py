@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slacore import Handoff, ValidationError
-from slacore.eligibility import ALL, hand_raisers, segment, source, stage
+from slacore.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -45,3 +48,50 @@ def test_fields_and_combinations() -> None:
 def test_bad_selectors(build: object) -> None:
     with pytest.raises(ValidationError):
         build()  # type: ignore[operator]
+
+
+class _LongLeadId(Eligibility):
+    """A selector of the user's own: only ``matches`` is written."""
+
+    def matches(self, handoff: Handoff) -> bool:
+        return len(handoff.lead_id) > 2
+
+    def describe(self) -> str:
+        return "long lead ids"
+
+
+_LEAVES = st.sampled_from(
+    [
+        ALL,
+        hand_raisers(),
+        source("web"),
+        source("web", "referral"),
+        segment("smb"),
+        stage("mql"),
+        stage("sql", "sal"),
+        _LongLeadId(),
+    ]
+)
+_SELECTORS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.builds(operator.and_, inner, inner),
+        st.builds(operator.or_, inner, inner),
+        st.builds(operator.invert, inner),
+    ),
+    max_leaves=6,
+)
+_HANDOFFS = st.builds(
+    handoff,
+    lead_id=st.sampled_from(["L1", "L123"]),
+    hand_raiser=st.booleans(),
+    source=st.sampled_from([None, "web", "referral", "webinar"]),
+    segment=st.sampled_from([None, "smb", "enterprise"]),
+    stage=st.sampled_from(["mql", "sal", "sql"]),
+)
+
+
+@given(_SELECTORS, st.lists(_HANDOFFS, max_size=8))
+def test_matches_many_agrees_with_matches(selector: Eligibility, items: list[Handoff]) -> None:
+    assert selector.matches_many(items) == [selector.matches(h) for h in items]
+    assert all(type(flag) is bool for flag in selector.matches_many(items))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -153,6 +154,21 @@ def test_any_zone_is_accepted() -> None:
 def test_ids_must_be_non_empty_strings(bad_id: object) -> None:
     with pytest.raises(ValidationError, match="non-empty string"):
         Lead(id=bad_id, created_at=T0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Lead(id="L1", created_at=T0, hand_raiser="false"),
+        lambda: Handoff(lead_id="L1", notified_at=T0, stage="mql", hand_raiser=1),
+        lambda: Deal(id="D1", amount=5, opened_at=T0, closed_at=T0, won="yes"),
+    ],
+)
+def test_yes_no_fields_take_booleans_only(build: Callable[[], object]) -> None:
+    # A string "false" is truthy: taking it would count the lead as a hand-raiser.
+    with pytest.raises(ValidationError, match="expected True or False") as info:
+        build()
+    assert info.value.record_id in ("L1", "D1")
 
 
 def test_handoff_defaults_and_teams() -> None:

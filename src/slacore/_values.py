@@ -179,6 +179,17 @@ def identifier(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> No
         )
 
 
+def flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Validate a yes/no field: ``True`` or ``False`` only (``"false"`` would read as yes)."""
+    if not isinstance(value, bool):
+        raise ValidationError(
+            message=f"expected True or False, got {value!r}",
+            field=attribute.name,
+            value=value,
+            record_id=_record_id(instance),
+        )
+
+
 def non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Validate that a number (money, count) is not negative."""
     if value is not None and value < 0:

@@ -325,7 +325,7 @@ class CadenceRule:
         """
         moment = aware_now(now)
         items = list(handoffs)
-        eligible = [self.applies_to.matches(h) for h in items]
+        eligible = self.applies_to.matches_many(items)
         wanted = {h.lead_id for h, ok in zip(items, eligible, strict=True) if ok}
         team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
         counted = set(self.channels)

@@ -15,7 +15,8 @@ selects, for the signed document and the report.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Sequence
+from operator import attrgetter
 
 import attrs
 
@@ -44,6 +45,14 @@ class Eligibility(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> str:
         """What the selector selects, as a phrase for a sentence ("hand-raisers")."""
+
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        """``matches`` for each hand-off, in order: the bulk form for large evaluations.
+
+        The built-in selectors answer a column at a time; a selector of your own only needs
+        ``matches`` (this default calls it for each hand-off).
+        """
+        return [bool(self.matches(handoff)) for handoff in handoffs]
 
     def __and__(self, other: Eligibility) -> Eligibility:
         return _All((self, other))
@@ -78,6 +87,9 @@ class _Everything(Eligibility):
     def matches(self, handoff: Handoff) -> bool:
         return True
 
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        return [True] * len(handoffs)
+
     def describe(self) -> str:
         return "all hand-offs"
 
@@ -86,10 +98,13 @@ class _Everything(Eligibility):
 class _Field(Eligibility):
     kind: str
     names: tuple[str, ...]
-    get: Callable[[Handoff], str | None] = attrs.field(eq=False, repr=False)
 
     def matches(self, handoff: Handoff) -> bool:
-        return self.get(handoff) in self.names
+        return getattr(handoff, self.kind) in self.names
+
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        names = frozenset(self.names)
+        return [value in names for value in map(attrgetter(self.kind), handoffs)]
 
     def describe(self) -> str:
         return _phrase(self.kind, self.names)
@@ -99,6 +114,9 @@ class _Field(Eligibility):
 class _HandRaiser(Eligibility):
     def matches(self, handoff: Handoff) -> bool:
         return handoff.hand_raiser
+
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        return [handoff.hand_raiser for handoff in handoffs]
 
     def describe(self) -> str:
         return "hand-raisers (leads asking for sales follow-up)"
@@ -110,6 +128,13 @@ class _All(Eligibility):
 
     def matches(self, handoff: Handoff) -> bool:
         return all(part.matches(handoff) for part in self.parts)
+
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        first, *rest = self.parts
+        result = first.matches_many(handoffs)
+        for part in rest:
+            result = [a and b for a, b in zip(result, part.matches_many(handoffs), strict=True)]
+        return result
 
     def describe(self) -> str:
         words: list[str] = []
@@ -128,6 +153,13 @@ class _Any(Eligibility):
     def matches(self, handoff: Handoff) -> bool:
         return any(part.matches(handoff) for part in self.parts)
 
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        first, *rest = self.parts
+        result = first.matches_many(handoffs)
+        for part in rest:
+            result = [a or b for a, b in zip(result, part.matches_many(handoffs), strict=True)]
+        return result
+
     def describe(self) -> str:
         return "either " + " or ".join(f"({part.describe()})" for part in self.parts)
 
@@ -139,6 +171,9 @@ class _Not(Eligibility):
     def matches(self, handoff: Handoff) -> bool:
         return not self.part.matches(handoff)
 
+    def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+        return [not match for match in self.part.matches_many(handoffs)]
+
     def describe(self) -> str:
         return f"all hand-offs except {self.part.describe()}"
 
@@ -149,17 +184,17 @@ ALL: Eligibility = _Everything()
 
 def source(*names: str) -> Eligibility:
     """Hand-offs whose ``source`` is one of ``names``."""
-    return _Field("source", _names("source", names), lambda h: h.source)
+    return _Field("source", _names("source", names))
 
 
 def segment(*names: str) -> Eligibility:
     """Hand-offs whose ``segment`` is one of ``names``."""
-    return _Field("segment", _names("segment", names), lambda h: h.segment)
+    return _Field("segment", _names("segment", names))
 
 
 def stage(*keys: str) -> Eligibility:
     """Hand-offs into one of the stages ``keys`` (e.g. ``"mql"``)."""
-    return _Field("stage", _names("stage", keys), lambda h: h.stage)
+    return _Field("stage", _names("stage", keys))
 
 
 def hand_raisers() -> Eligibility:

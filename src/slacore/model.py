@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from slacore._values import aware, identifier, non_negative, to_money
+from slacore._values import aware, flag, identifier, non_negative, to_money
 from slacore.errors import UnknownKeyError, ValidationError
 
 __all__ = [
@@ -317,7 +317,7 @@ class Lead:
     segment: str | None = None
     owner_id: str | None = attrs.field(default=None, validator=identifier)
     stage: str | None = None
-    hand_raiser: bool = False
+    hand_raiser: bool = attrs.field(default=False, validator=flag)
 
 
 @attrs.frozen(kw_only=True)
@@ -391,7 +391,7 @@ class Handoff:
     to_team: Team = attrs.field(default=Team.SALES, converter=_team)
     source: str | None = None
     segment: str | None = None
-    hand_raiser: bool = False
+    hand_raiser: bool = attrs.field(default=False, validator=flag)
 
     @to_team.validator
     def _check_teams(self, attribute: attrs.Attribute[Team], value: Team) -> None:
@@ -447,6 +447,7 @@ class Deal:
 
     @won.validator
     def _check_won(self, attribute: attrs.Attribute[bool], value: bool) -> None:
+        flag(self, attribute, value)
         if value and self.closed_at is None:
             raise ValidationError(
                 message="a won deal needs closed_at",

@@ -676,8 +676,7 @@ class ResponseRule:
         moment = aware_now(now)
         now_us = epoch_us(moment)
         items = list(handoffs)
-        applies = self.applies_to.matches
-        flags = [applies(h) for h in items]
+        flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
         wanted = {h.lead_id for h in eligible}
         team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
