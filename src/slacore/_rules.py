@@ -5,17 +5,28 @@ Private: the public names live in :mod:`slacore.response` and :mod:`slacore.cade
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from slacore._values import RateLike, format_rate, to_rate
 from slacore.duration import parse_duration
 from slacore.eligibility import Eligibility
 from slacore.errors import ValidationError
-from slacore.model import Channel, Handoff, OwnerChange, StageLadder
+from slacore.model import (
+    Channel,
+    Handoff,
+    OwnerChange,
+    Rep,
+    StageChange,
+    StageLadder,
+    Team,
+    Touch,
+)
 
 
 def to_channels(values: Iterable[Channel | str]) -> tuple[Channel, ...]:
@@ -73,7 +84,58 @@ def aware_now(now: datetime | None) -> datetime:
     return now
 
 
-def by_lead(records: Iterable[Any], wanted: set[str], until: datetime) -> dict[str, list[Any]]:
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one bulk evaluation.
+
+    An evaluation allocates a few million small objects that form no cycles, each burst of
+    which sets off collections that walk every live object, the caller's millions of records
+    included: about a third of the time on a million hand-offs. Nothing made here needs the
+    collector; it is switched back on afterwards if it was on before (reference counting frees
+    memory as usual meanwhile).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+_Report = TypeVar("_Report")
+
+
+def bulk_evaluate(
+    evaluate: Callable[
+        [
+            list[Handoff],
+            Iterable[Touch],
+            datetime,
+            Iterable[StageChange],
+            Iterable[OwnerChange],
+            Mapping[str, Team] | None,
+        ],
+        _Report,
+    ],
+    handoffs: Iterable[Handoff],
+    touches: Iterable[Touch],
+    now: datetime | None,
+    stage_changes: Iterable[StageChange],
+    owner_changes: Iterable[OwnerChange],
+    reps: Iterable[Rep] | None,
+) -> _Report:
+    """Run a rule's ``_evaluate`` on checked inputs with the collector paused: the shared
+    front of ``ResponseRule.evaluate`` and ``CadenceRule.evaluate``."""
+    moment = aware_now(now)
+    team_of = None if reps is None else {rep.id: rep.team for rep in reps}
+    with gc_paused():
+        return evaluate(list(handoffs), touches, moment, stage_changes, owner_changes, team_of)
+
+
+def by_lead(
+    records: Iterable[Any], wanted: Collection[str], until: datetime
+) -> dict[str, list[Any]]:
     """Records of the ``wanted`` leads known by ``until``, grouped by lead, in time order."""
     grouped: dict[str, list[Any]] = defaultdict(list)
     for record in records:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from slacore._rules import (
-    aware_now,
+    bulk_evaluate,
     by_lead,
     check_rule,
     owner_at,
@@ -323,11 +323,21 @@ class CadenceRule:
             ValidationError: ``now`` is naive.
 
         """
-        moment = aware_now(now)
-        items = list(handoffs)
+        return bulk_evaluate(
+            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps
+        )
+
+    def _evaluate(
+        self,
+        items: list[Handoff],
+        touches: Iterable[Touch],
+        moment: datetime,
+        stage_changes: Iterable[StageChange],
+        owner_changes: Iterable[OwnerChange],
+        team_of: Mapping[str, Team] | None,
+    ) -> CadenceReport:
         eligible = self.applies_to.matches_many(items)
         wanted = {h.lead_id for h, ok in zip(items, eligible, strict=True) if ok}
-        team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
         counted = set(self.channels)
         times: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
         for touch in touches:

@@ -30,16 +30,18 @@ from __future__ import annotations
 import enum
 import math
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from itertools import accumulate
+from operator import attrgetter, sub
 from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
 from slacore._rules import (
-    aware_now,
+    bulk_evaluate,
     by_lead,
     check_rule,
     owner_at,
@@ -343,6 +345,42 @@ class _Tally:
         )
 
 
+_source = attrgetter("source")
+
+
+def _tallies(
+    owners: list[str],
+    sources: list[str],
+    statuses: list[SlaStatus],
+    taken: list[float | None],
+) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
+    """Tally columns of decided hand-offs overall, per rep and per source.
+
+    Columns rather than one update per hand-off: the counts come from one ``Counter`` over
+    the rows, and only response times are distributed in a loop.
+    """
+    overall = _Tally()
+    by_rep: dict[str, _Tally] = {}
+    by_source: dict[str, _Tally] = {}
+    unanswered = [time is None for time in taken]
+    rows = Counter(zip(owners, sources, statuses, unanswered, strict=True))
+    for (owner, origin, status, never), count in rows.items():
+        lost = count if never and status is SlaStatus.BREACHED else 0
+        for tally in (
+            overall,
+            by_rep.get(owner) or by_rep.setdefault(owner, _Tally()),
+            by_source.get(origin) or by_source.setdefault(origin, _Tally()),
+        ):
+            tally.counts[status] += count
+            tally.never += lost
+    overall.times = [t for t in taken if t is not None]
+    for owner, origin, time in zip(owners, sources, taken, strict=True):
+        if time is not None:
+            by_rep[owner].times.append(time)
+            by_source[origin].times.append(time)
+    return overall, by_rep, by_source
+
+
 @attrs.frozen(kw_only=True)
 class ResponseReport:
     """The result of :meth:`ResponseRule.evaluate`.
@@ -459,35 +497,57 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _Decision = tuple[
     SlaStatus, datetime, int, int, "datetime | None", "datetime | None", "str | None", int
 ]
-"""The decided figures of one eligible hand-off: status, clock start (datetime and epoch
-microseconds), due time, stop, withdrawal, accountable owner, end of the measured span.
-A plain tuple, not a named one: a million of them are built, and a named tuple costs two
-microseconds more each."""
+"""The decided figures of one hand-off on the general path: status, clock start (datetime and
+epoch microseconds), due time, stop, withdrawal, accountable owner, end of the measured span."""
+
+
+@attrs.define(slots=True)
+class _Columns:
+    """The decided figures of the eligible hand-offs, a list per figure (position-aligned).
+
+    Columns rather than a record per hand-off: most are filled by list comprehensions, and the
+    summary reads whole columns. ``withdrawn`` is sparse: few hand-offs are withdrawn.
+    """
+
+    status: list[SlaStatus]
+    started: list[datetime]
+    start_us: list[int]
+    due_us: list[int]
+    stopped: list[datetime | None]
+    withdrawn: dict[int, datetime]
+    owner: list[str | None]
+    end_us: list[int]
+    business_us: list[int] | None
+
+    def set(self, position: int, decision: _Decision) -> None:
+        """Store one general-path decision at ``position``."""
+        status, started, start_us, due_us, stopped, withdrawn, owner, end_us = decision
+        self.status[position] = status
+        self.started[position] = started
+        self.start_us[position] = start_us
+        self.due_us[position] = due_us
+        self.stopped[position] = stopped
+        if withdrawn is not None:
+            self.withdrawn[position] = withdrawn
+        self.owner[position] = owner
+        self.end_us[position] = end_us
 
 
 class _Results(Sequence[ResponseResult]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
-    __slots__ = ("_business", "_decided", "_handoffs", "_index", "_rule")
+    __slots__ = ("_columns", "_eligible", "_handoffs", "_index", "_rule")
 
     def __init__(
-        self,
-        rule: ResponseRule,
-        handoffs: list[Handoff],
-        eligible: list[bool],
-        decided: list[_Decision],
-        business: list[int] | None,
+        self, rule: ResponseRule, handoffs: list[Handoff], eligible: list[bool], columns: _Columns
     ) -> None:
         self._rule = rule
         self._handoffs = handoffs
-        self._decided = decided
-        self._business = business
-        # Position of each hand-off's decision, or -1 when the rule does not apply.
-        self._index: list[int] = []
-        position = 0
-        for ok in eligible:
-            self._index.append(position if ok else -1)
-            position += ok
+        self._columns = columns
+        self._eligible = eligible
+        # How many eligible hand-offs there are up to each one: a hand-off's figures sit at
+        # that count less one.
+        self._index = list(accumulate(eligible))
 
     def __len__(self) -> int:
         return len(self._handoffs)
@@ -502,20 +562,20 @@ class _Results(Sequence[ResponseResult]):
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
         handoff = self._handoffs[index]
-        position = self._index[index]
-        if position < 0:
+        if not self._eligible[index]:
             return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
-        status, start, start_us, due_us, stopped, withdrawn, owner, end_us = self._decided[position]
-        spent = end_us - start_us
-        business = None if self._business is None else self._business[position] * _ONE_US
+        at = self._index[index] - 1
+        columns = self._columns
+        start, spent = columns.started[at], columns.end_us[at] - columns.start_us[at]
+        business = None if columns.business_us is None else columns.business_us[at] * _ONE_US
         return ResponseResult(
             handoff=handoff,
-            status=status,
+            status=columns.status[at],
             started_at=start,
-            due_at=self._rule._due_datetime(start, due_us),
-            first_touch_at=stopped,
-            withdrawn_at=withdrawn,
-            owner_id=owner,
+            due_at=self._rule._due_datetime(start, columns.due_us[at]),
+            first_touch_at=columns.stopped[at],
+            withdrawn_at=columns.withdrawn.get(at),
+            owner_id=columns.owner[at],
             elapsed=spent * _ONE_US if spent > 0 else _ZERO,
             business_elapsed=business,
         )
@@ -628,19 +688,18 @@ class ResponseRule:
         step = self.within // _ONE_US
         return [start + step for start in starts]
 
-    def _taken_us(self, start: int, end: int) -> int:
-        """Microseconds on the rule's clock between two instants (never negative)."""
+    def _late_many(self, starts: list[int], now: int) -> list[bool]:
+        """Whether clocks running since each of ``starts`` are past ``at_risk_at`` of the
+        window at ``now``."""
+        share = self.at_risk_at
+        limit = self.within // _ONE_US * share.numerator
+        nows = [now] * len(starts)
         if self.clock is Clock.BUSINESS:
             assert self.calendar is not None
-            return self.calendar.elapsed_us([start], [end])[0]
-        return max(end - start, 0)
-
-    def _late(self, start: int, now: int) -> bool:
-        """Whether a clock running since ``start`` is past ``at_risk_at`` of its window."""
-        share = self.at_risk_at
-        return self._taken_us(start, now) * share.denominator >= (
-            self.within // _ONE_US * share.numerator
-        )
+            spent = self.calendar.elapsed_us(starts, nows)
+        else:
+            spent = [max(end - start, 0) for start, end in zip(starts, nows, strict=True)]
+        return [taken * share.denominator >= limit for taken in spent]
 
     def evaluate(
         self,
@@ -673,93 +732,128 @@ class ResponseRule:
             ValidationError: ``now`` is naive.
 
         """
-        moment = aware_now(now)
+        return bulk_evaluate(
+            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps
+        )
+
+    def _evaluate(
+        self,
+        items: list[Handoff],
+        touches: Iterable[Touch],
+        moment: datetime,
+        stage_changes: Iterable[StageChange],
+        owner_changes: Iterable[OwnerChange],
+        team_of: Mapping[str, Team] | None,
+    ) -> ResponseReport:
         now_us = epoch_us(moment)
-        items = list(handoffs)
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
-        wanted = {h.lead_id for h in eligible}
-        team_of = {rep.id: rep.team for rep in reps} if reps is not None else None
 
-        # What can stop each lead's clock, grouped by lead as the records themselves: the
-        # earliest one at or after the start is found per hand-off, and only it is converted.
+        # Each lead's position among the eligible hand-offs, or -1 for a lead that takes the
+        # general path (several hand-offs, stage or owner changes, team checks). The common
+        # lead's first touch is found in one pass over the touches, without grouping them.
+        position_of: dict[str, int] = {}
+        notified: list[datetime] = []
+        for position, handoff in enumerate(eligible):
+            lead = handoff.lead_id
+            position_of[lead] = -1 if lead in position_of else position
+            notified.append(handoff.notified_at)
+        changes = by_lead(stage_changes, position_of, moment)
+        owners = by_lead(owner_changes, position_of, moment)
+        if team_of is not None:
+            position_of = dict.fromkeys(position_of, -1)
+        for lead in (*changes, *owners):
+            position_of[lead] = -1
+        common = [False] * len(eligible)
+        for position in position_of.values():
+            if position >= 0:
+                common[position] = True
+
         stop = self.stop_event
+        first: list[datetime | None] = [None] * len(eligible)
         stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
         if isinstance(stop, FirstTouch):
             channels = set(stop.channels)
+            find = position_of.get
             for touch in touches:
                 if touch.channel in channels:
-                    lead = touch.lead_id
+                    found = find(touch.lead_id)
                     # A touch after ``now`` is not known at ``now``.
-                    if lead in wanted and touch.at <= moment:
-                        stops[lead].append(touch)
-        changes = by_lead(stage_changes, wanted, moment)
-        owners = by_lead(owner_changes, wanted, moment)
-        if isinstance(stop, StageReached):
+                    if found is not None and (at := touch.at) <= moment:
+                        if found < 0:
+                            stops[touch.lead_id].append(touch)
+                        elif at >= notified[found]:
+                            earliest = first[found]
+                            if earliest is None or at < earliest:
+                                first[found] = at
+        else:
             targets = set(stop.stages)
             for lead, lead_changes in changes.items():
                 stops[lead] = [c for c in lead_changes if c.to_stage in targets]
 
-        starts = [(h.notified_at - _EPOCH) // _ONE_US for h in eligible]
+        # The common path a column at a time: the clock stops at the first touch, if any.
+        starts = [(at - _EPOCH) // _ONE_US for at in notified]
         dues = self._dues_us(starts)
-        decided: list[_Decision] = []
-        append = decided.append
-        met, breached = SlaStatus.MET, SlaStatus.BREACHED
-        slow = bool(changes) or bool(owners) or team_of is not None
-        for handoff, start, due in zip(eligible, starts, dues, strict=True):
-            lead = handoff.lead_id
-            if slow and (lead in changes or lead in owners or team_of is not None):
-                append(self._decide(handoff, start, due, now_us, stops, changes, owners, team_of))
-                continue
-            # The common case, inlined: no stage or owner changes, every touch counts.
-            notified = handoff.notified_at
-            stopped: datetime | None = None
-            for item in stops.get(lead, ()):
-                at = item.at
-                if at >= notified and (stopped is None or at < stopped):
-                    stopped = at
-            end = now_us if stopped is None else (stopped - _EPOCH) // _ONE_US
-            if stopped is not None:
-                status = met if end <= due else breached
-            elif now_us >= due:
-                status = breached
-            else:
-                status = SlaStatus.AT_RISK if self._late(start, now_us) else SlaStatus.PENDING
-            append((status, notified, start, due, stopped, None, handoff.owner_id, end))
-
-        business = (
-            None
-            if self.calendar is None
-            else self.calendar.elapsed_us([d[2] for d in decided], [d[7] for d in decided])
+        ends = [now_us if at is None else (at - _EPOCH) // _ONE_US for at in first]
+        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
+        statuses = [
+            (met if end <= due else breached)
+            if at is not None
+            else (breached if now_us >= due else pending)
+            for at, end, due in zip(first, ends, dues, strict=True)
+        ]
+        columns = _Columns(
+            status=statuses,
+            started=notified,
+            start_us=starts,
+            due_us=dues,
+            stopped=first,
+            withdrawn={},
+            owner=[h.owner_id for h in eligible],
+            end_us=ends,
+            business_us=None,
         )
-        # One tally per (rep, source) cell, merged at the end: one update per hand-off.
-        cells: defaultdict[tuple[str, str], _Tally] = defaultdict(_Tally)
-        business_clock = self.clock is Clock.BUSINESS
-        for position, (handoff, d) in enumerate(zip(eligible, decided, strict=True)):
-            taken: float | None = None
-            if d[4] is not None:  # stopped: a response time to measure
-                if business_clock:
-                    assert business is not None
-                    taken = business[position] / 1_000_000
-                else:
-                    taken = (d[7] - d[2]) / 1_000_000
-            cells[d[6] or "(unassigned)", handoff.source or "(none)"].add(d[0], taken)
-        overall = _Tally.merge(cells.values())
-        by_rep = {
-            rep: _Tally.merge(t for (owner, _), t in cells.items() if owner == rep)
-            for rep in sorted({owner for owner, _ in cells})
-        }
-        by_source = {
-            name: _Tally.merge(t for (_, origin), t in cells.items() if origin == name)
-            for name in sorted({origin for _, origin in cells})
-        }
+        # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
+        for position, (handoff, alone) in enumerate(zip(eligible, common, strict=True)):
+            if not alone:
+                columns.set(
+                    position,
+                    self._decide(
+                        handoff, starts[position], dues[position], now_us, stops, changes,
+                        owners, team_of,
+                    ),
+                )  # fmt: skip
+        running = [p for p, status in enumerate(statuses) if status is pending]
+        if running:
+            late = self._late_many([starts[p] for p in running], now_us)
+            for position, is_late in zip(running, late, strict=True):
+                if is_late:
+                    statuses[position] = SlaStatus.AT_RISK
+
+        if self.calendar is not None:
+            columns.business_us = self.calendar.elapsed_us(starts, ends)
+        spans: Iterable[int] = (
+            columns.business_us
+            if columns.business_us is not None and self.clock is Clock.BUSINESS
+            else map(sub, ends, starts)
+        )
+        taken = [
+            None if at is None else span / 1_000_000
+            for at, span in zip(columns.stopped, spans, strict=False)
+        ]
+        overall, by_rep, by_source = _tallies(
+            [owner or "(unassigned)" for owner in columns.owner],
+            [origin or "(none)" for origin in map(_source, eligible)],
+            statuses,
+            taken,
+        )
         return ResponseReport(
             rule=self,
             now=moment,
-            results=_Results(self, items, flags, decided, business),
+            results=_Results(self, items, flags, columns),
             summary=overall.summary(self.target),
-            by_rep={k: v.summary(self.target) for k, v in by_rep.items()},
-            by_source={k: v.summary(self.target) for k, v in by_source.items()},
+            by_rep={k: v.summary(self.target) for k, v in sorted(by_rep.items())},
+            by_source={k: v.summary(self.target) for k, v in sorted(by_source.items())},
         )
 
     def _decide(
@@ -825,9 +919,8 @@ class ResponseRule:
         elif now_us >= due_us:
             status, end, blame = SlaStatus.BREACHED, now_us, due_us
         else:
-            late = self._late(start_us, now_us)
-            status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
-            end, blame = now_us, now_us
+            # Pending; whether it is at risk is decided for all running clocks at once.
+            status, end, blame = SlaStatus.PENDING, now_us, now_us
         owner = (
             owner_at(handoff, lead_owners, _EPOCH + blame * _ONE_US)
             if lead_owners
