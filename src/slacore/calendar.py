@@ -651,14 +651,24 @@ class BusinessCalendar:
         # The loop inlines _Timeline.business_at and _Timeline.step: calls cost more than the
         # arithmetic here. _reach made the timeline long enough for the latest start, and
         # answers only grow with the start, so every search lands inside it.
+        # Every start in the same closed gap (nights, weekends: most of the week) has the same
+        # answer, kept by the gap's interval index.
+        after_close: dict[int, int] = {}
         for instant in instants:
             index = bisect_right(begins, instant) - 1
             if index < 0:
                 target = amount
             else:
                 end = ends[index]
-                target = before[index] + (instant if instant < end else end) - begins[index]
-                target += amount
+                if instant >= end:
+                    answer = after_close.get(index)
+                    if answer is None:
+                        target = before[index] + end - begins[index] + amount
+                        found = search(after, target)
+                        answer = after_close[index] = begins[found] + target - before[found]
+                    append(answer)
+                    continue
+                target = before[index] + instant - begins[index] + amount
             found = search(after, target)
             append(begins[found] + target - before[found])
         return results
@@ -690,6 +700,7 @@ class BusinessCalendar:
             return []
         timeline = self._ensure(min(min(starts), min(ends)), max(max(starts), max(ends)), "starts")
         begins, closes, before = timeline.starts, timeline.ends, timeline.before
+        count = len(begins)
         results: list[int] = []
         append = results.append
         # _Timeline.business_at, inlined for both ends: calls cost more than the arithmetic.
@@ -702,12 +713,15 @@ class BusinessCalendar:
             if index >= 0:
                 end = closes[index]
                 at_first = before[index] + (first if first < end else end) - begins[index]
-            index = bisect_right(begins, last) - 1
-            at_last = 0
-            if index >= 0:
-                end = closes[index]
-                at_last = before[index] + (last if last < end else end) - begins[index]
-            append(at_last - at_first)
+            # Most spans end before the next interval opens: no second search then.
+            if index + 1 < count and last < begins[index + 1]:
+                if index < 0:
+                    append(0)
+                    continue
+            else:
+                index = bisect_right(begins, last) - 1
+            end = closes[index]
+            append(before[index] + (last if last < end else end) - begins[index] - at_first)
         return results
 
     def datetime_at(self, instant: int) -> datetime:

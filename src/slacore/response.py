@@ -225,12 +225,12 @@ BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
 """Response-time buckets of the distribution; hand-offs never touched go in ``"never"``."""
 
 
-def _percentile(sorted_seconds: Sequence[float], share: Fraction) -> timedelta | None:
+def _percentile(sorted_us: Sequence[int], share: Fraction) -> timedelta | None:
     """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below."""
-    if not sorted_seconds:
+    if not sorted_us:
         return None
-    rank = max(1, math.ceil(share * len(sorted_seconds)))
-    return timedelta(seconds=sorted_seconds[rank - 1])
+    rank = max(1, math.ceil(share * len(sorted_us)))
+    return timedelta(microseconds=sorted_us[rank - 1])
 
 
 @attrs.frozen(kw_only=True)
@@ -294,38 +294,21 @@ class ResponseSummary:
 
 
 class _Tally:
-    """Running counts and response times of one group of hand-offs."""
+    """Counts and response times (integer microseconds) of one group of hand-offs."""
 
     __slots__ = ("counts", "never", "times")
 
     def __init__(self) -> None:
         self.counts = dict.fromkeys(SlaStatus, 0)
-        self.times: list[float] = []
+        self.times: list[int] = []
         self.never = 0
-
-    def add(self, status: SlaStatus, taken: float | None) -> None:
-        self.counts[status] += 1
-        if taken is not None:
-            self.times.append(taken)
-        elif status is SlaStatus.BREACHED:
-            self.never += 1
-
-    @classmethod
-    def merge(cls, parts: Iterable[_Tally]) -> _Tally:
-        total = cls()
-        for part in parts:
-            for status, count in part.counts.items():
-                total.counts[status] += count
-            total.times.extend(part.times)
-            total.never += part.never
-        return total
 
     def summary(self, target: Fraction | None) -> ResponseSummary:
         counts, times = self.counts, sorted(self.times)
         buckets: dict[str, int] = {}
         below = 0
         for name, limit in BUCKETS:
-            upto = len(times) if limit is None else bisect_right(times, limit.total_seconds())
+            upto = len(times) if limit is None else bisect_right(times, limit // _ONE_US)
             buckets[name] = upto - below
             below = upto
         buckets["never"] = self.never
@@ -352,7 +335,7 @@ def _tallies(
     owners: list[str],
     sources: list[str],
     statuses: list[SlaStatus],
-    taken: list[float | None],
+    taken: list[int | None],
 ) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
     """Tally columns of decided hand-offs overall, per rep and per source.
 
@@ -814,15 +797,14 @@ class ResponseRule:
             business_us=None,
         )
         # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
-        for position, (handoff, alone) in enumerate(zip(eligible, common, strict=True)):
-            if not alone:
-                columns.set(
-                    position,
-                    self._decide(
-                        handoff, starts[position], dues[position], now_us, stops, changes,
-                        owners, team_of,
-                    ),
-                )  # fmt: skip
+        for position in [p for p, alone in enumerate(common) if not alone]:
+            columns.set(
+                position,
+                self._decide(
+                    eligible[position], starts[position], dues[position], now_us, stops,
+                    changes, owners, team_of,
+                ),
+            )  # fmt: skip
         running = [p for p, status in enumerate(statuses) if status is pending]
         if running:
             late = self._late_many([starts[p] for p in running], now_us)
@@ -838,8 +820,7 @@ class ResponseRule:
             else map(sub, ends, starts)
         )
         taken = [
-            None if at is None else span / 1_000_000
-            for at, span in zip(columns.stopped, spans, strict=False)
+            None if at is None else span for at, span in zip(columns.stopped, spans, strict=False)
         ]
         overall, by_rep, by_source = _tallies(
             [owner or "(unassigned)" for owner in columns.owner],
