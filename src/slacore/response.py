@@ -225,7 +225,7 @@ BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
 """Response-time buckets of the distribution; hand-offs never touched go in ``"never"``."""
 
 
-def _percentile(sorted_us: Sequence[int], share: Fraction) -> timedelta | None:
+def _percentile(sorted_us: Sequence[float], share: Fraction) -> timedelta | None:
     """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below."""
     if not sorted_us:
         return None
@@ -294,17 +294,18 @@ class ResponseSummary:
 
 
 class _Tally:
-    """Counts and response times (integer microseconds) of one group of hand-offs."""
+    """Counts and response times (microseconds, as floats) of one group of hand-offs."""
 
     __slots__ = ("counts", "never", "times")
 
     def __init__(self) -> None:
         self.counts = dict.fromkeys(SlaStatus, 0)
-        self.times: list[int] = []
+        self.times: list[float] = []
         self.never = 0
 
     def summary(self, target: Fraction | None) -> ResponseSummary:
-        counts, times = self.counts, sorted(self.times)
+        self.times.sort()
+        counts, times = self.counts, self.times
         buckets: dict[str, int] = {}
         below = 0
         for name, limit in BUCKETS:
@@ -335,7 +336,7 @@ def _tallies(
     owners: list[str],
     sources: list[str],
     statuses: list[SlaStatus],
-    taken: list[int | None],
+    taken: list[float | None],
 ) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
     """Tally columns of decided hand-offs overall, per rep and per source.
 
@@ -819,8 +820,11 @@ class ResponseRule:
             if columns.business_us is not None and self.clock is Clock.BUSINESS
             else map(sub, ends, starts)
         )
+        # Floats, not ints: response times of more than 18 minutes in microseconds are ints
+        # too big for the fast comparison of ``sorted``, which then takes twice as long.
         taken = [
-            None if at is None else span for at, span in zip(columns.stopped, spans, strict=False)
+            None if at is None else float(span)
+            for at, span in zip(columns.stopped, spans, strict=False)
         ]
         overall, by_rep, by_source = _tallies(
             [owner or "(unassigned)" for owner in columns.owner],
