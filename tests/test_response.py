@@ -163,6 +163,19 @@ def test_touch_before_withdrawal_decides() -> None:
     assert report.results[0].withdrawn_at is None
 
 
+def test_touch_after_withdrawal_is_no_response() -> None:
+    changes = [StageChange(lead_id="L1", to_stage="disqualified", at=T0 + 2 * H)]
+    report = day_rule().evaluate(
+        [handoff()], [touch("L1", T0 + 3 * H)], now=T0 + 40 * H, stage_changes=changes
+    )
+    result = report.results[0]
+    assert result.status is SlaStatus.WITHDRAWN
+    assert (result.withdrawn_at, result.first_touch_at) == (T0 + 2 * H, None)
+    # The time to withdrawal is not a response time.
+    assert report.summary.p50 is None
+    assert sum(report.summary.buckets.values()) == 0
+
+
 def test_reassignment_continue_blames_the_owner_at_the_deadline() -> None:
     owners = [OwnerChange(lead_id="L1", owner_id="R2", at=T0 + 20 * H)]
     report = day_rule().evaluate([handoff()], [], now=T0 + 30 * H, owner_changes=owners)

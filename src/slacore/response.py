@@ -900,7 +900,9 @@ class ResponseRule:
             end, blame = stopped_us, stopped_us if met else due_us
             withdrawn = None
         elif withdrawn is not None:
+            # A touch after the lead left sales is no response to this hand-off.
             status, end, blame = SlaStatus.WITHDRAWN, withdrawn_us, withdrawn_us
+            stopped = None
         elif now_us >= due_us:
             status, end, blame = SlaStatus.BREACHED, now_us, due_us
         else:
