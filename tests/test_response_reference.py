@@ -1,0 +1,218 @@
+"""The response engine against a plain reference: one hand-off at a time, scalar calendar calls.
+
+The engine takes a column-at-a-time path for most hand-offs and a general path for leads with
+several hand-offs, stage changes or reassignments. Both must give what the rules say, written
+here as directly as possible, on random small data sets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slacore import Handoff, OwnerChange, Rep, StageChange, Touch
+from slacore.calendar import BusinessCalendar
+from slacore.eligibility import hand_raisers, source
+from slacore.model import STANDARD_LADDER, Team
+from slacore.response import Clock, ResponseRule, SlaStatus
+
+NY = ZoneInfo("America/New_York")
+BASE = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday; DST starts on March 8
+CALENDAR = BusinessCalendar(
+    timezone="America/New_York", hours={"mon-fri": "09:00-17:00"}, holidays="US"
+)
+RULES = [
+    ResponseRule(within="1h", calendar=CALENDAR, applies_to=hand_raisers() & ~source("webinar")),
+    ResponseRule(within="4h", clock="calendar", counts=("call",), calendar=CALENDAR),
+    ResponseRule(within="2h", calendar=CALENDAR, on_reassign="restart", at_risk_at=0.5),
+]
+LEADS = ["L1", "L2", "L3", "L4"]
+
+minutes = st.integers(0, 14 * 24 * 60).map(lambda m: BASE + timedelta(minutes=m))
+zoned = st.builds(lambda at, ny: at.astimezone(NY) if ny else at, minutes, st.booleans())
+handoffs = st.builds(
+    Handoff,
+    lead_id=st.sampled_from(LEADS),
+    notified_at=zoned,
+    stage=st.sampled_from(["mql", "sql"]),
+    owner_id=st.sampled_from(["R1", "R2", None]),
+    source=st.sampled_from(["web", "webinar", None]),
+    hand_raiser=st.booleans(),
+)
+touches = st.builds(
+    Touch,
+    lead_id=st.sampled_from(LEADS),
+    rep_id=st.sampled_from(["R1", "R2"]),
+    at=zoned,
+    channel=st.sampled_from(["call", "email", "other"]),
+)
+changes = st.builds(
+    StageChange,
+    lead_id=st.sampled_from(LEADS),
+    to_stage=st.sampled_from(["disqualified", "sal", "lead"]),
+    at=zoned,
+)
+reassignments = st.builds(
+    OwnerChange, lead_id=st.sampled_from(LEADS), owner_id=st.sampled_from(["R3", "R4"]), at=zoned
+)
+
+
+def _due(rule: ResponseRule, start: datetime) -> datetime:
+    if rule.clock is Clock.BUSINESS:
+        return CALENDAR.add(start, rule.within)
+    return start.astimezone(UTC) + rule.within
+
+
+def _on_clock(rule: ResponseRule, start: datetime, end: datetime) -> timedelta:
+    if rule.clock is Clock.BUSINESS:
+        return CALENDAR.elapsed(start, end)
+    return max(end - start, timedelta(0))
+
+
+def _withdraws(handoff: Handoff, stage: str, rule: ResponseRule) -> bool:
+    if stage in rule.withdraw_on:
+        return True
+    return stage in STANDARD_LADDER and STANDARD_LADDER.is_before(stage, handoff.stage)
+
+
+def reference(
+    rule: ResponseRule,
+    handoff: Handoff,
+    all_touches: Sequence[Touch],
+    all_changes: Sequence[StageChange],
+    all_owners: Sequence[OwnerChange],
+    now: datetime,
+    team_of: dict[str, Team] | None,
+) -> tuple[object, ...]:
+    """status, due, first touch, withdrawn, owner, elapsed, business elapsed of one hand-off."""
+    lead = handoff.lead_id
+    counted = sorted(
+        t.at
+        for t in all_touches
+        if t.lead_id == lead
+        and t.channel in rule.counts
+        and handoff.notified_at <= t.at <= now
+        and (team_of is None or team_of.get(t.rep_id, handoff.to_team) == handoff.to_team)
+    )
+    stopped = counted[0] if counted else None
+    reassigned = sorted((c for c in all_owners if c.lead_id == lead and c.at <= now), key=_at)
+    start = handoff.notified_at
+    due = _due(rule, start)
+    if rule.on_reassign == "restart":
+        for change in reassigned:
+            if change.at <= handoff.notified_at:
+                continue
+            if change.at >= due or (stopped is not None and change.at >= stopped):
+                break
+            start, due = change.at, _due(rule, change.at)
+    withdrawn = None
+    for change in sorted((c for c in all_changes if c.lead_id == lead and c.at <= now), key=_at):
+        if change.at > handoff.notified_at and _withdraws(handoff, change.to_stage, rule):
+            withdrawn = change.at if change.at < due else None
+            break
+    if stopped is not None and (withdrawn is None or stopped <= withdrawn):
+        status = SlaStatus.MET if stopped <= due else SlaStatus.BREACHED
+        end, blame, withdrawn = stopped, stopped if status is SlaStatus.MET else due, None
+    elif withdrawn is not None:
+        status, end, blame, stopped = SlaStatus.WITHDRAWN, withdrawn, withdrawn, None
+    elif now >= due:
+        status, end, blame = SlaStatus.BREACHED, now, due
+    else:
+        spent = _on_clock(rule, start, now) / timedelta(microseconds=1)
+        late = spent >= rule.within / timedelta(microseconds=1) * rule.at_risk_at
+        status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
+        end, blame = now, now
+    owner = handoff.owner_id
+    for change in reassigned:
+        if change.at <= blame:
+            owner = change.owner_id
+    return (
+        status,
+        due,
+        stopped,
+        withdrawn,
+        owner,
+        max(end - start, timedelta(0)),
+        CALENDAR.elapsed(start, end),
+    )
+
+
+def _at(record: StageChange | OwnerChange) -> datetime:
+    return record.at
+
+
+def _nearest_rank(values: list[timedelta], share: Fraction) -> timedelta | None:
+    if not values:
+        return None
+    return sorted(values)[max(1, math.ceil(share * len(values))) - 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rule=st.sampled_from(RULES),
+    items=st.lists(handoffs, max_size=6),
+    touched=st.lists(touches, max_size=10),
+    changed=st.lists(changes, max_size=3),
+    moved=st.lists(reassignments, max_size=3),
+    now=minutes,
+    teams=st.booleans(),
+)
+def test_engine_equals_reference(
+    rule: ResponseRule,
+    items: list[Handoff],
+    touched: list[Touch],
+    changed: list[StageChange],
+    moved: list[OwnerChange],
+    now: datetime,
+    teams: bool,
+) -> None:
+    # With teams: R2 is a marketing rep, whose touches do not stop the sales clock.
+    reps = [Rep(id="R1", name="Ann", team="sales"), Rep(id="R2", name="Bo", team="marketing")]
+    team_of = {rep.id: rep.team for rep in reps} if teams else None
+    report = rule.evaluate(
+        items,
+        touched,
+        now=now,
+        stage_changes=changed,
+        owner_changes=moved,
+        reps=reps if teams else None,
+    )
+    times: list[timedelta] = []
+    counts = dict.fromkeys(SlaStatus, 0)
+    for handoff, result in zip(items, report.results, strict=True):
+        if not rule.applies_to.matches(handoff):
+            assert result.status is SlaStatus.NOT_APPLICABLE
+            continue
+        expected = reference(rule, handoff, touched, changed, moved, now, team_of)
+        got = (
+            result.status,
+            result.due_at,
+            result.first_touch_at,
+            result.withdrawn_at,
+            result.owner_id,
+            result.elapsed,
+            result.business_elapsed,
+        )
+        assert got == expected, handoff
+        counts[result.status] += 1
+        if result.first_touch_at is not None:
+            times.append(
+                result.business_elapsed if rule.clock is Clock.BUSINESS else result.elapsed
+            )
+    summary = report.summary
+    assert (summary.met, summary.breached, summary.pending, summary.at_risk) == (
+        counts[SlaStatus.MET],
+        counts[SlaStatus.BREACHED],
+        counts[SlaStatus.PENDING],
+        counts[SlaStatus.AT_RISK],
+    )
+    assert summary.withdrawn == counts[SlaStatus.WITHDRAWN]
+    assert summary.p50 == _nearest_rank(times, Fraction(1, 2))
+    assert summary.p90 == _nearest_rank(times, Fraction(9, 10))
+    assert sum(summary.buckets.values()) == len(times) + summary.buckets["never"]
