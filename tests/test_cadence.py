@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -198,3 +199,17 @@ def test_window_is_real_time_across_dst() -> None:
     assert end is not None
     assert end.astimezone(UTC) - start.astimezone(UTC) == 14 * D
     assert end == datetime(2026, 3, 16, 10, 0, tzinfo=ny)
+
+
+def test_fall_back_hour_touches_count_by_instant() -> None:
+    # 2026-11-01: New York's 01:00-02:00 happens twice. The window of one hour from 00:50 EDT
+    # ends at 01:50 EDT; the second 01:10 (EST) is twenty minutes past it.
+    ny = ZoneInfo("America/New_York")
+    notified = datetime(2026, 11, 1, 0, 50, tzinfo=ny)
+    inside = datetime(2026, 11, 1, 1, 30, tzinfo=ny)
+    outside = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=ny)
+    lead = Handoff(lead_id="L1", notified_at=notified, stage="mql", owner_id="R1")
+    touches = [Touch(lead_id="L1", rep_id="R1", at=at, channel="call") for at in (inside, outside)]
+    rule = CadenceRule(min_touches=2, within="1h", clock="calendar")
+    result = rule.evaluate([lead], touches, now=notified + timedelta(hours=5)).results[0]
+    assert (result.status, result.touches) == (SlaStatus.BREACHED, 1)

@@ -400,3 +400,36 @@ def test_results_sequence() -> None:
     assert results == list(results)
     assert results != "ab"
     assert repr(results) == "<2 response results>"
+
+
+# --- the repeated hour ---------------------------------------------------------------------
+# On 2026-11-01 New York's clocks go back from 02:00 EDT to 01:00 EST: 01:00-02:00 happens
+# twice. Python compares two times of one zone object by wall clock, ignoring ``fold``.
+
+
+def test_fall_back_hour_a_touch_after_the_notification_counts() -> None:
+    notified = datetime(2026, 11, 1, 1, 20, tzinfo=NY)  # 05:20 UTC, the first 01:20
+    answered = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NY)  # 06:10 UTC, the second 01:10
+    report = ResponseRule(within="1h", clock="calendar").evaluate(
+        [handoff(at=notified)], [touch("L1", answered)], now=notified + 5 * H
+    )
+    result = report.results[0]
+    assert (result.status, result.first_touch_at) == (SlaStatus.MET, answered)
+    assert result.elapsed == timedelta(minutes=50)
+
+
+def test_fall_back_hour_the_earliest_instant_is_the_first_touch() -> None:
+    notified = datetime(2026, 11, 1, 1, 0, tzinfo=NY)  # 05:00 UTC
+    first = datetime(2026, 11, 1, 1, 40, tzinfo=NY)  # 05:40 UTC
+    later = datetime(2026, 11, 1, 1, 5, fold=1, tzinfo=NY)  # 06:05 UTC, earlier on the wall
+    for touches in ([first, later], [later, first]):
+        report = ResponseRule(within="1h", clock="calendar").evaluate(
+            [handoff(at=notified), handoff("L2", at=notified)],
+            [touch("L1", at) for at in touches] + [touch("L2", at) for at in touches],
+            now=notified + 5 * H,
+            # L2 takes the general path (a stage change), L1 the common one.
+            stage_changes=[StageChange(lead_id="L2", to_stage="sal", at=notified + 4 * H)],
+        )
+        for result in report.results:
+            assert (result.status, result.first_touch_at) == (SlaStatus.MET, first)
+            assert result.elapsed == timedelta(minutes=40)

@@ -23,7 +23,9 @@ from slacore.model import STANDARD_LADDER, Team
 from slacore.response import Clock, ResponseRule, SlaStatus
 
 NY = ZoneInfo("America/New_York")
-BASE = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday; DST starts on March 8
+# Two weeks around each change of clocks in New York: March 8 and November 1, 2026.
+SPRING = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+AUTUMN = datetime(2026, 10, 26, 0, 0, tzinfo=UTC)
 CALENDAR = BusinessCalendar(
     timezone="America/New_York", hours={"mon-fri": "09:00-17:00"}, holidays="US"
 )
@@ -34,7 +36,12 @@ RULES = [
 ]
 LEADS = ["L1", "L2", "L3", "L4"]
 
-minutes = st.integers(0, 14 * 24 * 60).map(lambda m: BASE + timedelta(minutes=m))
+minutes = st.builds(
+    lambda base, m: base + timedelta(minutes=m),
+    st.sampled_from([SPRING, AUTUMN]),
+    # Mostly around the change of clocks, where the fall-back hour repeats.
+    st.one_of(st.integers(0, 14 * 24 * 60), st.integers(8 * 24 * 60 + 270, 8 * 24 * 60 + 390)),
+)
 zoned = st.builds(lambda at, ny: at.astimezone(NY) if ny else at, minutes, st.booleans())
 handoffs = st.builds(
     Handoff,
@@ -63,16 +70,22 @@ reassignments = st.builds(
 )
 
 
+def u(at: datetime) -> datetime:
+    """The instant: two times of one zone object compare by wall clock, wrongly in the
+    repeated hour, so the reference compares and subtracts in UTC only."""
+    return at.astimezone(UTC)
+
+
 def _due(rule: ResponseRule, start: datetime) -> datetime:
     if rule.clock is Clock.BUSINESS:
         return CALENDAR.add(start, rule.within)
-    return start.astimezone(UTC) + rule.within
+    return u(start) + rule.within
 
 
 def _on_clock(rule: ResponseRule, start: datetime, end: datetime) -> timedelta:
     if rule.clock is Clock.BUSINESS:
         return CALENDAR.elapsed(start, end)
-    return max(end - start, timedelta(0))
+    return max(u(end) - u(start), timedelta(0))
 
 
 def _withdraws(handoff: Handoff, stage: str, rule: ResponseRule) -> bool:
@@ -93,35 +106,39 @@ def reference(
     """status, due, first touch, withdrawn, owner, elapsed, business elapsed of one hand-off."""
     lead = handoff.lead_id
     counted = sorted(
-        t.at
-        for t in all_touches
-        if t.lead_id == lead
-        and t.channel in rule.counts
-        and handoff.notified_at <= t.at <= now
-        and (team_of is None or team_of.get(t.rep_id, handoff.to_team) == handoff.to_team)
+        (
+            t.at
+            for t in all_touches
+            if t.lead_id == lead
+            and t.channel in rule.counts
+            and u(handoff.notified_at) <= u(t.at) <= u(now)
+            and (team_of is None or team_of.get(t.rep_id, handoff.to_team) == handoff.to_team)
+        ),
+        key=u,
     )
     stopped = counted[0] if counted else None
-    reassigned = sorted((c for c in all_owners if c.lead_id == lead and c.at <= now), key=_at)
+    reassigned = sorted((c for c in all_owners if c.lead_id == lead and u(c.at) <= u(now)), key=_at)
     start = handoff.notified_at
     due = _due(rule, start)
     if rule.on_reassign == "restart":
         for change in reassigned:
-            if change.at <= handoff.notified_at:
+            if u(change.at) <= u(handoff.notified_at):
                 continue
-            if change.at >= due or (stopped is not None and change.at >= stopped):
+            if u(change.at) >= due or (stopped is not None and u(change.at) >= u(stopped)):
                 break
             start, due = change.at, _due(rule, change.at)
     withdrawn = None
-    for change in sorted((c for c in all_changes if c.lead_id == lead and c.at <= now), key=_at):
-        if change.at > handoff.notified_at and _withdraws(handoff, change.to_stage, rule):
-            withdrawn = change.at if change.at < due else None
+    mine = sorted((c for c in all_changes if c.lead_id == lead and u(c.at) <= u(now)), key=_at)
+    for change in mine:
+        if u(change.at) > u(handoff.notified_at) and _withdraws(handoff, change.to_stage, rule):
+            withdrawn = change.at if u(change.at) < due else None
             break
-    if stopped is not None and (withdrawn is None or stopped <= withdrawn):
-        status = SlaStatus.MET if stopped <= due else SlaStatus.BREACHED
+    if stopped is not None and (withdrawn is None or u(stopped) <= u(withdrawn)):
+        status = SlaStatus.MET if u(stopped) <= due else SlaStatus.BREACHED
         end, blame, withdrawn = stopped, stopped if status is SlaStatus.MET else due, None
     elif withdrawn is not None:
         status, end, blame, stopped = SlaStatus.WITHDRAWN, withdrawn, withdrawn, None
-    elif now >= due:
+    elif u(now) >= due:
         status, end, blame = SlaStatus.BREACHED, now, due
     else:
         spent = _on_clock(rule, start, now) / timedelta(microseconds=1)
@@ -130,7 +147,7 @@ def reference(
         end, blame = now, now
     owner = handoff.owner_id
     for change in reassigned:
-        if change.at <= blame:
+        if u(change.at) <= u(blame):
             owner = change.owner_id
     return (
         status,
@@ -138,13 +155,13 @@ def reference(
         stopped,
         withdrawn,
         owner,
-        max(end - start, timedelta(0)),
+        max(u(end) - u(start), timedelta(0)),
         CALENDAR.elapsed(start, end),
     )
 
 
 def _at(record: StageChange | OwnerChange) -> datetime:
-    return record.at
+    return u(record.at)
 
 
 def _nearest_rank(values: list[timedelta], share: Fraction) -> timedelta | None:
@@ -160,7 +177,7 @@ def _nearest_rank(values: list[timedelta], share: Fraction) -> timedelta | None:
     touched=st.lists(touches, max_size=10),
     changed=st.lists(changes, max_size=3),
     moved=st.lists(reassignments, max_size=3),
-    now=minutes,
+    now=zoned,
     teams=st.booleans(),
 )
 def test_engine_equals_reference(

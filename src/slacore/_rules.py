@@ -9,7 +9,7 @@ import contextlib
 import gc
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any, TypeVar
 
@@ -133,24 +133,37 @@ def bulk_evaluate(
         return evaluate(list(handoffs), touches, moment, stage_changes, owner_changes, team_of)
 
 
+def instant(at: datetime) -> datetime:
+    """``at`` as a datetime that compares by the instant it names.
+
+    Python compares two datetimes that share a ``tzinfo`` object by their wall clocks and
+    ignores ``fold``: in a zone's fall-back hour, 01:10 EST (the later instant) sorts before
+    01:30 EDT. Fixed offsets (``timezone.utc`` and the like) have no such hour and are kept as
+    they are; other zones are converted to UTC.
+    """
+    return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
+
+
 def by_lead(
     records: Iterable[Any], wanted: Collection[str], until: datetime
 ) -> dict[str, list[Any]]:
     """Records of the ``wanted`` leads known by ``until``, grouped by lead, in time order."""
     grouped: dict[str, list[Any]] = defaultdict(list)
+    until = instant(until)
     for record in records:
-        if record.lead_id in wanted and record.at <= until:
+        if record.lead_id in wanted and instant(record.at) <= until:
             grouped[record.lead_id].append(record)
     for items in grouped.values():
-        items.sort(key=lambda r: r.at)
+        items.sort(key=lambda r: instant(r.at))
     return grouped
 
 
 def owner_at(handoff: Handoff, changes: Sequence[OwnerChange], moment: datetime) -> str | None:
     """The lead's owner at ``moment``: the last reassignment by then, else the hand-off's."""
     owner = handoff.owner_id
+    moment = instant(moment)
     for change in changes:
-        if change.at > moment:
+        if instant(change.at) > moment:
             break
         owner = change.owner_id
     return owner

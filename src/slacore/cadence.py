@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -27,6 +28,7 @@ from slacore._rules import (
     bulk_evaluate,
     by_lead,
     check_rule,
+    instant,
     owner_at,
     to_channels,
     to_share,
@@ -339,12 +341,14 @@ class CadenceRule:
         eligible = self.applies_to.matches_many(items)
         wanted = {h.lead_id for h, ok in zip(items, eligible, strict=True) if ok}
         counted = set(self.channels)
-        times: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        # Each touch as (instant, its own time, rep): instants order the fall-back hour right.
+        times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
+        until = instant(moment)
         for touch in touches:
-            if touch.lead_id in wanted and touch.channel in counted and touch.at <= moment:
-                times[touch.lead_id].append((touch.at, touch.rep_id))
-        for pairs in times.values():
-            pairs.sort(key=lambda pair: pair[0])
+            if touch.lead_id in wanted and touch.channel in counted and touch.at <= until:
+                times[touch.lead_id].append((instant(touch.at), touch.at, touch.rep_id))
+        for found in times.values():
+            found.sort(key=itemgetter(0))
         changes = by_lead(stage_changes, wanted, moment)
         owners = by_lead(owner_changes, wanted, moment)
 
@@ -374,17 +378,18 @@ class CadenceRule:
         handoff: Handoff,
         end: datetime,
         now: datetime,
-        times: Mapping[str, list[tuple[datetime, str]]],
+        times: Mapping[str, list[tuple[datetime, datetime, str]]],
         changes: Mapping[str, list[StageChange]],
         owners: Mapping[str, list[OwnerChange]],
         team_of: Mapping[str, Team] | None,
     ) -> CadenceResult:
         start = handoff.notified_at
+        since, until = instant(start), instant(end)
         lead_owners = owners.get(handoff.lead_id, [])
         count = 0
         met_at: datetime | None = None
-        for at, rep_id in times.get(handoff.lead_id, ()):
-            if at < start or at > end:
+        for moment, at, rep_id in times.get(handoff.lead_id, ()):
+            if moment < since or moment > until:
                 continue
             if team_of is not None and team_of.get(rep_id, handoff.to_team) != handoff.to_team:
                 continue
@@ -393,18 +398,20 @@ class CadenceRule:
                 met_at = at
         withdrawn: datetime | None = None
         for change in changes.get(handoff.lead_id, ()):
-            if change.at > start and withdraws(
+            if instant(change.at) > since and withdraws(
                 handoff, change.to_stage, self.withdraw_on, self.ladder
             ):
                 withdrawn = change.at
                 break
-        if withdrawn is not None and (withdrawn >= end or (met_at and met_at <= withdrawn)):
+        if withdrawn is not None and (
+            instant(withdrawn) >= until or (met_at and instant(met_at) <= instant(withdrawn))
+        ):
             withdrawn = None
         if met_at is not None and withdrawn is None:
             status, owner = SlaStatus.MET, owner_at(handoff, lead_owners, met_at)
         elif withdrawn is not None:
             status, owner = SlaStatus.WITHDRAWN, owner_at(handoff, lead_owners, withdrawn)
-        elif now >= end:
+        elif instant(now) >= until:
             status, owner = SlaStatus.BREACHED, owner_at(handoff, lead_owners, end)
         else:
             late = self._gone(start, now) >= self.within * float(self.at_risk_at)

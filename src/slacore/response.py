@@ -44,6 +44,7 @@ from slacore._rules import (
     bulk_evaluate,
     by_lead,
     check_rule,
+    instant,
     owner_at,
     to_channels,
     to_share,
@@ -759,16 +760,23 @@ class ResponseRule:
         if isinstance(stop, FirstTouch):
             channels = set(stop.channels)
             find = position_of.get
+            # Touches are compared with instants (see ``instant``), never with times of their
+            # own zone object, so that the fall-back hour orders right; ``earliest`` keeps the
+            # instant of each first touch, ``first`` the touch's own time.
+            until = instant(moment)
+            since = [instant(at) for at in notified]
+            earliest: list[datetime | None] = [None] * len(eligible)
             for touch in touches:
                 if touch.channel in channels:
                     found = find(touch.lead_id)
                     # A touch after ``now`` is not known at ``now``.
-                    if found is not None and (at := touch.at) <= moment:
+                    if found is not None and (at := touch.at) <= until:
                         if found < 0:
                             stops[touch.lead_id].append(touch)
-                        elif at >= notified[found]:
-                            earliest = first[found]
-                            if earliest is None or at < earliest:
+                        elif at >= since[found]:
+                            best = earliest[found]
+                            if best is None or at < best:
+                                earliest[found] = instant(at)
                                 first[found] = at
         else:
             targets = set(stop.stages)
@@ -857,9 +865,10 @@ class ResponseRule:
         notified_us = start_us
         lead = handoff.lead_id
         stopped: datetime | None = None
+        since, best = instant(start), None
         for item in stops.get(lead, ()):
-            at = item.at
-            if at < start or (stopped is not None and at >= stopped):
+            at = instant(item.at)
+            if at < since or (best is not None and at >= best):
                 continue
             if (
                 team_of is not None
@@ -867,7 +876,7 @@ class ResponseRule:
                 and team_of.get(item.rep_id, handoff.to_team) != handoff.to_team
             ):
                 continue
-            stopped = at
+            stopped, best = item.at, at
         stopped_us = 0 if stopped is None else epoch_us(stopped)
 
         lead_owners = owners.get(lead, ())
