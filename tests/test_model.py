@@ -222,3 +222,14 @@ def test_rep() -> None:
 def test_stage_change() -> None:
     change = StageChange(lead_id="L1", from_stage="lead", to_stage="mql", at=T0, owner_id="R1")
     assert change.to_stage == "mql"
+
+
+def test_closing_in_the_repeated_hour_is_after_opening() -> None:
+    # 2026-11-01 in New York: 01:10 EST (fold=1) comes 30 minutes after 01:40 EDT.
+    ny = ZoneInfo("America/New_York")
+    opened = datetime(2026, 11, 1, 1, 40, tzinfo=ny)
+    closed = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=ny)
+    deal = Deal(id="D1", amount=5, opened_at=opened, closed_at=closed, won=True)
+    assert deal.closed_at == closed
+    with pytest.raises(ValidationError, match="before opened_at"):
+        Deal(id="D2", amount=5, opened_at=closed, closed_at=opened)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -86,7 +86,13 @@ def _not_before(earlier: str) -> Callable[[object, attrs.Attribute[Any], object]
 
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         start = getattr(instance, earlier)
-        if isinstance(value, datetime) and isinstance(start, datetime) and value < start:
+        # Compared in UTC: two times of one zone compare by wall clock in Python, wrongly in
+        # the repeated hour of a fall-back night.
+        if (
+            isinstance(value, datetime)
+            and isinstance(start, datetime)
+            and value.astimezone(UTC) < start.astimezone(UTC)
+        ):
             raise ValidationError(
                 message=f"{value.isoformat()} is before {earlier} {start.isoformat()}",
                 field=attribute.name,
