@@ -827,3 +827,11 @@ def test_canonical_examples_agree_with_pandas(
     assert CAL.add(start.replace(tzinfo=NY), timedelta(hours=hours)).replace(tzinfo=None) == (
         expected
     )
+
+
+def test_bulk_elapsed_before_any_working_time() -> None:
+    # Open on one day in 2030 only: the years loaded around 2021 hold no working time at all.
+    cal = BusinessCalendar(hours={}, overrides={"2030-06-03": "09:00-17:00"}, holidays=())
+    start, end = datetime(2021, 3, 1, tzinfo=UTC), datetime(2021, 3, 5, tzinfo=UTC)
+    assert cal.elapsed(start, end) == timedelta(0)
+    assert cal.elapsed_many([start], [end]) == [timedelta(0)]

@@ -95,3 +95,22 @@ _HANDOFFS = st.builds(
 def test_matches_many_agrees_with_matches(selector: Eligibility, items: list[Handoff]) -> None:
     assert selector.matches_many(items) == [selector.matches(h) for h in items]
     assert all(type(flag) is bool for flag in selector.matches_many(items))
+
+
+class _RegionOfSegment(Eligibility):
+    """Relies on the part before it: only called for hand-offs that have a segment."""
+
+    def matches(self, handoff: Handoff) -> bool:
+        assert handoff.segment is not None
+        return handoff.segment.endswith("-emea")
+
+    def describe(self) -> str:
+        return "EMEA segments"
+
+
+def test_bulk_form_short_circuits_like_matches() -> None:
+    items = [handoff(segment="enterprise-emea"), handoff(segment=None), handoff(segment="smb")]
+    both = ~segment("none-of-these") & segment("enterprise-emea", "smb") & _RegionOfSegment()
+    assert both.matches_many(items) == [both.matches(h) for h in items] == [True, False, False]
+    either = ~segment("enterprise-emea", "smb") | _RegionOfSegment()
+    assert either.matches_many(items) == [either.matches(h) for h in items] == [True, True, False]

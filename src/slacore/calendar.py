@@ -720,6 +720,9 @@ class BusinessCalendar:
                     continue
             else:
                 index = bisect_right(begins, last) - 1
+                if index < 0:  # the loaded years hold no working time before ``last``
+                    append(0)
+                    continue
             end = closes[index]
             append(before[index] + (last if last < end else end) - begins[index] - at_first)
         return results

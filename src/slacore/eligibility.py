@@ -49,8 +49,9 @@ class Eligibility(abc.ABC):
     def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
         """``matches`` for each hand-off, in order: the bulk form for large evaluations.
 
-        The built-in selectors answer a column at a time; a selector of your own only needs
-        ``matches`` (this default calls it for each hand-off).
+        The built-in selectors answer a column at a time, and ``&`` and ``|`` short-circuit as
+        ``matches`` does: a part sees only the hand-offs the parts before it left undecided. A
+        selector of your own only needs ``matches`` (this default calls it for each hand-off).
         """
         return [bool(self.matches(handoff)) for handoff in handoffs]
 
@@ -65,6 +66,24 @@ class Eligibility(abc.ABC):
 
     def __call__(self, handoff: Handoff) -> bool:
         return self.matches(handoff)
+
+
+def _combine(
+    parts: Sequence[Eligibility], handoffs: Sequence[Handoff], *, settled: bool
+) -> list[bool]:
+    """``matches_many`` of ``&`` (``settled=False``) or ``|`` (``settled=True``), short-circuit
+    as ``matches`` is: each part sees only the hand-offs the parts before it left open (those
+    not yet ``settled``), so a part may rely on the ones before it, as in
+    ``segment("emea") & MyRegionCheck()``."""
+    result = [bool(flag) for flag in parts[0].matches_many(handoffs)]
+    for part in parts[1:]:
+        open_ = [i for i, flag in enumerate(result) if flag is not settled]
+        if not open_:
+            break
+        answers = part.matches_many([handoffs[i] for i in open_])
+        for i, answer in zip(open_, answers, strict=True):
+            result[i] = bool(answer)
+    return result
 
 
 def _names(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -130,11 +149,7 @@ class _All(Eligibility):
         return all(part.matches(handoff) for part in self.parts)
 
     def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
-        first, *rest = self.parts
-        result = first.matches_many(handoffs)
-        for part in rest:
-            result = [a and b for a, b in zip(result, part.matches_many(handoffs), strict=True)]
-        return result
+        return _combine(self.parts, handoffs, settled=False)
 
     def describe(self) -> str:
         words: list[str] = []
@@ -154,11 +169,7 @@ class _Any(Eligibility):
         return any(part.matches(handoff) for part in self.parts)
 
     def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
-        first, *rest = self.parts
-        result = first.matches_many(handoffs)
-        for part in rest:
-            result = [a or b for a, b in zip(result, part.matches_many(handoffs), strict=True)]
-        return result
+        return _combine(self.parts, handoffs, settled=True)
 
     def describe(self) -> str:
         return "either " + " or ".join(f"({part.describe()})" for part in self.parts)

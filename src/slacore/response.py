@@ -339,7 +339,7 @@ def _tallies(
     statuses: list[SlaStatus],
     taken: list[float | None],
 ) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
-    """Tally columns of decided hand-offs overall, per rep and per source.
+    """Tally the columns of the eligible hand-offs overall, per rep and per source.
 
     Columns rather than one update per hand-off: the counts come from one ``Counter`` over
     the rows, and only response times are distributed in a loop.
