@@ -238,6 +238,20 @@ def test_many_connections_create_one_store_at_once(tmp_path: Path) -> None:
         assert errors == []
 
 
+def test_a_store_held_by_another_writer_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # a new file, locked before its schema exists
+    try:
+        with pytest.raises(StoreError, match=r"the store is busy after 0\.2 s"):
+            SQLiteStore(path, timeout=0.2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with SQLiteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+
+
 def test_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello, this is not SQLite" * 100)

@@ -317,7 +317,12 @@ class SQLiteStore(Store):
             self._migrate()
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise StoreError(message=f"not a slacore store: {error}", path=self.path) from None
+            busy = isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+            what = f"the store is busy after {timeout:g} s" if busy else "not a slacore store"
+            raise StoreError(message=f"{what}: {error}", path=self.path) from None
+        except BaseException:
+            self._db.close()
+            raise
 
     # --- life cycle -----------------------------------------------------------------------------
 
