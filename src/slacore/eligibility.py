@@ -77,6 +77,13 @@ def _combine(
     ``segment("emea") & MyRegionCheck()``."""
     result = [bool(flag) for flag in parts[0].matches_many(handoffs)]
     for part in parts[1:]:
+        if _total(part):  # answers any hand-off: a whole column costs less than picking
+            column = part.matches_many(handoffs)
+            if settled:
+                result = [a or b for a, b in zip(result, column, strict=True)]
+            else:
+                result = [a and b for a, b in zip(result, column, strict=True)]
+            continue
         open_ = [i for i, flag in enumerate(result) if flag is not settled]
         if not open_:
             break
@@ -84,6 +91,16 @@ def _combine(
         for i, answer in zip(open_, answers, strict=True):
             result[i] = bool(answer)
     return result
+
+
+def _total(selector: Eligibility) -> bool:
+    """Whether ``selector`` is built of slacore's own selectors only, which answer for any
+    hand-off (a selector of the user's may count on the parts before it)."""
+    if isinstance(selector, _Everything | _Field | _HandRaiser):
+        return True
+    if isinstance(selector, _All | _Any):
+        return all(_total(part) for part in selector.parts)
+    return isinstance(selector, _Not) and _total(selector.part)
 
 
 def _names(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
