@@ -8,6 +8,7 @@ here as directly as possible, on random small data sets.
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -202,6 +203,8 @@ def test_engine_equals_reference(
     )
     times: list[timedelta] = []
     counts = dict.fromkeys(SlaStatus, 0)
+    groups: dict[tuple[str, str], list[timedelta]] = defaultdict(list)
+    sizes: Counter[tuple[str, str]] = Counter()
     for handoff, result in zip(items, report.results, strict=True):
         if not rule.applies_to.matches(handoff):
             assert result.status is SlaStatus.NOT_APPLICABLE
@@ -218,10 +221,15 @@ def test_engine_equals_reference(
         )
         assert got == expected, handoff
         counts[result.status] += 1
+        rep, origin = result.owner_id or "(unassigned)", handoff.source or "(none)"
+        sizes["rep", rep] += 1
+        sizes["source", origin] += 1
         if result.first_touch_at is not None:
-            times.append(
-                result.business_elapsed if rule.clock is Clock.BUSINESS else result.elapsed
-            )
+            spent = result.business_elapsed if rule.clock is Clock.BUSINESS else result.elapsed
+            assert spent is not None
+            times.append(spent)
+            groups["rep", rep].append(spent)
+            groups["source", origin].append(spent)
     summary = report.summary
     assert (summary.met, summary.breached, summary.pending, summary.at_risk) == (
         counts[SlaStatus.MET],
@@ -233,3 +241,10 @@ def test_engine_equals_reference(
     assert summary.p50 == _nearest_rank(times, Fraction(1, 2))
     assert summary.p90 == _nearest_rank(times, Fraction(9, 10))
     assert sum(summary.buckets.values()) == len(times) + summary.buckets["never"]
+    for (kind, name), size in sizes.items():
+        group = (report.by_rep if kind == "rep" else report.by_source)[name]
+        assert group.eligible == size
+        assert group.p50 == _nearest_rank(groups[kind, name], Fraction(1, 2))
+        assert group.p90 == _nearest_rank(groups[kind, name], Fraction(9, 10))
+    assert len(report.by_rep) == len([k for k in sizes if k[0] == "rep"])
+    assert len(report.by_source) == len([k for k in sizes if k[0] == "source"])

@@ -358,11 +358,21 @@ def _tallies(
         ):
             tally.counts[status] += count
             tally.never += lost
-    overall.times = [t for t in taken if t is not None]
+    # Response times per (rep, source) cell, each cell sorted once; a rep's or a source's list
+    # is then a few sorted runs, which ``sort`` merges in far less time than it sorts.
+    cells: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     for owner, origin, time in zip(owners, sources, taken, strict=True):
         if time is not None:
-            by_rep[owner].times.append(time)
-            by_source[origin].times.append(time)
+            cells[owner, origin].append(time)
+    for (owner, origin), times in cells.items():
+        times.sort()
+        by_rep[owner].times.extend(times)
+        by_source[origin].times.extend(times)
+    for tally in (*by_rep.values(), *by_source.values()):
+        tally.times.sort()
+    for tally in by_source.values():
+        overall.times.extend(tally.times)
+    overall.times.sort()
     return overall, by_rep, by_source
 
 
