@@ -487,6 +487,7 @@ def _on_reassign(value: OnReassign | str) -> OnReassign:
 _ZERO = timedelta(0)
 _ONE_US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 _Decision = tuple[
@@ -747,12 +748,13 @@ class ResponseRule:
         # Each lead's position among the eligible hand-offs, or -1 for a lead that takes the
         # general path (several hand-offs, stage or owner changes, team checks). The common
         # lead's first touch is found in one pass over the touches, without grouping them.
-        position_of: dict[str, int] = {}
-        notified: list[datetime] = []
-        for position, handoff in enumerate(eligible):
-            lead = handoff.lead_id
-            position_of[lead] = -1 if lead in position_of else position
-            notified.append(handoff.notified_at)
+        leads = [h.lead_id for h in eligible]
+        notified = [h.notified_at for h in eligible]
+        position_of = dict(zip(leads, range(len(leads)), strict=True))
+        if len(position_of) < len(leads):  # some leads have several hand-offs: the last kept
+            for position, lead in enumerate(leads):
+                if position_of[lead] != position:
+                    position_of[lead] = -1
         changes = by_lead(stage_changes, position_of, moment)
         owners = by_lead(owner_changes, position_of, moment)
         if team_of is not None:
@@ -776,21 +778,21 @@ class ResponseRule:
             until = instant(moment)
             fixed = timezone  # ``instant`` inlined: a call per item costs more than the test
             since = [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in notified]
-            earliest: list[datetime | None] = [None] * len(eligible)
+            earliest = [_NEVER] * len(eligible)
             for touch in touches:
                 if touch.channel in channels:
                     found = find(touch.lead_id)
-                    # A touch after ``now`` is not known at ``now``.
-                    if found is not None and (at := touch.at) <= until:
-                        if found < 0:
-                            stops[touch.lead_id].append(touch)
-                        elif at >= since[found]:
-                            best = earliest[found]
-                            if best is None or at < best:
-                                earliest[found] = (
-                                    at if type(at.tzinfo) is fixed else at.astimezone(UTC)
-                                )
-                                first[found] = at
+                    if found is None:
+                        continue
+                    at = touch.at
+                    # A touch before the notification, or after ``now`` (not known at
+                    # ``now``), does not count.
+                    if found >= 0:
+                        if since[found] <= at <= until and at < earliest[found]:
+                            earliest[found] = at if type(at.tzinfo) is fixed else at.astimezone(UTC)
+                            first[found] = at
+                    elif at <= until:
+                        stops[touch.lead_id].append(touch)
         else:
             targets = set(stop.stages)
             for lead, lead_changes in changes.items():
