@@ -305,6 +305,20 @@ def connectors_command(as_json: bool) -> None:
 _AGREEMENT_FILE = click.Path(exists=True, dir_okay=False)
 
 
+def _emit(text: str, output: str | None) -> bool:
+    """Print ``text``, or write it to the file ``output``; whether a file was written."""
+    from pathlib import Path
+
+    if output is None:
+        click.echo(text, nl=False)
+        return False
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.FileError(output, hint=error.strerror or str(error)) from None
+    return True
+
+
 def _report_agreement_errors(errors: Sequence[ValidationError]) -> NoReturn:
     """Every problem of an agreement file on stderr, one a line; exit 1."""
     for error in errors:
@@ -367,7 +381,6 @@ def render_command(file: str, output_format: str, output: str | None) -> None:
       slacore render examples/company_a.toml
       slacore render examples/company_a.toml --format html --output company_a.html
     """
-    from pathlib import Path
 
     from slacore.agreement import Agreement, AgreementError
 
@@ -376,13 +389,7 @@ def render_command(file: str, output_format: str, output: str | None) -> None:
     except AgreementError as error:
         _report_agreement_errors(error.errors)
     document = agreement.to_html() if output_format == "html" else agreement.to_markdown()
-    if output is None:
-        click.echo(document, nl=False)
-        return
-    try:
-        Path(output).write_text(document, encoding="utf-8")
-    except OSError as error:
-        raise click.FileError(output, hint=error.strerror or str(error)) from None
+    _emit(document, output)
 
 
 _CONFIG = click.option(
@@ -492,7 +499,6 @@ def _as_of(value: str | None, zone: Any) -> Any:
 
 
 def _write_report(report: Any, output_format: str, output: str | None) -> None:
-    from pathlib import Path
 
     if output_format == "json":
         text = json.dumps(report.to_dict(), indent=2) + "\n"
@@ -500,14 +506,8 @@ def _write_report(report: Any, output_format: str, output: str | None) -> None:
         text = report.to_html()
     else:
         text = report.to_markdown()
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise click.FileError(output, hint=error.strerror or str(error)) from None
-    click.echo(f"wrote {output}", err=True)
+    if _emit(text, output):
+        click.echo(f"wrote {output}", err=True)
 
 
 _FORMAT = click.option(

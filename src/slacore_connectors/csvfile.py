@@ -387,12 +387,17 @@ class CsvConnector(Connector):
                 first_line = before_line + 1
                 if row is None:
                     pass
-                elif lines.undecodable:
+                elif lines.undecodable or (row and len(row) != width):
+                    reason = (
+                        f"the row is not valid {self._encoding}"
+                        if lines.undecodable
+                        else f"the row has {len(row)} fields, the header {width}"
+                    )
                     lines.undecodable = False
                     rejected.append(
                         RejectedRecord(
                             stream=stream,
-                            reason=f"the row is not valid {self._encoding}",
+                            reason=reason,
                             source=source,
                             line=first_line,
                             record_id=mapper.record_id(row),
@@ -401,17 +406,6 @@ class CsvConnector(Connector):
                     )
                 elif not row:
                     pass  # a blank line
-                elif len(row) != width:
-                    rejected.append(
-                        RejectedRecord(
-                            stream=stream,
-                            reason=f"the row has {len(row)} fields, the header {width}",
-                            source=source,
-                            line=first_line,
-                            record_id=mapper.record_id(row),
-                            raw=mapper.raw(row),
-                        )
-                    )
                 else:
                     try:
                         record = mapper.map(row)

@@ -410,6 +410,7 @@ def run_sync(
         for source in config.sources:
             run_id = store.start_run(source.name, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
+            failure: str | None = None
             try:
                 connector = create_connector(
                     source.connector, source.settings, plugin_manager=plugin_manager
@@ -432,37 +433,22 @@ def run_sync(
                             progress(source.name, stream.value, len(batch))
                     counts[stream.value] = tally
             except (SlacoreError, OSError) as error:
-                message = " ".join(str(error).split())
-                store.finish_run(
-                    run_id,
-                    status="failed",
-                    counts={k: v.to_dict() for k, v in counts.items()},
-                    error=message,
-                    at=clock(),
-                )
-                results.append(
-                    SourceResult(
-                        name=source.name,
-                        connector=source.connector,
-                        status="failed",
-                        streams=counts,
-                        error=message,
-                        run_id=run_id,
-                    )
-                )
-                continue
+                failure = " ".join(str(error).split())
+            status = "success" if failure is None else "failed"
             store.finish_run(
                 run_id,
-                status="success",
+                status=status,
                 counts={k: v.to_dict() for k, v in counts.items()},
+                error=failure,
                 at=clock(),
             )
             results.append(
                 SourceResult(
                     name=source.name,
                     connector=source.connector,
-                    status="success",
+                    status=status,
                     streams=counts,
+                    error=failure,
                     run_id=run_id,
                 )
             )
