@@ -21,7 +21,7 @@ from slacore import Handoff, OwnerChange, Rep, StageChange, Touch
 from slacore.calendar import BusinessCalendar
 from slacore.eligibility import hand_raisers, source
 from slacore.model import STANDARD_LADDER, Team
-from slacore.response import Clock, ResponseRule, SlaStatus
+from slacore.response import Clock, ResponseRule, SlaStatus, _Runs
 
 NY = ZoneInfo("America/New_York")
 # Two weeks around each change of clocks in New York: March 8 and November 1, 2026.
@@ -34,6 +34,8 @@ RULES = [
     ResponseRule(within="1h", calendar=CALENDAR, applies_to=hand_raisers() & ~source("webinar")),
     ResponseRule(within="4h", clock="calendar", counts=("call",), calendar=CALENDAR),
     ResponseRule(within="2h", calendar=CALENDAR, on_reassign="restart", at_risk_at=0.5),
+    # Plain time without a calendar: the engine measures with datetimes, not microseconds.
+    ResponseRule(within="90m", clock="calendar", on_reassign="restart", at_risk_at=0.5),
 ]
 LEADS = ["L1", "L2", "L3", "L4"]
 
@@ -157,7 +159,7 @@ def reference(
         withdrawn,
         owner,
         max(u(end) - u(start), timedelta(0)),
-        CALENDAR.elapsed(start, end),
+        None if rule.calendar is None else CALENDAR.elapsed(start, end),
     )
 
 
@@ -169,6 +171,17 @@ def _nearest_rank(values: list[timedelta], share: Fraction) -> timedelta | None:
     if not values:
         return None
     return sorted(values)[max(1, math.ceil(share * len(values))) - 1]
+
+
+def _buckets(values: list[timedelta], *, never: int) -> dict[str, int]:
+    limits = [timedelta(minutes=5), timedelta(hours=1), timedelta(hours=24)]
+    names = ["<= 5 min", "<= 1 h", "<= 24 h"]
+    counts = dict.fromkeys([*names, "> 24 h"], 0)
+    for value in values:
+        counts[
+            next((n for n, top in zip(names, limits, strict=True) if value <= top), "> 24 h")
+        ] += 1
+    return {**counts, "never": never}
 
 
 @settings(max_examples=300, deadline=None)
@@ -240,7 +253,12 @@ def test_engine_equals_reference(
     assert summary.withdrawn == counts[SlaStatus.WITHDRAWN]
     assert summary.p50 == _nearest_rank(times, Fraction(1, 2))
     assert summary.p90 == _nearest_rank(times, Fraction(9, 10))
-    assert sum(summary.buckets.values()) == len(times) + summary.buckets["never"]
+    assert summary.buckets == _buckets(times, never=summary.buckets["never"])
+    assert summary.buckets["never"] == sum(
+        1
+        for handoff, result in zip(items, report.results, strict=True)
+        if result.status is SlaStatus.BREACHED and result.first_touch_at is None
+    )
     for (kind, name), size in sizes.items():
         group = (report.by_rep if kind == "rep" else report.by_source)[name]
         assert group.eligible == size
@@ -248,3 +266,26 @@ def test_engine_equals_reference(
         assert group.p90 == _nearest_rank(groups[kind, name], Fraction(9, 10))
     assert len(report.by_rep) == len([k for k in sizes if k[0] == "rep"])
     assert len(report.by_source) == len([k for k in sizes if k[0] == "source"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    runs=st.lists(st.lists(st.integers(0, 10**13), max_size=30), max_size=8),
+    share=st.fractions(0, 1),
+    limit=st.integers(-1, 10**13),
+    merge_below=st.sampled_from([0, 10**9]),
+)
+def test_sorted_runs_answer_like_one_sorted_list(
+    runs: list[list[int]], share: Fraction, limit: int, merge_below: int
+) -> None:
+    """Percentiles and counts read across sorted runs, searched (``merge_below=0``) or merged
+    into one list, equal those of all values sorted together."""
+    values = sorted(v for run in runs for v in run)
+    found = _Runs([sorted(map(float, run)) for run in runs], merge_below=merge_below)
+    assert found.size == len(values)
+    assert found.count_upto(limit) == sum(1 for v in values if v <= limit)
+    if values:
+        rank = max(1, math.ceil(share * len(values)))
+        assert found.kth(rank) == values[rank - 1]
+        assert found.kth(1) == values[0]
+        assert found.kth(len(values)) == values[-1]

@@ -34,8 +34,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
-from itertools import accumulate
-from operator import attrgetter, sub
+from itertools import accumulate, chain, compress, count, repeat
+from operator import attrgetter, is_, not_, sub
 from typing import TYPE_CHECKING, Any, overload
 
 import attrs
@@ -226,12 +226,58 @@ BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
 """Response-time buckets of the distribution; hand-offs never touched go in ``"never"``."""
 
 
-def _percentile(sorted_us: Sequence[float], share: Fraction) -> timedelta | None:
+def _percentile(runs: _Runs, share: Fraction) -> timedelta | None:
     """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below."""
-    if not sorted_us:
+    if not runs.size:
         return None
-    rank = max(1, math.ceil(share * len(sorted_us)))
-    return timedelta(microseconds=sorted_us[rank - 1])
+    return timedelta(microseconds=runs.kth(max(1, math.ceil(share * runs.size))))
+
+
+_RUN_LENGTH = 256
+"""Below this many values per sorted run on average, :class:`_Runs` merges its runs into one:
+a search over many short runs costs more than a sort that merges them."""
+
+
+class _Runs:
+    """Response times (whole microseconds, as floats) held as sorted runs, one per (rep, source)
+    cell, and read without merging them: a group's percentiles and bucket counts come from
+    binary searches in each run.
+
+    A summary needs two order statistics and a few counts, not a sorted copy of every value:
+    merging fifty runs of a source (or two hundred for the whole report) into one sorted list
+    costs more than all the searches together.
+    """
+
+    __slots__ = ("runs", "size")
+
+    def __init__(self, runs: list[list[float]], *, merge_below: int = _RUN_LENGTH) -> None:
+        runs = [run for run in runs if run]
+        self.size = sum(map(len, runs))
+        if len(runs) > 1 and len(runs) * merge_below > self.size:
+            merged = list(chain.from_iterable(runs))
+            merged.sort()
+            runs = [merged]
+        self.runs = runs
+
+    def count_upto(self, limit: float) -> int:
+        """How many values are at or below ``limit``."""
+        return sum(bisect_right(run, limit) for run in self.runs)
+
+    def kth(self, rank: int) -> float:
+        """The ``rank``-th smallest value (1-based, ``1 <= rank <= size``)."""
+        runs = self.runs
+        if len(runs) == 1:
+            return runs[0][rank - 1]
+        # The smallest whole number with at least ``rank`` values at or below it; values are
+        # whole numbers, so it is one of them.
+        low, high = int(min(run[0] for run in runs)), int(max(run[-1] for run in runs))
+        while low < high:
+            middle = (low + high) // 2
+            if self.count_upto(middle) >= rank:
+                high = middle
+            else:
+                low = middle + 1
+        return float(low)
 
 
 @attrs.frozen(kw_only=True)
@@ -295,22 +341,28 @@ class ResponseSummary:
 
 
 class _Tally:
-    """Counts and response times (microseconds, as floats) of one group of hand-offs."""
+    """Counts and response times of one group of hand-offs (times as sorted runs)."""
 
-    __slots__ = ("counts", "never", "times")
+    __slots__ = ("counts", "never", "runs")
 
     def __init__(self) -> None:
         self.counts = dict.fromkeys(SlaStatus, 0)
-        self.times: list[float] = []
+        self.runs: list[list[float]] = []
         self.never = 0
 
+    def absorb(self, other: _Tally) -> None:
+        """Add ``other``'s counts and times to this tally."""
+        for status, number in other.counts.items():
+            self.counts[status] += number
+        self.never += other.never
+        self.runs.extend(other.runs)
+
     def summary(self, target: Fraction | None) -> ResponseSummary:
-        self.times.sort()
-        counts, times = self.counts, self.times
+        counts, times = self.counts, _Runs(self.runs)
         buckets: dict[str, int] = {}
         below = 0
         for name, limit in BUCKETS:
-            upto = len(times) if limit is None else bisect_right(times, limit // _ONE_US)
+            upto = times.size if limit is None else times.count_upto(limit // _ONE_US)
             buckets[name] = upto - below
             below = upto
         buckets["never"] = self.never
@@ -333,47 +385,56 @@ class _Tally:
 _source = attrgetter("source")
 
 
+def _labelled(groups: dict[str | None, _Tally], blank: str) -> dict[str, _Tally]:
+    """``groups`` keyed by name, with ``blank`` for no name (``None`` or ``""``)."""
+    named: dict[str, _Tally] = {}
+    for key, tally in groups.items():
+        label = key or blank
+        if label in named:
+            named[label].absorb(tally)
+        else:
+            named[label] = tally
+    return named
+
+
 def _tallies(
-    owners: list[str],
-    sources: list[str],
+    owners: list[str | None],
+    sources: list[str | None],
     statuses: list[SlaStatus],
     taken: list[float | None],
 ) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
     """Tally the columns of the eligible hand-offs overall, per rep and per source.
 
     Columns rather than one update per hand-off: the counts come from one ``Counter`` over
-    the rows, and only response times are distributed in a loop.
+    the rows, and only response times are distributed in a loop. Groups are keyed by the raw
+    owner and source and named ("(unassigned)", "(none)") at the end.
     """
     overall = _Tally()
-    by_rep: dict[str, _Tally] = {}
-    by_source: dict[str, _Tally] = {}
-    unanswered = [time is None for time in taken]
+    by_rep: dict[str | None, _Tally] = {}
+    by_source: dict[str | None, _Tally] = {}
+    unanswered = list(map(is_, taken, repeat(None)))
     rows = Counter(zip(owners, sources, statuses, unanswered, strict=True))
-    for (owner, origin, status, never), count in rows.items():
-        lost = count if never and status is SlaStatus.BREACHED else 0
+    for (owner, origin, status, never), number in rows.items():
+        lost = number if never and status is SlaStatus.BREACHED else 0
         for tally in (
             overall,
             by_rep.get(owner) or by_rep.setdefault(owner, _Tally()),
             by_source.get(origin) or by_source.setdefault(origin, _Tally()),
         ):
-            tally.counts[status] += count
+            tally.counts[status] += number
             tally.never += lost
-    # Response times per (rep, source) cell, each cell sorted once; a rep's or a source's list
-    # is then a few sorted runs, which ``sort`` merges in far less time than it sorts.
-    cells: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+    # Response times per (rep, source) cell, each cell sorted once and shared, as a run, by
+    # the cell's rep, its source and the whole report (see ``_Runs``).
+    cells: defaultdict[tuple[str | None, str | None], list[float]] = defaultdict(list)
     for owner, origin, time in zip(owners, sources, taken, strict=True):
         if time is not None:
             cells[owner, origin].append(time)
     for (owner, origin), times in cells.items():
         times.sort()
-        by_rep[owner].times.extend(times)
-        by_source[origin].times.extend(times)
-    for tally in (*by_rep.values(), *by_source.values()):
-        tally.times.sort()
-    for tally in by_source.values():
-        overall.times.extend(tally.times)
-    overall.times.sort()
-    return overall, by_rep, by_source
+        by_rep[owner].runs.append(times)
+        by_source[origin].runs.append(times)
+        overall.runs.append(times)
+    return overall, _labelled(by_rep, "(unassigned)"), _labelled(by_source, "(none)")
 
 
 @attrs.frozen(kw_only=True)
@@ -541,9 +602,7 @@ class _Results(Sequence[ResponseResult]):
         self._handoffs = handoffs
         self._columns = columns
         self._eligible = eligible
-        # How many eligible hand-offs there are up to each one: a hand-off's figures sit at
-        # that count less one.
-        self._index = list(accumulate(eligible))
+        self._index: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self._handoffs)
@@ -560,6 +619,10 @@ class _Results(Sequence[ResponseResult]):
         handoff = self._handoffs[index]
         if not self._eligible[index]:
             return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+        if self._index is None:
+            # How many eligible hand-offs there are up to each one: a hand-off's figures sit
+            # at that count less one. Counted on first read.
+            self._index = list(accumulate(self._eligible))
         at = self._index[index] - 1
         columns = self._columns
         start, spent = columns.started[at], columns.end_us[at] - columns.start_us[at]
@@ -751,7 +814,8 @@ class ResponseRule:
         leads = [h.lead_id for h in eligible]
         notified = [h.notified_at for h in eligible]
         position_of = dict(zip(leads, range(len(leads)), strict=True))
-        if len(position_of) < len(leads):  # some leads have several hand-offs: the last kept
+        several = len(position_of) < len(leads)
+        if several:  # some leads have several hand-offs: the last kept
             for position, lead in enumerate(leads):
                 if position_of[lead] != position:
                     position_of[lead] = -1
@@ -761,10 +825,13 @@ class ResponseRule:
             position_of = dict.fromkeys(position_of, -1)
         for lead in (*changes, *owners):
             position_of[lead] = -1
-        common = [False] * len(eligible)
-        for position in position_of.values():
-            if position >= 0:
-                common[position] = True
+        general: list[int] = []  # positions on the general path
+        if several or changes or owners or team_of is not None:
+            common = [False] * len(eligible)
+            for position in position_of.values():
+                if position >= 0:
+                    common[position] = True
+            general = list(compress(count(), map(not_, common)))
 
         stop = self.stop_event
         first: list[datetime | None] = [None] * len(eligible)
@@ -821,7 +888,7 @@ class ResponseRule:
             business_us=None,
         )
         # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
-        for position in [p for p, alone in enumerate(common) if not alone]:
+        for position in general:
             columns.set(
                 position,
                 self._decide(
@@ -829,7 +896,7 @@ class ResponseRule:
                     changes, owners, team_of,
                 ),
             )  # fmt: skip
-        running = [p for p, status in enumerate(statuses) if status is pending]
+        running = list(compress(count(), map(is_, statuses, repeat(pending))))
         if running:
             late = self._late_many([starts[p] for p in running], now_us)
             for position, is_late in zip(running, late, strict=True):
@@ -850,10 +917,7 @@ class ResponseRule:
             for at, span in zip(columns.stopped, spans, strict=False)
         ]
         overall, by_rep, by_source = _tallies(
-            [owner or "(unassigned)" for owner in columns.owner],
-            [origin or "(none)" for origin in map(_source, eligible)],
-            statuses,
-            taken,
+            columns.owner, list(map(_source, eligible)), statuses, taken
         )
         return ResponseReport(
             rule=self,
