@@ -94,6 +94,24 @@ def test_touch_at_the_due_time_is_met() -> None:
     assert report.results[0].status is SlaStatus.MET
 
 
+@pytest.mark.parametrize("calendar", [None, NY_CALENDAR], ids=["plain", "with calendar"])
+def test_due_time_reached_at_now_is_a_breach(calendar: BusinessCalendar | None) -> None:
+    rule = day_rule(calendar=calendar)
+    at_due = rule.evaluate([handoff()], [], now=T0 + 24 * H).results[0]
+    assert at_due.status is SlaStatus.BREACHED
+    assert at_due.elapsed == 24 * H
+    before = rule.evaluate([handoff()], [], now=T0 + 24 * H - timedelta(microseconds=1))
+    assert before.results[0].status is SlaStatus.AT_RISK
+
+
+def test_a_window_longer_than_the_calendar_past_is_pending() -> None:
+    # The rule's cut-off (now less the window) would fall before year 1.
+    rule = ResponseRule(within=timedelta(days=900_000), clock="calendar")
+    result = rule.evaluate([handoff()], [], now=T0 + H).results[0]
+    assert result.status is SlaStatus.PENDING
+    assert result.due_at == T0.astimezone(UTC) + timedelta(days=900_000)
+
+
 def test_only_counted_channels_stop_the_clock() -> None:
     rule = day_rule(counts=("call",))
     report = rule.evaluate(
@@ -300,6 +318,18 @@ def test_unassigned_and_unsourced_groups() -> None:
     report = day_rule().evaluate([handoff(owner_id=None, source=None)], [], now=T0)
     assert list(report.by_rep) == ["(unassigned)"]
     assert list(report.by_source) == ["(none)"]
+
+
+def test_no_source_and_a_blank_source_are_one_group() -> None:
+    report = day_rule().evaluate(
+        [handoff("L1", source=None), handoff("L2", source=""), handoff("L3", owner_id=None)],
+        [touch("L1", T0 + H), touch("L2", T0 + 3 * H), touch("L3", T0 + 2 * H)],
+        now=T0 + 30 * H,
+    )
+    none = report.by_source["(none)"]
+    assert (none.eligible, none.met, none.p50, none.p90) == (2, 2, H, 3 * H)
+    assert list(report.by_source) == ["(none)", "web"]
+    assert list(report.by_rep) == ["(unassigned)", "R1"]
 
 
 def test_now_defaults_to_the_current_time() -> None:

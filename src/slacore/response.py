@@ -31,7 +31,7 @@ import enum
 import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from itertools import accumulate, chain, compress, count, repeat
@@ -568,26 +568,39 @@ class _Columns:
 
     status: list[SlaStatus]
     started: list[datetime]
-    start_us: list[int]
-    due_us: list[int]
     stopped: list[datetime | None]
     withdrawn: dict[int, datetime]
     owner: list[str | None]
-    end_us: list[int]
-    business_us: list[int] | None
+    now_us: int
+    step_us: int
+    micros: tuple[list[int], list[int], list[int]] | None = None
+    """Clock starts, due times and span ends in epoch microseconds, when the rule has a
+    calendar; without one they are worked out from the times when read."""
+    business_us: list[int] | None = None
+
+    def figures(self, position: int) -> tuple[int, int, int]:
+        """Clock start, due time and end of the measured span at ``position``, in epoch
+        microseconds: from ``micros``, or from the times (plain time: due ``step_us`` after
+        the start)."""
+        if self.micros is not None:
+            starts, dues, ends = self.micros
+            return starts[position], dues[position], ends[position]
+        start = epoch_us(self.started[position])
+        stop = self.stopped[position] or self.withdrawn.get(position)
+        return start, start + self.step_us, self.now_us if stop is None else epoch_us(stop)
 
     def set(self, position: int, decision: _Decision) -> None:
         """Store one general-path decision at ``position``."""
         status, started, start_us, due_us, stopped, withdrawn, owner, end_us = decision
         self.status[position] = status
         self.started[position] = started
-        self.start_us[position] = start_us
-        self.due_us[position] = due_us
         self.stopped[position] = stopped
         if withdrawn is not None:
             self.withdrawn[position] = withdrawn
         self.owner[position] = owner
-        self.end_us[position] = end_us
+        if self.micros is not None:
+            starts, dues, ends = self.micros
+            starts[position], dues[position], ends[position] = start_us, due_us, end_us
 
 
 class _Results(Sequence[ResponseResult]):
@@ -625,13 +638,15 @@ class _Results(Sequence[ResponseResult]):
             self._index = list(accumulate(self._eligible))
         at = self._index[index] - 1
         columns = self._columns
-        start, spent = columns.started[at], columns.end_us[at] - columns.start_us[at]
+        start = columns.started[at]
+        start_us, due_us, end_us = columns.figures(at)
+        spent = end_us - start_us
         business = None if columns.business_us is None else columns.business_us[at] * _ONE_US
         return ResponseResult(
             handoff=handoff,
             status=columns.status[at],
             started_at=start,
-            due_at=self._rule._due_datetime(start, columns.due_us[at]),
+            due_at=self._rule._due_datetime(start, due_us),
             first_touch_at=columns.stopped[at],
             withdrawn_at=columns.withdrawn.get(at),
             owner_id=columns.owner[at],
@@ -836,16 +851,16 @@ class ResponseRule:
         stop = self.stop_event
         first: list[datetime | None] = [None] * len(eligible)
         stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
+        # Touches are compared with instants (see ``instant``), never with times of their own
+        # zone object, so that the fall-back hour orders right; ``earliest`` keeps the instant
+        # of each first touch, ``first`` the touch's own time.
+        until = instant(moment)
+        fixed = timezone  # ``instant`` inlined: a call per item costs more than the test
+        since = [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in notified]
+        earliest = [_NEVER] * len(eligible)
         if isinstance(stop, FirstTouch):
             channels = set(stop.channels)
             find = position_of.get
-            # Touches are compared with instants (see ``instant``), never with times of their
-            # own zone object, so that the fall-back hour orders right; ``earliest`` keeps the
-            # instant of each first touch, ``first`` the touch's own time.
-            until = instant(moment)
-            fixed = timezone  # ``instant`` inlined: a call per item costs more than the test
-            since = [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in notified]
-            earliest = [_NEVER] * len(eligible)
             for touch in touches:
                 if touch.channel in channels:
                     found = find(touch.lead_id)
@@ -865,59 +880,14 @@ class ResponseRule:
             for lead, lead_changes in changes.items():
                 stops[lead] = [c for c in lead_changes if c.to_stage in targets]
 
-        # The common path a column at a time: the clock stops at the first touch, if any.
-        starts = [(at - _EPOCH) // _ONE_US for at in notified]
-        dues = self._dues_us(starts)
-        ends = [now_us if at is None else (at - _EPOCH) // _ONE_US for at in first]
-        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
-        statuses = [
-            (met if end <= due else breached)
-            if at is not None
-            else (breached if now_us >= due else pending)
-            for at, end, due in zip(first, ends, dues, strict=True)
-        ]
-        columns = _Columns(
-            status=statuses,
-            started=notified,
-            start_us=starts,
-            due_us=dues,
-            stopped=first,
-            withdrawn={},
-            owner=[h.owner_id for h in eligible],
-            end_us=ends,
-            business_us=None,
-        )
-        # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
-        for position in general:
-            columns.set(
-                position,
-                self._decide(
-                    eligible[position], starts[position], dues[position], now_us, stops,
-                    changes, owners, team_of,
-                ),
-            )  # fmt: skip
-        running = list(compress(count(), map(is_, statuses, repeat(pending))))
-        if running:
-            late = self._late_many([starts[p] for p in running], now_us)
-            for position, is_late in zip(running, late, strict=True):
-                if is_late:
-                    statuses[position] = SlaStatus.AT_RISK
-
-        if self.calendar is not None:
-            columns.business_us = self.calendar.elapsed_us(starts, ends)
-        spans: Iterable[int] = (
-            columns.business_us
-            if columns.business_us is not None and self.clock is Clock.BUSINESS
-            else map(sub, ends, starts)
-        )
-        # Floats, not ints: response times of more than 18 minutes in microseconds are ints
-        # too big for the fast comparison of ``sorted``, which then takes twice as long.
-        taken = [
-            None if at is None else float(span)
-            for at, span in zip(columns.stopped, spans, strict=False)
-        ]
+        columns, taken = self._measure(
+            eligible, notified, since, first, earliest, now_us, until, general,
+            lambda position, start_us, due_us: self._decide(
+                eligible[position], start_us, due_us, now_us, stops, changes, owners, team_of
+            ),
+        )  # fmt: skip
         overall, by_rep, by_source = _tallies(
-            columns.owner, list(map(_source, eligible)), statuses, taken
+            columns.owner, list(map(_source, eligible)), columns.status, taken
         )
         return ResponseReport(
             rule=self,
@@ -927,6 +897,95 @@ class ResponseRule:
             by_rep={k: v.summary(self.target) for k, v in sorted(by_rep.items())},
             by_source={k: v.summary(self.target) for k, v in sorted(by_source.items())},
         )
+
+    def _measure(
+        self,
+        eligible: list[Handoff],
+        notified: list[datetime],
+        since: list[datetime],
+        first: list[datetime | None],
+        earliest: list[datetime],
+        now_us: int,
+        until: datetime,
+        general: list[int],
+        decide: Callable[[int, int, int], _Decision],
+    ) -> tuple[_Columns, list[float | None]]:
+        """Status and measured times of every eligible hand-off, a column at a time.
+
+        The common path: the clock started at the notification stops at the first touch
+        (``first``, at the instant ``earliest``), if any. Then ``decide`` answers for each
+        position on the general path. Returns the columns and each hand-off's response time on
+        the rule's clock in microseconds (``None`` when the clock did not stop).
+        """
+        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
+        owners = [h.owner_id for h in eligible]
+        plain = self.calendar is None
+        if plain:
+            # Plain time without a calendar: measured as differences of instants, with no
+            # conversion of every time to microseconds (that took half of this stage).
+            within = self.within
+            try:
+                cutoff = until - within  # clocks started by then have run out
+            except OverflowError:  # a window longer than the calendar's past
+                cutoff = datetime.min.replace(tzinfo=UTC)
+            spans = [
+                None if at is _NEVER else at - start
+                for at, start in zip(earliest, since, strict=True)
+            ]
+            statuses = [
+                (met if span <= within else breached)
+                if span is not None
+                else (breached if start <= cutoff else pending)
+                for span, start in zip(spans, since, strict=True)
+            ]
+            columns = _Columns(
+                status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
+                now_us=now_us, step_us=within // _ONE_US,
+            )  # fmt: skip
+        else:
+            starts = [(at - _EPOCH) // _ONE_US for at in notified]
+            dues = self._dues_us(starts)
+            ends = [now_us if at is None else (at - _EPOCH) // _ONE_US for at in first]
+            statuses = [
+                (met if end <= due else breached)
+                if at is not None
+                else (breached if now_us >= due else pending)
+                for at, end, due in zip(first, ends, dues, strict=True)
+            ]
+            columns = _Columns(
+                status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
+                now_us=now_us, step_us=0, micros=(starts, dues, ends),
+            )  # fmt: skip
+        # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
+        for position in general:
+            start_us, due_us, _ = columns.figures(position)
+            columns.set(position, decide(position, start_us, due_us))
+        running = list(compress(count(), map(is_, statuses, repeat(pending))))
+        if running:
+            late = self._late_many([columns.figures(p)[0] for p in running], now_us)
+            for position, is_late in zip(running, late, strict=True):
+                if is_late:
+                    statuses[position] = SlaStatus.AT_RISK
+
+        if plain:
+            taken = [None if span is None else span / _ONE_US for span in spans]
+            for position in general:
+                start_us, _, end_us = columns.figures(position)
+                stopped = columns.stopped[position] is not None
+                taken[position] = float(end_us - start_us) if stopped else None
+            return columns, taken
+        # Floats, not ints: response times of more than 18 minutes in microseconds are ints
+        # too big for the fast comparison of ``sorted``, which then takes twice as long.
+        assert self.calendar is not None
+        columns.business_us = self.calendar.elapsed_us(starts, ends)
+        return columns, [
+            None if at is None else float(span)
+            for at, span in zip(
+                columns.stopped,
+                columns.business_us if self.clock is Clock.BUSINESS else map(sub, ends, starts),
+                strict=False,
+            )
+        ]
 
     def _decide(
         self,
