@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import slacore.calendar as calendar_module
-from slacore.calendar import BusinessCalendar
+from slacore.calendar import BusinessCalendar, epoch_us
 from slacore.errors import ValidationError
 
 NY = ZoneInfo("America/New_York")
@@ -776,6 +776,36 @@ def test_bulk_forms_equal_scalar_forms(
     pairs = list(zip(starts, ends, strict=False))
     firsts, lasts = [p[0] for p in pairs], [p[1] for p in pairs]
     assert cal.elapsed_many(firsts, lasts) == [cal.elapsed(s, e) for s, e in pairs]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cal=calendars,
+    base=instants,
+    spans=st.lists(
+        st.tuples(st.integers(0, 14 * 24 * 60), st.integers(-3 * 86400, 40 * 86400)), max_size=25
+    ),
+    delta=durations,
+)
+def test_due_and_elapsed_in_one_pass(
+    cal: BusinessCalendar, base: datetime, spans: list[tuple[int, int]], delta: timedelta
+) -> None:
+    # Starts within two weeks, by the minute: several fall in one night or one working day,
+    # which reaches the answers kept per closed gap.
+    first = epoch_us(base)
+    starts = [first + minute * 60_000_000 for minute, _ in spans]
+    ends = [start + seconds * 1_000_000 for start, (_, seconds) in zip(starts, spans, strict=True)]
+    dues, spent = cal.due_and_elapsed_us(starts, ends, delta)
+    assert dues == cal.add_us(starts, delta)
+    assert spent == cal.elapsed_us(starts, ends)
+
+
+def test_due_and_elapsed_in_one_pass_checks_its_input() -> None:
+    assert CAL.due_and_elapsed_us([], [], H) == ([], [])
+    with pytest.raises(ValidationError, match="got 1 starts but 0 ends"):
+        CAL.due_and_elapsed_us([0], [], H)
+    with pytest.raises(ValidationError, match="delta"):
+        CAL.due_and_elapsed_us([0], [0], timedelta(hours=-1))
 
 
 # --- agreement with pandas ----------------------------------------------------------------------

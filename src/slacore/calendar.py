@@ -727,6 +727,71 @@ class BusinessCalendar:
             append(before[index] + (last if last < end else end) - begins[index] - at_first)
         return results
 
+    def due_and_elapsed_us(
+        self, starts: Sequence[int], ends: Sequence[int], delta: timedelta | str
+    ) -> tuple[list[int], list[int]]:
+        """``add_us(starts, delta)`` and ``elapsed_us(starts, ends)`` together, in one pass
+        that searches for each start once: a clock's due time and the business time it ran.
+
+        Raises:
+            ValidationError: As :meth:`add_us` and :meth:`elapsed_us`.
+
+        """
+        amount = _delta(delta)
+        if len(starts) != len(ends):
+            raise ValidationError(
+                message=f"got {len(starts)} starts but {len(ends)} ends", field="ends"
+            )
+        if not starts:
+            return [], []
+        lo, hi = min(min(starts), min(ends)), max(max(starts), max(ends))
+        timeline, _ = self._reach(lo, hi, amount, "starts")
+        begins, closes, before, after = (
+            timeline.starts,
+            timeline.ends,
+            timeline.before,
+            timeline.after,
+        )
+        count = len(begins)
+        search = bisect_left if amount else bisect_right
+        dues: list[int] = []
+        spent: list[int] = []
+        due, ran = dues.append, spent.append
+        # Answers for starts in the same closed gap, by the gap's interval index (add_us).
+        after_close: dict[int, int] = {}
+        for first, last in zip(starts, ends, strict=True):
+            index = bisect_right(begins, first) - 1
+            if index < 0:
+                at_first = 0
+                answer = None
+            else:
+                close = closes[index]
+                if first >= close:
+                    at_first = before[index] + close - begins[index]
+                    answer = after_close.get(index)
+                else:
+                    at_first = before[index] + first - begins[index]
+                    answer = None
+            if answer is None:
+                target = at_first + amount
+                found = search(after, target)
+                answer = begins[found] + target - before[found]
+                if index >= 0 and first >= closes[index]:
+                    after_close[index] = answer
+            due(answer)
+            if last <= first:
+                ran(0)
+                continue
+            # Most spans end before the next interval opens: no second search then.
+            if not (index + 1 < count and last < begins[index + 1]):
+                index = bisect_right(begins, last) - 1
+            if index < 0:
+                ran(0)
+                continue
+            close = closes[index]
+            ran(before[index] + (last if last < close else close) - begins[index] - at_first)
+        return dues, spent
+
     def datetime_at(self, instant: int) -> datetime:
         """The aware datetime, in the calendar's zone, of ``instant`` epoch microseconds."""
         return self._datetime(instant)

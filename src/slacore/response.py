@@ -919,7 +919,8 @@ class ResponseRule:
         """
         met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
         owners = [h.owner_id for h in eligible]
-        plain = self.calendar is None
+        calendar = self.calendar
+        plain = calendar is None
         if plain:
             # Plain time without a calendar: measured as differences of instants, with no
             # conversion of every time to microseconds (that took half of this stage).
@@ -943,9 +944,16 @@ class ResponseRule:
                 now_us=now_us, step_us=within // _ONE_US,
             )  # fmt: skip
         else:
-            starts = [(at - _EPOCH) // _ONE_US for at in notified]
-            dues = self._dues_us(starts)
-            ends = [now_us if at is None else (at - _EPOCH) // _ONE_US for at in first]
+            # Instants (``since``, ``earliest``) rather than the times as given: a zone of
+            # their own would cost an offset look-up per subtraction.
+            starts = [(at - _EPOCH) // _ONE_US for at in since]
+            ends = [now_us if at is _NEVER else (at - _EPOCH) // _ONE_US for at in earliest]
+            assert calendar is not None
+            business: list[int] | None = None
+            if self.clock is Clock.BUSINESS:  # due times and business time in one pass
+                dues, business = calendar.due_and_elapsed_us(starts, ends, self.within)
+            else:
+                dues = self._dues_us(starts)
             statuses = [
                 (met if end <= due else breached)
                 if at is not None
@@ -974,10 +982,16 @@ class ResponseRule:
                 stopped = columns.stopped[position] is not None
                 taken[position] = float(end_us - start_us) if stopped else None
             return columns, taken
+        assert calendar is not None
+        if business is None:
+            business = calendar.elapsed_us(starts, ends)
+        elif general:  # the general path moved starts and ends: measure those again
+            again = calendar.elapsed_us([starts[p] for p in general], [ends[p] for p in general])
+            for position, amount in zip(general, again, strict=True):
+                business[position] = amount
+        columns.business_us = business
         # Floats, not ints: response times of more than 18 minutes in microseconds are ints
         # too big for the fast comparison of ``sorted``, which then takes twice as long.
-        assert self.calendar is not None
-        columns.business_us = self.calendar.elapsed_us(starts, ends)
         return columns, [
             None if at is None else float(span)
             for at, span in zip(
