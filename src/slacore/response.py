@@ -870,7 +870,7 @@ class ResponseRule:
                     # A touch before the notification, or after ``now`` (not known at
                     # ``now``), does not count.
                     if found >= 0:
-                        if since[found] <= at <= until and at < earliest[found]:
+                        if at < earliest[found] and since[found] <= at <= until:
                             earliest[found] = at if type(at.tzinfo) is fixed else at.astimezone(UTC)
                             first[found] = at
                     elif at <= until:
