@@ -132,6 +132,29 @@ def test_touches_by_the_other_team_do_not_count_when_reps_are_known() -> None:
     assert anyone.results[0].first_touch_at == T0 + H
 
 
+def test_each_hand_off_counts_the_touches_of_its_receiving_team() -> None:
+    reps = [Rep(id="R1"), Rep(id="M1", team="marketing")]
+    handoffs = [
+        handoff("L1"),  # marketing to sales
+        handoff("L2", from_team="sales", to_team="marketing"),  # returned for nurture
+        handoff("L3", owner_id="R9"),  # touched by a rep nobody listed
+    ]
+    touches = [
+        touch("L1", T0 + H, rep="M1"),
+        touch("L1", T0 + 2 * H, rep="R1"),
+        touch("L2", T0 + H, rep="R1"),
+        touch("L2", T0 + 3 * H, rep="M1"),
+        touch("L3", T0 + H, rep="R9"),
+    ]
+    for chosen in (handoffs, handoffs[:1] + handoffs[2:]):  # two teams, then one
+        report = day_rule().evaluate(chosen, touches, now=T0 + 30 * H, reps=reps)
+        first = {r.handoff.lead_id: r.first_touch_at for r in report.results}
+        assert first["L1"] == T0 + 2 * H
+        assert first["L3"] == T0 + H
+        if "L2" in first:
+            assert first["L2"] == T0 + 3 * H
+
+
 def test_what_happens_after_now_is_not_known() -> None:
     report = day_rule().evaluate([handoff()], [touch("L1", T0 + 3 * H)], now=T0 + 2 * H)
     assert report.results[0].status is SlaStatus.PENDING

@@ -824,7 +824,7 @@ class ResponseRule:
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
 
         # Each lead's position among the eligible hand-offs, or -1 for a lead that takes the
-        # general path (several hand-offs, stage or owner changes, team checks). The common
+        # general path (several hand-offs, stage or owner changes, mixed teams). The common
         # lead's first touch is found in one pass over the touches, without grouping them.
         leads = [h.lead_id for h in eligible]
         notified = [h.notified_at for h in eligible]
@@ -836,12 +836,23 @@ class ResponseRule:
                     position_of[lead] = -1
         changes = by_lead(stage_changes, position_of, moment)
         owners = by_lead(owner_changes, position_of, moment)
+        # With reps known, a touch by a rep of another team does not count. When every
+        # hand-off goes to one team, those reps' touches are left out of the pass; hand-offs
+        # to different teams take the general path.
+        outsiders: frozenset[str] = frozenset()
+        mixed = False
         if team_of is not None:
-            position_of = dict.fromkeys(position_of, -1)
+            teams = {h.to_team for h in eligible}
+            mixed = len(teams) > 1
+            if mixed:
+                position_of = dict.fromkeys(position_of, -1)
+            elif teams:
+                (team,) = teams
+                outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
         for lead in (*changes, *owners):
             position_of[lead] = -1
         general: list[int] = []  # positions on the general path
-        if several or changes or owners or team_of is not None:
+        if several or changes or owners or mixed:
             common = [False] * len(eligible)
             for position in position_of.values():
                 if position >= 0:
@@ -861,6 +872,8 @@ class ResponseRule:
         if isinstance(stop, FirstTouch):
             channels = set(stop.channels)
             find = position_of.get
+            if outsiders:
+                touches = (t for t in touches if t.rep_id not in outsiders)
             for touch in touches:
                 if touch.channel in channels:
                     found = find(touch.lead_id)
