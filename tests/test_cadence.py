@@ -213,3 +213,14 @@ def test_fall_back_hour_touches_count_by_instant() -> None:
     rule = CadenceRule(min_touches=2, within="1h", clock="calendar")
     result = rule.evaluate([lead], touches, now=notified + timedelta(hours=5)).results[0]
     assert (result.status, result.touches) == (SlaStatus.BREACHED, 1)
+
+
+def test_at_risk_share_is_exact() -> None:
+    # A third of 10 s is 3,333,333.3 µs: a clock 3,333,333 µs in is not yet at risk (a float
+    # share rounds the window's third down to that very microsecond), one more µs is.
+    rule = CadenceRule(min_touches=1, within="10s", at_risk_at=Fraction(1, 3))
+    third = timedelta(microseconds=3_333_333)
+    before = rule.evaluate([handoff("L", "ann")], [], now=T0 + third)
+    assert before.results[0].status is SlaStatus.PENDING
+    after = rule.evaluate([handoff("L", "ann")], [], now=T0 + third + timedelta(microseconds=1))
+    assert after.results[0].status is SlaStatus.AT_RISK

@@ -245,6 +245,28 @@ def test_reassignment_restart_moves_the_deadline() -> None:
     assert again.results[0].owner_id == "R1"
 
 
+def test_reassignment_after_withdrawal_does_not_restart_the_clock() -> None:
+    # Withdrawn at +2h; a reassignment at +5h (before the first due time) must not move the
+    # clock's start past the withdrawal.
+    changes = [StageChange(lead_id="L1", to_stage="disqualified", at=T0 + 2 * H)]
+    owners = [OwnerChange(lead_id="L1", owner_id="R2", at=T0 + 5 * H)]
+    report = day_rule(on_reassign="restart").evaluate(
+        [handoff()], [], now=T0 + 50 * H, stage_changes=changes, owner_changes=owners
+    )
+    result = report.results[0]
+    assert result.status is SlaStatus.WITHDRAWN
+    assert (result.started_at, result.due_at) == (T0, T0 + 24 * H)
+    assert (result.withdrawn_at, result.owner_id) == (T0 + 2 * H, "R1")
+    assert result.elapsed == 2 * H
+    # A reassignment before the withdrawal still restarts it.
+    earlier = [OwnerChange(lead_id="L1", owner_id="R2", at=T0 + H)]
+    moved = day_rule(on_reassign="restart").evaluate(
+        [handoff()], [], now=T0 + 50 * H, stage_changes=changes, owner_changes=earlier
+    )
+    assert (moved.results[0].started_at, moved.results[0].owner_id) == (T0 + H, "R2")
+    assert moved.results[0].status is SlaStatus.WITHDRAWN
+
+
 def test_acceptance_rule_stops_at_a_stage_change() -> None:
     rule = ResponseRule(
         within="8h",

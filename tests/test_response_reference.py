@@ -121,21 +121,31 @@ def reference(
     )
     stopped = counted[0] if counted else None
     reassigned = sorted((c for c in all_owners if c.lead_id == lead and u(c.at) <= u(now)), key=_at)
+    mine = sorted((c for c in all_changes if c.lead_id == lead and u(c.at) <= u(now)), key=_at)
+    leaving = next(
+        (
+            c.at
+            for c in mine
+            if u(c.at) > u(handoff.notified_at) and _withdraws(handoff, c.to_stage, rule)
+        ),
+        None,
+    )
     start = handoff.notified_at
     due = _due(rule, start)
     if rule.on_reassign == "restart":
+        # Reassignments restart the clock until it stops: a touch, the due time, or the
+        # lead leaving sales.
         for change in reassigned:
             if u(change.at) <= u(handoff.notified_at):
                 continue
-            if u(change.at) >= due or (stopped is not None and u(change.at) >= u(stopped)):
+            if (
+                u(change.at) >= due
+                or (stopped is not None and u(change.at) >= u(stopped))
+                or (leaving is not None and u(change.at) >= u(leaving))
+            ):
                 break
             start, due = change.at, _due(rule, change.at)
-    withdrawn = None
-    mine = sorted((c for c in all_changes if c.lead_id == lead and u(c.at) <= u(now)), key=_at)
-    for change in mine:
-        if u(change.at) > u(handoff.notified_at) and _withdraws(handoff, change.to_stage, rule):
-            withdrawn = change.at if u(change.at) < due else None
-            break
+    withdrawn = leaving if leaving is not None and u(leaving) < due else None
     if stopped is not None and (withdrawn is None or u(stopped) <= u(withdrawn)):
         status = SlaStatus.MET if u(stopped) <= due else SlaStatus.BREACHED
         end, blame, withdrawn = stopped, stopped if status is SlaStatus.MET else due, None

@@ -414,7 +414,9 @@ class CadenceRule:
         elif instant(now) >= until:
             status, owner = SlaStatus.BREACHED, owner_at(handoff, lead_owners, end)
         else:
-            late = self._gone(start, now) >= self.within * float(self.at_risk_at)
+            # Exact: a window times a float share is rounded to the microsecond.
+            share = self.at_risk_at
+            late = self._gone(start, now) * share.denominator >= self.within * share.numerator
             status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
             owner = owner_at(handoff, lead_owners, now)
         return CadenceResult(

@@ -1044,28 +1044,38 @@ class ResponseRule:
             stopped, best = item.at, at
         stopped_us = 0 if stopped is None else epoch_us(stopped)
 
+        # The first move that withdraws the hand-off, if any: it ends the clock when it
+        # comes before the due time, and no reassignment after it restarts the clock.
+        leaving: StageChange | None = None
+        leaving_us = 0
+        for change in changes.get(lead, ()):
+            at_us = epoch_us(change.at)
+            if at_us > notified_us and withdraws(
+                handoff, change.to_stage, self.withdraw_on, self.ladder
+            ):
+                leaving, leaving_us = change, at_us
+                break
+
         lead_owners = owners.get(lead, ())
         if lead_owners and self.on_reassign is OnReassign.RESTART:
             for reassignment in lead_owners:
                 moved = epoch_us(reassignment.at)
                 if moved <= start_us:
                     continue
-                if moved >= due_us or (stopped is not None and moved >= stopped_us):
+                if (
+                    moved >= due_us
+                    or (stopped is not None and moved >= stopped_us)
+                    or (leaving is not None and moved >= leaving_us)
+                ):
                     break
                 start, start_us = reassignment.at, moved
                 due_us = self._dues_us([start_us])[0]
 
         withdrawn: datetime | None = None
         withdrawn_us = 0
-        for change in changes.get(lead, ()):
-            at_us = epoch_us(change.at)
-            if at_us <= notified_us:
-                continue
-            if withdraws(handoff, change.to_stage, self.withdraw_on, self.ladder):
-                # Withdrawing a lead after its deadline does not excuse a breach.
-                if at_us < due_us:
-                    withdrawn, withdrawn_us = change.at, at_us
-                break
+        # Withdrawing a lead after its deadline does not excuse a breach.
+        if leaving is not None and leaving_us < due_us:
+            withdrawn, withdrawn_us = leaving.at, leaving_us
 
         blame: int
         if stopped is not None and (withdrawn is None or stopped_us <= withdrawn_us):
