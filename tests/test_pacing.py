@@ -78,6 +78,8 @@ def test_even_delivery_hugs_the_line() -> None:
     delivered = [Delivery(on=d, value=per_day) for d in OPEN_JUNE]
     check = pace(delivered, target=550_000, as_of="2026-06-12", calendar=PLAIN)
     assert (check.business_days, check.elapsed_days, check.remaining_days) == (22, 10, 12)
+    # Without a sales capacity the weekly table has no capacity or load columns.
+    assert "| week of | business days | line | delivered | leads |\n" in check.to_markdown()
     assert check.delivered == Decimal(250_000)
     assert check.expected == Decimal(250_000)
     assert check.status is PaceStatus.ON_PACE

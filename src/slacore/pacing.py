@@ -488,23 +488,27 @@ class Pacing:
         return text
 
     def to_markdown(self) -> str:
-        """The explanation and a table of the weeks."""
-        rows = [
+        """The explanation and a table of the weeks (with capacity and load columns when the
+        sales capacity is known)."""
+        header = ["week of", "business days", "line", "delivered", "leads"]
+        rows: list[list[object]] = [
             [
                 week.start.isoformat(),
                 week.business_days,
                 self._cell(week.expected),
                 self._cell(week.delivered),
                 week.leads,
-                "" if week.capacity is None else int(week.capacity),
-                "" if week.load is None else week.load.value,
             ]
             for week in self.weeks
         ]
-        table = markdown_table(
-            ["week of", "business days", "line", "delivered", "leads", "capacity", "load"], rows
-        )
-        return f"{self.explain()}\n\n{table}\n"
+        if self.capacity is not None:
+            header += ["capacity", "load"]
+            for row, week in zip(rows, self.weeks, strict=True):
+                row += [
+                    "" if week.capacity is None else int(week.capacity),
+                    "" if week.load is None else week.load.value,
+                ]
+        return f"{self.explain()}\n\n{markdown_table(header, rows)}\n"
 
     def _cell(self, amount: Decimal) -> Decimal | int:
         return int(amount) if self.measure is Measure.LEADS else amount

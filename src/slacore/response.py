@@ -996,6 +996,9 @@ class ResponseRule:
                 taken[position] = float(end_us - start_us) if stopped else None
             return columns, taken
         assert calendar is not None
+        assert columns.micros is not None
+        # The general path stored its starts and ends in the columns: read them from there.
+        starts, _, ends = columns.micros
         if business is None:
             business = calendar.elapsed_us(starts, ends)
         elif general:  # the general path moved starts and ends: measure those again

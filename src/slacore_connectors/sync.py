@@ -344,7 +344,11 @@ class SyncReport:
 
 
 Progress = Callable[[str, str, int], None]
-"""Called after each stored batch with (source name, stream, records in the batch)."""
+"""Called after each stored batch with (source name, stream, records read from the batch).
+
+The count is of records mapped, as in the report's "read" column; rows rejected are counted
+in its "rejected" column.
+"""
 
 
 @contextlib.contextmanager
@@ -391,7 +395,8 @@ def run_sync(
         config: The job.
         full: Read every stream from the start instead of from its cursor. Records already
             stored are matched, not duplicated.
-        progress: Called after each stored batch, e.g. to move a progress bar.
+        progress: Called after each stored batch with the source, the stream and the records
+            read from it (rejected rows not included), e.g. to move a progress bar.
         plugin_manager: The plugins to find connectors in (default: the installed ones).
         now: The clock (for tests); default the current UTC time.
 
@@ -430,7 +435,7 @@ def run_sync(
                         )
                         counts[stream.value] = tally
                         if progress is not None:
-                            progress(source.name, stream.value, len(batch))
+                            progress(source.name, stream.value, done.read)
                     counts[stream.value] = tally
             except (SlacoreError, OSError) as error:
                 failure = " ".join(str(error).split())
