@@ -224,3 +224,16 @@ def test_at_risk_share_is_exact() -> None:
     assert before.results[0].status is SlaStatus.PENDING
     after = rule.evaluate([handoff("L", "ann")], [], now=T0 + third + timedelta(microseconds=1))
     assert after.results[0].status is SlaStatus.AT_RISK
+
+
+def test_window_closes_at_its_end() -> None:
+    # The window is open up to its end; a touch at the very end still counts, and at that
+    # moment a window short of touches is breached.
+    rule = CadenceRule(min_touches=2, within="1d")
+    touches = calls("L", H, D)
+    met = rule.evaluate([handoff("L", "ann")], touches, now=T0 + D)
+    assert (met.results[0].status, met.results[0].met_at) == (SlaStatus.MET, T0 + D)
+    short = rule.evaluate([handoff("L", "ann")], touches[:1], now=T0 + D)
+    assert (short.results[0].status, short.results[0].touches) == (SlaStatus.BREACHED, 1)
+    open_ = rule.evaluate([handoff("L", "ann")], touches[:1], now=T0 + D - timedelta(seconds=1))
+    assert open_.results[0].status is SlaStatus.AT_RISK

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slacore import Handoff, OwnerChange, Rep, StageChange, Touch
+from slacore.cadence import CadenceRule
 from slacore.calendar import BusinessCalendar
 from slacore.eligibility import hand_raisers, source
 from slacore.model import STANDARD_LADDER, Team
@@ -85,28 +87,61 @@ def _due(rule: ResponseRule, start: datetime) -> datetime:
     return u(start) + rule.within
 
 
-def _on_clock(rule: ResponseRule, start: datetime, end: datetime) -> timedelta:
+def _on_clock(rule: ResponseRule | CadenceRule, start: datetime, end: datetime) -> timedelta:
     if rule.clock is Clock.BUSINESS:
         return CALENDAR.elapsed(start, end)
     return max(u(end) - u(start), timedelta(0))
 
 
-def _withdraws(handoff: Handoff, stage: str, rule: ResponseRule) -> bool:
+def _withdraws(handoff: Handoff, stage: str, rule: ResponseRule | CadenceRule) -> bool:
     if stage in rule.withdraw_on:
         return True
     return stage in STANDARD_LADDER and STANDARD_LADDER.is_before(stage, handoff.stage)
 
 
+@dataclass(frozen=True)
+class Case:
+    """A small data set and the moment to evaluate it at."""
+
+    items: list[Handoff]
+    touched: list[Touch]
+    changed: list[StageChange]
+    moved: list[OwnerChange]
+    now: datetime
+    teams: bool
+
+
+cases = st.builds(
+    Case,
+    items=st.lists(handoffs, max_size=6),
+    touched=st.lists(touches, max_size=12),
+    changed=st.lists(changes, max_size=3),
+    moved=st.lists(reassignments, max_size=3),
+    now=zoned,
+    teams=st.booleans(),
+)
+# With teams: R2 is a marketing rep, whose touches do not count for sales.
+REPS = [Rep(id="R1", name="Ann", team="sales"), Rep(id="R2", name="Bo", team="marketing")]
+
+
+def evaluate(rule: ResponseRule | CadenceRule, case: Case) -> tuple[Any, dict[str, Team] | None]:
+    """The rule's report on ``case``, and the teams by rep id it was given (if any)."""
+    report = rule.evaluate(
+        case.items,
+        case.touched,
+        now=case.now,
+        stage_changes=case.changed,
+        owner_changes=case.moved,
+        reps=REPS if case.teams else None,
+    )
+    return report, ({rep.id: rep.team for rep in REPS} if case.teams else None)
+
+
 def reference(
-    rule: ResponseRule,
-    handoff: Handoff,
-    all_touches: Sequence[Touch],
-    all_changes: Sequence[StageChange],
-    all_owners: Sequence[OwnerChange],
-    now: datetime,
-    team_of: dict[str, Team] | None,
+    rule: ResponseRule, handoff: Handoff, case: Case, team_of: dict[str, Team] | None
 ) -> tuple[object, ...]:
     """status, due, first touch, withdrawn, owner, elapsed, business elapsed of one hand-off."""
+    all_touches, all_changes, all_owners, now = case.touched, case.changed, case.moved, case.now
     lead = handoff.lead_id
     counted = sorted(
         (
@@ -195,35 +230,10 @@ def _buckets(values: list[timedelta], *, never: int) -> dict[str, int]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    rule=st.sampled_from(RULES),
-    items=st.lists(handoffs, max_size=6),
-    touched=st.lists(touches, max_size=10),
-    changed=st.lists(changes, max_size=3),
-    moved=st.lists(reassignments, max_size=3),
-    now=zoned,
-    teams=st.booleans(),
-)
-def test_engine_equals_reference(
-    rule: ResponseRule,
-    items: list[Handoff],
-    touched: list[Touch],
-    changed: list[StageChange],
-    moved: list[OwnerChange],
-    now: datetime,
-    teams: bool,
-) -> None:
-    # With teams: R2 is a marketing rep, whose touches do not stop the sales clock.
-    reps = [Rep(id="R1", name="Ann", team="sales"), Rep(id="R2", name="Bo", team="marketing")]
-    team_of = {rep.id: rep.team for rep in reps} if teams else None
-    report = rule.evaluate(
-        items,
-        touched,
-        now=now,
-        stage_changes=changed,
-        owner_changes=moved,
-        reps=reps if teams else None,
-    )
+@given(rule=st.sampled_from(RULES), case=cases)
+def test_engine_equals_reference(rule: ResponseRule, case: Case) -> None:
+    report, team_of = evaluate(rule, case)
+    items = case.items
     times: list[timedelta] = []
     counts = dict.fromkeys(SlaStatus, 0)
     groups: dict[tuple[str, str], list[timedelta]] = defaultdict(list)
@@ -232,7 +242,7 @@ def test_engine_equals_reference(
         if not rule.applies_to.matches(handoff):
             assert result.status is SlaStatus.NOT_APPLICABLE
             continue
-        expected = reference(rule, handoff, touched, changed, moved, now, team_of)
+        expected = reference(rule, handoff, case, team_of)
         got = (
             result.status,
             result.due_at,
@@ -299,3 +309,102 @@ def test_sorted_runs_answer_like_one_sorted_list(
         assert found.kth(rank) == values[rank - 1]
         assert found.kth(1) == values[0]
         assert found.kth(len(values)) == values[-1]
+
+
+CADENCES = [
+    CadenceRule(min_touches=2, within="2d", channels=("call", "email")),
+    CadenceRule(min_touches=1, within="8h", clock="business", calendar=CALENDAR, at_risk_at=0.5),
+    CadenceRule(min_touches=3, within="14d", applies_to=hand_raisers()),
+]
+
+
+def cadence_reference(
+    rule: CadenceRule, handoff: Handoff, case: Case, team_of: dict[str, Team] | None
+) -> tuple[object, ...]:
+    """status, window end, touches, met at, withdrawn, owner of one hand-off."""
+    all_touches, all_changes, all_owners, now = case.touched, case.changed, case.moved, case.now
+    lead, start = handoff.lead_id, handoff.notified_at
+    end = (
+        CALENDAR.add(start, rule.within) if rule.clock is Clock.BUSINESS else u(start) + rule.within
+    )
+    counted = sorted(
+        (
+            t.at
+            for t in all_touches
+            if t.lead_id == lead
+            and t.channel in rule.channels
+            and u(start) <= u(t.at) <= u(end)
+            and u(t.at) <= u(now)
+            and (team_of is None or team_of.get(t.rep_id, handoff.to_team) == handoff.to_team)
+        ),
+        key=u,
+    )
+    met_at = counted[rule.min_touches - 1] if len(counted) >= rule.min_touches else None
+    mine = sorted((c for c in all_changes if c.lead_id == lead and u(c.at) <= u(now)), key=_at)
+    withdrawn = next(
+        (c.at for c in mine if u(c.at) > u(start) and _withdraws(handoff, c.to_stage, rule)),
+        None,
+    )
+    if withdrawn is not None and (
+        u(withdrawn) >= u(end) or (met_at is not None and u(met_at) <= u(withdrawn))
+    ):
+        withdrawn = None
+    if met_at is not None and withdrawn is None:
+        status, blame = SlaStatus.MET, met_at
+    elif withdrawn is not None:
+        status, blame = SlaStatus.WITHDRAWN, withdrawn
+    elif u(now) >= u(end):
+        status, blame = SlaStatus.BREACHED, end
+    else:
+        spent = _on_clock(rule, start, now)
+        late = spent * rule.at_risk_at.denominator >= rule.within * rule.at_risk_at.numerator
+        status, blame = (SlaStatus.AT_RISK if late else SlaStatus.PENDING), now
+    owner = handoff.owner_id
+    for change in sorted(
+        (c for c in all_owners if c.lead_id == lead and u(c.at) <= u(now)), key=_at
+    ):
+        if u(change.at) <= u(blame):
+            owner = change.owner_id
+    return status, end, len(counted), met_at if status is SlaStatus.MET else None, withdrawn, owner
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule=st.sampled_from(CADENCES), case=cases)
+def test_cadence_equals_reference(rule: CadenceRule, case: Case) -> None:
+    report, team_of = evaluate(rule, case)
+    counts: Counter[SlaStatus] = Counter()
+    per_rep: defaultdict[str, Counter[SlaStatus]] = defaultdict(Counter)
+    assert len(report.results) == len(case.items)
+    for handoff, result in zip(case.items, report.results, strict=True):
+        if not rule.applies_to.matches(handoff):
+            assert result.status is SlaStatus.NOT_APPLICABLE
+            continue
+        expected = cadence_reference(rule, handoff, case, team_of)
+        got = (
+            result.status,
+            result.window_end,
+            result.touches,
+            result.met_at,
+            result.withdrawn_at,
+            result.owner_id,
+        )
+        assert got == expected, handoff
+        counts[result.status] += 1
+        per_rep[result.owner_id or "(unassigned)"][result.status] += 1
+    summary = report.summary
+    assert (summary.met, summary.breached, summary.pending, summary.at_risk) == (
+        counts[SlaStatus.MET],
+        counts[SlaStatus.BREACHED],
+        counts[SlaStatus.PENDING],
+        counts[SlaStatus.AT_RISK],
+    )
+    assert (summary.withdrawn, summary.eligible) == (
+        counts[SlaStatus.WITHDRAWN],
+        sum(counts.values()),
+    )
+    assert {rep: s.eligible for rep, s in report.by_rep.items()} == {
+        rep: sum(c.values()) for rep, c in per_rep.items()
+    }
+    assert {rep: s.met for rep, s in report.by_rep.items()} == {
+        rep: c[SlaStatus.MET] for rep, c in per_rep.items()
+    }

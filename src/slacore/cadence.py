@@ -15,16 +15,18 @@ while it is open. Withdrawals and reassignments work as for :class:`~slacore.res
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
+from itertools import compress, count
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from slacore._rules import (
+    LazyResults,
     bulk_evaluate,
     by_lead,
     check_rule,
@@ -38,6 +40,7 @@ from slacore._rules import (
     withdraws,
 )
 from slacore._values import format_rate
+from slacore.calendar import epoch_us
 from slacore.duration import format_duration
 from slacore.eligibility import ALL, Eligibility
 from slacore.errors import ValidationError
@@ -143,10 +146,9 @@ class CadenceSummary:
         return json_dict(attrs.asdict(self, recurse=False) | {"target_met": self.target_met})
 
 
-def _summarise(results: Iterable[CadenceResult], target: Fraction | None) -> CadenceSummary:
-    counts = dict.fromkeys(SlaStatus, 0)
-    for result in results:
-        counts[result.status] += 1
+def _summarise(counts: Mapping[SlaStatus, int], target: Fraction | None) -> CadenceSummary:
+    """The summary of a group from its count of hand-offs by status."""
+    counts = dict.fromkeys(SlaStatus, 0) | dict(counts)
     decided = counts[SlaStatus.MET] + counts[SlaStatus.BREACHED]
     return CadenceSummary(
         eligible=sum(n for s, n in counts.items() if s is not SlaStatus.NOT_APPLICABLE),
@@ -167,7 +169,8 @@ class CadenceReport:
     Attributes:
         rule: The rule evaluated.
         now: The moment of evaluation.
-        results: One :class:`CadenceResult` per hand-off, in input order.
+        results: One :class:`CadenceResult` per hand-off, in input order (a read-only
+            sequence that builds each result when it is read).
         summary: Figures over all eligible hand-offs.
         by_rep: Figures per accountable rep, sorted by rep id.
 
@@ -175,7 +178,7 @@ class CadenceReport:
 
     rule: CadenceRule
     now: datetime
-    results: tuple[CadenceResult, ...]
+    results: Sequence[CadenceResult]
     summary: CadenceSummary
     by_rep: Mapping[str, CadenceSummary]
 
@@ -224,6 +227,53 @@ class CadenceReport:
         ]
         table = markdown_table(["rep", "eligible", "met", "breached", "open", "met %"], rows)
         return f"{self.explain()}\n\n{table}\n"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+
+@attrs.define(slots=True)
+class _Columns:
+    """The figures of the eligible hand-offs, a list per figure (position-aligned).
+
+    ``counted`` holds the common path's counted touches (``None`` for none); ``general``
+    the results of the hand-offs decided one at a time.
+    """
+
+    status: list[SlaStatus]
+    counted: list[list[datetime] | None]
+    owner: list[str | None]
+    general: dict[int, CadenceResult]
+
+
+class _Results(LazyResults[CadenceResult, "CadenceRule", _Columns]):
+    """The results of an evaluation, built on access: a million of them cost little."""
+
+    __slots__ = ()
+    _noun = "cadence results"
+
+    def _not_applicable(self, handoff: Handoff) -> CadenceResult:
+        return CadenceResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+
+    def _build(self, handoff: Handoff, at: int) -> CadenceResult:
+        columns = self._figures
+        decided = columns.general.get(at)
+        if decided is not None:
+            return decided
+        status = columns.status[at]
+        counted = columns.counted[at] or []
+        met_at = None
+        if status is SlaStatus.MET:
+            met_at = sorted(counted, key=instant)[self._rule.min_touches - 1]
+        return CadenceResult(
+            handoff=handoff,
+            status=status,
+            window_end=self._rule._ends([handoff.notified_at])[0],
+            touches=len(counted),
+            met_at=met_at,
+            owner_id=columns.owner[at],
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -338,40 +388,138 @@ class CadenceRule:
         owner_changes: Iterable[OwnerChange],
         team_of: Mapping[str, Team] | None,
     ) -> CadenceReport:
-        eligible = self.applies_to.matches_many(items)
-        wanted = {h.lead_id for h, ok in zip(items, eligible, strict=True) if ok}
-        counted = set(self.channels)
-        # Each touch as (instant, its own time, rep): instants order the fall-back hour right.
-        times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
-        until = instant(moment)
-        for touch in touches:
-            if touch.lead_id in wanted and touch.channel in counted and touch.at <= until:
-                times[touch.lead_id].append((instant(touch.at), touch.at, touch.rep_id))
-        for found in times.values():
-            found.sort(key=itemgetter(0))
-        changes = by_lead(stage_changes, wanted, moment)
-        owners = by_lead(owner_changes, wanted, moment)
+        flags = self.applies_to.matches_many(items)
+        eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
 
-        ends = iter(
-            self._ends([h.notified_at for h, ok in zip(items, eligible, strict=True) if ok])
-        )
-        results: list[CadenceResult] = []
-        for handoff, ok in zip(items, eligible, strict=True):
-            if not ok:
-                results.append(CadenceResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE))
-                continue
-            results.append(self._one(handoff, next(ends), moment, times, changes, owners, team_of))
-        by_rep: dict[str, list[CadenceResult]] = defaultdict(list)
-        for result in results:
-            if result.status is not SlaStatus.NOT_APPLICABLE:
-                by_rep[result.owner_id or "(unassigned)"].append(result)
+        # Each lead's position among the eligible hand-offs, or -1 for a lead that takes the
+        # general path, one hand-off at a time (several hand-offs, a withdrawal, reassignments,
+        # hand-offs to different teams). The common lead's touches are gathered in one pass.
+        leads = [h.lead_id for h in eligible]
+        position_of = dict(zip(leads, range(len(leads)), strict=True))
+        if len(position_of) < len(leads):  # some leads have several hand-offs
+            for position, lead in enumerate(leads):
+                if position_of[lead] != position:
+                    position_of[lead] = -1
+        changes = by_lead(stage_changes, position_of, moment)
+        owners = by_lead(owner_changes, position_of, moment)
+        outsiders: frozenset[str] = frozenset()
+        if team_of is not None:
+            teams = {h.to_team for h in eligible}
+            if len(teams) > 1:
+                position_of = dict.fromkeys(position_of, -1)
+            elif teams:
+                (team,) = teams
+                outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
+        for lead in (*changes, *owners):
+            position_of[lead] = -1
+
+        # Windows as instants (see ``instant``): fixed offsets as they are, other zones in UTC.
+        fixed = timezone
+        notified = [h.notified_at for h in eligible]
+        since = [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in notified]
+        calendar = self.calendar
+        if self.clock is Clock.BUSINESS:
+            assert calendar is not None
+            starts = [(at - _EPOCH) // _ONE_US for at in since]
+            made: dict[int, datetime] = {}
+            closes = []
+            for due in calendar.add_us(starts, self.within):
+                close = made.get(due)
+                if close is None:
+                    close = made[due] = _EPOCH + due * _ONE_US
+                closes.append(close)
+        else:
+            within = self.within
+            closes = [at + within for at in since]
+
+        # One pass over the touches: the common lead's counted touches in its window, known
+        # by ``now``; the general path's leads keep all of theirs, in time order.
+        until = instant(moment)
+        channels = set(self.channels)
+        find = position_of.get
+        counted: list[list[datetime] | None] = [None] * len(eligible)
+        times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
+        if outsiders:
+            touches = (t for t in touches if t.rep_id not in outsiders)
+        for touch in touches:
+            if touch.channel in channels:
+                found = find(touch.lead_id)
+                if found is None:
+                    continue
+                at = touch.at
+                if found >= 0:
+                    if since[found] <= at <= closes[found] and at <= until:
+                        bucket = counted[found]
+                        if bucket is None:
+                            counted[found] = [at]
+                        else:
+                            bucket.append(at)
+                elif at <= until:
+                    times[touch.lead_id].append((instant(at), at, touch.rep_id))
+        for kept in times.values():
+            kept.sort(key=itemgetter(0))
+
+        # Statuses a column at a time: met with enough touches, breached once the window
+        # closed short, else open (pending, or at risk once most of the window is gone).
+        need = self.min_touches
+        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
+        statuses = [
+            met
+            if bucket is not None and len(bucket) >= need
+            else (breached if until >= close else pending)
+            for bucket, close in zip(counted, closes, strict=True)
+        ]
+        running = list(compress(count(), map(pending.__eq__, statuses)))
+        if running:
+            for position, late in zip(running, self._late(since, running, until), strict=True):
+                if late:
+                    statuses[position] = SlaStatus.AT_RISK
+        owners_now = [h.owner_id for h in eligible]
+        general = {
+            position: self._one(
+                eligible[position],
+                self._ends([notified[position]])[0],
+                moment,
+                times,
+                changes,
+                owners,
+                team_of,
+            )
+            for position, lead in enumerate(leads)
+            if position_of[lead] < 0
+        }
+        for position, result in general.items():
+            statuses[position] = result.status
+            owners_now[position] = result.owner_id
+
+        tally = Counter(zip(owners_now, statuses, strict=True))
+        overall: Counter[SlaStatus] = Counter()
+        by_rep: dict[str, Counter[SlaStatus]] = defaultdict(Counter)
+        for (owner, status), number in tally.items():
+            overall[status] += number
+            by_rep[owner or "(unassigned)"][status] += number
+        overall[SlaStatus.NOT_APPLICABLE] += len(items) - len(eligible)
         return CadenceReport(
             rule=self,
             now=moment,
-            results=tuple(results),
-            summary=_summarise(results, self.target),
+            results=_Results(self, items, flags, _Columns(statuses, counted, owners_now, general)),
+            summary=_summarise(overall, self.target),
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
         )
+
+    def _late(self, since: list[datetime], running: list[int], now: datetime) -> list[bool]:
+        """Whether the windows open at ``running`` positions are past ``at_risk_at`` at
+        ``now`` (exactly: a float share would round the window to the microsecond)."""
+        share = self.at_risk_at
+        limit = self.within * share.numerator
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            now_us = epoch_us(now)
+            spent = self.calendar.elapsed_us(
+                [epoch_us(since[p]) for p in running], [now_us] * len(running)
+            )
+            return [amount * _ONE_US * share.denominator >= limit for amount in spent]
+        return [(now - since[p]) * share.denominator >= limit for p in running]
 
     def _one(
         self,

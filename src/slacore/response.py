@@ -31,16 +31,17 @@ import enum
 import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
-from itertools import accumulate, chain, compress, count, repeat
+from itertools import chain, compress, count, repeat
 from operator import attrgetter, is_, not_, sub
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from slacore._rules import (
+    LazyResults,
     bulk_evaluate,
     by_lead,
     check_rule,
@@ -603,41 +604,17 @@ class _Columns:
             starts[position], dues[position], ends[position] = start_us, due_us, end_us
 
 
-class _Results(Sequence[ResponseResult]):
+class _Results(LazyResults[ResponseResult, "ResponseRule", _Columns]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
-    __slots__ = ("_columns", "_eligible", "_handoffs", "_index", "_rule")
+    __slots__ = ()
+    _noun = "response results"
 
-    def __init__(
-        self, rule: ResponseRule, handoffs: list[Handoff], eligible: list[bool], columns: _Columns
-    ) -> None:
-        self._rule = rule
-        self._handoffs = handoffs
-        self._columns = columns
-        self._eligible = eligible
-        self._index: list[int] | None = None
+    def _not_applicable(self, handoff: Handoff) -> ResponseResult:
+        return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
 
-    def __len__(self) -> int:
-        return len(self._handoffs)
-
-    @overload
-    def __getitem__(self, index: int) -> ResponseResult: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[ResponseResult, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> ResponseResult | tuple[ResponseResult, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
-        handoff = self._handoffs[index]
-        if not self._eligible[index]:
-            return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
-        if self._index is None:
-            # How many eligible hand-offs there are up to each one: a hand-off's figures sit
-            # at that count less one. Counted on first read.
-            self._index = list(accumulate(self._eligible))
-        at = self._index[index] - 1
-        columns = self._columns
+    def _build(self, handoff: Handoff, at: int) -> ResponseResult:
+        columns = self._figures
         start = columns.started[at]
         start_us, due_us, end_us = columns.figures(at)
         spent = end_us - start_us
@@ -653,19 +630,6 @@ class _Results(Sequence[ResponseResult]):
             elapsed=spent * _ONE_US if spent > 0 else _ZERO,
             business_elapsed=business,
         )
-
-    def __iter__(self) -> Iterator[ResponseResult]:
-        return (self[i] for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} response results>"
 
 
 @attrs.frozen(kw_only=True)
