@@ -9,6 +9,11 @@ Prints the median and best time of each evaluation over ``--repeat`` runs (this 
 machine varies by a fifth from run to run) and the peak memory of the process (the inputs
 themselves take most of it; the figure for the evaluation is the growth of the peak).
 
+With ``--changes`` each lead also moves through stages as a CRM records them: accepted by
+sales (SAL) a few hours after its hand-off, most then qualified (SQL), and one in twelve
+disqualified or sent back to marketing, which withdraws its hand-off; 1.6 stage changes a
+hand-off. The rules are given them, as ``slacore report`` gives them.
+
 The records are measured in two layouts (``--order``). "lead": each lead's touches made right
 after its hand-off, so that one pass over them reads memory nearly in order. "time": the same
 records made again as ``Store.records`` yields them, hand-offs in order of notification and
@@ -17,6 +22,7 @@ figures at scattered places, which costs more.
 
     python benchmarks/bench_response.py                 # 1,000,000 hand-offs, both layouts
     python benchmarks/bench_response.py --n 100000 --order lead
+    python benchmarks/bench_response.py --changes --order lead
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from slacore import BusinessCalendar, Handoff, ResponseRule, Touch
+from slacore import BusinessCalendar, Handoff, ResponseRule, StageChange, Touch
 from slacore.cadence import CadenceRule
 from slacore.eligibility import hand_raisers, source
 
@@ -74,6 +80,27 @@ def build(n: int, touches_per: int, seed: int = 7) -> tuple[list[Handoff], list[
                 )
             )
     return handoffs, touches
+
+
+def stage_changes(handoffs: list[Handoff], seed: int = 11) -> list[StageChange]:
+    """Each lead's moves after its hand-off: SAL after a few hours, then SQL for most; one in
+    twelve disqualified or back to "lead" (both withdraw the hand-off)."""
+    rnd = random.Random(seed)
+    changes: list[StageChange] = []
+    for handoff in handoffs:
+        at = handoff.notified_at
+        roll = rnd.random()
+        if roll < 1 / 12:
+            stage = "disqualified" if roll < 1 / 24 else "lead"
+            later = at + timedelta(seconds=rnd.expovariate(1 / 20000))
+            changes.append(StageChange(lead_id=handoff.lead_id, to_stage=stage, at=later))
+            continue
+        accepted = at + timedelta(seconds=rnd.expovariate(1 / 15000))
+        changes.append(StageChange(lead_id=handoff.lead_id, to_stage="sal", at=accepted))
+        if roll < 0.6:
+            qualified = accepted + timedelta(seconds=rnd.expovariate(1 / 200000))
+            changes.append(StageChange(lead_id=handoff.lead_id, to_stage="sql", at=qualified))
+    return changes
 
 
 def in_time_order(
@@ -123,13 +150,20 @@ def main() -> int:
         default="both",
         help="touches grouped by lead, in time order, or both (default)",
     )
+    parser.add_argument(
+        "--changes",
+        action="store_true",
+        help="give the leads stage changes too (SAL, SQL, some withdrawn)",
+    )
     args = parser.parse_args()
 
     began = time.perf_counter()
     handoffs, touches = build(args.n, args.touches)
+    changes = stage_changes(handoffs) if args.changes else []
     print(
-        f"built {len(handoffs):,} hand-offs and {len(touches):,} touches "
-        f"in {time.perf_counter() - began:.1f} s; peak memory {peak_mib():,.0f} MiB"
+        f"built {len(handoffs):,} hand-offs, {len(touches):,} touches and {len(changes):,} "
+        f"stage changes in {time.perf_counter() - began:.1f} s; "
+        f"peak memory {peak_mib():,.0f} MiB"
     )
     now = datetime(2026, 4, 6, tzinfo=UTC)
     calendar = BusinessCalendar(
@@ -148,13 +182,14 @@ def main() -> int:
         if layout == "time":
             began = time.perf_counter()
             handoffs, touches = in_time_order(handoffs, touches)
+            changes.sort(key=lambda change: change.at)
             print(f"\nrecords made again in time order in {time.perf_counter() - began:.1f} s")
         print(
             "touches grouped by lead:"
             if layout == "lead"
             else "hand-offs and touches in time order, as the store yields them:"
         )
-        measure(rules, handoffs, touches, now, args.repeat)
+        measure(rules, handoffs, touches, changes, now, args.repeat)
     return 0
 
 
@@ -162,6 +197,7 @@ def measure(
     rules: dict[str, ResponseRule | CadenceRule],
     handoffs: list[Handoff],
     touches: list[Touch],
+    changes: list[StageChange],
     now: datetime,
     repeat: int,
 ) -> None:
@@ -173,7 +209,7 @@ def measure(
         took: list[float] = []
         for _ in range(repeat):
             began = time.perf_counter()
-            report = rule.evaluate(handoffs, touches, now=now)
+            report = rule.evaluate(handoffs, touches, now=now, stage_changes=changes)
             took.append(time.perf_counter() - began)
             explained = report.explain()
             del report

@@ -197,6 +197,25 @@ def withdraws(
     return False
 
 
+def moves_that_matter(
+    handoffs: Iterable[Handoff],
+    withdraw_on: tuple[str, ...],
+    ladder: StageLadder,
+    also: Iterable[str] = (),
+) -> frozenset[str]:
+    """The stage keys a move into which can withdraw one of ``handoffs`` (see
+    :func:`withdraws`), with ``also`` (the stages that stop a clock).
+
+    A lead's other moves (accepted, qualified) change nothing for a clock rule: leaving them
+    out keeps such leads off the one-at-a-time path.
+    """
+    stages = {h.stage for h in handoffs}
+    keys = ladder.keys
+    placed = [stage for stage in stages if stage in keys]
+    back = {key for key in keys if any(ladder.is_before(key, stage) for stage in placed)}
+    return frozenset(withdraw_on).union(back, also)
+
+
 def check_rule(*, needs_calendar: bool, calendar: object, applies_to: object) -> None:
     """The checks every clock rule makes on construction.
 

@@ -31,6 +31,7 @@ from slacore._rules import (
     by_lead,
     check_rule,
     instant,
+    moves_that_matter,
     owner_at,
     to_channels,
     to_share,
@@ -400,7 +401,9 @@ class CadenceRule:
             for position, lead in enumerate(leads):
                 if position_of[lead] != position:
                     position_of[lead] = -1
-        changes = by_lead(stage_changes, position_of, moment)
+        # Only moves that withdraw a hand-off send a lead down the general path.
+        matter = moves_that_matter(eligible, self.withdraw_on, self.ladder)
+        changes = by_lead((c for c in stage_changes if c.to_stage in matter), position_of, moment)
         owners = by_lead(owner_changes, position_of, moment)
         outsiders: frozenset[str] = frozenset()
         if team_of is not None:

@@ -46,6 +46,7 @@ from slacore._rules import (
     by_lead,
     check_rule,
     instant,
+    moves_that_matter,
     owner_at,
     to_channels,
     to_share,
@@ -798,7 +799,16 @@ class ResponseRule:
             for position, lead in enumerate(leads):
                 if position_of[lead] != position:
                     position_of[lead] = -1
-        changes = by_lead(stage_changes, position_of, moment)
+        # Only moves that withdraw a hand-off, or stop the clock, send a lead down the
+        # general path.
+        stop = self.stop_event
+        matter = moves_that_matter(
+            eligible,
+            self.withdraw_on,
+            self.ladder,
+            stop.stages if isinstance(stop, StageReached) else (),
+        )
+        changes = by_lead((c for c in stage_changes if c.to_stage in matter), position_of, moment)
         owners = by_lead(owner_changes, position_of, moment)
         # With reps known, a touch by a rep of another team does not count. When every
         # hand-off goes to one team, those reps' touches are left out of the pass; hand-offs
@@ -823,7 +833,6 @@ class ResponseRule:
                     common[position] = True
             general = list(compress(count(), map(not_, common)))
 
-        stop = self.stop_event
         first: list[datetime | None] = [None] * len(eligible)
         stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
         # Touches are compared with instants (see ``instant``), never with times of their own
