@@ -478,18 +478,13 @@ class CadenceRule:
                 if late:
                     statuses[position] = SlaStatus.AT_RISK
         owners_now = [h.owner_id for h in eligible]
+        # The general path's positions: those whose lead is marked -1.
+        positions = list(compress(count(), map((-1).__eq__, map(position_of.__getitem__, leads))))
         general = {
-            position: self._one(
-                eligible[position],
-                self._ends([notified[position]])[0],
-                moment,
-                times,
-                changes,
-                owners,
-                team_of,
+            position: self._one(eligible[position], end, moment, times, changes, owners, team_of)
+            for position, end in zip(
+                positions, self._ends([notified[p] for p in positions]), strict=True
             )
-            for position, lead in enumerate(leads)
-            if position_of[lead] < 0
         }
         for position, result in general.items():
             statuses[position] = result.status
