@@ -237,3 +237,37 @@ def test_window_closes_at_its_end() -> None:
     assert (short.results[0].status, short.results[0].touches) == (SlaStatus.BREACHED, 1)
     open_ = rule.evaluate([handoff("L", "ann")], touches[:1], now=T0 + D - timedelta(seconds=1))
     assert open_.results[0].status is SlaStatus.AT_RISK
+
+
+def test_hand_offs_to_both_teams_are_worked_one_at_a_time() -> None:
+    # One hand-off to sales and one back to marketing: each counts only its team's touches.
+    rule = CadenceRule(min_touches=2, within="1d", channels=("call", "email"))
+    handoffs = [
+        handoff("S", "s"),
+        Handoff(
+            lead_id="M",
+            notified_at=T0,
+            stage="sql",
+            owner_id="m",
+            from_team="sales",
+            to_team="marketing",
+        ),
+    ]
+    touches = [
+        *(Touch(lead_id="S", rep_id="s", at=T0 + n * H, channel="call") for n in (1, 2)),
+        Touch(lead_id="S", rep_id="m", at=T0 + 3 * H, channel="email"),
+        Touch(lead_id="M", rep_id="s", at=T0 + H, channel="call"),
+        Touch(lead_id="M", rep_id="m", at=T0 + 2 * H, channel="email"),
+    ]
+    reps = [Rep(id="m", team="marketing"), Rep(id="s")]
+    report = rule.evaluate(handoffs, touches, now=T0 + 2 * D, reps=reps)
+    sales, marketing = report.results
+    assert (sales.status, sales.touches, sales.met_at) == (SlaStatus.MET, 2, T0 + 2 * H)
+    assert (marketing.status, marketing.touches) == (SlaStatus.BREACHED, 1)
+    assert (report.summary.met, report.summary.breached) == (1, 1)
+    # Results read like a sequence.
+    assert report.results[-1] == marketing
+    assert report.results[:1] == (sales,)
+    assert report.results == [sales, marketing]
+    assert report.results != 42
+    assert repr(report.results) == "<2 cadence results>"
