@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -269,5 +270,33 @@ def test_hand_offs_to_both_teams_are_worked_one_at_a_time() -> None:
     assert report.results[-1] == marketing
     assert report.results[:1] == (sales,)
     assert report.results == [sales, marketing]
-    assert report.results != 42
+    number: object = 42
+    assert report.results != number
     assert repr(report.results) == "<2 cadence results>"
+
+
+def test_a_selector_answering_numpy_booleans() -> None:
+    import numpy as np
+
+    from slacore.eligibility import Eligibility
+
+    class Web(Eligibility):
+        def matches(self, handoff: Handoff) -> bool:
+            return handoff.source == "web"
+
+        def describe(self) -> str:
+            return "web leads"
+
+        def matches_many(self, handoffs: Sequence[Handoff]) -> list[bool]:
+            return np.array([h.source == "web" for h in handoffs])  # type: ignore[return-value]
+
+    rule = CadenceRule(min_touches=1, within="2d", applies_to=Web())
+    leads = [handoff(f"L{n}", "ann") for n in range(3)]
+    report = rule.evaluate(leads, calls("L2", H), now=T0 + D)
+    assert [(r.handoff.lead_id, r.status, r.touches) for r in report.results] == [
+        ("L0", SlaStatus.PENDING, 0),
+        ("L1", SlaStatus.PENDING, 0),
+        ("L2", SlaStatus.MET, 1),
+    ]
+    # Results hash as the tuple they equal.
+    assert hash(report.results) == hash(tuple(report.results))

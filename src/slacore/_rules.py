@@ -288,7 +288,9 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
         if self._index is None:
             # How many eligible hand-offs there are up to each one: a hand-off's figures sit
             # at that count less one. Counted on first read.
-            self._index = list(accumulate(self._eligible))
+            # (As bools: a selector of the user's may answer numpy booleans, which add up
+            # as logical "or".)
+            self._index = list(accumulate(map(bool, self._eligible)))
         return self._build(handoff, self._index[index] - 1)
 
     def __iter__(self) -> Iterator[_Result]:
@@ -299,7 +301,9 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
             return NotImplemented
         return list(self) == list(other)
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        # Equal to a tuple of the same results, as equality says; builds every result.
+        return hash(tuple(self))
 
     def __repr__(self) -> str:
         return f"<{len(self)} {self._noun}>"
