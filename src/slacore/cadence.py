@@ -238,11 +238,13 @@ _ONE_US = timedelta(microseconds=1)
 class _Columns:
     """The figures of the eligible hand-offs, a list per figure (position-aligned).
 
-    ``counted`` holds the common path's counted touches (``None`` for none); ``general``
-    the results of the hand-offs decided one at a time.
+    ``closes`` holds each window's end as an instant (UTC, or the start's fixed offset),
+    ``counted`` the common path's counted touches (``None`` for none); ``general`` the
+    results of the hand-offs decided one at a time.
     """
 
     status: list[SlaStatus]
+    closes: list[datetime]
     counted: list[list[datetime] | None]
     owner: list[str | None]
     general: dict[int, CadenceResult]
@@ -270,7 +272,7 @@ class _Results(LazyResults[CadenceResult, "CadenceRule", _Columns]):
         return CadenceResult(
             handoff=handoff,
             status=status,
-            window_end=self._rule._ends([handoff.notified_at])[0],
+            window_end=self._rule._end_at(handoff.notified_at, columns.closes[at]),
             touches=len(counted),
             met_at=met_at,
             owner_id=columns.owner[at],
@@ -341,6 +343,14 @@ class CadenceRule:
             return list(self.calendar.add_many(starts, self.within))
         # Absolute time: adding to an aware datetime would add wall-clock time across DST.
         return [(start.astimezone(UTC) + self.within).astimezone(start.tzinfo) for start in starts]
+
+    def _end_at(self, start: datetime, close: datetime) -> datetime:
+        """The window's end as :meth:`_ends` gives it, from its instant ``close``: in the
+        calendar's zone for the business clock, in the start's zone for plain time."""
+        if self.clock is Clock.BUSINESS:
+            assert self.calendar is not None
+            return close.astimezone(self.calendar.zone)
+        return close.astimezone(start.tzinfo)
 
     def _gone(self, start: datetime, now: datetime) -> timedelta:
         if self.clock is Clock.BUSINESS:
@@ -500,7 +510,9 @@ class CadenceRule:
         return CadenceReport(
             rule=self,
             now=moment,
-            results=_Results(self, items, flags, _Columns(statuses, counted, owners_now, general)),
+            results=_Results(
+                self, items, flags, _Columns(statuses, closes, counted, owners_now, general)
+            ),
             summary=_summarise(overall, self.target),
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
         )
