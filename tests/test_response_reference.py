@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -137,6 +138,18 @@ def evaluate(rule: ResponseRule | CadenceRule, case: Case) -> tuple[Any, dict[st
     return report, ({rep.id: rep.team for rep in REPS} if case.teams else None)
 
 
+def covered(
+    rule: ResponseRule | CadenceRule, case: Case, report: Any
+) -> Iterator[tuple[Handoff, Any]]:
+    """The hand-offs the rule covers, with their results; the others must be not applicable."""
+    assert len(report.results) == len(case.items)
+    for handoff, result in zip(case.items, report.results, strict=True):
+        if rule.applies_to.matches(handoff):
+            yield handoff, result
+        else:
+            assert result.status is SlaStatus.NOT_APPLICABLE
+
+
 def reference(
     rule: ResponseRule, handoff: Handoff, case: Case, team_of: dict[str, Team] | None
 ) -> tuple[object, ...]:
@@ -238,10 +251,7 @@ def test_engine_equals_reference(rule: ResponseRule, case: Case) -> None:
     counts = dict.fromkeys(SlaStatus, 0)
     groups: dict[tuple[str, str], list[timedelta]] = defaultdict(list)
     sizes: Counter[tuple[str, str]] = Counter()
-    for handoff, result in zip(items, report.results, strict=True):
-        if not rule.applies_to.matches(handoff):
-            assert result.status is SlaStatus.NOT_APPLICABLE
-            continue
+    for handoff, result in covered(rule, case, report):
         expected = reference(rule, handoff, case, team_of)
         got = (
             result.status,
@@ -374,11 +384,7 @@ def test_cadence_equals_reference(rule: CadenceRule, case: Case) -> None:
     report, team_of = evaluate(rule, case)
     counts: Counter[SlaStatus] = Counter()
     per_rep: defaultdict[str, Counter[SlaStatus]] = defaultdict(Counter)
-    assert len(report.results) == len(case.items)
-    for handoff, result in zip(case.items, report.results, strict=True):
-        if not rule.applies_to.matches(handoff):
-            assert result.status is SlaStatus.NOT_APPLICABLE
-            continue
+    for handoff, result in covered(rule, case, report):
         expected = cadence_reference(rule, handoff, case, team_of)
         got = (
             result.status,

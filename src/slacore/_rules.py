@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
-from itertools import accumulate
-from typing import Any, Generic, TypeVar, overload
+from itertools import accumulate, compress, count
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from slacore._values import RateLike, format_rate, to_rate
 from slacore.duration import parse_duration
@@ -29,6 +29,9 @@ from slacore.model import (
     Team,
     Touch,
 )
+
+if TYPE_CHECKING:
+    from slacore.calendar import BusinessCalendar
 
 
 def to_channels(values: Iterable[Channel | str]) -> tuple[Channel, ...]:
@@ -119,6 +122,8 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
+_ONE_US = timedelta(microseconds=1)
+
 _Report = TypeVar("_Report")
 
 
@@ -158,6 +163,12 @@ def instant(at: datetime) -> datetime:
     they are; other zones are converted to UTC.
     """
     return at if type(at.tzinfo) is timezone else at.astimezone(UTC)
+
+
+def instants(times: Iterable[datetime]) -> list[datetime]:
+    """:func:`instant` of each of ``times``: the test inlined, a call per item costs more."""
+    fixed = timezone
+    return [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in times]
 
 
 def by_lead(
@@ -214,6 +225,90 @@ def moves_that_matter(
     placed = [stage for stage in stages if stage in keys]
     back = {key for key in keys if any(ladder.is_before(key, stage) for stage in placed)}
     return frozenset(withdraw_on).union(back, also)
+
+
+class Routes(NamedTuple):
+    """Which eligible hand-offs a bulk evaluation can work a column at a time.
+
+    Attributes:
+        position_of: Each lead's position among the eligible hand-offs, or -1 for a lead
+            on the general path, worked one hand-off at a time.
+        changes: The stage changes that matter (see :func:`moves_that_matter`), by lead.
+        owners: The reassignments, by lead.
+        outsiders: Reps of another team than the one every hand-off goes to, whose
+            touches do not count (empty without reps, or on mixed teams).
+        general: The positions on the general path, in order.
+
+    """
+
+    position_of: dict[str, int]
+    changes: dict[str, list[StageChange]]
+    owners: dict[str, list[OwnerChange]]
+    outsiders: frozenset[str]
+    general: list[int]
+
+
+def route(
+    eligible: list[Handoff],
+    stage_changes: Iterable[StageChange],
+    owner_changes: Iterable[OwnerChange],
+    moment: datetime,
+    team_of: Mapping[str, Team] | None,
+    matter: Collection[str],
+) -> Routes:
+    """Send each eligible hand-off down the column path or the general path.
+
+    The general path takes the leads with several hand-offs, a stage change into one of
+    ``matter``, a reassignment, and every lead when the hand-offs go to different teams
+    (with reps known). The others' touches are found in one pass, without grouping them.
+    """
+    leads = [h.lead_id for h in eligible]
+    position_of = dict(zip(leads, range(len(leads)), strict=True))
+    several = len(position_of) < len(leads)
+    if several:  # some leads have several hand-offs
+        for position, lead in enumerate(leads):
+            if position_of[lead] != position:
+                position_of[lead] = -1
+    changes = by_lead((c for c in stage_changes if c.to_stage in matter), position_of, moment)
+    owners = by_lead(owner_changes, position_of, moment)
+    # With reps known, a touch by a rep of another team does not count. When every
+    # hand-off goes to one team, those reps' touches are left out of the pass.
+    outsiders: frozenset[str] = frozenset()
+    mixed = False
+    if team_of is not None:
+        teams = {h.to_team for h in eligible}
+        mixed = len(teams) > 1
+        if mixed:
+            position_of = dict.fromkeys(position_of, -1)
+        elif teams:
+            (team,) = teams
+            outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
+    for lead in (*changes, *owners):
+        position_of[lead] = -1
+    general: list[int] = []
+    if several or changes or owners or mixed:
+        marks = map(position_of.__getitem__, leads)
+        general = list(compress(count(), map((-1).__eq__, marks)))
+    return Routes(position_of, changes, owners, outsiders, general)
+
+
+def late_many(
+    within: timedelta,
+    share: Fraction,
+    calendar: BusinessCalendar | None,
+    starts: Sequence[int],
+    now: int,
+) -> list[bool]:
+    """Whether clocks running since each of ``starts`` (epoch microseconds) are past
+    ``share`` of the window ``within`` at ``now``: in business time of ``calendar``, or in
+    plain time without one. Exact: a window times a float share would be rounded.
+    """
+    limit = within // _ONE_US * share.numerator
+    if calendar is not None:
+        spent = calendar.elapsed_us(starts, [now] * len(starts))
+    else:
+        spent = [max(now - start, 0) for start in starts]
+    return [taken * share.denominator >= limit for taken in spent]
 
 
 def check_rule(*, needs_calendar: bool, calendar: object, applies_to: object) -> None:

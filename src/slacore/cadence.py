@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from itertools import compress, count
 from operator import itemgetter
@@ -28,11 +28,13 @@ import attrs
 from slacore._rules import (
     LazyResults,
     bulk_evaluate,
-    by_lead,
     check_rule,
     instant,
+    instants,
+    late_many,
     moves_that_matter,
     owner_at,
+    route,
     to_channels,
     to_share,
     to_stages,
@@ -337,26 +339,13 @@ class CadenceRule:
             text += f", for at least {format_rate(self.target)} of them"
         return text + "."
 
-    def _ends(self, starts: list[datetime]) -> list[datetime]:
-        if self.clock is Clock.BUSINESS:
-            assert self.calendar is not None
-            return list(self.calendar.add_many(starts, self.within))
-        # Absolute time: adding to an aware datetime would add wall-clock time across DST.
-        return [(start.astimezone(UTC) + self.within).astimezone(start.tzinfo) for start in starts]
-
     def _end_at(self, start: datetime, close: datetime) -> datetime:
-        """The window's end as :meth:`_ends` gives it, from its instant ``close``: in the
-        calendar's zone for the business clock, in the start's zone for plain time."""
+        """The window's end, from its instant ``close``: in the calendar's zone for the
+        business clock, in the start's zone for plain time."""
         if self.clock is Clock.BUSINESS:
             assert self.calendar is not None
             return close.astimezone(self.calendar.zone)
         return close.astimezone(start.tzinfo)
-
-    def _gone(self, start: datetime, now: datetime) -> timedelta:
-        if self.clock is Clock.BUSINESS:
-            assert self.calendar is not None
-            return self.calendar.elapsed(start, now)
-        return now.astimezone(UTC) - start.astimezone(UTC)
 
     def evaluate(
         self,
@@ -402,34 +391,16 @@ class CadenceRule:
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
 
-        # Each lead's position among the eligible hand-offs, or -1 for a lead that takes the
-        # general path, one hand-off at a time (several hand-offs, a withdrawal, reassignments,
-        # hand-offs to different teams). The common lead's touches are gathered in one pass.
-        leads = [h.lead_id for h in eligible]
-        position_of = dict(zip(leads, range(len(leads)), strict=True))
-        if len(position_of) < len(leads):  # some leads have several hand-offs
-            for position, lead in enumerate(leads):
-                if position_of[lead] != position:
-                    position_of[lead] = -1
-        # Only moves that withdraw a hand-off send a lead down the general path.
+        # Only moves that withdraw a hand-off send a lead down the general path, one
+        # hand-off at a time (see ``route``); the others' touches are gathered in one pass.
         matter = moves_that_matter(eligible, self.withdraw_on, self.ladder)
-        changes = by_lead((c for c in stage_changes if c.to_stage in matter), position_of, moment)
-        owners = by_lead(owner_changes, position_of, moment)
-        outsiders: frozenset[str] = frozenset()
-        if team_of is not None:
-            teams = {h.to_team for h in eligible}
-            if len(teams) > 1:
-                position_of = dict.fromkeys(position_of, -1)
-            elif teams:
-                (team,) = teams
-                outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
-        for lead in (*changes, *owners):
-            position_of[lead] = -1
+        position_of, changes, owners, outsiders, general_positions = route(
+            eligible, stage_changes, owner_changes, moment, team_of, matter
+        )
 
         # Windows as instants (see ``instant``): fixed offsets as they are, other zones in UTC.
-        fixed = timezone
         notified = [h.notified_at for h in eligible]
-        since = [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in notified]
+        since = instants(notified)
         calendar = self.calendar
         if self.clock is Clock.BUSINESS:
             assert calendar is not None
@@ -484,17 +455,22 @@ class CadenceRule:
         ]
         running = list(compress(count(), map(pending.__eq__, statuses)))
         if running:
-            for position, late in zip(running, self._late(since, running, until), strict=True):
-                if late:
+            late = self._late([epoch_us(since[p]) for p in running], epoch_us(until))
+            for position, is_late in zip(running, late, strict=True):
+                if is_late:
                     statuses[position] = SlaStatus.AT_RISK
         owners_now = [h.owner_id for h in eligible]
-        # The general path's positions: those whose lead is marked -1.
-        positions = list(compress(count(), map((-1).__eq__, map(position_of.__getitem__, leads))))
         general = {
-            position: self._one(eligible[position], end, moment, times, changes, owners, team_of)
-            for position, end in zip(
-                positions, self._ends([notified[p] for p in positions]), strict=True
+            position: self._one(
+                eligible[position],
+                self._end_at(notified[position], closes[position]),
+                moment,
+                times,
+                changes,
+                owners,
+                team_of,
             )
+            for position in general_positions
         }
         for position, result in general.items():
             statuses[position] = result.status
@@ -517,19 +493,11 @@ class CadenceRule:
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
         )
 
-    def _late(self, since: list[datetime], running: list[int], now: datetime) -> list[bool]:
-        """Whether the windows open at ``running`` positions are past ``at_risk_at`` at
-        ``now`` (exactly: a float share would round the window to the microsecond)."""
-        share = self.at_risk_at
-        limit = self.within * share.numerator
-        if self.clock is Clock.BUSINESS:
-            assert self.calendar is not None
-            now_us = epoch_us(now)
-            spent = self.calendar.elapsed_us(
-                [epoch_us(since[p]) for p in running], [now_us] * len(running)
-            )
-            return [amount * _ONE_US * share.denominator >= limit for amount in spent]
-        return [(now - since[p]) * share.denominator >= limit for p in running]
+    def _late(self, starts: list[int], now: int) -> list[bool]:
+        """Whether windows open since ``starts`` are past ``at_risk_at`` at ``now`` (epoch
+        microseconds)."""
+        calendar = self.calendar if self.clock is Clock.BUSINESS else None
+        return late_many(self.within, self.at_risk_at, calendar, starts, now)
 
     def _one(
         self,
@@ -572,9 +540,7 @@ class CadenceRule:
         elif instant(now) >= until:
             status, owner = SlaStatus.BREACHED, owner_at(handoff, lead_owners, end)
         else:
-            # Exact: a window times a float share is rounded to the microsecond.
-            share = self.at_risk_at
-            late = self._gone(start, now) * share.denominator >= self.within * share.numerator
+            (late,) = self._late([epoch_us(start)], epoch_us(now))
             status = SlaStatus.AT_RISK if late else SlaStatus.PENDING
             owner = owner_at(handoff, lead_owners, now)
         return CadenceResult(

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from itertools import chain, compress, count, repeat
-from operator import attrgetter, is_, not_, sub
+from operator import attrgetter, is_, sub
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -43,11 +43,13 @@ import attrs
 from slacore._rules import (
     LazyResults,
     bulk_evaluate,
-    by_lead,
     check_rule,
     instant,
+    instants,
+    late_many,
     moves_that_matter,
     owner_at,
+    route,
     to_channels,
     to_share,
     to_stages,
@@ -727,19 +729,6 @@ class ResponseRule:
         step = self.within // _ONE_US
         return [start + step for start in starts]
 
-    def _late_many(self, starts: list[int], now: int) -> list[bool]:
-        """Whether clocks running since each of ``starts`` are past ``at_risk_at`` of the
-        window at ``now``."""
-        share = self.at_risk_at
-        limit = self.within // _ONE_US * share.numerator
-        nows = [now] * len(starts)
-        if self.clock is Clock.BUSINESS:
-            assert self.calendar is not None
-            spent = self.calendar.elapsed_us(starts, nows)
-        else:
-            spent = [max(end - start, 0) for start, end in zip(starts, nows, strict=True)]
-        return [taken * share.denominator >= limit for taken in spent]
-
     def evaluate(
         self,
         handoffs: Iterable[Handoff],
@@ -788,19 +777,8 @@ class ResponseRule:
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
 
-        # Each lead's position among the eligible hand-offs, or -1 for a lead that takes the
-        # general path (several hand-offs, stage or owner changes, mixed teams). The common
-        # lead's first touch is found in one pass over the touches, without grouping them.
-        leads = [h.lead_id for h in eligible]
-        notified = [h.notified_at for h in eligible]
-        position_of = dict(zip(leads, range(len(leads)), strict=True))
-        several = len(position_of) < len(leads)
-        if several:  # some leads have several hand-offs: the last kept
-            for position, lead in enumerate(leads):
-                if position_of[lead] != position:
-                    position_of[lead] = -1
         # Only moves that withdraw a hand-off, or stop the clock, send a lead down the
-        # general path.
+        # general path (see ``route``).
         stop = self.stop_event
         matter = moves_that_matter(
             eligible,
@@ -808,30 +786,10 @@ class ResponseRule:
             self.ladder,
             stop.stages if isinstance(stop, StageReached) else (),
         )
-        changes = by_lead((c for c in stage_changes if c.to_stage in matter), position_of, moment)
-        owners = by_lead(owner_changes, position_of, moment)
-        # With reps known, a touch by a rep of another team does not count. When every
-        # hand-off goes to one team, those reps' touches are left out of the pass; hand-offs
-        # to different teams take the general path.
-        outsiders: frozenset[str] = frozenset()
-        mixed = False
-        if team_of is not None:
-            teams = {h.to_team for h in eligible}
-            mixed = len(teams) > 1
-            if mixed:
-                position_of = dict.fromkeys(position_of, -1)
-            elif teams:
-                (team,) = teams
-                outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
-        for lead in (*changes, *owners):
-            position_of[lead] = -1
-        general: list[int] = []  # positions on the general path
-        if several or changes or owners or mixed:
-            common = [False] * len(eligible)
-            for position in position_of.values():
-                if position >= 0:
-                    common[position] = True
-            general = list(compress(count(), map(not_, common)))
+        position_of, changes, owners, outsiders, general = route(
+            eligible, stage_changes, owner_changes, moment, team_of, matter
+        )
+        notified = [h.notified_at for h in eligible]
 
         first: list[datetime | None] = [None] * len(eligible)
         stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
@@ -839,8 +797,8 @@ class ResponseRule:
         # zone object, so that the fall-back hour orders right; ``earliest`` keeps the instant
         # of each first touch, ``first`` the touch's own time.
         until = instant(moment)
-        fixed = timezone  # ``instant`` inlined: a call per item costs more than the test
-        since = [at if type(at.tzinfo) is fixed else at.astimezone(UTC) for at in notified]
+        fixed = timezone  # ``instant`` inlined below: a call per item costs more than the test
+        since = instants(notified)
         earliest = [_NEVER] * len(eligible)
         if isinstance(stop, FirstTouch):
             channels = set(stop.channels)
@@ -956,7 +914,13 @@ class ResponseRule:
             columns.set(position, decide(position, start_us, due_us))
         running = list(compress(count(), map(is_, statuses, repeat(pending))))
         if running:
-            late = self._late_many([columns.figures(p)[0] for p in running], now_us)
+            late = late_many(
+                self.within,
+                self.at_risk_at,
+                calendar if self.clock is Clock.BUSINESS else None,
+                [columns.figures(p)[0] for p in running],
+                now_us,
+            )
             for position, is_late in zip(running, late, strict=True):
                 if is_late:
                     statuses[position] = SlaStatus.AT_RISK
