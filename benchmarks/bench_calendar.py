@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from slacore.calendar import BusinessCalendar
+from slacore.calendar.business import BusinessCalendar
 
 SEED = 20260105
 NY = ZoneInfo("America/New_York")

@@ -36,8 +36,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from slacore import BusinessCalendar, Handoff, ResponseRule, StageChange, Touch
-from slacore.cadence import CadenceRule
-from slacore.eligibility import hand_raisers, source
+from slacore.rules.cadence import CadenceRule
+from slacore.rules.eligibility import hand_raisers, source
 
 SOURCES = ("web", "referral", "webinar", "content")
 CHANNELS = ("call", "call", "email", "meeting")

@@ -10,26 +10,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from slacore.agreement import Agreement, AgreementError, Commitment
-from slacore.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
-from slacore.calendar import BusinessCalendar
-from slacore.calibration import Calibration, SegmentValue, calibrate
-from slacore.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
-from slacore.duration import format_duration, parse_duration
+from slacore.agreement._core import Agreement, AgreementError, Commitment
+from slacore.calendar.business import BusinessCalendar
+from slacore.calendar.duration import format_duration, parse_duration
 from slacore.errors import PlanError, SlacoreError, UnknownKeyError, ValidationError
-from slacore.funnel import (
-    Capacity,
-    CapacityStatus,
-    FunnelPlan,
-    FunnelStage,
-    StageNeed,
-    capacity,
-    reverse_funnel,
-)
-from slacore.goals import CatchUp, CatchUpStatus, MonthKind, MonthPlan, RunRate, catch_up, run_rate
 from slacore.hookspecs import hookimpl
-from slacore.lead_value import LeadValue, LeadValueTable, MixLine, MixValue, QuotaMix, lead_value
-from slacore.milestones import Direction, Milestone, MilestoneCheck, MilestoneGoal, Ramp
 from slacore.model import (
     STANDARD_LADDER,
     Channel,
@@ -44,7 +29,35 @@ from slacore.model import (
     Team,
     Touch,
 )
-from slacore.pacing import (
+from slacore.planning.calibration import Calibration, SegmentValue, calibrate
+from slacore.planning.funnel import (
+    Capacity,
+    CapacityStatus,
+    FunnelPlan,
+    FunnelStage,
+    StageNeed,
+    capacity,
+    reverse_funnel,
+)
+from slacore.planning.goals import (
+    CatchUp,
+    CatchUpStatus,
+    MonthKind,
+    MonthPlan,
+    RunRate,
+    catch_up,
+    run_rate,
+)
+from slacore.planning.lead_values import (
+    LeadValue,
+    LeadValueTable,
+    MixLine,
+    MixValue,
+    QuotaMix,
+    lead_value,
+)
+from slacore.planning.milestones import Direction, Milestone, MilestoneCheck, MilestoneGoal, Ramp
+from slacore.planning.pacing import (
     Delivery,
     Loading,
     Measure,
@@ -56,7 +69,19 @@ from slacore.pacing import (
     deliveries,
     pace,
 )
-from slacore.response import (
+from slacore.planning.scoring import (
+    Escalation,
+    EscalationStep,
+    RewardCheck,
+    Scorecard,
+    ScoreLine,
+    TriggerCheck,
+    escalation,
+    scorecard,
+)
+from slacore.rules.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
+from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
+from slacore.rules.response import (
     Clock,
     FirstTouch,
     OnReassign,
@@ -66,16 +91,6 @@ from slacore.response import (
     ResponseSummary,
     SlaStatus,
     StageReached,
-)
-from slacore.scorecard import (
-    Escalation,
-    EscalationStep,
-    RewardCheck,
-    Scorecard,
-    ScoreLine,
-    TriggerCheck,
-    escalation,
-    scorecard,
 )
 
 try:

@@ -103,7 +103,8 @@ class UnknownKeyError(SlacoreError, KeyError):
     """A name was looked up that does not exist (a stage key, a lead-value segment).
 
     A ``KeyError`` (and so a ``LookupError``), so mappings such as
-    :class:`~slacore.lead_value.LeadValueTable` behave like dicts: ``get`` and ``in`` work.
+    :class:`~slacore.planning.lead_values.LeadValueTable` behave like dicts: ``get`` and ``in``
+    work.
 
     Attributes:
         key: The name that was asked for.

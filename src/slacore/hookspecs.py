@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from slacore.connector import Connector
+    from slacore.connector.contract import Connector
 
 __all__ = ["PROJECT", "hookimpl", "hookspec", "slacore_register_connectors"]
 
@@ -32,7 +32,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def slacore_register_connectors(register: Callable[[type[Connector]], None]) -> None:
     """Register connector classes: call ``register(ConnectorClass)`` once for each.
 
-    A connector class subclasses :class:`slacore.connector.Connector` and has a unique
+    A connector class subclasses :class:`slacore.connector.contract.Connector` and has a unique
     ``name``. Registering a name that another plugin (or the same one) already registered
     raises :class:`slacore.plugins.PluginError` naming both packages; nothing is renamed.
 

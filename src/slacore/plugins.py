@@ -25,7 +25,7 @@ import attrs
 import pluggy
 
 from slacore import hookspecs
-from slacore.connector import Connector
+from slacore.connector.contract import Connector
 from slacore.errors import SlacoreError, UnknownKeyError, ValidationError
 
 __all__ = [
@@ -262,7 +262,7 @@ def list_connectors(
 
     Raises:
         PluginError: Two registrations share a name (the message names both packages), a
-            plugin registers something that is not a :class:`~slacore.connector.Connector`
+            plugin registers something that is not a :class:`~slacore.connector.contract.Connector`
             subclass, or a plugin fails to load.
 
     """

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from slacore._values import format_rate
-from slacore.duration import format_duration
+from slacore.calendar.duration import format_duration
 
 __all__ = [
     "format_count",

@@ -38,11 +38,11 @@ from typing import Any
 import attrs
 import pluggy
 
-from slacore.connector import Stream
+from slacore.connector.contract import Stream
 from slacore.errors import SlacoreError, ValidationError
 from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table
-from slacore_connectors.store import SQLiteStore
+from slacore_connectors.store.sqlite import SQLiteStore
 
 __all__ = [
     "JobConfig",

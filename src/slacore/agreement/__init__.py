@@ -1,0 +1,68 @@
+"""The agreement both teams sign: read from TOML, checked, planned and written as a document.
+
+``Agreement.from_toml(path)`` reads a file and reports every problem at once; the sections
+hold the core objects (calendar, rules, goals), and ``to_markdown()`` / ``to_html()`` write the
+document the teams sign.
+"""
+
+from __future__ import annotations
+
+from slacore.agreement._core import (
+    Agreement,
+    AgreementError,
+    CadenceCommitment,
+    Commitment,
+    CommitmentKind,
+    Communication,
+    CompanyGoals,
+    ConflictResolution,
+    Deliverable,
+    HandoffTerms,
+    LeadCountCommitment,
+    LeadFilter,
+    LeadValueCommitment,
+    MarketingCommitments,
+    Meeting,
+    PacingRule,
+    Party,
+    Persona,
+    ResponseCommitment,
+    Review,
+    ReviewTrigger,
+    Rewards,
+    Rung,
+    SalesCommitments,
+    Signatory,
+    Termination,
+    key_path,
+)
+
+__all__ = [
+    "Agreement",
+    "AgreementError",
+    "CadenceCommitment",
+    "Commitment",
+    "CommitmentKind",
+    "Communication",
+    "CompanyGoals",
+    "ConflictResolution",
+    "Deliverable",
+    "HandoffTerms",
+    "LeadCountCommitment",
+    "LeadFilter",
+    "LeadValueCommitment",
+    "MarketingCommitments",
+    "Meeting",
+    "PacingRule",
+    "Party",
+    "Persona",
+    "ResponseCommitment",
+    "Review",
+    "ReviewTrigger",
+    "Rewards",
+    "Rung",
+    "SalesCommitments",
+    "Signatory",
+    "Termination",
+    "key_path",
+]

@@ -1,0 +1,47 @@
+"""The connector plugin API: streams, cursors, batches, rejected records, settings and mappings.
+
+A connector subclasses :class:`Connector` and is registered through the ``slacore`` entry-point
+group; see the connector-author guide.
+"""
+
+from __future__ import annotations
+
+from slacore.connector.contract import (
+    MAPPING_SETTINGS,
+    Batch,
+    Connector,
+    CoreField,
+    Cursor,
+    FieldMapping,
+    MissingColumnsError,
+    Record,
+    RejectedRecord,
+    RowMapper,
+    Secret,
+    Setting,
+    SettingKind,
+    Settings,
+    Stream,
+    core_fields,
+    parse_time,
+)
+
+__all__ = [
+    "MAPPING_SETTINGS",
+    "Batch",
+    "Connector",
+    "CoreField",
+    "Cursor",
+    "FieldMapping",
+    "MissingColumnsError",
+    "Record",
+    "RejectedRecord",
+    "RowMapper",
+    "Secret",
+    "Setting",
+    "SettingKind",
+    "Settings",
+    "Stream",
+    "core_fields",
+    "parse_time",
+]

@@ -1,0 +1,715 @@
+"""Pacing: whether marketing delivers at an even cadence through the period (seed 001).
+
+"You can't have marketing run the super campaign in week one, get to the 100,000 and go to
+sleep for three weeks ... Similarly, you can't have marketing go to sleep for the first three
+weeks of the month and then run a super campaign at the end." Marketing has to "hug the line".
+
+:func:`pace` compares what was delivered to date (lead value or lead count) with the straight
+line from nothing on the period's first business day to the whole commitment at the end of its
+last, counting business days of a :class:`~slacore.calendar.BusinessCalendar`. It says whether
+marketing is ahead, on pace or behind, whether the period is front- or back-loaded (before it
+ends), the daily rate the rest of the period needs, and how each week's leads compare with what
+sales can work.
+
+Periods (:class:`Period`: week, month, quarter, year) are calendar periods: ISO weeks from
+Monday, calendar months, quarters from January, April, July and October, calendar years.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from slacore._values import RateLike, format_rate, to_money, to_rate
+from slacore.errors import PlanError, UnknownKeyError, ValidationError
+from slacore.model import Handoff
+from slacore.planning.funnel import CapacityStatus
+from slacore.planning.milestones import to_date
+from slacore.render import format_count, format_money, json_dict, markdown_table
+
+if TYPE_CHECKING:
+    from slacore.calendar.business import BusinessCalendar
+
+__all__ = [
+    "Delivery",
+    "Loading",
+    "Measure",
+    "PaceStatus",
+    "Pacing",
+    "Period",
+    "PeriodSpan",
+    "WeekBucket",
+    "deliveries",
+    "pace",
+]
+
+_ALIASES = {
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+}
+
+
+class Period(enum.StrEnum):
+    """A calendar period: the rhythm of commitments, scorecards and reviews."""
+
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+    @classmethod
+    def parse(cls, value: Period | str, *, field: str | None = None) -> Period:
+        """``"month"``, ``"monthly"``, ``"Quarter"``... as a :class:`Period`.
+
+        Raises:
+            ValidationError: Not a period.
+
+        """
+        if isinstance(value, Period):
+            return value
+        if isinstance(value, str):
+            text = value.strip().lower()
+            try:
+                return cls(_ALIASES.get(text, text))
+            except ValueError:
+                pass
+        raise ValidationError(
+            message=f"expected one of week, month, quarter, year, got {value!r}",
+            field=field,
+            value=value,
+        )
+
+    @property
+    def months(self) -> int:
+        """Whole months in the period (0 for a week)."""
+        return {"week": 0, "month": 1, "quarter": 3, "year": 12}[self.value]
+
+    @property
+    def nominal_days(self) -> int:
+        """Days the period stands for when a duration is counted in periods: 7, 30, 90, 365."""
+        return {"week": 7, "month": 30, "quarter": 90, "year": 365}[self.value]
+
+    @property
+    def per_year(self) -> int:
+        """Periods in a year: 52, 12, 4, 1."""
+        return {"week": 52, "month": 12, "quarter": 4, "year": 1}[self.value]
+
+    @property
+    def adjective(self) -> str:
+        """``"weekly"``, ``"monthly"``, ``"quarterly"``, ``"yearly"``."""
+        return {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "yearly"}[
+            self.value
+        ]
+
+    def shift(self, day: date, count: int) -> date:
+        """``day`` moved by ``count`` periods; a day past the end of a month is clamped.
+
+        >>> Period.QUARTER.shift(date(2020, 1, 31), 1)
+        datetime.date(2020, 4, 30)
+        """
+        if self is Period.WEEK:
+            return day + timedelta(weeks=count)
+        months = day.year * 12 + day.month - 1 + count * self.months
+        year, month = divmod(months, 12)
+        last = _calendar.monthrange(year, month + 1)[1]
+        return date(year, month + 1, min(day.day, last))
+
+    def span(self, day: date | str) -> PeriodSpan:
+        """The period that contains ``day`` (a date, an ISO date, or a label like ``"2020-07"``).
+
+        >>> Period.MONTH.span("2020-07").label
+        '2020-07'
+        >>> Period.WEEK.span(date(2020, 7, 1)).start
+        datetime.date(2020, 6, 29)
+
+        Raises:
+            ValidationError: Not a date or a label of this kind of period.
+
+        """
+        if isinstance(day, str):
+            day = self._label_day(day)
+        day = to_date(day, field="period")
+        if self is Period.WEEK:
+            start = day - timedelta(days=day.weekday())
+            return PeriodSpan(period=self, start=start, end=start + timedelta(days=6))
+        if self is Period.YEAR:
+            return PeriodSpan(period=self, start=date(day.year, 1, 1), end=date(day.year, 12, 31))
+        first_month = (day.month - 1) // self.months * self.months + 1
+        start = date(day.year, first_month, 1)
+        return PeriodSpan(period=self, start=start, end=self.shift(start, 1) - timedelta(days=1))
+
+    def _label_day(self, text: str) -> date:
+        label = text.strip()
+        try:
+            if self is Period.MONTH and len(label) == 7:
+                return date(int(label[:4]), int(label[5:]), 1)
+            if self is Period.QUARTER and label[4:6].upper() == "-Q":
+                return date(int(label[:4]), (int(label[6:]) - 1) * 3 + 1, 1)
+            if self is Period.WEEK and label[4:6].upper() == "-W":
+                return date.fromisocalendar(int(label[:4]), int(label[6:]), 1)
+            if self is Period.YEAR and len(label) == 4:
+                return date(int(label), 1, 1)
+            return date.fromisoformat(label)
+        except ValueError:
+            raise ValidationError(
+                message=f"expected a date or a {self.value} like {_EXAMPLES[self]}, got {text!r}",
+                field="period",
+                value=text,
+            ) from None
+
+
+_EXAMPLES = {
+    Period.WEEK: "2020-W27",
+    Period.MONTH: "2020-07",
+    Period.QUARTER: "2020-Q3",
+    Period.YEAR: "2020",
+}
+
+
+@attrs.frozen(kw_only=True)
+class PeriodSpan:
+    """One concrete period: its kind, first and last day (both included).
+
+    Attributes:
+        period: Week, month, quarter or year.
+        start: The first day.
+        end: The last day (included).
+
+    """
+
+    period: Period
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        """``"2020-07"``, ``"2020-Q3"``, ``"2020-W27"`` or ``"2020"``."""
+        if self.period is Period.MONTH:
+            return f"{self.start.year:04d}-{self.start.month:02d}"
+        if self.period is Period.QUARTER:
+            return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
+        if self.period is Period.WEEK:
+            year, week, _ = self.start.isocalendar()
+            return f"{year:04d}-W{week:02d}"
+        return f"{self.start.year:04d}"
+
+    def days(self) -> list[date]:
+        """Every day of the period, in order."""
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+    def to_dict(self) -> dict[str, Any]:
+        """The span, JSON-ready."""
+        return json_dict(
+            {"period": self.period, "label": self.label, "start": self.start, "end": self.end}
+        )
+
+
+class Measure(enum.StrEnum):
+    """What a pacing check counts."""
+
+    VALUE = "value"
+    """Lead value (money)."""
+    LEADS = "leads"
+    """Leads (a count)."""
+
+
+class PaceStatus(enum.StrEnum):
+    """Delivered to date against the straight line."""
+
+    AHEAD = "ahead"
+    ON_PACE = "on pace"
+    BEHIND = "behind"
+
+
+class Loading(enum.StrEnum):
+    """The shape of a period's delivery."""
+
+    EVEN = "even"
+    FRONT_LOADED = "front-loaded"
+    """Most of the period's delivery lands in the first half of its business days."""
+    BACK_LOADED = "back-loaded"
+    """Most of it lands, or must land, in the second half."""
+
+
+def _amount(value: Decimal | int | str | float) -> Decimal:
+    amount = to_money(value, field="value")
+    if amount < 0:
+        raise ValidationError(message=f"must not be negative, got {amount}", field="value")
+    return amount
+
+
+def _leads(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            message=f"expected a whole number of leads >= 0, got {value!r}", field="leads"
+        )
+    return value
+
+
+def _day(value: date | str) -> date:
+    return to_date(value, field="on")
+
+
+@attrs.frozen(kw_only=True)
+class Delivery:
+    """Leads marketing handed to sales on one day.
+
+    Attributes:
+        on: The local date of the hand-off (in the calendar's zone).
+        value: Their lead value (Decimal, never negative; default 0).
+        leads: How many leads (default 1).
+
+    """
+
+    on: date = attrs.field(converter=_day)
+    value: Decimal = attrs.field(default=Decimal(0), converter=_amount)
+    leads: int = attrs.field(default=1, converter=_leads)
+
+
+def deliveries(
+    handoffs: Iterable[Handoff],
+    *,
+    calendar: BusinessCalendar,
+    values: Mapping[str, Decimal] | None = None,
+    by: str = "source",
+) -> list[Delivery]:
+    """One :class:`Delivery` per hand-off: its notification date in the calendar's zone.
+
+    Args:
+        handoffs: The hand-offs from marketing to sales.
+        calendar: Gives the time zone that decides the date of each hand-off.
+        values: Lead value by source or segment (a
+            :class:`~slacore.planning.lead_values.LeadValueTable` or a mapping); without it every
+            delivery has value 0.
+        by: ``"source"`` (default) or ``"segment"``: which field of the hand-off names its
+            value in ``values``.
+
+    Raises:
+        UnknownKeyError: A hand-off's source or segment (or a missing one) has no value.
+        ValidationError: ``by`` is neither ``"source"`` nor ``"segment"``.
+
+    """
+    if by not in ("source", "segment"):
+        raise ValidationError(
+            message=f'expected "source" or "segment", got {by!r}', field="by", value=by
+        )
+    zone = calendar.zone
+    # A plain dict: a LeadValueTable raises for an unknown key even under `in`.
+    table = None if values is None else {key: values[key] for key in values}
+    result: list[Delivery] = []
+    for handoff in handoffs:
+        value = Decimal(0)
+        if table is not None:
+            key = (handoff.source if by == "source" else handoff.segment) or ""
+            if key not in table:
+                raise UnknownKeyError(
+                    message=f"no lead value for {by} {key!r} of lead {handoff.lead_id}",
+                    key=key,
+                    known=tuple(table),
+                )
+            value = table[key]
+        result.append(Delivery(on=handoff.notified_at.astimezone(zone).date(), value=value))
+    return result
+
+
+@attrs.frozen(kw_only=True)
+class WeekBucket:
+    """One week of a period (its business days only) against the line and sales capacity.
+
+    Attributes:
+        start: The week's first business day in the period.
+        end: Its last business day in the period.
+        business_days: Business days in the bucket.
+        expected: The line's share of the target for these days.
+        delivered: Delivered in the bucket (a delivery on a closed day counts on the next
+            business day, when sales can work it; after the period's last business day, on
+            that day).
+        leads: Leads delivered in the bucket.
+        capacity: Leads sales can work in these days (the period's capacity pro rata), if known.
+        load: Leads against capacity, for weeks that are over by ``as_of``; else ``None``.
+        complete: Whether the week is over by ``as_of``.
+
+    """
+
+    start: date
+    end: date
+    business_days: int
+    expected: Decimal
+    delivered: Decimal
+    leads: int
+    capacity: Decimal | None
+    load: CapacityStatus | None
+    complete: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """The bucket, JSON-ready."""
+        return json_dict(attrs.asdict(self, recurse=False))
+
+
+def _ceil(value: Fraction, measure: Measure) -> Decimal:
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    step = Decimal(1) if measure is Measure.LEADS else Decimal("0.01")
+    return exact.quantize(step, rounding=ROUND_CEILING)
+
+
+def _round(value: Fraction, measure: Measure) -> Decimal:
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    step = Decimal(1) if measure is Measure.LEADS else Decimal("0.01")
+    return exact.quantize(step, rounding=ROUND_HALF_UP)
+
+
+@attrs.frozen(kw_only=True)
+class Pacing:
+    """Delivery to date against the straight line by business day. See :func:`pace`.
+
+    Attributes:
+        span: The period.
+        as_of: The day whose end the figures describe.
+        measure: Lead value or leads.
+        target: The period's commitment.
+        delivered: Delivered from the period's start to the end of ``as_of``.
+        expected: The line at the end of ``as_of``: ``target x elapsed / business days``
+            (cents, or whole leads, half up).
+        business_days: Business days in the period.
+        elapsed_days: Business days up to and including ``as_of``.
+        status: Ahead, on pace or behind (``delivered`` against ``expected`` within
+            ``tolerance``).
+        loading: Even, front- or back-loaded.
+        first_half_share: The share of the period's delivery that lands in the first half of
+            its business days, counting what is still needed as spread evenly over the days
+            left; ``None`` when there is nothing to share. The line gives 50%.
+        needed_per_day: What each remaining business day must bring to reach the target
+            (rounded up to the cent or the lead); 0 once the target is reached; ``None`` when
+            no business day remains and the target was missed.
+        tolerance: The share of the line within which delivery is on pace.
+        loading_tolerance: Front-loaded when ``first_half_share`` is at least 50% plus this,
+            back-loaded when at most 50% minus this.
+        capacity: Leads sales can work in the period, if known.
+        weeks: The period's weeks, each against the line and capacity.
+
+    """
+
+    span: PeriodSpan
+    as_of: date
+    measure: Measure
+    target: Decimal
+    delivered: Decimal
+    expected: Decimal
+    business_days: int
+    elapsed_days: int
+    status: PaceStatus
+    loading: Loading
+    first_half_share: Fraction | None
+    needed_per_day: Decimal | None
+    tolerance: Fraction
+    loading_tolerance: Fraction
+    capacity: int | None
+    weeks: tuple[WeekBucket, ...]
+
+    @property
+    def remaining_days(self) -> int:
+        """Business days after ``as_of`` in the period."""
+        return self.business_days - self.elapsed_days
+
+    @property
+    def gap(self) -> Decimal:
+        """``delivered - expected``: positive when ahead of the line."""
+        return self.delivered - self.expected
+
+    def _figure(self, amount: Decimal) -> str:
+        if self.measure is Measure.LEADS:
+            return f"{format_count(int(amount))} leads"
+        return format_money(amount)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures, JSON-ready (money as decimal strings, shares as numbers)."""
+        return json_dict(
+            {
+                "period": self.span.label,
+                "start": self.span.start,
+                "end": self.span.end,
+                "as_of": self.as_of,
+                "measure": self.measure,
+                "target": self.target,
+                "delivered": self.delivered,
+                "expected": self.expected,
+                "gap": self.gap,
+                "business_days": self.business_days,
+                "elapsed_days": self.elapsed_days,
+                "remaining_days": self.remaining_days,
+                "status": self.status,
+                "loading": self.loading,
+                "first_half_share": self.first_half_share,
+                "needed_per_day": self.needed_per_day,
+                "tolerance": self.tolerance,
+                "loading_tolerance": self.loading_tolerance,
+                "capacity": self.capacity,
+                "weeks": [week.to_dict() for week in self.weeks],
+            }
+        )
+
+    def explain(self) -> str:
+        """A few sentences: position against the line, the shape, and the rate needed."""
+        what = "lead value" if self.measure is Measure.VALUE else "leads"
+        text = (
+            f"{self.span.label} as of {self.as_of.isoformat()} ({self.elapsed_days} of "
+            f"{self.business_days} business days): {self._figure(self.delivered)} delivered "
+            f"of {self._figure(self.target)}, against {self._figure(self.expected)} "
+            f"on the straight line: {self.status}."
+        )
+        if self.first_half_share is not None:
+            verb = "falls" if self.measure is Measure.VALUE else "fall"
+            text += (
+                f" The period is {self.loading}: {format_rate(self.first_half_share)} of its "
+                f"{what} {verb} in the first half of its business days (the line: 50%)."
+            )
+        if self.needed_per_day is None:
+            text += f" No business day is left to make up {self._figure(-self.gap)}."
+        elif self.delivered >= self.target:
+            text += " The target is reached."
+        else:
+            text += (
+                f" The rest of the period needs {self._figure(self.needed_per_day)} a business day."
+            )
+        return text
+
+    def to_markdown(self) -> str:
+        """The explanation and a table of the weeks (with capacity and load columns when the
+        sales capacity is known)."""
+        header = ["week of", "business days", "line", "delivered", "leads"]
+        rows: list[list[object]] = [
+            [
+                week.start.isoformat(),
+                week.business_days,
+                self._cell(week.expected),
+                self._cell(week.delivered),
+                week.leads,
+            ]
+            for week in self.weeks
+        ]
+        if self.capacity is not None:
+            header += ["capacity", "load"]
+            for row, week in zip(rows, self.weeks, strict=True):
+                row += [
+                    "" if week.capacity is None else int(week.capacity),
+                    "" if week.load is None else week.load.value,
+                ]
+        return f"{self.explain()}\n\n{markdown_table(header, rows)}\n"
+
+    def _cell(self, amount: Decimal) -> Decimal | int:
+        return int(amount) if self.measure is Measure.LEADS else amount
+
+
+def _rate(value: RateLike, field: str, *, below_half: bool = False) -> Fraction:
+    share = to_rate(value, field=field)
+    top = Fraction(1, 2) if below_half else Fraction(1)
+    inside = share < top if below_half else share <= top
+    if share < 0 or not inside:
+        raise ValidationError(
+            message=f"expected a share from 0 to {format_rate(top)}, got {format_rate(share)}",
+            field=field,
+            value=value,
+        )
+    return share
+
+
+def _open_days(span: PeriodSpan, calendar: BusinessCalendar) -> list[date]:
+    return [day for day in span.days() if calendar.open_intervals(day)]
+
+
+def pace(
+    delivered: Iterable[Delivery],
+    *,
+    target: Decimal | int | str,
+    as_of: date | str,
+    calendar: BusinessCalendar,
+    period: Period | str = Period.MONTH,
+    measure: Measure | str = Measure.VALUE,
+    tolerance: RateLike = Fraction(1, 10),
+    loading_tolerance: RateLike = Fraction(1, 5),
+    capacity: int | None = None,
+) -> Pacing:
+    """Compare delivery to date with the straight line by business day.
+
+    The line runs from 0 at the start of the period's first business day to ``target`` at the
+    end of its last: after ``k`` of ``n`` business days it stands at ``target x k / n``. Days
+    the calendar is closed (weekends, holidays) do not move it. A delivery on a closed day
+    counts for the next business day, when sales can work it.
+
+    The period is **front-loaded** when at least ``50% + loading_tolerance`` of its delivery
+    lands in the first half of its business days, **back-loaded** when at most
+    ``50% - loading_tolerance`` does. Before the period ends, what is still needed counts as
+    spread evenly over the business days left, so a super campaign in week one is flagged the
+    week it happens, and a sleepy first half by mid-period.
+
+    Args:
+        delivered: The deliveries (see :func:`deliveries`); those outside the period or after
+            ``as_of`` are ignored.
+        target: The period's commitment: lead value (money) or leads (a whole number).
+        as_of: The day whose end the figures describe (a date or ISO string); the period is
+            the one that contains it.
+        calendar: Says which days are business days.
+        period: ``"week"``, ``"month"`` (default), ``"quarter"`` or ``"year"``.
+        measure: ``"value"`` (default; ``Delivery.value`` is counted) or ``"leads"``
+            (``Delivery.leads``).
+        tolerance: Within this share of the line, delivery is on pace (default 10%). Weekly
+            leads within this share of capacity are balanced.
+        loading_tolerance: See above; default 20%, below 50%.
+        capacity: Leads sales can work in the whole period (reps x leads per rep), to check
+            each week's leads against.
+
+    Returns:
+        A :class:`Pacing`.
+
+    Raises:
+        ValidationError: A negative target or capacity, a share out of range, a bad date.
+        PlanError: The period has no business day.
+
+    >>> from slacore.calendar.business import BusinessCalendar
+    >>> cal = BusinessCalendar(holidays=None)
+    >>> week_one = [Delivery(on=date(2026, 6, 1), value=300_000)]
+    >>> check = pace(week_one, target=300_000, as_of="2026-06-05", calendar=cal)
+    >>> check.status, check.loading
+    (<PaceStatus.AHEAD: 'ahead'>, <Loading.FRONT_LOADED: 'front-loaded'>)
+
+    """
+    how = Measure(measure)
+    span = Period.parse(period, field="period").span(as_of)
+    day = to_date(as_of, field="as_of")
+    goal = to_money(target, field="target")
+    if goal < 0:
+        raise ValidationError(message=f"must not be negative, got {goal}", field="target")
+    if how is Measure.LEADS and goal != goal.to_integral_value():
+        raise ValidationError(
+            message=f"expected a whole number of leads, got {goal}", field="target"
+        )
+    tol = _rate(tolerance, "tolerance")
+    loading_tol = _rate(loading_tolerance, "loading_tolerance", below_half=True)
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0
+    ):
+        raise ValidationError(
+            message=f"expected a whole number of leads >= 0, got {capacity!r}", field="capacity"
+        )
+    open_days = _open_days(span, calendar)
+    n = len(open_days)
+    if n == 0:
+        raise PlanError(message=f"{span.label} has no business day in the calendar")
+    position = {d: i for i, d in enumerate(open_days)}
+    elapsed = sum(1 for d in open_days if d <= day)
+
+    def index_of(on: date) -> int:
+        for offset in range((span.end - on).days + 1):
+            found = position.get(on + timedelta(days=offset))
+            if found is not None:
+                return found
+        return n - 1
+
+    amounts = [Fraction(0)] * n
+    leads = [0] * n
+    for item in delivered:
+        if item.on not in span or item.on > day:
+            continue
+        i = index_of(item.on)
+        amounts[i] += Fraction(item.leads if how is Measure.LEADS else item.value)
+        leads[i] += item.leads
+    total = sum(amounts, Fraction(0))
+    goal_exact = Fraction(goal)
+    line = goal_exact * elapsed / n
+    if total > line * (1 + tol):
+        status = PaceStatus.AHEAD
+    elif total < line * (1 - tol):
+        status = PaceStatus.BEHIND
+    else:
+        status = PaceStatus.ON_PACE
+
+    remaining_days = n - elapsed
+    shortfall = max(goal_exact - total, Fraction(0))
+    needed: Decimal | None
+    if remaining_days:
+        needed = _ceil(shortfall / remaining_days, how)
+    else:
+        needed = None if shortfall else Decimal(0)
+
+    projected = list(amounts)
+    if remaining_days and shortfall:
+        for i in range(elapsed, n):
+            projected[i] += shortfall / remaining_days
+    whole = sum(projected, Fraction(0))
+    share: Fraction | None = None
+    loading = Loading.EVEN
+    if whole:
+        half = Fraction(n, 2)
+        first = sum(
+            (a * min(max(half - i, Fraction(0)), Fraction(1)) for i, a in enumerate(projected)),
+            Fraction(0),
+        )
+        share = first / whole
+        if share >= Fraction(1, 2) + loading_tol:
+            loading = Loading.FRONT_LOADED
+        elif share <= Fraction(1, 2) - loading_tol:
+            loading = Loading.BACK_LOADED
+
+    weeks: list[WeekBucket] = []
+    by_week: dict[date, list[int]] = {}
+    for i, open_day in enumerate(open_days):
+        by_week.setdefault(open_day - timedelta(days=open_day.weekday()), []).append(i)
+    for indices in by_week.values():
+        days_in = len(indices)
+        week_leads = sum(leads[i] for i in indices)
+        last = open_days[indices[-1]]
+        complete = last <= day
+        share_cap = None if capacity is None else Fraction(capacity * days_in, n)
+        load: CapacityStatus | None = None
+        if share_cap is not None and complete:
+            if week_leads > share_cap * (1 + tol):
+                load = CapacityStatus.EXCEEDS
+            elif week_leads < share_cap * (1 - tol):
+                load = CapacityStatus.STARVES
+            else:
+                load = CapacityStatus.BALANCED
+        weeks.append(
+            WeekBucket(
+                start=open_days[indices[0]],
+                end=last,
+                business_days=days_in,
+                expected=_round(goal_exact * days_in / n, how),
+                delivered=_round(sum((amounts[i] for i in indices), Fraction(0)), how),
+                leads=week_leads,
+                capacity=None if share_cap is None else _round(share_cap, Measure.LEADS),
+                load=load,
+                complete=complete,
+            )
+        )
+    return Pacing(
+        span=span,
+        as_of=day,
+        measure=how,
+        target=goal,
+        delivered=_round(total, how),
+        expected=_round(line, how),
+        business_days=n,
+        elapsed_days=elapsed,
+        status=status,
+        loading=loading,
+        first_half_share=share,
+        needed_per_day=needed,
+        tolerance=tol,
+        loading_tolerance=loading_tol,
+        capacity=capacity,
+        weeks=tuple(weeks),
+    )

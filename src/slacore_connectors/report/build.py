@@ -1,0 +1,556 @@
+"""The SLA report: the agreement evaluated on what the store holds, for one period.
+
+:func:`build_report` reads the period's hand-offs (and the touches, stage changes and
+reassignments after them) from the store, evaluates every response and cadence rule of the
+agreement, builds the "Don't Be On It" dashboard, paces marketing's delivery, scores the
+period and walks the escalation ladder over the periods before it, and counts the rejected
+records. Everything in the report comes from the core's result objects: the report formats,
+it does not recompute.
+
+``as_of`` reproduces the past: the store is read as it stood at that moment (records carry
+when the store learnt them) and the clocks are evaluated at that moment, so last month's
+report comes out the same after later syncs.
+
+Formats: :meth:`SlaReport.to_text` (Markdown, also for terminals), :meth:`SlaReport.to_dict`
+(JSON), :meth:`SlaReport.to_html` (one self-contained file with charts, for phones and paper).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from slacore.agreement._core import Agreement
+from slacore.errors import PlanError, SlacoreError, ValidationError
+from slacore.model import Deal, Handoff
+from slacore.planning.pacing import Measure, Pacing, PeriodSpan
+from slacore.planning.scoring import Escalation, Scorecard, escalation, scorecard
+from slacore.render import format_money, json_dict
+from slacore.rules.cadence import CadenceReport
+from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
+from slacore.rules.response import BUCKETS, ResponseReport
+from slacore_connectors.store.sqlite import SQLiteStore
+
+__all__ = ["SlaReport", "build_report"]
+
+
+@attrs.frozen(kw_only=True)
+class SlaReport:
+    """One period of an agreement, evaluated.
+
+    Attributes:
+        title: The agreement's title and company.
+        span: The period.
+        as_of: The moment of evaluation (and of the store snapshot).
+        responses: One report per response rule.
+        cadences: One report per cadence rule.
+        dashboard: The "Don't Be On It" dashboard, when there is a response rule.
+        pacing: Marketing's pacing in the period, when the agreement has a quota.
+        curve: Pacing by business day: (day, delivered to date, the straight line).
+        scorecard: The period's scorecard, when anything could be measured.
+        escalation: The ramifications ladder over the periods up to this one.
+        rejected: Rejected records the store holds.
+        handoffs: Hand-offs in the period.
+
+    """
+
+    title: str
+    span: PeriodSpan
+    as_of: datetime
+    responses: tuple[ResponseReport, ...]
+    cadences: tuple[CadenceReport, ...]
+    dashboard: DontBeOnIt | None
+    pacing: Pacing | None
+    curve: tuple[tuple[date, Decimal, Decimal], ...]
+    scorecard: Scorecard | None
+    escalation: Escalation | None
+    rejected: int
+    handoffs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report, JSON-ready (money as decimal strings, durations in seconds)."""
+        return json_dict(
+            {
+                "title": self.title,
+                "period": self.span.to_dict(),
+                "as_of": self.as_of,
+                "handoffs": self.handoffs,
+                "response": [r.to_dict() for r in self.responses],
+                "cadence": [c.to_dict() for c in self.cadences],
+                "dashboard": None if self.dashboard is None else self.dashboard.to_dict(),
+                "pacing": None if self.pacing is None else self.pacing.to_dict(),
+                "scorecard": None if self.scorecard is None else self.scorecard.to_dict(),
+                "escalation": None if self.escalation is None else self.escalation.to_dict(),
+                "rejected_records": self.rejected,
+            }
+        )
+
+    def _sections(self) -> list[tuple[str, str]]:
+        """(heading, Markdown body) for each part of the report."""
+        sections = [("Response time", r.to_markdown()) for r in self.responses]
+        sections += [("Cadence", c.to_markdown()) for c in self.cadences]
+        if self.dashboard is not None:
+            sections.append(("Don't Be On It", self.dashboard.to_markdown()))
+        if self.pacing is not None:
+            sections.append(("Marketing pacing", self.pacing.to_markdown()))
+        if self.scorecard is not None:
+            sections.append(("Scorecard", self.scorecard.to_markdown()))
+        if self.escalation is not None:
+            sections.append(("Escalation", self.escalation.to_markdown()))
+        note = (
+            f"{self.rejected:,} rejected records are kept in the store with their reasons."
+            if self.rejected
+            else "No rejected records."
+        )
+        sections.append(("Data quality", note))
+        return sections
+
+    def _heading(self) -> str:
+        return (
+            f"{self.title}: SLA report for {self.span.label} "
+            f"(as of {self.as_of.isoformat(timespec='minutes')})"
+        )
+
+    def to_markdown(self) -> str:
+        """The report in Markdown."""
+        parts = [f"# {self._heading()}", f"{self.handoffs:,} hand-offs in the period."]
+        for heading, body in self._sections():
+            parts.append(f"## {heading}\n\n{body.strip()}")
+        return "\n\n".join(parts) + "\n"
+
+    def to_text(self) -> str:
+        """The report for a terminal: the Markdown, which reads well as plain text."""
+        return self.to_markdown()
+
+    def to_html(self) -> str:
+        """One self-contained HTML page with charts; no network needed to view or print it."""
+        body = [f"<h1>{html.escape(self._heading())}</h1>"]
+        body.append(f"<p>{self.handoffs:,} hand-offs in the period.</p>")
+        charts: dict[str, str] = {}
+        if self.curve:
+            charts["Marketing pacing"] = _pacing_svg(self.curve)
+        if self.responses:
+            charts["Response time"] = _distribution_svg(self.responses[0])
+        for heading, markdown in self._sections():
+            body.append(f"<section><h2>{html.escape(heading)}</h2>")
+            if heading in charts:
+                body.append(f'<figure class="chart">{charts.pop(heading)}</figure>')
+            body.append(_markdown_html(markdown))
+            body.append("</section>")
+        return _PAGE.format(title=html.escape(self._heading()), body="\n".join(body))
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+def build_report(
+    store: SQLiteStore,
+    agreement: Agreement,
+    *,
+    period: date | str | None = None,
+    as_of: datetime | None = None,
+) -> SlaReport:
+    """Evaluate ``agreement`` on the store's records for one period.
+
+    Args:
+        store: The store to read.
+        agreement: The agreement to evaluate.
+        period: A day in the period or its label (``"2020-06"``); default the period of the
+            latest hand-off the store knows.
+        as_of: Evaluate as of this moment, reading only what the store knew then; default
+            now.
+
+    Returns:
+        An :class:`SlaReport`.
+
+    Raises:
+        PlanError: The agreement has no calendar (needed to place days and pace delivery).
+        ValidationError: A naive ``as_of`` or a malformed period.
+
+    """
+    moment = as_of or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValidationError(message="expected a timezone-aware time", field="as_of")
+    calendar = agreement.calendar
+    if calendar is None:
+        raise PlanError(message="the report needs the agreement's [calendar]")
+    zone = calendar.zone
+    known = list(store.records("handoffs", as_of=as_of))
+    if period is None:
+        latest = max((h.notified_at for h in known), default=moment)
+        period = latest.astimezone(zone).date()
+    span = agreement.period.span(period)
+
+    def handoffs_in(part: PeriodSpan) -> list[Handoff]:
+        first = _start_of(part.start, zone)
+        last = _start_of(part.end + timedelta(days=1), zone)
+        return [h for h in known if first <= h.notified_at < last]
+
+    first_span = span
+    if known:
+        earliest = min(h.notified_at for h in known).astimezone(zone).date()
+        first_span = agreement.period.span(earliest)
+    since = _start_of(first_span.start, zone)
+    touches = list(store.records("touches", as_of=as_of, since=since))
+    changes = list(store.records("stage_changes", as_of=as_of, since=since))
+    owners = list(store.records("owner_changes", as_of=as_of, since=since))
+    reps = list(store.records("reps", as_of=as_of))
+    deals = list(store.records("deals", as_of=as_of))
+
+    def evaluate(
+        part: PeriodSpan,
+    ) -> tuple[list[Handoff], tuple[ResponseReport, ...], tuple[CadenceReport, ...]]:
+        chosen = handoffs_in(part)
+        # Clocks of a past period are judged now: a late touch after the period still counts.
+        responses = tuple(
+            rule.evaluate(
+                chosen, touches, now=moment, stage_changes=changes, owner_changes=owners, reps=reps
+            )
+            for rule in agreement.response_rules
+        )
+        cadences = tuple(
+            rule.evaluate(
+                chosen, touches, now=moment, stage_changes=changes, owner_changes=owners, reps=reps
+            )
+            for rule in agreement.cadence_rules
+        )
+        return chosen, responses, cadences
+
+    chosen, responses, cadences = evaluate(span)
+    dashboard = (
+        dont_be_on_it(responses[0], cadences[0] if cadences else None) if responses else None
+    )
+
+    pacing: Pacing | None = None
+    curve: tuple[tuple[date, Decimal, Decimal], ...] = ()
+    pace_day = min(moment.astimezone(zone).date(), span.end)
+    if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
+        delivered = agreement.deliveries(chosen)
+        pacing = agreement.pace(delivered, as_of=pace_day)
+        curve = _curve(span, pacing, delivered, calendar)
+
+    history: list[Scorecard] = []
+    card: Scorecard | None = None
+    part = first_span
+    while part.start <= span.start:
+        part_chosen, part_responses, part_cadences = (
+            (chosen, responses, cadences) if part == span else evaluate(part)
+        )
+        result = _score(
+            agreement,
+            part,
+            part_chosen,
+            part_responses,
+            part_cadences,
+            deals,
+            min(moment.astimezone(zone).date(), part.end),
+        )
+        if result is not None:
+            history.append(result)
+            card = result if part == span else card
+        part = agreement.period.span(part.end + timedelta(days=1))
+    ladder = escalation(agreement, history) if history and agreement.ramifications else None
+
+    return SlaReport(
+        title=f"{agreement.title}: {agreement.company}",
+        span=span,
+        as_of=moment,
+        responses=responses,
+        cadences=cadences,
+        dashboard=dashboard,
+        pacing=pacing,
+        curve=curve,
+        scorecard=card,
+        escalation=ladder,
+        rejected=len(store.rejected(as_of=as_of)),
+        handoffs=len(chosen),
+    )
+
+
+def _curve(
+    span: PeriodSpan, pacing: Pacing, delivered: Sequence[Any], calendar: Any
+) -> tuple[tuple[date, Decimal, Decimal], ...]:
+    """Delivered to date and the straight line, at the end of each business day."""
+    days = [d for d in span.days() if calendar.open_intervals(d)]
+    if not days:
+        return ()
+    by_day: dict[date, Decimal] = {}
+    for item in delivered:
+        # Deliveries on closed days count on the next business day, as in pacing.
+        target_day = next((d for d in days if d >= item.on), days[-1])
+        amount = item.value if pacing.measure is Measure.VALUE else Decimal(item.leads)
+        by_day[target_day] = by_day.get(target_day, Decimal(0)) + amount
+    points: list[tuple[date, Decimal, Decimal]] = []
+    total = Decimal(0)
+    for index, day in enumerate(days, start=1):
+        total += by_day.get(day, Decimal(0))
+        line = pacing.target * index / len(days)
+        shown = total if day <= pacing.as_of else Decimal(-1)
+        points.append((day, shown, line))
+    return tuple(points)
+
+
+def _close_rate(deals: Iterable[Deal], span: PeriodSpan, zone: ZoneInfo) -> Fraction | None:
+    closed = [
+        d for d in deals if d.closed_at is not None and d.closed_at.astimezone(zone).date() in span
+    ]
+    if not closed:
+        return None
+    return Fraction(sum(1 for d in closed if d.won), len(closed))
+
+
+def _cycle_days(deals: Iterable[Deal], span: PeriodSpan, zone: ZoneInfo) -> Decimal | None:
+    won = [
+        d
+        for d in deals
+        if d.won and d.closed_at is not None and d.closed_at.astimezone(zone).date() in span
+    ]
+    if not won:
+        return None
+    total = sum(((d.closed_at - d.opened_at) for d in won if d.closed_at), timedelta(0))
+    days = Decimal(total.total_seconds()) / Decimal(86400) / len(won)
+    return days.quantize(Decimal("0.1"))
+
+
+def _score(
+    agreement: Agreement,
+    span: PeriodSpan,
+    chosen: list[Handoff],
+    responses: tuple[ResponseReport, ...],
+    cadences: tuple[CadenceReport, ...],
+    deals: list[Deal],
+    as_of: date,
+) -> Scorecard | None:
+    """The scorecard of one period from the store's records, or ``None`` if nothing counts."""
+    calendar = agreement.calendar
+    assert calendar is not None
+    zone = calendar.zone
+    revenue = sum(
+        (
+            d.amount
+            for d in deals
+            if d.won and d.closed_at is not None and d.closed_at.astimezone(zone).date() in span
+        ),
+        Decimal(0),
+    )
+    milestones: dict[str, Decimal | Fraction] = {}
+    for goal in agreement.milestone_goals:
+        name = goal.metric.lower()
+        if "close" in name:
+            rate = _close_rate(deals, span, zone)
+            if rate is not None:
+                milestones[goal.metric] = Decimal(rate.numerator) / Decimal(rate.denominator)
+        elif "cycle" in name:
+            cycle = _cycle_days(deals, span, zone)
+            if cycle is not None:
+                milestones[goal.metric] = cycle
+    lead_value: Decimal | None = None
+    if agreement.lead_values is not None:
+        lead_value = sum((d.value for d in agreement.deliveries(chosen)), Decimal(0))
+    kwargs: dict[str, Any] = {
+        "revenue": revenue if agreement.goals is not None else None,
+        "lead_value": lead_value,
+        "leads": len(chosen) if agreement.marketing.leads is not None else None,
+        "response": {r.rule.name: r for r in responses} or None,
+        "cadence": {c.rule.name: c for c in cadences} or None,
+        "milestones": milestones or None,
+    }
+    try:
+        return scorecard(
+            agreement, span.start, **{k: v for k, v in kwargs.items() if v is not None}
+        )
+    except (PlanError, SlacoreError):
+        return None
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  color: #1d2327; max-width: 60em; margin: 1.5em auto; padding: 0 1em; }}
+h1 {{ font-size: 1.5em; }}
+h2 {{ font-size: 1.2em; border-bottom: 2px solid #2271b1; padding-bottom: 0.2em;
+  margin-top: 2em; }}
+table {{ border-collapse: collapse; margin: 0.8em 0; display: block; overflow-x: auto; }}
+th, td {{ border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
+  white-space: nowrap; }}
+th {{ background: #f0f0f1; }}
+td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+figure.chart {{ margin: 1em 0; }}
+figure.chart svg {{ width: 100%; height: auto; max-width: 44em; }}
+.ok {{ color: #00701a; }} .bad {{ color: #b32d2e; }}
+@media print {{
+  body {{ max-width: none; margin: 0; font-size: 10.5pt; }}
+  section {{ break-inside: avoid; }}
+  table {{ display: table; }}
+}}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text)
+    parts = escaped.split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _markdown_html(markdown: str) -> str:
+    """The small Markdown the results write: paragraphs, tables, bullet lists, headings."""
+    out: list[str] = []
+    lines = markdown.strip().splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("|"):
+            block = []
+            while index < len(lines) and lines[index].startswith("|"):
+                block.append(lines[index])
+                index += 1
+            out.append(_table_html(block))
+            continue
+        if line.startswith(("- ", "* ")):
+            items = []
+            while index < len(lines) and lines[index].startswith(("- ", "* ")):
+                items.append(f"<li>{_inline(lines[index][2:])}</li>")
+                index += 1
+            out.append("<ul>" + "".join(items) + "</ul>")
+            continue
+        if line.startswith("#"):
+            level = min(len(line) - len(line.lstrip("#")) + 2, 6)
+            out.append(f"<h{level}>{_inline(line.lstrip('#').strip())}</h{level}>")
+        elif line.strip():
+            paragraph = [line]
+            while (
+                index + 1 < len(lines)
+                and lines[index + 1].strip()
+                and not lines[index + 1].startswith(("|", "- ", "* ", "#"))
+            ):
+                index += 1
+                paragraph.append(lines[index])
+            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
+        index += 1
+    return "\n".join(out)
+
+
+def _cells(row: str) -> list[str]:
+    inner = row.strip().strip("|")
+    cells: list[str] = []
+    current = ""
+    escaped = False
+    for char in inner:
+        if char == "|" and not escaped:
+            cells.append(current.strip())
+            current = ""
+        else:
+            current += char
+        escaped = char == "\\"
+    cells.append(current.strip())
+    return [c.replace("\\|", "|") for c in cells]
+
+
+def _table_html(block: list[str]) -> str:
+    header = _cells(block[0])
+    aligns = [cell.endswith(":") for cell in _cells(block[1])] if len(block) > 1 else []
+    body = block[2:]
+
+    def cls(i: int) -> str:
+        return ' class="num"' if i < len(aligns) and aligns[i] else ""
+
+    head = "".join(f"<th{cls(i)}>{_inline(c)}</th>" for i, c in enumerate(header))
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td{cls(i)}>{_inline(c)}</td>" for i, c in enumerate(_cells(r)))
+        + "</tr>"
+        for r in body
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _pacing_svg(curve: Sequence[tuple[date, Decimal, Decimal]]) -> str:
+    """Delivered to date (solid) against the straight line (dashed), by business day."""
+    width, height, pad = 640, 260, 44
+    top = max(max(line for _, _, line in curve), max(done for _, done, _ in curve), Decimal(1))
+    count = len(curve)
+
+    def x(i: int) -> float:
+        return pad + (width - 2 * pad) * (i / max(count - 1, 1))
+
+    def y(value: Decimal) -> float:
+        return float(height - pad - (height - 2 * pad) * (value / top))
+
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, _, v) in enumerate(curve))
+    done = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v, _) in enumerate(curve) if v >= 0)
+    labels = "".join(
+        f'<text x="{x(i):.1f}" y="{height - pad + 16}" font-size="10" text-anchor="middle">'
+        f"{day.day}</text>"
+        for i, (day, _, _) in enumerate(curve)
+        if i % max(count // 8, 1) == 0
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        'role="img" aria-label="Delivered to date against the straight line">'
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'stroke="#8c8f94"/>'
+        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#8c8f94"/>'
+        f'<text x="{pad}" y="{pad - 10}" font-size="11">{html.escape(format_money(top))}</text>'
+        f'<polyline points="{line}" fill="none" stroke="#8c8f94" stroke-width="2" '
+        'stroke-dasharray="6 4"/>'
+        f'<polyline class="delivered" points="{done}" fill="none" stroke="#2271b1" '
+        'stroke-width="3"/>'
+        f"{labels}"
+        f'<text x="{width - pad}" y="{pad - 10}" font-size="11" text-anchor="end">'
+        "solid: delivered to date; dashed: the straight line</text>"
+        "</svg>"
+    )
+
+
+def _distribution_svg(report: ResponseReport) -> str:
+    """Bars of hand-offs per response-time bucket."""
+    names = [name for name, _ in BUCKETS] + ["never"]
+    values = [report.summary.buckets.get(name, 0) for name in names]
+    width, height, pad = 640, 240, 40
+    top = max(max(values), 1)
+    slot = (width - 2 * pad) / len(values)
+    bars = []
+    for i, (name, value) in enumerate(zip(names, values, strict=True)):
+        bar = (height - 2 * pad) * value / top
+        left = pad + i * slot + slot * 0.15
+        colour = "#b32d2e" if name in ("> 24 h", "never") else "#2271b1"
+        bars.append(
+            f'<rect class="bar" x="{left:.1f}" y="{height - pad - bar:.1f}" '
+            f'width="{slot * 0.7:.1f}" height="{bar:.1f}" fill="{colour}"/>'
+            f'<text x="{left + slot * 0.35:.1f}" y="{height - pad + 16}" font-size="11" '
+            f'text-anchor="middle">{html.escape(name)}</text>'
+            f'<text x="{left + slot * 0.35:.1f}" y="{height - pad - bar - 4:.1f}" '
+            f'font-size="11" text-anchor="middle">{value:,}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        'role="img" aria-label="Response-time distribution">'
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'stroke="#8c8f94"/>' + "".join(bars) + "</svg>"
+    )

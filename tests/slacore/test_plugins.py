@@ -1,0 +1,530 @@
+"""Plugins: lazy loading through the ``slacore`` entry points, provenance, clashes, broken
+plugins, ``slacore connectors``, and a third-party connector installed into a fresh venv."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar
+
+import pytest
+
+import slacore
+from slacore import hookspecs, plugins
+from slacore.connector.contract import Batch, Connector, Cursor, Stream
+from slacore.errors import UnknownKeyError
+from slacore.plugins import (
+    ConnectorInfo,
+    PluginError,
+    create_connector,
+    get_connector,
+    get_plugin_manager,
+    list_connectors,
+)
+from slacore.testing import ConnectorContract, plugin_manager
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "tests" / "plugins" / "slacore-example-crm"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    # No coverage hooks, no inherited module paths: the child sees only what is installed.
+    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("COVERAGE")}
+    env.update(extra)
+    return env
+
+
+# --- connectors for in-process plugins -------------------------------------------------------
+
+
+class NullConnector(Connector):
+    name: ClassVar[str] = "null"
+    description: ClassVar[str] = "reads nothing"
+    streams: ClassVar[tuple[Stream, ...]] = (Stream.REPS,)
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        yield Batch(stream=stream, records=[], cursor=Cursor(stream=stream))
+
+
+class Plugin:
+    """A plugin object registering the connector classes it is given."""
+
+    def __init__(self, *connectors: object) -> None:
+        self.connectors = connectors
+
+    @slacore.hookimpl
+    def slacore_register_connectors(self, register: Callable[[Any], None]) -> None:
+        for connector in self.connectors:
+            register(connector)
+
+
+# --- the hook --------------------------------------------------------------------------------
+
+
+def test_hook_slacore_register_connectors() -> None:
+    manager = plugin_manager(Plugin(NullConnector))
+    (info,) = list_connectors(plugin_manager=manager)
+    assert info.name == "null"
+    assert info.connector is NullConnector
+    assert info.plugin == "Plugin"
+    assert (info.package, info.version) == (None, None)  # registered in-process
+    assert info.to_dict() == {
+        "name": "null",
+        "package": None,
+        "version": None,
+        "plugin": "Plugin",
+        "description": "reads nothing",
+        "streams": ["reps"],
+    }
+    assert get_connector("null", plugin_manager=manager) is NullConnector
+    assert isinstance(create_connector("null", {}, plugin_manager=manager), NullConnector)
+
+
+def test_every_hook_is_documented_with_its_signature() -> None:
+    page = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
+    for name in _hooks():
+        parameters = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        assert f"### `{name}({parameters})`" in page, name
+
+
+def test_every_hook_has_a_test() -> None:
+    for name in _hooks():
+        assert f"test_hook_{name}" in globals(), name
+
+
+def _hooks() -> list[str]:
+    names = [name for name in hookspecs.__all__ if name.startswith("slacore_")]
+    assert names
+    return names
+
+
+def test_hookimpl_is_reexported() -> None:
+    assert slacore.hookimpl is hookspecs.hookimpl
+    assert "hookimpl" in slacore.__all__
+
+
+# --- the built-in csv connector through the entry point --------------------------------------
+
+
+def test_csv_is_registered_through_the_entry_point() -> None:
+    plugins._forget()
+    assert plugins._manager is None
+    manager = get_plugin_manager()
+    assert get_plugin_manager() is manager  # loaded once, on first use
+    infos = {info.name: info for info in list_connectors()}
+    csv = infos["csv"]
+    assert (csv.package, csv.version, csv.plugin) == ("slacore", slacore.__version__, "csv")
+    assert csv.connector.__module__ == "slacore_connectors.csvfile"
+    assert get_connector("csv").name == "csv"
+
+
+def test_nothing_is_loaded_at_import() -> None:
+    code = (
+        "import json, sys, slacore\n"
+        "before = sorted(m for m in sys.modules if m.startswith(('slacore', 'pluggy')))\n"
+        "import slacore.plugins as p\n"
+        "p.list_connectors()\n"
+        "after = 'slacore_connectors.csvfile' in sys.modules\n"
+        "print(json.dumps([before, after]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=clean_env(),
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    before, after = json.loads(done.stdout)
+    assert "slacore.plugins" not in before
+    assert "slacore.connector" not in before
+    assert not [m for m in before if m.startswith("slacore_connectors")]
+    assert after is True
+
+
+def test_a_test_plugin_manager_sees_only_what_it_is_given() -> None:
+    assert list_connectors(plugin_manager=plugin_manager()) == ()
+    names = [i.name for i in list_connectors(plugin_manager=plugin_manager(entry_points=True))]
+    assert "csv" in names
+
+
+def test_unknown_connector_lists_the_installed() -> None:
+    with pytest.raises(UnknownKeyError) as info:
+        get_connector("salesforse", plugin_manager=plugin_manager(Plugin(NullConnector)))
+    assert info.value.known == ("null",)
+    assert str(info.value) == "no connector 'salesforse' is installed (known: null)"
+
+
+# --- clashes and broken plugins --------------------------------------------------------------
+
+
+def test_two_plugins_registering_one_name_is_an_error() -> None:
+    class Other(NullConnector):
+        pass
+
+    first, second = Plugin(NullConnector), Plugin(Other)
+    manager = plugin_manager()
+    manager.register(first, name="first")
+    manager.register(second, name="second")
+    with pytest.raises(PluginError) as info:
+        list_connectors(plugin_manager=manager)
+    message = str(info.value)
+    assert "connector 'null' is registered twice" in message
+    assert "plugin 'first'" in message
+    assert "plugin 'second'" in message
+    assert set(info.value.plugins) == {"first", "second"}
+
+
+def test_one_plugin_registering_a_name_twice_is_an_error() -> None:
+    with pytest.raises(PluginError, match="registered twice"):
+        list_connectors(plugin_manager=plugin_manager(Plugin(NullConnector, NullConnector)))
+
+
+@pytest.mark.parametrize(
+    ("registered", "message"),
+    [
+        (object(), "not a slacore.connector.Connector subclass"),
+        (NullConnector(), "not a slacore.connector.Connector subclass"),
+        (type("Nameless", (NullConnector,), {"name": "Not OK"}), "lowercase letters"),
+    ],
+)
+def test_registering_something_else_is_an_error(registered: object, message: str) -> None:
+    with pytest.raises(PluginError, match=message):
+        list_connectors(plugin_manager=plugin_manager(Plugin(registered)))
+
+
+def test_a_failing_hook_is_an_error_naming_the_plugin() -> None:
+    class Failing:
+        @slacore.hookimpl
+        def slacore_register_connectors(self, register: Callable[[Any], None]) -> None:
+            raise RuntimeError("cannot reach the vendor")
+
+    with pytest.raises(PluginError, match="plugin 'Failing' failed in slacore_register_conn"):
+        list_connectors(plugin_manager=plugin_manager(Failing()))
+
+
+def test_a_misspelt_hook_is_an_error() -> None:
+    class Misspelt:
+        @slacore.hookimpl
+        def slacore_register_conectors(self, register: Callable[[Any], None]) -> None:
+            raise AssertionError("never called")
+
+    with pytest.raises(PluginError, match="unknown hook 'slacore_register_conectors'"):
+        plugin_manager(Misspelt())
+
+
+def test_a_hook_with_wrong_arguments_is_an_error(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "wrong-args", {"wrong": "wrong_args_plugin"},
+        {"wrong_args_plugin": "import slacore\n@slacore.hookimpl\n"
+         "def slacore_register_connectors(registry):\n    pass\n"},
+    )  # fmt: skip
+    with pytest.raises(PluginError, match=r"plugin 'wrong' from wrong-args 1\.0: .*registry"):
+        plugin_manager(entry_points=True)
+
+
+# --- real entry points from packages on sys.path ---------------------------------------------
+
+
+class FakeSite:
+    """Installed distributions made by hand: a folder on ``sys.path`` with ``.dist-info``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.modules: list[str] = []
+
+    def add(
+        self, name: str, entry_points: Mapping[str, str], modules: Mapping[str, str],
+        version: str = "1.0", where: Path | None = None,
+    ) -> None:  # fmt: skip
+        root = where or self.root
+        info = root / f"{name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+        )
+        lines = "".join(f"{key} = {value}\n" for key, value in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[slacore]\n{lines}", encoding="utf-8")
+        for module, source in modules.items():
+            (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+            self.modules.append(module)
+
+
+@pytest.fixture
+def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSite]:
+    site = FakeSite(tmp_path / "site")
+    site.root.mkdir()
+    monkeypatch.syspath_prepend(str(site.root))
+    yield site
+    for module in site.modules:
+        sys.modules.pop(module, None)
+
+
+CONNECTOR_MODULE = """
+import slacore
+from slacore.connector.contract import Batch, Connector, Cursor, Stream
+
+class {cls}(Connector):
+    name = "{name}"
+    streams = (Stream.LEADS,)
+
+    def read_stream(self, stream, cursor):
+        yield Batch(stream=stream, records=[], cursor=Cursor(stream=stream))
+
+@slacore.hookimpl
+def slacore_register_connectors(register):
+    register({cls})
+"""
+
+
+def test_an_installed_plugin_is_listed_with_its_package(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "acme-crm", {"acme": "acme_plugin"},
+        {"acme_plugin": CONNECTOR_MODULE.format(cls="Acme", name="acme")}, version="2.3.1",
+    )  # fmt: skip
+    infos = {i.name: i for i in list_connectors(plugin_manager=plugin_manager(entry_points=True))}
+    assert (infos["acme"].package, infos["acme"].version, infos["acme"].plugin) == (
+        "acme-crm", "2.3.1", "acme",
+    )  # fmt: skip
+    assert infos["csv"].package == "slacore"
+
+
+def test_a_plugin_taking_a_builtin_name_is_an_error_naming_both(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "csv-plus", {"csvplus": "csvplus_plugin"},
+        {"csvplus_plugin": CONNECTOR_MODULE.format(cls="CsvPlus", name="csv")},
+    )  # fmt: skip
+    with pytest.raises(PluginError) as info:
+        list_connectors(plugin_manager=plugin_manager(entry_points=True))
+    message = str(info.value)
+    assert "connector 'csv' is registered twice" in message
+    assert "package slacore " in message
+    assert "package csv-plus 1.0 (plugin 'csvplus')" in message
+    assert set(info.value.plugins) == {"slacore", "csv-plus"}
+
+
+def test_two_packages_declaring_one_plugin_name_is_an_error(
+    fake_site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_site.add("one-crm", {"crm": "one_plugin"}, {"one_plugin": "X = 1\n"})
+    fake_site.add("two-crm", {"crm": "two_plugin"}, {"two_plugin": "X = 2\n"})
+    with pytest.raises(PluginError, match="two plugins are named 'crm': ") as info:
+        plugin_manager(entry_points=True)
+    assert set(info.value.plugins) == {"one-crm", "two-crm"}
+
+
+def test_the_same_distribution_seen_twice_loads_once(
+    fake_site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = {"twice_plugin": CONNECTOR_MODULE.format(cls="Twice", name="twice")}
+    fake_site.add("twice", {"twice": "twice_plugin"}, source)
+    copy = tmp_path / "copy"
+    fake_site.add("twice", {"twice": "twice_plugin"}, source, where=copy)
+    monkeypatch.syspath_prepend(str(copy))
+    names = [i.name for i in list_connectors(plugin_manager=plugin_manager(entry_points=True))]
+    assert names.count("twice") == 1
+
+
+def test_a_plugin_that_fails_to_import_is_an_error_naming_it(fake_site: FakeSite) -> None:
+    fake_site.add("broken-crm", {"broken": "broken_plugin"}, {"broken_plugin": "import nowhere\n"})
+    with pytest.raises(PluginError) as info:
+        plugin_manager(entry_points=True)
+    assert str(info.value) == (
+        "plugin 'broken' from broken-crm 1.0 failed to load: "
+        "ModuleNotFoundError: No module named 'nowhere'"
+    )
+
+
+def test_get_plugin_manager_retries_after_a_failed_load(fake_site: FakeSite) -> None:
+    fake_site.add("broken-crm", {"broken": "broken_plugin"}, {"broken_plugin": "import nowhere\n"})
+    plugins._forget()
+    try:
+        with pytest.raises(PluginError):
+            get_plugin_manager()
+        assert plugins._manager is None
+    finally:
+        plugins._forget()
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def slacore_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+def test_cli_connectors_json() -> None:
+    done = slacore_cli("connectors", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    csv = next(c for c in data["connectors"] if c["name"] == "csv")
+    assert csv["package"] == "slacore"
+    assert csv["version"] == slacore.__version__
+    assert "leads" in csv["streams"]
+    assert done.stderr == ""
+
+
+def test_cli_connectors_text() -> None:
+    done = slacore_cli("connectors")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "| connector | package | version | description |"
+    assert f"| csv | slacore | {slacore.__version__} | CSV files" in done.stdout
+
+
+def test_cli_connectors_with_a_broken_plugin(fake_site: FakeSite) -> None:
+    fake_site.add("broken-crm", {"broken": "broken_plugin"}, {"broken_plugin": "import nowhere\n"})
+    path = os.pathsep.join([str(fake_site.root), os.environ.get("PYTHONPATH", "")])
+    done = slacore_cli("connectors", "--json", PYTHONPATH=path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        "slacore: error: plugin 'broken' from broken-crm 1.0 failed to load: "
+        "ModuleNotFoundError: No module named 'nowhere'\n"
+    )
+
+
+# --- a third-party connector, as a package of its own ----------------------------------------
+
+
+def _load_example() -> ModuleType:
+    name = "slacore_example_crm"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLE / "src" / name / "__init__.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+example = _load_example()
+CONTACTS = [
+    {"contactId": "C-1", "createdAt": "2026-03-02T09:15:00Z", "lifecycle": "Marketing Qualified",
+     "origin": "webinar", "updated": 100},
+    {"contactId": "C-2", "createdAt": "2026-03-02T10:00:00Z", "lifecycle": "Sales Qualified",
+     "updated": 200},
+    {"contactId": "C-3", "createdAt": "soon", "lifecycle": "Sales Qualified", "updated": 300},
+]  # fmt: skip
+
+
+def write_contacts(path: Path, contacts: list[dict[str, Any]] = CONTACTS) -> Path:
+    path.write_text("".join(json.dumps(c) + "\n" for c in contacts), encoding="utf-8")
+    return path
+
+
+class TestExampleCrmContract(ConnectorContract):
+    connector_class = example.ExampleCrmConnector
+    plugin = example
+
+    @pytest.fixture
+    def settings(self, tmp_path: Path) -> Mapping[str, Any]:
+        export = write_contacts(tmp_path / "contacts.jsonl")
+        return {"export": str(export), "api_token": "example-token-123"}
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with slacore (this checkout) and slacore-example-crm."""
+    root = tmp_path_factory.mktemp("venv") / "env"
+    env = clean_env()
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=600, env=env)
+    python = root / ("Scripts" if os.name == "nt" else "bin") / "python"
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    for target in (["-e", f"{ROOT}[cli]"], [str(EXAMPLE)]):
+        done = subprocess.run(
+            [*pip, *target], capture_output=True, text=True, timeout=600, env=env, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def _in_venv(venv: Path, program: str, *args: str) -> subprocess.CompletedProcess[str]:
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    return subprocess.run(
+        [str(bin_dir / program), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+        check=False,
+    )
+
+
+def test_third_party_plugin_is_listed_by_the_cli(venv: Path) -> None:
+    done = _in_venv(venv, "slacore", "connectors", "--json")
+    assert done.returncode == 0, done.stderr
+    found = {c["name"]: c for c in json.loads(done.stdout)["connectors"]}
+    assert set(found) == {"csv", "example-crm"}
+    assert (found["example-crm"]["package"], found["example-crm"]["version"]) == (
+        "slacore-example-crm", "0.1.0",
+    )  # fmt: skip
+    assert found["example-crm"]["plugin"] == "example_crm"
+    assert found["csv"]["package"] == "slacore"
+    text = _in_venv(venv, "slacore", "connectors")
+    assert "| example-crm | slacore-example-crm | 0.1.0 | Example CRM" in text.stdout
+
+
+READ_IN_VENV = """
+import importlib.util, json, sys
+import slacore.plugins
+from slacore.connector.contract import Cursor
+
+connector = slacore.plugins.create_connector(
+    "example-crm", {"export": sys.argv[1], "api_token": "tok-never-shown"}
+)
+batches = list(connector.read("leads", Cursor.from_json(sys.argv[2]) if sys.argv[2] else None))
+print(json.dumps({
+    "isolated": sys.prefix != sys.base_prefix and importlib.util.find_spec("pandas") is None,
+    "leads": [[r.id, r.stage, r.created_at.isoformat()] for b in batches for r in b.records],
+    "rejected": [str(r) for b in batches for r in b.rejected],
+    "cursor": batches[-1].cursor.to_json(),
+    "repr": repr(connector),
+}))
+"""
+
+
+def test_third_party_plugin_reads_records(venv: Path, tmp_path: Path) -> None:
+    export = write_contacts(tmp_path / "contacts.jsonl")
+    script = tmp_path / "read.py"
+    script.write_text(READ_IN_VENV, encoding="utf-8")
+    done = _in_venv(venv, "python", str(script), str(export), "")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["isolated"] is True  # a real venv: the test environment's packages are absent
+    assert result["leads"] == [
+        ["C-1", "mql", "2026-03-02T09:15:00+00:00"],
+        ["C-2", "sql", "2026-03-02T10:00:00+00:00"],
+    ]
+    assert result["rejected"] == [
+        "contacts.jsonl: record C-3: createdAt: expected a time like "
+        "2026-01-05T09:30:00+01:00, got 'soon'"
+    ]
+    assert "tok-never-shown" not in result["repr"]
+    # the next run reads only what changed since the cursor
+    write_contacts(
+        export, [*CONTACTS, {**CONTACTS[0], "lifecycle": "Sales Qualified", "updated": 400}]
+    )
+    again = _in_venv(venv, "python", str(script), str(export), result["cursor"])
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["leads"] == [["C-1", "sql", "2026-03-02T09:15:00+00:00"]]
+
+
+def test_connector_info_is_frozen() -> None:
+    info = ConnectorInfo(name="null", connector=NullConnector, plugin="p")
+    with pytest.raises(AttributeError):
+        info.name = "other"  # type: ignore[misc]

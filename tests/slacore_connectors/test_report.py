@@ -1,0 +1,146 @@
+"""The SLA report on the bundled demo data, synced for real into a SQLite store."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import UTC, datetime
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import pytest
+
+from slacore.agreement._core import Agreement
+from slacore.planning.pacing import Loading
+from slacore_connectors.report.build import build_report
+from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.sync import JobConfig, run_sync
+
+JOB = """
+store = "slacore.db"
+agreement = "company_a.toml"
+
+[[sources]]
+name = "crm"
+connector = "csv"
+
+[sources.settings]
+path = "data"
+stages = ["subscriber", "lead", "mql", "sal", "sql", "opportunity", "customer", "disqualified"]
+"""
+FIRST_SYNC = datetime(2020, 7, 1, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    with as_file(files("slacore_connectors") / "demo") as bundled:
+        shutil.copytree(bundled, folder, dirs_exist_ok=True)
+    (folder / "slacore.toml").write_text(JOB)
+    report = run_sync(JobConfig.load(folder / "slacore.toml"), now=lambda: FIRST_SYNC)
+    assert report.ok
+    return folder
+
+
+def test_report_for_june(demo: Path) -> None:
+    agreement = Agreement.load(demo / "company_a.toml")
+    with SQLiteStore(demo / "slacore.db") as store:
+        report = build_report(store, agreement, as_of=datetime(2020, 7, 20, tzinfo=UTC))
+    assert report.span.label == "2020-06"  # the latest hand-off's month
+    assert report.handoffs == 314
+    (response,) = report.responses
+    summary = response.summary
+    assert summary.eligible == summary.met + summary.breached + summary.pending + summary.at_risk
+    assert summary.breached > 0
+    assert summary.buckets["never"] > 0
+    assert report.dashboard is not None
+    assert report.dashboard.rows[0].rep_id == "R07"  # the slow rep the data set plants
+    assert report.pacing is not None
+    assert report.pacing.delivered == sum(
+        d.value
+        for d in agreement.deliveries(
+            [
+                h
+                for h in SQLiteStore(demo / "slacore.db").records("handoffs")
+                if h.notified_at.astimezone(agreement.calendar.zone).month == 6
+            ]  # type: ignore[union-attr]
+        )
+    )
+    assert report.scorecard is not None
+    assert report.escalation is not None
+    assert [step.level for step in report.escalation.steps] == [1, 2, 3]
+    assert report.rejected == 5
+    text = report.to_text()
+    for heading in (
+        "## Response time",
+        "## Don't Be On It",
+        "## Marketing pacing",
+        "## Scorecard",
+        "## Escalation",
+        "## Data quality",
+    ):
+        assert heading in text
+    data = report.to_dict()
+    assert data["period"]["label"] == "2020-06"
+    assert data["rejected_records"] == 5
+
+
+def test_may_is_back_loaded(demo: Path) -> None:
+    agreement = Agreement.load(demo / "company_a.toml")
+    with SQLiteStore(demo / "slacore.db") as store:
+        may = build_report(
+            store, agreement, period="2020-05", as_of=datetime(2020, 7, 20, tzinfo=UTC)
+        )
+    assert may.pacing is not None
+    assert may.pacing.loading is Loading.BACK_LOADED
+
+
+def test_html_report_is_self_contained(demo: Path) -> None:
+    agreement = Agreement.load(demo / "company_a.toml")
+    with SQLiteStore(demo / "slacore.db") as store:
+        page = build_report(store, agreement, as_of=datetime(2020, 7, 20, tzinfo=UTC)).to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<meta name="viewport"' in page
+    assert page.count("<svg") == 2
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page
+    assert "<table>" in page
+    assert "@media print" in page
+
+
+def test_as_of_reproduces_the_past_after_later_syncs(demo: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "again"
+    shutil.copytree(demo, folder)
+    job = JobConfig.load(folder / "slacore.toml")
+    agreement = Agreement.load(folder / "company_a.toml")
+    before = datetime(2020, 7, 2, tzinfo=UTC)
+    with SQLiteStore(job.store) as store:
+        original = build_report(store, agreement, period="2020-06", as_of=before).to_dict()
+    # Later, the CRM export grows: a touch on a breached lead and a brand-new June hand-off.
+    with (folder / "data" / "touches.csv").open("a", newline="") as file:
+        csv.writer(file, lineterminator="\n").writerow(
+            ["L04865", "R07", "2020-06-30T16:00:00-04:00", "call"]
+        )
+    with (folder / "data" / "handoffs.csv").open("a", newline="") as file:
+        csv.writer(file, lineterminator="\n").writerow(
+            [
+                "L09999",
+                "2020-06-30T10:00:00-04:00",
+                "mql",
+                "R01",
+                "marketing",
+                "sales",
+                "referral",
+                "SMB owner",
+                "true",
+            ]
+        )
+    later = run_sync(job, now=lambda: datetime(2020, 7, 10, tzinfo=UTC))
+    assert later.ok
+    with SQLiteStore(job.store) as store:
+        again = build_report(store, agreement, period="2020-06", as_of=before).to_dict()
+        now = build_report(
+            store, agreement, period="2020-06", as_of=datetime(2020, 7, 11, tzinfo=UTC)
+        ).to_dict()
+    assert again == original
+    assert now["handoffs"] == original["handoffs"] + 1

@@ -1,0 +1,274 @@
+"""The SQLite store, on real files."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
+from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore_connectors.store.sqlite import SCHEMA_VERSION, SQLiteStore, StoreError
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def batch(stream: str, records: list[object], position: int, rejected: tuple = ()) -> Batch:
+    return Batch(
+        stream=stream,
+        records=records,
+        cursor=Cursor(stream=stream, state={"line": position}),
+        rejected=rejected,
+    )
+
+
+def lead(lead_id: str, **kwargs: object) -> Lead:
+    base: dict[str, object] = {"id": lead_id, "created_at": T0, "source": "web"}
+    return Lead(**(base | kwargs))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    with SQLiteStore(tmp_path / "sub" / "sla.db") as opened:
+        yield opened
+
+
+def test_new_store_has_the_schema(store: SQLiteStore) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.cursor("crm", "leads") is None
+    assert list(store.records("leads")) == []
+
+
+def test_round_trip_of_every_record_type(store: SQLiteStore) -> None:
+    ny = ZoneInfo("America/New_York")
+    records = {
+        "leads": [lead("L1", segment="vp", owner_id="R1", stage="mql", hand_raiser=True)],
+        "stage_changes": [
+            StageChange(lead_id="L1", to_stage="mql", at=T0, from_stage="lead", owner_id="R1")
+        ],
+        "handoffs": [
+            Handoff(
+                lead_id="L1",
+                notified_at=T0.astimezone(ny),
+                stage="mql",
+                owner_id="R1",
+                source="web",
+                segment="vp",
+                hand_raiser=True,
+            )
+        ],
+        "touches": [Touch(lead_id="L1", rep_id="R1", at=T0 + H, channel="call")],
+        "deals": [
+            Deal(
+                id="D1",
+                lead_id="L1",
+                amount="1234.50",
+                opened_at=T0,
+                closed_at=T0 + 30 * H,
+                won=True,
+            )
+        ],
+        "reps": [Rep(id="R1", name="Ann", email="ann@example.com")],
+        "owner_changes": [OwnerChange(lead_id="L1", owner_id="R2", at=T0 + 2 * H)],
+    }
+    for stream, items in records.items():
+        result = store.write_batch("crm", batch(stream, items, 1), run_id=1, seen_at=T0)
+        assert result.inserted == 1
+    for stream, items in records.items():
+        assert list(store.records(stream)) == items
+    deal = next(store.records("deals"))
+    assert deal.amount == Decimal("1234.50")
+    handoff = next(store.records("handoffs"))
+    assert handoff.notified_at.utcoffset() == timedelta(hours=-5)  # the offset survives
+
+
+def test_upserts_are_idempotent(store: SQLiteStore) -> None:
+    first = store.write_batch(
+        "crm", batch("leads", [lead("L1"), lead("L2")], 2), run_id=1, seen_at=T0
+    )
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    again = store.write_batch(
+        "crm", batch("leads", [lead("L1"), lead("L2")], 2), run_id=2, seen_at=T0 + H
+    )
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert again.stored == 0
+    assert store.count("leads") == 2
+    twice = store.write_batch(
+        "crm", batch("leads", [lead("L3"), lead("L3")], 3), run_id=3, seen_at=T0 + H
+    )
+    assert (twice.read, twice.inserted, twice.unchanged) == (2, 1, 1)
+    assert store.count("leads") == 3
+
+
+def test_latest_wins_and_history_answers_as_of(store: SQLiteStore) -> None:
+    store.write_batch("crm", batch("leads", [lead("L1", stage="mql")], 1), run_id=1, seen_at=T0)
+    changed = store.write_batch(
+        "crm", batch("leads", [lead("L1", stage="sql")], 2), run_id=2, seen_at=T0 + 24 * H
+    )
+    assert (changed.inserted, changed.updated) == (0, 1)
+    assert [r.stage for r in store.records("leads")] == ["sql"]
+    assert [r.stage for r in store.records("leads", as_of=T0 + H)] == ["mql"]
+    assert list(store.records("leads", as_of=T0 - H)) == []
+    assert store.count("leads", as_of=T0 + 25 * H) == 1
+
+
+def test_same_instant_in_two_zones_is_one_record(store: SQLiteStore) -> None:
+    ny = ZoneInfo("America/New_York")
+    touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
+    store.write_batch("crm", batch("touches", [touch], 1), run_id=1, seen_at=T0)
+    moved = Touch(lead_id="L1", rep_id="R1", at=T0.astimezone(ny), channel="call")
+    result = store.write_batch("crm", batch("touches", [moved], 2), run_id=2, seen_at=T0)
+    assert result.inserted == 0
+    assert store.count("touches") == 1
+
+
+def test_sources_are_kept_apart(store: SQLiteStore) -> None:
+    store.write_batch("hubspot", batch("leads", [lead("L1")], 1), run_id=1, seen_at=T0)
+    store.write_batch("csv", batch("leads", [lead("L1")], 1), run_id=2, seen_at=T0)
+    assert store.count("leads") == 2
+    assert len(list(store.records("leads", source_name="csv"))) == 1
+
+
+def test_time_ranges(store: SQLiteStore) -> None:
+    touches = [Touch(lead_id="L1", rep_id="R1", at=T0 + n * H, channel="call") for n in range(5)]
+    store.write_batch("crm", batch("touches", touches, 5), run_id=1, seen_at=T0)
+    window = list(store.records("touches", since=T0 + H, until=T0 + 3 * H))
+    assert [t.at for t in window] == [T0 + H, T0 + 2 * H]
+
+
+def test_cursor_is_stored_with_the_batch(store: SQLiteStore) -> None:
+    store.write_batch("crm", batch("leads", [lead("L1")], 7), run_id=1, seen_at=T0)
+    assert store.cursor("crm", "leads") == Cursor(stream="leads", state={"line": 7})
+    store.write_batch("crm", batch("leads", [], 9), run_id=1, seen_at=T0)
+    assert store.cursor("crm", Stream.LEADS).state["line"] == 9
+
+
+def test_rejected_records_are_kept_once(store: SQLiteStore) -> None:
+    bad = RejectedRecord(
+        stream="leads",
+        reason="expected a timezone-aware datetime",
+        source="leads.csv",
+        line=12,
+        record_id="L-7",
+        field="created_at",
+        raw={"id": "L-7", "created_at": "2026-01-05"},
+    )
+    result = store.write_batch("crm", batch("leads", [lead("L1")], 2, (bad,)), run_id=1, seen_at=T0)
+    assert result.rejected == 1
+    store.write_batch("crm", batch("leads", [], 2, (bad,)), run_id=2, seen_at=T0 + H)
+    kept = store.rejected()
+    assert kept == [bad]
+    assert store.rejected(as_of=T0 - H) == []
+    assert str(kept[0]).startswith("leads.csv:12: record L-7: created_at:")
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with SQLiteStore(path, timeout=0.05) as store:
+        store.write_batch("crm", batch("leads", [lead("L1")], 1), run_id=1, seen_at=T0)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        with pytest.raises(StoreError, match="cannot store the batch") as info:
+            store.write_batch("crm", batch("leads", [lead("L2")], 2), run_id=2, seen_at=T0)
+        assert str(path) in str(info.value)
+        other.execute("ROLLBACK")
+        other.close()
+        assert store.count("leads") == 1
+        assert store.cursor("crm", "leads").state["line"] == 1
+
+
+def test_runs(store: SQLiteStore) -> None:
+    run = store.start_run("crm", full=True, at=T0)
+    store.finish_run(run, status="success", counts={"leads": {"read": 3}}, at=T0 + H)
+    other = store.start_run("hubspot", at=T0)
+    (done,) = store.runs("crm")
+    assert (done.run_id, done.status, done.full, done.counts) == (
+        run,
+        "success",
+        True,
+        {"leads": {"read": 3}},
+    )
+    assert done.finished_at == T0 + H
+    assert store.runs("hubspot")[0].status == "running"
+    assert store.runs("hubspot")[0].run_id == other
+    assert len(store.runs()) == 2
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer than this slacore"):
+        SQLiteStore(path)
+
+
+def test_many_connections_create_one_store_at_once(tmp_path: Path) -> None:
+    # A report opening the file while the first sync is still creating it (seen in CI): each
+    # connection must either create the schema alone or wait and find it made.
+    for attempt in range(10):
+        path = tmp_path / f"race{attempt}.db"
+        start = threading.Barrier(6)
+        errors: list[BaseException] = []
+
+        def open_store(
+            path: Path = path,
+            start: threading.Barrier = start,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            start.wait()
+            try:
+                with SQLiteStore(path) as opened:
+                    assert opened.schema_version == SCHEMA_VERSION
+            except BaseException as error:  # collected for the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+
+
+def test_a_store_held_by_another_writer_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # a new file, locked before its schema exists
+    try:
+        with pytest.raises(StoreError, match=r"the store is busy after 0\.2 s"):
+            SQLiteStore(path, timeout=0.2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with SQLiteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, this is not SQLite" * 100)
+    with pytest.raises(StoreError, match="not a slacore store"):
+        SQLiteStore(path)
+
+
+def test_dump_compares_stores(tmp_path: Path) -> None:
+    dumps = []
+    for name in ("a.db", "b.db"):
+        with SQLiteStore(tmp_path / name) as store:
+            store.write_batch(
+                "crm",
+                batch("leads", [lead("L1"), lead("L2")], 2),
+                run_id=1,
+                seen_at=T0 if name == "a.db" else T0 + H,
+            )
+            dumps.append(store.dump())
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]["leads"]) == 2
