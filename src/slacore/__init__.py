@@ -57,6 +57,7 @@ from slacore.planning.lead_values import (
     lead_value,
 )
 from slacore.planning.milestones import Direction, Milestone, MilestoneCheck, MilestoneGoal, Ramp
+from slacore.planning.outcomes import DealOutcomes, deal_outcomes
 from slacore.planning.pacing import (
     Delivery,
     Loading,
@@ -117,6 +118,7 @@ __all__ = [
     "Commitment",
     "DashboardRow",
     "Deal",
+    "DealOutcomes",
     "Delivery",
     "Direction",
     "DontBeOnIt",
@@ -174,6 +176,7 @@ __all__ = [
     "calibrate",
     "capacity",
     "catch_up",
+    "deal_outcomes",
     "deliveries",
     "dont_be_on_it",
     "escalation",
