@@ -30,6 +30,7 @@ from slacore.model import (
     Touch,
 )
 from slacore.planning.calibration import Calibration, SegmentValue, calibrate
+from slacore.planning.curve import CurvePoint, PacingCurve, pacing_curve
 from slacore.planning.funnel import (
     Capacity,
     CapacityStatus,
@@ -116,6 +117,7 @@ __all__ = [
     "Channel",
     "Clock",
     "Commitment",
+    "CurvePoint",
     "DashboardRow",
     "Deal",
     "DealOutcomes",
@@ -145,6 +147,7 @@ __all__ = [
     "OwnerChange",
     "PaceStatus",
     "Pacing",
+    "PacingCurve",
     "Period",
     "PeriodSpan",
     "PlanError",
@@ -184,6 +187,7 @@ __all__ = [
     "hookimpl",
     "lead_value",
     "pace",
+    "pacing_curve",
     "parse_duration",
     "reverse_funnel",
     "run_rate",
