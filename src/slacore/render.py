@@ -23,6 +23,7 @@ __all__ = [
     "json_dict",
     "jsonable",
     "markdown_table",
+    "result_markdown",
 ]
 
 
@@ -128,3 +129,17 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     ]
     lines.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in materialised)
     return "\n".join(lines)
+
+
+def result_markdown(explanation: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A result's Markdown: its explanation, then its figures as a table.
+
+    >>> print(result_markdown("Two figures.", ["figure", "value"], [["goal", Decimal(5)]]))
+    Two figures.
+    <BLANKLINE>
+    | figure | value |
+    | --- | ---: |
+    | goal | $5 |
+    <BLANKLINE>
+    """
+    return f"{explanation}\n\n{markdown_table(header, rows)}\n"

@@ -28,7 +28,13 @@ from slacore._values import (
     to_rate,
 )
 from slacore.errors import PlanError, ValidationError
-from slacore.render import format_count, format_money, json_dict, markdown_table
+from slacore.render import (
+    format_count,
+    format_money,
+    json_dict,
+    markdown_table,
+    result_markdown,
+)
 
 __all__ = [
     "Capacity",
@@ -138,6 +144,23 @@ class Capacity:
         if self.status is CapacityStatus.STARVES:
             return f"{head}: {format_count(-self.gap)} short, so reps will sit idle."
         return f"{head}: balanced."
+
+    def to_markdown(self) -> str:
+        """The explanation and its figures as a table."""
+        return result_markdown(
+            self.explain(),
+            ["reps", "leads per rep", "capacity", "leads needed", "gap", "status"],
+            [
+                [
+                    self.reps,
+                    self.leads_per_rep,
+                    self.capacity,
+                    self.leads_needed,
+                    self.gap,
+                    self.status,
+                ]
+            ],
+        )
 
 
 def _whole(value: int, field: str, minimum: int) -> int:

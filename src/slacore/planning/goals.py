@@ -18,7 +18,7 @@ import attrs
 
 from slacore._values import CENT, MoneyLike, quantize_money, to_money
 from slacore.errors import PlanError, ValidationError
-from slacore.render import format_money, json_dict, markdown_table
+from slacore.render import format_money, json_dict, markdown_table, result_markdown
 
 __all__ = [
     "CatchUp",
@@ -68,6 +68,14 @@ class RunRate:
         return (
             f"{format_money(self.annual_goal)} a year / {self.periods} = "
             f"{format_money(self.per_period)} per period."
+        )
+
+    def to_markdown(self) -> str:
+        """The explanation and its figures as a table."""
+        return result_markdown(
+            self.explain(),
+            ["annual goal", "periods", "per period"],
+            [[self.annual_goal, self.periods, self.per_period]],
         )
 
 

@@ -30,7 +30,13 @@ from slacore._values import (
     to_rate,
 )
 from slacore.errors import PlanError, UnknownKeyError, ValidationError
-from slacore.render import format_count, format_money, json_dict, markdown_table
+from slacore.render import (
+    format_count,
+    format_money,
+    json_dict,
+    markdown_table,
+    result_markdown,
+)
 
 __all__ = [
     "LeadValue",
@@ -69,6 +75,14 @@ class LeadValue:
         return (
             f"{name} is worth {format_rate(self.close_rate)} x "
             f"{format_money(self.average_deal_value)} = {format_money(self.value)}."
+        )
+
+    def to_markdown(self) -> str:
+        """The explanation and its figures as a table."""
+        return result_markdown(
+            self.explain(),
+            ["segment", "close rate", "average deal value", "lead value"],
+            [[self.segment or "", self.close_rate, self.average_deal_value, self.value]],
         )
 
 
@@ -232,6 +246,18 @@ class QuotaMix:
             f"({format_money(self.total)}; counts round up)."
         )
 
+    def to_markdown(self) -> str:
+        """The explanation and one row per source of the mix."""
+        shares = dict(self.shares)
+        return result_markdown(
+            self.explain(),
+            ["source", "share", "leads", "lead value", "value"],
+            [
+                [line.key, shares[line.key], line.count, line.unit_value, line.value]
+                for line in self.lines
+            ],
+        )
+
 
 def _count(key: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -390,6 +416,16 @@ class LeadValueTable(Mapping[str, Decimal]):
     def to_dict(self) -> dict[str, Any]:
         """The table as ``{name: value}``, JSON-ready."""
         return json_dict(dict(self.items_))
+
+    def explain(self) -> str:
+        """One sentence: how many sources and the range of their values."""
+        if not self.items_:
+            return "No lead values."
+        values = [value for _, value in self.items_]
+        low, high = format_money(min(values)), format_money(max(values))
+        count = len(values)
+        spread = low if low == high else f"from {low} to {high}"
+        return f"Lead value for {count} {'source' if count == 1 else 'sources'}: {spread}."
 
     def to_markdown(self) -> str:
         """A two-column table."""

@@ -23,7 +23,7 @@ import attrs
 
 from slacore._values import to_money
 from slacore.errors import ValidationError
-from slacore.render import json_dict
+from slacore.render import json_dict, result_markdown
 
 _RAMP_PRECISION = Decimal("0.0001")
 
@@ -141,6 +141,14 @@ class MilestoneCheck:
         return (
             f"{self.metric} on {self.on.isoformat()}: {self.actual} {verdict} the target of "
             f"{self.target} ({self.direction} is better)."
+        )
+
+    def to_markdown(self) -> str:
+        """The explanation and its figures as a table."""
+        return result_markdown(
+            self.explain(),
+            ["metric", "on", "target", "actual", "gap", "met"],
+            [[self.metric, self.on, str(self.target), str(self.actual), str(self.gap), self.met]],
         )
 
 
@@ -274,3 +282,12 @@ class MilestoneGoal:
         verb = "increase" if self.direction is Direction.HIGHER else "decrease"
         steps = " and ".join(f"to {m.target} by {m.on.isoformat()}" for m in self.milestones)
         return f"{verb.capitalize()} {self.metric} from {self.baseline} {steps}."
+
+    def to_markdown(self) -> str:
+        """The goal and its milestones as a table."""
+        return result_markdown(
+            self.explain(),
+            ["on", "target"],
+            [[self.start or "", f"{self.baseline} (baseline)"]]
+            + [[m.on, str(m.target)] for m in self.milestones],
+        )
