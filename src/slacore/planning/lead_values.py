@@ -288,8 +288,21 @@ class LeadValueTable(Mapping[str, Decimal]):
     def _check(
         self, attribute: attrs.Attribute[tuple[tuple[str, Decimal], ...]], value: Any
     ) -> None:
+        if isinstance(value, Mapping) or not isinstance(value, tuple | list):
+            raise ValidationError(
+                message=(
+                    "expected (name, value) pairs; build a table from a mapping with "
+                    "LeadValueTable.from_mapping({...})"
+                ),
+                field="lead_values",
+            )
         seen: set[str] = set()
-        for key, amount in value:
+        for item in value:
+            if not isinstance(item, tuple | list) or len(item) != 2:
+                raise ValidationError(
+                    message=f"expected a (name, value) pair, got {item!r}", field="lead_values"
+                )
+            key, amount = item
             if not isinstance(key, str) or not key:
                 raise ValidationError(message=f"expected a name, got {key!r}", field="lead_values")
             if key in seen:

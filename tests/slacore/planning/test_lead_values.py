@@ -151,3 +151,16 @@ def test_quota_mix_reaches_the_quota_minimally(
     mix = table.mix_for_quota(quota, shares=shares)
     assert mix.total >= quota
     assert table.value_of({line.key: line.count for line in mix.lines}).total == mix.total
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ({"web": 10}, "LeadValueTable.from_mapping"),
+        ((("web",),), "expected a \\(name, value\\) pair"),
+        ("web", "expected \\(name, value\\) pairs"),
+    ],
+)
+def test_a_table_built_from_the_wrong_shape_says_how(items: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        LeadValueTable(items)  # type: ignore[arg-type]
