@@ -32,7 +32,13 @@ from slacore.errors import PlanError, UnknownKeyError, ValidationError
 from slacore.planning.goals import run_rate
 from slacore.planning.milestones import MilestoneGoal
 from slacore.planning.pacing import Period, PeriodSpan
-from slacore.render import format_count, format_money, json_dict, markdown_table
+from slacore.render import (
+    format_count,
+    format_money,
+    json_dict,
+    markdown_table,
+    result_markdown,
+)
 from slacore.rules.cadence import CadenceReport, CadenceSummary
 from slacore.rules.response import ResponseReport, ResponseSummary
 
@@ -126,6 +132,18 @@ class RewardCheck:
         """The check, JSON-ready."""
         return json_dict(attrs.asdict(self, recurse=False))
 
+    def explain(self) -> str:
+        """One sentence: whether the reward is earned, and why."""
+        return f"{self.reason}."
+
+    def to_markdown(self) -> str:
+        """The explanation and the check as a table."""
+        return result_markdown(
+            self.explain(),
+            ["reward", "amount", "earned", "reason"],
+            [[self.name, self.amount, self.earned, self.reason]],
+        )
+
 
 @attrs.frozen(kw_only=True)
 class TriggerCheck:
@@ -149,6 +167,27 @@ class TriggerCheck:
     def to_dict(self) -> dict[str, Any]:
         """The check, JSON-ready (rates as numbers)."""
         return json_dict(attrs.asdict(self, recurse=False))
+
+    def explain(self) -> str:
+        """One sentence: the rate against the threshold."""
+        if self.actual is None:
+            return (
+                f"{self.name}: no rate given, so the trigger below "
+                f"{format_rate(self.below)} was not checked."
+            )
+        verdict = "fired: an early review is due" if self.fired else "not fired"
+        return (
+            f"{self.name}: {format_rate(self.actual)} against a threshold of "
+            f"{format_rate(self.below)}; {verdict}."
+        )
+
+    def to_markdown(self) -> str:
+        """The explanation and the check as a table."""
+        return result_markdown(
+            self.explain(),
+            ["trigger", "below", "actual", "fired"],
+            [[self.name, self.below, self.actual, self.fired]],
+        )
 
 
 @attrs.frozen(kw_only=True)
