@@ -43,3 +43,34 @@ def test_public_names_are_exported() -> None:
     for name in slacore.__all__:
         assert hasattr(slacore, name), name
     assert slacore.__version__
+
+
+def test_no_public_name_shadows_a_submodule() -> None:
+    """``import slacore.planning.scoring`` gives the module and ``slacore.scorecard`` the
+    function: no name on the front door is also the name of a module beside it."""
+    import importlib
+    import pkgutil
+    import types
+
+    import slacore
+
+    for info in pkgutil.iter_modules(slacore.__path__):
+        assert info.name not in slacore.__all__, info.name
+        module = importlib.import_module(f"slacore.{info.name}")
+        assert isinstance(module, types.ModuleType)
+        assert getattr(slacore, info.name) is module, info.name
+
+
+def test_subpackages_give_modules() -> None:
+    import importlib
+    import types
+
+    for name in (
+        "slacore.planning.scoring",
+        "slacore.planning.lead_values",
+        "slacore.calendar.business",
+        "slacore.rules.response",
+        "slacore.agreement",
+        "slacore.connector",
+    ):
+        assert isinstance(importlib.import_module(name), types.ModuleType), name
