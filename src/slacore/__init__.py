@@ -57,7 +57,14 @@ from slacore.planning.lead_values import (
     QuotaMix,
     lead_value,
 )
-from slacore.planning.milestones import Direction, Milestone, MilestoneCheck, MilestoneGoal, Ramp
+from slacore.planning.milestones import (
+    Direction,
+    Milestone,
+    MilestoneCheck,
+    MilestoneGoal,
+    MilestoneMeasure,
+    Ramp,
+)
 from slacore.planning.outcomes import DealOutcomes, deal_outcomes
 from slacore.planning.pacing import (
     Delivery,
@@ -139,6 +146,7 @@ __all__ = [
     "Milestone",
     "MilestoneCheck",
     "MilestoneGoal",
+    "MilestoneMeasure",
     "MixLine",
     "MixValue",
     "MonthKind",

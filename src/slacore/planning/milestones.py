@@ -27,7 +27,7 @@ from slacore.render import json_dict, result_markdown
 
 _RAMP_PRECISION = Decimal("0.0001")
 
-__all__ = ["Direction", "Milestone", "MilestoneCheck", "MilestoneGoal", "Ramp"]
+__all__ = ["Direction", "Milestone", "MilestoneCheck", "MilestoneGoal", "MilestoneMeasure", "Ramp"]
 
 
 class Direction(enum.StrEnum):
@@ -46,6 +46,29 @@ class Ramp(enum.StrEnum):
     """The previous target holds until the milestone date, then the new one applies."""
     LINEAR = "linear"
     """The target moves in a straight line, day by day, toward the next milestone."""
+
+
+class MilestoneMeasure(enum.StrEnum):
+    """What a milestone goal measures, so that the actual figure can be worked out from the
+    CRM's deals (see :func:`slacore.planning.outcomes.deal_outcomes`) instead of guessed from
+    the goal's name."""
+
+    CLOSE_RATE = "close_rate"
+    """Deals won over deals closed in the period, as a rate (``0.35`` or ``"35%"``)."""
+    SALES_CYCLE_DAYS = "sales_cycle_days"
+    """The won deals' mean days from opening to closing."""
+
+
+def _measure(value: MilestoneMeasure | str | None) -> MilestoneMeasure | None:
+    if value is None or isinstance(value, MilestoneMeasure):
+        return value
+    try:
+        return MilestoneMeasure(value)
+    except ValueError:
+        choices = ", ".join(f'"{m.value}"' for m in MilestoneMeasure)
+        raise ValidationError(
+            message=f"expected one of {choices}, got {value!r}", field="measure", value=value
+        ) from None
 
 
 def to_date(value: date | str, *, field: str = "date") -> date:
@@ -169,11 +192,13 @@ class MilestoneGoal:
         direction: Higher or lower is better (default higher).
         ramp: Steps (default) or a linear ramp between milestones.
         unit: A unit for display (``"%"`` or ``"days"``); figures themselves are plain numbers.
+        measure: What the goal measures, when the actual figure can be worked out from deals
+            (:class:`MilestoneMeasure`); ``None`` (default) when the caller supplies it.
 
     Raises:
         ValidationError: No milestones, two on one date, a milestone on or before ``start``, a
-            linear ramp without ``start``, or a target that moves the wrong way for
-            ``direction``.
+            linear ramp without ``start``, a target that moves the wrong way for
+            ``direction``, an unknown ``measure``, or a close-rate figure outside 0 to 1.
 
     """
 
@@ -184,11 +209,22 @@ class MilestoneGoal:
     direction: Direction = attrs.field(default=Direction.HIGHER, converter=Direction)
     ramp: Ramp = attrs.field(default=Ramp.STEP, converter=Ramp)
     unit: str = ""
+    measure: MilestoneMeasure | None = attrs.field(default=None, converter=_measure)
 
     def __attrs_post_init__(self) -> None:
         field = f"goals.{self.metric}"
         if not self.milestones:
             raise ValidationError(message="needs at least one milestone", field=field)
+        if self.measure is MilestoneMeasure.CLOSE_RATE:
+            for figure in (self.baseline, *(m.target for m in self.milestones)):
+                if not 0 <= figure <= 1:
+                    raise ValidationError(
+                        message=(
+                            f"a close rate is a share from 0 to 1, got {figure} "
+                            '(write 35% as "35%" or 0.35)'
+                        ),
+                        field=field,
+                    )
         dates = [m.on for m in self.milestones]
         if len(set(dates)) != len(dates):
             raise ValidationError(message="two milestones on the same date", field=field)
@@ -273,6 +309,7 @@ class MilestoneGoal:
                 "direction": self.direction,
                 "ramp": self.ramp,
                 "unit": self.unit,
+                "measure": self.measure,
                 "milestones": [{"on": m.on, "target": m.target} for m in self.milestones],
             }
         )

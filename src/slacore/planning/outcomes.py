@@ -43,6 +43,7 @@ import attrs
 
 from slacore._values import format_rate
 from slacore.errors import ValidationError
+from slacore.planning.milestones import MilestoneMeasure
 from slacore.render import format_count, format_money, json_dict, markdown_table
 
 if TYPE_CHECKING:
@@ -90,6 +91,23 @@ class DealOutcomes:
         micros = self.cycle_total // timedelta(microseconds=1)
         days = Decimal(micros) / _DAY_MICROS / self.won
         return days.quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+    def figure(self, measure: MilestoneMeasure | str) -> Decimal | None:
+        """The figure a milestone goal of ``measure`` is checked against, or ``None`` when the
+        period has no deal to measure (no close, or no win for the cycle).
+
+        >>> from slacore.planning.milestones import MilestoneMeasure
+        >>> from slacore import Period
+        >>> outcome = DealOutcomes(span=Period.MONTH.span("2020-06"), zone=ZoneInfo("UTC"),
+        ...     closed=4, won=1, revenue=Decimal(10), cycle_total=timedelta(days=30))
+        >>> outcome.figure("close_rate"), outcome.figure(MilestoneMeasure.SALES_CYCLE_DAYS)
+        (Decimal('0.25'), Decimal('30.0'))
+        """
+        which = MilestoneMeasure(measure)
+        if which is MilestoneMeasure.CLOSE_RATE:
+            rate = self.close_rate
+            return None if rate is None else Decimal(rate.numerator) / Decimal(rate.denominator)
+        return self.cycle_days
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready (money as a decimal string, the rate as a number)."""

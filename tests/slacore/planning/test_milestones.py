@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slacore import Direction, Milestone, MilestoneGoal, Ramp, ValidationError
+from slacore import (
+    Direction,
+    Milestone,
+    MilestoneGoal,
+    MilestoneMeasure,
+    Ramp,
+    ValidationError,
+)
 
 
 def close_rate(ramp: str = "step") -> MilestoneGoal:
@@ -119,3 +126,30 @@ def test_linear_target_lies_between_neighbouring_milestones(day: date) -> None:
     target = goal.target_on(day)
     assert Decimal("0.25") <= target <= Decimal("0.50")
     assert goal.target_on(day) <= goal.target_on(date.fromordinal(day.toordinal() + 1))
+
+
+def test_a_goal_names_its_measure_from_a_fixed_set() -> None:
+    goal = MilestoneGoal(
+        metric="close rate on proposals",
+        baseline="0.25",
+        milestones=[("2020-06-30", "0.35")],
+        measure="close_rate",
+    )
+    assert goal.measure is MilestoneMeasure.CLOSE_RATE
+    assert goal.to_dict()["measure"] == "close_rate"
+    unmeasured = MilestoneGoal(metric="NPS", baseline=30, milestones=[("2020-06-30", 40)])
+    assert unmeasured.measure is None
+
+
+def test_an_unknown_measure_names_the_choices() -> None:
+    with pytest.raises(ValidationError, match='"close_rate", "sales_cycle_days"'):
+        MilestoneGoal(
+            metric="close", baseline="0.25", milestones=[("2020-06-30", "0.35")], measure="close"
+        )
+
+
+def test_a_close_rate_written_as_a_percent_number_is_refused() -> None:
+    with pytest.raises(ValidationError, match="share from 0 to 1, got 25 "):
+        MilestoneGoal(
+            metric="close rate", baseline=25, milestones=[("2020-06-30", 35)], measure="close_rate"
+        )
