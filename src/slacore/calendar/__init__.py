@@ -7,7 +7,8 @@ questions (is it open, add business time, business time between) live in
 
 from __future__ import annotations
 
+from slacore.calendar._timeline import epoch_us
 from slacore.calendar.business import BusinessCalendar
 from slacore.calendar.duration import format_duration, parse_duration
 
-__all__ = ["BusinessCalendar", "format_duration", "parse_duration"]
+__all__ = ["BusinessCalendar", "epoch_us", "format_duration", "parse_duration"]
