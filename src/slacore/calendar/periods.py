@@ -14,9 +14,8 @@ from typing import Any
 
 import attrs
 
+from slacore.calendar._hours import _to_day
 from slacore.errors import ValidationError
-from slacore.planning.milestones import to_date
-from slacore.render import json_dict
 
 __all__ = ["Period", "PeriodSpan"]
 
@@ -109,7 +108,7 @@ class Period(enum.StrEnum):
         """
         if isinstance(day, str):
             day = self._label_day(day)
-        day = to_date(day, field="period")
+        day = _to_day(day, "period")
         if self is Period.WEEK:
             start = day - timedelta(days=day.weekday())
             return PeriodSpan(period=self, start=start, end=start + timedelta(days=6))
@@ -183,6 +182,9 @@ class PeriodSpan:
 
     def to_dict(self) -> dict[str, Any]:
         """The span, JSON-ready."""
-        return json_dict(
-            {"period": self.period, "label": self.label, "start": self.start, "end": self.end}
-        )
+        return {
+            "period": self.period.value,
+            "label": self.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+import ast
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
+import slacore.calendar
 from slacore.calendar import Period
 from slacore.errors import ValidationError
 
@@ -46,3 +50,33 @@ def test_period_parse_and_shift() -> None:
         Period.parse("fortnight")
     with pytest.raises(ValidationError, match="like 2020-Q3, got '2020-Q9'"):
         Period.QUARTER.span("2020-Q9")
+
+
+def test_a_period_is_read_from_a_date_not_a_datetime() -> None:
+    with pytest.raises(ValidationError, match="expected a date like") as info:
+        Period.MONTH.span(datetime(2020, 7, 15, tzinfo=UTC))  # type: ignore[arg-type]
+    assert info.value.field == "period"
+
+
+def test_span_to_dict_is_json_ready() -> None:
+    span = Period.QUARTER.span("2020-Q3")
+    assert json.loads(json.dumps(span.to_dict())) == {
+        "period": "quarter",
+        "label": "2020-Q3",
+        "start": "2020-07-01",
+        "end": "2020-09-30",
+    }
+
+
+def test_the_calendar_imports_nothing_above_it() -> None:
+    # The calendar is the bottom of the core: planning, rules, agreements and render import it,
+    # so an import back (render's own helpers included) would make import order matter.
+    above = ("slacore.planning", "slacore.rules", "slacore.agreement", "slacore.render")
+    package = Path(slacore.calendar.__file__).parent
+    found = [
+        (path.name, node.module)
+        for path in sorted(package.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(above)
+    ]
+    assert found == []
