@@ -19,14 +19,10 @@ from slacore.errors import ValidationError
 
 __all__ = ["Period", "PeriodSpan"]
 
-_ALIASES = {
-    "weekly": "week",
-    "monthly": "month",
-    "quarterly": "quarter",
-    "yearly": "year",
-    "annual": "year",
-    "annually": "year",
-}
+# Words for a period besides its name and its adjective (``"month"``, ``"monthly"``).
+_ALIASES = {"annual": "year", "annually": "year"}
+# The day whose periods the error messages show as examples: 2020-W27, 2020-07, 2020-Q3, 2020.
+_EXAMPLE_DAY = date(2020, 7, 1)
 
 
 class Period(enum.StrEnum):
@@ -49,12 +45,12 @@ class Period(enum.StrEnum):
             return value
         if isinstance(value, str):
             text = value.strip().lower()
-            try:
-                return cls(_ALIASES.get(text, text))
-            except ValueError:
-                pass
+            text = _ALIASES.get(text, text)
+            for period in cls:
+                if text in (period.value, period.adjective):
+                    return period
         raise ValidationError(
-            message=f"expected one of week, month, quarter, year, got {value!r}",
+            message=f"expected one of {', '.join(cls)}, got {value!r}",
             field=field,
             value=value,
         )
@@ -132,18 +128,13 @@ class Period(enum.StrEnum):
             return date.fromisoformat(label)
         except ValueError:
             raise ValidationError(
-                message=f"expected a date or a {self.value} like {_EXAMPLES[self]}, got {text!r}",
+                message=(
+                    f"expected a date or a {self.value} like {self.span(_EXAMPLE_DAY).label}, "
+                    f"got {text!r}"
+                ),
                 field="period",
                 value=text,
             ) from None
-
-
-_EXAMPLES = {
-    Period.WEEK: "2020-W27",
-    Period.MONTH: "2020-07",
-    Period.QUARTER: "2020-Q3",
-    Period.YEAR: "2020",
-}
 
 
 @attrs.frozen(kw_only=True)
