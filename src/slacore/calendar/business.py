@@ -252,13 +252,10 @@ class BusinessCalendar(_Engine):
             ValidationError: The two have different lengths.
 
         """
-        if len(starts) != len(ends):
-            raise ValidationError(
-                message=f"got {len(starts)} starts but {len(ends)} ends", field="ends"
-            )
-        if not starts:
+        bounds = _bounds(starts, ends)
+        if bounds is None:
             return []
-        timeline = self._ensure(min(min(starts), min(ends)), max(max(starts), max(ends)), "starts")
+        timeline = self._ensure(*bounds, "starts")
         return timeline.elapsed_all(starts, ends)
 
     def due_and_elapsed_us(
@@ -272,14 +269,10 @@ class BusinessCalendar(_Engine):
 
         """
         amount = _delta(delta)
-        if len(starts) != len(ends):
-            raise ValidationError(
-                message=f"got {len(starts)} starts but {len(ends)} ends", field="ends"
-            )
-        if not starts:
+        bounds = _bounds(starts, ends)
+        if bounds is None:
             return [], []
-        lo, hi = min(min(starts), min(ends)), max(max(starts), max(ends))
-        timeline, _ = self._reach(lo, hi, amount, "starts")
+        timeline, _ = self._reach(*bounds, amount, "starts")
         return timeline.due_and_elapsed_all(starts, ends, amount)
 
     def datetime_at(self, instant: int) -> datetime:
@@ -370,3 +363,19 @@ def _delta(value: timedelta | str) -> int:
             )
         return value // _ONE_US
     return parse_duration(value, field="delta") // _ONE_US
+
+
+def _bounds(starts: Sequence[int], ends: Sequence[int]) -> tuple[int, int] | None:
+    """The earliest and the latest of paired ``starts`` and ``ends``; None when there are none.
+
+    Raises:
+        ValidationError: The two have different lengths.
+
+    """
+    if len(starts) != len(ends):
+        raise ValidationError(
+            message=f"got {len(starts)} starts but {len(ends)} ends", field="ends"
+        )
+    if not starts:
+        return None
+    return min(min(starts), min(ends)), max(max(starts), max(ends))
