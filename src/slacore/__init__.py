@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from slacore.agreement._core import Agreement, AgreementError, Commitment
 from slacore.calendar.business import BusinessCalendar
 from slacore.calendar.duration import format_duration, parse_duration
+from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import PlanError, SlacoreError, UnknownKeyError, ValidationError
 from slacore.hookspecs import hookimpl
 from slacore.model import (
@@ -72,8 +73,6 @@ from slacore.planning.pacing import (
     Measure,
     PaceStatus,
     Pacing,
-    Period,
-    PeriodSpan,
     WeekBucket,
     deliveries,
     pace,

@@ -44,13 +44,14 @@ from slacore._toml_lines import KeyLines, KeyPath, scan
 from slacore._values import format_rate, to_money, to_rate
 from slacore.calendar.business import BusinessCalendar
 from slacore.calendar.duration import parse_duration
+from slacore.calendar.periods import Period
 from slacore.errors import PlanError, SlacoreError, UnknownKeyError, ValidationError
 from slacore.model import STANDARD_LADDER, Channel, Handoff, LeadStage, StageLadder, Team
 from slacore.planning.funnel import FunnelPlan, reverse_funnel
 from slacore.planning.goals import CatchUp, RunRate, catch_up, run_rate
 from slacore.planning.lead_values import LeadValue, LeadValueTable, MixValue, lead_value
 from slacore.planning.milestones import Direction, Milestone, MilestoneGoal, Ramp
-from slacore.planning.pacing import Delivery, Measure, Pacing, Period, deliveries, pace
+from slacore.planning.pacing import Delivery, Measure, Pacing, deliveries, pace
 from slacore.render import cell, format_count, format_money
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage

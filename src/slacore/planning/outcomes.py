@@ -47,8 +47,8 @@ from slacore.planning.milestones import MilestoneMeasure
 from slacore.render import format_count, format_money, json_dict, markdown_table
 
 if TYPE_CHECKING:
+    from slacore.calendar.periods import PeriodSpan
     from slacore.model import Deal
-    from slacore.planning.pacing import PeriodSpan
 
 __all__ = ["DealOutcomes", "deal_outcomes"]
 

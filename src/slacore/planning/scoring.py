@@ -28,10 +28,10 @@ import attrs
 from slacore._values import RateLike, format_rate, to_money, to_rate
 from slacore.agreement._core import Agreement, Commitment, Rung
 from slacore.calendar.duration import format_duration
+from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import PlanError, UnknownKeyError, ValidationError
 from slacore.planning.goals import run_rate
 from slacore.planning.milestones import MilestoneGoal
-from slacore.planning.pacing import Period, PeriodSpan
 from slacore.render import (
     format_count,
     format_money,

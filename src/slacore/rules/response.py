@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from slacore._values import format_rate
-from slacore.calendar.business import epoch_us
+from slacore.calendar import epoch_us
 from slacore.calendar.duration import format_duration
 from slacore.errors import ValidationError
 from slacore.model import (

@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from slacore.agreement._core import Agreement
+from slacore.calendar.periods import PeriodSpan
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
-from slacore.planning.pacing import Measure, Pacing, PeriodSpan
+from slacore.planning.pacing import Measure, Pacing
 from slacore.planning.scoring import Escalation, Scorecard, escalation, scorecard
 from slacore.render import format_money, json_dict
 from slacore.rules.cadence import CadenceReport

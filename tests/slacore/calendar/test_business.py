@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import slacore.calendar.business as calendar_module
-from slacore.calendar.business import BusinessCalendar, epoch_us
+import slacore.calendar._hours as calendar_module
+from slacore.calendar import BusinessCalendar, epoch_us
 from slacore.errors import ValidationError
 
 NY = ZoneInfo("America/New_York")

@@ -1,4 +1,4 @@
-"""Pacing against the straight line by business day, periods, weekly buckets vs capacity."""
+"""Pacing against the straight line by business day, weekly buckets vs capacity."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from slacore import (
     LeadValueTable,
     Loading,
     PaceStatus,
-    Period,
     PlanError,
     UnknownKeyError,
     ValidationError,
@@ -33,44 +32,6 @@ CAL = BusinessCalendar(timezone="America/New_York", holidays="US")
 PLAIN = BusinessCalendar(holidays=None)  # June 2026: 22 business days, Monday June 1 first
 JUNE = [date(2026, 6, 1) + timedelta(days=i) for i in range(30)]
 OPEN_JUNE = [d for d in JUNE if d.weekday() < 5]
-
-
-def test_periods_and_labels() -> None:
-    day = date(2020, 7, 15)
-    assert Period.MONTH.span(day).label == "2020-07"
-    assert (Period.MONTH.span(day).start, Period.MONTH.span(day).end) == (
-        date(2020, 7, 1),
-        date(2020, 7, 31),
-    )
-    assert Period.QUARTER.span(day).label == "2020-Q3"
-    assert Period.QUARTER.span(day).end == date(2020, 9, 30)
-    assert Period.WEEK.span(day).label == "2020-W29"
-    assert Period.WEEK.span(day).start == date(2020, 7, 13)
-    assert Period.YEAR.span(day).label == "2020"
-    for period, label in [
-        (Period.MONTH, "2020-02"),
-        (Period.QUARTER, "2020-Q1"),
-        (Period.WEEK, "2020-W05"),
-        (Period.YEAR, "2020"),
-    ]:
-        assert period.span(label).label == label
-    assert Period.MONTH.span("2020-02").end == date(2020, 2, 29)
-    assert Period.MONTH.span("2020-02-10").label == "2020-02"
-    assert date(2020, 2, 29) in Period.MONTH.span("2020-02")
-    assert len(Period.MONTH.span("2020-02").days()) == 29
-
-
-def test_period_parse_and_shift() -> None:
-    assert Period.parse("Monthly") is Period.MONTH
-    assert Period.parse("annually") is Period.YEAR
-    assert Period.MONTH.shift(date(2020, 1, 31), 1) == date(2020, 2, 29)
-    assert Period.YEAR.shift(date(2020, 2, 29), 1) == date(2021, 2, 28)
-    assert Period.WEEK.shift(date(2020, 1, 1), 2) == date(2020, 1, 15)
-    assert Period.QUARTER.shift(date(2020, 11, 30), 1) == date(2021, 2, 28)
-    with pytest.raises(ValidationError, match="expected one of week, month"):
-        Period.parse("fortnight")
-    with pytest.raises(ValidationError, match="like 2020-Q3, got '2020-Q9'"):
-        Period.QUARTER.span("2020-Q9")
 
 
 def test_even_delivery_hugs_the_line() -> None:
