@@ -237,7 +237,7 @@ _ONE_US = timedelta(microseconds=1)
 
 
 @attrs.define(slots=True)
-class _Columns:
+class _CadenceColumns:
     """The figures of the eligible hand-offs, a list per figure (position-aligned).
 
     ``closes`` holds each window's end as an instant (UTC, or the start's fixed offset),
@@ -252,7 +252,96 @@ class _Columns:
     general: dict[int, CadenceResult]
 
 
-class _Results(LazyResults[CadenceResult, "CadenceRule", _Columns]):
+def _window_closes(rule: CadenceRule, since: list[datetime]) -> list[datetime]:
+    """The end of each window of ``rule`` opened at the instants ``since``, as an instant."""
+    calendar = rule.calendar
+    if rule.clock is Clock.BUSINESS:
+        assert calendar is not None
+        starts = [(at - _EPOCH) // _ONE_US for at in since]
+        made: dict[int, datetime] = {}
+        closes = []
+        for due in calendar.add_us(starts, rule.within):
+            close = made.get(due)
+            if close is None:
+                close = made[due] = _EPOCH + due * _ONE_US
+            closes.append(close)
+    else:
+        within = rule.within
+        closes = [at + within for at in since]
+    return closes
+
+
+def _count_touches(
+    touches: Iterable[Touch],
+    channels: Iterable[Channel],
+    position_of: dict[str, int],
+    outsiders: frozenset[str],
+    since: list[datetime],
+    closes: list[datetime],
+    until: datetime,
+) -> tuple[list[list[datetime] | None], dict[str, list[tuple[datetime, datetime, str]]]]:
+    """Counted touches (on one of ``channels``, known by ``until``) in one pass.
+
+    Returns the touches in its window of each lead on the column path (``position_of`` at or
+    above 0), ``None`` for none; and each general-path lead's touches as (instant, time as
+    given, rep), in time order.
+    """
+    # One pass over the touches: the common lead's counted touches in its window, known
+    # by ``now``; the general path's leads keep all of theirs, in time order.
+    wanted = set(channels)
+    find = position_of.get
+    counted: list[list[datetime] | None] = [None] * len(since)
+    times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
+    if outsiders:
+        touches = (t for t in touches if t.rep_id not in outsiders)
+    for touch in touches:
+        if touch.channel in wanted:
+            found = find(touch.lead_id)
+            if found is None:
+                continue
+            at = touch.at
+            if found >= 0:
+                if since[found] <= at <= closes[found] and at <= until:
+                    bucket = counted[found]
+                    if bucket is None:
+                        counted[found] = [at]
+                    else:
+                        bucket.append(at)
+            elif at <= until:
+                times[touch.lead_id].append((instant(at), at, touch.rep_id))
+    for kept in times.values():
+        kept.sort(key=itemgetter(0))
+    return counted, times
+
+
+def _statuses(
+    rule: CadenceRule,
+    counted: list[list[datetime] | None],
+    since: list[datetime],
+    closes: list[datetime],
+    until: datetime,
+) -> list[SlaStatus]:
+    """The status of each window on the column path at ``until``, from its counted touches."""
+    # Statuses a column at a time: met with enough touches, breached once the window
+    # closed short, else open (pending, or at risk once most of the window is gone).
+    need = rule.min_touches
+    met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
+    statuses = [
+        met
+        if bucket is not None and len(bucket) >= need
+        else (breached if until >= close else pending)
+        for bucket, close in zip(counted, closes, strict=True)
+    ]
+    running = list(compress(count(), map(pending.__eq__, statuses)))
+    if running:
+        late = rule._late([epoch_us(since[p]) for p in running], epoch_us(until))
+        for position, is_late in zip(running, late, strict=True):
+            if is_late:
+                statuses[position] = SlaStatus.AT_RISK
+    return statuses
+
+
+class _Results(LazyResults[CadenceResult, "CadenceRule", _CadenceColumns]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
     __slots__ = ()
@@ -401,64 +490,12 @@ class CadenceRule:
         # Windows as instants (see ``instant``): fixed offsets as they are, other zones in UTC.
         notified = [h.notified_at for h in eligible]
         since = instants(notified)
-        calendar = self.calendar
-        if self.clock is Clock.BUSINESS:
-            assert calendar is not None
-            starts = [(at - _EPOCH) // _ONE_US for at in since]
-            made: dict[int, datetime] = {}
-            closes = []
-            for due in calendar.add_us(starts, self.within):
-                close = made.get(due)
-                if close is None:
-                    close = made[due] = _EPOCH + due * _ONE_US
-                closes.append(close)
-        else:
-            within = self.within
-            closes = [at + within for at in since]
-
-        # One pass over the touches: the common lead's counted touches in its window, known
-        # by ``now``; the general path's leads keep all of theirs, in time order.
+        closes = _window_closes(self, since)
         until = instant(moment)
-        channels = set(self.channels)
-        find = position_of.get
-        counted: list[list[datetime] | None] = [None] * len(eligible)
-        times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
-        if outsiders:
-            touches = (t for t in touches if t.rep_id not in outsiders)
-        for touch in touches:
-            if touch.channel in channels:
-                found = find(touch.lead_id)
-                if found is None:
-                    continue
-                at = touch.at
-                if found >= 0:
-                    if since[found] <= at <= closes[found] and at <= until:
-                        bucket = counted[found]
-                        if bucket is None:
-                            counted[found] = [at]
-                        else:
-                            bucket.append(at)
-                elif at <= until:
-                    times[touch.lead_id].append((instant(at), at, touch.rep_id))
-        for kept in times.values():
-            kept.sort(key=itemgetter(0))
-
-        # Statuses a column at a time: met with enough touches, breached once the window
-        # closed short, else open (pending, or at risk once most of the window is gone).
-        need = self.min_touches
-        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
-        statuses = [
-            met
-            if bucket is not None and len(bucket) >= need
-            else (breached if until >= close else pending)
-            for bucket, close in zip(counted, closes, strict=True)
-        ]
-        running = list(compress(count(), map(pending.__eq__, statuses)))
-        if running:
-            late = self._late([epoch_us(since[p]) for p in running], epoch_us(until))
-            for position, is_late in zip(running, late, strict=True):
-                if is_late:
-                    statuses[position] = SlaStatus.AT_RISK
+        counted, times = _count_touches(
+            touches, self.channels, position_of, outsiders, since, closes, until
+        )
+        statuses = _statuses(self, counted, since, closes, until)
         owners_now = [h.owner_id for h in eligible]
         general = {
             position: self._one(
@@ -487,7 +524,7 @@ class CadenceRule:
             rule=self,
             now=moment,
             results=_Results(
-                self, items, flags, _Columns(statuses, closes, counted, owners_now, general)
+                self, items, flags, _CadenceColumns(statuses, closes, counted, owners_now, general)
             ),
             summary=_summarise(overall, self.target),
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},

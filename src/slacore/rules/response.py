@@ -361,29 +361,31 @@ class _Tally:
         self.never += other.never
         self.runs.extend(other.runs)
 
-    def summary(self, target: Fraction | None) -> ResponseSummary:
-        counts, times = self.counts, _Runs(self.runs)
-        buckets: dict[str, int] = {}
-        below = 0
-        for name, limit in BUCKETS:
-            upto = times.size if limit is None else times.count_upto(limit // _ONE_US)
-            buckets[name] = upto - below
-            below = upto
-        buckets["never"] = self.never
-        met, breached = counts[SlaStatus.MET], counts[SlaStatus.BREACHED]
-        return ResponseSummary(
-            eligible=sum(n for st, n in counts.items() if st is not SlaStatus.NOT_APPLICABLE),
-            met=met,
-            breached=breached,
-            pending=counts[SlaStatus.PENDING],
-            at_risk=counts[SlaStatus.AT_RISK],
-            withdrawn=counts[SlaStatus.WITHDRAWN],
-            compliance=Fraction(met, met + breached) if met + breached else None,
-            target=target,
-            p50=_percentile(times, Fraction(1, 2)),
-            p90=_percentile(times, Fraction(9, 10)),
-            buckets=buckets,
-        )
+
+def _summarise(tally: _Tally, target: Fraction | None) -> ResponseSummary:
+    """The summary of a group from its tally."""
+    counts, times = tally.counts, _Runs(tally.runs)
+    buckets: dict[str, int] = {}
+    below = 0
+    for name, limit in BUCKETS:
+        upto = times.size if limit is None else times.count_upto(limit // _ONE_US)
+        buckets[name] = upto - below
+        below = upto
+    buckets["never"] = tally.never
+    met, breached = counts[SlaStatus.MET], counts[SlaStatus.BREACHED]
+    return ResponseSummary(
+        eligible=sum(n for st, n in counts.items() if st is not SlaStatus.NOT_APPLICABLE),
+        met=met,
+        breached=breached,
+        pending=counts[SlaStatus.PENDING],
+        at_risk=counts[SlaStatus.AT_RISK],
+        withdrawn=counts[SlaStatus.WITHDRAWN],
+        compliance=Fraction(met, met + breached) if met + breached else None,
+        target=target,
+        p50=_percentile(times, Fraction(1, 2)),
+        p90=_percentile(times, Fraction(9, 10)),
+        buckets=buckets,
+    )
 
 
 _source = attrgetter("source")
@@ -563,7 +565,7 @@ epoch microseconds), due time, stop, withdrawal, accountable owner, end of the m
 
 
 @attrs.define(slots=True)
-class _Columns:
+class _ResponseColumns:
     """The decided figures of the eligible hand-offs, a list per figure (position-aligned).
 
     Columns rather than a record per hand-off: most are filled by list comprehensions, and the
@@ -607,7 +609,162 @@ class _Columns:
             starts[position], dues[position], ends[position] = start_us, due_us, end_us
 
 
-class _Results(LazyResults[ResponseResult, "ResponseRule", _Columns]):
+def _first_touches(
+    touches: Iterable[Touch],
+    channels: Iterable[Channel],
+    position_of: dict[str, int],
+    outsiders: frozenset[str],
+    since: list[datetime],
+    until: datetime,
+    stops: dict[str, list[Touch | StageChange]],
+) -> tuple[list[datetime | None], list[datetime]]:
+    """One pass over the touches: the first touch on one of ``channels`` of each lead on the
+    column path (``position_of`` at or above 0), between its clock start ``since`` and
+    ``until``; the touches of the leads on the general path go to ``stops``, by lead.
+
+    Returns each position's first touch as given (``None`` for none) and as an instant
+    (``_NEVER`` for none).
+    """
+    first: list[datetime | None] = [None] * len(since)
+    # Touches are compared with instants (see ``instant``), never with times of their own
+    # zone object, so that the fall-back hour orders right; ``earliest`` keeps the instant
+    # of each first touch, ``first`` the touch's own time.
+    fixed = timezone  # ``instant`` inlined below: a call per item costs more than the test
+    earliest = [_NEVER] * len(since)
+    wanted = set(channels)
+    find = position_of.get
+    if outsiders:
+        touches = (t for t in touches if t.rep_id not in outsiders)
+    for touch in touches:
+        if touch.channel in wanted:
+            found = find(touch.lead_id)
+            if found is None:
+                continue
+            at = touch.at
+            # A touch before the notification, or after ``now`` (not known at
+            # ``now``), does not count.
+            if found >= 0:
+                if at < earliest[found] and since[found] <= at <= until:
+                    earliest[found] = at if type(at.tzinfo) is fixed else at.astimezone(UTC)
+                    first[found] = at
+            elif at <= until:
+                stops[touch.lead_id].append(touch)
+    return first, earliest
+
+
+def _measure(
+    rule: ResponseRule,
+    eligible: list[Handoff],
+    notified: list[datetime],
+    since: list[datetime],
+    first: list[datetime | None],
+    earliest: list[datetime],
+    now_us: int,
+    until: datetime,
+    general: list[int],
+    decide: Callable[[int, int, int], _Decision],
+) -> tuple[_ResponseColumns, list[float | None]]:
+    """Status and measured times of every eligible hand-off under ``rule``, a column at a time.
+
+    The common path: the clock started at the notification stops at the first touch
+    (``first``, at the instant ``earliest``), if any. Then ``decide`` answers for each
+    position on the general path. Returns the columns and each hand-off's response time on
+    the rule's clock in microseconds (``None`` when the clock did not stop).
+    """
+    met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
+    owners = [h.owner_id for h in eligible]
+    calendar = rule.calendar
+    plain = calendar is None
+    if plain:
+        # Plain time without a calendar: measured as differences of instants, with no
+        # conversion of every time to microseconds (that took half of this stage).
+        within = rule.within
+        try:
+            cutoff = until - within  # clocks started by then have run out
+        except OverflowError:  # a window longer than the calendar's past
+            cutoff = datetime.min.replace(tzinfo=UTC)
+        spans = [
+            None if at is _NEVER else at - start for at, start in zip(earliest, since, strict=True)
+        ]
+        statuses = [
+            (met if span <= within else breached)
+            if span is not None
+            else (breached if start <= cutoff else pending)
+            for span, start in zip(spans, since, strict=True)
+        ]
+        columns = _ResponseColumns(
+            status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
+            now_us=now_us, step_us=within // _ONE_US,
+        )  # fmt: skip
+    else:
+        # Instants (``since``, ``earliest``) rather than the times as given: a zone of
+        # their own would cost an offset look-up per subtraction.
+        starts = [(at - _EPOCH) // _ONE_US for at in since]
+        ends = [now_us if at is _NEVER else (at - _EPOCH) // _ONE_US for at in earliest]
+        assert calendar is not None
+        business: list[int] | None = None
+        if rule.clock is Clock.BUSINESS:  # due times and business time in one pass
+            dues, business = calendar.due_and_elapsed_us(starts, ends, rule.within)
+        else:
+            dues = rule._dues_us(starts)
+        statuses = [
+            (met if end <= due else breached)
+            if at is not None
+            else (breached if now_us >= due else pending)
+            for at, end, due in zip(first, ends, dues, strict=True)
+        ]
+        columns = _ResponseColumns(
+            status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
+            now_us=now_us, step_us=0, micros=(starts, dues, ends),
+        )  # fmt: skip
+    # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
+    for position in general:
+        start_us, due_us, _ = columns.figures(position)
+        columns.set(position, decide(position, start_us, due_us))
+    running = list(compress(count(), map(is_, statuses, repeat(pending))))
+    if running:
+        late = late_many(
+            rule.within,
+            rule.at_risk_at,
+            calendar if rule.clock is Clock.BUSINESS else None,
+            [columns.figures(p)[0] for p in running],
+            now_us,
+        )
+        for position, is_late in zip(running, late, strict=True):
+            if is_late:
+                statuses[position] = SlaStatus.AT_RISK
+
+    if plain:
+        taken = [None if span is None else span / _ONE_US for span in spans]
+        for position in general:
+            start_us, _, end_us = columns.figures(position)
+            stopped = columns.stopped[position] is not None
+            taken[position] = float(end_us - start_us) if stopped else None
+        return columns, taken
+    assert calendar is not None
+    assert columns.micros is not None
+    # The general path stored its starts and ends in the columns: read them from there.
+    starts, _, ends = columns.micros
+    if business is None:
+        business = calendar.elapsed_us(starts, ends)
+    elif general:  # the general path moved starts and ends: measure those again
+        again = calendar.elapsed_us([starts[p] for p in general], [ends[p] for p in general])
+        for position, amount in zip(general, again, strict=True):
+            business[position] = amount
+    columns.business_us = business
+    # Floats, not ints: response times of more than 18 minutes in microseconds are ints
+    # too big for the fast comparison of ``sorted``, which then takes twice as long.
+    return columns, [
+        None if at is None else float(span)
+        for at, span in zip(
+            columns.stopped,
+            columns.business_us if rule.clock is Clock.BUSINESS else map(sub, ends, starts),
+            strict=False,
+        )
+    ]
+
+
+class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
     __slots__ = ()
@@ -791,41 +948,22 @@ class ResponseRule:
         )
         notified = [h.notified_at for h in eligible]
 
-        first: list[datetime | None] = [None] * len(eligible)
         stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
-        # Touches are compared with instants (see ``instant``), never with times of their own
-        # zone object, so that the fall-back hour orders right; ``earliest`` keeps the instant
-        # of each first touch, ``first`` the touch's own time.
         until = instant(moment)
-        fixed = timezone  # ``instant`` inlined below: a call per item costs more than the test
         since = instants(notified)
-        earliest = [_NEVER] * len(eligible)
         if isinstance(stop, FirstTouch):
-            channels = set(stop.channels)
-            find = position_of.get
-            if outsiders:
-                touches = (t for t in touches if t.rep_id not in outsiders)
-            for touch in touches:
-                if touch.channel in channels:
-                    found = find(touch.lead_id)
-                    if found is None:
-                        continue
-                    at = touch.at
-                    # A touch before the notification, or after ``now`` (not known at
-                    # ``now``), does not count.
-                    if found >= 0:
-                        if at < earliest[found] and since[found] <= at <= until:
-                            earliest[found] = at if type(at.tzinfo) is fixed else at.astimezone(UTC)
-                            first[found] = at
-                    elif at <= until:
-                        stops[touch.lead_id].append(touch)
+            first, earliest = _first_touches(
+                touches, stop.channels, position_of, outsiders, since, until, stops
+            )
         else:
+            first = [None] * len(eligible)
+            earliest = [_NEVER] * len(eligible)
             targets = set(stop.stages)
             for lead, lead_changes in changes.items():
                 stops[lead] = [c for c in lead_changes if c.to_stage in targets]
 
-        columns, taken = self._measure(
-            eligible, notified, since, first, earliest, now_us, until, general,
+        columns, taken = _measure(
+            self, eligible, notified, since, first, earliest, now_us, until, general,
             lambda position, start_us, due_us: self._decide(
                 eligible[position], start_us, due_us, now_us, stops, changes, owners, team_of
             ),
@@ -837,122 +975,10 @@ class ResponseRule:
             rule=self,
             now=moment,
             results=_Results(self, items, flags, columns),
-            summary=overall.summary(self.target),
-            by_rep={k: v.summary(self.target) for k, v in sorted(by_rep.items())},
-            by_source={k: v.summary(self.target) for k, v in sorted(by_source.items())},
+            summary=_summarise(overall, self.target),
+            by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
+            by_source={k: _summarise(v, self.target) for k, v in sorted(by_source.items())},
         )
-
-    def _measure(
-        self,
-        eligible: list[Handoff],
-        notified: list[datetime],
-        since: list[datetime],
-        first: list[datetime | None],
-        earliest: list[datetime],
-        now_us: int,
-        until: datetime,
-        general: list[int],
-        decide: Callable[[int, int, int], _Decision],
-    ) -> tuple[_Columns, list[float | None]]:
-        """Status and measured times of every eligible hand-off, a column at a time.
-
-        The common path: the clock started at the notification stops at the first touch
-        (``first``, at the instant ``earliest``), if any. Then ``decide`` answers for each
-        position on the general path. Returns the columns and each hand-off's response time on
-        the rule's clock in microseconds (``None`` when the clock did not stop).
-        """
-        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
-        owners = [h.owner_id for h in eligible]
-        calendar = self.calendar
-        plain = calendar is None
-        if plain:
-            # Plain time without a calendar: measured as differences of instants, with no
-            # conversion of every time to microseconds (that took half of this stage).
-            within = self.within
-            try:
-                cutoff = until - within  # clocks started by then have run out
-            except OverflowError:  # a window longer than the calendar's past
-                cutoff = datetime.min.replace(tzinfo=UTC)
-            spans = [
-                None if at is _NEVER else at - start
-                for at, start in zip(earliest, since, strict=True)
-            ]
-            statuses = [
-                (met if span <= within else breached)
-                if span is not None
-                else (breached if start <= cutoff else pending)
-                for span, start in zip(spans, since, strict=True)
-            ]
-            columns = _Columns(
-                status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
-                now_us=now_us, step_us=within // _ONE_US,
-            )  # fmt: skip
-        else:
-            # Instants (``since``, ``earliest``) rather than the times as given: a zone of
-            # their own would cost an offset look-up per subtraction.
-            starts = [(at - _EPOCH) // _ONE_US for at in since]
-            ends = [now_us if at is _NEVER else (at - _EPOCH) // _ONE_US for at in earliest]
-            assert calendar is not None
-            business: list[int] | None = None
-            if self.clock is Clock.BUSINESS:  # due times and business time in one pass
-                dues, business = calendar.due_and_elapsed_us(starts, ends, self.within)
-            else:
-                dues = self._dues_us(starts)
-            statuses = [
-                (met if end <= due else breached)
-                if at is not None
-                else (breached if now_us >= due else pending)
-                for at, end, due in zip(first, ends, dues, strict=True)
-            ]
-            columns = _Columns(
-                status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
-                now_us=now_us, step_us=0, micros=(starts, dues, ends),
-            )  # fmt: skip
-        # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
-        for position in general:
-            start_us, due_us, _ = columns.figures(position)
-            columns.set(position, decide(position, start_us, due_us))
-        running = list(compress(count(), map(is_, statuses, repeat(pending))))
-        if running:
-            late = late_many(
-                self.within,
-                self.at_risk_at,
-                calendar if self.clock is Clock.BUSINESS else None,
-                [columns.figures(p)[0] for p in running],
-                now_us,
-            )
-            for position, is_late in zip(running, late, strict=True):
-                if is_late:
-                    statuses[position] = SlaStatus.AT_RISK
-
-        if plain:
-            taken = [None if span is None else span / _ONE_US for span in spans]
-            for position in general:
-                start_us, _, end_us = columns.figures(position)
-                stopped = columns.stopped[position] is not None
-                taken[position] = float(end_us - start_us) if stopped else None
-            return columns, taken
-        assert calendar is not None
-        assert columns.micros is not None
-        # The general path stored its starts and ends in the columns: read them from there.
-        starts, _, ends = columns.micros
-        if business is None:
-            business = calendar.elapsed_us(starts, ends)
-        elif general:  # the general path moved starts and ends: measure those again
-            again = calendar.elapsed_us([starts[p] for p in general], [ends[p] for p in general])
-            for position, amount in zip(general, again, strict=True):
-                business[position] = amount
-        columns.business_us = business
-        # Floats, not ints: response times of more than 18 minutes in microseconds are ints
-        # too big for the fast comparison of ``sorted``, which then takes twice as long.
-        return columns, [
-            None if at is None else float(span)
-            for at, span in zip(
-                columns.stopped,
-                columns.business_us if self.clock is Clock.BUSINESS else map(sub, ends, starts),
-                strict=False,
-            )
-        ]
 
     def _decide(
         self,
