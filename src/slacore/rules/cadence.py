@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
-from itertools import compress, count
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -41,16 +39,25 @@ from slacore.model import (
     Touch,
 )
 from slacore.render import json_dict, markdown_table
-from slacore.rules.common import (
-    LazyResults,
-    bulk_evaluate,
-    check_rule,
-    instant,
+from slacore.rules._engine.columns import (
+    _CadenceColumns,
+    _count_touches,
+    _statuses,
+    _window_closes,
     instants,
     late_many,
+)
+from slacore.rules._engine.gc import bulk_evaluate
+from slacore.rules._engine.results import LazyResults
+from slacore.rules._engine.routing import route
+from slacore.rules.common import (
+    Clock,
+    SlaStatus,
+    _clock,
+    check_rule,
+    instant,
     moves_that_matter,
     owner_at,
-    route,
     to_channels,
     to_share,
     to_stages,
@@ -59,10 +66,10 @@ from slacore.rules.common import (
     withdraws,
 )
 from slacore.rules.eligibility import ALL, Eligibility
-from slacore.rules.response import Clock, SlaStatus, _clock
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+
 
 __all__ = ["CadenceReport", "CadenceResult", "CadenceRule", "CadenceSummary"]
 
@@ -230,115 +237,6 @@ class CadenceReport:
         ]
         table = markdown_table(["rep", "eligible", "met", "breached", "open", "met %"], rows)
         return f"{self.explain()}\n\n{table}\n"
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US = timedelta(microseconds=1)
-
-
-@attrs.define(slots=True)
-class _CadenceColumns:
-    """The figures of the eligible hand-offs, a list per figure (position-aligned).
-
-    ``closes`` holds each window's end as an instant (UTC, or the start's fixed offset),
-    ``counted`` the common path's counted touches (``None`` for none); ``general`` the
-    results of the hand-offs decided one at a time.
-    """
-
-    status: list[SlaStatus]
-    closes: list[datetime]
-    counted: list[list[datetime] | None]
-    owner: list[str | None]
-    general: dict[int, CadenceResult]
-
-
-def _window_closes(rule: CadenceRule, since: list[datetime]) -> list[datetime]:
-    """The end of each window of ``rule`` opened at the instants ``since``, as an instant."""
-    calendar = rule.calendar
-    if rule.clock is Clock.BUSINESS:
-        assert calendar is not None
-        starts = [(at - _EPOCH) // _ONE_US for at in since]
-        made: dict[int, datetime] = {}
-        closes = []
-        for due in calendar.add_us(starts, rule.within):
-            close = made.get(due)
-            if close is None:
-                close = made[due] = _EPOCH + due * _ONE_US
-            closes.append(close)
-    else:
-        within = rule.within
-        closes = [at + within for at in since]
-    return closes
-
-
-def _count_touches(
-    touches: Iterable[Touch],
-    channels: Iterable[Channel],
-    position_of: dict[str, int],
-    outsiders: frozenset[str],
-    since: list[datetime],
-    closes: list[datetime],
-    until: datetime,
-) -> tuple[list[list[datetime] | None], dict[str, list[tuple[datetime, datetime, str]]]]:
-    """Counted touches (on one of ``channels``, known by ``until``) in one pass.
-
-    Returns the touches in its window of each lead on the column path (``position_of`` at or
-    above 0), ``None`` for none; and each general-path lead's touches as (instant, time as
-    given, rep), in time order.
-    """
-    # One pass over the touches: the common lead's counted touches in its window, known
-    # by ``now``; the general path's leads keep all of theirs, in time order.
-    wanted = set(channels)
-    find = position_of.get
-    counted: list[list[datetime] | None] = [None] * len(since)
-    times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
-    if outsiders:
-        touches = (t for t in touches if t.rep_id not in outsiders)
-    for touch in touches:
-        if touch.channel in wanted:
-            found = find(touch.lead_id)
-            if found is None:
-                continue
-            at = touch.at
-            if found >= 0:
-                if since[found] <= at <= closes[found] and at <= until:
-                    bucket = counted[found]
-                    if bucket is None:
-                        counted[found] = [at]
-                    else:
-                        bucket.append(at)
-            elif at <= until:
-                times[touch.lead_id].append((instant(at), at, touch.rep_id))
-    for kept in times.values():
-        kept.sort(key=itemgetter(0))
-    return counted, times
-
-
-def _statuses(
-    rule: CadenceRule,
-    counted: list[list[datetime] | None],
-    since: list[datetime],
-    closes: list[datetime],
-    until: datetime,
-) -> list[SlaStatus]:
-    """The status of each window on the column path at ``until``, from its counted touches."""
-    # Statuses a column at a time: met with enough touches, breached once the window
-    # closed short, else open (pending, or at risk once most of the window is gone).
-    need = rule.min_touches
-    met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
-    statuses = [
-        met
-        if bucket is not None and len(bucket) >= need
-        else (breached if until >= close else pending)
-        for bucket, close in zip(counted, closes, strict=True)
-    ]
-    running = list(compress(count(), map(pending.__eq__, statuses)))
-    if running:
-        late = rule._late([epoch_us(since[p]) for p in running], epoch_us(until))
-        for position, is_late in zip(running, late, strict=True):
-            if is_late:
-                statuses[position] = SlaStatus.AT_RISK
-    return statuses
 
 
 class _Results(LazyResults[CadenceResult, "CadenceRule", _CadenceColumns]):

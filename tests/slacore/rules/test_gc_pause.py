@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from slacore.rules.common import gc_paused
+from slacore.rules._engine.gc import gc_paused
 
 
 @pytest.fixture(autouse=True)

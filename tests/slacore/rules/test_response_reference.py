@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 from slacore import Handoff, OwnerChange, Rep, StageChange, Touch
 from slacore.calendar.business import BusinessCalendar
 from slacore.model import STANDARD_LADDER, Team
+from slacore.rules._engine.tallies import _Runs
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.eligibility import hand_raisers, source
-from slacore.rules.response import Clock, ResponseRule, SlaStatus, _Runs
+from slacore.rules.response import Clock, ResponseRule, SlaStatus
 
 NY = ZoneInfo("America/New_York")
 # Two weeks around each change of clocks in New York: March 8 and November 1, 2026.
