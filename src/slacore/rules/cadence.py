@@ -343,6 +343,7 @@ class CadenceRule:
         stage_changes: Iterable[StageChange] = (),
         owner_changes: Iterable[OwnerChange] = (),
         reps: Iterable[Rep] | None = None,
+        pause_gc: bool = True,
     ) -> CadenceReport:
         """Measure every hand-off against the cadence.
 
@@ -354,6 +355,8 @@ class CadenceRule:
             stage_changes: Stage changes, for withdrawals.
             owner_changes: Reassignments, to hold the right rep to account.
             reps: If given, only touches by reps of the receiving team count.
+            pause_gc: Pause Python's cyclic garbage collector while the evaluation runs
+                (default). See the note below.
 
         Returns:
             A :class:`CadenceReport`.
@@ -361,10 +364,19 @@ class CadenceRule:
         Raises:
             ValidationError: ``now`` is naive.
 
+        Note:
+            Like :meth:`ResponseRule.evaluate <slacore.rules.ResponseRule.evaluate>`, the
+            evaluation pauses Python's cyclic garbage collector by default, so that it does not
+            walk every live object again and again while millions of short-lived objects are
+            made, and switches it back on at the end unless it was off before. The pause is
+            process-wide while it lasts: no thread collects cycles meanwhile. Pass
+            ``pause_gc=False`` to leave the collector alone.
+
         """
         return bulk_evaluate(
-            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps
-        )
+            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps,
+            pause_gc=pause_gc,
+        )  # fmt: skip
 
     def _evaluate(
         self,

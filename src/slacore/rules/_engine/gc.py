@@ -74,10 +74,13 @@ def bulk_evaluate(
     stage_changes: Iterable[StageChange],
     owner_changes: Iterable[OwnerChange],
     reps: Iterable[Rep] | None,
+    *,
+    pause_gc: bool,
 ) -> _Report:
-    """Run a rule's ``_evaluate`` on checked inputs with the collector paused: the shared
-    front of ``ResponseRule.evaluate`` and ``CadenceRule.evaluate``."""
+    """Run a rule's ``_evaluate`` on checked inputs, with the collector paused unless
+    ``pause_gc`` is false: the shared front of ``ResponseRule.evaluate`` and
+    ``CadenceRule.evaluate``."""
     moment = aware_now(now)
     team_of = None if reps is None else {rep.id: rep.team for rep in reps}
-    with gc_paused():
+    with gc_paused() if pause_gc else contextlib.nullcontext():
         return evaluate(list(handoffs), touches, moment, stage_changes, owner_changes, team_of)
