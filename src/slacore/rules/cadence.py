@@ -53,12 +53,12 @@ from slacore.rules._engine.routing import route
 from slacore.rules.common import (
     Clock,
     SlaStatus,
-    _clock,
     check_rule,
     instant,
     moves_that_matter,
     owner_at,
     to_channels,
+    to_clock,
     to_share,
     to_stages,
     to_target,
@@ -294,7 +294,7 @@ class CadenceRule:
     min_touches: int = attrs.field(converter=_minimum)
     within: timedelta = attrs.field(converter=to_window)
     channels: tuple[Channel, ...] = attrs.field(default=(Channel.CALL,), converter=to_channels)
-    clock: Clock = attrs.field(default=Clock.CALENDAR, converter=_clock)
+    clock: Clock = attrs.field(default=Clock.CALENDAR, converter=to_clock)
     calendar: BusinessCalendar | None = None
     applies_to: Eligibility = ALL
     at_risk_at: Fraction = attrs.field(default=Fraction(4, 5), converter=to_share)

@@ -1,6 +1,24 @@
-"""What the clock rules (response, cadence) share: the status and clock enums, the
-converters and checks of their fields, and the accountability rules (who owns a lead when, and
-which stage changes withdraw a hand-off).
+"""What the clock rules (response and cadence) share: their statuses and clocks, the fields
+both take, and the accountability rules.
+
+The accountability rules, in words:
+
+- **Withdrawal** (:func:`withdraws`): a hand-off is withdrawn when, after the rep was notified,
+  the lead moves into one of the rule's ``withdraw_on`` stages (disqualified, unqualified,
+  recycled by default) or back to a stage before the hand-off's own in the stage ladder
+  (returned to marketing). A withdrawal counts only before the due time (or the window's
+  end): withdrawing a lead after its deadline does not excuse a breach, and a response made
+  before the withdrawal still decides the result.
+- **Accountable rep** (:func:`owner_at`): each result names the lead's owner at the moment
+  that decided it: when the clock stopped (met), when the deadline passed (breached), when the
+  lead was withdrawn, or now (still open). The owner at a moment is the one given by the last
+  reassignment at or before it, else the hand-off's owner.
+- **Stage changes that matter** (:func:`moves_that_matter`): only moves that can withdraw a
+  hand-off, or that stop a clock, change a result; a lead accepted or qualified is measured as
+  if it had not moved.
+
+Times are compared as the instants they name (see :func:`instant`), so that the hour a zone
+repeats when clocks go back orders right.
 """
 
 from __future__ import annotations
@@ -49,6 +67,13 @@ class Clock(enum.StrEnum):
 
 
 def to_channels(values: Iterable[Channel | str]) -> tuple[Channel, ...]:
+    """The touch channels that count, from channels or their names (any case), in the order
+    given and without repeats.
+
+    Raises:
+        ValidationError: An unknown channel, or none at all.
+
+    """
     result: list[Channel] = []
     for value in values:
         try:
@@ -65,10 +90,23 @@ def to_channels(values: Iterable[Channel | str]) -> tuple[Channel, ...]:
 
 
 def to_window(value: timedelta | str) -> timedelta:
+    """A rule's window, from a ``timedelta`` or a duration such as ``"1h"`` or ``"14d"``.
+
+    Raises:
+        ValidationError: Not a positive duration.
+
+    """
     return parse_duration(value, field="within")
 
 
 def to_share(value: RateLike) -> Fraction:
+    """The share of the window after which an open clock is at risk (``0.8``, ``"80%"``),
+    exact: above 0 and at most 1.
+
+    Raises:
+        ValidationError: Not a share in that range.
+
+    """
     share = to_rate(value, field="at_risk_at")
     if not 0 < share <= 1:
         raise ValidationError(
@@ -79,6 +117,13 @@ def to_share(value: RateLike) -> Fraction:
 
 
 def to_target(value: RateLike | None) -> Fraction | None:
+    """A rule's target share of hand-offs met (``0.9``, ``"90%"``), exact, or ``None`` for no
+    target.
+
+    Raises:
+        ValidationError: Not a share between 0 and 1.
+
+    """
     if value is None:
         return None
     share = to_rate(value, field="target")
@@ -90,10 +135,17 @@ def to_target(value: RateLike | None) -> Fraction | None:
 
 
 def to_stages(values: Iterable[str]) -> tuple[str, ...]:
+    """The stage keys that withdraw a hand-off, as a tuple."""
     return tuple(values)
 
 
 def aware_now(now: datetime | None) -> datetime:
+    """The moment of an evaluation: ``now``, or the current time in UTC for ``None``.
+
+    Raises:
+        ValidationError: ``now`` is not a timezone-aware datetime.
+
+    """
     if now is None:
         return datetime.now(UTC)
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
@@ -103,7 +155,13 @@ def aware_now(now: datetime | None) -> datetime:
     return now
 
 
-def _clock(value: Clock | str) -> Clock:
+def to_clock(value: Clock | str) -> Clock:
+    """A rule's clock, from a :class:`Clock` or its name (``"business"``, ``"calendar"``).
+
+    Raises:
+        ValidationError: Another name.
+
+    """
     try:
         return Clock(value)
     except ValueError:
@@ -145,7 +203,18 @@ def instant(at: datetime) -> datetime:
 
 
 def owner_at(handoff: Handoff, changes: Sequence[OwnerChange], moment: datetime) -> str | None:
-    """The lead's owner at ``moment``: the last reassignment by then, else the hand-off's."""
+    """The lead's owner at ``moment``: the owner given by the last reassignment at or before
+    ``moment``, else the hand-off's owner.
+
+    Args:
+        handoff: The hand-off, whose ``owner_id`` holds until the first reassignment.
+        changes: The lead's reassignments, in time order.
+        moment: The moment that decided the result (see the module's accountability rules).
+
+    Returns:
+        The owner's rep id, or ``None`` when the lead had no owner then.
+
+    """
     owner = handoff.owner_id
     moment = instant(moment)
     for change in changes:
@@ -158,8 +227,20 @@ def owner_at(handoff: Handoff, changes: Sequence[OwnerChange], moment: datetime)
 def withdraws(
     handoff: Handoff, stage: str, withdraw_on: tuple[str, ...], ladder: StageLadder
 ) -> bool:
-    """Whether moving into ``stage`` withdraws the hand-off: a withdrawing stage, or back
-    to a stage before the hand-off's own in the ladder (returned to marketing)."""
+    """Whether the lead moving into ``stage`` withdraws ``handoff``.
+
+    It does when ``stage`` is one of ``withdraw_on`` (disqualified, say), or when both
+    ``stage`` and the hand-off's own stage are in ``ladder`` and ``stage`` comes before it
+    (returned to marketing). Whether the move came in time (before the due time) is for the
+    rule to decide.
+
+    Args:
+        handoff: The hand-off.
+        stage: The stage key the lead moves into.
+        withdraw_on: The rule's withdrawing stage keys.
+        ladder: The stage ladder, for "moved back".
+
+    """
     if stage in withdraw_on:
         return True
     if stage in ladder and handoff.stage in ladder:

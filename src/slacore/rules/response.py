@@ -69,12 +69,12 @@ from slacore.rules._engine.tallies import _percentile, _Runs, _source, _tallies,
 from slacore.rules.common import (
     Clock,
     SlaStatus,
-    _clock,
     check_rule,
     instant,
     moves_that_matter,
     owner_at,
     to_channels,
+    to_clock,
     to_share,
     to_stages,
     to_target,
@@ -459,7 +459,7 @@ class ResponseRule:
     """
 
     within: timedelta = attrs.field(converter=to_window)
-    clock: Clock = attrs.field(default=Clock.BUSINESS, converter=_clock)
+    clock: Clock = attrs.field(default=Clock.BUSINESS, converter=to_clock)
     calendar: BusinessCalendar | None = None
     applies_to: Eligibility = ALL
     at_risk_at: Fraction = attrs.field(default=Fraction(4, 5), converter=to_share)
