@@ -41,21 +41,16 @@ from slacore.model import (
 from slacore.render import json_dict, markdown_table
 from slacore.rules._engine.columns import (
     _CadenceColumns,
-    _count_touches,
-    _statuses,
-    _window_closes,
-    instants,
+    cadence_columns,
     late_many,
 )
 from slacore.rules._engine.gc import bulk_evaluate
 from slacore.rules._engine.results import LazyResults
-from slacore.rules._engine.routing import route
 from slacore.rules.common import (
     Clock,
     SlaStatus,
     check_rule,
     instant,
-    moves_that_matter,
     owner_at,
     to_channels,
     to_clock,
@@ -390,40 +385,10 @@ class CadenceRule:
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
 
-        # Only moves that withdraw a hand-off send a lead down the general path, one
-        # hand-off at a time (see ``route``); the others' touches are gathered in one pass.
-        matter = moves_that_matter(eligible, self.withdraw_on, self.ladder)
-        position_of, changes, owners, outsiders, general_positions = route(
-            eligible, stage_changes, owner_changes, moment, team_of, matter
+        columns = cadence_columns(
+            self, eligible, touches, moment, stage_changes, owner_changes, team_of
         )
-
-        # Windows as instants (see ``instant``): fixed offsets as they are, other zones in UTC.
-        notified = [h.notified_at for h in eligible]
-        since = instants(notified)
-        closes = _window_closes(self, since)
-        until = instant(moment)
-        counted, times = _count_touches(
-            touches, self.channels, position_of, outsiders, since, closes, until
-        )
-        statuses = _statuses(self, counted, since, closes, until)
-        owners_now = [h.owner_id for h in eligible]
-        general = {
-            position: self._one(
-                eligible[position],
-                self._end_at(notified[position], closes[position]),
-                moment,
-                times,
-                changes,
-                owners,
-                team_of,
-            )
-            for position in general_positions
-        }
-        for position, result in general.items():
-            statuses[position] = result.status
-            owners_now[position] = result.owner_id
-
-        tally = Counter(zip(owners_now, statuses, strict=True))
+        tally = Counter(zip(columns.owner, columns.status, strict=True))
         overall: Counter[SlaStatus] = Counter()
         by_rep: dict[str, Counter[SlaStatus]] = defaultdict(Counter)
         for (owner, status), number in tally.items():
@@ -433,9 +398,7 @@ class CadenceRule:
         return CadenceReport(
             rule=self,
             now=moment,
-            results=_Results(
-                self, items, flags, _CadenceColumns(statuses, closes, counted, owners_now, general)
-            ),
+            results=_Results(self, items, flags, columns),
             summary=_summarise(overall, self.target),
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
         )

@@ -28,7 +28,6 @@ source: counts, the compliance share against a target, and the distribution of r
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -54,24 +53,19 @@ from slacore.model import (
 from slacore.render import json_dict, markdown_table
 from slacore.rules._engine.columns import (
     _EPOCH,
-    _NEVER,
     _ONE_US,
     _Decision,
-    _first_touches,
-    _measure,
     _ResponseColumns,
-    instants,
+    response_columns,
 )
 from slacore.rules._engine.gc import bulk_evaluate
 from slacore.rules._engine.results import LazyResults
-from slacore.rules._engine.routing import route
 from slacore.rules._engine.tallies import _percentile, _Runs, _source, _tallies, _Tally
 from slacore.rules.common import (
     Clock,
     SlaStatus,
     check_rule,
     instant,
-    moves_that_matter,
     owner_at,
     to_channels,
     to_clock,
@@ -557,19 +551,14 @@ class ResponseRule:
             ValidationError: ``now`` is naive.
 
         Note:
-            By default the evaluation pauses Python's cyclic garbage collector
-            (:func:`gc.disable`) and switches it back on when it ends, on error too, unless
-            it was off before. An evaluation makes millions of small objects that form no
-            cycles, and each burst of them would set off collections that walk every live
-            object, the caller's records included: about a third of the time on a million
-            hand-offs. Memory is still freed by reference counting; only cycles made
-            meanwhile wait for the next collection.
-
-            The switch is process-wide: while an evaluation runs, no thread of the process
-            collects cycles. Pauses in several threads overlap safely (the last to end
-            switches the collector back on). Pass ``pause_gc=False`` to leave the collector
-            alone, e.g. in a server whose other threads make many cycles while a long
-            evaluation runs.
+            By default the evaluation pauses Python's cyclic garbage collector and switches it
+            back on when it ends (on error too), unless it was off before: an evaluation makes
+            millions of small objects that form no cycles, and each burst of them would set off
+            collections that walk every live object, the caller's records included (a third of
+            the time on a million hand-offs). The pause is process-wide while it lasts: no
+            thread of the process collects cycles meanwhile (reference counting still frees
+            memory). Pass ``pause_gc=False`` to leave the collector alone, e.g. in a server
+            whose other threads make many cycles.
 
         """
         return bulk_evaluate(
@@ -586,43 +575,13 @@ class ResponseRule:
         owner_changes: Iterable[OwnerChange],
         team_of: Mapping[str, Team] | None,
     ) -> ResponseReport:
-        now_us = epoch_us(moment)
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
-
-        # Only moves that withdraw a hand-off, or stop the clock, send a lead down the
-        # general path (see ``route``).
         stop = self.stop_event
-        matter = moves_that_matter(
-            eligible,
-            self.withdraw_on,
-            self.ladder,
-            stop.stages if isinstance(stop, StageReached) else (),
-        )
-        position_of, changes, owners, outsiders, general = route(
-            eligible, stage_changes, owner_changes, moment, team_of, matter
-        )
-        notified = [h.notified_at for h in eligible]
-
-        stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
-        until = instant(moment)
-        since = instants(notified)
-        if isinstance(stop, FirstTouch):
-            first, earliest = _first_touches(
-                touches, stop.channels, position_of, outsiders, since, until, stops
-            )
-        else:
-            first = [None] * len(eligible)
-            earliest = [_NEVER] * len(eligible)
-            targets = set(stop.stages)
-            for lead, lead_changes in changes.items():
-                stops[lead] = [c for c in lead_changes if c.to_stage in targets]
-
-        columns, taken = _measure(
-            self, eligible, notified, since, first, earliest, now_us, until, general,
-            lambda position, start_us, due_us: self._decide(
-                eligible[position], start_us, due_us, now_us, stops, changes, owners, team_of
-            ),
+        columns, taken = response_columns(
+            self, eligible, touches, moment, stage_changes, owner_changes, team_of,
+            channels=stop.channels if isinstance(stop, FirstTouch) else None,
+            stop_stages=stop.stages if isinstance(stop, StageReached) else (),
         )  # fmt: skip
         overall, by_rep, by_source = _tallies(
             columns.owner, list(map(_source, eligible)), columns.status, taken

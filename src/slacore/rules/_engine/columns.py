@@ -4,7 +4,7 @@ eligible hand-offs, the one pass over the touches, and the statuses of the colum
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from itertools import compress, count, repeat
@@ -14,13 +14,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from slacore.calendar.business import epoch_us
-from slacore.model import (
-    Channel,
-    Handoff,
-    StageChange,
-    Touch,
-)
-from slacore.rules.common import Clock, SlaStatus, instant
+from slacore.model import Channel, Handoff, OwnerChange, StageChange, Team, Touch
+from slacore.rules._engine.routing import route
+from slacore.rules.common import Clock, SlaStatus, instant, moves_that_matter
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
@@ -265,6 +261,56 @@ def _measure(
     ]
 
 
+def response_columns(
+    rule: ResponseRule,
+    eligible: list[Handoff],
+    touches: Iterable[Touch],
+    moment: datetime,
+    stage_changes: Iterable[StageChange],
+    owner_changes: Iterable[OwnerChange],
+    team_of: Mapping[str, Team] | None,
+    *,
+    channels: Iterable[Channel] | None,
+    stop_stages: tuple[str, ...],
+) -> tuple[_ResponseColumns, list[float | None]]:
+    """The bulk path of a response evaluation: the figures of the ``eligible`` hand-offs.
+
+    The clock stops at the first touch on one of ``channels`` or, with ``channels`` ``None``,
+    at the lead's move into one of ``stop_stages``. The hand-offs that :func:`route` sends down
+    the general path are decided one at a time by the rule's ``_decide``. Returns the columns
+    and each hand-off's response time (see :func:`_measure`).
+    """
+    now_us = epoch_us(moment)
+    # Only moves that withdraw a hand-off, or stop the clock, send a lead down the
+    # general path (see ``route``).
+    matter = moves_that_matter(eligible, rule.withdraw_on, rule.ladder, stop_stages)
+    position_of, changes, owners, outsiders, general = route(
+        eligible, stage_changes, owner_changes, moment, team_of, matter
+    )
+    notified = [h.notified_at for h in eligible]
+
+    stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
+    until = instant(moment)
+    since = instants(notified)
+    if channels is not None:
+        first, earliest = _first_touches(
+            touches, channels, position_of, outsiders, since, until, stops
+        )
+    else:
+        first = [None] * len(eligible)
+        earliest = [_NEVER] * len(eligible)
+        targets = set(stop_stages)
+        for lead, lead_changes in changes.items():
+            stops[lead] = [c for c in lead_changes if c.to_stage in targets]
+
+    return _measure(
+        rule, eligible, notified, since, first, earliest, now_us, until, general,
+        lambda position, start_us, due_us: rule._decide(
+            eligible[position], start_us, due_us, now_us, stops, changes, owners, team_of
+        ),
+    )  # fmt: skip
+
+
 @attrs.define(slots=True)
 class _CadenceColumns:
     """The figures of the eligible hand-offs, a list per figure (position-aligned).
@@ -368,3 +414,52 @@ def _statuses(
             if is_late:
                 statuses[position] = SlaStatus.AT_RISK
     return statuses
+
+
+def cadence_columns(
+    rule: CadenceRule,
+    eligible: list[Handoff],
+    touches: Iterable[Touch],
+    moment: datetime,
+    stage_changes: Iterable[StageChange],
+    owner_changes: Iterable[OwnerChange],
+    team_of: Mapping[str, Team] | None,
+) -> _CadenceColumns:
+    """The bulk path of a cadence evaluation: the figures of the ``eligible`` hand-offs.
+
+    The hand-offs that :func:`route` sends down the general path are decided one at a time by
+    the rule's ``_one``.
+    """
+    # Only moves that withdraw a hand-off send a lead down the general path, one
+    # hand-off at a time (see ``route``); the others' touches are gathered in one pass.
+    matter = moves_that_matter(eligible, rule.withdraw_on, rule.ladder)
+    position_of, changes, owners, outsiders, general_positions = route(
+        eligible, stage_changes, owner_changes, moment, team_of, matter
+    )
+
+    # Windows as instants (see ``instant``): fixed offsets as they are, other zones in UTC.
+    notified = [h.notified_at for h in eligible]
+    since = instants(notified)
+    closes = _window_closes(rule, since)
+    until = instant(moment)
+    counted, times = _count_touches(
+        touches, rule.channels, position_of, outsiders, since, closes, until
+    )
+    statuses = _statuses(rule, counted, since, closes, until)
+    owners_now = [h.owner_id for h in eligible]
+    general = {
+        position: rule._one(
+            eligible[position],
+            rule._end_at(notified[position], closes[position]),
+            moment,
+            times,
+            changes,
+            owners,
+            team_of,
+        )
+        for position in general_positions
+    }
+    for position, result in general.items():
+        statuses[position] = result.status
+        owners_now[position] = result.owner_id
+    return _CadenceColumns(statuses, closes, counted, owners_now, general)
