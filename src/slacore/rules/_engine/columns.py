@@ -1,5 +1,10 @@
 """The column evaluation of the response and cadence rules: a list per figure over the
-eligible hand-offs, the one pass over the touches, and the statuses of the column path."""
+eligible hand-offs, the one pass over the touches, and the statuses of the column path.
+
+Each rule's bulk path is one function here (:func:`response_columns`,
+:func:`cadence_columns`); the hand-offs it cannot work a column at a time go back to the rule's
+readable per-hand-off decision (``ResponseRule._decide``, ``CadenceRule._one``).
+"""
 
 from __future__ import annotations
 
