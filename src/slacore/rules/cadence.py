@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
-from itertools import compress, count
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -41,17 +39,21 @@ from slacore.model import (
     Touch,
 )
 from slacore.render import json_dict, markdown_table
+from slacore.rules._engine.columns import (
+    _CadenceColumns,
+    cadence_columns,
+    late_many,
+)
+from slacore.rules._engine.gc import bulk_evaluate
+from slacore.rules._engine.results import LazyResults
 from slacore.rules.common import (
-    LazyResults,
-    bulk_evaluate,
+    Clock,
+    SlaStatus,
     check_rule,
     instant,
-    instants,
-    late_many,
-    moves_that_matter,
     owner_at,
-    route,
     to_channels,
+    to_clock,
     to_share,
     to_stages,
     to_target,
@@ -59,10 +61,10 @@ from slacore.rules.common import (
     withdraws,
 )
 from slacore.rules.eligibility import ALL, Eligibility
-from slacore.rules.response import Clock, SlaStatus, _clock
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+
 
 __all__ = ["CadenceReport", "CadenceResult", "CadenceRule", "CadenceSummary"]
 
@@ -232,27 +234,7 @@ class CadenceReport:
         return f"{self.explain()}\n\n{table}\n"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US = timedelta(microseconds=1)
-
-
-@attrs.define(slots=True)
-class _Columns:
-    """The figures of the eligible hand-offs, a list per figure (position-aligned).
-
-    ``closes`` holds each window's end as an instant (UTC, or the start's fixed offset),
-    ``counted`` the common path's counted touches (``None`` for none); ``general`` the
-    results of the hand-offs decided one at a time.
-    """
-
-    status: list[SlaStatus]
-    closes: list[datetime]
-    counted: list[list[datetime] | None]
-    owner: list[str | None]
-    general: dict[int, CadenceResult]
-
-
-class _Results(LazyResults[CadenceResult, "CadenceRule", _Columns]):
+class _Results(LazyResults[CadenceResult, "CadenceRule", _CadenceColumns]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
     __slots__ = ()
@@ -307,7 +289,7 @@ class CadenceRule:
     min_touches: int = attrs.field(converter=_minimum)
     within: timedelta = attrs.field(converter=to_window)
     channels: tuple[Channel, ...] = attrs.field(default=(Channel.CALL,), converter=to_channels)
-    clock: Clock = attrs.field(default=Clock.CALENDAR, converter=_clock)
+    clock: Clock = attrs.field(default=Clock.CALENDAR, converter=to_clock)
     calendar: BusinessCalendar | None = None
     applies_to: Eligibility = ALL
     at_risk_at: Fraction = attrs.field(default=Fraction(4, 5), converter=to_share)
@@ -356,6 +338,7 @@ class CadenceRule:
         stage_changes: Iterable[StageChange] = (),
         owner_changes: Iterable[OwnerChange] = (),
         reps: Iterable[Rep] | None = None,
+        pause_gc: bool = True,
     ) -> CadenceReport:
         """Measure every hand-off against the cadence.
 
@@ -367,6 +350,8 @@ class CadenceRule:
             stage_changes: Stage changes, for withdrawals.
             owner_changes: Reassignments, to hold the right rep to account.
             reps: If given, only touches by reps of the receiving team count.
+            pause_gc: Pause Python's cyclic garbage collector while the evaluation runs
+                (default). See the note below.
 
         Returns:
             A :class:`CadenceReport`.
@@ -374,10 +359,19 @@ class CadenceRule:
         Raises:
             ValidationError: ``now`` is naive.
 
+        Note:
+            Like :meth:`ResponseRule.evaluate <slacore.rules.ResponseRule.evaluate>`, the
+            evaluation pauses Python's cyclic garbage collector by default, so that it does not
+            walk every live object again and again while millions of short-lived objects are
+            made, and switches it back on at the end unless it was off before. The pause is
+            process-wide while it lasts: no thread collects cycles meanwhile. Pass
+            ``pause_gc=False`` to leave the collector alone.
+
         """
         return bulk_evaluate(
-            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps
-        )
+            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps,
+            pause_gc=pause_gc,
+        )  # fmt: skip
 
     def _evaluate(
         self,
@@ -391,92 +385,10 @@ class CadenceRule:
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
 
-        # Only moves that withdraw a hand-off send a lead down the general path, one
-        # hand-off at a time (see ``route``); the others' touches are gathered in one pass.
-        matter = moves_that_matter(eligible, self.withdraw_on, self.ladder)
-        position_of, changes, owners, outsiders, general_positions = route(
-            eligible, stage_changes, owner_changes, moment, team_of, matter
+        columns = cadence_columns(
+            self, eligible, touches, moment, stage_changes, owner_changes, team_of
         )
-
-        # Windows as instants (see ``instant``): fixed offsets as they are, other zones in UTC.
-        notified = [h.notified_at for h in eligible]
-        since = instants(notified)
-        calendar = self.calendar
-        if self.clock is Clock.BUSINESS:
-            assert calendar is not None
-            starts = [(at - _EPOCH) // _ONE_US for at in since]
-            made: dict[int, datetime] = {}
-            closes = []
-            for due in calendar.add_us(starts, self.within):
-                close = made.get(due)
-                if close is None:
-                    close = made[due] = _EPOCH + due * _ONE_US
-                closes.append(close)
-        else:
-            within = self.within
-            closes = [at + within for at in since]
-
-        # One pass over the touches: the common lead's counted touches in its window, known
-        # by ``now``; the general path's leads keep all of theirs, in time order.
-        until = instant(moment)
-        channels = set(self.channels)
-        find = position_of.get
-        counted: list[list[datetime] | None] = [None] * len(eligible)
-        times: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
-        if outsiders:
-            touches = (t for t in touches if t.rep_id not in outsiders)
-        for touch in touches:
-            if touch.channel in channels:
-                found = find(touch.lead_id)
-                if found is None:
-                    continue
-                at = touch.at
-                if found >= 0:
-                    if since[found] <= at <= closes[found] and at <= until:
-                        bucket = counted[found]
-                        if bucket is None:
-                            counted[found] = [at]
-                        else:
-                            bucket.append(at)
-                elif at <= until:
-                    times[touch.lead_id].append((instant(at), at, touch.rep_id))
-        for kept in times.values():
-            kept.sort(key=itemgetter(0))
-
-        # Statuses a column at a time: met with enough touches, breached once the window
-        # closed short, else open (pending, or at risk once most of the window is gone).
-        need = self.min_touches
-        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
-        statuses = [
-            met
-            if bucket is not None and len(bucket) >= need
-            else (breached if until >= close else pending)
-            for bucket, close in zip(counted, closes, strict=True)
-        ]
-        running = list(compress(count(), map(pending.__eq__, statuses)))
-        if running:
-            late = self._late([epoch_us(since[p]) for p in running], epoch_us(until))
-            for position, is_late in zip(running, late, strict=True):
-                if is_late:
-                    statuses[position] = SlaStatus.AT_RISK
-        owners_now = [h.owner_id for h in eligible]
-        general = {
-            position: self._one(
-                eligible[position],
-                self._end_at(notified[position], closes[position]),
-                moment,
-                times,
-                changes,
-                owners,
-                team_of,
-            )
-            for position in general_positions
-        }
-        for position, result in general.items():
-            statuses[position] = result.status
-            owners_now[position] = result.owner_id
-
-        tally = Counter(zip(owners_now, statuses, strict=True))
+        tally = Counter(zip(columns.owner, columns.status, strict=True))
         overall: Counter[SlaStatus] = Counter()
         by_rep: dict[str, Counter[SlaStatus]] = defaultdict(Counter)
         for (owner, status), number in tally.items():
@@ -486,9 +398,7 @@ class CadenceRule:
         return CadenceReport(
             rule=self,
             now=moment,
-            results=_Results(
-                self, items, flags, _Columns(statuses, closes, counted, owners_now, general)
-            ),
+            results=_Results(self, items, flags, columns),
             summary=_summarise(overall, self.target),
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
         )

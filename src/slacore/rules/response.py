@@ -28,14 +28,9 @@ source: counts, the compliance share against a target, and the distribution of r
 from __future__ import annotations
 
 import enum
-import math
-from bisect import bisect_right
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from fractions import Fraction
-from itertools import chain, compress, count, repeat
-from operator import attrgetter, is_, sub
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -56,17 +51,24 @@ from slacore.model import (
     Touch,
 )
 from slacore.render import json_dict, markdown_table
+from slacore.rules._engine.columns import (
+    _EPOCH,
+    _ONE_US,
+    _Decision,
+    _ResponseColumns,
+    response_columns,
+)
+from slacore.rules._engine.gc import bulk_evaluate
+from slacore.rules._engine.results import LazyResults
+from slacore.rules._engine.tallies import _percentile, _Runs, _source, _tallies, _Tally
 from slacore.rules.common import (
-    LazyResults,
-    bulk_evaluate,
+    Clock,
+    SlaStatus,
     check_rule,
     instant,
-    instants,
-    late_many,
-    moves_that_matter,
     owner_at,
-    route,
     to_channels,
+    to_clock,
     to_share,
     to_stages,
     to_target,
@@ -77,6 +79,7 @@ from slacore.rules.eligibility import ALL, Eligibility
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+
 
 __all__ = [
     "BUCKETS",
@@ -90,32 +93,6 @@ __all__ = [
     "SlaStatus",
     "StageReached",
 ]
-
-
-class SlaStatus(enum.StrEnum):
-    """Where one hand-off stands against a rule."""
-
-    MET = "met"
-    """The clock stopped in time."""
-    BREACHED = "breached"
-    """The clock stopped late, or the due time passed without it stopping."""
-    PENDING = "pending"
-    """The clock is still running and the due time is not near."""
-    AT_RISK = "at_risk"
-    """The clock is still running and most of the window is gone."""
-    WITHDRAWN = "withdrawn"
-    """The lead went back to marketing or was disqualified before its due time."""
-    NOT_APPLICABLE = "not_applicable"
-    """The rule does not cover this hand-off."""
-
-
-class Clock(enum.StrEnum):
-    """How a rule's window is measured."""
-
-    BUSINESS = "business"
-    """In working time of the rule's :class:`~slacore.calendar.BusinessCalendar`."""
-    CALENDAR = "calendar"
-    """In plain elapsed time, nights and weekends included."""
 
 
 class OnReassign(enum.StrEnum):
@@ -230,60 +207,6 @@ BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
 """Response-time buckets of the distribution; hand-offs never touched go in ``"never"``."""
 
 
-def _percentile(runs: _Runs, share: Fraction) -> timedelta | None:
-    """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below."""
-    if not runs.size:
-        return None
-    return timedelta(microseconds=runs.kth(max(1, math.ceil(share * runs.size))))
-
-
-_RUN_LENGTH = 256
-"""Below this many values per sorted run on average, :class:`_Runs` merges its runs into one:
-a search over many short runs costs more than a sort that merges them."""
-
-
-class _Runs:
-    """Response times (whole microseconds, as floats) held as sorted runs, one per (rep, source)
-    cell, and read without merging them: a group's percentiles and bucket counts come from
-    binary searches in each run.
-
-    A summary needs two order statistics and a few counts, not a sorted copy of every value:
-    merging fifty runs of a source (or two hundred for the whole report) into one sorted list
-    costs more than all the searches together.
-    """
-
-    __slots__ = ("runs", "size")
-
-    def __init__(self, runs: list[list[float]], *, merge_below: int = _RUN_LENGTH) -> None:
-        runs = [run for run in runs if run]
-        self.size = sum(map(len, runs))
-        if len(runs) > 1 and len(runs) * merge_below > self.size:
-            merged = list(chain.from_iterable(runs))
-            merged.sort()
-            runs = [merged]
-        self.runs = runs
-
-    def count_upto(self, limit: float) -> int:
-        """How many values are at or below ``limit``."""
-        return sum(bisect_right(run, limit) for run in self.runs)
-
-    def kth(self, rank: int) -> float:
-        """The ``rank``-th smallest value (1-based, ``1 <= rank <= size``)."""
-        runs = self.runs
-        if len(runs) == 1:
-            return runs[0][rank - 1]
-        # The smallest whole number with at least ``rank`` values at or below it; values are
-        # whole numbers, so it is one of them.
-        low, high = int(min(run[0] for run in runs)), int(max(run[-1] for run in runs))
-        while low < high:
-            middle = (low + high) // 2
-            if self.count_upto(middle) >= rank:
-                high = middle
-            else:
-                low = middle + 1
-        return float(low)
-
-
 @attrs.frozen(kw_only=True)
 class ResponseSummary:
     """Counts, compliance and the response-time distribution of a group of hand-offs.
@@ -344,101 +267,30 @@ class ResponseSummary:
         )
 
 
-class _Tally:
-    """Counts and response times of one group of hand-offs (times as sorted runs)."""
-
-    __slots__ = ("counts", "never", "runs")
-
-    def __init__(self) -> None:
-        self.counts = dict.fromkeys(SlaStatus, 0)
-        self.runs: list[list[float]] = []
-        self.never = 0
-
-    def absorb(self, other: _Tally) -> None:
-        """Add ``other``'s counts and times to this tally."""
-        for status, number in other.counts.items():
-            self.counts[status] += number
-        self.never += other.never
-        self.runs.extend(other.runs)
-
-    def summary(self, target: Fraction | None) -> ResponseSummary:
-        counts, times = self.counts, _Runs(self.runs)
-        buckets: dict[str, int] = {}
-        below = 0
-        for name, limit in BUCKETS:
-            upto = times.size if limit is None else times.count_upto(limit // _ONE_US)
-            buckets[name] = upto - below
-            below = upto
-        buckets["never"] = self.never
-        met, breached = counts[SlaStatus.MET], counts[SlaStatus.BREACHED]
-        return ResponseSummary(
-            eligible=sum(n for st, n in counts.items() if st is not SlaStatus.NOT_APPLICABLE),
-            met=met,
-            breached=breached,
-            pending=counts[SlaStatus.PENDING],
-            at_risk=counts[SlaStatus.AT_RISK],
-            withdrawn=counts[SlaStatus.WITHDRAWN],
-            compliance=Fraction(met, met + breached) if met + breached else None,
-            target=target,
-            p50=_percentile(times, Fraction(1, 2)),
-            p90=_percentile(times, Fraction(9, 10)),
-            buckets=buckets,
-        )
-
-
-_source = attrgetter("source")
-
-
-def _labelled(groups: dict[str | None, _Tally], blank: str) -> dict[str, _Tally]:
-    """``groups`` keyed by name, with ``blank`` for no name (``None`` or ``""``)."""
-    named: dict[str, _Tally] = {}
-    for key, tally in groups.items():
-        label = key or blank
-        if label in named:
-            named[label].absorb(tally)
-        else:
-            named[label] = tally
-    return named
-
-
-def _tallies(
-    owners: list[str | None],
-    sources: list[str | None],
-    statuses: list[SlaStatus],
-    taken: list[float | None],
-) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
-    """Tally the columns of the eligible hand-offs overall, per rep and per source.
-
-    Columns rather than one update per hand-off: the counts come from one ``Counter`` over
-    the rows, and only response times are distributed in a loop. Groups are keyed by the raw
-    owner and source and named ("(unassigned)", "(none)") at the end.
-    """
-    overall = _Tally()
-    by_rep: dict[str | None, _Tally] = {}
-    by_source: dict[str | None, _Tally] = {}
-    unanswered = list(map(is_, taken, repeat(None)))
-    rows = Counter(zip(owners, sources, statuses, unanswered, strict=True))
-    for (owner, origin, status, never), number in rows.items():
-        lost = number if never and status is SlaStatus.BREACHED else 0
-        for tally in (
-            overall,
-            by_rep.get(owner) or by_rep.setdefault(owner, _Tally()),
-            by_source.get(origin) or by_source.setdefault(origin, _Tally()),
-        ):
-            tally.counts[status] += number
-            tally.never += lost
-    # Response times per (rep, source) cell, each cell sorted once and shared, as a run, by
-    # the cell's rep, its source and the whole report (see ``_Runs``).
-    cells: defaultdict[tuple[str | None, str | None], list[float]] = defaultdict(list)
-    for owner, origin, time in zip(owners, sources, taken, strict=True):
-        if time is not None:
-            cells[owner, origin].append(time)
-    for (owner, origin), times in cells.items():
-        times.sort()
-        by_rep[owner].runs.append(times)
-        by_source[origin].runs.append(times)
-        overall.runs.append(times)
-    return overall, _labelled(by_rep, "(unassigned)"), _labelled(by_source, "(none)")
+def _summarise(tally: _Tally, target: Fraction | None) -> ResponseSummary:
+    """The summary of a group from its tally."""
+    counts, times = tally.counts, _Runs(tally.runs)
+    buckets: dict[str, int] = {}
+    below = 0
+    for name, limit in BUCKETS:
+        upto = times.size if limit is None else times.count_upto(limit // _ONE_US)
+        buckets[name] = upto - below
+        below = upto
+    buckets["never"] = tally.never
+    met, breached = counts[SlaStatus.MET], counts[SlaStatus.BREACHED]
+    return ResponseSummary(
+        eligible=sum(n for st, n in counts.items() if st is not SlaStatus.NOT_APPLICABLE),
+        met=met,
+        breached=breached,
+        pending=counts[SlaStatus.PENDING],
+        at_risk=counts[SlaStatus.AT_RISK],
+        withdrawn=counts[SlaStatus.WITHDRAWN],
+        compliance=Fraction(met, met + breached) if met + breached else None,
+        target=target,
+        p50=_percentile(times, Fraction(1, 2)),
+        p90=_percentile(times, Fraction(9, 10)),
+        buckets=buckets,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -531,15 +383,6 @@ class ResponseReport:
         )
 
 
-def _clock(value: Clock | str) -> Clock:
-    try:
-        return Clock(value)
-    except ValueError:
-        raise ValidationError(
-            message=f'expected "business" or "calendar", got {value!r}', field="clock"
-        ) from None
-
-
 def _on_reassign(value: OnReassign | str) -> OnReassign:
     try:
         return OnReassign(value)
@@ -550,64 +393,9 @@ def _on_reassign(value: OnReassign | str) -> OnReassign:
 
 
 _ZERO = timedelta(0)
-_ONE_US = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
-_Decision = tuple[
-    SlaStatus, datetime, int, int, "datetime | None", "datetime | None", "str | None", int
-]
-"""The decided figures of one hand-off on the general path: status, clock start (datetime and
-epoch microseconds), due time, stop, withdrawal, accountable owner, end of the measured span."""
-
-
-@attrs.define(slots=True)
-class _Columns:
-    """The decided figures of the eligible hand-offs, a list per figure (position-aligned).
-
-    Columns rather than a record per hand-off: most are filled by list comprehensions, and the
-    summary reads whole columns. ``withdrawn`` is sparse: few hand-offs are withdrawn.
-    """
-
-    status: list[SlaStatus]
-    started: list[datetime]
-    stopped: list[datetime | None]
-    withdrawn: dict[int, datetime]
-    owner: list[str | None]
-    now_us: int
-    step_us: int
-    micros: tuple[list[int], list[int], list[int]] | None = None
-    """Clock starts, due times and span ends in epoch microseconds, when the rule has a
-    calendar; without one they are worked out from the times when read."""
-    business_us: list[int] | None = None
-
-    def figures(self, position: int) -> tuple[int, int, int]:
-        """Clock start, due time and end of the measured span at ``position``, in epoch
-        microseconds: from ``micros``, or from the times (plain time: due ``step_us`` after
-        the start)."""
-        if self.micros is not None:
-            starts, dues, ends = self.micros
-            return starts[position], dues[position], ends[position]
-        start = epoch_us(self.started[position])
-        stop = self.stopped[position] or self.withdrawn.get(position)
-        return start, start + self.step_us, self.now_us if stop is None else epoch_us(stop)
-
-    def set(self, position: int, decision: _Decision) -> None:
-        """Store one general-path decision at ``position``."""
-        status, started, start_us, due_us, stopped, withdrawn, owner, end_us = decision
-        self.status[position] = status
-        self.started[position] = started
-        self.stopped[position] = stopped
-        if withdrawn is not None:
-            self.withdrawn[position] = withdrawn
-        self.owner[position] = owner
-        if self.micros is not None:
-            starts, dues, ends = self.micros
-            starts[position], dues[position], ends[position] = start_us, due_us, end_us
-
-
-class _Results(LazyResults[ResponseResult, "ResponseRule", _Columns]):
+class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
     """The results of an evaluation, built on access: a million of them cost little."""
 
     __slots__ = ()
@@ -665,7 +453,7 @@ class ResponseRule:
     """
 
     within: timedelta = attrs.field(converter=to_window)
-    clock: Clock = attrs.field(default=Clock.BUSINESS, converter=_clock)
+    clock: Clock = attrs.field(default=Clock.BUSINESS, converter=to_clock)
     calendar: BusinessCalendar | None = None
     applies_to: Eligibility = ALL
     at_risk_at: Fraction = attrs.field(default=Fraction(4, 5), converter=to_share)
@@ -738,6 +526,7 @@ class ResponseRule:
         stage_changes: Iterable[StageChange] = (),
         owner_changes: Iterable[OwnerChange] = (),
         reps: Iterable[Rep] | None = None,
+        pause_gc: bool = True,
     ) -> ResponseReport:
         """Measure every hand-off against the rule.
 
@@ -751,6 +540,8 @@ class ResponseRule:
             owner_changes: Reassignments, to hold the right rep to account.
             reps: If given, only touches by reps of the receiving team count (a marketing
                 rep's email does not stop the sales clock); unknown rep ids still count.
+            pause_gc: Pause Python's cyclic garbage collector while the evaluation runs
+                (default). See the note below.
 
         Returns:
             A :class:`ResponseReport`. Its ``results`` are built as they are read, so
@@ -759,10 +550,21 @@ class ResponseRule:
         Raises:
             ValidationError: ``now`` is naive.
 
+        Note:
+            By default the evaluation pauses Python's cyclic garbage collector and switches it
+            back on when it ends (on error too), unless it was off before: an evaluation makes
+            millions of small objects that form no cycles, and each burst of them would set off
+            collections that walk every live object, the caller's records included (a third of
+            the time on a million hand-offs). The pause is process-wide while it lasts: no
+            thread of the process collects cycles meanwhile (reference counting still frees
+            memory). Pass ``pause_gc=False`` to leave the collector alone, e.g. in a server
+            whose other threads make many cycles.
+
         """
         return bulk_evaluate(
-            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps
-        )
+            self._evaluate, handoffs, touches, now, stage_changes, owner_changes, reps,
+            pause_gc=pause_gc,
+        )  # fmt: skip
 
     def _evaluate(
         self,
@@ -773,62 +575,13 @@ class ResponseRule:
         owner_changes: Iterable[OwnerChange],
         team_of: Mapping[str, Team] | None,
     ) -> ResponseReport:
-        now_us = epoch_us(moment)
         flags = self.applies_to.matches_many(items)
         eligible = [h for h, ok in zip(items, flags, strict=True) if ok]
-
-        # Only moves that withdraw a hand-off, or stop the clock, send a lead down the
-        # general path (see ``route``).
         stop = self.stop_event
-        matter = moves_that_matter(
-            eligible,
-            self.withdraw_on,
-            self.ladder,
-            stop.stages if isinstance(stop, StageReached) else (),
-        )
-        position_of, changes, owners, outsiders, general = route(
-            eligible, stage_changes, owner_changes, moment, team_of, matter
-        )
-        notified = [h.notified_at for h in eligible]
-
-        first: list[datetime | None] = [None] * len(eligible)
-        stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
-        # Touches are compared with instants (see ``instant``), never with times of their own
-        # zone object, so that the fall-back hour orders right; ``earliest`` keeps the instant
-        # of each first touch, ``first`` the touch's own time.
-        until = instant(moment)
-        fixed = timezone  # ``instant`` inlined below: a call per item costs more than the test
-        since = instants(notified)
-        earliest = [_NEVER] * len(eligible)
-        if isinstance(stop, FirstTouch):
-            channels = set(stop.channels)
-            find = position_of.get
-            if outsiders:
-                touches = (t for t in touches if t.rep_id not in outsiders)
-            for touch in touches:
-                if touch.channel in channels:
-                    found = find(touch.lead_id)
-                    if found is None:
-                        continue
-                    at = touch.at
-                    # A touch before the notification, or after ``now`` (not known at
-                    # ``now``), does not count.
-                    if found >= 0:
-                        if at < earliest[found] and since[found] <= at <= until:
-                            earliest[found] = at if type(at.tzinfo) is fixed else at.astimezone(UTC)
-                            first[found] = at
-                    elif at <= until:
-                        stops[touch.lead_id].append(touch)
-        else:
-            targets = set(stop.stages)
-            for lead, lead_changes in changes.items():
-                stops[lead] = [c for c in lead_changes if c.to_stage in targets]
-
-        columns, taken = self._measure(
-            eligible, notified, since, first, earliest, now_us, until, general,
-            lambda position, start_us, due_us: self._decide(
-                eligible[position], start_us, due_us, now_us, stops, changes, owners, team_of
-            ),
+        columns, taken = response_columns(
+            self, eligible, touches, moment, stage_changes, owner_changes, team_of,
+            channels=stop.channels if isinstance(stop, FirstTouch) else None,
+            stop_stages=stop.stages if isinstance(stop, StageReached) else (),
         )  # fmt: skip
         overall, by_rep, by_source = _tallies(
             columns.owner, list(map(_source, eligible)), columns.status, taken
@@ -837,122 +590,10 @@ class ResponseRule:
             rule=self,
             now=moment,
             results=_Results(self, items, flags, columns),
-            summary=overall.summary(self.target),
-            by_rep={k: v.summary(self.target) for k, v in sorted(by_rep.items())},
-            by_source={k: v.summary(self.target) for k, v in sorted(by_source.items())},
+            summary=_summarise(overall, self.target),
+            by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
+            by_source={k: _summarise(v, self.target) for k, v in sorted(by_source.items())},
         )
-
-    def _measure(
-        self,
-        eligible: list[Handoff],
-        notified: list[datetime],
-        since: list[datetime],
-        first: list[datetime | None],
-        earliest: list[datetime],
-        now_us: int,
-        until: datetime,
-        general: list[int],
-        decide: Callable[[int, int, int], _Decision],
-    ) -> tuple[_Columns, list[float | None]]:
-        """Status and measured times of every eligible hand-off, a column at a time.
-
-        The common path: the clock started at the notification stops at the first touch
-        (``first``, at the instant ``earliest``), if any. Then ``decide`` answers for each
-        position on the general path. Returns the columns and each hand-off's response time on
-        the rule's clock in microseconds (``None`` when the clock did not stop).
-        """
-        met, breached, pending = SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING
-        owners = [h.owner_id for h in eligible]
-        calendar = self.calendar
-        plain = calendar is None
-        if plain:
-            # Plain time without a calendar: measured as differences of instants, with no
-            # conversion of every time to microseconds (that took half of this stage).
-            within = self.within
-            try:
-                cutoff = until - within  # clocks started by then have run out
-            except OverflowError:  # a window longer than the calendar's past
-                cutoff = datetime.min.replace(tzinfo=UTC)
-            spans = [
-                None if at is _NEVER else at - start
-                for at, start in zip(earliest, since, strict=True)
-            ]
-            statuses = [
-                (met if span <= within else breached)
-                if span is not None
-                else (breached if start <= cutoff else pending)
-                for span, start in zip(spans, since, strict=True)
-            ]
-            columns = _Columns(
-                status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
-                now_us=now_us, step_us=within // _ONE_US,
-            )  # fmt: skip
-        else:
-            # Instants (``since``, ``earliest``) rather than the times as given: a zone of
-            # their own would cost an offset look-up per subtraction.
-            starts = [(at - _EPOCH) // _ONE_US for at in since]
-            ends = [now_us if at is _NEVER else (at - _EPOCH) // _ONE_US for at in earliest]
-            assert calendar is not None
-            business: list[int] | None = None
-            if self.clock is Clock.BUSINESS:  # due times and business time in one pass
-                dues, business = calendar.due_and_elapsed_us(starts, ends, self.within)
-            else:
-                dues = self._dues_us(starts)
-            statuses = [
-                (met if end <= due else breached)
-                if at is not None
-                else (breached if now_us >= due else pending)
-                for at, end, due in zip(first, ends, dues, strict=True)
-            ]
-            columns = _Columns(
-                status=statuses, started=notified, stopped=first, withdrawn={}, owner=owners,
-                now_us=now_us, step_us=0, micros=(starts, dues, ends),
-            )  # fmt: skip
-        # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
-        for position in general:
-            start_us, due_us, _ = columns.figures(position)
-            columns.set(position, decide(position, start_us, due_us))
-        running = list(compress(count(), map(is_, statuses, repeat(pending))))
-        if running:
-            late = late_many(
-                self.within,
-                self.at_risk_at,
-                calendar if self.clock is Clock.BUSINESS else None,
-                [columns.figures(p)[0] for p in running],
-                now_us,
-            )
-            for position, is_late in zip(running, late, strict=True):
-                if is_late:
-                    statuses[position] = SlaStatus.AT_RISK
-
-        if plain:
-            taken = [None if span is None else span / _ONE_US for span in spans]
-            for position in general:
-                start_us, _, end_us = columns.figures(position)
-                stopped = columns.stopped[position] is not None
-                taken[position] = float(end_us - start_us) if stopped else None
-            return columns, taken
-        assert calendar is not None
-        assert columns.micros is not None
-        # The general path stored its starts and ends in the columns: read them from there.
-        starts, _, ends = columns.micros
-        if business is None:
-            business = calendar.elapsed_us(starts, ends)
-        elif general:  # the general path moved starts and ends: measure those again
-            again = calendar.elapsed_us([starts[p] for p in general], [ends[p] for p in general])
-            for position, amount in zip(general, again, strict=True):
-                business[position] = amount
-        columns.business_us = business
-        # Floats, not ints: response times of more than 18 minutes in microseconds are ints
-        # too big for the fast comparison of ``sorted``, which then takes twice as long.
-        return columns, [
-            None if at is None else float(span)
-            for at, span in zip(
-                columns.stopped,
-                columns.business_us if self.clock is Clock.BUSINESS else map(sub, ends, starts),
-                strict=False,
-            )
-        ]
 
     def _decide(
         self,

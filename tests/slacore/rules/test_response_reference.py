@@ -24,7 +24,7 @@ from slacore.calendar.business import BusinessCalendar
 from slacore.model import STANDARD_LADDER, Team
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.eligibility import hand_raisers, source
-from slacore.rules.response import Clock, ResponseRule, SlaStatus, _Runs
+from slacore.rules.response import Clock, ResponseRule, SlaStatus
 
 NY = ZoneInfo("America/New_York")
 # Two weeks around each change of clocks in New York: March 8 and November 1, 2026.
@@ -296,29 +296,6 @@ def test_engine_equals_reference(rule: ResponseRule, case: Case) -> None:
         assert group.p90 == _nearest_rank(groups[kind, name], Fraction(9, 10))
     assert len(report.by_rep) == len([k for k in sizes if k[0] == "rep"])
     assert len(report.by_source) == len([k for k in sizes if k[0] == "source"])
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    runs=st.lists(st.lists(st.integers(0, 10**13), max_size=30), max_size=8),
-    share=st.fractions(0, 1),
-    limit=st.integers(-1, 10**13),
-    merge_below=st.sampled_from([0, 10**9]),
-)
-def test_sorted_runs_answer_like_one_sorted_list(
-    runs: list[list[int]], share: Fraction, limit: int, merge_below: int
-) -> None:
-    """Percentiles and counts read across sorted runs, searched (``merge_below=0``) or merged
-    into one list, equal those of all values sorted together."""
-    values = sorted(v for run in runs for v in run)
-    found = _Runs([sorted(map(float, run)) for run in runs], merge_below=merge_below)
-    assert found.size == len(values)
-    assert found.count_upto(limit) == sum(1 for v in values if v <= limit)
-    if values:
-        rank = max(1, math.ceil(share * len(values)))
-        assert found.kth(rank) == values[rank - 1]
-        assert found.kth(1) == values[0]
-        assert found.kth(len(values)) == values[-1]
 
 
 CADENCES = [

@@ -1,0 +1,82 @@
+"""The lazy results view: a rule's results built one at a time, when read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from typing import Generic, TypeVar, overload
+
+from slacore.model import (
+    Handoff,
+)
+
+_Result = TypeVar("_Result")
+_Rule = TypeVar("_Rule")
+_Figures = TypeVar("_Figures")
+
+
+class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
+    """The results of a bulk evaluation, one per hand-off in input order, built on access:
+    a million of them cost little until read.
+
+    A rule keeps its figures for the eligible hand-offs only, a list per figure
+    (``figures``); the subclass builds one result from them (``_build``), or a
+    not-applicable one for a hand-off the rule does not cover.
+    """
+
+    __slots__ = ("_eligible", "_figures", "_handoffs", "_index", "_rule")
+    _noun = "results"
+
+    def __init__(
+        self, rule: _Rule, handoffs: list[Handoff], eligible: list[bool], figures: _Figures
+    ) -> None:
+        self._rule = rule
+        self._handoffs = handoffs
+        self._eligible = eligible
+        self._figures = figures
+        self._index: list[int] | None = None
+
+    def _not_applicable(self, handoff: Handoff) -> _Result:
+        raise NotImplementedError
+
+    def _build(self, handoff: Handoff, at: int) -> _Result:
+        """The result of ``handoff``, whose figures sit at position ``at``."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._handoffs)
+
+    @overload
+    def __getitem__(self, index: int) -> _Result: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[_Result, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> _Result | tuple[_Result, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        handoff = self._handoffs[index]
+        if not self._eligible[index]:
+            return self._not_applicable(handoff)
+        if self._index is None:
+            # How many eligible hand-offs there are up to each one: a hand-off's figures sit
+            # at that count less one. Counted on first read.
+            # (As bools: a selector of the user's may answer numpy booleans, which add up
+            # as logical "or".)
+            self._index = list(accumulate(map(bool, self._eligible)))
+        return self._build(handoff, self._index[index] - 1)
+
+    def __iter__(self) -> Iterator[_Result]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return list(self) == list(other)
+
+    def __hash__(self) -> int:
+        # Equal to a tuple of the same results, as equality says; builds every result.
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} {self._noun}>"
