@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from slacore.calendar.business import epoch_us
+from slacore.calendar import epoch_us
 from slacore.model import Channel, Handoff, OwnerChange, StageChange, Team, Touch
 from slacore.rules._engine.routing import route
 from slacore.rules.common import Clock, SlaStatus, instant, moves_that_matter
