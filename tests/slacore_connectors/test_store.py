@@ -13,7 +13,7 @@ import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
-from slacore_connectors.store.sqlite import SCHEMA_VERSION, SQLiteStore, StoreError
+from slacore_connectors.store import SCHEMA_VERSION, SQLiteStore, StoreError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from slacore_connectors.store.sqlite import (
-    SCHEMA_VERSION,
-    BatchResult,
-    SQLiteStore,
-    Store,
-    StoreError,
-    SyncRun,
-)
+from slacore_connectors.store.base import BatchResult, Store, StoreError, SyncRun
+from slacore_connectors.store.migrations import SCHEMA_VERSION
+from slacore_connectors.store.sqlite import SQLiteStore
 
 __all__ = [
     "SCHEMA_VERSION",
