@@ -13,7 +13,7 @@ import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
-from slacore_connectors.store import SCHEMA_VERSION, SQLiteStore, StoreError
+from slacore_connectors.store import SCHEMA_VERSION, SQLiteStore, Store, StoreError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -37,6 +37,19 @@ def lead(lead_id: str, **kwargs: object) -> Lead:
 def store(tmp_path: Path) -> SQLiteStore:
     with SQLiteStore(tmp_path / "sub" / "sla.db") as opened:
         yield opened
+
+
+def test_the_sqlite_store_is_a_store(store: SQLiteStore) -> None:
+    assert isinstance(store, Store)
+
+
+def test_the_interface_is_the_whole_public_surface() -> None:
+    # What callers may use of a SQLite store is what every store offers: report, sync and the
+    # command line take a Store, so a method only SQLiteStore had would be out of their reach.
+    def public(cls: type) -> set[str]:
+        return {name for name in vars(cls) if not name.startswith("_")}
+
+    assert public(SQLiteStore) == public(Store)
 
 
 def test_new_store_has_the_schema(store: SQLiteStore) -> None:

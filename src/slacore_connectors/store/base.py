@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
-from slacore.connector.contract import Batch, Cursor, Stream
+from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import SlacoreError
 
 __all__ = ["BatchResult", "Store", "StoreError", "SyncRun"]
@@ -83,20 +82,56 @@ class SyncRun:
     error: str | None
 
 
-class Store(abc.ABC):
-    """The store interface: records, cursors, runs and rejected records by source."""
+@runtime_checkable
+class Store(Protocol):
+    """The store interface that sync jobs, the report and the command line use.
 
-    @abc.abstractmethod
+    :func:`~slacore_connectors.store.open_store` gives one; :class:`SQLiteStore` is the
+    embedded implementation. Every implementation keeps these promises:
+
+    - **Idempotent upserts.** Every record has a natural key (``slacore.model.natural_key``).
+      Storing the same record twice leaves one; storing a changed record keeps the latest as
+      current.
+    - **One transaction per batch, cursor included.** A job killed at any moment resumes from
+      the last stored batch with nothing lost and nothing duplicated.
+    - **Nothing dropped.** Rejected records are kept with the reason and the raw vendor record.
+    - **History.** Reading ``as_of=`` a past moment returns exactly what the store knew then.
+
+    A store is a context manager that closes itself on leaving the block.
+    """
+
+    @property
+    def schema_version(self) -> int:
+        """The version of the store's schema."""
+        ...
+
+    def __enter__(self) -> Self:
+        """The store itself, closed when the block ends."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connection (and its sync lock, if it holds it)."""
+        ...
+
     def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:
         """The stored cursor of a source's stream, or ``None`` before its first batch."""
+        ...
 
-    @abc.abstractmethod
     def write_batch(
         self, source_name: str, batch: Batch, *, run_id: int, seen_at: datetime
     ) -> BatchResult:
-        """Store a batch, its rejected records and its cursor in one transaction."""
+        """Store a batch, its rejected records and its cursor in one transaction.
 
-    @abc.abstractmethod
+        Raises:
+            StoreError: The store refused the write; nothing of the batch was stored.
+
+        """
+        ...
+
     def records(
         self,
         stream: Stream | str,
@@ -106,13 +141,32 @@ class Store(abc.ABC):
         until: datetime | None = None,
         source_name: str | None = None,
     ) -> Iterator[Any]:
-        """The current (or ``as_of``) records of a stream, optionally in a time range."""
+        """The current (or ``as_of``) records of a stream, in order of their main time.
 
-    @abc.abstractmethod
+        Args:
+            stream: Which records (``"leads"``, ``Stream.TOUCHES``...).
+            as_of: Return the versions current at that moment (what the store knew then).
+            since: Only records whose main time is at or after this.
+            until: ... and before this.
+            source_name: Only records of this source.
+
+        """
+        ...
+
+    def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
+        """How many records of a stream the store holds (now, or ``as_of``)."""
+        ...
+
+    def rejected(
+        self, *, source_name: str | None = None, as_of: datetime | None = None
+    ) -> list[RejectedRecord]:
+        """The rejected records kept (first seen by ``as_of``, if given), in order."""
+        ...
+
     def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
-        """Record the start of a sync run; returns its id."""
+        """Record the start of a sync run (status ``running``); returns its id."""
+        ...
 
-    @abc.abstractmethod
     def finish_run(
         self,
         run_id: int,
@@ -122,4 +176,16 @@ class Store(abc.ABC):
         error: str | None = None,
         at: datetime | None = None,
     ) -> None:
-        """Record the end of a sync run."""
+        """Record the end of a sync run with its status, counts and error."""
+        ...
+
+    def runs(self, source_name: str | None = None) -> list[SyncRun]:
+        """The recorded sync runs, oldest first."""
+        ...
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's current rows as plain tuples, bookkeeping columns left out.
+
+        For comparing two stores row for row (e.g. after a killed and resumed sync).
+        """
+        ...

@@ -1,21 +1,17 @@
-"""The store: where synced records, cursors, runs and rejected records are kept.
+"""SQLiteStore: the store in one SQLite file (standard library), the embedded default.
 
-The embedded default is :class:`SQLiteStore`, one SQLite file (standard library). Its promises:
+How it keeps the promises of the :class:`Store` interface:
 
-- **Idempotent upserts.** Every record has a natural key (a lead's id; a touch's lead, rep,
-  time and channel...). Storing the same record twice leaves one row; storing a changed
-  record keeps the latest as current.
-- **One transaction per batch, cursor included.** :meth:`SQLiteStore.write_batch` stores a
-  batch's records, its rejected records and the stream's new cursor together, so a job killed
-  at any moment resumes from the last stored batch with nothing lost and nothing duplicated.
-- **Nothing dropped.** Rejected records are kept with the reason and the raw vendor record.
-- **History.** Rows are versioned by when the store learnt them: a changed record closes the
-  old version (``seen_to``) and opens a new one (``seen_from``). Reading ``as_of=`` a past
-  moment returns exactly what the store knew then, so last month's report can be reproduced
-  after later syncs.
+- A record's natural key and a digest of its columns decide whether it is new, changed or
+  unchanged, so storing it twice leaves one row.
+- :meth:`SQLiteStore.write_batch` writes a batch's records, its rejected records and the
+  stream's new cursor in one ``BEGIN IMMEDIATE`` transaction.
+- Rows are versioned by when the store learnt them: a changed record closes the old version
+  (``seen_to``) and opens a new one (``seen_from``), so ``as_of=`` reads what the store knew
+  then.
 
-The schema carries a version and a numbered list of migrations, applied in order on open.
-:class:`Store` is the interface a PostgreSQL store will implement too.
+The schema version is the file's ``PRAGMA user_version``; on open, the numbered migrations of
+:mod:`slacore_connectors.store.migrations` bring an older file up to date.
 """
 
 from __future__ import annotations
@@ -31,13 +27,13 @@ from typing import Any
 
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
-from slacore_connectors.store.base import BatchResult, Store, StoreError, SyncRun
+from slacore_connectors.store.base import BatchResult, StoreError, SyncRun
 from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
 
 
-class SQLiteStore(Store):
+class SQLiteStore:
     """The store in one SQLite file.
 
     >>> import tempfile, pathlib
