@@ -42,7 +42,7 @@ from slacore.connector.contract import Stream
 from slacore.errors import SlacoreError, ValidationError
 from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table
-from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.store import StoreError, open_store, store_path
 
 __all__ = [
     "JobConfig",
@@ -95,7 +95,8 @@ class JobConfig:
 
     Attributes:
         path: The job file it was loaded from, if any.
-        store: The SQLite store file.
+        store: The store's file (the job file's ``store``: a path or a ``sqlite:///`` URL,
+            relative to the job file).
         agreement: The agreement file, if any.
         sources: The sources, in order.
 
@@ -152,6 +153,10 @@ class JobConfig:
         store = data.get("store", "slacore.db")
         if not isinstance(store, str) or not store:
             raise ValidationError(message=f"expected a file name, got {store!r}", field="store")
+        try:
+            location = store_path(store)
+        except StoreError as error:
+            raise ValidationError(message=error.message, field="store") from None
         agreement = data.get("agreement")
         if agreement is not None and not isinstance(agreement, str):
             raise ValidationError(
@@ -197,7 +202,7 @@ class JobConfig:
                 SourceConfig(name=name, connector=connector, settings=settings, streams=parsed)
             )
         return cls(
-            store=(root / store).resolve(),
+            store=(root / location).resolve(),
             agreement=None if agreement is None else (root / agreement).resolve(),
             sources=tuple(sources),
             path=path,
@@ -409,7 +414,7 @@ def run_sync(
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with _lock(config.store), SQLiteStore(config.store) as store:
+    with _lock(config.store), open_store(config.store) as store:
         started = clock()
         results: list[SourceResult] = []
         for source in config.sources:
