@@ -18,7 +18,7 @@ sources::
 :func:`run_sync` runs every source: each stream reads from its stored cursor (or from the
 start with ``full=True``), and every batch is stored with its cursor in one transaction, so a
 killed job resumes where it stopped. A source that fails is recorded as failed and the others
-still run and keep their progress. A lock file stops two syncs on one store at once.
+still run and keep their progress. The store's sync lock stops two syncs on one store at once.
 
 The same job runs from the command line (``slacore sync``) or from any scheduler (cron,
 Airflow, Dagster) through :func:`run_sync`.
@@ -26,11 +26,10 @@ Airflow, Dagster) through :func:`run_sync`.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from slacore.connector.contract import Stream
 from slacore.errors import SlacoreError, ValidationError
 from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table
-from slacore_connectors.store import StoreError, open_store, store_path
+from slacore_connectors.store import StoreError, SyncLockedError, open_store, store_path
 
 __all__ = [
     "JobConfig",
@@ -57,18 +56,6 @@ __all__ = [
 DEFAULT_CONFIG = "slacore.toml"
 _PATH_SETTINGS = ("folder", "path", "directory")
 """Connector settings holding a path: relative ones are resolved against the job file."""
-
-
-@attrs.frozen(auto_exc=True, kw_only=True)
-class SyncLockedError(SlacoreError, RuntimeError):
-    """Another sync holds the store's lock.
-
-    Attributes:
-        lock: The lock file.
-
-    """
-
-    lock: str
 
 
 @attrs.frozen(kw_only=True)
@@ -356,36 +343,6 @@ in its "rejected" column.
 """
 
 
-@contextlib.contextmanager
-def _lock(store: Path) -> Iterator[None]:
-    """Hold the store's lock file, or fail at once if another sync holds it."""
-    import fcntl
-
-    lock = store.with_name(store.name + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock.open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise SyncLockedError(
-                message=(
-                    f"another sync is running on {store} (lock held by {holder}); "
-                    "nothing was read or written"
-                ),
-                lock=str(lock),
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
 def run_sync(
     config: JobConfig,
     *,
@@ -414,7 +371,7 @@ def run_sync(
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with _lock(config.store), open_store(config.store) as store:
+    with open_store(config.store, locked=True) as store:
         started = clock()
         results: list[SourceResult] = []
         for source in config.sources:

@@ -9,11 +9,19 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import filelock
 import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
-from slacore_connectors.store import SCHEMA_VERSION, SQLiteStore, Store, StoreError
+from slacore_connectors.store import (
+    SCHEMA_VERSION,
+    SQLiteStore,
+    Store,
+    StoreError,
+    SyncLockedError,
+    open_store,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -285,3 +293,54 @@ def test_dump_compares_stores(tmp_path: Path) -> None:
             dumps.append(store.dump())
     assert dumps[0] == dumps[1]
     assert len(dumps[0]["leads"]) == 2
+
+
+def test_the_sync_lock_holds_against_another_store(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with open_store(path) as first, open_store(path) as second:
+        with first.lock():
+            with (
+                pytest.raises(SyncLockedError, match="another sync is running") as info,
+                second.lock(),
+            ):
+                pass  # pragma: no cover
+            assert info.value.lock == f"{path}.lock"
+            with pytest.raises(SyncLockedError), first.lock():  # not re-entrant either
+                pass  # pragma: no cover
+        with second.lock():
+            pass  # free once the block ends
+
+
+def test_a_refused_locked_open_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "sla.db"
+    with (
+        filelock.FileLock(f"{path}.lock", timeout=0),
+        pytest.raises(SyncLockedError, match="nothing was read or written"),
+    ):
+        open_store(path, locked=True)
+    assert not path.exists()
+
+
+def test_a_locked_store_holds_the_lock_until_closed(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with open_store(path, locked=True), open_store(path) as other:
+        with pytest.raises(SyncLockedError):
+            open_store(path, locked=True)
+        with pytest.raises(SyncLockedError):
+            other.lock().__enter__()
+    with open_store(path, locked=True) as again:
+        assert again.schema_version == SCHEMA_VERSION
+
+
+def test_a_failed_locked_open_releases_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, this is not SQLite" * 100)
+    with pytest.raises(StoreError, match="not a slacore store"):
+        open_store(path, locked=True)
+    with filelock.FileLock(f"{path}.lock", timeout=0):
+        pass  # free
+
+
+def test_an_in_memory_store_locks_nothing() -> None:
+    with open_store(":memory:", locked=True) as store, store.lock():
+        assert store.count("leads") == 0

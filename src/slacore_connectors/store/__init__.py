@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from slacore_connectors.store.base import BatchResult, Store, StoreError, SyncRun
+from slacore_connectors.store.base import BatchResult, Store, StoreError, SyncLockedError, SyncRun
 from slacore_connectors.store.migrations import SCHEMA_VERSION
 from slacore_connectors.store.sqlite import SQLiteStore
 
@@ -22,6 +22,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreError",
+    "SyncLockedError",
     "SyncRun",
     "open_store",
     "store_path",
@@ -71,7 +72,9 @@ def store_path(url: str | os.PathLike[str]) -> Path:
     return Path(rest[1:])
 
 
-def open_store(url: str | os.PathLike[str], *, timeout: float = 30.0) -> Store:
+def open_store(
+    url: str | os.PathLike[str], *, timeout: float = 30.0, locked: bool = False
+) -> Store:
     """Open (creating if missing) the store at a location.
 
     >>> import tempfile, pathlib
@@ -84,10 +87,14 @@ def open_store(url: str | os.PathLike[str], *, timeout: float = 30.0) -> Store:
         url: A file path (``"slacore.db"``, a :class:`~pathlib.Path`) or a store URL
             (``"sqlite:///slacore.db"``; see :func:`store_path`).
         timeout: Seconds to wait for another writer to finish before giving up.
+        locked: Take the store's sync lock (:meth:`Store.lock`) before opening anything, and
+            hold it until the store is closed: what a sync job does.
 
     Raises:
         StoreError: An unknown URL scheme, or a file that is not a slacore store or was
             written by a newer slacore.
+        SyncLockedError: ``locked`` and another sync holds the lock; nothing was read or
+            written.
 
     """
-    return SQLiteStore(store_path(url), timeout=timeout)
+    return SQLiteStore(store_path(url), timeout=timeout, locked=locked)

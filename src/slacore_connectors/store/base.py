@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, Self, runtime_checkable
 
@@ -11,7 +12,7 @@ import attrs
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import SlacoreError
 
-__all__ = ["BatchResult", "Store", "StoreError", "SyncRun"]
+__all__ = ["BatchResult", "Store", "StoreError", "SyncLockedError", "SyncRun"]
 
 
 @attrs.frozen(auto_exc=True, kw_only=True)
@@ -27,6 +28,18 @@ class StoreError(SlacoreError, RuntimeError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class SyncLockedError(SlacoreError, RuntimeError):
+    """Another sync holds the store's lock.
+
+    Attributes:
+        lock: The lock (for a SQLite store, the lock file beside it).
+
+    """
+
+    lock: str
 
 
 @attrs.frozen(kw_only=True)
@@ -114,7 +127,21 @@ class Store(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the store's connection (and its sync lock, if it holds it)."""
+        """Release the store's connection, and its sync lock if it was opened locked."""
+        ...
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the store's sync lock for a block: one sync at a time on a store.
+
+        The lock works across processes, on Windows as on POSIX. It is not re-entrant: a
+        second ``lock()`` while the first is held fails like another process would.
+        :func:`~slacore_connectors.store.open_store` with ``locked=True`` takes the same lock
+        before it opens (or creates) anything.
+
+        Raises:
+            SyncLockedError: Another holder has the lock; nothing was read or written.
+
+        """
         ...
 
     def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:

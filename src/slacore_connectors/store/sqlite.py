@@ -16,6 +16,7 @@ The schema version is the file's ``PRAGMA user_version``; on open, the numbered 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -27,7 +28,7 @@ from typing import Any
 
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
-from slacore_connectors.store.base import BatchResult, StoreError, SyncRun
+from slacore_connectors.store.base import BatchResult, StoreError, SyncLockedError, SyncRun
 from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
@@ -45,14 +46,28 @@ class SQLiteStore:
         path: The database file; created with its folder if missing. ``":memory:"`` for a
             throw-away store.
         timeout: Seconds to wait for another writer to finish before giving up.
+        locked: Hold the sync lock (:meth:`lock`) from before the file is opened until
+            :meth:`close`.
 
     Raises:
         StoreError: The file is not a slacore store, or was written by a newer slacore.
+        SyncLockedError: ``locked`` and another sync holds the lock; the file was not touched.
 
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, locked: bool = False) -> None:
         self.path = str(path)
+        self._held = contextlib.ExitStack()
+        if locked:
+            # Before the file is opened, let alone created: a refused sync leaves no trace.
+            self._held.enter_context(self.lock())
+        try:
+            self._connect(timeout)
+        except BaseException:
+            self._held.close()
+            raise
+
+    def _connect(self, timeout: float) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -83,8 +98,44 @@ class SQLiteStore:
         self.close()
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Close the database connection, and release the sync lock if it was opened locked."""
+        try:
+            self._db.close()
+        finally:
+            self._held.close()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the sync lock, the file ``<store>.lock`` beside the store, for a block.
+
+        A cross-platform file lock (``filelock``, installed by the ``slacore[sync]`` and
+        ``slacore[cli]`` extras): it holds against other processes and other store objects,
+        and the operating system releases it when a killed job dies.
+
+        Raises:
+            SyncLockedError: Another holder has the lock; nothing was read or written.
+
+        """
+        if self.path == ":memory:":
+            yield  # nothing to share: an in-memory store is private to its connection
+            return
+        # Imported here: reading a store needs no lock, so the report runs without the extra.
+        import filelock
+
+        lock_path = f"{self.path}.lock"
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(lock_path, timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise SyncLockedError(
+                message=f"another sync is running on {self.path}; nothing was read or written",
+                lock=lock_path,
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     @property
     def schema_version(self) -> int:
