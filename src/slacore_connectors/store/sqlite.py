@@ -164,7 +164,8 @@ class SQLiteStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for number in range(self._checked_version() + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[number - 1](self._db)
+                for statement in MIGRATIONS[number - 1]:
+                    self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
         except BaseException:
             self._db.execute("ROLLBACK")
