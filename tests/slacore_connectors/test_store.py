@@ -344,3 +344,21 @@ def test_a_failed_locked_open_releases_the_lock(tmp_path: Path) -> None:
 def test_an_in_memory_store_locks_nothing() -> None:
     with open_store(":memory:", locked=True) as store, store.lock():
         assert store.count("leads") == 0
+
+
+def test_keys_are_those_stores_already_hold() -> None:
+    # The natural key moved to the model; the text the store keys rows by must not change,
+    # or a store made before would take every record again as new.
+    from slacore_connectors.store._tables import TABLES
+
+    us = "1772442000000000"  # T0 in epoch microseconds
+    touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
+    change = StageChange(lead_id="L1", to_stage="sql", at=T0)
+    handoff = Handoff(lead_id="L1", notified_at=T0, stage="mql")
+    assert TABLES[Stream.TOUCHES].key(touch) == f"L1\x1fR1\x1f{us}\x1fcall"
+    assert TABLES[Stream.STAGE_CHANGES].key(change) == f"L1\x1f{us}\x1fsql"
+    assert TABLES[Stream.HANDOFFS].key(handoff) == f"L1\x1f{us}\x1fmql"
+    assert TABLES[Stream.OWNER_CHANGES].key(OwnerChange(lead_id="L1", owner_id="R", at=T0)) == (
+        f"L1\x1f{us}"
+    )
+    assert TABLES[Stream.LEADS].key(lead("L1")) == "L1"

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from slacore.connector.contract import Stream, core_fields
+from slacore.model import natural_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -48,7 +49,8 @@ _FROM_CELL: dict[str, Callable[[Any], Any]] = {
 @attrs.frozen
 class _Table:
     """How one stream's records map to a table: the record's own fields, in the model's
-    order, as columns; a natural key; and the main time, for ranges and ordering.
+    order, as columns; the record's natural key, as the model states it; and the main time,
+    for ranges and ordering.
 
     The tables themselves are made by the frozen migrations; a new model field needs a new
     migration (``tests/slacore_connectors/test_migrate.py`` fails until it has one).
@@ -56,7 +58,6 @@ class _Table:
 
     stream: Stream
     time_column: str
-    key: Callable[[Any], str]
 
     @property
     def name(self) -> str:
@@ -65,6 +66,11 @@ class _Table:
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(f.name for f in core_fields(self.stream))
+
+    @staticmethod
+    def key(record: Any) -> str:
+        """The record's natural key (:func:`slacore.model.natural_key`) as one text."""
+        return _key(*natural_key(record))
 
     def to_row(self, record: Any) -> tuple[Any, ...]:
         return tuple(_to_cell(getattr(record, column)) for column in self.columns)
@@ -99,12 +105,12 @@ def _key(*parts: object) -> str:
 TABLES: dict[Stream, _Table] = {
     table.stream: table
     for table in (
-        _Table(Stream.LEADS, "created_at", lambda r: _key(r.id)),
-        _Table(Stream.STAGE_CHANGES, "at", lambda r: _key(r.lead_id, r.at, r.to_stage)),
-        _Table(Stream.HANDOFFS, "notified_at", lambda r: _key(r.lead_id, r.notified_at, r.stage)),
-        _Table(Stream.TOUCHES, "at", lambda r: _key(r.lead_id, r.rep_id, r.at, r.channel.value)),
-        _Table(Stream.DEALS, "opened_at", lambda r: _key(r.id)),
-        _Table(Stream.REPS, "", lambda r: _key(r.id)),
-        _Table(Stream.OWNER_CHANGES, "at", lambda r: _key(r.lead_id, r.at)),
+        _Table(Stream.LEADS, "created_at"),
+        _Table(Stream.STAGE_CHANGES, "at"),
+        _Table(Stream.HANDOFFS, "notified_at"),
+        _Table(Stream.TOUCHES, "at"),
+        _Table(Stream.DEALS, "opened_at"),
+        _Table(Stream.REPS, ""),
+        _Table(Stream.OWNER_CHANGES, "at"),
     )
 }
