@@ -1,9 +1,10 @@
-"""The SQLite store, on real files."""
+"""The store: the contract every implementation keeps, and the SQLite store on real files."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -41,13 +42,20 @@ def lead(lead_id: str, **kwargs: object) -> Lead:
     return Lead(**(base | kwargs))  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    with SQLiteStore(tmp_path / "sub" / "sla.db") as opened:
+IMPLEMENTATIONS: dict[str, Callable[[Path], str]] = {
+    "sqlite": lambda folder: f"sqlite:///{(folder / 'sub' / 'sla.db').as_posix()}",
+}
+"""How to reach a fresh store of each implementation: the tests that take the ``store``
+fixture are the contract every implementation keeps (a PostgreSQL store adds its URL)."""
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with open_store(IMPLEMENTATIONS[request.param](tmp_path)) as opened:
         yield opened
 
 
-def test_the_sqlite_store_is_a_store(store: SQLiteStore) -> None:
+def test_every_implementation_is_a_store(store: Store) -> None:
     assert isinstance(store, Store)
 
 
@@ -60,13 +68,13 @@ def test_the_interface_is_the_whole_public_surface() -> None:
     assert public(SQLiteStore) == public(Store)
 
 
-def test_new_store_has_the_schema(store: SQLiteStore) -> None:
+def test_new_store_has_the_schema(store: Store) -> None:
     assert store.schema_version == SCHEMA_VERSION
     assert store.cursor("crm", "leads") is None
     assert list(store.records("leads")) == []
 
 
-def test_round_trip_of_every_record_type(store: SQLiteStore) -> None:
+def test_round_trip_of_every_record_type(store: Store) -> None:
     ny = ZoneInfo("America/New_York")
     records = {
         "leads": [lead("L1", segment="vp", owner_id="R1", stage="mql", hand_raiser=True)],
@@ -109,7 +117,7 @@ def test_round_trip_of_every_record_type(store: SQLiteStore) -> None:
     assert handoff.notified_at.utcoffset() == timedelta(hours=-5)  # the offset survives
 
 
-def test_upserts_are_idempotent(store: SQLiteStore) -> None:
+def test_upserts_are_idempotent(store: Store) -> None:
     first = store.write_batch(
         "crm", batch("leads", [lead("L1"), lead("L2")], 2), run_id=1, seen_at=T0
     )
@@ -127,7 +135,7 @@ def test_upserts_are_idempotent(store: SQLiteStore) -> None:
     assert store.count("leads") == 3
 
 
-def test_latest_wins_and_history_answers_as_of(store: SQLiteStore) -> None:
+def test_latest_wins_and_history_answers_as_of(store: Store) -> None:
     store.write_batch("crm", batch("leads", [lead("L1", stage="mql")], 1), run_id=1, seen_at=T0)
     changed = store.write_batch(
         "crm", batch("leads", [lead("L1", stage="sql")], 2), run_id=2, seen_at=T0 + 24 * H
@@ -139,7 +147,7 @@ def test_latest_wins_and_history_answers_as_of(store: SQLiteStore) -> None:
     assert store.count("leads", as_of=T0 + 25 * H) == 1
 
 
-def test_same_instant_in_two_zones_is_one_record(store: SQLiteStore) -> None:
+def test_same_instant_in_two_zones_is_one_record(store: Store) -> None:
     ny = ZoneInfo("America/New_York")
     touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
     store.write_batch("crm", batch("touches", [touch], 1), run_id=1, seen_at=T0)
@@ -149,28 +157,28 @@ def test_same_instant_in_two_zones_is_one_record(store: SQLiteStore) -> None:
     assert store.count("touches") == 1
 
 
-def test_sources_are_kept_apart(store: SQLiteStore) -> None:
+def test_sources_are_kept_apart(store: Store) -> None:
     store.write_batch("hubspot", batch("leads", [lead("L1")], 1), run_id=1, seen_at=T0)
     store.write_batch("csv", batch("leads", [lead("L1")], 1), run_id=2, seen_at=T0)
     assert store.count("leads") == 2
     assert len(list(store.records("leads", source_name="csv"))) == 1
 
 
-def test_time_ranges(store: SQLiteStore) -> None:
+def test_time_ranges(store: Store) -> None:
     touches = [Touch(lead_id="L1", rep_id="R1", at=T0 + n * H, channel="call") for n in range(5)]
     store.write_batch("crm", batch("touches", touches, 5), run_id=1, seen_at=T0)
     window = list(store.records("touches", since=T0 + H, until=T0 + 3 * H))
     assert [t.at for t in window] == [T0 + H, T0 + 2 * H]
 
 
-def test_cursor_is_stored_with_the_batch(store: SQLiteStore) -> None:
+def test_cursor_is_stored_with_the_batch(store: Store) -> None:
     store.write_batch("crm", batch("leads", [lead("L1")], 7), run_id=1, seen_at=T0)
     assert store.cursor("crm", "leads") == Cursor(stream="leads", state={"line": 7})
     store.write_batch("crm", batch("leads", [], 9), run_id=1, seen_at=T0)
     assert store.cursor("crm", Stream.LEADS).state["line"] == 9
 
 
-def test_rejected_records_are_kept_once(store: SQLiteStore) -> None:
+def test_rejected_records_are_kept_once(store: Store) -> None:
     bad = RejectedRecord(
         stream="leads",
         reason="expected a timezone-aware datetime",
@@ -204,7 +212,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         assert store.cursor("crm", "leads").state["line"] == 1
 
 
-def test_runs(store: SQLiteStore) -> None:
+def test_runs(store: Store) -> None:
     run = store.start_run("crm", full=True, at=T0)
     store.finish_run(run, status="success", counts={"leads": {"read": 3}}, at=T0 + H)
     other = store.start_run("hubspot", at=T0)
