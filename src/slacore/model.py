@@ -3,7 +3,9 @@
 All of these are frozen, slotted attrs classes validated on construction. Times are
 timezone-aware ``datetime`` objects (naive input raises :class:`~slacore.errors.ValidationError`),
 money is :class:`~decimal.Decimal`, and records refer to each other by id (``lead_id``,
-``owner_id``) so that a million of them stay cheap.
+``owner_id``) so that a million of them stay cheap. Each record class names the fields that
+identify it (its ``KEY_FIELDS``; :func:`natural_key` gives their values), the one place that
+says when two records are versions of one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import enum
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -32,6 +34,7 @@ __all__ = [
     "StageLadder",
     "Team",
     "Touch",
+    "natural_key",
 ]
 
 
@@ -295,6 +298,9 @@ class Rep:
 
     """
 
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
+    """The natural key: its id (see :func:`natural_key`)."""
+
     id: str = attrs.field(validator=identifier)
     name: str = ""
     email: str | None = None
@@ -316,6 +322,9 @@ class Lead:
         hand_raiser: Whether it asked for sales follow-up (demo or contact request).
 
     """
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
+    """The natural key: its id (see :func:`natural_key`)."""
 
     id: str = attrs.field(validator=identifier)
     created_at: datetime = attrs.field(validator=aware)
@@ -339,6 +348,9 @@ class StageChange:
 
     """
 
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("lead_id", "at", "to_stage")
+    """The natural key: the lead, the moment and the stage entered (see :func:`natural_key`)."""
+
     lead_id: str = attrs.field(validator=identifier)
     to_stage: str = attrs.field(validator=identifier)
     at: datetime = attrs.field(validator=aware)
@@ -359,6 +371,9 @@ class OwnerChange:
         at: When (aware).
 
     """
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("lead_id", "at")
+    """The natural key: the lead and the moment (see :func:`natural_key`)."""
 
     lead_id: str = attrs.field(validator=identifier)
     owner_id: str = attrs.field(validator=identifier)
@@ -388,6 +403,9 @@ class Handoff:
         ValidationError: ``from_team`` equals ``to_team``, a time is naive, an id is empty.
 
     """
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("lead_id", "notified_at", "stage")
+    """The natural key: the lead, the moment and the stage handed off (see :func:`natural_key`)."""
 
     lead_id: str = attrs.field(validator=identifier)
     notified_at: datetime = attrs.field(validator=aware)
@@ -422,6 +440,9 @@ class Touch:
 
     """
 
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("lead_id", "rep_id", "at", "channel")
+    """The natural key: the lead, the rep, the moment and the channel (see :func:`natural_key`)."""
+
     lead_id: str = attrs.field(validator=identifier)
     rep_id: str = attrs.field(validator=identifier)
     at: datetime = attrs.field(validator=aware)
@@ -441,6 +462,9 @@ class Deal:
         won: Whether it was won. A won deal must have ``closed_at``.
 
     """
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
+    """The natural key: its id (see :func:`natural_key`)."""
 
     id: str = attrs.field(validator=identifier)
     amount: Decimal = attrs.field(converter=_amount, validator=non_negative)
@@ -465,3 +489,23 @@ class Deal:
     def is_open(self) -> bool:
         """Whether the deal is still open."""
         return self.closed_at is None
+
+
+def natural_key(
+    record: Lead | StageChange | Handoff | Touch | Deal | Rep | OwnerChange,
+) -> tuple[Any, ...]:
+    """What identifies a record: the values of its class's ``KEY_FIELDS``, in order.
+
+    Two records with equal keys are two versions of one record (a lead whose stage moved, a
+    deal now won); a store keeps one current version per key and source. Times compare as
+    instants, so one moment written in two time zones is one key.
+
+    >>> from datetime import datetime, timezone, timedelta
+    >>> at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    >>> paris = at.astimezone(timezone(timedelta(hours=1)))
+    >>> natural_key(Touch(lead_id="L1", rep_id="R1", at=at, channel="call")) == natural_key(
+    ...     Touch(lead_id="L1", rep_id="R1", at=paris, channel="call")
+    ... )
+    True
+    """
+    return tuple(getattr(record, name) for name in record.KEY_FIELDS)

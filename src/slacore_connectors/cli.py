@@ -546,7 +546,7 @@ def report_command(
     """
     from slacore.agreement._core import Agreement, AgreementError
     from slacore_connectors.report.build import build_report
-    from slacore_connectors.store.sqlite import SQLiteStore
+    from slacore_connectors.store import open_store
 
     config = _load_job(config_path)
     if config.agreement is None:
@@ -559,7 +559,7 @@ def report_command(
         raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
     zone = agreement.calendar.zone if agreement.calendar is not None else None
     moment = _as_of(as_of, zone)
-    with SQLiteStore(config.store) as store:
+    with open_store(config.store) as store:
         report = build_report(store, agreement, period=period, as_of=moment)
     _write_report(report, "json" if as_json else output_format, output)
 
@@ -587,7 +587,7 @@ def demo_command(folder: str | None, as_json: bool) -> None:
 
     from slacore.agreement._core import Agreement
     from slacore_connectors.report.build import build_report
-    from slacore_connectors.store.sqlite import SQLiteStore
+    from slacore_connectors.store import open_store
     from slacore_connectors.sync import JobConfig, run_sync
 
     target = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="slacore-demo-"))
@@ -602,7 +602,7 @@ def demo_command(folder: str | None, as_json: bool) -> None:
         click.echo(synced.to_text(), err=True)
         raise SystemExit(1)
     agreement = Agreement.load(target / "company_a.toml")
-    with SQLiteStore(config.store) as store:
+    with open_store(config.store) as store:
         report = build_report(store, agreement)
     page = target / "report.html"
     page.write_text(report.to_html(), encoding="utf-8")

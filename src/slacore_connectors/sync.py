@@ -18,7 +18,7 @@ sources::
 :func:`run_sync` runs every source: each stream reads from its stored cursor (or from the
 start with ``full=True``), and every batch is stored with its cursor in one transaction, so a
 killed job resumes where it stopped. A source that fails is recorded as failed and the others
-still run and keep their progress. A lock file stops two syncs on one store at once.
+still run and keep their progress. The store's sync lock stops two syncs on one store at once.
 
 The same job runs from the command line (``slacore sync``) or from any scheduler (cron,
 Airflow, Dagster) through :func:`run_sync`.
@@ -26,11 +26,10 @@ Airflow, Dagster) through :func:`run_sync`.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from slacore.connector.contract import Stream
 from slacore.errors import SlacoreError, ValidationError
 from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table
-from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.store import StoreError, SyncLockedError, open_store, store_path
 
 __all__ = [
     "JobConfig",
@@ -57,18 +56,6 @@ __all__ = [
 DEFAULT_CONFIG = "slacore.toml"
 _PATH_SETTINGS = ("folder", "path", "directory")
 """Connector settings holding a path: relative ones are resolved against the job file."""
-
-
-@attrs.frozen(auto_exc=True, kw_only=True)
-class SyncLockedError(SlacoreError, RuntimeError):
-    """Another sync holds the store's lock.
-
-    Attributes:
-        lock: The lock file.
-
-    """
-
-    lock: str
 
 
 @attrs.frozen(kw_only=True)
@@ -95,7 +82,8 @@ class JobConfig:
 
     Attributes:
         path: The job file it was loaded from, if any.
-        store: The SQLite store file.
+        store: The store's file (the job file's ``store``: a path or a ``sqlite:///`` URL,
+            relative to the job file).
         agreement: The agreement file, if any.
         sources: The sources, in order.
 
@@ -152,6 +140,10 @@ class JobConfig:
         store = data.get("store", "slacore.db")
         if not isinstance(store, str) or not store:
             raise ValidationError(message=f"expected a file name, got {store!r}", field="store")
+        try:
+            location = store_path(store)
+        except StoreError as error:
+            raise ValidationError(message=error.message, field="store") from None
         agreement = data.get("agreement")
         if agreement is not None and not isinstance(agreement, str):
             raise ValidationError(
@@ -197,7 +189,7 @@ class JobConfig:
                 SourceConfig(name=name, connector=connector, settings=settings, streams=parsed)
             )
         return cls(
-            store=(root / store).resolve(),
+            store=(root / location).resolve(),
             agreement=None if agreement is None else (root / agreement).resolve(),
             sources=tuple(sources),
             path=path,
@@ -351,36 +343,6 @@ in its "rejected" column.
 """
 
 
-@contextlib.contextmanager
-def _lock(store: Path) -> Iterator[None]:
-    """Hold the store's lock file, or fail at once if another sync holds it."""
-    import fcntl
-
-    lock = store.with_name(store.name + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock.open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise SyncLockedError(
-                message=(
-                    f"another sync is running on {store} (lock held by {holder}); "
-                    "nothing was read or written"
-                ),
-                lock=str(lock),
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
 def run_sync(
     config: JobConfig,
     *,
@@ -409,7 +371,7 @@ def run_sync(
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with _lock(config.store), SQLiteStore(config.store) as store:
+    with open_store(config.store, locked=True) as store:
         started = clock()
         results: list[SourceResult] = []
         for source in config.sources:

@@ -1,19 +1,28 @@
-"""The SQLite store, on real files."""
+"""The store: the contract every implementation keeps, and the SQLite store on real files."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import filelock
 import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
-from slacore_connectors.store.sqlite import SCHEMA_VERSION, SQLiteStore, StoreError
+from slacore_connectors.store import (
+    SCHEMA_VERSION,
+    SQLiteStore,
+    Store,
+    StoreError,
+    SyncLockedError,
+    open_store,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -33,19 +42,39 @@ def lead(lead_id: str, **kwargs: object) -> Lead:
     return Lead(**(base | kwargs))  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    with SQLiteStore(tmp_path / "sub" / "sla.db") as opened:
+IMPLEMENTATIONS: dict[str, Callable[[Path], str]] = {
+    "sqlite": lambda folder: f"sqlite:///{(folder / 'sub' / 'sla.db').as_posix()}",
+}
+"""How to reach a fresh store of each implementation: the tests that take the ``store``
+fixture are the contract every implementation keeps (a PostgreSQL store adds its URL)."""
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with open_store(IMPLEMENTATIONS[request.param](tmp_path)) as opened:
         yield opened
 
 
-def test_new_store_has_the_schema(store: SQLiteStore) -> None:
+def test_every_implementation_is_a_store(store: Store) -> None:
+    assert isinstance(store, Store)
+
+
+def test_the_interface_is_the_whole_public_surface() -> None:
+    # What callers may use of a SQLite store is what every store offers: report, sync and the
+    # command line take a Store, so a method only SQLiteStore had would be out of their reach.
+    def public(cls: type) -> set[str]:
+        return {name for name in vars(cls) if not name.startswith("_")}
+
+    assert public(SQLiteStore) == public(Store)
+
+
+def test_new_store_has_the_schema(store: Store) -> None:
     assert store.schema_version == SCHEMA_VERSION
     assert store.cursor("crm", "leads") is None
     assert list(store.records("leads")) == []
 
 
-def test_round_trip_of_every_record_type(store: SQLiteStore) -> None:
+def test_round_trip_of_every_record_type(store: Store) -> None:
     ny = ZoneInfo("America/New_York")
     records = {
         "leads": [lead("L1", segment="vp", owner_id="R1", stage="mql", hand_raiser=True)],
@@ -88,7 +117,7 @@ def test_round_trip_of_every_record_type(store: SQLiteStore) -> None:
     assert handoff.notified_at.utcoffset() == timedelta(hours=-5)  # the offset survives
 
 
-def test_upserts_are_idempotent(store: SQLiteStore) -> None:
+def test_upserts_are_idempotent(store: Store) -> None:
     first = store.write_batch(
         "crm", batch("leads", [lead("L1"), lead("L2")], 2), run_id=1, seen_at=T0
     )
@@ -106,7 +135,7 @@ def test_upserts_are_idempotent(store: SQLiteStore) -> None:
     assert store.count("leads") == 3
 
 
-def test_latest_wins_and_history_answers_as_of(store: SQLiteStore) -> None:
+def test_latest_wins_and_history_answers_as_of(store: Store) -> None:
     store.write_batch("crm", batch("leads", [lead("L1", stage="mql")], 1), run_id=1, seen_at=T0)
     changed = store.write_batch(
         "crm", batch("leads", [lead("L1", stage="sql")], 2), run_id=2, seen_at=T0 + 24 * H
@@ -118,7 +147,7 @@ def test_latest_wins_and_history_answers_as_of(store: SQLiteStore) -> None:
     assert store.count("leads", as_of=T0 + 25 * H) == 1
 
 
-def test_same_instant_in_two_zones_is_one_record(store: SQLiteStore) -> None:
+def test_same_instant_in_two_zones_is_one_record(store: Store) -> None:
     ny = ZoneInfo("America/New_York")
     touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
     store.write_batch("crm", batch("touches", [touch], 1), run_id=1, seen_at=T0)
@@ -128,28 +157,28 @@ def test_same_instant_in_two_zones_is_one_record(store: SQLiteStore) -> None:
     assert store.count("touches") == 1
 
 
-def test_sources_are_kept_apart(store: SQLiteStore) -> None:
+def test_sources_are_kept_apart(store: Store) -> None:
     store.write_batch("hubspot", batch("leads", [lead("L1")], 1), run_id=1, seen_at=T0)
     store.write_batch("csv", batch("leads", [lead("L1")], 1), run_id=2, seen_at=T0)
     assert store.count("leads") == 2
     assert len(list(store.records("leads", source_name="csv"))) == 1
 
 
-def test_time_ranges(store: SQLiteStore) -> None:
+def test_time_ranges(store: Store) -> None:
     touches = [Touch(lead_id="L1", rep_id="R1", at=T0 + n * H, channel="call") for n in range(5)]
     store.write_batch("crm", batch("touches", touches, 5), run_id=1, seen_at=T0)
     window = list(store.records("touches", since=T0 + H, until=T0 + 3 * H))
     assert [t.at for t in window] == [T0 + H, T0 + 2 * H]
 
 
-def test_cursor_is_stored_with_the_batch(store: SQLiteStore) -> None:
+def test_cursor_is_stored_with_the_batch(store: Store) -> None:
     store.write_batch("crm", batch("leads", [lead("L1")], 7), run_id=1, seen_at=T0)
     assert store.cursor("crm", "leads") == Cursor(stream="leads", state={"line": 7})
     store.write_batch("crm", batch("leads", [], 9), run_id=1, seen_at=T0)
     assert store.cursor("crm", Stream.LEADS).state["line"] == 9
 
 
-def test_rejected_records_are_kept_once(store: SQLiteStore) -> None:
+def test_rejected_records_are_kept_once(store: Store) -> None:
     bad = RejectedRecord(
         stream="leads",
         reason="expected a timezone-aware datetime",
@@ -183,7 +212,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         assert store.cursor("crm", "leads").state["line"] == 1
 
 
-def test_runs(store: SQLiteStore) -> None:
+def test_runs(store: Store) -> None:
     run = store.start_run("crm", full=True, at=T0)
     store.finish_run(run, status="success", counts={"leads": {"read": 3}}, at=T0 + H)
     other = store.start_run("hubspot", at=T0)
@@ -272,3 +301,72 @@ def test_dump_compares_stores(tmp_path: Path) -> None:
             dumps.append(store.dump())
     assert dumps[0] == dumps[1]
     assert len(dumps[0]["leads"]) == 2
+
+
+def test_the_sync_lock_holds_against_another_store(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with open_store(path) as first, open_store(path) as second:
+        with first.lock():
+            with (
+                pytest.raises(SyncLockedError, match="another sync is running") as info,
+                second.lock(),
+            ):
+                pass  # pragma: no cover
+            assert info.value.lock == f"{path}.lock"
+            with pytest.raises(SyncLockedError), first.lock():  # not re-entrant either
+                pass  # pragma: no cover
+        with second.lock():
+            pass  # free once the block ends
+
+
+def test_a_refused_locked_open_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "sla.db"
+    with (
+        filelock.FileLock(f"{path}.lock", timeout=0),
+        pytest.raises(SyncLockedError, match="nothing was read or written"),
+    ):
+        open_store(path, locked=True)
+    assert not path.exists()
+
+
+def test_a_locked_store_holds_the_lock_until_closed(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with open_store(path, locked=True), open_store(path) as other:
+        with pytest.raises(SyncLockedError):
+            open_store(path, locked=True)
+        with pytest.raises(SyncLockedError):
+            other.lock().__enter__()
+    with open_store(path, locked=True) as again:
+        assert again.schema_version == SCHEMA_VERSION
+
+
+def test_a_failed_locked_open_releases_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, this is not SQLite" * 100)
+    with pytest.raises(StoreError, match="not a slacore store"):
+        open_store(path, locked=True)
+    with filelock.FileLock(f"{path}.lock", timeout=0):
+        pass  # free
+
+
+def test_an_in_memory_store_locks_nothing() -> None:
+    with open_store(":memory:", locked=True) as store, store.lock():
+        assert store.count("leads") == 0
+
+
+def test_keys_are_those_stores_already_hold() -> None:
+    # The natural key moved to the model; the text the store keys rows by must not change,
+    # or a store made before would take every record again as new.
+    from slacore_connectors.store._tables import TABLES
+
+    us = "1772442000000000"  # T0 in epoch microseconds
+    touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
+    change = StageChange(lead_id="L1", to_stage="sql", at=T0)
+    handoff = Handoff(lead_id="L1", notified_at=T0, stage="mql")
+    assert TABLES[Stream.TOUCHES].key(touch) == f"L1\x1fR1\x1f{us}\x1fcall"
+    assert TABLES[Stream.STAGE_CHANGES].key(change) == f"L1\x1f{us}\x1fsql"
+    assert TABLES[Stream.HANDOFFS].key(handoff) == f"L1\x1f{us}\x1fmql"
+    assert TABLES[Stream.OWNER_CHANGES].key(OwnerChange(lead_id="L1", owner_id="R", at=T0)) == (
+        f"L1\x1f{us}"
+    )
+    assert TABLES[Stream.LEADS].key(lead("L1")) == "L1"

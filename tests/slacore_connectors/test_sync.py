@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import filelock
 import pluggy
 import pytest
 
@@ -14,8 +15,9 @@ from slacore import Lead, ValidationError
 from slacore.connector.contract import Batch, Connector, Cursor, Setting, SettingKind, Stream
 from slacore.hookspecs import hookimpl
 from slacore.plugins import new_plugin_manager
+from slacore_connectors.store import open_store
 from slacore_connectors.store.sqlite import SQLiteStore
-from slacore_connectors.sync import JobConfig, SyncLockedError, _lock, run_sync
+from slacore_connectors.sync import JobConfig, SyncLockedError, run_sync
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -151,7 +153,8 @@ def test_unknown_connector_fails_that_source(tmp_path: Path, plugins: pluggy.Plu
 
 def test_second_sync_is_refused(tmp_path: Path, plugins: pluggy.PluginManager) -> None:
     config = job(tmp_path, SIMPLE)
-    with _lock(config.store):
+    # Held as another process holds it: the lock file beside the store, through filelock.
+    with filelock.FileLock(f"{config.store}.lock", timeout=0):
         with pytest.raises(SyncLockedError, match="another sync is running") as info:
             run_sync(config, plugin_manager=plugins)
         assert info.value.lock.endswith("sla.db.lock")
@@ -190,3 +193,15 @@ def test_streams_setting(tmp_path: Path, plugins: pluggy.PluginManager) -> None:
     )
     assert config.sources[0].streams == (Stream.LEADS,)
     assert run_sync(config, plugin_manager=plugins, now=lambda: T0 + timedelta(hours=1)).ok
+
+
+def test_a_sync_holding_the_store_refuses_another(
+    tmp_path: Path, plugins: pluggy.PluginManager
+) -> None:
+    config = job(tmp_path, SIMPLE)
+    with open_store(config.store, locked=True) as first:
+        with pytest.raises(SyncLockedError, match="nothing was read or written"):
+            run_sync(config, plugin_manager=plugins)
+        assert first.runs() == []
+        assert all(rows == [] for rows in first.dump().values())
+    assert run_sync(config, plugin_manager=plugins).ok

@@ -37,7 +37,7 @@ from slacore.render import format_money, json_dict
 from slacore.rules.cadence import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response import BUCKETS, ResponseReport
-from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.store.base import Store
 
 __all__ = ["SlaReport", "build_report"]
 
@@ -156,7 +156,7 @@ def _start_of(day: date, zone: ZoneInfo) -> datetime:
 
 
 def build_report(
-    store: SQLiteStore,
+    store: Store,
     agreement: Agreement,
     *,
     period: date | str | None = None,

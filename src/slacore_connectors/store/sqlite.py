@@ -1,302 +1,40 @@
-"""The store: where synced records, cursors, runs and rejected records are kept.
+"""SQLiteStore: the store in one SQLite file (standard library), the embedded default.
 
-The embedded default is :class:`SQLiteStore`, one SQLite file (standard library). Its promises:
+How it keeps the promises of the :class:`Store` interface:
 
-- **Idempotent upserts.** Every record has a natural key (a lead's id; a touch's lead, rep,
-  time and channel...). Storing the same record twice leaves one row; storing a changed
-  record keeps the latest as current.
-- **One transaction per batch, cursor included.** :meth:`SQLiteStore.write_batch` stores a
-  batch's records, its rejected records and the stream's new cursor together, so a job killed
-  at any moment resumes from the last stored batch with nothing lost and nothing duplicated.
-- **Nothing dropped.** Rejected records are kept with the reason and the raw vendor record.
-- **History.** Rows are versioned by when the store learnt them: a changed record closes the
-  old version (``seen_to``) and opens a new one (``seen_from``). Reading ``as_of=`` a past
-  moment returns exactly what the store knew then, so last month's report can be reproduced
-  after later syncs.
+- A record's natural key and a digest of its columns decide whether it is new, changed or
+  unchanged, so storing it twice leaves one row.
+- :meth:`SQLiteStore.write_batch` writes a batch's records, its rejected records and the
+  stream's new cursor in one ``BEGIN IMMEDIATE`` transaction.
+- Rows are versioned by when the store learnt them: a changed record closes the old version
+  (``seen_to``) and opens a new one (``seen_from``), so ``as_of=`` reads what the store knew
+  then.
 
-The schema carries a version and a numbered list of migrations, applied in order on open.
-:class:`Store` is the interface a PostgreSQL store will implement too.
+The schema version is the file's ``PRAGMA user_version``; on open, the numbered migrations of
+:mod:`slacore_connectors.store.migrations` bring an older file up to date.
 """
 
 from __future__ import annotations
 
-import abc
-import enum
+import contextlib
 import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
+from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
+from slacore_connectors.store.base import BatchResult, StoreError, SyncLockedError, SyncRun
+from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
-from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream, core_fields
-from slacore.errors import SlacoreError
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "BatchResult",
-    "SQLiteStore",
-    "Store",
-    "StoreError",
-    "SyncRun",
-]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US = timedelta(microseconds=1)
+__all__ = ["SQLiteStore"]
 
 
-@attrs.frozen(auto_exc=True, kw_only=True)
-class StoreError(SlacoreError, RuntimeError):
-    """The store cannot be opened or written: a newer schema, a damaged file, a bad path.
-
-    Attributes:
-        path: The store's location.
-
-    """
-
-    path: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-def _us(t: datetime) -> int:
-    return (t - _EPOCH) // _ONE_US
-
-
-def _from_us(value: int) -> datetime:
-    return _EPOCH + value * _ONE_US
-
-
-def _to_cell(value: Any) -> Any:
-    """A record's field value as an SQLite value: times ISO 8601 with their offset, money as
-    decimal text, flags as 0/1, enums as their value."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-_FROM_CELL: dict[str, Callable[[Any], Any]] = {
-    "time": datetime.fromisoformat,
-    "money": Decimal,
-    "boolean": bool,
-}
-
-
-@attrs.frozen
-class _Table:
-    """How one stream's records map to a table: the record's own fields, in the model's
-    order, as columns; a natural key; and the main time, for ranges and ordering."""
-
-    stream: Stream
-    time_column: str
-    key: Callable[[Any], str]
-
-    @property
-    def name(self) -> str:
-        return self.stream.value
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(f.name for f in core_fields(self.stream))
-
-    def to_row(self, record: Any) -> tuple[Any, ...]:
-        return tuple(_to_cell(getattr(record, column)) for column in self.columns)
-
-    def reader(self) -> Callable[[tuple[Any, ...]], Any]:
-        """A function that makes a record of the row of its ``columns``, in their order.
-
-        The converters are looked up once, not for every row: reading a stream is the
-        larger part of a report on millions of records.
-        """
-        make = self.stream.record_type
-        names = self.columns
-        converters = [_FROM_CELL.get(field.kind) for field in core_fields(self.stream)]
-        converted = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
-
-        def read(row: tuple[Any, ...]) -> Any:
-            values = list(row)
-            for i, convert in converted:
-                value = values[i]
-                if value is not None:
-                    values[i] = convert(value)
-            return make(**dict(zip(names, values, strict=True)))
-
-        return read
-
-
-def _key(*parts: object) -> str:
-    # Times in keys are epoch microseconds, so one instant written in two zones is one key.
-    return "\x1f".join(str(_us(p)) if isinstance(p, datetime) else str(p) for p in parts)
-
-
-TABLES: dict[Stream, _Table] = {
-    table.stream: table
-    for table in (
-        _Table(Stream.LEADS, "created_at", lambda r: _key(r.id)),
-        _Table(Stream.STAGE_CHANGES, "at", lambda r: _key(r.lead_id, r.at, r.to_stage)),
-        _Table(Stream.HANDOFFS, "notified_at", lambda r: _key(r.lead_id, r.notified_at, r.stage)),
-        _Table(Stream.TOUCHES, "at", lambda r: _key(r.lead_id, r.rep_id, r.at, r.channel.value)),
-        _Table(Stream.DEALS, "opened_at", lambda r: _key(r.id)),
-        _Table(Stream.REPS, "", lambda r: _key(r.id)),
-        _Table(Stream.OWNER_CHANGES, "at", lambda r: _key(r.lead_id, r.at)),
-    )
-}
-
-
-def _create_record_tables(db: sqlite3.Connection) -> None:
-    for table in TABLES.values():
-        columns = ", ".join(f"{c}" for c in table.columns)
-        time_us = ", time_us INTEGER" if table.time_column else ""
-        db.execute(
-            f"CREATE TABLE {table.name} ("
-            "row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, key TEXT NOT NULL, "
-            "digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
-            f"last_seen INTEGER NOT NULL{time_us}, {columns})"
-        )
-        # At most one current version per record of a source.
-        db.execute(
-            f"CREATE UNIQUE INDEX {table.name}_current ON {table.name} (source_name, key) "
-            "WHERE seen_to IS NULL"
-        )
-        if table.time_column:
-            db.execute(f"CREATE INDEX {table.name}_time ON {table.name} (time_us)")
-
-
-def _migration_1(db: sqlite3.Connection) -> None:
-    _create_record_tables(db)
-    db.execute(
-        "CREATE TABLE cursors (source_name TEXT NOT NULL, stream TEXT NOT NULL, "
-        "cursor TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (source_name, stream))"
-    )
-    db.execute(
-        "CREATE TABLE sync_runs (run_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
-        "started_at INTEGER NOT NULL, finished_at INTEGER, status TEXT NOT NULL, "
-        "full INTEGER NOT NULL DEFAULT 0, counts TEXT NOT NULL DEFAULT '{}', error TEXT)"
-    )
-    db.execute(
-        "CREATE TABLE rejected (rejected_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
-        "stream TEXT NOT NULL, origin TEXT, line INTEGER, record_id TEXT, field TEXT, "
-        "reason TEXT NOT NULL, raw TEXT NOT NULL, first_run INTEGER, last_run INTEGER, "
-        "first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, identity TEXT NOT NULL)"
-    )
-    db.execute("CREATE UNIQUE INDEX rejected_identity ON rejected (source_name, identity)")
-
-
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1,)
-"""Schema migrations, in order; migration ``n`` brings the schema to version ``n``."""
-
-SCHEMA_VERSION = len(MIGRATIONS)
-"""The schema version this code writes."""
-
-
-@attrs.frozen(kw_only=True)
-class BatchResult:
-    """What storing one batch did.
-
-    Attributes:
-        stream: The stream.
-        read: Records in the batch (mapped ones; rejected ones are counted apart).
-        inserted: New records.
-        updated: Records that changed (a new version was stored).
-        unchanged: Records already stored as they are.
-        rejected: Rejected records kept.
-
-    """
-
-    stream: Stream
-    read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-
-    @property
-    def stored(self) -> int:
-        """Inserted plus updated."""
-        return self.inserted + self.updated
-
-
-@attrs.frozen(kw_only=True)
-class SyncRun:
-    """One run of a sync job for one source, as the store recorded it.
-
-    Attributes:
-        run_id: The run's number.
-        source_name: The source synced.
-        started_at: When it started (UTC).
-        finished_at: When it ended, or ``None`` if it never did (killed).
-        status: ``running``, ``success``, ``partial`` or ``failed``.
-        full: Whether it read from scratch.
-        counts: Per stream: read, stored, unchanged, rejected.
-        error: The error message of a failed run.
-
-    """
-
-    run_id: int
-    source_name: str
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    full: bool
-    counts: Mapping[str, Mapping[str, int]]
-    error: str | None
-
-
-class Store(abc.ABC):
-    """The store interface: records, cursors, runs and rejected records by source."""
-
-    @abc.abstractmethod
-    def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:
-        """The stored cursor of a source's stream, or ``None`` before its first batch."""
-
-    @abc.abstractmethod
-    def write_batch(
-        self, source_name: str, batch: Batch, *, run_id: int, seen_at: datetime
-    ) -> BatchResult:
-        """Store a batch, its rejected records and its cursor in one transaction."""
-
-    @abc.abstractmethod
-    def records(
-        self,
-        stream: Stream | str,
-        *,
-        as_of: datetime | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        source_name: str | None = None,
-    ) -> Iterator[Any]:
-        """The current (or ``as_of``) records of a stream, optionally in a time range."""
-
-    @abc.abstractmethod
-    def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
-        """Record the start of a sync run; returns its id."""
-
-    @abc.abstractmethod
-    def finish_run(
-        self,
-        run_id: int,
-        *,
-        status: str,
-        counts: Mapping[str, Mapping[str, int]],
-        error: str | None = None,
-        at: datetime | None = None,
-    ) -> None:
-        """Record the end of a sync run."""
-
-
-class SQLiteStore(Store):
+class SQLiteStore:
     """The store in one SQLite file.
 
     >>> import tempfile, pathlib
@@ -308,14 +46,28 @@ class SQLiteStore(Store):
         path: The database file; created with its folder if missing. ``":memory:"`` for a
             throw-away store.
         timeout: Seconds to wait for another writer to finish before giving up.
+        locked: Hold the sync lock (:meth:`lock`) from before the file is opened until
+            :meth:`close`.
 
     Raises:
         StoreError: The file is not a slacore store, or was written by a newer slacore.
+        SyncLockedError: ``locked`` and another sync holds the lock; the file was not touched.
 
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, locked: bool = False) -> None:
         self.path = str(path)
+        self._held = contextlib.ExitStack()
+        if locked:
+            # Before the file is opened, let alone created: a refused sync leaves no trace.
+            self._held.enter_context(self.lock())
+        try:
+            self._connect(timeout)
+        except BaseException:
+            self._held.close()
+            raise
+
+    def _connect(self, timeout: float) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -346,8 +98,44 @@ class SQLiteStore(Store):
         self.close()
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Close the database connection, and release the sync lock if it was opened locked."""
+        try:
+            self._db.close()
+        finally:
+            self._held.close()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the sync lock, the file ``<store>.lock`` beside the store, for a block.
+
+        A cross-platform file lock (``filelock``, installed by the ``slacore[sync]`` and
+        ``slacore[cli]`` extras): it holds against other processes and other store objects,
+        and the operating system releases it when a killed job dies.
+
+        Raises:
+            SyncLockedError: Another holder has the lock; nothing was read or written.
+
+        """
+        if self.path == ":memory:":
+            yield  # nothing to share: an in-memory store is private to its connection
+            return
+        # Imported here: reading a store needs no lock, so the report runs without the extra.
+        import filelock
+
+        lock_path = f"{self.path}.lock"
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(lock_path, timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise SyncLockedError(
+                message=f"another sync is running on {self.path}; nothing was read or written",
+                lock=lock_path,
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     @property
     def schema_version(self) -> int:
@@ -376,7 +164,8 @@ class SQLiteStore(Store):
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for number in range(self._checked_version() + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[number - 1](self._db)
+                for statement in MIGRATIONS[number - 1]:
+                    self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
         except BaseException:
             self._db.execute("ROLLBACK")

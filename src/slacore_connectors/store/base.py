@@ -1,0 +1,218 @@
+"""The store interface and what it answers: batch results, sync runs, store errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol, Self, runtime_checkable
+
+import attrs
+
+from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore.errors import SlacoreError
+
+__all__ = ["BatchResult", "Store", "StoreError", "SyncLockedError", "SyncRun"]
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class StoreError(SlacoreError, RuntimeError):
+    """The store cannot be opened or written: a newer schema, a damaged file, a bad path.
+
+    Attributes:
+        path: The store's location.
+
+    """
+
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class SyncLockedError(SlacoreError, RuntimeError):
+    """Another sync holds the store's lock.
+
+    Attributes:
+        lock: The lock (for a SQLite store, the lock file beside it).
+
+    """
+
+    lock: str
+
+
+@attrs.frozen(kw_only=True)
+class BatchResult:
+    """What storing one batch did.
+
+    Attributes:
+        stream: The stream.
+        read: Records in the batch (mapped ones; rejected ones are counted apart).
+        inserted: New records.
+        updated: Records that changed (a new version was stored).
+        unchanged: Records already stored as they are.
+        rejected: Rejected records kept.
+
+    """
+
+    stream: Stream
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+    @property
+    def stored(self) -> int:
+        """Inserted plus updated."""
+        return self.inserted + self.updated
+
+
+@attrs.frozen(kw_only=True)
+class SyncRun:
+    """One run of a sync job for one source, as the store recorded it.
+
+    Attributes:
+        run_id: The run's number.
+        source_name: The source synced.
+        started_at: When it started (UTC).
+        finished_at: When it ended, or ``None`` if it never did (killed).
+        status: ``running``, ``success``, ``partial`` or ``failed``.
+        full: Whether it read from scratch.
+        counts: Per stream: read, stored, unchanged, rejected.
+        error: The error message of a failed run.
+
+    """
+
+    run_id: int
+    source_name: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    full: bool
+    counts: Mapping[str, Mapping[str, int]]
+    error: str | None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The store interface that sync jobs, the report and the command line use.
+
+    :func:`~slacore_connectors.store.open_store` gives one; :class:`SQLiteStore` is the
+    embedded implementation. Every implementation keeps these promises:
+
+    - **Idempotent upserts.** Every record has a natural key (``slacore.model.natural_key``).
+      Storing the same record twice leaves one; storing a changed record keeps the latest as
+      current.
+    - **One transaction per batch, cursor included.** A job killed at any moment resumes from
+      the last stored batch with nothing lost and nothing duplicated.
+    - **Nothing dropped.** Rejected records are kept with the reason and the raw vendor record.
+    - **History.** Reading ``as_of=`` a past moment returns exactly what the store knew then.
+
+    A store is a context manager that closes itself on leaving the block.
+    """
+
+    @property
+    def schema_version(self) -> int:
+        """The version of the store's schema."""
+        ...
+
+    def __enter__(self) -> Self:
+        """The store itself, closed when the block ends."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connection, and its sync lock if it was opened locked."""
+        ...
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the store's sync lock for a block: one sync at a time on a store.
+
+        The lock works across processes, on Windows as on POSIX. It is not re-entrant: a
+        second ``lock()`` while the first is held fails like another process would.
+        :func:`~slacore_connectors.store.open_store` with ``locked=True`` takes the same lock
+        before it opens (or creates) anything.
+
+        Raises:
+            SyncLockedError: Another holder has the lock; nothing was read or written.
+
+        """
+        ...
+
+    def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:
+        """The stored cursor of a source's stream, or ``None`` before its first batch."""
+        ...
+
+    def write_batch(
+        self, source_name: str, batch: Batch, *, run_id: int, seen_at: datetime
+    ) -> BatchResult:
+        """Store a batch, its rejected records and its cursor in one transaction.
+
+        Raises:
+            StoreError: The store refused the write; nothing of the batch was stored.
+
+        """
+        ...
+
+    def records(
+        self,
+        stream: Stream | str,
+        *,
+        as_of: datetime | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source_name: str | None = None,
+    ) -> Iterator[Any]:
+        """The current (or ``as_of``) records of a stream, in order of their main time.
+
+        Args:
+            stream: Which records (``"leads"``, ``Stream.TOUCHES``...).
+            as_of: Return the versions current at that moment (what the store knew then).
+            since: Only records whose main time is at or after this.
+            until: ... and before this.
+            source_name: Only records of this source.
+
+        """
+        ...
+
+    def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
+        """How many records of a stream the store holds (now, or ``as_of``)."""
+        ...
+
+    def rejected(
+        self, *, source_name: str | None = None, as_of: datetime | None = None
+    ) -> list[RejectedRecord]:
+        """The rejected records kept (first seen by ``as_of``, if given), in order."""
+        ...
+
+    def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
+        """Record the start of a sync run (status ``running``); returns its id."""
+        ...
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: Mapping[str, Mapping[str, int]],
+        error: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record the end of a sync run with its status, counts and error."""
+        ...
+
+    def runs(self, source_name: str | None = None) -> list[SyncRun]:
+        """The recorded sync runs, oldest first."""
+        ...
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's current rows as plain tuples, bookkeeping columns left out.
+
+        For comparing two stores row for row (e.g. after a killed and resumed sync).
+        """
+        ...

@@ -1,0 +1,76 @@
+"""The SQLite store's schema: numbered migrations of literal SQL, applied in order on open.
+
+Migration ``n`` brings a store from schema version ``n - 1`` to ``n``; the version is the
+file's ``PRAGMA user_version``. A released migration is frozen: it is the SQL that built every
+store of its version, so it never reads the model's fields. A record field added later is a
+new migration (``ALTER TABLE ... ADD COLUMN``), and ``tests/slacore_connectors/test_migrate.py``
+pins the schema of every version.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+# Version 1, as released. A record table holds: row_id; source_name and key, the record's
+# natural key (one current row per pair, the index <table>_current); digest, of the record's
+# fields; seen_from, seen_to and last_seen, when the store learnt it (epoch microseconds);
+# time_us, the main time in epoch microseconds for ranges and order (reps have none); then
+# the record's own fields, in the model's order.
+_MIGRATION_1 = (
+    "CREATE TABLE leads (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, time_us INTEGER, id, created_at, source, segment, owner_id, "
+    "stage, hand_raiser)",
+    "CREATE UNIQUE INDEX leads_current ON leads (source_name, key) WHERE seen_to IS NULL",
+    "CREATE INDEX leads_time ON leads (time_us)",
+    "CREATE TABLE stage_changes (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, time_us INTEGER, lead_id, to_stage, at, from_stage, owner_id)",
+    "CREATE UNIQUE INDEX stage_changes_current ON stage_changes (source_name, "
+    "key) WHERE seen_to IS NULL",
+    "CREATE INDEX stage_changes_time ON stage_changes (time_us)",
+    "CREATE TABLE handoffs (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, time_us INTEGER, lead_id, notified_at, stage, owner_id, "
+    "from_team, to_team, source, segment, hand_raiser)",
+    "CREATE UNIQUE INDEX handoffs_current ON handoffs (source_name, key) WHERE seen_to IS NULL",
+    "CREATE INDEX handoffs_time ON handoffs (time_us)",
+    "CREATE TABLE touches (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, time_us INTEGER, lead_id, rep_id, at, channel)",
+    "CREATE UNIQUE INDEX touches_current ON touches (source_name, key) WHERE seen_to IS NULL",
+    "CREATE INDEX touches_time ON touches (time_us)",
+    "CREATE TABLE deals (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, time_us INTEGER, id, amount, opened_at, lead_id, closed_at, "
+    "won)",
+    "CREATE UNIQUE INDEX deals_current ON deals (source_name, key) WHERE seen_to IS NULL",
+    "CREATE INDEX deals_time ON deals (time_us)",
+    "CREATE TABLE reps (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, id, name, email, team, active)",
+    "CREATE UNIQUE INDEX reps_current ON reps (source_name, key) WHERE seen_to IS NULL",
+    "CREATE TABLE owner_changes (row_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "key TEXT NOT NULL, digest TEXT NOT NULL, seen_from INTEGER NOT NULL, seen_to INTEGER, "
+    "last_seen INTEGER NOT NULL, time_us INTEGER, lead_id, owner_id, at)",
+    "CREATE UNIQUE INDEX owner_changes_current ON owner_changes (source_name, "
+    "key) WHERE seen_to IS NULL",
+    "CREATE INDEX owner_changes_time ON owner_changes (time_us)",
+    "CREATE TABLE cursors (source_name TEXT NOT NULL, stream TEXT NOT NULL, "
+    "cursor TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (source_name, stream))",
+    "CREATE TABLE sync_runs (run_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "started_at INTEGER NOT NULL, finished_at INTEGER, status TEXT NOT NULL, "
+    "full INTEGER NOT NULL DEFAULT 0, counts TEXT NOT NULL DEFAULT '{}', error TEXT)",
+    "CREATE TABLE rejected (rejected_id INTEGER PRIMARY KEY, source_name TEXT NOT NULL, "
+    "stream TEXT NOT NULL, origin TEXT, line INTEGER, record_id TEXT, field TEXT, "
+    "reason TEXT NOT NULL, raw TEXT NOT NULL, first_run INTEGER, last_run INTEGER, "
+    "first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, identity TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX rejected_identity ON rejected (source_name, identity)",
+)
+"""Version 1: a table per stream, cursors, sync runs and rejected records."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1,)
+"""The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this code writes."""

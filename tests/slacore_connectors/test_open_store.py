@@ -1,0 +1,94 @@
+"""open_store: a Store from a path or a URL; report, sync and the CLI use nothing else."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+import slacore_connectors
+from slacore.errors import ValidationError
+from slacore_connectors.store import SCHEMA_VERSION, Store, StoreError, open_store, store_path
+from slacore_connectors.sync import JobConfig
+
+SRC = Path(slacore_connectors.__file__).parent
+
+
+def test_a_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store("slacore.db") as store:
+        assert isinstance(store, Store)
+        assert store.schema_version == SCHEMA_VERSION
+    assert (tmp_path / "slacore.db").exists()
+
+
+def test_a_path(tmp_path: Path) -> None:
+    with open_store(tmp_path / "sub" / "sla.db") as store:
+        assert isinstance(store, Store)
+    assert (tmp_path / "sub" / "sla.db").exists()
+
+
+def test_a_relative_sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store("sqlite:///data/sla.db") as store:
+        assert isinstance(store, Store)
+    assert (tmp_path / "data" / "sla.db").exists()
+
+
+def test_an_absolute_sqlite_url(tmp_path: Path) -> None:
+    path = tmp_path / "abs.db"
+    assert path.is_absolute()
+    with open_store(f"sqlite:///{path.as_posix()}") as store:
+        assert isinstance(store, Store)
+    assert path.exists()
+
+
+def test_in_memory() -> None:
+    assert store_path("sqlite://") == store_path("sqlite:///:memory:") == Path(":memory:")
+    with open_store("sqlite://") as store:
+        assert store.count("leads") == 0
+
+
+def test_an_unknown_scheme_names_the_supported_ones() -> None:
+    with pytest.raises(StoreError, match=r"no store for URL scheme 'postgresql'.*sqlite:///PATH"):
+        open_store("postgresql://sla:secret@db.example.com/sla")
+
+
+def test_the_error_keeps_a_password_out() -> None:
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql://sla:secret@db.example.com/sla")
+    assert "secret" not in str(info.value)
+
+
+def test_a_sqlite_url_with_a_host_is_refused() -> None:
+    with pytest.raises(StoreError, match="three slashes"):
+        open_store("sqlite://host/sla.db")
+
+
+def test_the_job_file_takes_a_url_relative_to_itself(tmp_path: Path) -> None:
+    data = {"store": "sqlite:///data/sla.db", "sources": [{"connector": "csv"}]}
+    config = JobConfig.from_dict(data, base=tmp_path)
+    assert config.store == (tmp_path / "data" / "sla.db").resolve()
+
+
+def test_the_job_file_refuses_an_unknown_scheme(tmp_path: Path) -> None:
+    data = {"store": "postgresql://db/sla", "sources": [{"connector": "csv"}]}
+    with pytest.raises(ValidationError, match="sqlite:///PATH") as info:
+        JobConfig.from_dict(data, base=tmp_path)
+    assert info.value.field == "store"
+
+
+@pytest.mark.parametrize("name", ["slacore_connectors.store", "slacore_connectors.store.sqlite"])
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
+
+
+def test_report_sync_and_cli_name_no_store_class() -> None:
+    # They take the Store interface: a PostgreSQL store must serve them unchanged.
+    outside = [p for p in SRC.rglob("*.py") if "store" not in p.relative_to(SRC).parts]
+    users = [p.name for p in outside if "SQLiteStore" in p.read_text(encoding="utf-8")]
+    assert users == []
