@@ -38,7 +38,7 @@ from slacore.model import (
     Team,
     Touch,
 )
-from slacore.render import json_dict, markdown_table
+from slacore.render import json_dict, markdown_table, result_markdown
 from slacore.rules._engine.columns import (
     _CadenceColumns,
     cadence_columns,
@@ -52,6 +52,7 @@ from slacore.rules.common import (
     check_rule,
     instant,
     owner_at,
+    result_sentence,
     to_channels,
     to_clock,
     to_share,
@@ -103,6 +104,24 @@ class CadenceResult:
     withdrawn_at: datetime | None = None
     owner_id: str | None = None
 
+    def _facts(self) -> list[tuple[str, object]]:
+        return [
+            ("touches", self.touches if self.window_end is not None else None),
+            ("window ends", self.window_end),
+            ("met", self.met_at),
+            ("withdrawn", self.withdrawn_at),
+            ("rep", self.owner_id),
+        ]
+
+    def explain(self) -> str:
+        """One sentence: the lead, its status, the touches counted and the window."""
+        return result_sentence(self.handoff.lead_id, self.status, self._facts())
+
+    def to_markdown(self) -> str:
+        """The explanation and the figures as a table."""
+        rows = [[label, value] for label, value in self._facts() if value is not None]
+        return result_markdown(self.explain(), ["", "value"], rows)
+
     def to_dict(self) -> dict[str, Any]:
         """The result, JSON-ready."""
         return json_dict(
@@ -145,6 +164,35 @@ class CadenceSummary:
         if self.target is None or self.compliance is None:
             return None
         return self.compliance >= self.target
+
+    def explain(self) -> str:
+        """One sentence: the counts by status and compliance."""
+        text = (
+            f"{self.eligible:,} eligible hand-offs, {self.met:,} met, {self.breached:,} "
+            f"breached, {self.pending + self.at_risk:,} with the window open "
+            f"({self.at_risk:,} at risk), {self.withdrawn:,} withdrawn"
+        )
+        if self.compliance is not None:
+            text += f"; {format_rate(self.compliance)} met"
+        return text + "."
+
+    def to_markdown(self) -> str:
+        """The explanation and the counts as a table."""
+        return result_markdown(
+            self.explain(),
+            ["eligible", "met", "breached", "pending", "at risk", "withdrawn", "met %"],
+            [
+                [
+                    self.eligible,
+                    self.met,
+                    self.breached,
+                    self.pending,
+                    self.at_risk,
+                    self.withdrawn,
+                    "" if self.compliance is None else format_rate(self.compliance),
+                ]
+            ],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready."""
@@ -206,16 +254,8 @@ class CadenceReport:
 
     def explain(self) -> str:
         """Two sentences: the rule and how the eligible hand-offs stand."""
-        s = self.summary
-        text = (
-            f"{self.rule.describe()} As of {self.now.isoformat(timespec='minutes')}: "
-            f"{s.eligible:,} eligible hand-offs, {s.met:,} met, {s.breached:,} breached, "
-            f"{s.pending + s.at_risk:,} with the window open ({s.at_risk:,} at risk), "
-            f"{s.withdrawn:,} withdrawn"
-        )
-        if s.compliance is not None:
-            text += f"; {format_rate(s.compliance)} met"
-        return text + "."
+        moment = self.now.isoformat(timespec="minutes")
+        return f"{self.rule.describe()} As of {moment}: {self.summary.explain()}"
 
     def to_markdown(self) -> str:
         """The explanation and a table per rep."""

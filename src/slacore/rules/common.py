@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 
 from slacore._values import RateLike, format_rate, to_rate
-from slacore.calendar.duration import parse_duration
+from slacore.calendar.duration import format_duration, parse_duration
 from slacore.errors import ValidationError
 from slacore.model import (
     Channel,
@@ -265,3 +265,22 @@ def moves_that_matter(
     placed = [stage for stage in stages if stage in keys]
     back = {key for key in keys if any(ladder.is_before(key, stage) for stage in placed)}
     return frozenset(withdraw_on).union(back, also)
+
+
+def result_sentence(lead_id: str, status: SlaStatus, facts: Iterable[tuple[str, object]]) -> str:
+    """One hand-off's result in words: ``"Lead L1: met (due 2026-06-01 10:00, ...)."``.
+
+    ``facts`` are ``(label, value)`` pairs; those whose value is ``None`` are left out, times
+    are shown to the minute with their offset, durations as ``"1h 5m"``.
+    """
+    shown = []
+    for label, value in facts:
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = value.isoformat(sep=" ", timespec="minutes")
+        elif isinstance(value, timedelta):
+            value = format_duration(value)
+        shown.append(f"{label} {value}")
+    detail = f" ({'; '.join(shown)})" if shown else ""
+    return f"Lead {lead_id}: {status.value.replace('_', ' ')}{detail}."

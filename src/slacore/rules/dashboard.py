@@ -94,10 +94,22 @@ class DontBeOnIt:
             }
         )
 
+    def explain(self) -> str:
+        """One sentence: how many reps are on the dashboard, and who is worst."""
+        if not self.rows:
+            return "Nobody is on the dashboard: every lead was contacted and worked in time."
+        worst = self.rows[0]
+        count = len(self.rows)
+        return (
+            f"{count} {'rep is' if count == 1 else 'reps are'} on the dashboard "
+            f"({self.response_rule}); {worst.rep_id} is worst with {worst.violations} "
+            f"{'violation' if worst.violations == 1 else 'violations'}."
+        )
+
     def to_markdown(self, *, max_ids: int = 10) -> str:
         """A table: rep, the two counts, and the lead ids (the first ``max_ids`` of each)."""
         if not self.rows:
-            return "Nobody is on the dashboard: every lead was contacted and worked in time.\n"
+            return self.explain() + "\n"
 
         def ids(leads: tuple[str, ...]) -> str:
             shown = ", ".join(leads[:max_ids])

@@ -50,7 +50,7 @@ from slacore.model import (
     Team,
     Touch,
 )
-from slacore.render import json_dict, markdown_table
+from slacore.render import json_dict, markdown_table, result_markdown
 from slacore.rules._engine.columns import (
     _EPOCH,
     _ONE_US,
@@ -67,6 +67,7 @@ from slacore.rules.common import (
     check_rule,
     instant,
     owner_at,
+    result_sentence,
     to_channels,
     to_clock,
     to_share,
@@ -180,6 +181,28 @@ class ResponseResult:
         """Whether the clock stopped (there was a counted touch or stage change)."""
         return self.first_touch_at is not None
 
+    def _facts(self) -> list[tuple[str, object]]:
+        return [
+            ("started", self.started_at),
+            ("due", self.due_at),
+            ("first touch", self.first_touch_at),
+            ("withdrawn", self.withdrawn_at),
+            (
+                "elapsed",
+                self.business_elapsed if self.business_elapsed is not None else self.elapsed,
+            ),
+            ("rep", self.owner_id),
+        ]
+
+    def explain(self) -> str:
+        """One sentence: the lead, its status, and the times that decided it."""
+        return result_sentence(self.handoff.lead_id, self.status, self._facts())
+
+    def to_markdown(self) -> str:
+        """The explanation and the times as a table."""
+        rows = [[label, value] for label, value in self._facts() if value is not None]
+        return result_markdown(self.explain(), ["", "value"], rows)
+
     def to_dict(self) -> dict[str, Any]:
         """The result, JSON-ready (times ISO 8601, durations in seconds)."""
         return json_dict(
@@ -246,6 +269,31 @@ class ResponseSummary:
         if self.target is None or self.compliance is None:
             return None
         return self.compliance >= self.target
+
+    def explain(self) -> str:
+        """One sentence: the counts by status, compliance against the target, percentiles."""
+        text = (
+            f"{self.eligible:,} eligible hand-offs, {self.met:,} met, {self.breached:,} "
+            f"breached, {self.pending + self.at_risk:,} pending ({self.at_risk:,} at risk), "
+            f"{self.withdrawn:,} withdrawn"
+        )
+        if self.compliance is not None:
+            text += f"; {format_rate(self.compliance)} met"
+            if self.target is not None:
+                verdict = "meets" if self.target_met else "misses"
+                text += f", which {verdict} the {format_rate(self.target)} target"
+        if self.p50 is not None and self.p90 is not None:
+            text += (
+                f". Median response {format_duration(self.p50)}, "
+                f"90th percentile {format_duration(self.p90)}"
+            )
+        return text + "."
+
+    def to_markdown(self) -> str:
+        """The explanation and the response-time distribution."""
+        return result_markdown(
+            self.explain(), ["response time", "hand-offs"], list(self.buckets.items())
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready (shares as numbers, durations in seconds)."""
@@ -335,24 +383,8 @@ class ResponseReport:
 
     def explain(self) -> str:
         """Two sentences: the rule, and how the eligible hand-offs stand."""
-        s = self.summary
-        text = (
-            f"{self.rule.describe()} As of {self.now.isoformat(timespec='minutes')}: "
-            f"{s.eligible:,} eligible hand-offs, {s.met:,} met, {s.breached:,} breached, "
-            f"{s.pending + s.at_risk:,} pending ({s.at_risk:,} at risk), "
-            f"{s.withdrawn:,} withdrawn"
-        )
-        if s.compliance is not None:
-            text += f"; {format_rate(s.compliance)} met"
-            if s.target is not None:
-                verdict = "meets" if s.target_met else "misses"
-                text += f", which {verdict} the {format_rate(s.target)} target"
-        if s.p50 is not None and s.p90 is not None:
-            text += (
-                f". Median response {format_duration(s.p50)}, "
-                f"90th percentile {format_duration(s.p90)}"
-            )
-        return text + "."
+        moment = self.now.isoformat(timespec="minutes")
+        return f"{self.rule.describe()} As of {moment}: {self.summary.explain()}"
 
     def to_markdown(self) -> str:
         """The explanation, the distribution, and tables per rep and per source."""
