@@ -7,9 +7,9 @@ document the teams sign.
 
 from __future__ import annotations
 
-from slacore.agreement._core import (
-    Agreement,
-    AgreementError,
+from slacore._config import key_path
+from slacore.agreement._core import Agreement
+from slacore.agreement.sections import (
     CadenceCommitment,
     Commitment,
     CommitmentKind,
@@ -34,8 +34,8 @@ from slacore.agreement._core import (
     SalesCommitments,
     Signatory,
     Termination,
-    key_path,
 )
+from slacore.errors import AgreementError
 
 __all__ = [
     "Agreement",

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from slacore.agreement._core import Agreement
+from slacore.agreement import Agreement
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.pacing import Measure, Pacing, PeriodSpan
