@@ -1,25 +1,61 @@
-"""The validating reader of TOML settings: every problem at once, with key path and line.
+"""The one validating reader of slacore's TOML files: every problem at once, each with its key
+path, its line and a "did you mean".
 
-Private: the agreement loader reads its file with it.
+Private. The agreement file reads with it today; the connector settings and the sync job file
+are meant to read with it too. The pieces:
+
+- :func:`read_toml` reads a file into its data and the line of every key (:mod:`tomllib` gives
+  no positions), or raises one :class:`~slacore.errors.ValidationError` naming the file and
+  line when the file cannot be read or is not TOML.
+- :class:`Problems` collects what is wrong instead of raising at the first problem;
+  :meth:`Problems.errors` turns them into :class:`~slacore.errors.ValidationError` objects with
+  key path, file and line, in file order, for the caller's own error (``AgreementError``).
+- :class:`Table` wraps one TOML table: typed getters (text, integer, money, rate, duration,
+  date, choice, period, tables) record a problem and return a default instead of raising,
+  remember each key asked for, and :meth:`Table.finish` reports every key nobody asked for,
+  with the nearest known one suggested.
+
+A reader of a new file is a function over a root :class:`Table`::
+
+    problems = Problems()
+    root = Table(data, (), problems)
+    store = root.text("store", default="slacore.db")
+    root.finish()
+    if problems.found:
+        raise MyError(errors=problems.errors(source=path, lines=lines))
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
-from slacore._toml_lines import KeyLines, KeyPath
+from slacore._toml_lines import KeyLines, KeyPath, scan
 from slacore._values import format_rate, to_money, to_rate
 from slacore.calendar.duration import parse_duration
 from slacore.errors import UnknownKeyError, ValidationError
 from slacore.planning.pacing import Period
+
+__all__ = [
+    "MISSING",
+    "Problems",
+    "Table",
+    "key_path",
+    "kind",
+    "read_toml",
+    "shown",
+    "suggest",
+]
 
 T = TypeVar("T")
 
@@ -45,7 +81,8 @@ def key_path(path: Sequence[str | int]) -> str:
     return text
 
 
-def _kind(value: object) -> str:
+def kind(value: object) -> str:
+    """What a TOML value is, with its article: ``"a string"``, ``"an array"``."""
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -67,20 +104,22 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
+    """A value as an error message shows it: ``"a string 'soon'"``; arrays and tables by kind."""
     if isinstance(value, list | tuple | Mapping):
-        return _kind(value)
+        return kind(value)
     if isinstance(value, datetime | date | time):
-        return f"{_kind(value)} {value.isoformat()}"
-    return f"{_kind(value)} {value!r}"
+        return f"{kind(value)} {value.isoformat()}"
+    return f"{kind(value)} {value!r}"
 
 
-def _suggest(word: str, known: Iterable[str]) -> str:
+def suggest(word: str, known: Iterable[str]) -> str:
+    """``'; did you mean "within"?'`` for the known word nearest ``word``, else ``""``."""
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
 
 
-class _Problems:
+class Problems:
     """The problems found so far, each with its key path."""
 
     def __init__(self) -> None:
@@ -93,7 +132,7 @@ class _Problems:
     def error(self, path: KeyPath, error: ValidationError | UnknownKeyError) -> None:
         """Record an error a core object raised, under ``path`` (plus the error's own field)."""
         if isinstance(error, UnknownKeyError):
-            self.add(path, error.message + _suggest(error.key, error.known), error.key)
+            self.add(path, error.message + suggest(error.key, error.known), error.key)
             return
         below: KeyPath = tuple(error.field.split(".")) if error.field else ()
         self.add((*path, *below), error.message, error.value)
@@ -112,18 +151,34 @@ class _Problems:
             self.error(path, error)
         return None
 
+    def errors(
+        self, *, source: str | None = None, lines: KeyLines | None = None
+    ) -> tuple[ValidationError, ...]:
+        """The problems as errors with key path, file and line, in file order."""
+        errors = [
+            ValidationError(
+                message=message,
+                field=key_path(path) or None,
+                value=value,
+                file=source,
+                line=None if lines is None else lines.line(path),
+            )
+            for path, message, value in self.found
+        ]
+        return tuple(sorted(errors, key=lambda e: e.line or 0))
 
-_MISSING: Any = object()
+
+MISSING: Any = object()
 
 
-class _Table:
+class Table:
     """A TOML table being read: typed getters that record problems instead of raising.
 
     Every getter registers its key as known, so :meth:`finish` can report the keys nobody
     asked for, with the nearest known one suggested.
     """
 
-    def __init__(self, data: Mapping[str, Any], path: KeyPath, problems: _Problems) -> None:
+    def __init__(self, data: Mapping[str, Any], path: KeyPath, problems: Problems) -> None:
         self.data = data
         self.path = path
         self.problems = problems
@@ -138,15 +193,15 @@ class _Table:
     def raw(self, key: str) -> Any:
         if key not in self.known:
             self.known.append(key)
-        return self.data.get(key, _MISSING)
+        return self.data.get(key, MISSING)
 
     def has(self, key: str) -> bool:
-        return self.raw(key) is not _MISSING
+        return self.raw(key) is not MISSING
 
     def finish(self) -> None:
         for key in self.data:
             if key not in self.known:
-                hint = _suggest(key, self.known)
+                hint = suggest(key, self.known)
                 if not hint:
                     hint = f" (expected one of: {', '.join(self.known)})" if self.known else ""
                 self.problem(key, f"unknown key{hint}", key)
@@ -157,21 +212,21 @@ class _Table:
 
     def text(self, key: str, *, required: bool = False, default: str = "") -> str:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, "a string", required)
             return default
         if not isinstance(value, str) or (required and not value.strip()):
-            self.problem(key, f"expected a non-empty string, got {_shown(value)}", value)
+            self.problem(key, f"expected a non-empty string, got {shown(value)}", value)
             return default
         return value.strip()
 
     def texts(self, key: str, *, required: bool = False) -> tuple[str, ...]:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, "an array of strings", required)
             return ()
         if not isinstance(value, list):
-            self.problem(key, f"expected an array of strings, got {_shown(value)}", value)
+            self.problem(key, f"expected an array of strings, got {shown(value)}", value)
             return ()
         if required and not value:
             self.problem(key, "expected at least one entry")
@@ -180,25 +235,25 @@ class _Table:
             if isinstance(item, str) and item.strip():
                 result.append(item.strip())
             else:
-                self.problems.add(self.at(key, index), f"expected a string, got {_shown(item)}")
+                self.problems.add(self.at(key, index), f"expected a string, got {shown(item)}")
         return tuple(result)
 
     def boolean(self, key: str, *, default: bool) -> bool:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             return default
         if not isinstance(value, bool):
-            self.problem(key, f"expected true or false, got {_shown(value)}", value)
+            self.problem(key, f"expected true or false, got {shown(value)}", value)
             return default
         return value
 
     def integer(self, key: str, *, minimum: int = 0, required: bool = False) -> int | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, f"a whole number >= {minimum}", required)
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(key, f"expected a whole number, got {_shown(value)}", value)
+            self.problem(key, f"expected a whole number, got {shown(value)}", value)
             return None
         if value < minimum:
             self.problem(key, f"expected a whole number >= {minimum}, got {value}", value)
@@ -209,11 +264,11 @@ class _Table:
         self, key: str, *, required: bool = False, positive: bool = False, what: str = "an amount"
     ) -> Decimal | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, f"{what} like 5000", required)
             return None
         if not isinstance(value, int | float | str) or isinstance(value, bool):
-            self.problem(key, f"expected {what} like 5000, got {_shown(value)}", value)
+            self.problem(key, f"expected {what} like 5000, got {shown(value)}", value)
             return None
         try:
             amount = to_money(value)
@@ -232,11 +287,11 @@ class _Table:
         self, key: str, *, required: bool = False, above_zero: bool = False
     ) -> Fraction | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, 'a rate like 0.25 or "25%"', required)
             return None
         if not isinstance(value, int | float | str) or isinstance(value, bool):
-            self.problem(key, f'expected a rate like 0.25 or "25%", got {_shown(value)}', value)
+            self.problem(key, f'expected a rate like 0.25 or "25%", got {shown(value)}', value)
             return None
         try:
             share = to_rate(value)
@@ -253,7 +308,7 @@ class _Table:
 
     def duration(self, key: str, *, required: bool = False) -> timedelta | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, 'a duration like "1h"', required)
             return None
         try:
@@ -264,7 +319,7 @@ class _Table:
 
     def day(self, key: str, *, required: bool = False) -> date | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             self._absent(key, "a date like 2020-01-01", required)
             return None
         if isinstance(value, str):
@@ -274,13 +329,13 @@ class _Table:
                 pass
         elif isinstance(value, date) and not isinstance(value, datetime):
             return value
-        self.problem(key, f"expected a date like 2020-01-01, got {_shown(value)}", value)
+        self.problem(key, f"expected a date like 2020-01-01, got {shown(value)}", value)
         return None
 
     def moment(self, key: str) -> date | datetime | None:
         """A date, or an aware date-time; a naive date-time is an error."""
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             return None
         if isinstance(value, str):
             text = value.strip()
@@ -305,55 +360,55 @@ class _Table:
             return value
         if isinstance(value, date):
             return value
-        self.problem(key, f"expected a date or a date-time, got {_shown(value)}", value)
+        self.problem(key, f"expected a date or a date-time, got {shown(value)}", value)
         return None
 
     def choice(self, key: str, options: Sequence[str], *, default: str) -> str:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             return default
         if isinstance(value, str) and value.strip().lower() in options:
             return value.strip().lower()
-        hint = _suggest(value, options) if isinstance(value, str) else ""
-        self.problem(key, f"expected one of {', '.join(options)}, got {_shown(value)}{hint}", value)
+        hint = suggest(value, options) if isinstance(value, str) else ""
+        self.problem(key, f"expected one of {', '.join(options)}, got {shown(value)}{hint}", value)
         return default
 
     def period(self, key: str, *, default: Period | None = None) -> Period | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             if default is None:
                 self._absent(key, "a period: week, month, quarter or year", True)
             return default
         try:
             return Period.parse(value)
         except ValidationError as error:
-            hint = _suggest(value, [p.value for p in Period]) if isinstance(value, str) else ""
+            hint = suggest(value, [p.value for p in Period]) if isinstance(value, str) else ""
             self.problem(key, error.message + hint, value)
             return default
 
-    def table(self, key: str, *, required: bool = False, why: str = "") -> _Table | None:
+    def table(self, key: str, *, required: bool = False, why: str = "") -> Table | None:
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             if required:
                 self.problem(key, f"missing section [{key_path(self.at(key))}]{why}")
             return None
         if not isinstance(value, Mapping):
-            self.problem(key, f"expected a table, got {_shown(value)}", value)
+            self.problem(key, f"expected a table, got {shown(value)}", value)
             return None
-        return _Table(value, self.at(key), self.problems)
+        return Table(value, self.at(key), self.problems)
 
-    def tables(self, key: str, *, required: bool = False) -> list[_Table]:
+    def tables(self, key: str, *, required: bool = False) -> list[Table]:
         """A table or an array of tables, as a list."""
         value = self.raw(key)
-        if value is _MISSING:
+        if value is MISSING:
             if required:
                 self.problem(key, f"missing section [{key_path(self.at(key))}]")
             return []
         if isinstance(value, Mapping):
-            return [_Table(value, self.at(key), self.problems)]
+            return [Table(value, self.at(key), self.problems)]
         if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
-            return [_Table(item, self.at(key, i), self.problems) for i, item in enumerate(value)]
-        self.problem(key, f"expected a table or an array of tables, got {_shown(value)}", value)
+            return [Table(item, self.at(key, i), self.problems) for i, item in enumerate(value)]
+        self.problem(key, f"expected a table or an array of tables, got {shown(value)}", value)
         return []
 
     def entries(self) -> list[tuple[str, Any]]:
@@ -363,17 +418,33 @@ class _Table:
         return list(self.data.items())
 
 
-def _errors(
-    problems: _Problems, source: str | None, lines: KeyLines | None
-) -> tuple[ValidationError, ...]:
-    errors = [
-        ValidationError(
-            message=message,
-            field=key_path(path) or None,
-            value=value,
-            file=source,
-            line=None if lines is None else lines.line(path),
-        )
-        for path, message, value in problems.found
-    ]
-    return tuple(sorted(errors, key=lambda e: e.line or 0))
+def read_toml(path: str | os.PathLike[str]) -> tuple[dict[str, Any], KeyLines]:
+    """Read a TOML file: its data and the line of each key path.
+
+    Raises:
+        ValidationError: The file cannot be read, is not UTF-8, or is not TOML; ``file`` names
+            it and, for TOML syntax errors, ``line`` the line.
+
+    """
+    name = os.fspath(path)
+    try:
+        raw = Path(name).read_bytes()
+    except OSError as error:
+        raise ValidationError(
+            message=f"cannot read the file: {error.strerror or error}", file=name
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            message=f"not UTF-8 text (byte {error.start})", file=name, line=None
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        detail = str(error)
+        found = re.search(r"\(at line (\d+), column \d+\)", detail)
+        line = int(found.group(1)) if found else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", detail) or "invalid TOML"
+        raise ValidationError(message=f"not valid TOML: {message}", file=name, line=line) from None
+    return data, scan(text)

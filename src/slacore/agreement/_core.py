@@ -24,18 +24,15 @@ The guide "Write your agreement" walks through the file format.
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import attrs
 
-from slacore._config import _errors, _Problems, _shown, _suggest, _Table
-from slacore._toml_lines import KeyLines, scan
+from slacore._config import Problems, Table, read_toml, shown, suggest
+from slacore._toml_lines import KeyLines
 from slacore.agreement._document import _document
 from slacore.agreement._reader import (
     _Context,
@@ -189,29 +186,10 @@ class Agreement:
         """
         name = os.fspath(path)
         try:
-            raw = Path(name).read_bytes()
-        except OSError as error:
-            problem = ValidationError(
-                message=f"cannot read the file: {error.strerror or error}", file=name
-            )
+            data, lines = read_toml(name)
+        except ValidationError as problem:
             raise _fail([problem], name) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            problem = ValidationError(
-                message=f"not UTF-8 text (byte {error.start})", file=name, line=None
-            )
-            raise _fail([problem], name) from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            detail = str(error)
-            found = re.search(r"\(at line (\d+), column \d+\)", detail)
-            line = int(found.group(1)) if found else None
-            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", detail) or "invalid TOML"
-            problem = ValidationError(message=f"not valid TOML: {message}", file=name, line=line)
-            raise _fail([problem], name) from None
-        return cls._build(data, source=name, lines=scan(text))
+        return cls._build(data, source=name, lines=lines)
 
     @classmethod
     def from_dict(
@@ -230,12 +208,12 @@ class Agreement:
 
     @classmethod
     def _build(cls, data: object, *, source: str | None, lines: KeyLines | None) -> Agreement:
-        problems = _Problems()
+        problems = Problems()
         if not isinstance(data, Mapping):
-            problems.add((), f"expected a table of sections, got {_shown(data)}")
-            raise _fail(_errors(problems, source, lines), source)
+            problems.add((), f"expected a table of sections, got {shown(data)}")
+            raise _fail(problems.errors(source=source, lines=lines), source)
         ctx = _Context(problems)
-        root = _Table(data, (), problems)
+        root = Table(data, (), problems)
         header = _read_header(root, ctx)
         parties = _read_parties(root)
         _read_calendar(root, ctx)
@@ -255,9 +233,9 @@ class Agreement:
         signatories = _read_signatories(root)
         for key in root.data:
             if key not in _SECTIONS:
-                root.problem(key, f"unknown section{_suggest(key, _SECTIONS)}", key)
+                root.problem(key, f"unknown section{suggest(key, _SECTIONS)}", key)
         if problems.found:
-            raise _fail(_errors(problems, source, lines), source)
+            raise _fail(problems.errors(source=source, lines=lines), source)
         assert header is not None
         assert marketing is not None
         assert sales is not None

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from slacore._config import _MISSING, _Problems, _shown, _suggest, _Table
+from slacore._config import MISSING, Problems, Table, shown, suggest
 from slacore.agreement._words import (
     _span_words,
     _team_name,
@@ -49,7 +49,7 @@ from slacore.planning.pacing import Period
 class _Context:
     """What section readers share: the problems, and what earlier sections settled."""
 
-    problems: _Problems
+    problems: Problems
     period: Period = Period.MONTH
     effective: date | None = None
     calendar: BusinessCalendar | None = None
@@ -57,7 +57,7 @@ class _Context:
     exits: tuple[str, ...] = DEFAULT_EXIT_STAGES
 
     def stage_keys(
-        self, table: _Table, key: str, *, exits: bool = False, required: bool = False
+        self, table: Table, key: str, *, exits: bool = False, required: bool = False
     ) -> tuple[str, ...]:
         """Stage keys from ``table[key]``, each checked against the ladder (and exit stages)."""
         keys = table.texts(key, required=required)
@@ -65,22 +65,22 @@ class _Context:
         for index, name in enumerate(keys):
             if name not in known:
                 table.problems.add(
-                    table.at(key, index), f"unknown stage {name!r}{_suggest(name, known)}", name
+                    table.at(key, index), f"unknown stage {name!r}{suggest(name, known)}", name
                 )
         return keys
 
-    def stage_key(self, table: _Table, key: str, *, required: bool = True) -> str | None:
+    def stage_key(self, table: Table, key: str, *, required: bool = True) -> str | None:
         name = table.text(key, required=required)
         if not name:
             return None
         if name not in self.ladder:
             keys = self.ladder.keys
-            table.problem(key, f"unknown stage {name!r}{_suggest(name, keys)}", name)
+            table.problem(key, f"unknown stage {name!r}{suggest(name, keys)}", name)
             return None
         return name
 
 
-def _read_header(root: _Table, ctx: _Context) -> dict[str, Any] | None:
+def _read_header(root: Table, ctx: _Context) -> dict[str, Any] | None:
     head = root.table("agreement", required=True, why=": the company, version and dates")
     if head is None:
         return None
@@ -100,7 +100,7 @@ def _read_header(root: _Table, ctx: _Context) -> dict[str, Any] | None:
     return found
 
 
-def _read_parties(root: _Table) -> tuple[Party, ...]:
+def _read_parties(root: Table) -> tuple[Party, ...]:
     table = root.table("parties")
     parties: list[Party] = []
     for team in Team:
@@ -121,7 +121,7 @@ def _read_parties(root: _Table) -> tuple[Party, ...]:
     return tuple(parties)
 
 
-def _read_calendar(root: _Table, ctx: _Context) -> None:
+def _read_calendar(root: Table, ctx: _Context) -> None:
     table = root.table("calendar")
     if table is None:
         return
@@ -134,7 +134,7 @@ def _read_calendar(root: _Table, ctx: _Context) -> None:
     ctx.calendar = ctx.problems.attempt(table.path, lambda: BusinessCalendar(**given))
 
 
-def _read_stages(root: _Table, ctx: _Context) -> None:
+def _read_stages(root: Table, ctx: _Context) -> None:
     stages: list[LeadStage] = []
     seen: set[str] = set()
     items = root.tables("stages")
@@ -173,7 +173,7 @@ def _read_stages(root: _Table, ctx: _Context) -> None:
             ctx.ladder = ladder
 
 
-def _read_handoff(root: _Table, ctx: _Context) -> HandoffTerms | None:
+def _read_handoff(root: Table, ctx: _Context) -> HandoffTerms | None:
     table = root.table("handoff")
     pairs = list(ctx.ladder.handoffs())
     default = pairs[0][0].key if pairs else None
@@ -192,7 +192,7 @@ def _read_handoff(root: _Table, ctx: _Context) -> HandoffTerms | None:
     return terms if name else None
 
 
-def _read_personas(root: _Table) -> tuple[Persona, ...]:
+def _read_personas(root: Table) -> tuple[Persona, ...]:
     personas: list[Persona] = []
     for item in root.tables("personas"):
         persona = Persona(
@@ -208,7 +208,7 @@ def _read_personas(root: _Table) -> tuple[Persona, ...]:
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _read_goals(root: _Table) -> CompanyGoals | None:
+def _read_goals(root: Table) -> CompanyGoals | None:
     table = root.table("goals")
     if table is None:
         return None
@@ -217,7 +217,7 @@ def _read_goals(root: _Table) -> CompanyGoals | None:
     by = table.raw("run_rate_by")
     table.finish()
     year = month = None
-    if by is _MISSING:
+    if by is MISSING:
         table.problem(
             "run_rate_by", 'missing; expected the month the run rate is reached, "2020-06"'
         )
@@ -226,7 +226,7 @@ def _read_goals(root: _Table) -> CompanyGoals | None:
     elif isinstance(by, str) and (match := _MONTH.match(by.strip())) and 1 <= int(match[2]) <= 12:
         year, month = int(match[1]), int(match[2])
     else:
-        table.problem("run_rate_by", f'expected a month like "2020-06", got {_shown(by)}', by)
+        table.problem("run_rate_by", f'expected a month like "2020-06", got {shown(by)}', by)
     if annual is None or year is None or month is None:
         return None
     return CompanyGoals(
@@ -234,7 +234,7 @@ def _read_goals(root: _Table) -> CompanyGoals | None:
     )
 
 
-def _unique(items: Sequence[tuple[_Table, str]], what: str) -> bool:
+def _unique(items: Sequence[tuple[Table, str]], what: str) -> bool:
     seen: set[str] = set()
     ok = True
     for table, name in items:
@@ -248,7 +248,7 @@ def _unique(items: Sequence[tuple[_Table, str]], what: str) -> bool:
 _TEAMS = tuple(t.value for t in Team)
 
 
-def _read_commitments(root: _Table, ctx: _Context) -> tuple[Commitment, ...] | None:
+def _read_commitments(root: Table, ctx: _Context) -> tuple[Commitment, ...] | None:
     tables = root.tables("commitments")
     found: list[Commitment | None] = []
     for table in tables:
@@ -294,7 +294,7 @@ def _read_commitments(root: _Table, ctx: _Context) -> tuple[Commitment, ...] | N
     return tuple(c for c in found if c is not None)
 
 
-def _read_communication(root: _Table) -> Communication | None:
+def _read_communication(root: Table) -> Communication | None:
     table = root.table("communication")
     if table is None:
         return None
@@ -325,7 +325,7 @@ def _read_communication(root: _Table) -> Communication | None:
     )
 
 
-def _read_conflict(root: _Table) -> ConflictResolution | None:
+def _read_conflict(root: Table) -> ConflictResolution | None:
     table = root.table("conflict")
     if table is None:
         return None
@@ -341,7 +341,7 @@ def _read_conflict(root: _Table) -> ConflictResolution | None:
     return found
 
 
-def _read_rewards(root: _Table) -> Rewards | None:
+def _read_rewards(root: Table) -> Rewards | None:
     table = root.table("rewards")
     if table is None:
         return None
@@ -357,7 +357,7 @@ def _read_rewards(root: _Table) -> Rewards | None:
     return found
 
 
-def _read_ramifications(root: _Table, ctx: _Context) -> tuple[Rung, ...]:
+def _read_ramifications(root: Table, ctx: _Context) -> tuple[Rung, ...]:
     rungs: list[Rung] = []
     for table in root.tables("ramifications"):
         after = table.duration("after", required=True)
@@ -377,7 +377,7 @@ def _read_ramifications(root: _Table, ctx: _Context) -> tuple[Rung, ...]:
     return tuple(rungs)
 
 
-def _read_review(root: _Table, ctx: _Context) -> Review | None:
+def _read_review(root: Table, ctx: _Context) -> Review | None:
     table = root.table("review")
     if table is None:
         return None
@@ -409,7 +409,7 @@ def _read_review(root: _Table, ctx: _Context) -> Review | None:
     return Review(every=every, first=first, triggers=tuple(triggers))
 
 
-def _read_termination(root: _Table) -> Termination | None:
+def _read_termination(root: Table) -> Termination | None:
     table = root.table("termination")
     if table is None:
         return None
@@ -421,7 +421,7 @@ def _read_termination(root: _Table) -> Termination | None:
     return found
 
 
-def _read_signatories(root: _Table) -> tuple[Signatory, ...]:
+def _read_signatories(root: Table) -> tuple[Signatory, ...]:
     found: list[Signatory] = []
     for table in root.tables("signatories"):
         title = table.text("title", required=True)

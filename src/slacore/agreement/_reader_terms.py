@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
-from slacore._config import _suggest, _Table
+from slacore._config import Table, suggest
 from slacore.agreement._reader import (
     _Context,
     _unique,
@@ -39,12 +39,12 @@ from slacore.rules.cadence import CadenceRule
 from slacore.rules.response import Clock, ResponseRule, StageReached
 
 
-def _read_values(table: _Table, ctx: _Context) -> tuple[LeadValueTable, tuple[LeadValue, ...]]:
+def _read_values(table: Table, ctx: _Context) -> tuple[LeadValueTable, tuple[LeadValue, ...]]:
     amounts: dict[str, Decimal] = {}
     workings: list[LeadValue] = []
     for name, value in table.entries():
         if isinstance(value, Mapping):
-            part = _Table(value, table.at(name), ctx.problems)
+            part = Table(value, table.at(name), ctx.problems)
             rate = part.rate("close_rate", required=True)
             deal = part.money("average_deal_value", required=True)
             part.finish()
@@ -61,7 +61,7 @@ def _read_values(table: _Table, ctx: _Context) -> tuple[LeadValueTable, tuple[Le
     return LeadValueTable.from_mapping(amounts), tuple(workings)
 
 
-def _read_lead_value(table: _Table, ctx: _Context) -> LeadValueCommitment | None:
+def _read_lead_value(table: Table, ctx: _Context) -> LeadValueCommitment | None:
     amount = table.money("amount", required=True, positive=True)
     basis = table.choice("basis", ("source", "segment"), default="source")
     values_table = table.table("values", required=True, why=": the value of a lead of each source")
@@ -77,7 +77,7 @@ def _read_lead_value(table: _Table, ctx: _Context) -> LeadValueCommitment | None
             count = sample_table.integer(name)
             if name not in names:
                 sample_table.problem(
-                    name, f"no lead value for {name!r}{_suggest(name, names)}", name
+                    name, f"no lead value for {name!r}{suggest(name, names)}", name
                 )
             elif count is not None:
                 sample.append((name, count))
@@ -88,7 +88,7 @@ def _read_lead_value(table: _Table, ctx: _Context) -> LeadValueCommitment | None
     )
 
 
-def _read_funnel(table: _Table, ctx: _Context) -> tuple[FunnelPlan, FunnelPlan] | None:
+def _read_funnel(table: Table, ctx: _Context) -> tuple[FunnelPlan, FunnelPlan] | None:
     deals = table.integer("deals_per_rep", minimum=1, required=True)
     outcome = table.text("outcome", default="deal")
     reps = table.integer("reps", minimum=1, required=True)
@@ -113,7 +113,7 @@ def _read_funnel(table: _Table, ctx: _Context) -> tuple[FunnelPlan, FunnelPlan] 
     return team, one
 
 
-def _read_leads(table: _Table, ctx: _Context) -> LeadCountCommitment | None:
+def _read_leads(table: Table, ctx: _Context) -> LeadCountCommitment | None:
     has_count = table.has("count")
     count = table.integer("count", minimum=1)
     funnel_table = table.table("funnel")
@@ -141,7 +141,7 @@ def _read_leads(table: _Table, ctx: _Context) -> LeadCountCommitment | None:
     return LeadCountCommitment(count=count, funnel=team, per_rep=one)
 
 
-def _read_marketing(root: _Table, ctx: _Context) -> MarketingCommitments | None:
+def _read_marketing(root: Table, ctx: _Context) -> MarketingCommitments | None:
     table = root.table("marketing", required=True, why=": what marketing delivers each period")
     if table is None:
         return None
@@ -173,7 +173,7 @@ def _read_marketing(root: _Table, ctx: _Context) -> MarketingCommitments | None:
     return MarketingCommitments(lead_value=value, leads=leads, pacing=pacing)
 
 
-def _read_filter(parent: _Table, ctx: _Context) -> LeadFilter:
+def _read_filter(parent: Table, ctx: _Context) -> LeadFilter:
     table = parent.table("applies_to")
     if table is None:
         return LeadFilter()
@@ -193,7 +193,7 @@ def _read_filter(parent: _Table, ctx: _Context) -> LeadFilter:
 _CHANNELS = tuple(c.value for c in Channel)
 
 
-def _read_channels(table: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+def _read_channels(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     if not table.has(key):
         return default
     names = table.texts(key, required=True)
@@ -201,13 +201,13 @@ def _read_channels(table: _Table, key: str, default: tuple[str, ...]) -> tuple[s
         if name.lower() not in _CHANNELS:
             table.problems.add(
                 table.at(key, index),
-                f"expected one of {', '.join(_CHANNELS)}, got {name!r}{_suggest(name, _CHANNELS)}",
+                f"expected one of {', '.join(_CHANNELS)}, got {name!r}{suggest(name, _CHANNELS)}",
                 name,
             )
     return tuple(n.lower() for n in names)
 
 
-def _clock_needs_calendar(table: _Table, clock: str, ctx: _Context) -> bool:
+def _clock_needs_calendar(table: Table, clock: str, ctx: _Context) -> bool:
     if clock == Clock.BUSINESS and ctx.calendar is None:
         table.problem(
             "clock",
@@ -218,7 +218,7 @@ def _clock_needs_calendar(table: _Table, clock: str, ctx: _Context) -> bool:
     return True
 
 
-def _read_response(table: _Table, ctx: _Context) -> ResponseCommitment | None:
+def _read_response(table: Table, ctx: _Context) -> ResponseCommitment | None:
     name = table.text("name", default="response")
     within = table.duration("within", required=True)
     clock = table.choice("clock", ("business", "calendar"), default="business")
@@ -254,7 +254,7 @@ def _read_response(table: _Table, ctx: _Context) -> ResponseCommitment | None:
     return None if rule is None else ResponseCommitment(rule=rule, applies_to=applies)
 
 
-def _read_cadence(table: _Table, ctx: _Context) -> CadenceCommitment | None:
+def _read_cadence(table: Table, ctx: _Context) -> CadenceCommitment | None:
     name = table.text("name", default="cadence")
     touches = table.integer("min_touches", minimum=1, required=True)
     within = table.duration("within", required=True)
@@ -288,14 +288,14 @@ def _read_cadence(table: _Table, ctx: _Context) -> CadenceCommitment | None:
     return None if rule is None else CadenceCommitment(rule=rule, applies_to=applies)
 
 
-def _figure(table: _Table, key: str, *, rate: bool, required: bool = False) -> Decimal | None:
+def _figure(table: Table, key: str, *, rate: bool, required: bool = False) -> Decimal | None:
     if rate:
         share = table.rate(key, required=required)
         return None if share is None else _decimal(share)
     return table.money(key, required=required, what="a number")
 
 
-def _read_milestone(table: _Table, ctx: _Context) -> MilestoneGoal | None:
+def _read_milestone(table: Table, ctx: _Context) -> MilestoneGoal | None:
     metric = table.text("metric", required=True)
     unit = table.text("unit")
     is_rate = unit == "%"
@@ -304,7 +304,7 @@ def _read_milestone(table: _Table, ctx: _Context) -> MilestoneGoal | None:
     direction = table.choice("direction", ("higher", "lower"), default="higher")
     ramp = table.choice("ramp", ("step", "linear"), default="step")
     items = table.tables("targets", required=True)
-    targets: list[tuple[_Table, Milestone]] = []
+    targets: list[tuple[Table, Milestone]] = []
     for item in items:
         on = item.day("on", required=True)
         figure = _figure(item, "target", rate=is_rate, required=True)
@@ -344,7 +344,7 @@ def _read_milestone(table: _Table, ctx: _Context) -> MilestoneGoal | None:
     )
 
 
-def _read_sales(root: _Table, ctx: _Context) -> SalesCommitments | None:
+def _read_sales(root: Table, ctx: _Context) -> SalesCommitments | None:
     table = root.table("sales", required=True, why=": what sales commits to")
     if table is None:
         return None
