@@ -28,6 +28,7 @@ A reader of a new file is a function over a root :class:`Table`::
 from __future__ import annotations
 
 import difflib
+import enum
 import os
 import re
 import tomllib
@@ -50,6 +51,8 @@ __all__ = [
     "MISSING",
     "Problems",
     "Table",
+    "choices",
+    "default_of",
     "key_path",
     "kind",
     "read_toml",
@@ -58,6 +61,28 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def default_of(cls: type[attrs.AttrsInstance], name: str) -> Any:
+    """The default of field ``name`` of attrs class ``cls``.
+
+    Readers take defaults from the class they build, so a default is stated once:
+
+    >>> from slacore.rules.response import ResponseRule
+    >>> default_of(ResponseRule, "name")
+    'response'
+    """
+    return attrs.fields_dict(cls)[name].default
+
+
+def choices(options: type[enum.Enum]) -> tuple[str, ...]:
+    """The values of an enum, as a reader offers them: choices come from the enum.
+
+    >>> from slacore.rules.response import Clock
+    >>> choices(Clock)
+    ('business', 'calendar')
+    """
+    return tuple(str(member.value) for member in options)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from slacore._config import Problems, Table, read_toml, shown, suggest
+from slacore._config import Problems, Table, default_of, read_toml, shown, suggest
 from slacore._toml_lines import KeyLines
 from slacore.agreement._document import _document
 from slacore.agreement._reader import (
@@ -212,7 +212,7 @@ class Agreement:
         if not isinstance(data, Mapping):
             problems.add((), f"expected a table of sections, got {shown(data)}")
             raise _fail(problems.errors(source=source, lines=lines), source)
-        ctx = _Context(problems)
+        ctx = _Context(problems, period=default_of(cls, "period"))
         root = Table(data, (), problems)
         header = _read_header(root, ctx)
         parties = _read_parties(root)

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from slacore._config import MISSING, Problems, Table, shown, suggest
+from slacore._config import MISSING, Problems, Table, choices, default_of, shown, suggest
 from slacore.agreement._words import (
     _span_words,
     _team_name,
@@ -44,13 +44,15 @@ from slacore.errors import AgreementError, ValidationError
 from slacore.model import STANDARD_LADDER, LeadStage, StageLadder, Team
 from slacore.planning.pacing import Period
 
+_TEAMS = choices(Team)
+
 
 @attrs.define
 class _Context:
     """What section readers share: the problems, and what earlier sections settled."""
 
     problems: Problems
-    period: Period = Period.MONTH
+    period: Period
     effective: date | None = None
     calendar: BusinessCalendar | None = None
     ladder: StageLadder = STANDARD_LADDER
@@ -90,12 +92,12 @@ def _read_header(root: Table, ctx: _Context) -> dict[str, Any] | None:
         "version": head.text("version", required=True),
         "effective": head.day("effective", required=True),
         "expires": head.day("expires"),
-        "period": head.period("period", default=Period.MONTH),
+        "period": head.period("period", default=ctx.period),
     }
     head.finish()
     if found["effective"] and found["expires"] and found["expires"] <= found["effective"]:
         head.problem("expires", f"must be after effective {found['effective']}")
-    ctx.period = found["period"] or Period.MONTH
+    ctx.period = found["period"] or ctx.period
     ctx.effective = found["effective"]
     return found
 
@@ -141,7 +143,7 @@ def _read_stages(root: Table, ctx: _Context) -> None:
     for index, item in enumerate(items):
         key = item.text("key", required=True)
         label = item.text("label", default=key)
-        owner = item.choice("owner", [t.value for t in Team], default="")
+        owner = item.choice("owner", _TEAMS, default="")
         if not item.has("owner"):
             item.problem("owner", "missing; expected marketing or sales")
         order = item.integer("order", minimum=0)
@@ -245,19 +247,16 @@ def _unique(items: Sequence[tuple[Table, str]], what: str) -> bool:
     return ok
 
 
-_TEAMS = tuple(t.value for t in Team)
-
-
 def _read_commitments(root: Table, ctx: _Context) -> tuple[Commitment, ...] | None:
     tables = root.tables("commitments")
     found: list[Commitment | None] = []
     for table in tables:
         name = table.text("name", required=True)
-        kind = table.choice("kind", [k.value for k in CommitmentKind], default="other")
+        kind = table.choice("kind", choices(CommitmentKind), default=CommitmentKind.OTHER)
         team = table.choice("team", _TEAMS, default="")
         if not table.has("team"):
             table.problem("team", "missing; expected the team that delivers: marketing or sales")
-        verb = table.text("verb", default="deliver")
+        verb = table.text("verb", default=default_of(Commitment, "verb"))
         per = table.period("per", default=ctx.period)
         in_return = table.text("in_return")
         within = table.duration("within")
@@ -332,7 +331,7 @@ def _read_conflict(root: Table) -> ConflictResolution | None:
     found = ConflictResolution(
         panel=table.texts("panel"),
         time_per_side=table.duration("time_per_side"),
-        binding=table.boolean("binding", default=True),
+        binding=table.boolean("binding", default=default_of(ConflictResolution, "binding")),
         arbiter=table.text("arbiter"),
     )
     table.finish()
@@ -415,7 +414,9 @@ def _read_termination(root: Table) -> Termination | None:
         return None
     found = Termination(
         unmet_periods=table.integer("unmet_periods", minimum=1),
-        approval_withdrawn=table.boolean("approval_withdrawn", default=False),
+        approval_withdrawn=table.boolean(
+            "approval_withdrawn", default=default_of(Termination, "approval_withdrawn")
+        ),
     )
     table.finish()
     return found

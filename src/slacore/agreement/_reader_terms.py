@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
-from slacore._config import Table, suggest
+from slacore._config import Table, choices, default_of, suggest
 from slacore.agreement._reader import (
     _Context,
     _unique,
@@ -36,7 +37,7 @@ from slacore.planning.lead_values import LeadValue, LeadValueTable, lead_value
 from slacore.planning.milestones import Direction, Milestone, MilestoneGoal, Ramp
 from slacore.render import format_count
 from slacore.rules.cadence import CadenceRule
-from slacore.rules.response import Clock, ResponseRule, StageReached
+from slacore.rules.response import Clock, OnReassign, ResponseRule, StageReached
 
 
 def _read_values(table: Table, ctx: _Context) -> tuple[LeadValueTable, tuple[LeadValue, ...]]:
@@ -63,7 +64,9 @@ def _read_values(table: Table, ctx: _Context) -> tuple[LeadValueTable, tuple[Lea
 
 def _read_lead_value(table: Table, ctx: _Context) -> LeadValueCommitment | None:
     amount = table.money("amount", required=True, positive=True)
-    basis = table.choice("basis", ("source", "segment"), default="source")
+    basis = table.choice(
+        "basis", ("source", "segment"), default=default_of(LeadValueCommitment, "basis")
+    )
     values_table = table.table("values", required=True, why=": the value of a lead of each source")
     sample_table = table.table("sample")
     table.finish()
@@ -90,7 +93,7 @@ def _read_lead_value(table: Table, ctx: _Context) -> LeadValueCommitment | None:
 
 def _read_funnel(table: Table, ctx: _Context) -> tuple[FunnelPlan, FunnelPlan] | None:
     deals = table.integer("deals_per_rep", minimum=1, required=True)
-    outcome = table.text("outcome", default="deal")
+    outcome = table.text("outcome")
     reps = table.integer("reps", minimum=1, required=True)
     per_rep = table.integer("leads_per_rep", minimum=1, required=True)
     stages: list[tuple[str, Fraction]] = []
@@ -104,8 +107,10 @@ def _read_funnel(table: Table, ctx: _Context) -> tuple[FunnelPlan, FunnelPlan] |
     table.finish()
     if deals is None or reps is None or per_rep is None or len(stages) != len(items) or not items:
         return None
+    # Only a given outcome is passed: reverse_funnel states its own default.
+    named: dict[str, Any] = {"outcome": outcome} if outcome else {}
     one = ctx.problems.attempt(
-        table.path, lambda: reverse_funnel(deals=deals, stages=stages, outcome=outcome)
+        table.path, lambda: reverse_funnel(deals=deals, stages=stages, **named)
     )
     if one is None:
         return None
@@ -178,7 +183,7 @@ def _read_filter(parent: Table, ctx: _Context) -> LeadFilter:
     if table is None:
         return LeadFilter()
     found = LeadFilter(
-        hand_raisers=table.boolean("hand_raisers", default=False),
+        hand_raisers=table.boolean("hand_raisers", default=default_of(LeadFilter, "hand_raisers")),
         sources=table.texts("sources"),
         segments=table.texts("segments"),
         stages=ctx.stage_keys(table, "stages"),
@@ -190,7 +195,7 @@ def _read_filter(parent: Table, ctx: _Context) -> LeadFilter:
     return found
 
 
-_CHANNELS = tuple(c.value for c in Channel)
+_CHANNELS = choices(Channel)
 
 
 def _read_channels(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -219,15 +224,17 @@ def _clock_needs_calendar(table: Table, clock: str, ctx: _Context) -> bool:
 
 
 def _read_response(table: Table, ctx: _Context) -> ResponseCommitment | None:
-    name = table.text("name", default="response")
+    name = table.text("name", default=default_of(ResponseRule, "name"))
     within = table.duration("within", required=True)
-    clock = table.choice("clock", ("business", "calendar"), default="business")
+    clock = table.choice("clock", choices(Clock), default=default_of(ResponseRule, "clock"))
     applies = _read_filter(table, ctx)
-    counts = _read_channels(table, "counts", ("call", "email", "meeting"))
+    counts = _read_channels(table, "counts", default_of(ResponseRule, "counts"))
     target = table.rate("target")
     at_risk = table.rate("at_risk_at", above_zero=True)
     stops = ctx.stage_keys(table, "stop_stages", exits=True)
-    on_reassign = table.choice("on_reassign", ("continue", "restart"), default="continue")
+    on_reassign = table.choice(
+        "on_reassign", choices(OnReassign), default=default_of(ResponseRule, "on_reassign")
+    )
     withdraw_on = (
         ctx.stage_keys(table, "withdraw_on", exits=True) if table.has("withdraw_on") else ctx.exits
     )
@@ -244,7 +251,7 @@ def _read_response(table: Table, ctx: _Context) -> ResponseCommitment | None:
             applies_to=applies.eligibility(),
             counts=counts,
             target=target,
-            at_risk_at=Fraction(4, 5) if at_risk is None else at_risk,
+            at_risk_at=default_of(ResponseRule, "at_risk_at") if at_risk is None else at_risk,
             stop=StageReached(*stops) if stops else None,
             on_reassign=on_reassign,
             withdraw_on=withdraw_on,
@@ -255,11 +262,11 @@ def _read_response(table: Table, ctx: _Context) -> ResponseCommitment | None:
 
 
 def _read_cadence(table: Table, ctx: _Context) -> CadenceCommitment | None:
-    name = table.text("name", default="cadence")
+    name = table.text("name", default=default_of(CadenceRule, "name"))
     touches = table.integer("min_touches", minimum=1, required=True)
     within = table.duration("within", required=True)
-    channels = _read_channels(table, "channels", ("call",))
-    clock = table.choice("clock", ("business", "calendar"), default="calendar")
+    channels = _read_channels(table, "channels", default_of(CadenceRule, "channels"))
+    clock = table.choice("clock", choices(Clock), default=default_of(CadenceRule, "clock"))
     applies = _read_filter(table, ctx)
     target = table.rate("target")
     at_risk = table.rate("at_risk_at", above_zero=True)
@@ -280,7 +287,7 @@ def _read_cadence(table: Table, ctx: _Context) -> CadenceCommitment | None:
             calendar=ctx.calendar,
             applies_to=applies.eligibility(),
             target=target,
-            at_risk_at=Fraction(4, 5) if at_risk is None else at_risk,
+            at_risk_at=default_of(CadenceRule, "at_risk_at") if at_risk is None else at_risk,
             withdraw_on=withdraw_on,
             ladder=ctx.ladder,
         ),
@@ -301,8 +308,10 @@ def _read_milestone(table: Table, ctx: _Context) -> MilestoneGoal | None:
     is_rate = unit == "%"
     baseline = _figure(table, "baseline", rate=is_rate, required=True)
     start = table.day("start") if table.has("start") else ctx.effective
-    direction = table.choice("direction", ("higher", "lower"), default="higher")
-    ramp = table.choice("ramp", ("step", "linear"), default="step")
+    direction = table.choice(
+        "direction", choices(Direction), default=default_of(MilestoneGoal, "direction")
+    )
+    ramp = table.choice("ramp", choices(Ramp), default=default_of(MilestoneGoal, "ramp"))
     items = table.tables("targets", required=True)
     targets: list[tuple[Table, Milestone]] = []
     for item in items:

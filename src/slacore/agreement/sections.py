@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import attrs
 
+from slacore._config import default_of
 from slacore.agreement._words import (
     _count_of,
     _join,
@@ -54,8 +55,9 @@ __all__ = [
     "Termination",
 ]
 
-DEFAULT_EXIT_STAGES = ("disqualified", "unqualified", "recycled")
-"""Stages that take a lead out of the ladder (and withdraw it from the sales clocks)."""
+DEFAULT_EXIT_STAGES: tuple[str, ...] = default_of(ResponseRule, "withdraw_on")
+"""Stages that take a lead out of the ladder (and withdraw it from the sales clocks): the
+rules' own default for ``withdraw_on``."""
 
 
 @attrs.frozen(kw_only=True)
