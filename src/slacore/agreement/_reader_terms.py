@@ -202,6 +202,7 @@ def _read_channels(table: Table, key: str, default: tuple[str, ...]) -> tuple[st
     if not table.has(key):
         return default
     names = table.texts(key, required=True)
+    known = True
     for index, name in enumerate(names):
         if name.lower() not in _CHANNELS:
             table.problems.add(
@@ -209,6 +210,9 @@ def _read_channels(table: Table, key: str, default: tuple[str, ...]) -> tuple[st
                 f"expected one of {', '.join(_CHANNELS)}, got {name!r}{suggest(name, _CHANNELS)}",
                 name,
             )
+            known = False
+    if not known or not names:
+        return default  # the problem is recorded here; the rule would report it again
     return tuple(n.lower() for n in names)
 
 

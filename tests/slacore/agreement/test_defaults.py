@@ -28,7 +28,7 @@ from slacore.agreement import (
     Termination,
 )
 from slacore.agreement.sections import DEFAULT_EXIT_STAGES
-from slacore.model import Team
+from slacore.model import Channel, Team
 from slacore.planning.funnel import reverse_funnel
 from slacore.planning.milestones import Direction, Milestone, MilestoneGoal, Ramp
 from slacore.rules.cadence import CadenceRule
@@ -144,3 +144,10 @@ def problem_of(section: str, key: str, value: object) -> str:
 def test_choices_come_from_the_enums(section: str, key: str, choices: type[enum.Enum]) -> None:
     listed = ", ".join(str(member.value) for member in choices)
     assert problem_of(section, key, "nonsense").startswith(f"expected one of {listed}, got")
+
+
+@pytest.mark.parametrize(("section", "key"), [("response", "counts"), ("cadence", "channels")])
+def test_channels_come_from_the_enum_and_a_wrong_one_is_one_problem(section: str, key: str) -> None:
+    listed = ", ".join(channel.value for channel in Channel)
+    assert problem_of(section, key, ["fax"]).startswith(f"expected one of {listed}, got 'fax'")
+    assert problem_of(section, key, []) == "expected at least one entry"
