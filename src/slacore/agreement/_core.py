@@ -455,4 +455,4 @@ class Agreement:
 
     def to_html(self) -> str:
         """The same document as one self-contained HTML file that prints well."""
-        return _document(self).html(f"{self.title}: {self.company}")
+        return _document(self).html()

@@ -6,8 +6,6 @@ Private: :meth:`~slacore.agreement.Agreement.to_markdown` and
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -37,7 +35,7 @@ from slacore.agreement.sections import (
 )
 from slacore.model import StageLadder, Team
 from slacore.planning.milestones import Direction, MilestoneGoal, Ramp
-from slacore.render import cell, format_money
+from slacore.render import Page, format_money
 from slacore.rules.response import Clock, FirstTouch, StageReached
 
 if TYPE_CHECKING:
@@ -63,95 +61,6 @@ table.sign td { height: 2.6em; }
   th { background: none; }
 }
 """.strip()
-
-
-class _Doc:
-    """A document as blocks, written out as Markdown or as HTML from the same blocks."""
-
-    def __init__(self) -> None:
-        self.blocks: list[tuple[str, Any]] = []
-
-    def heading(self, level: int, text: str) -> None:
-        self.blocks.append((f"h{level}", text))
-
-    def para(self, text: str) -> None:
-        if text:
-            self.blocks.append(("p", text))
-
-    def bullets(self, items: Sequence[str]) -> None:
-        if items:
-            self.blocks.append(("ul", list(items)))
-
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "") -> None:
-        self.blocks.append(("table", (list(header), [list(r) for r in rows], css)))
-
-    def markdown(self) -> str:
-        from slacore.render import markdown_table
-
-        out: list[str] = []
-        for kind, body in self.blocks:
-            if kind.startswith("h"):
-                out.append(f"{'#' * int(kind[1])} {body}")
-            elif kind == "p":
-                out.append(body)
-            elif kind == "ul":
-                out.append("\n".join(f"- {item}" for item in body))
-            else:
-                header, rows, _ = body
-                out.append(markdown_table(header, rows))
-        return "\n\n".join(out) + "\n"
-
-    def html(self, title: str) -> str:
-        out = [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{html.escape(title)}</title>",
-            f"<style>\n{_CSS}\n</style>",
-            "</head>",
-            "<body>",
-        ]
-        for kind, body in self.blocks:
-            if kind.startswith("h"):
-                out.append(f"<{kind}>{html.escape(body)}</{kind}>")
-            elif kind == "p":
-                out.append(f"<p>{html.escape(body)}</p>")
-            elif kind == "ul":
-                items = "".join(f"<li>{html.escape(item)}</li>" for item in body)
-                out.append(f"<ul>{items}</ul>")
-            else:
-                out.append(_html_table(*body))
-        out += ["</body>", "</html>"]
-        return "\n".join(out) + "\n"
-
-
-def _numeric(values: list[Any]) -> bool:
-    filled = [v for v in values if v is not None and v != ""]
-    return bool(filled) and all(
-        isinstance(v, int | Decimal | Fraction) and not isinstance(v, bool) for v in filled
-    )
-
-
-def _html_table(header: list[str], rows: list[list[Any]], css: str) -> str:
-    numeric = [_numeric([row[i] for row in rows]) for i in range(len(header))]
-
-    def attrs_of(i: int) -> str:
-        return ' class="num"' if numeric[i] else ""
-
-    head = "".join(f"<th{attrs_of(i)}>{html.escape(h)}</th>" for i, h in enumerate(header))
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{attrs_of(i)}>{html.escape(cell(v).replace(chr(92) + '|', '|'))}</td>"
-            for i, v in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    klass = f' class="{css}"' if css else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _figure_text(goal: MilestoneGoal, value: Decimal) -> str:
@@ -221,9 +130,9 @@ def _cadence_sentence(item: CadenceCommitment, ladder: StageLadder) -> str:
     return text + "."
 
 
-def _document(agreement: Agreement) -> _Doc:
+def _document(agreement: Agreement) -> Page:
     a = agreement
-    doc = _Doc()
+    doc = Page(f"{a.title}: {a.company}", css=_CSS)
     doc.heading(1, f"{a.title}: {a.company}")
     marketing, sales = a.party(Team.MARKETING), a.party(Team.SALES)
 
@@ -233,11 +142,11 @@ def _document(agreement: Agreement) -> _Doc:
     dates = f"effective {_long_date(a.effective)}"
     if a.expires is not None:
         dates += f" until {_long_date(a.expires)}"
-    doc.para(
+    doc.paragraph(
         f"An agreement between {party_words(marketing)} and {party_words(sales)} of "
         f"{a.company}. Version {a.version}, {dates}. Commitments are measured each {a.period}."
     )
-    doc.para(
+    doc.paragraph(
         "Marketing and sales sign this agreement together. It states exactly what marketing "
         "will do and exactly what sales will do to support the company's revenue goals."
     )
@@ -250,7 +159,7 @@ def _document(agreement: Agreement) -> _Doc:
     if a.commitments:
         doc.heading(2, "Other commitments")
         for commitment in a.commitments:
-            doc.para(f"{commitment.name.capitalize()}: {commitment.describe()}")
+            doc.paragraph(f"{commitment.name.capitalize()}: {commitment.describe()}")
     if a.communication is not None:
         _communication_section(doc, a.communication)
     if a.conflict is not None:
@@ -259,7 +168,7 @@ def _document(agreement: Agreement) -> _Doc:
         _rewards_section(doc, a, a.rewards)
     if a.ramifications:
         doc.heading(2, "Ramifications if goals are not met")
-        doc.para(
+        doc.paragraph(
             "Both teams are measured on a set of shared goals, and both are accountable for "
             "all of them, not only those in their own lane. Should the shared goals not be "
             "met, the following actions take place."
@@ -273,21 +182,21 @@ def _document(agreement: Agreement) -> _Doc:
     return doc
 
 
-def _goals_section(doc: _Doc, a: Agreement, goals: CompanyGoals) -> None:
+def _goals_section(doc: Page, a: Agreement, goals: CompanyGoals) -> None:
     doc.heading(2, "Company goals")
     goal = format_money(goals.annual_revenue)
     rate = format_money(goals.run_rate().per_period)
     month = f"{_MONTHS[goals.target_month - 1]} {goals.year}"
     current = goals.current_run_rate()
     if current is not None and goals.current_annual_revenue is not None:
-        doc.para(
+        doc.paragraph(
             f"{a.company} will grow from {format_money(goals.current_annual_revenue)} to {goal} "
             f"in annual revenue: from a run rate of {format_money(current.per_period)} a month "
             f"to {rate} a month. It will reach the new run rate by {month} and sustain or "
             f"surpass it through December, so that {goals.year} ends with {goal} in revenue."
         )
     else:
-        doc.para(
+        doc.paragraph(
             f"{a.company} will reach {goal} in annual revenue in {goals.year}: a run rate of "
             f"{rate} a month, reached by {month}."
         )
@@ -316,9 +225,9 @@ def _goals_section(doc: _Doc, a: Agreement, goals: CompanyGoals) -> None:
     doc.bullets(items)
 
 
-def _stages_section(doc: _Doc, a: Agreement) -> None:
+def _stages_section(doc: Page, a: Agreement) -> None:
     doc.heading(2, "Lead stages and hand-off")
-    doc.para("Both teams use these definitions of the stages a lead goes through.")
+    doc.paragraph("Both teams use these definitions of the stages a lead goes through.")
     doc.table(
         ["Stage", "Owner", "Definition", "Enters when"],
         [[s.label, _team_name(s.owner), s.definition, s.handoff_trigger] for s in a.ladder.stages],
@@ -332,12 +241,12 @@ def _stages_section(doc: _Doc, a: Agreement) -> None:
                 f" {_sentence(h.notified_by)[:-1]} notifies the owning rep, and the response "
                 "clock starts at that notification."
             )
-        doc.para(text)
+        doc.paragraph(text)
         if h.information:
-            doc.para("Marketing passes with each lead:")
+            doc.paragraph("Marketing passes with each lead:")
             doc.bullets(h.information)
         if h.exit_stages:
-            doc.para(
+            doc.paragraph(
                 f"A lead that moves to {_join(list(h.exit_stages), 'or')} leaves the sales clocks."
             )
     if a.personas:
@@ -345,23 +254,23 @@ def _stages_section(doc: _Doc, a: Agreement) -> None:
         doc.bullets([f"{p.name}: {p.description}" if p.description else p.name for p in a.personas])
     if a.calendar is not None:
         doc.heading(3, "Business hours")
-        doc.para(f"Business hours are {a.calendar.describe()}.")
+        doc.paragraph(f"Business hours are {a.calendar.describe()}.")
 
 
-def _marketing_section(doc: _Doc, a: Agreement) -> None:
+def _marketing_section(doc: Page, a: Agreement) -> None:
     doc.heading(2, "Marketing commitments")
     value, leads = a.marketing.lead_value, a.marketing.leads
     if leads is not None:
-        doc.para(
+        doc.paragraph(
             f"Marketing will deliver {_count_of(leads.count, 'qualified lead')} each {a.period}."
         )
         if leads.funnel is not None and leads.per_rep is not None:
             one, team = leads.per_rep, leads.funnel
             chain = " -> ".join(_count_of(s.needed, s.name) for s in one.stages)
             reps = team.capacity.reps if team.capacity is not None else None
-            doc.para(f"The count comes from the funnel of one rep each {a.period}: {chain}.")
+            doc.paragraph(f"The count comes from the funnel of one rep each {a.period}: {chain}.")
             if reps is not None and team.capacity is not None:
-                doc.para(
+                doc.paragraph(
                     f"With {reps} reps that is {_count_of(team.leads_needed, 'lead')} a "
                     f"{a.period}. {team.capacity.explain()}"
                 )
@@ -369,11 +278,11 @@ def _marketing_section(doc: _Doc, a: Agreement) -> None:
         parts = [
             f"{name} leads {format_money(amount)} each" for name, amount in value.values.items()
         ]
-        doc.para(
+        doc.paragraph(
             f"Marketing will deliver {format_money(value.amount)} of lead value each "
             f"{a.period}: {_join(parts)}."
         )
-        doc.para(
+        doc.paragraph(
             f"The value of a lead is what it is worth when it converts: the close rate of its "
             f"{value.basis} times the average deal value it brings."
         )
@@ -387,20 +296,20 @@ def _marketing_section(doc: _Doc, a: Agreement) -> None:
             )
         sample = value.sample_period()
         if sample is not None:
-            doc.para(f"A sample {a.period}:")
+            doc.paragraph(f"A sample {a.period}:")
             rows: list[list[Any]] = [
                 [line.key, line.count, line.unit_value, line.value] for line in sample.lines
             ]
             rows.append(["total", sample.count, "", sample.total])
             doc.table([value.basis.capitalize(), "Leads", "Value each", "Lead value"], rows)
             verdict = "meets" if sample.meets_quota else "falls short of"
-            doc.para(
+            doc.paragraph(
                 f"That is {format_money(sample.total)} of lead value, which {verdict} the "
                 f"{format_money(value.amount)} commitment."
             )
     pacing = a.marketing.pacing
     what = "lead value" if value is not None else "leads"
-    doc.para(
+    doc.paragraph(
         f"Marketing delivers at an even pace, hugging a straight line by business day: "
         f"delivered to date stays within {format_rate(pacing.tolerance)} of the line. A "
         f"{a.period} with {format_rate(Fraction(1, 2) + pacing.loading_tolerance)} or more of "
@@ -411,39 +320,39 @@ def _marketing_section(doc: _Doc, a: Agreement) -> None:
     )
 
 
-def _sales_section(doc: _Doc, a: Agreement) -> None:
+def _sales_section(doc: Page, a: Agreement) -> None:
     doc.heading(2, "Sales commitments")
     for response in a.sales.response:
-        doc.para(" ".join(_response_sentences(response, a.ladder)))
+        doc.paragraph(" ".join(_response_sentences(response, a.ladder)))
     for cadence in a.sales.cadence:
-        doc.para(_cadence_sentence(cadence, a.ladder))
+        doc.paragraph(_cadence_sentence(cadence, a.ladder))
     for goal in a.sales.milestones:
-        doc.para(_milestone_sentence(goal))
+        doc.paragraph(_milestone_sentence(goal))
     if a.sales.process:
-        doc.para("Sales also agrees to:")
+        doc.paragraph("Sales also agrees to:")
         doc.bullets(a.sales.process)
 
 
-def _communication_section(doc: _Doc, c: Communication) -> None:
+def _communication_section(doc: Page, c: Communication) -> None:
     doc.heading(2, "Communication and feedback")
     if c.feedback_within is not None:
         text = f"Feedback between the teams is shared within {_span_words(c.feedback_within)}"
         if c.feedback_at:
             text += f" and discussed to resolution at {c.feedback_at}"
-        doc.para(text + ".")
+        doc.paragraph(text + ".")
     if c.marketing_feedback:
-        doc.para(f"Marketing gives feedback on {c.marketing_feedback.rstrip('.')}.")
+        doc.paragraph(f"Marketing gives feedback on {c.marketing_feedback.rstrip('.')}.")
     if c.sales_feedback:
-        doc.para(f"Sales gives feedback on {c.sales_feedback.rstrip('.')}.")
+        doc.paragraph(f"Sales gives feedback on {c.sales_feedback.rstrip('.')}.")
     for meeting in c.meetings:
-        doc.para(
+        doc.paragraph(
             f"{meeting.name}: {meeting.attendees} meet every {meeting.every} for "
             f"{_span_words(meeting.length)}" + (" to:" if meeting.agenda else ".")
         )
         doc.bullets(meeting.agenda)
 
 
-def _conflict_section(doc: _Doc, c: ConflictResolution) -> None:
+def _conflict_section(doc: Page, c: ConflictResolution) -> None:
     doc.heading(2, "Conflict resolution")
     if c.panel:
         text = (
@@ -456,38 +365,38 @@ def _conflict_section(doc: _Doc, c: ConflictResolution) -> None:
         text += "; then the panel decides."
         if c.binding:
             text += " The panel's decision is binding: each team agrees in advance to follow it."
-        doc.para(text)
+        doc.paragraph(text)
         if c.arbiter:
-            doc.para(f"If there is {c.arbiter}, that person is the sole arbiter instead.")
+            doc.paragraph(f"If there is {c.arbiter}, that person is the sole arbiter instead.")
     else:
-        doc.para(f"{_sentence(c.arbiter)[:-1]} is the sole arbiter of any conflict.")
+        doc.paragraph(f"{_sentence(c.arbiter)[:-1]} is the sole arbiter of any conflict.")
 
 
-def _rewards_section(doc: _Doc, a: Agreement, r: Rewards) -> None:
+def _rewards_section(doc: Page, a: Agreement, r: Rewards) -> None:
     doc.heading(2, "Rewards")
-    doc.para("Marketing and sales are measured together and rewarded together.")
+    doc.paragraph("Marketing and sales are measured together and rewarded together.")
     if r.pool is not None:
         text = (
             f"When {r.condition}, both teams share a pool of {format_money(r.pool)} each {a.period}"
         )
         if r.distribution:
             text += f", distributed {r.distribution}"
-        doc.para(text + ".")
+        doc.paragraph(text + ".")
     if r.annual:
-        doc.para(f"When {r.annual_condition}, both teams are rewarded with {r.annual}.")
+        doc.paragraph(f"When {r.annual_condition}, both teams are rewarded with {r.annual}.")
 
 
-def _review_section(doc: _Doc, a: Agreement) -> None:
+def _review_section(doc: Page, a: Agreement) -> None:
     doc.heading(2, "Review and termination")
     if a.review is not None:
         review = a.review
         first = review.first or review.every.shift(a.effective, 1)
-        doc.para(
+        doc.paragraph(
             f"This is a living document. The parties review it every {review.every}, the first "
             f"time on {_long_date(first)}, and share every change with both teams."
         )
         if review.triggers:
-            doc.para("It is reviewed early when:")
+            doc.paragraph("It is reviewed early when:")
             doc.bullets([f"{t.name} falls below {format_rate(t.below)}" for t in review.triggers])
     t = a.termination
     if t is not None:
@@ -498,12 +407,12 @@ def _review_section(doc: _Doc, a: Agreement) -> None:
         if t.approval_withdrawn:
             reasons.append("when the parties no longer approve it")
         if reasons:
-            doc.para(f"The agreement ends {_join(reasons, 'or')}.")
+            doc.paragraph(f"The agreement ends {_join(reasons, 'or')}.")
 
 
-def _signoff_section(doc: _Doc, a: Agreement) -> None:
+def _signoff_section(doc: Page, a: Agreement) -> None:
     doc.heading(2, "Sign-off")
-    doc.para(
+    doc.paragraph(
         "Everyone in both departments signs this agreement and keeps a copy in a visible "
         "place. It is referred to regularly in conversations, communication and meetings."
     )
@@ -520,7 +429,7 @@ def _signoff_section(doc: _Doc, a: Agreement) -> None:
     if not rows:
         rows = [["", "", _team_name(team), "", ""] for team in Team]
     doc.table(["Name", "Title", "Team", "Signature", "Date"], rows, css="sign")
-    doc.para(f"{a.title}, {a.company}. Version {a.version}, {_long_date(a.effective)}.")
+    doc.paragraph(f"{a.title}, {a.company}. Version {a.version}, {_long_date(a.effective)}.")
 
 
 def _signed_day(moment: date | datetime) -> date:
