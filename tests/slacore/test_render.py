@@ -5,7 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from slacore.render import Bullets, Figure, Heading, Page, Paragraph, Section, Strong, Table
+from slacore.render import (
+    Bullets,
+    Figure,
+    Heading,
+    Markdown,
+    Page,
+    Paragraph,
+    Section,
+    Strong,
+    Table,
+)
 
 
 def test_html_escapes_each_text_once() -> None:
@@ -51,3 +61,32 @@ def test_page_writes_the_same_blocks_as_markdown_and_html() -> None:
         '<body>\n<h1>Title</h1>\n<section><h2>Part</h2>\n<figure class="chart"><svg id="s"/>'
         "</figure>\n<p>text</p>\n</section>\n</body>\n</html>\n"
     ) in text
+
+
+def test_a_results_markdown_is_read_into_blocks() -> None:
+    text = (
+        "Met **12** of 14 <leads>\nwithin the hour.\n\n"
+        "# By rep\n\n"
+        "| rep | met \\| late | met % |\n| --- | --- | ---: |\n| **total** | a\\|b | 50% |\n\n"
+        "- one & two\n* three\n"
+    )
+    block = Markdown(text, level=2)
+    assert block.markdown() == text.strip()
+    assert block.blocks() == [
+        Paragraph(("Met ", Strong("12"), " of 14 <leads> within the hour.")),
+        Heading(3, "By rep"),
+        Table(
+            ["rep", "met | late", "met %"],
+            [[(Strong("total"),), "a|b", "50%"]],
+            numeric=(False, False, True),
+        ),
+        Bullets(["one & two", "three"]),
+    ]
+    assert block.html().splitlines() == [
+        "<p>Met <strong>12</strong> of 14 &lt;leads&gt; within the hour.</p>",
+        "<h3>By rep</h3>",
+        '<table><thead><tr><th>rep</th><th>met | late</th><th class="num">met %</th></tr>'
+        '</thead><tbody><tr><td><strong>total</strong></td><td>a|b</td><td class="num">50%</td>'
+        "</tr></tbody></table>",
+        "<ul><li>one &amp; two</li><li>three</li></ul>",
+    ]

@@ -17,7 +17,6 @@ Formats: :meth:`SlaReport.to_text` (Markdown, also for terminals), :meth:`SlaRep
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -36,7 +35,7 @@ from slacore.render import json_dict
 from slacore.rules.cadence import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response import ResponseReport
-from slacore_connectors.report.html import _PAGE, _distribution_svg, _markdown_html, _pacing_svg
+from slacore_connectors.report.html import report_page
 from slacore_connectors.store.sqlite import SQLiteStore
 
 __all__ = ["SlaReport", "build_report"]
@@ -121,10 +120,7 @@ class SlaReport:
 
     def to_markdown(self) -> str:
         """The report in Markdown."""
-        parts = [f"# {self._heading()}", f"{self.handoffs:,} hand-offs in the period."]
-        for heading, body in self._sections():
-            parts.append(f"## {heading}\n\n{body.strip()}")
-        return "\n\n".join(parts) + "\n"
+        return report_page(self, charts=False).markdown()
 
     def to_text(self) -> str:
         """The report for a terminal: the Markdown, which reads well as plain text."""
@@ -132,20 +128,7 @@ class SlaReport:
 
     def to_html(self) -> str:
         """One self-contained HTML page with charts; no network needed to view or print it."""
-        body = [f"<h1>{html.escape(self._heading())}</h1>"]
-        body.append(f"<p>{self.handoffs:,} hand-offs in the period.</p>")
-        charts: dict[str, str] = {}
-        if self.curve:
-            charts["Marketing pacing"] = _pacing_svg(self.curve)
-        if self.responses:
-            charts["Response time"] = _distribution_svg(self.responses[0])
-        for heading, markdown in self._sections():
-            body.append(f"<section><h2>{html.escape(heading)}</h2>")
-            if heading in charts:
-                body.append(f'<figure class="chart">{charts.pop(heading)}</figure>')
-            body.append(_markdown_html(markdown))
-            body.append("</section>")
-        return _PAGE.format(title=html.escape(self._heading()), body="\n".join(body))
+        return report_page(self).html()
 
 
 # --- building ---------------------------------------------------------------------------------

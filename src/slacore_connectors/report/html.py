@@ -1,6 +1,8 @@
-"""The report's HTML page: one self-contained file with its charts, for phones and paper.
+"""The report as a page of blocks: one self-contained HTML file with its charts, for phones and
+paper, and the same blocks as Markdown.
 
-Private to :mod:`slacore_connectors.report`: :meth:`SlaReport.to_html` calls it.
+Private to :mod:`slacore_connectors.report`: :meth:`SlaReport.to_html` and
+:meth:`SlaReport.to_markdown` call :func:`report_page`.
 """
 
 from __future__ import annotations
@@ -9,120 +11,55 @@ import html
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from slacore.render import format_money
+from slacore.render import Figure, Markdown, Page, Section, format_money
 from slacore.rules.response import BUCKETS, ResponseReport
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-  color: #1d2327; max-width: 60em; margin: 1.5em auto; padding: 0 1em; }}
-h1 {{ font-size: 1.5em; }}
-h2 {{ font-size: 1.2em; border-bottom: 2px solid #2271b1; padding-bottom: 0.2em;
-  margin-top: 2em; }}
-table {{ border-collapse: collapse; margin: 0.8em 0; display: block; overflow-x: auto; }}
-th, td {{ border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
-  white-space: nowrap; }}
-th {{ background: #f0f0f1; }}
-td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-figure.chart {{ margin: 1em 0; }}
-figure.chart svg {{ width: 100%; height: auto; max-width: 44em; }}
-.ok {{ color: #00701a; }} .bad {{ color: #b32d2e; }}
-@media print {{
-  body {{ max-width: none; margin: 0; font-size: 10.5pt; }}
-  section {{ break-inside: avoid; }}
-  table {{ display: table; }}
-}}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
+if TYPE_CHECKING:
+    from slacore_connectors.report.build import SlaReport
+
+_CSS = """
+body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  color: #1d2327; max-width: 60em; margin: 1.5em auto; padding: 0 1em; }
+h1 { font-size: 1.5em; }
+h2 { font-size: 1.2em; border-bottom: 2px solid #2271b1; padding-bottom: 0.2em;
+  margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; display: block; overflow-x: auto; }
+th, td { border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
+  white-space: nowrap; }
+th { background: #f0f0f1; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure.chart { margin: 1em 0; }
+figure.chart svg { width: 100%; height: auto; max-width: 44em; }
+.ok { color: #00701a; } .bad { color: #b32d2e; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 10.5pt; }
+  section { break-inside: avoid; }
+  table { display: table; }
+}
+""".strip()
 
 
-def _inline(text: str) -> str:
-    escaped = html.escape(text)
-    parts = escaped.split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+def report_page(report: SlaReport, *, charts: bool = True) -> Page:
+    """The report as a page: its title, the hand-off count, and a section per part.
 
-
-def _markdown_html(markdown: str) -> str:
-    """The small Markdown the results write: paragraphs, tables, bullet lists, headings."""
-    out: list[str] = []
-    lines = markdown.strip().splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.startswith("|"):
-            block = []
-            while index < len(lines) and lines[index].startswith("|"):
-                block.append(lines[index])
-                index += 1
-            out.append(_table_html(block))
-            continue
-        if line.startswith(("- ", "* ")):
-            items = []
-            while index < len(lines) and lines[index].startswith(("- ", "* ")):
-                items.append(f"<li>{_inline(lines[index][2:])}</li>")
-                index += 1
-            out.append("<ul>" + "".join(items) + "</ul>")
-            continue
-        if line.startswith("#"):
-            level = min(len(line) - len(line.lstrip("#")) + 2, 6)
-            out.append(f"<h{level}>{_inline(line.lstrip('#').strip())}</h{level}>")
-        elif line.strip():
-            paragraph = [line]
-            while (
-                index + 1 < len(lines)
-                and lines[index + 1].strip()
-                and not lines[index + 1].startswith(("|", "- ", "* ", "#"))
-            ):
-                index += 1
-                paragraph.append(lines[index])
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-        index += 1
-    return "\n".join(out)
-
-
-def _cells(row: str) -> list[str]:
-    inner = row.strip().strip("|")
-    cells: list[str] = []
-    current = ""
-    escaped = False
-    for char in inner:
-        if char == "|" and not escaped:
-            cells.append(current.strip())
-            current = ""
-        else:
-            current += char
-        escaped = char == "\\"
-    cells.append(current.strip())
-    return [c.replace("\\|", "|") for c in cells]
-
-
-def _table_html(block: list[str]) -> str:
-    header = _cells(block[0])
-    aligns = [cell.endswith(":") for cell in _cells(block[1])] if len(block) > 1 else []
-    body = block[2:]
-
-    def cls(i: int) -> str:
-        return ' class="num"' if i < len(aligns) and aligns[i] else ""
-
-    head = "".join(f"<th{cls(i)}>{_inline(c)}</th>" for i, c in enumerate(header))
-    rows = "".join(
-        "<tr>"
-        + "".join(f"<td{cls(i)}>{_inline(c)}</td>" for i, c in enumerate(_cells(r)))
-        + "</tr>"
-        for r in body
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    Each section holds the Markdown its result wrote; with ``charts`` the pacing and
+    response-time sections also get their chart (HTML only: Markdown carries no charts).
+    """
+    title = report._heading()
+    page = Page(title, css=_CSS)
+    page.heading(1, title)
+    page.paragraph(f"{report.handoffs:,} hand-offs in the period.")
+    figures: dict[str, str] = {}
+    if charts and report.curve:
+        figures["Marketing pacing"] = _pacing_svg(report.curve)
+    if charts and report.responses:
+        figures["Response time"] = _distribution_svg(report.responses[0])
+    for heading, markdown in report._sections():
+        chart = [Figure(figures.pop(heading))] if heading in figures else []
+        page.add(Section(heading, [*chart, Markdown(markdown, level=2)]))
+    return page
 
 
 def _pacing_svg(curve: Sequence[tuple[date, Decimal, Decimal]]) -> str:
