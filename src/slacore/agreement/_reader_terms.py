@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from slacore._config import Table, choices, default_of, suggest
 from slacore.agreement._reader import (
@@ -227,75 +227,62 @@ def _clock_needs_calendar(table: Table, clock: str, ctx: _Context) -> bool:
     return True
 
 
-def _read_response(table: Table, ctx: _Context) -> ResponseCommitment | None:
-    name = table.text("name", default=default_of(ResponseRule, "name"))
-    within = table.duration("within", required=True)
-    clock = table.choice("clock", choices(Clock), default=default_of(ResponseRule, "clock"))
+_Rule = TypeVar("_Rule", ResponseRule, CadenceRule)
+
+
+def _rule_terms(
+    table: Table, ctx: _Context, rule: type[_Rule]
+) -> tuple[dict[str, Any], LeadFilter]:
+    """The keys both rules read, as the rule's keyword arguments, and the rule's scope.
+
+    A key left out is not passed, so the rule class's own default applies.
+    """
+    terms: dict[str, Any] = {"calendar": ctx.calendar, "ladder": ctx.ladder}
+    if name := table.text("name"):
+        terms["name"] = name
+    terms["within"] = table.duration("within", required=True)
+    terms["clock"] = table.choice("clock", choices(Clock), default=default_of(rule, "clock"))
     applies = _read_filter(table, ctx)
-    counts = _read_channels(table, "counts", default_of(ResponseRule, "counts"))
-    target = table.rate("target")
-    at_risk = table.rate("at_risk_at", above_zero=True)
-    stops = ctx.stage_keys(table, "stop_stages", exits=True)
-    on_reassign = table.choice(
-        "on_reassign", choices(OnReassign), default=default_of(ResponseRule, "on_reassign")
-    )
-    withdraw_on = (
+    if (target := table.rate("target")) is not None:
+        terms["target"] = target
+    if (at_risk := table.rate("at_risk_at", above_zero=True)) is not None:
+        terms["at_risk_at"] = at_risk
+    terms["withdraw_on"] = (
         ctx.stage_keys(table, "withdraw_on", exits=True) if table.has("withdraw_on") else ctx.exits
     )
+    return terms, applies
+
+
+def _build_rule(
+    table: Table, ctx: _Context, rule: type[_Rule], terms: dict[str, Any], applies: LeadFilter
+) -> _Rule | None:
+    """The rule from its terms once the table is read, or ``None`` with the problems recorded."""
     table.finish()
-    if within is None or not _clock_needs_calendar(table, clock, ctx):
+    if terms["within"] is None or not _clock_needs_calendar(table, terms["clock"], ctx):
         return None
-    rule = ctx.problems.attempt(
-        table.path,
-        lambda: ResponseRule(
-            name=name,
-            within=within,
-            clock=clock,
-            calendar=ctx.calendar,
-            applies_to=applies.eligibility(),
-            counts=counts,
-            target=target,
-            at_risk_at=default_of(ResponseRule, "at_risk_at") if at_risk is None else at_risk,
-            stop=StageReached(*stops) if stops else None,
-            on_reassign=on_reassign,
-            withdraw_on=withdraw_on,
-            ladder=ctx.ladder,
-        ),
+    return ctx.problems.attempt(table.path, lambda: rule(applies_to=applies.eligibility(), **terms))
+
+
+def _read_response(table: Table, ctx: _Context) -> ResponseCommitment | None:
+    terms, applies = _rule_terms(table, ctx, ResponseRule)
+    terms["counts"] = _read_channels(table, "counts", default_of(ResponseRule, "counts"))
+    stops = ctx.stage_keys(table, "stop_stages", exits=True)
+    terms["stop"] = StageReached(*stops) if stops else None
+    terms["on_reassign"] = table.choice(
+        "on_reassign", choices(OnReassign), default=default_of(ResponseRule, "on_reassign")
     )
+    rule = _build_rule(table, ctx, ResponseRule, terms, applies)
     return None if rule is None else ResponseCommitment(rule=rule, applies_to=applies)
 
 
 def _read_cadence(table: Table, ctx: _Context) -> CadenceCommitment | None:
-    name = table.text("name", default=default_of(CadenceRule, "name"))
+    terms, applies = _rule_terms(table, ctx, CadenceRule)
     touches = table.integer("min_touches", minimum=1, required=True)
-    within = table.duration("within", required=True)
-    channels = _read_channels(table, "channels", default_of(CadenceRule, "channels"))
-    clock = table.choice("clock", choices(Clock), default=default_of(CadenceRule, "clock"))
-    applies = _read_filter(table, ctx)
-    target = table.rate("target")
-    at_risk = table.rate("at_risk_at", above_zero=True)
-    withdraw_on = (
-        ctx.stage_keys(table, "withdraw_on", exits=True) if table.has("withdraw_on") else ctx.exits
-    )
-    table.finish()
-    if touches is None or within is None or not _clock_needs_calendar(table, clock, ctx):
+    terms["channels"] = _read_channels(table, "channels", default_of(CadenceRule, "channels"))
+    if touches is None:
+        table.finish()
         return None
-    rule = ctx.problems.attempt(
-        table.path,
-        lambda: CadenceRule(
-            name=name,
-            min_touches=touches,
-            within=within,
-            channels=channels,
-            clock=clock,
-            calendar=ctx.calendar,
-            applies_to=applies.eligibility(),
-            target=target,
-            at_risk_at=default_of(CadenceRule, "at_risk_at") if at_risk is None else at_risk,
-            withdraw_on=withdraw_on,
-            ladder=ctx.ladder,
-        ),
-    )
+    rule = _build_rule(table, ctx, CadenceRule, {**terms, "min_touches": touches}, applies)
     return None if rule is None else CadenceCommitment(rule=rule, applies_to=applies)
 
 
