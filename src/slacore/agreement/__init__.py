@@ -10,7 +10,6 @@ from __future__ import annotations
 from slacore._config import key_path
 from slacore.agreement._core import Agreement
 from slacore.agreement.sections import (
-    CadenceCommitment,
     Commitment,
     CommitmentKind,
     Communication,
@@ -18,22 +17,25 @@ from slacore.agreement.sections import (
     ConflictResolution,
     Deliverable,
     HandoffTerms,
-    LeadCountCommitment,
-    LeadFilter,
-    LeadValueCommitment,
-    MarketingCommitments,
     Meeting,
-    PacingRule,
     Party,
     Persona,
-    ResponseCommitment,
     Review,
     ReviewTrigger,
     Rewards,
     Rung,
-    SalesCommitments,
     Signatory,
     Termination,
+)
+from slacore.agreement.terms import (
+    CadenceCommitment,
+    LeadCountCommitment,
+    LeadFilter,
+    LeadValueCommitment,
+    MarketingCommitments,
+    PacingRule,
+    ResponseCommitment,
+    SalesCommitments,
 )
 from slacore.errors import AgreementError
 

@@ -66,15 +66,17 @@ from slacore.agreement.sections import (
     CompanyGoals,
     ConflictResolution,
     HandoffTerms,
-    MarketingCommitments,
     Party,
     Persona,
     Review,
     Rewards,
     Rung,
-    SalesCommitments,
     Signatory,
     Termination,
+)
+from slacore.agreement.terms import (
+    MarketingCommitments,
+    SalesCommitments,
 )
 from slacore.calendar.business import BusinessCalendar
 from slacore.errors import PlanError, ValidationError

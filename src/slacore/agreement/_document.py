@@ -25,13 +25,15 @@ from slacore.agreement._words import (
     _team_name,
 )
 from slacore.agreement.sections import (
-    CadenceCommitment,
     Communication,
     CompanyGoals,
     ConflictResolution,
     Party,
-    ResponseCommitment,
     Rewards,
+)
+from slacore.agreement.terms import (
+    CadenceCommitment,
+    ResponseCommitment,
 )
 from slacore.model import StageLadder, Team
 from slacore.planning.milestones import Direction, MilestoneGoal, Ramp

@@ -21,7 +21,7 @@ from slacore.agreement._words import (
     _decimal,
     _number,
 )
-from slacore.agreement.sections import (
+from slacore.agreement.terms import (
     CadenceCommitment,
     LeadCountCommitment,
     LeadFilter,
