@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from slacore.agreement._core import Agreement, AgreementError, Commitment
+from slacore.agreement import Agreement, Commitment
 from slacore.calendar.business import BusinessCalendar
 from slacore.calendar.duration import format_duration, parse_duration
 from slacore.calendar.periods import Period, PeriodSpan
-from slacore.errors import PlanError, SlacoreError, UnknownKeyError, ValidationError
+from slacore.errors import AgreementError, PlanError, SlacoreError, UnknownKeyError, ValidationError
 from slacore.hookspecs import hookimpl
 from slacore.model import (
     STANDARD_LADDER,

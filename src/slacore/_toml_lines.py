@@ -7,7 +7,7 @@ elements of arrays that span several lines. Multi-line strings and comments are 
 path with no line of its own (a key inside an inline table) gets the line of its nearest
 parent that has one.
 
-Private: used by :mod:`slacore.agreement._core`.
+Private: used by :mod:`slacore._config`, the validating reader.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 import attrs
 
 __all__ = [
+    "AgreementError",
     "PlanError",
     "SlacoreError",
     "UnknownKeyError",
@@ -124,3 +125,24 @@ class UnknownKeyError(SlacoreError, KeyError):
 @attrs.frozen(auto_exc=True, kw_only=True)
 class PlanError(SlacoreError, ValueError):
     """A plan cannot be computed from the inputs given (for example, no stages at all)."""
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class AgreementError(SlacoreError, ValueError):
+    """An agreement file or mapping is not valid. Carries every problem found, not the first.
+
+    ``str(error)`` is the summary line followed by one line per problem.
+
+    Attributes:
+        message: The summary, e.g. ``"company_a.toml: 3 problems in the agreement"``.
+        errors: One :class:`~slacore.errors.ValidationError` per problem, in file order, each
+            with ``field`` (the key path), and for files ``file`` and ``line``.
+        source: The file, if the agreement came from one.
+
+    """
+
+    errors: tuple[ValidationError, ...] = ()
+    source: str | None = None
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(str(error) for error in self.errors)])

@@ -338,7 +338,7 @@ def check_command(file: str, as_json: bool) -> None:
       slacore check examples/company_a.toml
       slacore check examples/company_a.toml --json
     """
-    from slacore.agreement._core import Agreement, AgreementError
+    from slacore.agreement import Agreement, AgreementError
 
     try:
         agreement = Agreement.load(file)
@@ -382,7 +382,7 @@ def render_command(file: str, output_format: str, output: str | None) -> None:
       slacore render examples/company_a.toml --format html --output company_a.html
     """
 
-    from slacore.agreement._core import Agreement, AgreementError
+    from slacore.agreement import Agreement, AgreementError
 
     try:
         agreement = Agreement.load(file)
@@ -544,7 +544,7 @@ def report_command(
       slacore report --format html --output report.html
       slacore report --as-of 2020-07-01 --json
     """
-    from slacore.agreement._core import Agreement, AgreementError
+    from slacore.agreement import Agreement, AgreementError
     from slacore_connectors.report.build import build_report
     from slacore_connectors.store import open_store
 
@@ -585,7 +585,7 @@ def demo_command(folder: str | None, as_json: bool) -> None:
     from importlib.resources import as_file, files
     from pathlib import Path
 
-    from slacore.agreement._core import Agreement
+    from slacore.agreement import Agreement
     from slacore_connectors.report.build import build_report
     from slacore_connectors.store import open_store
     from slacore_connectors.sync import JobConfig, run_sync

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from slacore.agreement._core import Agreement
+from slacore.agreement import Agreement
 from slacore.planning.pacing import Loading
 from slacore_connectors.report.build import build_report
 from slacore_connectors.store.sqlite import SQLiteStore

@@ -7,10 +7,9 @@ document the teams sign.
 
 from __future__ import annotations
 
-from slacore.agreement._core import (
-    Agreement,
-    AgreementError,
-    CadenceCommitment,
+from slacore._config import key_path
+from slacore.agreement._core import Agreement
+from slacore.agreement.sections import (
     Commitment,
     CommitmentKind,
     Communication,
@@ -18,24 +17,27 @@ from slacore.agreement._core import (
     ConflictResolution,
     Deliverable,
     HandoffTerms,
-    LeadCountCommitment,
-    LeadFilter,
-    LeadValueCommitment,
-    MarketingCommitments,
     Meeting,
-    PacingRule,
     Party,
     Persona,
-    ResponseCommitment,
     Review,
     ReviewTrigger,
     Rewards,
     Rung,
-    SalesCommitments,
     Signatory,
     Termination,
-    key_path,
 )
+from slacore.agreement.terms import (
+    CadenceCommitment,
+    LeadCountCommitment,
+    LeadFilter,
+    LeadValueCommitment,
+    MarketingCommitments,
+    PacingRule,
+    ResponseCommitment,
+    SalesCommitments,
+)
+from slacore.errors import AgreementError
 
 __all__ = [
     "Agreement",

@@ -1,7 +1,7 @@
 """Scorecards and escalation: how both teams did in a period, and what follows from a history.
 
 :func:`scorecard` compares a period's actuals with every commitment of an
-:class:`~slacore.agreement._core.Agreement`: the company's revenue target for the month (seed 000's
+:class:`~slacore.agreement.Agreement`: the company's revenue target for the month (seed 000's
 catch-up plan), marketing's lead value or leads, each response and cadence rule's compliance,
 each milestone goal at the period's last day, each other commitment's deliverables. The shared
 goals are met when every measured commitment is met (seed 000: "both teams must be accountable
@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from slacore._values import RateLike, format_rate, to_money, to_rate
-from slacore.agreement._core import Agreement, Commitment, Rung
+from slacore.agreement import Agreement, Commitment, Rung
 from slacore.calendar.duration import format_duration
 from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import PlanError, UnknownKeyError, ValidationError

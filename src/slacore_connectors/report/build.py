@@ -17,7 +17,6 @@ Formats: :meth:`SlaReport.to_text` (Markdown, also for terminals), :meth:`SlaRep
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -27,16 +26,17 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from slacore.agreement._core import Agreement
+from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.pacing import Measure, Pacing
 from slacore.planning.scoring import Escalation, Scorecard, escalation, scorecard
-from slacore.render import format_money, json_dict
+from slacore.render import json_dict
 from slacore.rules.cadence import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
-from slacore.rules.response import BUCKETS, ResponseReport
+from slacore.rules.response import ResponseReport
+from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 
 __all__ = ["SlaReport", "build_report"]
@@ -121,10 +121,7 @@ class SlaReport:
 
     def to_markdown(self) -> str:
         """The report in Markdown."""
-        parts = [f"# {self._heading()}", f"{self.handoffs:,} hand-offs in the period."]
-        for heading, body in self._sections():
-            parts.append(f"## {heading}\n\n{body.strip()}")
-        return "\n\n".join(parts) + "\n"
+        return report_page(self, charts=False).markdown()
 
     def to_text(self) -> str:
         """The report for a terminal: the Markdown, which reads well as plain text."""
@@ -132,20 +129,7 @@ class SlaReport:
 
     def to_html(self) -> str:
         """One self-contained HTML page with charts; no network needed to view or print it."""
-        body = [f"<h1>{html.escape(self._heading())}</h1>"]
-        body.append(f"<p>{self.handoffs:,} hand-offs in the period.</p>")
-        charts: dict[str, str] = {}
-        if self.curve:
-            charts["Marketing pacing"] = _pacing_svg(self.curve)
-        if self.responses:
-            charts["Response time"] = _distribution_svg(self.responses[0])
-        for heading, markdown in self._sections():
-            body.append(f"<section><h2>{html.escape(heading)}</h2>")
-            if heading in charts:
-                body.append(f'<figure class="chart">{charts.pop(heading)}</figure>')
-            body.append(_markdown_html(markdown))
-            body.append("</section>")
-        return _PAGE.format(title=html.escape(self._heading()), body="\n".join(body))
+        return report_page(self).html()
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -373,185 +357,3 @@ def _score(
         )
     except (PlanError, SlacoreError):
         return None
-
-
-# --- HTML --------------------------------------------------------------------------------------
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-  color: #1d2327; max-width: 60em; margin: 1.5em auto; padding: 0 1em; }}
-h1 {{ font-size: 1.5em; }}
-h2 {{ font-size: 1.2em; border-bottom: 2px solid #2271b1; padding-bottom: 0.2em;
-  margin-top: 2em; }}
-table {{ border-collapse: collapse; margin: 0.8em 0; display: block; overflow-x: auto; }}
-th, td {{ border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
-  white-space: nowrap; }}
-th {{ background: #f0f0f1; }}
-td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-figure.chart {{ margin: 1em 0; }}
-figure.chart svg {{ width: 100%; height: auto; max-width: 44em; }}
-.ok {{ color: #00701a; }} .bad {{ color: #b32d2e; }}
-@media print {{
-  body {{ max-width: none; margin: 0; font-size: 10.5pt; }}
-  section {{ break-inside: avoid; }}
-  table {{ display: table; }}
-}}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
-
-def _inline(text: str) -> str:
-    escaped = html.escape(text)
-    parts = escaped.split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
-
-
-def _markdown_html(markdown: str) -> str:
-    """The small Markdown the results write: paragraphs, tables, bullet lists, headings."""
-    out: list[str] = []
-    lines = markdown.strip().splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.startswith("|"):
-            block = []
-            while index < len(lines) and lines[index].startswith("|"):
-                block.append(lines[index])
-                index += 1
-            out.append(_table_html(block))
-            continue
-        if line.startswith(("- ", "* ")):
-            items = []
-            while index < len(lines) and lines[index].startswith(("- ", "* ")):
-                items.append(f"<li>{_inline(lines[index][2:])}</li>")
-                index += 1
-            out.append("<ul>" + "".join(items) + "</ul>")
-            continue
-        if line.startswith("#"):
-            level = min(len(line) - len(line.lstrip("#")) + 2, 6)
-            out.append(f"<h{level}>{_inline(line.lstrip('#').strip())}</h{level}>")
-        elif line.strip():
-            paragraph = [line]
-            while (
-                index + 1 < len(lines)
-                and lines[index + 1].strip()
-                and not lines[index + 1].startswith(("|", "- ", "* ", "#"))
-            ):
-                index += 1
-                paragraph.append(lines[index])
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-        index += 1
-    return "\n".join(out)
-
-
-def _cells(row: str) -> list[str]:
-    inner = row.strip().strip("|")
-    cells: list[str] = []
-    current = ""
-    escaped = False
-    for char in inner:
-        if char == "|" and not escaped:
-            cells.append(current.strip())
-            current = ""
-        else:
-            current += char
-        escaped = char == "\\"
-    cells.append(current.strip())
-    return [c.replace("\\|", "|") for c in cells]
-
-
-def _table_html(block: list[str]) -> str:
-    header = _cells(block[0])
-    aligns = [cell.endswith(":") for cell in _cells(block[1])] if len(block) > 1 else []
-    body = block[2:]
-
-    def cls(i: int) -> str:
-        return ' class="num"' if i < len(aligns) and aligns[i] else ""
-
-    head = "".join(f"<th{cls(i)}>{_inline(c)}</th>" for i, c in enumerate(header))
-    rows = "".join(
-        "<tr>"
-        + "".join(f"<td{cls(i)}>{_inline(c)}</td>" for i, c in enumerate(_cells(r)))
-        + "</tr>"
-        for r in body
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
-def _pacing_svg(curve: Sequence[tuple[date, Decimal, Decimal]]) -> str:
-    """Delivered to date (solid) against the straight line (dashed), by business day."""
-    width, height, pad = 640, 260, 44
-    top = max(max(line for _, _, line in curve), max(done for _, done, _ in curve), Decimal(1))
-    count = len(curve)
-
-    def x(i: int) -> float:
-        return pad + (width - 2 * pad) * (i / max(count - 1, 1))
-
-    def y(value: Decimal) -> float:
-        return float(height - pad - (height - 2 * pad) * (value / top))
-
-    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, _, v) in enumerate(curve))
-    done = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v, _) in enumerate(curve) if v >= 0)
-    labels = "".join(
-        f'<text x="{x(i):.1f}" y="{height - pad + 16}" font-size="10" text-anchor="middle">'
-        f"{day.day}</text>"
-        for i, (day, _, _) in enumerate(curve)
-        if i % max(count // 8, 1) == 0
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        'role="img" aria-label="Delivered to date against the straight line">'
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#8c8f94"/>'
-        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#8c8f94"/>'
-        f'<text x="{pad}" y="{pad - 10}" font-size="11">{html.escape(format_money(top))}</text>'
-        f'<polyline points="{line}" fill="none" stroke="#8c8f94" stroke-width="2" '
-        'stroke-dasharray="6 4"/>'
-        f'<polyline class="delivered" points="{done}" fill="none" stroke="#2271b1" '
-        'stroke-width="3"/>'
-        f"{labels}"
-        f'<text x="{width - pad}" y="{pad - 10}" font-size="11" text-anchor="end">'
-        "solid: delivered to date; dashed: the straight line</text>"
-        "</svg>"
-    )
-
-
-def _distribution_svg(report: ResponseReport) -> str:
-    """Bars of hand-offs per response-time bucket."""
-    names = [name for name, _ in BUCKETS] + ["never"]
-    values = [report.summary.buckets.get(name, 0) for name in names]
-    width, height, pad = 640, 240, 40
-    top = max(max(values), 1)
-    slot = (width - 2 * pad) / len(values)
-    bars = []
-    for i, (name, value) in enumerate(zip(names, values, strict=True)):
-        bar = (height - 2 * pad) * value / top
-        left = pad + i * slot + slot * 0.15
-        colour = "#b32d2e" if name in ("> 24 h", "never") else "#2271b1"
-        bars.append(
-            f'<rect class="bar" x="{left:.1f}" y="{height - pad - bar:.1f}" '
-            f'width="{slot * 0.7:.1f}" height="{bar:.1f}" fill="{colour}"/>'
-            f'<text x="{left + slot * 0.35:.1f}" y="{height - pad + 16}" font-size="11" '
-            f'text-anchor="middle">{html.escape(name)}</text>'
-            f'<text x="{left + slot * 0.35:.1f}" y="{height - pad - bar - 4:.1f}" '
-            f'font-size="11" text-anchor="middle">{value:,}</text>'
-        )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        'role="img" aria-label="Response-time distribution">'
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#8c8f94"/>' + "".join(bars) + "</svg>"
-    )

@@ -24,7 +24,7 @@ from slacore import (
     UnknownKeyError,
 )
 from slacore._toml_lines import scan, split_key
-from slacore.agreement._core import CommitmentKind, LeadFilter, key_path
+from slacore.agreement import CommitmentKind, LeadFilter, key_path
 from slacore.rules.response import Clock
 
 ROOT = Path(__file__).resolve().parents[3]
