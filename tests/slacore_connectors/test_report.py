@@ -144,3 +144,32 @@ def test_as_of_reproduces_the_past_after_later_syncs(demo: Path, tmp_path: Path)
         ).to_dict()
     assert again == original
     assert now["handoffs"] == original["handoffs"] + 1
+
+
+def _milestone_lines(demo: Path, tmp_path: Path, edit: tuple[str, str]) -> dict[str, object]:
+    text = (demo / "company_a.toml").read_text().replace(*edit)
+    (tmp_path / "agreement.toml").write_text(text)
+    agreement = Agreement.load(tmp_path / "agreement.toml")
+    with SQLiteStore(demo / "slacore.db") as store:
+        report = build_report(store, agreement, as_of=datetime(2020, 7, 20, tzinfo=UTC))
+    assert report.scorecard is not None
+    return {
+        line.key: line.actual
+        for line in report.scorecard.lines
+        if line.key.startswith("sales.milestones.")
+    }
+
+
+def test_a_milestone_is_measured_by_its_measure_not_its_name(demo: Path, tmp_path: Path) -> None:
+    renamed = _milestone_lines(
+        demo, tmp_path, ('metric = "close rate on proposals"', 'metric = "win ratio"')
+    )
+    # Nothing in "win ratio" says close: the measure does, and the figure is June's.
+    assert renamed["sales.milestones.win ratio"] is not None
+    assert renamed["sales.milestones.sales cycle"] is not None
+
+
+def test_a_milestone_without_a_measure_is_not_guessed(demo: Path, tmp_path: Path) -> None:
+    lines = _milestone_lines(demo, tmp_path, ('measure = "close_rate"\n', ""))
+    assert lines["sales.milestones.close rate on proposals"] is None
+    assert lines["sales.milestones.sales cycle"] is not None

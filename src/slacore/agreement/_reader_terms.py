@@ -34,7 +34,13 @@ from slacore.agreement.terms import (
 from slacore.model import Channel
 from slacore.planning.funnel import FunnelPlan, reverse_funnel
 from slacore.planning.lead_values import LeadValue, LeadValueTable, lead_value
-from slacore.planning.milestones import Direction, Milestone, MilestoneGoal, Ramp
+from slacore.planning.milestones import (
+    Direction,
+    Milestone,
+    MilestoneGoal,
+    MilestoneMeasure,
+    Ramp,
+)
 from slacore.render import format_count
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.response import Clock, OnReassign, ResponseRule, StageReached
@@ -303,6 +309,7 @@ def _read_milestone(table: Table, ctx: _Context) -> MilestoneGoal | None:
         "direction", choices(Direction), default=default_of(MilestoneGoal, "direction")
     )
     ramp = table.choice("ramp", choices(Ramp), default=default_of(MilestoneGoal, "ramp"))
+    measure = table.choice("measure", choices(MilestoneMeasure), default="")
     items = table.tables("targets", required=True)
     targets: list[tuple[Table, Milestone]] = []
     for item in items:
@@ -339,6 +346,7 @@ def _read_milestone(table: Table, ctx: _Context) -> MilestoneGoal | None:
             direction=Direction(direction),
             ramp=Ramp(ramp),
             unit=unit,
+            measure=measure or None,
         ),
         own_field=False,
     )

@@ -17,10 +17,8 @@ Formats: :meth:`SlaReport.to_text` (Markdown, also for terminals), :meth:`SlaRep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +28,9 @@ from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
-from slacore.planning.pacing import Measure, Pacing
+from slacore.planning.curve import PacingCurve, pacing_curve
+from slacore.planning.outcomes import deal_outcomes
+from slacore.planning.pacing import Pacing
 from slacore.planning.scoring import Escalation, Scorecard, escalation, scorecard
 from slacore.render import json_dict
 from slacore.rules.cadence import CadenceReport
@@ -54,7 +54,8 @@ class SlaReport:
         cadences: One report per cadence rule.
         dashboard: The "Don't Be On It" dashboard, when there is a response rule.
         pacing: Marketing's pacing in the period, when the agreement has a quota.
-        curve: Pacing by business day: (day, delivered to date, the straight line).
+        curve: Pacing by business day (delivered to date against the straight line), when
+            the agreement has a quota.
         scorecard: The period's scorecard, when anything could be measured.
         escalation: The ramifications ladder over the periods up to this one.
         rejected: Rejected records the store holds.
@@ -69,7 +70,7 @@ class SlaReport:
     cadences: tuple[CadenceReport, ...]
     dashboard: DontBeOnIt | None
     pacing: Pacing | None
-    curve: tuple[tuple[date, Decimal, Decimal], ...]
+    curve: PacingCurve | None
     scorecard: Scorecard | None
     escalation: Escalation | None
     rejected: int
@@ -218,12 +219,12 @@ def build_report(
     )
 
     pacing: Pacing | None = None
-    curve: tuple[tuple[date, Decimal, Decimal], ...] = ()
+    curve: PacingCurve | None = None
     pace_day = min(moment.astimezone(zone).date(), span.end)
     if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
         delivered = agreement.deliveries(chosen)
         pacing = agreement.pace(delivered, as_of=pace_day)
-        curve = _curve(span, pacing, delivered, calendar)
+        curve = pacing_curve(pacing, delivered, calendar=calendar)
 
     history: list[Scorecard] = []
     card: Scorecard | None = None
@@ -263,51 +264,6 @@ def build_report(
     )
 
 
-def _curve(
-    span: PeriodSpan, pacing: Pacing, delivered: Sequence[Any], calendar: Any
-) -> tuple[tuple[date, Decimal, Decimal], ...]:
-    """Delivered to date and the straight line, at the end of each business day."""
-    days = [d for d in span.days() if calendar.open_intervals(d)]
-    if not days:
-        return ()
-    by_day: dict[date, Decimal] = {}
-    for item in delivered:
-        # Deliveries on closed days count on the next business day, as in pacing.
-        target_day = next((d for d in days if d >= item.on), days[-1])
-        amount = item.value if pacing.measure is Measure.VALUE else Decimal(item.leads)
-        by_day[target_day] = by_day.get(target_day, Decimal(0)) + amount
-    points: list[tuple[date, Decimal, Decimal]] = []
-    total = Decimal(0)
-    for index, day in enumerate(days, start=1):
-        total += by_day.get(day, Decimal(0))
-        line = pacing.target * index / len(days)
-        shown = total if day <= pacing.as_of else Decimal(-1)
-        points.append((day, shown, line))
-    return tuple(points)
-
-
-def _close_rate(deals: Iterable[Deal], span: PeriodSpan, zone: ZoneInfo) -> Fraction | None:
-    closed = [
-        d for d in deals if d.closed_at is not None and d.closed_at.astimezone(zone).date() in span
-    ]
-    if not closed:
-        return None
-    return Fraction(sum(1 for d in closed if d.won), len(closed))
-
-
-def _cycle_days(deals: Iterable[Deal], span: PeriodSpan, zone: ZoneInfo) -> Decimal | None:
-    won = [
-        d
-        for d in deals
-        if d.won and d.closed_at is not None and d.closed_at.astimezone(zone).date() in span
-    ]
-    if not won:
-        return None
-    total = sum(((d.closed_at - d.opened_at) for d in won if d.closed_at), timedelta(0))
-    days = Decimal(total.total_seconds()) / Decimal(86400) / len(won)
-    return days.quantize(Decimal("0.1"))
-
-
 def _score(
     agreement: Agreement,
     span: PeriodSpan,
@@ -321,30 +277,18 @@ def _score(
     calendar = agreement.calendar
     assert calendar is not None
     zone = calendar.zone
-    revenue = sum(
-        (
-            d.amount
-            for d in deals
-            if d.won and d.closed_at is not None and d.closed_at.astimezone(zone).date() in span
-        ),
-        Decimal(0),
-    )
-    milestones: dict[str, Decimal | Fraction] = {}
+    outcome = deal_outcomes(deals, span, zone=zone)
+    # A goal without a measure is one the CRM's deals cannot answer: it stays unmeasured.
+    milestones: dict[str, Decimal] = {}
     for goal in agreement.milestone_goals:
-        name = goal.metric.lower()
-        if "close" in name:
-            rate = _close_rate(deals, span, zone)
-            if rate is not None:
-                milestones[goal.metric] = Decimal(rate.numerator) / Decimal(rate.denominator)
-        elif "cycle" in name:
-            cycle = _cycle_days(deals, span, zone)
-            if cycle is not None:
-                milestones[goal.metric] = cycle
+        figure = None if goal.measure is None else outcome.figure(goal.measure)
+        if figure is not None:
+            milestones[goal.metric] = figure
     lead_value: Decimal | None = None
     if agreement.lead_values is not None:
         lead_value = sum((d.value for d in agreement.deliveries(chosen)), Decimal(0))
     kwargs: dict[str, Any] = {
-        "revenue": revenue if agreement.goals is not None else None,
+        "revenue": outcome.revenue if agreement.goals is not None else None,
         "lead_value": lead_value,
         "leads": len(chosen) if agreement.marketing.leads is not None else None,
         "response": {r.rule.name: r for r in responses} or None,

@@ -8,8 +8,6 @@ Private to :mod:`slacore_connectors.report`: :meth:`SlaReport.to_html` and
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,6 +15,7 @@ from slacore.render import Figure, Markdown, Page, Section, format_money
 from slacore.rules.response import BUCKETS, ResponseReport
 
 if TYPE_CHECKING:
+    from slacore.planning.curve import PacingCurve
     from slacore_connectors.report.build import SlaReport
 
 _CSS = """
@@ -52,7 +51,7 @@ def report_page(report: SlaReport, *, charts: bool = True) -> Page:
     page.heading(1, title)
     page.paragraph(f"{report.handoffs:,} hand-offs in the period.")
     figures: dict[str, str] = {}
-    if charts and report.curve:
+    if charts and report.curve is not None and report.curve.points:
         figures["Marketing pacing"] = _pacing_svg(report.curve)
     if charts and report.responses:
         figures["Response time"] = _distribution_svg(report.responses[0])
@@ -62,24 +61,28 @@ def report_page(report: SlaReport, *, charts: bool = True) -> Page:
     return page
 
 
-def _pacing_svg(curve: Sequence[tuple[date, Decimal, Decimal]]) -> str:
+def _pacing_svg(curve: PacingCurve) -> str:
     """Delivered to date (solid) against the straight line (dashed), by business day."""
     width, height, pad = 640, 260, 44
-    top = max(max(line for _, _, line in curve), max(done for _, done, _ in curve), Decimal(1))
-    count = len(curve)
+    points = curve.points
+    known = [p.delivered for p in points if p.delivered is not None]
+    top = max(max(p.line for p in points), max(known, default=Decimal(0)), Decimal(1))
+    count = len(points)
 
     def x(i: int) -> float:
         return pad + (width - 2 * pad) * (i / max(count - 1, 1))
 
     def y(value: Decimal) -> float:
-        return float(height - pad - (height - 2 * pad) * (value / top))
+        return height - pad - (height - 2 * pad) * float(value / top)
 
-    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, _, v) in enumerate(curve))
-    done = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v, _) in enumerate(curve) if v >= 0)
+    line = " ".join(f"{x(i):.1f},{y(p.line):.1f}" for i, p in enumerate(points))
+    done = " ".join(
+        f"{x(i):.1f},{y(p.delivered):.1f}" for i, p in enumerate(points) if p.delivered is not None
+    )
     labels = "".join(
         f'<text x="{x(i):.1f}" y="{height - pad + 16}" font-size="10" text-anchor="middle">'
-        f"{day.day}</text>"
-        for i, (day, _, _) in enumerate(curve)
+        f"{point.day.day}</text>"
+        for i, point in enumerate(points)
         if i % max(count // 8, 1) == 0
     )
     return (

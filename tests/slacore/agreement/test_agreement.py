@@ -392,6 +392,14 @@ def line_of(lines: list[str], snippet: str) -> int:
             "marketing.pacing.loading_tolerance",
             "below 50%",
         ),
+        # a milestone's measure comes from a fixed set
+        (
+            'measure = "close_rate"',
+            'measure = "close rate"',
+            "sales.milestones[0].measure",
+            "expected one of close_rate, sales_cycle_days, got a string 'close rate'; "
+            'did you mean "close_rate"',
+        ),
         # dependent checks
         (
             "  { on = 2020-12-31, target = 35 },",
