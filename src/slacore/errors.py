@@ -12,6 +12,7 @@ from __future__ import annotations
 import attrs
 
 __all__ = [
+    "MissingColumnsError",
     "PlanError",
     "SlacoreError",
     "UnknownKeyError",
@@ -124,3 +125,17 @@ class UnknownKeyError(SlacoreError, KeyError):
 @attrs.frozen(auto_exc=True, kw_only=True)
 class PlanError(SlacoreError, ValueError):
     """A plan cannot be computed from the inputs given (for example, no stages at all)."""
+
+
+@attrs.frozen(kw_only=True)
+class MissingColumnsError(ValidationError):
+    """A file lacks a column a stream needs: raised before any row is read.
+
+    Attributes:
+        missing: The vendor columns looked for and not found.
+        columns: The columns the file has.
+
+    """
+
+    missing: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from slacore.connector.contract import Connector
+    from slacore.connector import Connector
 
 __all__ = ["PROJECT", "hookimpl", "hookspec", "slacore_register_connectors"]
 

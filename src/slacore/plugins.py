@@ -25,7 +25,7 @@ import attrs
 import pluggy
 
 from slacore import hookspecs
-from slacore.connector.contract import Connector
+from slacore.connector import Connector
 from slacore.errors import SlacoreError, UnknownKeyError, ValidationError
 
 __all__ = [

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import pluggy
 import pytest
 
-from slacore.connector.contract import Batch, Connector, Cursor, RejectedRecord, Secret, Stream
+from slacore.connector import Batch, Connector, Cursor, RejectedRecord, Secret, Stream
 from slacore.errors import ValidationError
 from slacore.plugins import check_plugins, list_connectors, load_entry_points, new_plugin_manager
 

@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 import pluggy
 
-from slacore.connector.contract import Stream
+from slacore.connector import Stream
 from slacore.errors import SlacoreError, ValidationError
 from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table

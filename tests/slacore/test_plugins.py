@@ -19,7 +19,7 @@ import pytest
 
 import slacore
 from slacore import hookspecs, plugins
-from slacore.connector.contract import Batch, Connector, Cursor, Stream
+from slacore.connector import Batch, Connector, Cursor, Stream
 from slacore.errors import UnknownKeyError
 from slacore.plugins import (
     ConnectorInfo,
@@ -268,7 +268,7 @@ def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS
 
 CONNECTOR_MODULE = """
 import slacore
-from slacore.connector.contract import Batch, Connector, Cursor, Stream
+from slacore.connector import Batch, Connector, Cursor, Stream
 
 class {cls}(Connector):
     name = "{name}"
@@ -482,7 +482,7 @@ def test_third_party_plugin_is_listed_by_the_cli(venv: Path) -> None:
 READ_IN_VENV = """
 import importlib.util, json, sys
 import slacore.plugins
-from slacore.connector.contract import Cursor
+from slacore.connector import Cursor
 
 connector = slacore.plugins.create_connector(
     "example-crm", {"export": sys.argv[1], "api_token": "tok-never-shown"}

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
-from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store.sqlite import SCHEMA_VERSION, SQLiteStore, StoreError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream, core_fields
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream, core_fields
 from slacore.errors import SlacoreError
 
 __all__ = [

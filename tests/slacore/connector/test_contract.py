@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slacore import Channel, Deal, Handoff, Lead, Rep, StageChange, Touch
-from slacore.connector.contract import (
+from slacore.connector import (
     MAPPING_SETTINGS,
     Batch,
     Connector,
