@@ -29,9 +29,17 @@ from typing import Any, ClassVar
 import pluggy
 import pytest
 
-from slacore.connector import Batch, Connector, Cursor, RejectedRecord, Secret, Stream
+from slacore.connector import (
+    Batch,
+    Connector,
+    Cursor,
+    RejectedRecord,
+    Secret,
+    Stream,
+    list_connectors,
+)
 from slacore.errors import ValidationError
-from slacore.plugins import check_plugins, list_connectors, load_entry_points, new_plugin_manager
+from slacore.plugins import check_plugins, load_entry_points, new_plugin_manager
 
 __all__ = [
     "CONTRACT",
@@ -59,7 +67,7 @@ def plugin_manager(*plugins: object, entry_points: bool = False) -> pluggy.Plugi
     Raises:
         PluginError: A plugin implements an unknown hook, or fails to register.
 
-    >>> from slacore.plugins import list_connectors
+    >>> from slacore.connector import list_connectors
     >>> list_connectors(plugin_manager=plugin_manager())
     ()
 

@@ -38,9 +38,8 @@ from typing import Any
 import attrs
 import pluggy
 
-from slacore.connector import Stream
+from slacore.connector import Stream, create_connector
 from slacore.errors import SlacoreError, ValidationError
-from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table
 from slacore_connectors.store.sqlite import SQLiteStore
 
