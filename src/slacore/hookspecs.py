@@ -25,7 +25,11 @@ PROJECT = "slacore"
 """The pluggy project name and the entry-point group plugins are found through."""
 
 hookspec = pluggy.HookspecMarker(PROJECT)
+"""Marks a hook specification below; plugins do not need it."""
 hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a plugin's function as the implementation of the hook it is named after; also
+exported as ``slacore.hookimpl``: ``@slacore.hookimpl def slacore_register_connectors(register)``.
+"""
 
 
 @hookspec

@@ -67,9 +67,10 @@ def plugin_manager(*plugins: object, entry_points: bool = False) -> pluggy.Plugi
     Raises:
         PluginError: A plugin implements an unknown hook, or fails to register.
 
-    >>> from slacore.connector import list_connectors
-    >>> list_connectors(plugin_manager=plugin_manager())
-    ()
+    Examples:
+        >>> from slacore.connector import list_connectors
+        >>> list_connectors(plugin_manager=plugin_manager())
+        ()
 
     """
     manager = new_plugin_manager(entry_points=False)
@@ -263,7 +264,17 @@ def check_connector(
 
 class ConnectorContract:
     """The contract as a pytest base class: subclass it as ``Test...``, set
-    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture."""
+    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture.
+
+    Each ``test_*`` method runs the ``check_*`` function of the same idea, so a failure names
+    the broken part of the contract.
+
+    Attributes:
+        connector_class: The connector class under test.
+        plugin: The module (or object) holding its ``slacore_register_connectors`` hook;
+            ``None`` skips ``test_registration``.
+
+    """
 
     connector_class: ClassVar[type[Connector]]
     plugin: ClassVar[object | None] = None
@@ -274,24 +285,31 @@ class ConnectorContract:
         raise NotImplementedError("override the settings fixture with sample settings")
 
     def test_class(self) -> None:
+        """The class attributes are well formed (:func:`check_class`)."""
         check_class(self.connector_class)
 
     def test_settings(self, settings: Mapping[str, Any]) -> None:
+        """The sample settings are accepted, bad ones refused (:func:`check_settings`)."""
         check_settings(self.connector_class, settings)
 
     def test_secrets_never_show(self, settings: Mapping[str, Any]) -> None:
+        """Secret settings never show (:func:`check_secrets`)."""
         check_secrets(self.connector_class, settings)
 
     def test_read(self, settings: Mapping[str, Any]) -> None:
+        """Every offered stream reads into well-formed batches (:func:`check_read`)."""
         check_read(self.connector_class, settings)
 
     def test_incremental(self, settings: Mapping[str, Any]) -> None:
+        """Reading from the last cursor invents nothing (:func:`check_incremental`)."""
         check_incremental(self.connector_class, settings)
 
     def test_wrong_stream(self, settings: Mapping[str, Any]) -> None:
+        """Wrong streams and cursors are refused (:func:`check_wrong_stream`)."""
         check_wrong_stream(self.connector_class, settings)
 
     def test_registration(self) -> None:
+        """The plugin registers the class under its name (:func:`check_registration`)."""
         if self.plugin is None:
             pytest.skip("set plugin to the module with slacore_register_connectors")
         check_registration(self.connector_class, self.plugin)

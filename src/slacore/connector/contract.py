@@ -37,7 +37,7 @@ class Connector(abc.ABC):
     """Base class of every connector: subclass it, set the class attributes, write
     :meth:`read_stream`, and register the class with the ``slacore_register_connectors`` hook.
 
-    Class attributes:
+    Attributes:
         name: The registered name, lowercase (``"csv"``, ``"hubspot"``).
         description: One line for ``slacore connectors``.
         streams: The streams this connector can offer.
@@ -47,6 +47,8 @@ class Connector(abc.ABC):
             settings under ``fields`` override them.
         default_stage_values: Vendor stage names -> ``LeadStage`` keys, before settings.
         default_channel_values: Vendor activity names -> channels, before settings.
+        settings: The instance's checked settings (:class:`~slacore.connector.settings.Settings`),
+            defaults filled in; secret ones are :class:`~slacore.connector.settings.Secret`.
 
     Args:
         settings: The settings, checked against ``settings_schema``.

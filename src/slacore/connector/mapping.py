@@ -125,8 +125,10 @@ class CoreField:
 def core_fields(stream: Stream | str) -> tuple[CoreField, ...]:
     """The core fields of a stream's records, in the core class's order.
 
-    >>> [f.name for f in core_fields("touches")]
-    ['lead_id', 'rep_id', 'at', 'channel']
+    Examples:
+        >>> [f.name for f in core_fields("touches")]
+        ['lead_id', 'rep_id', 'at', 'channel']
+
     """
     record_type = Stream.parse(stream).record_type
     return tuple(
@@ -197,12 +199,13 @@ def parse_time(
         ValidationError: The value matches no format, or it is naive and no ``timezone`` is
             given (naive input is never guessed).
 
-    >>> parse_time("2026-01-05T09:30:00Z")
-    datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.timezone.utc)
-    >>> parse_time("05.01.2026 09:30", formats=["%d.%m.%Y %H:%M"], timezone=ZoneInfo("UTC"))
-    datetime.datetime(2026, 1, 5, 9, 30, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
-    >>> parse_time(1767605400000, formats=["unix_ms"])
-    datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.timezone.utc)
+    Examples:
+        >>> parse_time("2026-01-05T09:30:00Z")
+        datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.timezone.utc)
+        >>> parse_time("05.01.2026 09:30", formats=["%d.%m.%Y %H:%M"], timezone=ZoneInfo("UTC"))
+        datetime.datetime(2026, 1, 5, 9, 30, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
+        >>> parse_time(1767605400000, formats=["unix_ms"])
+        datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.timezone.utc)
 
     """
     return _time_converter(tuple(formats), timezone)(value)
@@ -233,16 +236,19 @@ class FieldMapping:
         ValidationError: ``fields`` names a field the core class does not have, a value map
             points to an unknown stage or channel, or the time zone is unknown.
 
-    >>> mapping = FieldMapping(
-    ...     stream="leads",
-    ...     fields={"id": "Lead ID", "created_at": "Created", "stage": "Status"},
-    ...     stage_values={"Marketing Qualified": "mql"},
-    ...     timezone="Europe/Berlin",
-    ... )
-    >>> vendor = {"Lead ID": "L-1", "Created": "2026-01-05 09:30", "Status": "marketing qualified"}
-    >>> lead = mapping.map(vendor)
-    >>> lead.id, lead.stage, lead.created_at.isoformat()
-    ('L-1', 'mql', '2026-01-05T09:30:00+01:00')
+    Examples:
+        >>> mapping = FieldMapping(
+        ...     stream="leads",
+        ...     fields={"id": "Lead ID", "created_at": "Created", "stage": "Status"},
+        ...     stage_values={"Marketing Qualified": "mql"},
+        ...     timezone="Europe/Berlin",
+        ... )
+        >>> vendor = {
+        ...     "Lead ID": "L-1", "Created": "2026-01-05 09:30", "Status": "marketing qualified"
+        ... }
+        >>> lead = mapping.map(vendor)
+        >>> lead.id, lead.stage, lead.created_at.isoformat()
+        ('L-1', 'mql', '2026-01-05T09:30:00+01:00')
 
     """
 

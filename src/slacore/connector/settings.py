@@ -28,13 +28,15 @@ class Secret:
 
     Call :meth:`reveal` where the value is really needed, e.g. in a request header.
 
-    >>> token = Secret("pat-na1-0123")
-    >>> token
-    Secret('***')
-    >>> f"token: {token}"
-    'token: ***'
-    >>> token.reveal()
-    'pat-na1-0123'
+    Examples:
+        >>> token = Secret("pat-na1-0123")
+        >>> token
+        Secret('***')
+        >>> f"token: {token}"
+        'token: ***'
+        >>> token.reveal()
+        'pat-na1-0123'
+
     """
 
     _value: str

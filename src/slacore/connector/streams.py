@@ -24,18 +24,30 @@ Record: TypeAlias = Lead | StageChange | Handoff | Touch | Deal | Rep | OwnerCha
 """Any core object a connector yields."""
 
 JSONScalar: TypeAlias = str | int | float | bool | None
+"""A value a cursor's state may hold: a JSON string, number, boolean or null."""
 
 
 class Stream(enum.StrEnum):
-    """A kind of record a connector can offer; each yields one core type."""
+    """A kind of record a connector can offer; each yields one core type (:attr:`record_type`).
+
+    A stream's name is its value (``"leads"``); :meth:`parse` also takes ``"stage-changes"``
+    and any case.
+    """
 
     LEADS = "leads"
+    """:class:`~slacore.model.Lead` records, one per lead, identified by ``id``."""
     STAGE_CHANGES = "stage_changes"
+    """:class:`~slacore.model.StageChange` records: a lead moved from one stage to another."""
     HANDOFFS = "handoffs"
+    """:class:`~slacore.model.Handoff` records: a lead passed from marketing to sales."""
     TOUCHES = "touches"
+    """:class:`~slacore.model.Touch` records: a call, email or meeting with a lead."""
     DEALS = "deals"
+    """:class:`~slacore.model.Deal` records, one per deal, identified by ``id``."""
     REPS = "reps"
+    """:class:`~slacore.model.Rep` records, one per sales rep, identified by ``id``."""
     OWNER_CHANGES = "owner_changes"
+    """:class:`~slacore.model.OwnerChange` records: a lead given to another rep."""
 
     @property
     def record_type(self) -> type[Record]:
@@ -103,11 +115,12 @@ class Cursor:
         stream: The stream it belongs to.
         state: The connector's position, a flat mapping of JSON scalars.
 
-    >>> cursor = Cursor(stream="leads", state={"updated_at": 1767603600000})
-    >>> cursor.to_json()
-    '{"state":{"updated_at":1767603600000},"stream":"leads"}'
-    >>> Cursor.from_json(cursor.to_json()) == cursor
-    True
+    Examples:
+        >>> cursor = Cursor(stream="leads", state={"updated_at": 1767603600000})
+        >>> cursor.to_json()
+        '{"state":{"updated_at":1767603600000},"stream":"leads"}'
+        >>> Cursor.from_json(cursor.to_json()) == cursor
+        True
 
     """
 
