@@ -95,8 +95,6 @@ def check_class(connector_class: type[Connector]) -> None:
     assert isinstance(connector_class, type), f"{connector_class!r} is not a class"
     assert issubclass(connector_class, Connector), f"{connector_class!r} is not a Connector"
     connector_class.check_class()
-    names = [setting.name for setting in connector_class.settings_schema]
-    assert len(names) == len(set(names)), f"settings_schema repeats a name: {names}"
 
 
 def check_settings(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:

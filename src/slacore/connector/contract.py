@@ -164,8 +164,8 @@ class Connector(abc.ABC):
         """Check the class attributes; :mod:`slacore.plugins` calls it at registration.
 
         Raises:
-            ValidationError: The name is not lowercase letters, digits, ``_`` or ``-``, or a
-                stream or setting is malformed.
+            ValidationError: The name is not lowercase letters, digits, ``_`` or ``-``, a
+                stream or setting is malformed, or two settings share a name.
 
         """
         name = getattr(cls, "name", None)
@@ -183,5 +183,12 @@ class Connector(abc.ABC):
         if not all(isinstance(s, Setting) for s in cls.settings_schema):
             raise ValidationError(
                 message=f"connector {name}: settings_schema must hold Setting objects",
+                field="settings_schema",
+            )
+        names = [setting.name for setting in cls.settings_schema]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValidationError(
+                message=f"connector {name}: settings_schema repeats {', '.join(repeated)}",
                 field="settings_schema",
             )

@@ -561,6 +561,16 @@ def test_check_class_refuses_bad_names() -> None:
         BadSchema.check_class()
 
 
+def test_check_class_refuses_a_setting_name_twice() -> None:
+    class Twice(MemoryConnector):
+        settings_schema = (*MemoryConnector.settings_schema, Setting(name="token"))
+
+    with pytest.raises(ValidationError, match="settings_schema repeats token"):
+        Twice.check_class()
+    with pytest.raises(AssertionError, match="repeats token"):
+        check_connector(Twice, SAMPLE)
+
+
 # --- the contract suite ----------------------------------------------------------------------
 
 
