@@ -28,7 +28,7 @@ from slacore.connector._converters import (
     _value_map,
 )
 from slacore.connector.settings import Setting, SettingKind, _strings, _zone
-from slacore.connector.streams import _RECORD_TYPES, Record, RejectedRecord, Stream, _stream
+from slacore.connector.streams import Record, RejectedRecord, Stream, _stream
 from slacore.errors import MissingColumnsError, ValidationError
 from slacore.model import STANDARD_LADDER, Channel
 
@@ -500,7 +500,7 @@ class RowMapper:
 
     @_record_type.default
     def _record_type_default(self) -> Callable[..., Record]:
-        return _RECORD_TYPES[self.stream]
+        return self.stream.record_type
 
     @_columns.default
     def _columns_default(self) -> dict[str, str]:
