@@ -33,6 +33,7 @@ __all__ = [
     "get_plugin_manager",
     "load_entry_points",
     "new_plugin_manager",
+    "plugin_origin",
 ]
 
 GROUP = hookspecs.PROJECT
@@ -190,9 +191,25 @@ def _distributions() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
-def _provenance(
+def plugin_origin(
     manager: pluggy.PluginManager, plugin: object, name: str
 ) -> tuple[str | None, str | None]:
+    """The installed distribution a registered plugin comes from, as ``(package, version)``.
+
+    A plugin loaded from the ``slacore`` entry points is known by the package that declares
+    it; one registered in-process is traced through its module to the distribution that
+    holds it.
+
+    Args:
+        manager: The plugin manager the plugin is registered with.
+        plugin: The plugin (a module or any object with hooks).
+        name: The name it is registered under.
+
+    Returns:
+        The package and its version, or ``(None, None)`` for a plugin from no installed
+        package (a plugin object a test registers, say).
+
+    """
     known = _ORIGINS.get(manager, {}).get(name)
     if known is not None and manager.get_plugin(name) is plugin:
         return known

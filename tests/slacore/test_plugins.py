@@ -30,7 +30,7 @@ from slacore.connector import (
     list_connectors,
 )
 from slacore.errors import UnknownKeyError
-from slacore.plugins import PluginError, get_plugin_manager
+from slacore.plugins import PluginError, get_plugin_manager, plugin_origin
 from slacore.testing import ConnectorContract, plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +127,16 @@ def test_csv_is_registered_through_the_entry_point() -> None:
     assert (csv.package, csv.version, csv.plugin) == ("slacore", slacore.__version__, "csv")
     assert csv.connector.__module__ == "slacore_connectors.csvfile"
     assert get_connector("csv").name == "csv"
+
+
+def test_plugin_origin_names_the_package_or_none() -> None:
+    manager = get_plugin_manager()
+    assert plugin_origin(manager, manager.get_plugin("csv"), "csv") == (
+        "slacore", slacore.__version__,
+    )  # fmt: skip
+    plugin = Plugin(NullConnector)
+    local = plugin_manager(plugin)
+    assert plugin_origin(local, plugin, local.get_name(plugin)) == (None, None)
 
 
 def test_nothing_is_loaded_at_import() -> None:

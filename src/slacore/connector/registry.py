@@ -18,7 +18,7 @@ import pluggy
 
 from slacore.connector.contract import Connector
 from slacore.errors import SlacoreError, UnknownKeyError, ValidationError
-from slacore.plugins import PluginError, _provenance, get_plugin_manager
+from slacore.plugins import PluginError, get_plugin_manager, plugin_origin
 
 __all__ = ["ConnectorInfo", "create_connector", "get_connector", "list_connectors"]
 
@@ -75,7 +75,7 @@ def list_connectors(
         if impl.hookwrapper or impl.wrapper:
             continue
         plugin_name = impl.plugin_name
-        package, version = _provenance(manager, impl.plugin, plugin_name)
+        package, version = plugin_origin(manager, impl.plugin, plugin_name)
 
         def register(
             connector: type[Connector],
