@@ -97,6 +97,10 @@ def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROU
 
     The same entry point seen twice (a package on ``sys.path`` twice) loads once.
 
+    Args:
+        plugin_manager: The plugin manager to register the plugins with.
+        group: The entry-point group to read; default ``slacore``.
+
     Raises:
         PluginError: A plugin fails to import, implements an unknown hook, or two packages
             declare plugins of the same name.
@@ -141,6 +145,9 @@ def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROU
 
 def check_plugins(plugin_manager: pluggy.PluginManager) -> None:
     """Fail if a plugin implements a hook slacore does not have (usually a typo).
+
+    Args:
+        plugin_manager: The plugin manager whose plugins to check.
 
     Raises:
         PluginError: Naming the plugin and the unknown hook.

@@ -15,6 +15,10 @@ and giving it settings that point at sample data::
             return {"folder": str(tmp_path)}
 
 or call :func:`check_connector` from any test runner. Importing this module needs pytest.
+
+Each ``check_*`` function takes the connector class and, where it reads, valid settings that
+point at sample data with at least one record; it raises ``AssertionError`` saying what is
+broken. :data:`CONTRACT` lists the checks that take settings, in the order they run.
 """
 
 from __future__ import annotations

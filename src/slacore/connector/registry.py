@@ -144,6 +144,10 @@ def get_connector(
 ) -> type[Connector]:
     """The connector class registered as ``name``.
 
+    Args:
+        name: The registered name (``"csv"``).
+        plugin_manager: The plugin manager to ask; default :func:`get_plugin_manager`.
+
     Raises:
         UnknownKeyError: No connector has that name (the message lists the installed ones).
         PluginError: As :func:`list_connectors`.
@@ -167,6 +171,12 @@ def create_connector(
     plugin_manager: pluggy.PluginManager | None = None,
 ) -> Connector:
     """An instance of the connector ``name`` with ``settings``.
+
+    Args:
+        name: The registered name (``"csv"``).
+        settings: The connector's settings (a TOML table, a dict), checked against its
+            ``settings_schema``; ``None`` for none.
+        plugin_manager: The plugin manager to ask; default :func:`get_plugin_manager`.
 
     Raises:
         UnknownKeyError: No connector has that name.
