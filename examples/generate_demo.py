@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from slacore.connector.contract import core_fields
+from slacore.connector import core_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "slacore_connectors" / "demo"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import slacore
-from slacore.connector.contract import (
+from slacore.connector import (
     MAPPING_SETTINGS,
     Batch,
     Connector,

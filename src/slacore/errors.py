@@ -13,6 +13,7 @@ import attrs
 
 __all__ = [
     "AgreementError",
+    "MissingColumnsError",
     "PlanError",
     "SlacoreError",
     "UnknownKeyError",
@@ -146,3 +147,17 @@ class AgreementError(SlacoreError, ValueError):
 
     def __str__(self) -> str:
         return "\n".join([self.message, *(str(error) for error in self.errors)])
+
+
+@attrs.frozen(kw_only=True)
+class MissingColumnsError(ValidationError):
+    """A file lacks a column a stream needs: raised before any row is read.
+
+    Attributes:
+        missing: The vendor columns looked for and not found.
+        columns: The columns the file has.
+
+    """
+
+    missing: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from slacore.connector.contract import Connector
+    from slacore.connector import Connector
 
 __all__ = ["PROJECT", "hookimpl", "hookspec", "slacore_register_connectors"]
 
@@ -25,7 +25,11 @@ PROJECT = "slacore"
 """The pluggy project name and the entry-point group plugins are found through."""
 
 hookspec = pluggy.HookspecMarker(PROJECT)
+"""Marks a hook specification below; plugins do not need it."""
 hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a plugin's function as the implementation of the hook it is named after; also
+exported as ``slacore.hookimpl``: ``@slacore.hookimpl def slacore_register_connectors(register)``.
+"""
 
 
 @hookspec

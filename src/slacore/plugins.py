@@ -1,4 +1,4 @@
-"""Finding plugins and the connectors they register.
+"""The plugin manager: finding plugins through the ``slacore`` entry points and loading them.
 
 Plugins are found through the ``slacore`` entry-point group and loaded on first use by
 :func:`get_plugin_manager`, never when ``slacore`` is imported. Every function that needs
@@ -6,8 +6,9 @@ plugins takes an optional ``plugin_manager=``, so a test can pass its own
 (:func:`slacore.testing.plugin_manager`) and see nothing else that happens to be installed.
 
 The built-in connectors (``csv``) register through the same entry-point group as any
-third-party package. A name registered twice, by two packages or by one, is an error that
-names both: nothing is silently renamed or shadowed.
+third-party package. Two plugins of the same name are an error that names both. What the
+plugins register is kept by the registry that asks them: connectors by
+:mod:`slacore.connector.registry`.
 """
 
 from __future__ import annotations
@@ -19,25 +20,20 @@ import threading
 import types
 import weakref
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
 import pluggy
 
 from slacore import hookspecs
-from slacore.connector.contract import Connector
-from slacore.errors import SlacoreError, UnknownKeyError, ValidationError
+from slacore.errors import SlacoreError
 
 __all__ = [
-    "ConnectorInfo",
     "PluginError",
     "check_plugins",
-    "create_connector",
-    "get_connector",
     "get_plugin_manager",
-    "list_connectors",
     "load_entry_points",
     "new_plugin_manager",
+    "plugin_origin",
 ]
 
 GROUP = hookspecs.PROJECT
@@ -54,38 +50,6 @@ class PluginError(SlacoreError, RuntimeError):
     """
 
     plugins: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class ConnectorInfo:
-    """An installed connector and where it comes from.
-
-    Attributes:
-        name: The connector's registered name.
-        connector: The connector class.
-        plugin: The name of the plugin that registered it (the entry point's name).
-        package: The distribution it comes from (``slacore``, ``slacore-example-crm``), or
-            ``None`` for a plugin registered in-process from no installed package.
-        version: That distribution's version, or ``None``.
-
-    """
-
-    name: str
-    connector: type[Connector]
-    plugin: str
-    package: str | None = None
-    version: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The connector's description as a JSON-ready mapping."""
-        return {
-            "name": self.name,
-            "package": self.package,
-            "version": self.version,
-            "plugin": self.plugin,
-            "description": self.connector.description,
-            "streams": [stream.value for stream in self.connector.streams],
-        }
 
 
 # Where each entry-point plugin came from, per plugin manager: plugin name -> (package, version).
@@ -133,6 +97,10 @@ def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROU
 
     The same entry point seen twice (a package on ``sys.path`` twice) loads once.
 
+    Args:
+        plugin_manager: The plugin manager to register the plugins with.
+        group: The entry-point group to read; default ``slacore``.
+
     Raises:
         PluginError: A plugin fails to import, implements an unknown hook, or two packages
             declare plugins of the same name.
@@ -177,6 +145,9 @@ def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROU
 
 def check_plugins(plugin_manager: pluggy.PluginManager) -> None:
     """Fail if a plugin implements a hook slacore does not have (usually a typo).
+
+    Args:
+        plugin_manager: The plugin manager whose plugins to check.
 
     Raises:
         PluginError: Naming the plugin and the unknown hook.
@@ -227,9 +198,25 @@ def _distributions() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
-def _provenance(
+def plugin_origin(
     manager: pluggy.PluginManager, plugin: object, name: str
 ) -> tuple[str | None, str | None]:
+    """The installed distribution a registered plugin comes from, as ``(package, version)``.
+
+    A plugin loaded from the ``slacore`` entry points is known by the package that declares
+    it; one registered in-process is traced through its module to the distribution that
+    holds it.
+
+    Args:
+        manager: The plugin manager the plugin is registered with.
+        plugin: The plugin (a module or any object with hooks).
+        name: The name it is registered under.
+
+    Returns:
+        The package and its version, or ``(None, None)`` for a plugin from no installed
+        package (a plugin object a test registers, say).
+
+    """
     known = _ORIGINS.get(manager, {}).get(name)
     if known is not None and manager.get_plugin(name) is plugin:
         return known
@@ -250,128 +237,6 @@ def _provenance(
             except importlib.metadata.PackageNotFoundError:  # pragma: no cover - stale metadata
                 continue
     return None, None
-
-
-def list_connectors(
-    *, plugin_manager: pluggy.PluginManager | None = None
-) -> tuple[ConnectorInfo, ...]:
-    """Every registered connector with its package and version, sorted by name.
-
-    Args:
-        plugin_manager: The plugin manager to ask; default :func:`get_plugin_manager`.
-
-    Raises:
-        PluginError: Two registrations share a name (the message names both packages), a
-            plugin registers something that is not a :class:`~slacore.connector.contract.Connector`
-            subclass, or a plugin fails to load.
-
-    """
-    manager = get_plugin_manager() if plugin_manager is None else plugin_manager
-    found: dict[str, ConnectorInfo] = {}
-    for impl in manager.hook.slacore_register_connectors.get_hookimpls():
-        if impl.hookwrapper or impl.wrapper:
-            continue
-        plugin_name = impl.plugin_name
-        package, version = _provenance(manager, impl.plugin, plugin_name)
-
-        def register(
-            connector: type[Connector],
-            *,
-            _plugin: str = plugin_name,
-            _package: str | None = package,
-            _version: str | None = version,
-        ) -> None:
-            _check_connector(connector, _plugin)
-            clash = found.get(connector.name)
-            if clash is not None:
-                first = _who(clash.plugin, clash.package, clash.version)
-                second = _who(_plugin, _package, _version)
-                raise PluginError(
-                    message=f"connector {connector.name!r} is registered twice: by {first} and "
-                    f"by {second}; uninstall one of them",
-                    plugins=(clash.package or clash.plugin, _package or _plugin),
-                )
-            found[connector.name] = ConnectorInfo(
-                name=connector.name,
-                connector=connector,
-                plugin=_plugin,
-                package=_package,
-                version=_version,
-            )
-
-        _call(impl, {"register": register})
-    return tuple(found[name] for name in sorted(found))
-
-
-def _call(impl: pluggy.HookImpl, arguments: Mapping[str, object]) -> None:
-    # Called one plugin at a time, so the registry knows which plugin registered what.
-    try:
-        impl.function(*[arguments[name] for name in impl.argnames])
-    except SlacoreError:
-        raise
-    except Exception as error:
-        raise PluginError(
-            message=f"plugin {impl.plugin_name!r} failed in slacore_register_connectors: "
-            f"{type(error).__name__}: {error}",
-            plugins=(impl.plugin_name,),
-        ) from error
-
-
-def _who(plugin: str, package: str | None, version: str | None) -> str:
-    if package is None:
-        return f"plugin {plugin!r}"
-    return f"package {package} {version or ''}".rstrip() + f" (plugin {plugin!r})"
-
-
-def _check_connector(connector: object, plugin: str) -> None:
-    if not (isinstance(connector, type) and issubclass(connector, Connector)):
-        raise PluginError(
-            message=f"plugin {plugin!r} registered {connector!r}, which is not a "
-            "slacore.connector.Connector subclass",
-            plugins=(plugin,),
-        )
-    try:
-        connector.check_class()
-    except ValidationError as error:
-        raise PluginError(message=f"plugin {plugin!r}: {error}", plugins=(plugin,)) from error
-
-
-def get_connector(
-    name: str, *, plugin_manager: pluggy.PluginManager | None = None
-) -> type[Connector]:
-    """The connector class registered as ``name``.
-
-    Raises:
-        UnknownKeyError: No connector has that name (the message lists the installed ones).
-        PluginError: As :func:`list_connectors`.
-
-    """
-    infos = list_connectors(plugin_manager=plugin_manager)
-    for info in infos:
-        if info.name == name:
-            return info.connector
-    raise UnknownKeyError(
-        message=f"no connector {name!r} is installed",
-        key=name,
-        known=tuple(info.name for info in infos),
-    )
-
-
-def create_connector(
-    name: str,
-    settings: Mapping[str, Any] | None = None,
-    *,
-    plugin_manager: pluggy.PluginManager | None = None,
-) -> Connector:
-    """An instance of the connector ``name`` with ``settings``.
-
-    Raises:
-        UnknownKeyError: No connector has that name.
-        ValidationError: The settings are invalid.
-        PluginError: As :func:`list_connectors`.
-
-    """
-    return get_connector(name, plugin_manager=plugin_manager)(settings)
 
 
 def _forget() -> None:

@@ -15,6 +15,10 @@ and giving it settings that point at sample data::
             return {"folder": str(tmp_path)}
 
 or call :func:`check_connector` from any test runner. Importing this module needs pytest.
+
+Each ``check_*`` function takes the connector class and, where it reads, valid settings that
+point at sample data with at least one record; it raises ``AssertionError`` saying what is
+broken. :data:`CONTRACT` lists the checks that take settings, in the order they run.
 """
 
 from __future__ import annotations
@@ -29,9 +33,17 @@ from typing import Any, ClassVar
 import pluggy
 import pytest
 
-from slacore.connector.contract import Batch, Connector, Cursor, RejectedRecord, Secret, Stream
+from slacore.connector import (
+    Batch,
+    Connector,
+    Cursor,
+    RejectedRecord,
+    Secret,
+    Stream,
+    list_connectors,
+)
 from slacore.errors import ValidationError
-from slacore.plugins import check_plugins, list_connectors, load_entry_points, new_plugin_manager
+from slacore.plugins import check_plugins, load_entry_points, new_plugin_manager
 
 __all__ = [
     "CONTRACT",
@@ -59,9 +71,10 @@ def plugin_manager(*plugins: object, entry_points: bool = False) -> pluggy.Plugi
     Raises:
         PluginError: A plugin implements an unknown hook, or fails to register.
 
-    >>> from slacore.plugins import list_connectors
-    >>> list_connectors(plugin_manager=plugin_manager())
-    ()
+    Examples:
+        >>> from slacore.connector import list_connectors
+        >>> list_connectors(plugin_manager=plugin_manager())
+        ()
 
     """
     manager = new_plugin_manager(entry_points=False)
@@ -86,8 +99,6 @@ def check_class(connector_class: type[Connector]) -> None:
     assert isinstance(connector_class, type), f"{connector_class!r} is not a class"
     assert issubclass(connector_class, Connector), f"{connector_class!r} is not a Connector"
     connector_class.check_class()
-    names = [setting.name for setting in connector_class.settings_schema]
-    assert len(names) == len(set(names)), f"settings_schema repeats a name: {names}"
 
 
 def check_settings(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
@@ -255,7 +266,17 @@ def check_connector(
 
 class ConnectorContract:
     """The contract as a pytest base class: subclass it as ``Test...``, set
-    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture."""
+    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture.
+
+    Each ``test_*`` method runs the ``check_*`` function of the same idea, so a failure names
+    the broken part of the contract.
+
+    Attributes:
+        connector_class: The connector class under test.
+        plugin: The module (or object) holding its ``slacore_register_connectors`` hook;
+            ``None`` skips ``test_registration``.
+
+    """
 
     connector_class: ClassVar[type[Connector]]
     plugin: ClassVar[object | None] = None
@@ -266,24 +287,31 @@ class ConnectorContract:
         raise NotImplementedError("override the settings fixture with sample settings")
 
     def test_class(self) -> None:
+        """The class attributes are well formed (:func:`check_class`)."""
         check_class(self.connector_class)
 
     def test_settings(self, settings: Mapping[str, Any]) -> None:
+        """The sample settings are accepted, bad ones refused (:func:`check_settings`)."""
         check_settings(self.connector_class, settings)
 
     def test_secrets_never_show(self, settings: Mapping[str, Any]) -> None:
+        """Secret settings never show (:func:`check_secrets`)."""
         check_secrets(self.connector_class, settings)
 
     def test_read(self, settings: Mapping[str, Any]) -> None:
+        """Every offered stream reads into well-formed batches (:func:`check_read`)."""
         check_read(self.connector_class, settings)
 
     def test_incremental(self, settings: Mapping[str, Any]) -> None:
+        """Reading from the last cursor invents nothing (:func:`check_incremental`)."""
         check_incremental(self.connector_class, settings)
 
     def test_wrong_stream(self, settings: Mapping[str, Any]) -> None:
+        """Wrong streams and cursors are refused (:func:`check_wrong_stream`)."""
         check_wrong_stream(self.connector_class, settings)
 
     def test_registration(self) -> None:
+        """The plugin registers the class under its name (:func:`check_registration`)."""
         if self.plugin is None:
             pytest.skip("set plugin to the module with slacore_register_connectors")
         check_registration(self.connector_class, self.plugin)

@@ -288,7 +288,7 @@ def connectors_command(as_json: bool) -> None:
     Connectors are plugins found through the slacore entry-point group:
       slacore connectors --json
     """
-    from slacore.plugins import list_connectors
+    from slacore.connector import list_connectors
     from slacore.render import markdown_table
 
     infos = list_connectors()

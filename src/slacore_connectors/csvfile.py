@@ -30,7 +30,7 @@ from typing import IO, Any, ClassVar, Final
 import attrs
 
 from slacore import hookimpl
-from slacore.connector.contract import (
+from slacore.connector import (
     MAPPING_SETTINGS,
     Batch,
     Connector,

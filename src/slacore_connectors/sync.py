@@ -37,9 +37,8 @@ from typing import Any
 import attrs
 import pluggy
 
-from slacore.connector.contract import Stream
+from slacore.connector import Stream, create_connector
 from slacore.errors import SlacoreError, ValidationError
-from slacore.plugins import create_connector
 from slacore.render import json_dict, markdown_table
 from slacore_connectors.store import StoreError, SyncLockedError, open_store, store_path
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import attrs
 import pytest
 
-from slacore.connector.contract import Stream
+from slacore.connector import Stream
 from slacore.model import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch, natural_key
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -19,16 +19,18 @@ import pytest
 
 import slacore
 from slacore import hookspecs, plugins
-from slacore.connector.contract import Batch, Connector, Cursor, Stream
-from slacore.errors import UnknownKeyError
-from slacore.plugins import (
+from slacore.connector import (
+    Batch,
+    Connector,
     ConnectorInfo,
-    PluginError,
+    Cursor,
+    Stream,
     create_connector,
     get_connector,
-    get_plugin_manager,
     list_connectors,
 )
+from slacore.errors import UnknownKeyError
+from slacore.plugins import PluginError, get_plugin_manager, plugin_origin
 from slacore.testing import ConnectorContract, plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,12 +129,22 @@ def test_csv_is_registered_through_the_entry_point() -> None:
     assert get_connector("csv").name == "csv"
 
 
+def test_plugin_origin_names_the_package_or_none() -> None:
+    manager = get_plugin_manager()
+    assert plugin_origin(manager, manager.get_plugin("csv"), "csv") == (
+        "slacore", slacore.__version__,
+    )  # fmt: skip
+    plugin = Plugin(NullConnector)
+    local = plugin_manager(plugin)
+    assert plugin_origin(local, plugin, local.get_name(plugin)) == (None, None)
+
+
 def test_nothing_is_loaded_at_import() -> None:
     code = (
         "import json, sys, slacore\n"
         "before = sorted(m for m in sys.modules if m.startswith(('slacore', 'pluggy')))\n"
-        "import slacore.plugins as p\n"
-        "p.list_connectors()\n"
+        "import slacore.connector as c\n"
+        "c.list_connectors()\n"
         "after = 'slacore_connectors.csvfile' in sys.modules\n"
         "print(json.dumps([before, after]))\n"
     )
@@ -268,7 +280,7 @@ def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS
 
 CONNECTOR_MODULE = """
 import slacore
-from slacore.connector.contract import Batch, Connector, Cursor, Stream
+from slacore.connector import Batch, Connector, Cursor, Stream
 
 class {cls}(Connector):
     name = "{name}"
@@ -481,10 +493,10 @@ def test_third_party_plugin_is_listed_by_the_cli(venv: Path) -> None:
 
 READ_IN_VENV = """
 import importlib.util, json, sys
-import slacore.plugins
-from slacore.connector.contract import Cursor
+import slacore.connector
+from slacore.connector import Cursor
 
-connector = slacore.plugins.create_connector(
+connector = slacore.connector.create_connector(
     "example-crm", {"export": sys.argv[1], "api_token": "tok-never-shown"}
 )
 batches = list(connector.read("leads", Cursor.from_json(sys.argv[2]) if sys.argv[2] else None))

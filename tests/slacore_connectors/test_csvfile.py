@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import slacore_connectors.csvfile as csvfile
 from slacore import Channel, Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
-from slacore.connector.contract import (
+from slacore.connector import (
     Batch,
     Cursor,
     MissingColumnsError,

@@ -14,7 +14,7 @@ import filelock
 import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
-from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store import (
     SCHEMA_VERSION,
     SQLiteStore,

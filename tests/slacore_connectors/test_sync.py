@@ -12,7 +12,7 @@ import pluggy
 import pytest
 
 from slacore import Lead, ValidationError
-from slacore.connector.contract import Batch, Connector, Cursor, Setting, SettingKind, Stream
+from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, Stream
 from slacore.hookspecs import hookimpl
 from slacore.plugins import new_plugin_manager
 from slacore_connectors.store import open_store

@@ -1,35 +1,40 @@
-"""The connector plugin API: streams, cursors, batches, rejected records, settings and mappings.
+"""The connector plugin API: the contract, streams, settings, mappings and the registry.
 
-A connector subclasses :class:`Connector` and is registered through the ``slacore`` entry-point
-group; see the connector-author guide.
+A connector subclasses :class:`Connector` (:mod:`~slacore.connector.contract`), offers record
+:class:`Stream` s and yields :class:`Batch` es (:mod:`~slacore.connector.streams`), declares its
+:class:`Setting` s (:mod:`~slacore.connector.settings`), maps vendor fields with a
+:class:`FieldMapping` (:mod:`~slacore.connector.mapping`), and is registered through the
+``slacore`` entry-point group; :func:`list_connectors` and :func:`create_connector`
+(:mod:`~slacore.connector.registry`) find it. Every public name of those modules is here; the
+connector-author guide is ``docs/connectors.md``.
 """
 
 from __future__ import annotations
 
-from slacore.connector.contract import (
+from slacore.connector.contract import Connector
+from slacore.connector.mapping import (
     MAPPING_SETTINGS,
-    Batch,
-    Connector,
     CoreField,
-    Cursor,
     FieldMapping,
-    MissingColumnsError,
-    Record,
-    RejectedRecord,
     RowMapper,
-    Secret,
-    Setting,
-    SettingKind,
-    Settings,
-    Stream,
     core_fields,
     parse_time,
 )
+from slacore.connector.registry import (
+    ConnectorInfo,
+    create_connector,
+    get_connector,
+    list_connectors,
+)
+from slacore.connector.settings import Secret, Setting, SettingKind, Settings
+from slacore.connector.streams import Batch, Cursor, Record, RejectedRecord, Stream
+from slacore.errors import MissingColumnsError
 
 __all__ = [
     "MAPPING_SETTINGS",
     "Batch",
     "Connector",
+    "ConnectorInfo",
     "CoreField",
     "Cursor",
     "FieldMapping",
@@ -43,5 +48,8 @@ __all__ = [
     "Settings",
     "Stream",
     "core_fields",
+    "create_connector",
+    "get_connector",
+    "list_connectors",
     "parse_time",
 ]

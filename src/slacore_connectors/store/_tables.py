@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from slacore.connector.contract import Stream, core_fields
+from slacore.connector import Stream, core_fields
 from slacore.model import natural_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
-from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import SlacoreError
 
 __all__ = ["BatchResult", "Store", "StoreError", "SyncLockedError", "SyncRun"]

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slacore.connector.contract import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
 from slacore_connectors.store.base import BatchResult, StoreError, SyncLockedError, SyncRun
 from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION

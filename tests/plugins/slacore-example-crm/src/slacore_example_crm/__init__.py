@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import slacore
-from slacore.connector.contract import (
+from slacore.connector import (
     MAPPING_SETTINGS,
     Batch,
     Connector,

@@ -1,0 +1,281 @@
+"""Record streams and what reading one yields: batches of core objects, rejected records, cursors.
+
+A connector offers :class:`Stream` s; reading one yields :class:`Batch` es, each holding the core
+objects mapped (a :data:`Record` each), the vendor records that could not be mapped
+(:class:`RejectedRecord`, kept with the reason) and the :class:`Cursor` after the batch, where
+the next read starts.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, TypeAlias
+
+import attrs
+
+from slacore.errors import UnknownKeyError, ValidationError
+from slacore.model import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
+
+__all__ = ["Batch", "Cursor", "Record", "RejectedRecord", "Stream"]
+
+Record: TypeAlias = Lead | StageChange | Handoff | Touch | Deal | Rep | OwnerChange
+"""Any core object a connector yields."""
+
+JSONScalar: TypeAlias = str | int | float | bool | None
+"""A value a cursor's state may hold: a JSON string, number, boolean or null."""
+
+
+class Stream(enum.StrEnum):
+    """A kind of record a connector can offer; each yields one core type (:attr:`record_type`).
+
+    A stream's name is its value (``"leads"``); :meth:`parse` also takes ``"stage-changes"``
+    and any case.
+    """
+
+    LEADS = "leads"
+    """:class:`~slacore.model.Lead` records, one per lead, identified by ``id``."""
+    STAGE_CHANGES = "stage_changes"
+    """:class:`~slacore.model.StageChange` records: a lead moved from one stage to another."""
+    HANDOFFS = "handoffs"
+    """:class:`~slacore.model.Handoff` records: a lead passed from marketing to sales."""
+    TOUCHES = "touches"
+    """:class:`~slacore.model.Touch` records: a call, email or meeting with a lead."""
+    DEALS = "deals"
+    """:class:`~slacore.model.Deal` records, one per deal, identified by ``id``."""
+    REPS = "reps"
+    """:class:`~slacore.model.Rep` records, one per sales rep, identified by ``id``."""
+    OWNER_CHANGES = "owner_changes"
+    """:class:`~slacore.model.OwnerChange` records: a lead given to another rep."""
+
+    @property
+    def record_type(self) -> type[Record]:
+        """The core class this stream yields (``Stream.LEADS`` -> :class:`~slacore.Lead`)."""
+        return _RECORD_TYPES[self]
+
+    @classmethod
+    def parse(cls, value: Stream | str) -> Stream:
+        """A stream from its name: ``"leads"``, ``"stage-changes"``, ``"Stage_Changes"``.
+
+        Raises:
+            UnknownKeyError: No stream has that name.
+
+        """
+        if isinstance(value, Stream):
+            return value
+        try:
+            return cls(str(value).strip().lower().replace("-", "_"))
+        except ValueError:
+            raise UnknownKeyError(
+                message=f"no record stream {value!r}",
+                key=str(value),
+                known=tuple(s.value for s in cls),
+            ) from None
+
+
+def _stream(value: Stream | str) -> Stream:
+    return Stream.parse(value)
+
+
+_RECORD_TYPES: Final[dict[Stream, type[Record]]] = {
+    Stream.LEADS: Lead,
+    Stream.STAGE_CHANGES: StageChange,
+    Stream.HANDOFFS: Handoff,
+    Stream.TOUCHES: Touch,
+    Stream.DEALS: Deal,
+    Stream.REPS: Rep,
+    Stream.OWNER_CHANGES: OwnerChange,
+}
+
+
+def _state(value: Mapping[str, Any]) -> dict[str, JSONScalar]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(message="a cursor's state must be a mapping", field="state")
+    state: dict[str, JSONScalar] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str | int | float | bool | None):
+            raise ValidationError(
+                message=f"cursor state {key!r}: expected a string, number, bool or null, "
+                f"got {type(item).__name__}",
+                field="state",
+            )
+        state[key] = item
+    return state
+
+
+@attrs.frozen(kw_only=True, hash=False)  # holds dicts: unhashable
+class Cursor:
+    """Where a stream's last read stopped; the next read starts after it.
+
+    What the state holds is the connector's business (a last-modified time, a file's identity
+    and byte offset); it is JSON scalars only, so a store can keep it as one JSON text.
+
+    Attributes:
+        stream: The stream it belongs to.
+        state: The connector's position, a flat mapping of JSON scalars.
+
+    Examples:
+        >>> cursor = Cursor(stream="leads", state={"updated_at": 1767603600000})
+        >>> cursor.to_json()
+        '{"state":{"updated_at":1767603600000},"stream":"leads"}'
+        >>> Cursor.from_json(cursor.to_json()) == cursor
+        True
+
+    """
+
+    stream: Stream = attrs.field(converter=_stream)
+    state: Mapping[str, JSONScalar] = attrs.field(factory=dict, converter=_state)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The cursor as a JSON-ready mapping."""
+        return {"stream": self.stream.value, "state": dict(self.state)}
+
+    def to_json(self) -> str:
+        """The cursor as compact JSON text, keys sorted (stable for comparisons)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Cursor:
+        """The cursor :meth:`to_dict` gave.
+
+        Raises:
+            ValidationError: ``data`` is not a cursor.
+
+        """
+        if not isinstance(data, Mapping) or "stream" not in data:
+            raise ValidationError(message=f"not a cursor: {data!r}", field="cursor")
+        return cls(stream=data["stream"], state=data.get("state", {}))
+
+    @classmethod
+    def from_json(cls, text: str) -> Cursor:
+        """The cursor :meth:`to_json` gave.
+
+        Raises:
+            ValidationError: ``text`` is not a cursor's JSON.
+
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValidationError(
+                message=f"not a cursor's JSON: {error}", field="cursor", value=text
+            ) from None
+        return cls.from_dict(data)
+
+
+def _raw(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
+@attrs.frozen(kw_only=True, hash=False)  # holds dicts: unhashable
+class RejectedRecord:
+    """A vendor record that could not be mapped: kept with the reason, never dropped.
+
+    Attributes:
+        stream: The stream it was read for.
+        reason: What is wrong, in one sentence.
+        source: Where it came from: a file name, an API object.
+        line: Its line in that file (the first line, for a record spanning several).
+        record_id: Its vendor id, if it could be read.
+        field: The vendor field or column at fault, if one is.
+        raw: The vendor record as read (vendor field -> value).
+
+    """
+
+    stream: Stream = attrs.field(converter=_stream)
+    reason: str
+    source: str | None = None
+    line: int | None = None
+    record_id: str | None = None
+    field: str | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, converter=_raw)
+
+    @classmethod
+    def from_error(
+        cls,
+        error: ValidationError,
+        *,
+        stream: Stream | str,
+        raw: Mapping[str, Any],
+        source: str | None = None,
+        line: int | None = None,
+        record_id: str | None = None,
+    ) -> RejectedRecord:
+        """The rejected record for a :class:`~slacore.errors.ValidationError` raised mapping it."""
+        return cls(
+            stream=stream,
+            reason=error.message,
+            source=source if source is not None else error.file,
+            line=line if line is not None else error.line,
+            record_id=record_id if record_id is not None else error.record_id,
+            field=error.field,
+            raw=raw,
+        )
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.source is not None:
+            parts.append(self.source if self.line is None else f"{self.source}:{self.line}")
+        elif self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.record_id is not None:
+            parts.append(f"record {self.record_id}")
+        if self.field is not None:
+            parts.append(self.field)
+        parts.append(self.reason)
+        return ": ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rejected record as a JSON-ready mapping."""
+        return {
+            "stream": self.stream.value,
+            "source": self.source,
+            "line": self.line,
+            "record_id": self.record_id,
+            "field": self.field,
+            "reason": self.reason,
+            "raw": {
+                str(k): v if isinstance(v, JSONScalar) else str(v) for k, v in self.raw.items()
+            },
+        }
+
+
+def _records(value: Iterable[Record]) -> tuple[Record, ...]:
+    return tuple(value)
+
+
+def _rejected(value: Iterable[RejectedRecord]) -> tuple[RejectedRecord, ...]:
+    return tuple(value)
+
+
+def _batch_cursor(instance: Batch, attribute: attrs.Attribute[Cursor], value: Cursor) -> None:
+    if not isinstance(value, Cursor) or value.stream != instance.stream:
+        raise ValidationError(
+            message=f"a {instance.stream} batch needs a {instance.stream} cursor, got {value!r}",
+            field="cursor",
+        )
+
+
+@attrs.frozen(kw_only=True, hash=False)  # holds dicts: unhashable
+class Batch:
+    """One step of a read: records mapped, records rejected, and the cursor after them.
+
+    Store the records and the rejected ones, then keep ``cursor``: the next read from it
+    starts after this batch.
+
+    Attributes:
+        stream: The stream read.
+        records: The core objects, in vendor order.
+        cursor: The position after this batch.
+        rejected: The records that could not be mapped, with their reasons.
+
+    """
+
+    stream: Stream = attrs.field(converter=_stream)
+    records: tuple[Record, ...] = attrs.field(converter=_records)
+    cursor: Cursor = attrs.field(validator=_batch_cursor)
+    rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.rejected)

@@ -1,0 +1,87 @@
+"""Record streams, cursors, rejected records and batches (slacore.connector.streams)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from slacore.connector import (
+    Batch,
+    Cursor,
+    RejectedRecord,
+    Stream,
+)
+from slacore.errors import UnknownKeyError, ValidationError
+
+# --- streams ---------------------------------------------------------------------------------
+
+
+def test_stream_parse_accepts_names_in_any_spelling() -> None:
+    assert Stream.parse("stage-changes") is Stream.STAGE_CHANGES
+    assert Stream.parse(" Leads ") is Stream.LEADS
+    assert Stream.parse(Stream.REPS) is Stream.REPS
+    assert Stream.OWNER_CHANGES.record_type.__name__ == "OwnerChange"
+
+
+def test_stream_parse_unknown_lists_the_known() -> None:
+    with pytest.raises(UnknownKeyError) as info:
+        Stream.parse("contacts")
+    assert "leads" in info.value.known
+    assert "contacts" in str(info.value)
+
+
+# --- cursors, rejected records, batches -------------------------------------------------------
+
+
+def test_cursor_round_trips_through_json() -> None:
+    cursor = Cursor(stream="touches", state={"offset": 12, "path": "/x", "ok": True, "n": None})
+    assert Cursor.from_json(cursor.to_json()) == cursor
+    assert Cursor.from_dict(cursor.to_dict()) == cursor
+    assert cursor.stream is Stream.TOUCHES
+
+
+@pytest.mark.parametrize("text", ["not json", "[1]", '{"state": {}}'])
+def test_cursor_from_bad_json(text: str) -> None:
+    with pytest.raises(ValidationError, match="cursor"):
+        Cursor.from_json(text)
+
+
+def test_cursor_state_is_flat() -> None:
+    with pytest.raises(ValidationError, match="cursor state 'nested'"):
+        Cursor(stream="leads", state={"nested": {"a": 1}})
+    with pytest.raises(ValidationError, match="mapping"):
+        Cursor(stream="leads", state=[1])  # type: ignore[arg-type]
+
+
+def test_batch_needs_a_cursor_of_its_stream() -> None:
+    with pytest.raises(ValidationError, match="a leads batch needs a leads cursor"):
+        Batch(stream="leads", records=[], cursor=Cursor(stream="deals"))
+    batch = Batch(stream="leads", records=[], cursor=Cursor(stream="leads"))
+    assert len(batch) == 0
+    assert batch.rejected == ()
+
+
+def test_rejected_record_says_where_and_what() -> None:
+    rejected = RejectedRecord(
+        stream="leads",
+        reason="expected a time",
+        source="leads.csv",
+        line=7,
+        record_id="L-7",
+        field="Created",
+        raw={"Created": "soon", "n": Decimal(1)},
+    )
+    assert str(rejected) == "leads.csv:7: record L-7: Created: expected a time"
+    assert rejected.to_dict()["raw"] == {"Created": "soon", "n": "1"}
+    assert str(RejectedRecord(stream="deals", reason="bad", line=3)) == "line 3: bad"
+    error = ValidationError(message="m", field="f", file="x.csv", line=2, record_id="r")
+    from_error = RejectedRecord.from_error(error, stream="deals", raw={})
+    assert (from_error.source, from_error.line, from_error.record_id) == ("x.csv", 2, "r")
+
+
+def test_dataclass_records_are_frozen() -> None:
+    batch = Batch(stream="leads", records=[], cursor=Cursor(stream="leads"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        batch.records = ()  # type: ignore[misc]
