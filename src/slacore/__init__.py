@@ -14,7 +14,14 @@ from slacore.agreement import Agreement, Commitment
 from slacore.calendar.business import BusinessCalendar
 from slacore.calendar.duration import format_duration, parse_duration
 from slacore.calendar.periods import Period, PeriodSpan
-from slacore.errors import AgreementError, PlanError, SlacoreError, UnknownKeyError, ValidationError
+from slacore.errors import (
+    AgreementError,
+    ConfigError,
+    PlanError,
+    SlacoreError,
+    UnknownKeyError,
+    ValidationError,
+)
 from slacore.hookspecs import hookimpl
 from slacore.model import (
     STANDARD_LADDER,
@@ -123,6 +130,7 @@ __all__ = [
     "Channel",
     "Clock",
     "Commitment",
+    "ConfigError",
     "CurvePoint",
     "DashboardRow",
     "Deal",

@@ -1,8 +1,9 @@
 """The one validating reader of slacore's TOML files: every problem at once, each with its key
 path, its line and a "did you mean".
 
-Private. The agreement file reads with it today; the connector settings and the sync job file
-are meant to read with it too. The pieces:
+Private. The agreement file, the connector settings
+(:meth:`slacore.connector.Settings.validate`) and the sync job file
+(:class:`slacore_connectors.sync.JobConfig`) read with it. The pieces:
 
 - :func:`read_toml` reads a file into its data and the line of every key (:mod:`tomllib` gives
   no positions), or raises one :class:`~slacore.errors.ValidationError` naming the file and
@@ -45,7 +46,7 @@ from slacore._toml_lines import KeyLines, KeyPath, scan
 from slacore._values import format_rate, to_money, to_rate
 from slacore.calendar.duration import parse_duration
 from slacore.calendar.periods import Period
-from slacore.errors import UnknownKeyError, ValidationError
+from slacore.errors import ConfigError, UnknownKeyError, ValidationError
 
 __all__ = [
     "MISSING",
@@ -191,6 +192,19 @@ class Problems:
             for path, message, value in self.found
         ]
         return tuple(sorted(errors, key=lambda e: e.line or 0))
+
+    def raise_any(
+        self, what: str, *, source: str | None = None, lines: KeyLines | None = None
+    ) -> None:
+        """Raise the problems found, if any: one as its own :class:`ValidationError`, several
+        as one :class:`~slacore.errors.ConfigError` (``"3 problems in the job file"``)."""
+        errors = self.errors(source=source, lines=lines)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ConfigError(
+                message=f"{len(errors)} problems in {what}", file=source, errors=errors
+            )
 
 
 MISSING: Any = object()

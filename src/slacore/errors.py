@@ -13,6 +13,7 @@ import attrs
 
 __all__ = [
     "AgreementError",
+    "ConfigError",
     "MissingColumnsError",
     "PlanError",
     "SlacoreError",
@@ -98,6 +99,26 @@ class ValidationError(SlacoreError, ValueError):
             line=line if line is not None else self.line,
             record_id=record_id if record_id is not None else self.record_id,
         )
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class ConfigError(ValidationError):
+    """A configuration (a sync job file, a connector's settings) with several problems: every
+    problem found, not the first.
+
+    A :class:`ValidationError`, so code that catches one catches this too. ``str(error)`` is
+    the summary line followed by one line per problem (``FILE:LINE: key.path: message``).
+
+    Attributes:
+        errors: One :class:`ValidationError` per problem, in file order, each with its key
+            path in ``field`` and, for files, ``file`` and ``line``.
+
+    """
+
+    errors: tuple[ValidationError, ...] = ()
+
+    def __str__(self) -> str:
+        return "\n".join([ValidationError.__str__(self), *(str(e) for e in self.errors)])
 
 
 @attrs.frozen(auto_exc=True, kw_only=True)

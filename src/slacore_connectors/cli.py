@@ -18,7 +18,7 @@ import click
 
 import slacore
 from slacore._values import to_money, to_rate
-from slacore.errors import SlacoreError, ValidationError
+from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import format_money
 
 __all__ = ["cli", "main"]
@@ -408,6 +408,12 @@ def _load_job(config_path: str) -> Any:
 
     try:
         return JobConfig.load(config_path)
+    except ConfigError as error:
+        # Every problem at once, one a line, as `slacore check` shows an agreement's.
+        click.echo(f"slacore: error: bad job file: {error.message}", err=True)
+        for problem in error.errors:
+            click.echo(str(problem), err=True)
+        raise SystemExit(2) from None
     except ValidationError as error:
         raise click.UsageError(f"bad job file: {error}") from None
 

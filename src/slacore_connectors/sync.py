@@ -26,9 +26,7 @@ Airflow, Dagster) through :func:`run_sync`.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,8 +35,20 @@ from typing import Any
 import attrs
 import pluggy
 
+from slacore._config import (
+    MISSING,
+    Problems,
+    Table,
+    choices,
+    default_of,
+    key_path,
+    read_toml,
+    shown,
+    suggest,
+)
+from slacore._toml_lines import KeyLines, KeyPath
 from slacore.connector import Stream, create_connector
-from slacore.errors import SlacoreError, ValidationError
+from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import json_dict, markdown_table
 from slacore_connectors.store import StoreError, SyncLockedError, open_store, store_path
 
@@ -79,44 +89,42 @@ class SourceConfig:
 class JobConfig:
     """A sync job: the store, the agreement and the sources.
 
+    Read with :meth:`load`, which reports every problem of the file at once, each with its key
+    path, line and, for a misspelt key, the nearest known one.
+
     Attributes:
         path: The job file it was loaded from, if any.
         store: The store's file (the job file's ``store``: a path or a ``sqlite:///`` URL,
-            relative to the job file).
+            relative to the job file; default ``slacore.db``).
         agreement: The agreement file, if any.
         sources: The sources, in order.
 
     """
 
-    store: Path
     sources: tuple[SourceConfig, ...]
+    store: Path = Path("slacore.db")
     agreement: Path | None = None
     path: Path | None = None
+    _lines: KeyLines | None = attrs.field(default=None, eq=False, repr=False, alias="lines")
 
     @classmethod
     def load(cls, path: str | Path, *, environ: Mapping[str, str] | None = None) -> JobConfig:
         """Read and check a job file.
 
         Raises:
-            ValidationError: The file is missing or not TOML, a key is missing or unknown, a
-                secret's environment variable is not set. The error names the file and key.
+            ValidationError: The file is missing or not TOML, a key is missing, unknown or of
+                the wrong kind, a secret's environment variable is not set. The error names the
+                file, line and key; a :class:`~slacore.errors.ConfigError` lists every problem
+                when there are several.
 
         """
         file = Path(path)
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not file.is_file():
             raise ValidationError(
                 message="no such job file (create one, or pass --config)", file=str(file)
-            ) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ValidationError(
-                message=f"not a valid TOML file: {error}", file=str(file)
-            ) from None
-        try:
-            return cls.from_dict(data, base=file.parent, environ=environ, path=file)
-        except ValidationError as error:
-            raise error.at(file=str(file)) from None
+            )
+        data, lines = read_toml(file)
+        return cls._read(data, base=file.parent, environ=environ, path=file, lines=lines)
 
     @classmethod
     def from_dict(
@@ -130,99 +138,138 @@ class JobConfig:
         """Build a job from parsed TOML; relative paths are resolved against ``base``.
 
         Raises:
-            ValidationError: As :meth:`load`.
+            ValidationError: As :meth:`load`, without lines.
 
         """
+        return cls._read(data, base=base, environ=environ, path=path, lines=None)
+
+    @classmethod
+    def _read(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        base: Path | None,
+        environ: Mapping[str, str] | None,
+        path: Path | None,
+        lines: KeyLines | None,
+    ) -> JobConfig:
         env = os.environ if environ is None else environ
         root = base or Path.cwd()
-        _known(data, ("store", "agreement", "sources"), "")
-        store = data.get("store", "slacore.db")
-        if not isinstance(store, str) or not store:
-            raise ValidationError(message=f"expected a file name, got {store!r}", field="store")
-        try:
-            location = store_path(store)
-        except StoreError as error:
-            raise ValidationError(message=error.message, field="store") from None
-        agreement = data.get("agreement")
-        if agreement is not None and not isinstance(agreement, str):
-            raise ValidationError(
-                message=f"expected a file name, got {agreement!r}", field="agreement"
-            )
-        raw_sources = data.get("sources")
-        if not isinstance(raw_sources, list) or not raw_sources:
-            raise ValidationError(
-                message="expected at least one [[sources]] table", field="sources"
-            )
+        problems = Problems()
+        top = Table(data, (), problems)
+        store = top.text("store", default=str(default_of(cls, "store")))
+        location: Path | None = None
+        if not store:
+            top.problem("store", "expected a file name or a sqlite:/// URL, got ''", store)
+        else:
+            try:
+                location = store_path(store)
+            except StoreError as error:
+                top.problem("store", error.message)
+        agreement = top.text("agreement") or None
         sources: list[SourceConfig] = []
-        for index, item in enumerate(raw_sources):
-            where = f"sources[{index}]"
-            if not isinstance(item, Mapping):
-                raise ValidationError(message="expected a table", field=where)
-            _known(item, ("name", "connector", "settings", "streams"), where)
-            connector = item.get("connector")
-            if not isinstance(connector, str) or not connector:
-                raise ValidationError(
-                    message='expected a connector name such as "csv"', field=f"{where}.connector"
+        given = top.raw("sources")
+        if given is MISSING or given == []:
+            top.problem("sources", "expected at least one [[sources]] table")
+        tables = top.tables("sources")
+        for table in tables:
+            source = _read_source(table, env, root)
+            if source is None:
+                continue
+            if any(s.name == source.name for s in sources):
+                table.problem(
+                    "name", f"two sources are named {source.name!r}; give each a unique name"
                 )
-            name = item.get("name", connector)
-            if not isinstance(name, str) or not name:
-                raise ValidationError(message="expected a name", field=f"{where}.name")
-            if any(s.name == name for s in sources):
-                raise ValidationError(
-                    message=f"two sources are named {name!r}; give each a unique name",
-                    field=f"{where}.name",
-                )
-            settings = _resolve(item.get("settings", {}), f"{where}.settings", env, root)
-            streams = item.get("streams")
-            parsed: tuple[Stream, ...] | None = None
-            if streams is not None:
-                if not isinstance(streams, list):
-                    raise ValidationError(
-                        message="expected a list of stream names", field=f"{where}.streams"
-                    )
-                try:
-                    parsed = tuple(Stream.parse(s) for s in streams)
-                except SlacoreError as error:
-                    raise ValidationError(message=str(error), field=f"{where}.streams") from None
-            sources.append(
-                SourceConfig(name=name, connector=connector, settings=settings, streams=parsed)
-            )
+                continue
+            sources.append(source)
+        top.finish()
+        problems.raise_any(
+            f"the job file {path}" if path else "the job",
+            source=None if path is None else str(path),
+            lines=lines,
+        )
+        assert location is not None  # a problem was raised otherwise
         return cls(
             store=(root / location).resolve(),
             agreement=None if agreement is None else (root / agreement).resolve(),
             sources=tuple(sources),
             path=path,
+            lines=lines,
         )
 
+    def locate(self, index: int, error: ValidationError) -> ValidationError:
+        """``error`` from source ``index``'s settings, located in the job file: its key path
+        (``sources[0].settings.token``), file and line. Each problem of a
+        :class:`~slacore.errors.ConfigError` is located the same way."""
 
-def _known(data: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
-    for key in data:
-        if key not in keys:
-            close = difflib.get_close_matches(key, keys, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            field = f"{where}.{key}" if where else key
-            raise ValidationError(message=f"unknown key{hint}", field=field)
+        def one(problem: ValidationError) -> ValidationError:
+            below = tuple(problem.field.split(".")) if problem.field else ()
+            where: KeyPath = ("sources", index, "settings", *below)
+            return attrs.evolve(
+                problem,
+                field=key_path(where),
+                file=None if self.path is None else str(self.path),
+                line=None if self._lines is None else self._lines.line(where),
+            )
+
+        if isinstance(error, ConfigError):
+            return attrs.evolve(
+                error,
+                file=None if self.path is None else str(self.path),
+                errors=tuple(one(e) for e in error.errors),
+            )
+        return one(error)
 
 
-def _resolve(value: Any, where: str, env: Mapping[str, str], root: Path) -> Any:
+def _read_source(table: Table, env: Mapping[str, str], root: Path) -> SourceConfig | None:
+    """One ``[[sources]]`` table, or ``None`` with its problems recorded."""
+    connector = table.text("connector")
+    if not connector and not table.has("connector"):
+        table.problem("connector", 'missing; expected a connector name such as "csv"')
+    name = table.text("name", default=connector)
+    settings: dict[str, Any] = {}
+    raw = table.raw("settings")
+    if raw is not MISSING:
+        if isinstance(raw, Mapping):
+            settings = _resolve(raw, table.at("settings"), env, root, table.problems)
+        else:
+            table.problem("settings", f"expected a table, got {shown(raw)}", raw)
+    streams: tuple[Stream, ...] | None = None
+    if table.has("streams"):
+        found: list[Stream] = []
+        for index, word in enumerate(table.texts("streams")):
+            try:
+                found.append(Stream.parse(word))
+            except SlacoreError as error:
+                hint = suggest(word, choices(Stream))
+                table.problems.add(table.at("streams", index), error.message + hint, word)
+        streams = tuple(found)
+    table.finish()
+    if not connector or not name:
+        return None
+    return SourceConfig(name=name, connector=connector, settings=settings, streams=streams)
+
+
+def _resolve(
+    value: Any, where: KeyPath, env: Mapping[str, str], root: Path, problems: Problems
+) -> Any:
     """Secrets from the environment (``{env = "NAME"}``), relative paths from the job file."""
     if isinstance(value, Mapping):
         if set(value) == {"env"}:
             name = value["env"]
             if not isinstance(name, str) or name not in env:
-                raise ValidationError(
-                    message=f"environment variable {name!r} is not set", field=where
-                )
+                problems.add(where, f"environment variable {name!r} is not set")
+                return None
             return env[name]
         resolved = {}
         for key, item in value.items():
-            child = _resolve(item, f"{where}.{key}", env, root)
+            child = _resolve(item, (*where, key), env, root, problems)
             if key in _PATH_SETTINGS and isinstance(child, str) and not Path(child).is_absolute():
                 child = str((root / child).resolve())
             resolved[key] = child
         return resolved
     if isinstance(value, list):
-        return [_resolve(item, f"{where}[{i}]", env, root) for i, item in enumerate(value)]
+        return [_resolve(item, (*where, i), env, root, problems) for i, item in enumerate(value)]
     return value
 
 
@@ -373,14 +420,18 @@ def run_sync(
     with open_store(config.store, locked=True) as store:
         started = clock()
         results: list[SourceResult] = []
-        for source in config.sources:
+        for index, source in enumerate(config.sources):
             run_id = store.start_run(source.name, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
             failure: str | None = None
             try:
-                connector = create_connector(
-                    source.connector, source.settings, plugin_manager=plugin_manager
-                )
+                try:
+                    connector = create_connector(
+                        source.connector, source.settings, plugin_manager=plugin_manager
+                    )
+                except ValidationError as error:
+                    # The settings' problems, at their lines in the job file.
+                    raise config.locate(index, error) from None
                 streams = source.streams or connector.available_streams()
                 for stream in streams:
                     cursor = None if full else store.cursor(source.name, stream)

@@ -95,6 +95,21 @@ def test_bad_invocations(demo: Path, args: list[str], message: str, status: int)
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_bad_job_file_shows_every_problem_on_its_line(tmp_path: Path) -> None:
+    (tmp_path / "slacore.toml").write_text(
+        'stor = "x.db"\n[[sources]]\nconector = "csv"\n', encoding="utf-8"
+    )
+    done = slacore("sync", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("slacore: error: bad job file: 3 problems in the job file")
+    assert lines[1:] == [
+        'slacore.toml:1: stor: unknown key; did you mean "store"?',
+        'slacore.toml:2: sources[0].connector: missing; expected a connector name such as "csv"',
+        'slacore.toml:3: sources[0].conector: unknown key; did you mean "connector"?',
+    ]
+
+
 def test_sync_json_and_incremental(demo: Path) -> None:
     done = slacore("sync", "--json", cwd=demo)
     assert done.returncode == 0, done.stderr

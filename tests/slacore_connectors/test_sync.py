@@ -11,7 +11,7 @@ import filelock
 import pluggy
 import pytest
 
-from slacore import Lead, ValidationError
+from slacore import ConfigError, Lead, ValidationError
 from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, Stream
 from slacore.hookspecs import hookimpl
 from slacore.plugins import new_plugin_manager
@@ -166,13 +166,16 @@ def test_second_sync_is_refused(tmp_path: Path, plugins: pluggy.PluginManager) -
     ("text", "message"),
     [
         ("", "at least one [[sources]]"),
-        ("stor = 'x.db'\n[[sources]]\nconnector='csv'", "unknown key (did you mean 'store'?)"),
+        (
+            "stor = 'x.db'\n[[sources]]\nconnector='csv'",
+            ':1: stor: unknown key; did you mean "store"?',
+        ),
         ("[[sources]]\nname = 'a'", "connector name"),
         ("[[sources]]\nconnector = 'csv'\nstreams = ['lead']", "no record stream 'lead'"),
         ("[[sources]]\nconnector = 'csv'\n[[sources]]\nconnector = 'csv'", "two sources"),
         ("[[sources]]\nconnector='csv'\nsettings={token={env='NOPE'}}", "'NOPE' is not set"),
-        ("store = 5\n[[sources]]\nconnector='csv'", "expected a file name"),
-        ("[[sources]\n", "not a valid TOML file"),
+        ("store = 5\n[[sources]]\nconnector='csv'", ":1: store: expected a non-empty string"),
+        ("[[sources]\n", ":1: not valid TOML"),
     ],
 )
 def test_bad_job_files(tmp_path: Path, text: str, message: str) -> None:
@@ -205,3 +208,34 @@ def test_a_sync_holding_the_store_refuses_another(
         assert first.runs() == []
         assert all(rows == [] for rows in first.dump().values())
     assert run_sync(config, plugin_manager=plugins).ok
+
+
+def test_a_job_file_reports_every_problem_at_once(tmp_path: Path) -> None:
+    text = (
+        'stor = "x.db"\n'
+        "[[sources]]\n"
+        'connector = "csv"\n'
+        'streams = ["leads", "tuches"]\n'
+        "[[sources]]\n"
+        'conector = "csv"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        job(tmp_path, text)
+    file = str(tmp_path / "slacore.toml")
+    assert [str(e) for e in info.value.errors] == [
+        f'{file}:1: stor: unknown key; did you mean "store"?',
+        f"{file}:4: sources[0].streams[1]: no record stream 'tuches'; did you mean \"touches\"?",
+        f'{file}:5: sources[1].connector: missing; expected a connector name such as "csv"',
+        f'{file}:6: sources[1].conector: unknown key; did you mean "connector"?',
+    ]
+    assert str(info.value).startswith(f"{file}: 4 problems in the job file {file}\n")
+
+
+def test_a_settings_problem_is_located_in_the_job_file(
+    tmp_path: Path, plugins: pluggy.PluginManager
+) -> None:
+    config = job(tmp_path, SIMPLE + "laeds = 3\n")
+    report = run_sync(config, plugin_manager=plugins)
+    error = report.sources[0].error or ""
+    assert f"{tmp_path / 'slacore.toml'}:" in error
+    assert "sources[0].settings.laeds: unknown setting 'laeds'" in error

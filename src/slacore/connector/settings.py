@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from slacore._config import Problems, suggest
 from slacore.errors import ValidationError
 
 __all__ = ["Secret", "Setting", "SettingKind", "Settings"]
@@ -201,8 +202,10 @@ class Settings(Mapping[str, Any]):
             owner: The connector's name, for error messages.
 
         Raises:
-            ValidationError: A key is unknown (the message lists the known ones), a required
-                setting is missing, or a value is of the wrong kind.
+            ValidationError: A key is unknown (the message lists the known ones and suggests
+                the nearest), a required setting is missing, or a value is of the wrong kind;
+                a :class:`~slacore.errors.ConfigError` (a ``ValidationError`` too) lists every
+                problem when there are several. Each names its setting in ``field``.
 
         """
         if isinstance(raw, Settings):
@@ -213,24 +216,29 @@ class Settings(Mapping[str, Any]):
             )
         by_name = {setting.name: setting for setting in schema}
         where = f" of connector {owner}" if owner else ""
+        problems = Problems()
         for key in raw:
             if key not in by_name:
                 known = ", ".join(sorted(by_name)) or "none"
-                raise ValidationError(
-                    message=f"unknown setting {key!r}{where} (known: {known})", field=str(key)
-                )
+                hint = suggest(str(key), by_name)
+                # The value is left out: an unknown key may be a misspelt secret.
+                problems.add((str(key),), f"unknown setting {key!r}{where} (known: {known}){hint}")
         values: dict[str, Any] = {}
         for name, setting in by_name.items():
             if name in raw and raw[name] is not None:
-                values[name] = setting.convert(raw[name], owner=owner)
+                try:
+                    values[name] = setting.convert(raw[name], owner=owner)
+                except ValidationError as error:
+                    problems.error((), error)
             elif setting.required:
-                raise ValidationError(
-                    message=f"setting {name!r}{where} is required"
+                problems.add(
+                    (name,),
+                    f"setting {name!r}{where} is required"
                     + (f": {setting.help}" if setting.help else ""),
-                    field=name,
                 )
             else:
                 values[name] = setting.default
+        problems.raise_any(f"the settings{where}")
         return cls(values)
 
     def __getitem__(self, key: str) -> Any:

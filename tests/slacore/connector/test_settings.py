@@ -14,7 +14,7 @@ from slacore.connector import (
     SettingKind,
     Settings,
 )
-from slacore.errors import ValidationError
+from slacore.errors import ConfigError, ValidationError
 
 # --- settings and secrets --------------------------------------------------------------------
 
@@ -119,3 +119,15 @@ def test_a_bad_secret_is_not_put_into_the_error() -> None:
 def test_secret_setting_accepts_a_secret() -> None:
     settings = Settings.validate(SCHEMA, {"url": "u", "token": Secret("x")})
     assert settings["token"] == Secret("x")
+
+
+def test_settings_report_every_problem_at_once() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.validate(SCHEMA, {"tokn": "pat-s3cr3t", "pages": 0}, owner="demo")
+    error = info.value
+    assert error.message == "3 problems in the settings of connector demo"
+    assert [e.field for e in error.errors] == ["tokn", "url", "pages"]
+    assert 'did you mean "token"?' in str(error.errors[0])
+    # An unknown key may be a misspelt secret: its value is never shown.
+    assert "pat-s3cr3t" not in str(error)
+    assert isinstance(error, ValidationError)
