@@ -109,6 +109,10 @@ class _Header:
     line: int
 
 
+def _is_name(value: object) -> bool:
+    return isinstance(value, str | os.PathLike) and bool(str(value).strip())
+
+
 def _sniff(text: str) -> str:
     # The delimiter is the candidate the header uses most; a one-column file is comma-separated.
     counts = {delimiter: text.count(delimiter) for delimiter in _DELIMITERS.values()}
@@ -193,18 +197,7 @@ class CsvConnector(Connector):
                 field="path",
             )
         self._files: dict[Stream, Path] = {}
-        for key, value in named.items():
-            try:
-                stream = Stream.parse(key)
-            except LookupError:
-                raise ValidationError(
-                    message=f"{key!r} is not a stream (known: {', '.join(Stream)})",
-                    field=f"files.{key}",
-                ) from None
-            if not isinstance(value, str | os.PathLike) or not str(value).strip():
-                raise ValidationError(
-                    message=f"expected a file name, got {value!r}", field=f"files.{key}"
-                )
+        for stream, value in self.stream_table("files", expected="a file name", accepts=_is_name):
             path = Path(value).expanduser()
             self._files[stream] = path if path.is_absolute() or base is None else base / path
         self._base = base

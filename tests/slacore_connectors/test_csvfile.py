@@ -422,6 +422,20 @@ def test_settings_errors(settings: dict[str, Any], message: str) -> None:
         CsvConnector(settings)
 
 
+def test_files_and_fields_check_their_stream_names_alike() -> None:
+    errors = []
+    for setting in ("files", "fields"):
+        with pytest.raises(ValidationError) as info:
+            CsvConnector({"path": "x", setting: {"contacts": {}}})
+        errors.append(info.value)
+    assert (
+        errors[0].message
+        == errors[1].message
+        == (f"'contacts' is not a stream of connector csv (known: {', '.join(Stream)})")
+    )
+    assert [error.field for error in errors] == ["files.contacts", "fields.contacts"]
+
+
 # --- incremental reads -----------------------------------------------------------------------
 
 ROW = "L-{n},2026-01-05T09:00:00Z\n"
