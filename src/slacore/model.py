@@ -3,9 +3,15 @@
 All of these are frozen, slotted attrs classes validated on construction. Times are
 timezone-aware ``datetime`` objects (naive input raises :class:`~slacore.errors.ValidationError`),
 money is :class:`~decimal.Decimal`, and records refer to each other by id (``lead_id``,
-``owner_id``) so that a million of them stay cheap. Each record class names the fields that
-identify it (its ``KEY_FIELDS``; :func:`natural_key` gives their values), the one place that
-says when two records are versions of one.
+``owner_id``) so that a million of them stay cheap.
+
+Record identity is stated here and nowhere else. Each record class names the fields that
+identify it, its ``KEY_FIELDS``: :func:`natural_key` gives their values and says when two
+records are versions of one. The first key field is the record's id in the source system,
+its own (``id``: leads, deals, reps) or its lead's (``lead_id``: the events of a lead);
+:func:`id_field` names it, and errors and rejected records name a record by it. When the id
+is the whole key (:func:`id_is_key`), one export holds each id once, so a repeat is a
+duplicate; events of one lead share its id.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import enum
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import attrs
 
@@ -34,6 +40,8 @@ __all__ = [
     "StageLadder",
     "Team",
     "Touch",
+    "id_field",
+    "id_is_key",
     "natural_key",
 ]
 
@@ -491,9 +499,10 @@ class Deal:
         return self.closed_at is None
 
 
-def natural_key(
-    record: Lead | StageChange | Handoff | Touch | Deal | Rep | OwnerChange,
-) -> tuple[Any, ...]:
+_Record: TypeAlias = Lead | StageChange | Handoff | Touch | Deal | Rep | OwnerChange
+
+
+def natural_key(record: _Record) -> tuple[Any, ...]:
     """What identifies a record: the values of its class's ``KEY_FIELDS``, in order.
 
     Two records with equal keys are two versions of one record (a lead whose stage moved, a
@@ -509,3 +518,29 @@ def natural_key(
     True
     """
     return tuple(getattr(record, name) for name in record.KEY_FIELDS)
+
+
+def id_field(record_type: type[_Record]) -> str:
+    """The field that names a record of ``record_type``: the first of its ``KEY_FIELDS``.
+
+    It is the record's id in the source system: its own ``id`` for leads, deals and reps,
+    its lead's ``lead_id`` for stage changes, hand-offs, touches and owner changes. A rejected
+    record and an error name the record by its value.
+
+    >>> id_field(Deal), id_field(Touch)
+    ('id', 'lead_id')
+    """
+    return record_type.KEY_FIELDS[0]
+
+
+def id_is_key(record_type: type[_Record]) -> bool:
+    """Whether the id (:func:`id_field`) alone is the natural key of ``record_type``.
+
+    It is for leads, deals and reps: one export lists each of them once, so a second record
+    with an id already read is a duplicate. The events of a lead (stage changes, hand-offs,
+    touches, owner changes) share their lead's id, and a repeat is no error.
+
+    >>> id_is_key(Lead), id_is_key(Touch)
+    (True, False)
+    """
+    return len(record_type.KEY_FIELDS) == 1

@@ -43,6 +43,7 @@ from slacore.connector import (
     Stream,
 )
 from slacore.errors import ValidationError
+from slacore.model import id_field, id_is_key
 
 __all__ = ["CsvConnector", "slacore_register_connectors"]
 
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 _BOM: Final = codecs.BOM_UTF8
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
 _FINGERPRINT_BYTES: Final = 4096
-_UNIQUE: Final = frozenset({Stream.LEADS, Stream.DEALS, Stream.REPS})
 
 
 @hookimpl
@@ -107,6 +107,10 @@ class _Header:
     delimiter: str
     offset: int
     line: int
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str | os.PathLike) and bool(str(value).strip())
 
 
 def _sniff(text: str) -> str:
@@ -193,18 +197,7 @@ class CsvConnector(Connector):
                 field="path",
             )
         self._files: dict[Stream, Path] = {}
-        for key, value in named.items():
-            try:
-                stream = Stream.parse(key)
-            except LookupError:
-                raise ValidationError(
-                    message=f"{key!r} is not a stream (known: {', '.join(Stream)})",
-                    field=f"files.{key}",
-                ) from None
-            if not isinstance(value, str | os.PathLike) or not str(value).strip():
-                raise ValidationError(
-                    message=f"expected a file name, got {value!r}", field=f"files.{key}"
-                )
+        for stream, value in self.stream_table("files", expected="a file name", accepts=_is_name):
             path = Path(value).expanduser()
             self._files[stream] = path if path.is_absolute() or base is None else base / path
         self._base = base
@@ -347,7 +340,8 @@ class CsvConnector(Connector):
             lines = _Lines(file, self._encoding, offset, line, wait)
             reader = csv.reader(lines, delimiter=header.delimiter)
             width = mapper.width
-            unique = stream in _UNIQUE
+            unique = id_is_key(stream.record_type)
+            id_name = id_field(stream.record_type)
             records: list[Record] = []
             rejected: list[RejectedRecord] = []
             seen: dict[str, int] = {}
@@ -425,7 +419,7 @@ class CsvConnector(Connector):
                         # Within a batch a repeated id is an error; across batches it is an
                         # update (the store upserts by id). Remembering every id ever read
                         # would make memory grow with the file.
-                        key = record.id if unique else None  # type: ignore[union-attr]
+                        key: str | None = getattr(record, id_name) if unique else None
                         first = first_line if key is None else seen.setdefault(key, first_line)
                         if first == first_line:
                             records.append(record)
@@ -437,7 +431,7 @@ class CsvConnector(Connector):
                                     source=source,
                                     line=first_line,
                                     record_id=key,
-                                    field=mapper.column("id"),
+                                    field=mapper.column(id_name),
                                     raw=mapper.raw(row),
                                 )
                             )

@@ -8,7 +8,18 @@ import attrs
 import pytest
 
 from slacore.connector import Stream
-from slacore.model import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch, natural_key
+from slacore.model import (
+    Deal,
+    Handoff,
+    Lead,
+    OwnerChange,
+    Rep,
+    StageChange,
+    Touch,
+    id_field,
+    id_is_key,
+    natural_key,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 RECORD_TYPES = sorted({stream.record_type for stream in Stream}, key=lambda cls: cls.__name__)
@@ -56,3 +67,11 @@ def test_the_key_values_in_order() -> None:
     assert natural_key(OwnerChange(lead_id="L1", owner_id="R2", at=T0)) == ("L1", T0)
     assert natural_key(Rep(id="R1", name="Ann")) == ("R1",)
     assert natural_key(Deal(id="D1", amount=10, opened_at=T0)) == ("D1",)
+
+
+@pytest.mark.parametrize("cls", RECORD_TYPES, ids=lambda cls: cls.__name__)
+def test_the_key_starts_with_the_id_that_names_the_record(cls: type) -> None:
+    # Rejected records and errors name a record by it: its own id, or its lead's.
+    assert id_field(cls) == cls.KEY_FIELDS[0]
+    assert id_field(cls) == ("id" if id_is_key(cls) else "lead_id")
+    assert id_is_key(cls) == (cls.KEY_FIELDS == ("id",))

@@ -27,8 +27,10 @@ from slacore.connector import (
     Record,
     RejectedRecord,
     Stream,
+    core_fields,
 )
 from slacore.errors import UnknownKeyError, ValidationError
+from slacore.model import id_field, id_is_key, natural_key
 from slacore.testing import ConnectorContract
 from slacore_connectors.csvfile import CsvConnector
 
@@ -256,6 +258,28 @@ def test_duplicate_id_is_rejected(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("stream", list(Stream), ids=str)
+def test_identity_of_every_stream_comes_from_the_model(tmp_path: Path, stream: Stream) -> None:
+    # A repeated row is a duplicate exactly where the model says the id is the whole key,
+    # and a rejected row is named by the model's id field, under the column mapped to it.
+    name = id_field(stream.record_type)
+    values = {"time": "2026-01-05T09:00:00Z", "money": "10", "stage": "mql", "channel": "call"}
+    required = {f.name: values.get(f.kind, "X-1") for f in core_fields(stream) if f.required}
+    header = ["Vendor ID" if key == name else key for key in required]
+    row = ",".join(required.values())
+    write(tmp_path / f"{stream}.csv", ",".join(header) + f"\n{row}\n{row}\n")
+    connector = CsvConnector({"path": str(tmp_path), "fields": {stream.value: {name: "Vendor ID"}}})
+    records, rejected, _ = read_all(connector, stream.value)
+    assert natural_key(records[0]) == natural_key(records[-1])
+    if id_is_key(stream.record_type):
+        assert len(records) == 1
+        assert [str(r) for r in rejected] == [
+            f"{stream}.csv:3: record X-1: Vendor ID: duplicate id 'X-1': line 2 has it too"
+        ]
+    else:
+        assert (len(records), rejected) == (2, [])
+
+
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
     for content in ("", "\ufeff", "\n\n"):
         connector = leads_file(tmp_path, content)
@@ -396,6 +420,20 @@ def test_missing_files(tmp_path: Path) -> None:
 def test_settings_errors(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         CsvConnector(settings)
+
+
+def test_files_and_fields_check_their_stream_names_alike() -> None:
+    errors = []
+    for setting in ("files", "fields"):
+        with pytest.raises(ValidationError) as info:
+            CsvConnector({"path": "x", setting: {"contacts": {}}})
+        errors.append(info.value)
+    assert (
+        errors[0].message
+        == errors[1].message
+        == (f"'contacts' is not a stream of connector csv (known: {', '.join(Stream)})")
+    )
+    assert [error.field for error in errors] == ["files.contacts", "fields.contacts"]
 
 
 # --- incremental reads -----------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""The value converters a field mapping uses: vendor text, times, money, booleans, names."""
+"""The value converters a field mapping uses: vendor text, times, money, booleans, names.
+
+:func:`parse_boolean` is the connector package's one reading of a yes/no word, for field
+mappings and settings alike.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,42 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from slacore._values import to_money
-from slacore.connector.settings import _BOOLEAN_WORDS
 from slacore.errors import ValidationError
 
 _SPECIAL_FORMATS: Final = frozenset({"iso", "unix", "unix_ms"})
+
+_YES_NO: Final = (("true", "false"), ("t", "f"), ("yes", "no"), ("y", "n"), ("1", "0"))
+
+BOOLEAN_WORDS: Final[Mapping[str, bool]] = {
+    word: meaning for pair in _YES_NO for word, meaning in zip(pair, (True, False), strict=True)
+}
+"""The words :func:`parse_boolean` reads, lowercase, and what each means."""
+
+_ACCEPTED: Final = ", ".join("/".join(pair) for pair in _YES_NO)
+
+
+def parse_boolean(value: object) -> bool:
+    """Read a yes/no value: a ``bool`` as it is, or a word of :data:`BOOLEAN_WORDS` in any
+    case, spaces around it ignored (``"true"``/``"false"``, ``"t"``/``"f"``, ``"yes"``/``"no"``,
+    ``"y"``/``"n"``, ``"1"``/``"0"``).
+
+    Numbers are not taken (``1`` is no yes); a field mapping also takes the numbers 0 and 1,
+    as vendor JSON writes flags that way.
+
+    Raises:
+        ValueError: Anything else; the message lists the accepted words.
+
+    """
+    if isinstance(value, str):
+        # The exact spelling first: the common case costs one look-up.
+        meaning = BOOLEAN_WORDS.get(value)
+        if meaning is None:
+            meaning = BOOLEAN_WORDS.get(value.strip().lower())
+        if meaning is not None:
+            return meaning
+    elif isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false ({_ACCEPTED}), got {value!r}")
 
 
 def _norm(text: str) -> str:
@@ -90,19 +126,14 @@ def _text(value: object) -> str:
 
 
 def _boolean(value: object) -> bool:
-    if isinstance(value, str):
-        word = _BOOLEAN_WORDS.get(value)
-        if word is None:
-            word = _BOOLEAN_WORDS.get(value.strip().lower())
-        if word is not None:
-            return word
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise ValidationError(
-        message=f"expected true or false (yes/no, 1/0), got {value!r}", value=value
-    )
+    try:
+        return parse_boolean(value)
+    except ValueError:
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise ValidationError(
+            message=f"expected true or false (yes/no, 1/0), got {value!r}", value=value
+        ) from None
 
 
 def _money(value: object) -> Decimal:

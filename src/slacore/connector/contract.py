@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from slacore.connector.mapping import FieldMapping
@@ -71,8 +71,39 @@ class Connector(abc.ABC):
         self.settings: Settings = Settings.validate(
             self.settings_schema, settings or {}, owner=self.name
         )
-        fields = self.settings.get("fields") or {}
-        for key, value in fields.items():
+        self.stream_table(
+            "fields",
+            expected="a table of core field = vendor field",
+            accepts=lambda value: isinstance(value, Mapping),
+        )
+        for stream in self.streams:
+            self.mapping(stream)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings!r})"
+
+    def stream_table(
+        self, name: str, *, expected: str, accepts: Callable[[Any], bool]
+    ) -> list[tuple[Stream, Any]]:
+        """The setting ``name``, a table keyed by stream name, checked: (stream, value) pairs.
+
+        The pairs come in the table's order, none when the setting is not given. A key is a
+        stream name as :meth:`~slacore.connector.streams.Stream.parse` reads it (``leads``,
+        ``stage-changes``) and must be one of :attr:`streams`. The base class checks
+        ``fields`` this way; the ``csv`` connector its ``files``.
+
+        Args:
+            name: A setting of kind ``table``.
+            expected: What a value must be, for the error message (``"a file name"``).
+            accepts: Whether a value is one.
+
+        Raises:
+            ValidationError: A key is not a stream of this connector (the message lists its
+                streams), or ``accepts`` refuses a value; ``field`` is ``name.key``.
+
+        """
+        pairs: list[tuple[Stream, Any]] = []
+        for key, value in (self.settings.get(name) or {}).items():
             try:
                 stream: Stream | None = Stream.parse(key)
             except UnknownKeyError:
@@ -81,18 +112,14 @@ class Connector(abc.ABC):
                 raise ValidationError(
                     message=f"{key!r} is not a stream of connector {self.name} "
                     f"(known: {', '.join(s.value for s in self.streams)})",
-                    field=f"fields.{key}",
+                    field=f"{name}.{key}",
                 )
-            if not isinstance(value, Mapping):
+            if not accepts(value):
                 raise ValidationError(
-                    message=f"expected a table of core field = vendor field, got {value!r}",
-                    field=f"fields.{key}",
+                    message=f"expected {expected}, got {value!r}", field=f"{name}.{key}"
                 )
-        for stream in self.streams:
-            self.mapping(stream)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.settings!r})"
+            pairs.append((stream, value))
+        return pairs
 
     def available_streams(self) -> tuple[Stream, ...]:
         """The streams this instance can read now (by default all of :attr:`streams`)."""

@@ -30,7 +30,7 @@ from slacore.connector._converters import (
 from slacore.connector.settings import Setting, SettingKind, _strings, _zone
 from slacore.connector.streams import Record, RejectedRecord, Stream, _stream
 from slacore.errors import MissingColumnsError, ValidationError
-from slacore.model import STANDARD_LADDER, Channel
+from slacore.model import STANDARD_LADDER, Channel, id_field, id_is_key
 
 __all__ = [
     "MAPPING_SETTINGS",
@@ -139,18 +139,6 @@ def core_fields(stream: Stream | str) -> tuple[CoreField, ...]:
         )
         for field in attrs.fields(record_type)
     )
-
-
-_ID_FIELD: Final = {
-    Stream.LEADS: "id",
-    Stream.DEALS: "id",
-    Stream.REPS: "id",
-    Stream.STAGE_CHANGES: "lead_id",
-    Stream.HANDOFFS: "lead_id",
-    Stream.TOUCHES: "lead_id",
-    Stream.OWNER_CHANGES: "lead_id",
-}
-_UNIQUE_IDS: Final = frozenset({Stream.LEADS, Stream.DEALS, Stream.REPS})
 
 
 def _table(value: Mapping[str, Any] | None, field: str) -> dict[str, Any]:
@@ -404,9 +392,10 @@ class FieldMapping:
         return _build(self.stream.record_type, kwargs, self.columns())
 
     def vendor_id(self, record: Mapping[str, Any]) -> str | None:
-        """The vendor id of a record (for leads, deals and reps their ``id``; for the others
-        the ``lead_id``), as text, or ``None`` when it has none."""
-        column = self.columns().get(_ID_FIELD[self.stream])
+        """The vendor id of a record, as text, or ``None`` when it has none: the value of the
+        core field that names a record (:func:`~slacore.model.id_field`: ``id`` for leads,
+        deals and reps, ``lead_id`` for the others)."""
+        column = self.columns().get(id_field(self.stream.record_type))
         value = None if column is None else _lookup(record, column)
         return None if value is None or value == "" else str(value).strip()
 
@@ -415,13 +404,14 @@ class FieldMapping:
     ) -> tuple[list[Record], list[RejectedRecord]]:
         """Map vendor records, keeping the ones that fail as :class:`RejectedRecord`.
 
-        For leads, deals and reps a second record with an id already seen in this call is
-        rejected as a duplicate. Memory grows with ``records``: call it once per page.
+        Where the id is the whole natural key (:func:`~slacore.model.id_is_key`: leads, deals
+        and reps) a second record with an id already seen in this call is rejected as a
+        duplicate. Memory grows with ``records``: call it once per page.
         """
         mapped: list[Record] = []
         rejected: list[RejectedRecord] = []
         seen: dict[str, int] = {}
-        unique = self.stream in _UNIQUE_IDS
+        unique = id_is_key(self.stream.record_type)
         for position, record in enumerate(records, start=1):
             record_id = self.vendor_id(record)
             try:
@@ -442,7 +432,7 @@ class FieldMapping:
                             reason=f"duplicate id {record_id!r}, first seen in record {first}",
                             source=source,
                             record_id=record_id,
-                            field=self.columns()[_ID_FIELD[self.stream]],
+                            field=self.columns()[id_field(self.stream.record_type)],
                             raw=record,
                         )
                     )
@@ -508,7 +498,7 @@ class RowMapper:
 
     @_id_index.default
     def _id_index_default(self) -> int | None:
-        wanted = _ID_FIELD[self.stream]
+        wanted = id_field(self.stream.record_type)
         return next((index for name, index, *_ in self.slots if name == wanted), None)
 
     @property

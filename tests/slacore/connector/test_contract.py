@@ -107,6 +107,23 @@ def test_connector_validates_settings_and_mapping() -> None:
     assert info.value.field == "fields.leads.idd"
 
 
+def test_stream_table_checks_keys_and_values_in_order() -> None:
+    memory = MemoryConnector(
+        {"rows": [], "fields": {"Reps": {"id": "User"}, "leads": {"id": "Contact"}}}
+    )
+    assert memory.stream_table("fields", expected="a table", accepts=bool) == [
+        (Stream.REPS, {"id": "User"}),
+        (Stream.LEADS, {"id": "Contact"}),
+    ]
+    assert memory.stream_table("stage_values", expected="x", accepts=bool) == []
+    with pytest.raises(ValidationError) as info:
+        memory.stream_table("fields", expected="an empty table", accepts=lambda v: not v)
+    assert (info.value.message, info.value.field) == (
+        "expected an empty table, got {'id': 'User'}",
+        "fields.Reps",
+    )
+
+
 def test_connector_read_checks_stream_and_cursor() -> None:
     connector = MemoryConnector(SAMPLE)
     with pytest.raises(UnknownKeyError, match="does not offer reps here"):
