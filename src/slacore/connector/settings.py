@@ -12,12 +12,13 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from slacore._config import Problems, suggest
+from slacore.connector._converters import parse_boolean
 from slacore.errors import ValidationError
 
 __all__ = ["Secret", "Setting", "SettingKind", "Settings"]
@@ -137,11 +138,10 @@ class Setting:
                 raise bad(f"a whole number of at least {self.minimum}")
             return value
         if kind is SettingKind.BOOLEAN:
-            if isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
-                return _BOOLEAN_WORDS[value.strip().lower()]
-            if not isinstance(value, bool):
-                raise bad("true or false")
-            return value
+            try:
+                return parse_boolean(value)
+            except ValueError:
+                raise bad("true or false") from None
         if kind is SettingKind.PATH:
             if not isinstance(value, str | os.PathLike) or not str(value).strip():
                 raise bad("a file or folder path")
@@ -164,20 +164,6 @@ class Setting:
             _zone(value, field=self.name)
             return value
         raise AssertionError(kind)  # pragma: no cover - every kind is handled above
-
-
-_BOOLEAN_WORDS: Final = {
-    "true": True,
-    "t": True,
-    "yes": True,
-    "y": True,
-    "1": True,
-    "false": False,
-    "f": False,
-    "no": False,
-    "n": False,
-    "0": False,
-}
 
 
 @attrs.frozen(repr=False, hash=False)  # holds dicts: unhashable
