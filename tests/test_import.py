@@ -46,7 +46,7 @@ def test_public_names_are_exported() -> None:
 
 
 def test_no_public_name_shadows_a_submodule() -> None:
-    """``import slacore.planning.scoring`` gives the module and ``slacore.scorecard`` the
+    """``import slacore.planning.scorecards`` gives the module and ``slacore.scorecard`` the
     function: no name on the front door is also the name of a module beside it."""
     import importlib
     import pkgutil
@@ -66,7 +66,8 @@ def test_subpackages_give_modules() -> None:
     import types
 
     for name in (
-        "slacore.planning.scoring",
+        "slacore.planning.scorecards",
+        "slacore.planning.escalation_ladder",
         "slacore.planning.lead_values",
         "slacore.calendar.business",
         "slacore.rules.response",

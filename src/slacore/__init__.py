@@ -32,6 +32,7 @@ from slacore.model import (
 )
 from slacore.planning.calibration import Calibration, SegmentValue, calibrate
 from slacore.planning.curve import CurvePoint, PacingCurve, pacing_curve
+from slacore.planning.escalation_ladder import Escalation, EscalationStep, escalation
 from slacore.planning.funnel import (
     Capacity,
     CapacityStatus,
@@ -77,14 +78,11 @@ from slacore.planning.pacing import (
     deliveries,
     pace,
 )
-from slacore.planning.scoring import (
-    Escalation,
-    EscalationStep,
+from slacore.planning.scorecards import (
     RewardCheck,
     Scorecard,
     ScoreLine,
     TriggerCheck,
-    escalation,
     scorecard,
 )
 from slacore.rules.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
