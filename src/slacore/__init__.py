@@ -85,19 +85,18 @@ from slacore.planning.scorecards import (
     TriggerCheck,
     scorecard,
 )
-from slacore.rules.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
+from slacore.rules.cadence import CadenceRule
+from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSummary
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
 from slacore.rules.response import (
     Clock,
     FirstTouch,
     OnReassign,
-    ResponseReport,
-    ResponseResult,
     ResponseRule,
-    ResponseSummary,
     SlaStatus,
     StageReached,
 )
+from slacore.rules.response_report import ResponseReport, ResponseResult, ResponseSummary
 
 try:
     __version__ = version("slacore")

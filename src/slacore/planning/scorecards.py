@@ -36,8 +36,8 @@ from slacore.render import (
     markdown_table,
     result_markdown,
 )
-from slacore.rules.cadence import CadenceReport, CadenceSummary
-from slacore.rules.response import ResponseReport, ResponseSummary
+from slacore.rules.cadence_report import CadenceReport, CadenceSummary
+from slacore.rules.response_report import ResponseReport, ResponseSummary
 
 __all__ = [
     "RewardCheck",

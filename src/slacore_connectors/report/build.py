@@ -34,9 +34,9 @@ from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
 from slacore.render import json_dict
-from slacore.rules.cadence import CadenceReport
+from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
-from slacore.rules.response import ResponseReport
+from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 
