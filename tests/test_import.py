@@ -68,6 +68,8 @@ def test_subpackages_give_modules() -> None:
     for name in (
         "slacore.planning.scorecards",
         "slacore.planning.escalation_ladder",
+        "slacore.planning.rewards",
+        "slacore.planning.reviews",
         "slacore.planning.lead_values",
         "slacore.calendar.business",
         "slacore.rules.response",

@@ -78,13 +78,9 @@ from slacore.planning.pacing import (
     deliveries,
     pace,
 )
-from slacore.planning.scorecards import (
-    RewardCheck,
-    Scorecard,
-    ScoreLine,
-    TriggerCheck,
-    scorecard,
-)
+from slacore.planning.reviews import TriggerCheck
+from slacore.planning.rewards import RewardCheck
+from slacore.planning.scorecards import Scorecard, ScoreLine, scorecard
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSummary
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it

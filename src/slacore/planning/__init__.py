@@ -1,5 +1,5 @@
 """The planning calculations: goals, funnel, lead values, calibration, milestones, pacing,
-scorecards and the escalation ladder.
+scorecards (with their rewards and reviews) and the escalation ladder.
 
 Each module is one calculation; the functions are also on the front door (``slacore.run_rate``,
 ``slacore.reverse_funnel``, ...). This package imports nothing itself, so that

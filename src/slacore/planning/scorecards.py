@@ -6,8 +6,9 @@ catch-up plan), marketing's lead value or leads, each response and cadence rule'
 each milestone goal at the period's last day, each other commitment's deliverables. The shared
 goals are met when every measured commitment is met (seed 000: "both teams must be accountable
 for all the goals, not just those in their lane"). The scorecard also says which rewards are
-earned, which early-review triggers fired (low lead-to-MQL conversion or MQL-to-SQL
-acceptance, seed 004) and when the next scheduled review is.
+earned (:mod:`slacore.planning.rewards`), which early-review triggers fired (low lead-to-MQL
+conversion or MQL-to-SQL acceptance, seed 004) and when the next scheduled review is
+(:mod:`slacore.planning.reviews`).
 
 A history of scorecards feeds :func:`~slacore.planning.escalation_ladder.escalation`.
 """
@@ -29,23 +30,13 @@ from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import PlanError, UnknownKeyError, ValidationError
 from slacore.planning.goals import run_rate
 from slacore.planning.milestones import MilestoneGoal
-from slacore.render import (
-    format_count,
-    format_money,
-    json_dict,
-    markdown_table,
-    result_markdown,
-)
+from slacore.planning.reviews import TriggerCheck, _next_review, _triggers
+from slacore.planning.rewards import RewardCheck, _rewards
+from slacore.render import format_count, format_money, json_dict, markdown_table
 from slacore.rules.cadence_report import CadenceReport, CadenceSummary
 from slacore.rules.response_report import ResponseReport, ResponseSummary
 
-__all__ = [
-    "RewardCheck",
-    "ScoreLine",
-    "Scorecard",
-    "TriggerCheck",
-    "scorecard",
-]
+__all__ = ["ScoreLine", "Scorecard", "scorecard"]
 
 Compliance = RateLike | ResponseReport | ResponseSummary | CadenceReport | CadenceSummary
 """A rule's actual: its compliance share, or the report (or summary) it came from."""
@@ -101,87 +92,6 @@ def _plain(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
     return value
-
-
-@attrs.frozen(kw_only=True)
-class RewardCheck:
-    """Whether a reward is earned.
-
-    Attributes:
-        name: ``"pool"`` or ``"annual"``.
-        description: The reward in words.
-        amount: The money, for a pool.
-        earned: Whether it is earned.
-        reason: Why (or why not), in words.
-
-    """
-
-    name: str
-    description: str
-    amount: Decimal | None
-    earned: bool
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The check, JSON-ready."""
-        return json_dict(attrs.asdict(self, recurse=False))
-
-    def explain(self) -> str:
-        """One sentence: whether the reward is earned, and why."""
-        return f"{self.reason}."
-
-    def to_markdown(self) -> str:
-        """The explanation and the check as a table."""
-        return result_markdown(
-            self.explain(),
-            ["reward", "amount", "earned", "reason"],
-            [[self.name, self.amount, self.earned, self.reason]],
-        )
-
-
-@attrs.frozen(kw_only=True)
-class TriggerCheck:
-    """An early-review trigger against the period's conversion rate.
-
-    Attributes:
-        name: The trigger ("lead-to-MQL conversion").
-        key: ``"lead->mql"``.
-        below: The threshold.
-        actual: The period's rate, or ``None`` when not given.
-        fired: Whether the rate is below the threshold.
-
-    """
-
-    name: str
-    key: str
-    below: Fraction
-    actual: Fraction | None
-    fired: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """The check, JSON-ready (rates as numbers)."""
-        return json_dict(attrs.asdict(self, recurse=False))
-
-    def explain(self) -> str:
-        """One sentence: the rate against the threshold."""
-        if self.actual is None:
-            return (
-                f"{self.name}: no rate given, so the trigger below "
-                f"{format_rate(self.below)} was not checked."
-            )
-        verdict = "fired: an early review is due" if self.fired else "not fired"
-        return (
-            f"{self.name}: {format_rate(self.actual)} against a threshold of "
-            f"{format_rate(self.below)}; {verdict}."
-        )
-
-    def to_markdown(self) -> str:
-        """The explanation and the check as a table."""
-        return result_markdown(
-            self.explain(),
-            ["trigger", "below", "actual", "fired"],
-            [[self.name, self.below, self.actual, self.fired]],
-        )
 
 
 @attrs.frozen(kw_only=True)
@@ -415,19 +325,6 @@ def _share_line(key: str, commitment: str, target: Fraction, actual: Fraction | 
     )
 
 
-def _next_review(agreement: Agreement, after: date) -> date | None:
-    review = agreement.review
-    if review is None:
-        return None
-    anchor = review.first or review.every.shift(agreement.effective, 1)
-    step = 0
-    day = anchor
-    while day <= after:
-        step += 1
-        day = review.every.shift(anchor, step)
-    return day
-
-
 def scorecard(
     agreement: Agreement,
     period: date | str,
@@ -615,79 +512,3 @@ def scorecard(
         triggers=triggers,
         next_review=_next_review(agreement, span.end),
     )
-
-
-def _rewards(
-    agreement: Agreement, met: bool, lines: Mapping[str, ScoreLine]
-) -> tuple[RewardCheck, ...]:
-    rewards = agreement.rewards
-    if rewards is None:
-        return ()
-    found: list[RewardCheck] = []
-    revenue = lines.get("goals.revenue")
-    if rewards.pool is not None:
-        pool = format_money(rewards.pool)
-        if not met:
-            earned, reason = False, f"The {pool} pool is not earned: shared goals missed"
-        elif revenue is not None and revenue.met is None:
-            earned, reason = False, f"The {pool} pool waits for the period's revenue"
-        else:
-            earned, reason = True, f"The {pool} pool is earned"
-        found.append(
-            RewardCheck(
-                name="pool",
-                description=f"a pool of {pool} shared by both teams",
-                amount=rewards.pool,
-                earned=earned,
-                reason=reason,
-            )
-        )
-    year = lines.get("goals.annual_revenue")
-    if rewards.annual and year is not None:
-        earned = bool(met and year.met)
-        found.append(
-            RewardCheck(
-                name="annual",
-                description=rewards.annual,
-                amount=None,
-                earned=earned,
-                reason=(
-                    f"The annual reward ({rewards.annual}) is "
-                    + ("earned" if earned else "not earned")
-                ),
-            )
-        )
-    return tuple(found)
-
-
-def _triggers(
-    agreement: Agreement, conversions: Mapping[str, RateLike] | None
-) -> tuple[TriggerCheck, ...]:
-    review = agreement.review
-    triggers = () if review is None else review.triggers
-    given = dict(conversions or {})
-    known = [t.key for t in triggers] + [t.name for t in triggers]
-    for key in given:
-        if key not in known:
-            raise UnknownKeyError(message=f"no review trigger {key!r}", key=key, known=tuple(known))
-    found: list[TriggerCheck] = []
-    for trigger in triggers:
-        raw = given.get(trigger.key, given.get(trigger.name))
-        actual = None
-        if raw is not None:
-            actual = to_rate(raw, field=f"conversions.{trigger.key}")
-            if not 0 <= actual <= 1:
-                raise ValidationError(
-                    message=f"expected a rate between 0 and 1, got {format_rate(actual)}",
-                    field=f"conversions.{trigger.key}",
-                )
-        found.append(
-            TriggerCheck(
-                name=trigger.name,
-                key=trigger.key,
-                below=trigger.below,
-                actual=actual,
-                fired=actual is not None and actual < trigger.below,
-            )
-        )
-    return tuple(found)
