@@ -1,9 +1,13 @@
 """slacore: service-level agreements between marketing and sales, as code.
 
-The pure domain: the model (:class:`Lead`, :class:`Handoff`, :class:`LeadStage`, ...) and the
+The pure domain, all from this front door: the model (:class:`Lead`, :class:`Handoff`,
+:class:`LeadStage`, ...), the :class:`Agreement`, the sales rules (:class:`ResponseRule`,
+:class:`CadenceRule`) with the selectors that say which hand-offs they cover
+(:func:`hand_raisers`, :func:`source`, :func:`segment`, :func:`stage`, :data:`ALL`), the
 planning calculations (run rate, catch-up, reverse funnel, capacity, lead value, calibration,
-milestone goals). Nothing here touches the network or a database; connectors live in
-``slacore_connectors``.
+milestone goals, pacing, scorecards, escalation), every error slacore raises, and
+:data:`hookimpl` for plugins. Nothing here touches the network or a database, and importing
+slacore loads no plugin; connectors live in ``slacore_connectors``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from slacore.agreement import Agreement, Commitment
 from slacore.calendar.business import BusinessCalendar
 from slacore.calendar.duration import format_duration, parse_duration
 from slacore.calendar.periods import Period, PeriodSpan
-from slacore.errors import AgreementError, PlanError, SlacoreError, UnknownKeyError, ValidationError
+from slacore.errors import (
+    AgreementError,
+    MissingColumnsError,
+    PlanError,
+    PluginError,
+    SlacoreError,
+    UnknownKeyError,
+    ValidationError,
+)
 from slacore.hookspecs import hookimpl
 from slacore.model import (
     STANDARD_LADDER,
@@ -29,6 +41,7 @@ from slacore.model import (
     StageLadder,
     Team,
     Touch,
+    natural_key,
 )
 from slacore.planning.calibration import Calibration, SegmentValue, calibrate
 from slacore.planning.curve import CurvePoint, PacingCurve, pacing_curve
@@ -84,6 +97,7 @@ from slacore.planning.scorecards import Scorecard, ScoreLine, scorecard
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSummary
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
+from slacore.rules.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage
 from slacore.rules.response import (
     Clock,
     FirstTouch,
@@ -100,6 +114,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "ALL",
     "STANDARD_LADDER",
     "Agreement",
     "AgreementError",
@@ -123,6 +138,7 @@ __all__ = [
     "Delivery",
     "Direction",
     "DontBeOnIt",
+    "Eligibility",
     "Escalation",
     "EscalationStep",
     "FirstTouch",
@@ -139,6 +155,7 @@ __all__ = [
     "MilestoneCheck",
     "MilestoneGoal",
     "MilestoneMeasure",
+    "MissingColumnsError",
     "MixLine",
     "MixValue",
     "MonthKind",
@@ -151,6 +168,7 @@ __all__ = [
     "Period",
     "PeriodSpan",
     "PlanError",
+    "PluginError",
     "QuotaMix",
     "Ramp",
     "Rep",
@@ -184,12 +202,17 @@ __all__ = [
     "dont_be_on_it",
     "escalation",
     "format_duration",
+    "hand_raisers",
     "hookimpl",
     "lead_value",
+    "natural_key",
     "pace",
     "pacing_curve",
     "parse_duration",
     "reverse_funnel",
     "run_rate",
     "scorecard",
+    "segment",
+    "source",
+    "stage",
 ]
