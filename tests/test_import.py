@@ -45,8 +45,49 @@ def test_public_names_are_exported() -> None:
     assert slacore.__version__
 
 
+def test_the_front_door_exports_the_core() -> None:
+    """The model, the agreement, the rules and their selectors, the planning functions, every
+    error and ``hookimpl``: each is on the front door, the same object as in its module."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import slacore
+    import slacore.planning
+
+    named = [
+        "Agreement",
+        "hookimpl",
+        "hand_raisers",
+        "source",
+        "segment",
+        "stage",
+        "ALL",
+        "Eligibility",
+        "PluginError",
+        "MissingColumnsError",
+        "AgreementError",
+        "scorecard",
+        "escalation",
+    ]
+    exported: dict[str, object] = {}
+    for source in ("slacore.model", "slacore.errors", "slacore.rules"):
+        module = importlib.import_module(source)
+        exported |= dict.fromkeys(module.__all__, module)
+    for info in pkgutil.iter_modules(slacore.planning.__path__):
+        module = importlib.import_module(f"slacore.planning.{info.name}")
+        for name in module.__all__:
+            if inspect.isfunction(getattr(module, name)):
+                exported[name] = module
+    for name in named:
+        assert name in slacore.__all__, name
+    for name, module in exported.items():
+        assert name in slacore.__all__, f"{module}: {name}"
+        assert getattr(slacore, name) is getattr(module, name), name
+
+
 def test_no_public_name_shadows_a_submodule() -> None:
-    """``import slacore.planning.scoring`` gives the module and ``slacore.scorecard`` the
+    """``import slacore.planning.scorecards`` gives the module and ``slacore.scorecard`` the
     function: no name on the front door is also the name of a module beside it."""
     import importlib
     import pkgutil
@@ -66,7 +107,10 @@ def test_subpackages_give_modules() -> None:
     import types
 
     for name in (
-        "slacore.planning.scoring",
+        "slacore.planning.scorecards",
+        "slacore.planning.escalation_ladder",
+        "slacore.planning.rewards",
+        "slacore.planning.reviews",
         "slacore.planning.lead_values",
         "slacore.calendar.business",
         "slacore.rules.response",

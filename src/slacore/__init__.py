@@ -1,9 +1,13 @@
 """slacore: service-level agreements between marketing and sales, as code.
 
-The pure domain: the model (:class:`Lead`, :class:`Handoff`, :class:`LeadStage`, ...) and the
+The pure domain, all from this front door: the model (:class:`Lead`, :class:`Handoff`,
+:class:`LeadStage`, ...), the :class:`Agreement`, the sales rules (:class:`ResponseRule`,
+:class:`CadenceRule`) with the selectors that say which hand-offs they cover
+(:func:`hand_raisers`, :func:`source`, :func:`segment`, :func:`stage`, :data:`ALL`), the
 planning calculations (run rate, catch-up, reverse funnel, capacity, lead value, calibration,
-milestone goals). Nothing here touches the network or a database; connectors live in
-``slacore_connectors``.
+milestone goals, pacing, scorecards, escalation), every error slacore raises, and
+:data:`hookimpl` for plugins. Nothing here touches the network or a database, and importing
+slacore loads no plugin; connectors live in ``slacore_connectors``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import (
     AgreementError,
     ConfigError,
+    MissingColumnsError,
     PlanError,
+    PluginError,
     SlacoreError,
     UnknownKeyError,
     ValidationError,
@@ -36,9 +42,13 @@ from slacore.model import (
     StageLadder,
     Team,
     Touch,
+    id_field,
+    id_is_key,
+    natural_key,
 )
 from slacore.planning.calibration import Calibration, SegmentValue, calibrate
 from slacore.planning.curve import CurvePoint, PacingCurve, pacing_curve
+from slacore.planning.escalation_ladder import Escalation, EscalationStep, escalation
 from slacore.planning.funnel import (
     Capacity,
     CapacityStatus,
@@ -84,29 +94,22 @@ from slacore.planning.pacing import (
     deliveries,
     pace,
 )
-from slacore.planning.scoring import (
-    Escalation,
-    EscalationStep,
-    RewardCheck,
-    Scorecard,
-    ScoreLine,
-    TriggerCheck,
-    escalation,
-    scorecard,
-)
-from slacore.rules.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
+from slacore.planning.reviews import TriggerCheck
+from slacore.planning.rewards import RewardCheck
+from slacore.planning.scorecards import Scorecard, ScoreLine, scorecard
+from slacore.rules.cadence import CadenceRule
+from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSummary
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
+from slacore.rules.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage
 from slacore.rules.response import (
     Clock,
     FirstTouch,
     OnReassign,
-    ResponseReport,
-    ResponseResult,
     ResponseRule,
-    ResponseSummary,
     SlaStatus,
     StageReached,
 )
+from slacore.rules.response_report import ResponseReport, ResponseResult, ResponseSummary
 
 try:
     __version__ = version("slacore")
@@ -114,6 +117,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "ALL",
     "STANDARD_LADDER",
     "Agreement",
     "AgreementError",
@@ -138,6 +142,7 @@ __all__ = [
     "Delivery",
     "Direction",
     "DontBeOnIt",
+    "Eligibility",
     "Escalation",
     "EscalationStep",
     "FirstTouch",
@@ -154,6 +159,7 @@ __all__ = [
     "MilestoneCheck",
     "MilestoneGoal",
     "MilestoneMeasure",
+    "MissingColumnsError",
     "MixLine",
     "MixValue",
     "MonthKind",
@@ -166,6 +172,7 @@ __all__ = [
     "Period",
     "PeriodSpan",
     "PlanError",
+    "PluginError",
     "QuotaMix",
     "Ramp",
     "Rep",
@@ -199,12 +206,19 @@ __all__ = [
     "dont_be_on_it",
     "escalation",
     "format_duration",
+    "hand_raisers",
     "hookimpl",
+    "id_field",
+    "id_is_key",
     "lead_value",
+    "natural_key",
     "pace",
     "pacing_curve",
     "parse_duration",
     "reverse_funnel",
     "run_rate",
     "scorecard",
+    "segment",
+    "source",
+    "stage",
 ]

@@ -4,7 +4,8 @@ Every error derives from :class:`SlacoreError`, so ``except slacore.SlacoreError
 them, and each also subclasses the fitting builtin (``ValueError``, ``LookupError``) so code
 that does not know slacore still handles it sensibly. Errors are frozen attrs classes that
 carry their data: the key path or field, the file and line, the record id. The CLI turns them
-into one-line messages.
+into one-line messages. Every core error lives here; the connectors' store adds its own
+(``slacore_connectors.store.StoreError``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = [
     "ConfigError",
     "MissingColumnsError",
     "PlanError",
+    "PluginError",
     "SlacoreError",
     "UnknownKeyError",
     "ValidationError",
@@ -168,6 +170,18 @@ class AgreementError(SlacoreError, ValueError):
 
     def __str__(self) -> str:
         return "\n".join([self.message, *(str(error) for error in self.errors)])
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class PluginError(SlacoreError, RuntimeError):
+    """A plugin could not be loaded, broke the hook contract, or clashed with another.
+
+    Attributes:
+        plugins: The plugins (or packages) involved, for messages and tests.
+
+    """
+
+    plugins: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

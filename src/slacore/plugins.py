@@ -8,7 +8,8 @@ plugins takes an optional ``plugin_manager=``, so a test can pass its own
 The built-in connectors (``csv``) register through the same entry-point group as any
 third-party package. Two plugins of the same name are an error that names both. What the
 plugins register is kept by the registry that asks them: connectors by
-:mod:`slacore.connector.registry`.
+:mod:`slacore.connector.registry`. What goes wrong raises :class:`~slacore.errors.PluginError`
+(defined with the other core errors, importable from here too).
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import types
 import weakref
 from collections.abc import Mapping
 
-import attrs
 import pluggy
 
 from slacore import hookspecs
-from slacore.errors import SlacoreError
+from slacore.errors import PluginError
 
 __all__ = [
     "PluginError",
@@ -38,18 +38,6 @@ __all__ = [
 
 GROUP = hookspecs.PROJECT
 """The entry-point group plugins declare (``[project.entry-points.slacore]``)."""
-
-
-@attrs.frozen(auto_exc=True, kw_only=True)
-class PluginError(SlacoreError, RuntimeError):
-    """A plugin could not be loaded, broke the hook contract, or clashed with another.
-
-    Attributes:
-        plugins: The plugins (or packages) involved, for messages and tests.
-
-    """
-
-    plugins: tuple[str, ...] = ()
 
 
 # Where each entry-point plugin came from, per plugin manager: plugin name -> (package, version).

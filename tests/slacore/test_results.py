@@ -50,6 +50,8 @@ def result_classes() -> list[type]:
                 classes |= _returned(evaluate)
     # deliveries() turns hand-offs into pace()'s input records: values, not results.
     classes.discard(slacore.Delivery)
+    # The selectors (hand_raisers(), source(), ...) build a rule's Eligibility: input, not result.
+    classes.discard(slacore.Eligibility)
     return sorted(
         (c for c in classes if c.__module__.startswith("slacore.") and c in exported),
         key=lambda c: c.__name__,

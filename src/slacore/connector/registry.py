@@ -17,8 +17,8 @@ import attrs
 import pluggy
 
 from slacore.connector.contract import Connector
-from slacore.errors import SlacoreError, UnknownKeyError, ValidationError
-from slacore.plugins import PluginError, get_plugin_manager, plugin_origin
+from slacore.errors import PluginError, SlacoreError, UnknownKeyError, ValidationError
+from slacore.plugins import get_plugin_manager, plugin_origin
 
 __all__ = ["ConnectorInfo", "create_connector", "get_connector", "list_connectors"]
 

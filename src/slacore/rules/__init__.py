@@ -6,19 +6,13 @@ Each rule is a frozen value object whose ``evaluate`` answers with a report of r
 
 from __future__ import annotations
 
-from slacore.rules.cadence import CadenceReport, CadenceResult, CadenceRule, CadenceSummary
+from slacore.rules.cadence import CadenceRule
+from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSummary
 from slacore.rules.common import Clock, SlaStatus
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
 from slacore.rules.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage
-from slacore.rules.response import (
-    FirstTouch,
-    OnReassign,
-    ResponseReport,
-    ResponseResult,
-    ResponseRule,
-    ResponseSummary,
-    StageReached,
-)
+from slacore.rules.response import FirstTouch, OnReassign, ResponseRule, StageReached
+from slacore.rules.response_report import ResponseReport, ResponseResult, ResponseSummary
 
 __all__ = [
     "ALL",

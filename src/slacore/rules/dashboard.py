@@ -22,8 +22,9 @@ import attrs
 
 from slacore.calendar.duration import format_duration
 from slacore.render import json_dict, markdown_table
-from slacore.rules.cadence import CadenceReport
-from slacore.rules.response import FirstTouch, ResponseReport, SlaStatus
+from slacore.rules.cadence_report import CadenceReport
+from slacore.rules.response import FirstTouch, SlaStatus
+from slacore.rules.response_report import ResponseReport
 
 __all__ = ["DashboardRow", "DontBeOnIt", "dont_be_on_it"]
 

@@ -29,13 +29,14 @@ from slacore.calendar.periods import PeriodSpan
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
+from slacore.planning.escalation_ladder import Escalation, escalation
 from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Pacing
-from slacore.planning.scoring import Escalation, Scorecard, escalation, scorecard
+from slacore.planning.scorecards import Scorecard, scorecard
 from slacore.render import json_dict
-from slacore.rules.cadence import CadenceReport
+from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
-from slacore.rules.response import ResponseReport
+from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 

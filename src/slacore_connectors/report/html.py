@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from slacore.render import Figure, Markdown, Page, Section, format_money
-from slacore.rules.response import BUCKETS, ResponseReport
+from slacore.rules.response_report import BUCKETS, ResponseReport
 
 if TYPE_CHECKING:
     from slacore.planning.curve import PacingCurve

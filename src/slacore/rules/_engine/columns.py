@@ -25,7 +25,8 @@ from slacore.rules.common import Clock, SlaStatus, instant, moves_that_matter
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
-    from slacore.rules.cadence import CadenceResult, CadenceRule
+    from slacore.rules.cadence import CadenceRule
+    from slacore.rules.cadence_report import CadenceResult
     from slacore.rules.response import ResponseRule
 
 

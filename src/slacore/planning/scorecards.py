@@ -1,4 +1,4 @@
-"""Scorecards and escalation: how both teams did in a period, and what follows from a history.
+"""Scorecards: how both teams did in a period against every commitment of the agreement.
 
 :func:`scorecard` compares a period's actuals with every commitment of an
 :class:`~slacore.agreement.Agreement`: the company's revenue target for the month (seed 000's
@@ -6,19 +6,17 @@ catch-up plan), marketing's lead value or leads, each response and cadence rule'
 each milestone goal at the period's last day, each other commitment's deliverables. The shared
 goals are met when every measured commitment is met (seed 000: "both teams must be accountable
 for all the goals, not just those in their lane"). The scorecard also says which rewards are
-earned, which early-review triggers fired (low lead-to-MQL conversion or MQL-to-SQL
-acceptance, seed 004) and when the next scheduled review is.
+earned (:mod:`slacore.planning.rewards`), which early-review triggers fired (low lead-to-MQL
+conversion or MQL-to-SQL acceptance, seed 004) and when the next scheduled review is
+(:mod:`slacore.planning.reviews`).
 
-:func:`escalation` reads a history of scorecards (or plain met/missed flags), oldest first:
-how many periods in a row the shared goals have been missed, which rung of the ramifications
-ladder applies (30, 60, 90 days), and whether the termination condition is reached ("goals
-unmet three months running", seed 002). Meeting the goals again resets the ladder.
+A history of scorecards feeds :func:`~slacore.planning.escalation_ladder.escalation`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -26,32 +24,19 @@ from typing import Any
 import attrs
 
 from slacore._values import RateLike, format_rate, to_money, to_rate
-from slacore.agreement import Agreement, Commitment, Rung
+from slacore.agreement import Agreement, Commitment
 from slacore.calendar.duration import format_duration
 from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import PlanError, UnknownKeyError, ValidationError
 from slacore.planning.goals import run_rate
 from slacore.planning.milestones import MilestoneGoal
-from slacore.render import (
-    format_count,
-    format_money,
-    json_dict,
-    markdown_table,
-    result_markdown,
-)
-from slacore.rules.cadence import CadenceReport, CadenceSummary
-from slacore.rules.response import ResponseReport, ResponseSummary
+from slacore.planning.reviews import TriggerCheck, _next_review, _triggers
+from slacore.planning.rewards import RewardCheck, _rewards
+from slacore.render import format_count, format_money, json_dict, markdown_table
+from slacore.rules.cadence_report import CadenceReport, CadenceSummary
+from slacore.rules.response_report import ResponseReport, ResponseSummary
 
-__all__ = [
-    "Escalation",
-    "EscalationStep",
-    "RewardCheck",
-    "ScoreLine",
-    "Scorecard",
-    "TriggerCheck",
-    "escalation",
-    "scorecard",
-]
+__all__ = ["ScoreLine", "Scorecard", "scorecard"]
 
 Compliance = RateLike | ResponseReport | ResponseSummary | CadenceReport | CadenceSummary
 """A rule's actual: its compliance share, or the report (or summary) it came from."""
@@ -107,87 +92,6 @@ def _plain(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
     return value
-
-
-@attrs.frozen(kw_only=True)
-class RewardCheck:
-    """Whether a reward is earned.
-
-    Attributes:
-        name: ``"pool"`` or ``"annual"``.
-        description: The reward in words.
-        amount: The money, for a pool.
-        earned: Whether it is earned.
-        reason: Why (or why not), in words.
-
-    """
-
-    name: str
-    description: str
-    amount: Decimal | None
-    earned: bool
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The check, JSON-ready."""
-        return json_dict(attrs.asdict(self, recurse=False))
-
-    def explain(self) -> str:
-        """One sentence: whether the reward is earned, and why."""
-        return f"{self.reason}."
-
-    def to_markdown(self) -> str:
-        """The explanation and the check as a table."""
-        return result_markdown(
-            self.explain(),
-            ["reward", "amount", "earned", "reason"],
-            [[self.name, self.amount, self.earned, self.reason]],
-        )
-
-
-@attrs.frozen(kw_only=True)
-class TriggerCheck:
-    """An early-review trigger against the period's conversion rate.
-
-    Attributes:
-        name: The trigger ("lead-to-MQL conversion").
-        key: ``"lead->mql"``.
-        below: The threshold.
-        actual: The period's rate, or ``None`` when not given.
-        fired: Whether the rate is below the threshold.
-
-    """
-
-    name: str
-    key: str
-    below: Fraction
-    actual: Fraction | None
-    fired: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """The check, JSON-ready (rates as numbers)."""
-        return json_dict(attrs.asdict(self, recurse=False))
-
-    def explain(self) -> str:
-        """One sentence: the rate against the threshold."""
-        if self.actual is None:
-            return (
-                f"{self.name}: no rate given, so the trigger below "
-                f"{format_rate(self.below)} was not checked."
-            )
-        verdict = "fired: an early review is due" if self.fired else "not fired"
-        return (
-            f"{self.name}: {format_rate(self.actual)} against a threshold of "
-            f"{format_rate(self.below)}; {verdict}."
-        )
-
-    def to_markdown(self) -> str:
-        """The explanation and the check as a table."""
-        return result_markdown(
-            self.explain(),
-            ["trigger", "below", "actual", "fired"],
-            [[self.name, self.below, self.actual, self.fired]],
-        )
 
 
 @attrs.frozen(kw_only=True)
@@ -421,19 +325,6 @@ def _share_line(key: str, commitment: str, target: Fraction, actual: Fraction | 
     )
 
 
-def _next_review(agreement: Agreement, after: date) -> date | None:
-    review = agreement.review
-    if review is None:
-        return None
-    anchor = review.first or review.every.shift(agreement.effective, 1)
-    step = 0
-    day = anchor
-    while day <= after:
-        step += 1
-        day = review.every.shift(anchor, step)
-    return day
-
-
 def scorecard(
     agreement: Agreement,
     period: date | str,
@@ -621,277 +512,3 @@ def scorecard(
         triggers=triggers,
         next_review=_next_review(agreement, span.end),
     )
-
-
-def _rewards(
-    agreement: Agreement, met: bool, lines: Mapping[str, ScoreLine]
-) -> tuple[RewardCheck, ...]:
-    rewards = agreement.rewards
-    if rewards is None:
-        return ()
-    found: list[RewardCheck] = []
-    revenue = lines.get("goals.revenue")
-    if rewards.pool is not None:
-        pool = format_money(rewards.pool)
-        if not met:
-            earned, reason = False, f"The {pool} pool is not earned: shared goals missed"
-        elif revenue is not None and revenue.met is None:
-            earned, reason = False, f"The {pool} pool waits for the period's revenue"
-        else:
-            earned, reason = True, f"The {pool} pool is earned"
-        found.append(
-            RewardCheck(
-                name="pool",
-                description=f"a pool of {pool} shared by both teams",
-                amount=rewards.pool,
-                earned=earned,
-                reason=reason,
-            )
-        )
-    year = lines.get("goals.annual_revenue")
-    if rewards.annual and year is not None:
-        earned = bool(met and year.met)
-        found.append(
-            RewardCheck(
-                name="annual",
-                description=rewards.annual,
-                amount=None,
-                earned=earned,
-                reason=(
-                    f"The annual reward ({rewards.annual}) is "
-                    + ("earned" if earned else "not earned")
-                ),
-            )
-        )
-    return tuple(found)
-
-
-def _triggers(
-    agreement: Agreement, conversions: Mapping[str, RateLike] | None
-) -> tuple[TriggerCheck, ...]:
-    review = agreement.review
-    triggers = () if review is None else review.triggers
-    given = dict(conversions or {})
-    known = [t.key for t in triggers] + [t.name for t in triggers]
-    for key in given:
-        if key not in known:
-            raise UnknownKeyError(message=f"no review trigger {key!r}", key=key, known=tuple(known))
-    found: list[TriggerCheck] = []
-    for trigger in triggers:
-        raw = given.get(trigger.key, given.get(trigger.name))
-        actual = None
-        if raw is not None:
-            actual = to_rate(raw, field=f"conversions.{trigger.key}")
-            if not 0 <= actual <= 1:
-                raise ValidationError(
-                    message=f"expected a rate between 0 and 1, got {format_rate(actual)}",
-                    field=f"conversions.{trigger.key}",
-                )
-        found.append(
-            TriggerCheck(
-                name=trigger.name,
-                key=trigger.key,
-                below=trigger.below,
-                actual=actual,
-                fired=actual is not None and actual < trigger.below,
-            )
-        )
-    return tuple(found)
-
-
-# --- escalation ----------------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class EscalationStep:
-    """Where the ladder stood after one period of the history.
-
-    Attributes:
-        label: The period (``"2020-07"``, or ``"period 3"`` for a plain flag).
-        met: Whether the shared goals were met.
-        missed_in_a_row: Periods missed in a row up to and including this one.
-        level: The rung that applies (1 = first), 0 for none.
-        terminate: Whether the termination condition is reached.
-
-    """
-
-    label: str
-    met: bool
-    missed_in_a_row: int
-    level: int
-    terminate: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """The step, JSON-ready."""
-        return json_dict(attrs.asdict(self, recurse=False))
-
-
-@attrs.frozen(kw_only=True)
-class Escalation:
-    """The ramifications ladder after a history of periods. See :func:`escalation`.
-
-    Attributes:
-        steps: One step per period of the history, oldest first.
-        rungs: The agreement's ladder.
-        period: The agreement's period (what "in a row" counts).
-        unmet_periods: Periods running after which the agreement ends, if it says so.
-
-    """
-
-    steps: tuple[EscalationStep, ...]
-    rungs: tuple[Rung, ...]
-    period: Period
-    unmet_periods: int | None = None
-
-    @property
-    def missed_in_a_row(self) -> int:
-        """Periods the shared goals have been missed in a row, up to the latest."""
-        return self.steps[-1].missed_in_a_row if self.steps else 0
-
-    @property
-    def level(self) -> int:
-        """The rung that applies now (1 = first), 0 for none."""
-        return self.steps[-1].level if self.steps else 0
-
-    @property
-    def rung(self) -> Rung | None:
-        """The rung that applies now, with its actions; ``None`` for none."""
-        return self.rungs[self.level - 1] if self.level else None
-
-    @property
-    def terminate(self) -> bool:
-        """Whether the termination condition is reached now."""
-        return bool(self.steps) and self.steps[-1].terminate
-
-    @property
-    def first_terminated(self) -> str | None:
-        """The first period of the history in which the termination condition was reached."""
-        return next((step.label for step in self.steps if step.terminate), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The figures, JSON-ready."""
-        rung = self.rung
-        return json_dict(
-            {
-                "missed_in_a_row": self.missed_in_a_row,
-                "level": self.level,
-                "rung_after_days": None if rung is None else rung.after.days,
-                "actions": [] if rung is None else list(rung.actions),
-                "terminate": self.terminate,
-                "unmet_periods": self.unmet_periods,
-                "first_terminated": self.first_terminated,
-                "steps": [step.to_dict() for step in self.steps],
-            }
-        )
-
-    def explain(self) -> str:
-        """The current position on the ladder, in a few sentences."""
-        if not self.steps:
-            return "No periods scored yet."
-        latest = self.steps[-1]
-        if latest.met:
-            text = f"{latest.label}: shared goals met; no ramification applies."
-        else:
-            count = self.missed_in_a_row
-            plural = self.period.value if count == 1 else f"{self.period.value}s"
-            text = f"{latest.label}: shared goals missed {count} {plural} in a row"
-            rung = self.rung
-            if rung is None:
-                text += "; no rung of the ladder applies yet."
-            else:
-                text += (
-                    f": rung {self.level} of {len(self.rungs)} applies ({rung.title().lower()})."
-                )
-        if self.unmet_periods is not None:
-            if self.terminate:
-                text += (
-                    f" The termination condition is reached: goals unmet {self.unmet_periods} "
-                    f"{self.period.value}s running."
-                )
-            else:
-                text += (
-                    f" Termination after {self.unmet_periods} {self.period.value}s running: "
-                    "not reached."
-                )
-        return text
-
-    def to_markdown(self) -> str:
-        """The explanation, the actions of the rung that applies, and the history."""
-        parts = [self.explain()]
-        rung = self.rung
-        if rung is not None:
-            parts.append("\n".join(f"- {action}" for action in rung.actions))
-        parts.append(
-            markdown_table(
-                ["period", "shared goals", "missed in a row", "rung", "terminate"],
-                [
-                    [
-                        s.label,
-                        "met" if s.met else "missed",
-                        s.missed_in_a_row,
-                        s.level or "",
-                        "yes" if s.terminate else "",
-                    ]
-                    for s in self.steps
-                ],
-            )
-        )
-        return "\n\n".join(parts) + "\n"
-
-
-def escalation(agreement: Agreement, history: Sequence[Scorecard | bool]) -> Escalation:
-    """Walk the ramifications ladder over a history of periods, oldest first.
-
-    Each miss in a row climbs the ladder: the rung that applies is the last one whose length
-    (30 days = 1 month) the run of misses has reached, and it stays at the top rung however
-    long the run lasts. A met period resets the run and the ladder. The termination condition
-    is reached while the run is at least the agreement's ``unmet_periods``.
-
-    Args:
-        agreement: Gives the ladder, the period and the termination condition.
-        history: Scorecards (their ``met``) or plain ``True``/``False`` flags, consecutive
-            periods, oldest first.
-
-    Returns:
-        An :class:`Escalation`.
-
-    Raises:
-        ValidationError: An item is neither a scorecard nor a flag, or two scorecards in a
-            row are not consecutive periods.
-
-    """
-    rungs = agreement.ramifications
-    limit = None if agreement.termination is None else agreement.termination.unmet_periods
-    steps: list[EscalationStep] = []
-    run = 0
-    previous: Scorecard | None = None
-    for index, item in enumerate(history):
-        if isinstance(item, Scorecard):
-            if previous is not None and item.span.start != previous.span.end + timedelta(days=1):
-                raise ValidationError(
-                    message=(
-                        f"the history must be consecutive periods, oldest first: "
-                        f"{item.label} follows {previous.label}"
-                    ),
-                    field=f"history[{index}]",
-                )
-            met, label, previous = item.met, item.label, item
-        elif isinstance(item, bool):
-            met, label, previous = item, f"period {index + 1}", None
-        else:
-            raise ValidationError(
-                message=f"expected a Scorecard or True/False, got {type(item).__name__}",
-                field=f"history[{index}]",
-            )
-        run = 0 if met else run + 1
-        level = sum(1 for rung in rungs if rung.periods <= run)
-        steps.append(
-            EscalationStep(
-                label=label,
-                met=met,
-                missed_in_a_row=run,
-                level=level,
-                terminate=limit is not None and run >= limit,
-            )
-        )
-    return Escalation(steps=tuple(steps), rungs=rungs, period=agreement.period, unmet_periods=limit)
