@@ -27,12 +27,12 @@ __all__ = [
     "Figure",
     "Heading",
     "Inline",
-    "Markdown",
     "Page",
     "Paragraph",
     "Section",
     "Strong",
     "Table",
+    "blocks_markdown",
     "format_count",
     "format_money",
     "format_rate",
@@ -343,35 +343,6 @@ class Figure:
         return f'<figure class="chart">{self.svg}</figure>'
 
 
-@attrs.frozen
-class Markdown:
-    """Markdown a result wrote with its ``to_markdown()``, kept as written.
-
-    In HTML it is read into the blocks above: paragraphs, bullet lists, tables (a ``---:``
-    column aligns right), headings and ``**bold**``, the small Markdown the results write.
-
-    Attributes:
-        text: The Markdown.
-        level: The heading level the text sits under; its own headings go that much deeper.
-
-    """
-
-    text: str
-    level: int = 0
-
-    def markdown(self) -> str:
-        """The text as written."""
-        return self.text.strip()
-
-    def blocks(self) -> list[Block]:
-        """The text as blocks."""
-        return _read_markdown(self.text, self.level)
-
-    def html(self) -> str:
-        """The blocks' HTML, one per line."""
-        return "\n".join(block.html() for block in self.blocks())
-
-
 def _blocks(items: Iterable[Block]) -> tuple[Block, ...]:
     return tuple(items)
 
@@ -399,12 +370,18 @@ class Section:
         return "\n".join([f"<section>{Heading(2, self.heading).html()}", *inner, "</section>"])
 
 
-Block = Heading | Paragraph | Bullets | Table | Figure | Markdown | Section
+Block = Heading | Paragraph | Bullets | Table | Figure | Section
 """What a :class:`Page` is made of."""
 
 
 def _join_markdown(blocks: Iterable[Block]) -> str:
     return "\n\n".join(text for text in (block.markdown() for block in blocks) if text)
+
+
+def blocks_markdown(blocks: Iterable[Block]) -> str:
+    """The Markdown of a result's blocks, a blank line apart, ending in a newline: every
+    result's ``to_markdown()`` is this of its ``to_blocks()``."""
+    return _join_markdown(blocks) + "\n"
 
 
 class Page:
@@ -485,71 +462,3 @@ class Page:
             "</html>",
         ]
         return "\n".join(out) + "\n"
-
-
-def _spans(text: str) -> Inline:
-    """``**bold**`` runs of a Markdown line as :class:`Strong`."""
-    parts = text.split("**")
-    if len(parts) == 1:
-        return text
-    return tuple(Strong(part) if i % 2 else part for i, part in enumerate(parts) if part or i % 2)
-
-
-def _cells(row: str) -> list[str]:
-    inner = row.strip().strip("|")
-    cells: list[str] = []
-    current = ""
-    escaped = False
-    for char in inner:
-        if char == "|" and not escaped:
-            cells.append(current.strip())
-            current = ""
-        else:
-            current += char
-        escaped = char == "\\"
-    cells.append(current.strip())
-    return [c.replace("\\|", "|") for c in cells]
-
-
-def _markdown_table(lines: list[str]) -> Table:
-    header = _cells(lines[0])
-    aligns = tuple(c.endswith(":") for c in _cells(lines[1])) if len(lines) > 1 else ()
-    rows = [[_spans(c) for c in _cells(line)] for line in lines[2:]]
-    return Table([_spans(h) for h in header], rows, numeric=aligns)
-
-
-def _read_markdown(text: str, level: int) -> list[Block]:
-    """Paragraphs, bullet lists, tables and headings of a result's Markdown, as blocks."""
-    out: list[Block] = []
-    lines = text.strip().splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.startswith("|"):
-            start = index
-            while index < len(lines) and lines[index].startswith("|"):
-                index += 1
-            out.append(_markdown_table(lines[start:index]))
-            continue
-        if line.startswith(("- ", "* ")):
-            items = []
-            while index < len(lines) and lines[index].startswith(("- ", "* ")):
-                items.append(_spans(lines[index][2:]))
-                index += 1
-            out.append(Bullets(items))
-            continue
-        if line.startswith("#"):
-            depth = min(len(line) - len(line.lstrip("#")) + level, 6)
-            out.append(Heading(depth, _spans(line.lstrip("#").strip())))
-        elif line.strip():
-            paragraph = [line]
-            while (
-                index + 1 < len(lines)
-                and lines[index + 1].strip()
-                and not lines[index + 1].startswith(("|", "- ", "* ", "#"))
-            ):
-                index += 1
-                paragraph.append(lines[index])
-            out.append(Paragraph(_spans(" ".join(paragraph))))
-        index += 1
-    return out

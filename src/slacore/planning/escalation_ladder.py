@@ -18,7 +18,14 @@ from slacore.agreement import Agreement, Rung
 from slacore.calendar.periods import Period
 from slacore.errors import ValidationError
 from slacore.planning.scorecards import Scorecard
-from slacore.render import json_dict, markdown_table
+from slacore.render import (
+    Block,
+    Bullets,
+    Paragraph,
+    Table,
+    blocks_markdown,
+    json_dict,
+)
 
 __all__ = ["Escalation", "EscalationStep", "escalation"]
 
@@ -136,14 +143,15 @@ class Escalation:
                 )
         return text
 
-    def to_markdown(self) -> str:
-        """The explanation, the actions of the rung that applies, and the history."""
-        parts = [self.explain()]
+    def to_blocks(self) -> list[Block]:
+        """The explanation, the actions of the rung that applies, and the history: the blocks
+        of a page (:class:`slacore.render.Page`)."""
+        blocks: list[Block] = [Paragraph(self.explain())]
         rung = self.rung
         if rung is not None:
-            parts.append("\n".join(f"- {action}" for action in rung.actions))
-        parts.append(
-            markdown_table(
+            blocks.append(Bullets(rung.actions))
+        blocks.append(
+            Table(
                 ["period", "shared goals", "missed in a row", "rung", "terminate"],
                 [
                     [
@@ -157,7 +165,11 @@ class Escalation:
                 ],
             )
         )
-        return "\n\n".join(parts) + "\n"
+        return blocks
+
+    def to_markdown(self) -> str:
+        """The explanation, the actions of the rung that applies, and the history."""
+        return blocks_markdown(self.to_blocks())
 
 
 def escalation(agreement: Agreement, history: Sequence[Scorecard | bool]) -> Escalation:

@@ -32,7 +32,15 @@ from slacore.errors import PlanError, UnknownKeyError, ValidationError
 from slacore.model import Handoff
 from slacore.planning.funnel import CapacityStatus
 from slacore.planning.milestones import to_date
-from slacore.render import format_count, format_money, json_dict, markdown_table
+from slacore.render import (
+    Block,
+    Paragraph,
+    Table,
+    blocks_markdown,
+    format_count,
+    format_money,
+    json_dict,
+)
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
@@ -318,9 +326,9 @@ class Pacing:
             )
         return text
 
-    def to_markdown(self) -> str:
+    def to_blocks(self) -> list[Block]:
         """The explanation and a table of the weeks (with capacity and load columns when the
-        sales capacity is known)."""
+        sales capacity is known): the blocks of a page (:class:`slacore.render.Page`)."""
         header = ["week of", "business days", "line", "delivered", "leads"]
         rows: list[list[object]] = [
             [
@@ -339,7 +347,11 @@ class Pacing:
                     "" if week.capacity is None else int(week.capacity),
                     "" if week.load is None else week.load.value,
                 ]
-        return f"{self.explain()}\n\n{markdown_table(header, rows)}\n"
+        return [Paragraph(self.explain()), Table(header, rows)]
+
+    def to_markdown(self) -> str:
+        """The explanation and a table of the weeks."""
+        return blocks_markdown(self.to_blocks())
 
     def _cell(self, amount: Decimal) -> Decimal | int:
         return int(amount) if self.measure is Measure.LEADS else amount

@@ -32,7 +32,15 @@ from slacore.planning.goals import run_rate
 from slacore.planning.milestones import MilestoneGoal
 from slacore.planning.reviews import TriggerCheck, _next_review, _triggers
 from slacore.planning.rewards import RewardCheck, _rewards
-from slacore.render import format_count, format_money, json_dict, markdown_table
+from slacore.render import (
+    Block,
+    Paragraph,
+    Table,
+    blocks_markdown,
+    format_count,
+    format_money,
+    json_dict,
+)
 from slacore.rules.cadence_report import CadenceReport, CadenceSummary
 from slacore.rules.response_report import ResponseReport, ResponseSummary
 
@@ -193,8 +201,9 @@ class Scorecard:
             text += f" Next scheduled review: {self.next_review.isoformat()}."
         return text
 
-    def to_markdown(self) -> str:
-        """The explanation and a table of the commitments."""
+    def to_blocks(self) -> list[Block]:
+        """The explanation and a table of the commitments: the blocks of a page
+        (:class:`slacore.render.Page`)."""
         rows = [
             [
                 line.team,
@@ -205,8 +214,14 @@ class Scorecard:
             ]
             for line in self.lines
         ]
-        table = markdown_table(["team", "commitment", "target", "actual", "result"], rows)
-        return f"{self.explain()}\n\n{table}\n"
+        return [
+            Paragraph(self.explain()),
+            Table(["team", "commitment", "target", "actual", "result"], rows),
+        ]
+
+    def to_markdown(self) -> str:
+        """The explanation and a table of the commitments."""
+        return blocks_markdown(self.to_blocks())
 
 
 def _compliance(value: Compliance, field: str) -> Fraction | None:

@@ -17,7 +17,14 @@ import attrs
 
 from slacore._values import format_rate
 from slacore.model import Handoff
-from slacore.render import json_dict, markdown_table, result_markdown
+from slacore.render import (
+    Block,
+    Paragraph,
+    Table,
+    blocks_markdown,
+    json_dict,
+    result_markdown,
+)
 from slacore.rules.common import SlaStatus, result_sentence
 
 if TYPE_CHECKING:
@@ -203,8 +210,9 @@ class CadenceReport:
         moment = self.now.isoformat(timespec="minutes")
         return f"{self.rule.describe()} As of {moment}: {self.summary.explain()}"
 
-    def to_markdown(self) -> str:
-        """The explanation and a table per rep."""
+    def to_blocks(self) -> list[Block]:
+        """The explanation and a table per rep: the blocks of a page
+        (:class:`slacore.render.Page`)."""
         rows = [
             [
                 rep,
@@ -216,5 +224,11 @@ class CadenceReport:
             ]
             for rep, s in self.by_rep.items()
         ]
-        table = markdown_table(["rep", "eligible", "met", "breached", "open", "met %"], rows)
-        return f"{self.explain()}\n\n{table}\n"
+        return [
+            Paragraph(self.explain()),
+            Table(["rep", "eligible", "met", "breached", "open", "met %"], rows),
+        ]
+
+    def to_markdown(self) -> str:
+        """The explanation and a table per rep."""
+        return blocks_markdown(self.to_blocks())

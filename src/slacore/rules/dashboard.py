@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from slacore.calendar.duration import format_duration
-from slacore.render import json_dict, markdown_table
+from slacore.render import Block, Paragraph, Table, blocks_markdown, json_dict
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.response import FirstTouch, SlaStatus
 from slacore.rules.response_report import ResponseReport
@@ -107,10 +107,12 @@ class DontBeOnIt:
             f"{'violation' if worst.violations == 1 else 'violations'}."
         )
 
-    def to_markdown(self, *, max_ids: int = 10) -> str:
-        """A table: rep, the two counts, and the lead ids (the first ``max_ids`` of each)."""
+    def to_blocks(self, *, max_ids: int = 10) -> list[Block]:
+        """A table: rep, the two counts, and the lead ids (the first ``max_ids`` of each); the
+        explanation alone when nobody is on the dashboard. The blocks of a page
+        (:class:`slacore.render.Page`)."""
         if not self.rows:
-            return self.explain() + "\n"
+            return [Paragraph(self.explain())]
 
         def ids(leads: tuple[str, ...]) -> str:
             shown = ", ".join(leads[:max_ids])
@@ -128,7 +130,11 @@ class DontBeOnIt:
                 row.append(len(r.under_touched))
             row.append(ids(r.not_contacted + r.under_touched))
             rows.append(row)
-        return markdown_table(header, rows) + "\n"
+        return [Table(header, rows)]
+
+    def to_markdown(self, *, max_ids: int = 10) -> str:
+        """A table: rep, the two counts, and the lead ids (the first ``max_ids`` of each)."""
+        return blocks_markdown(self.to_blocks(max_ids=max_ids))
 
 
 def dont_be_on_it(response: ResponseReport, cadence: CadenceReport | None = None) -> DontBeOnIt:

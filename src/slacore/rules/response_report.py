@@ -18,7 +18,14 @@ import attrs
 from slacore._values import format_rate
 from slacore.calendar.duration import format_duration
 from slacore.model import Handoff
-from slacore.render import json_dict, markdown_table, result_markdown
+from slacore.render import (
+    Block,
+    Paragraph,
+    Table,
+    blocks_markdown,
+    json_dict,
+    result_markdown,
+)
 from slacore.rules._engine.columns import _ONE_US
 from slacore.rules._engine.tallies import _percentile, _Runs, _Tally
 from slacore.rules.common import SlaStatus, result_sentence
@@ -269,8 +276,9 @@ class ResponseReport:
         moment = self.now.isoformat(timespec="minutes")
         return f"{self.rule.describe()} As of {moment}: {self.summary.explain()}"
 
-    def to_markdown(self) -> str:
-        """The explanation, the distribution, and tables per rep and per source."""
+    def to_blocks(self) -> list[Block]:
+        """The explanation, the distribution, and tables per rep and per source: the blocks
+        of a page (:class:`slacore.render.Page`)."""
 
         def rows(groups: Mapping[str, ResponseSummary]) -> list[list[Any]]:
             return [
@@ -288,11 +296,13 @@ class ResponseReport:
             ]
 
         header = ["", "eligible", "met", "breached", "pending", "met %", "p50", "p90"]
-        distribution = markdown_table(
-            ["response time", "hand-offs"], list(self.summary.buckets.items())
-        )
-        return (
-            f"{self.explain()}\n\n{distribution}\n\n"
-            f"{markdown_table(['rep', *header[1:]], rows(self.by_rep))}\n\n"
-            f"{markdown_table(['source', *header[1:]], rows(self.by_source))}\n"
-        )
+        return [
+            Paragraph(self.explain()),
+            Table(["response time", "hand-offs"], list(self.summary.buckets.items())),
+            Table(["rep", *header[1:]], rows(self.by_rep)),
+            Table(["source", *header[1:]], rows(self.by_source)),
+        ]
+
+    def to_markdown(self) -> str:
+        """The explanation, the distribution, and tables per rep and per source."""
+        return blocks_markdown(self.to_blocks())

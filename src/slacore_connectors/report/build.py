@@ -33,7 +33,7 @@ from slacore.planning.escalation_ladder import Escalation, escalation
 from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
-from slacore.render import json_dict
+from slacore.render import Block, Paragraph, json_dict
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
@@ -95,24 +95,24 @@ class SlaReport:
             }
         )
 
-    def _sections(self) -> list[tuple[str, str]]:
-        """(heading, Markdown body) for each part of the report."""
-        sections = [("Response time", r.to_markdown()) for r in self.responses]
-        sections += [("Cadence", c.to_markdown()) for c in self.cadences]
+    def _sections(self) -> list[tuple[str, list[Block]]]:
+        """(heading, the result's blocks) for each part of the report."""
+        sections = [("Response time", r.to_blocks()) for r in self.responses]
+        sections += [("Cadence", c.to_blocks()) for c in self.cadences]
         if self.dashboard is not None:
-            sections.append(("Don't Be On It", self.dashboard.to_markdown()))
+            sections.append(("Don't Be On It", self.dashboard.to_blocks()))
         if self.pacing is not None:
-            sections.append(("Marketing pacing", self.pacing.to_markdown()))
+            sections.append(("Marketing pacing", self.pacing.to_blocks()))
         if self.scorecard is not None:
-            sections.append(("Scorecard", self.scorecard.to_markdown()))
+            sections.append(("Scorecard", self.scorecard.to_blocks()))
         if self.escalation is not None:
-            sections.append(("Escalation", self.escalation.to_markdown()))
+            sections.append(("Escalation", self.escalation.to_blocks()))
         note = (
             f"{self.rejected:,} rejected records are kept in the store with their reasons."
             if self.rejected
             else "No rejected records."
         )
-        sections.append(("Data quality", note))
+        sections.append(("Data quality", [Paragraph(note)]))
         return sections
 
     def _heading(self) -> str:

@@ -11,7 +11,7 @@ import html
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from slacore.render import Figure, Markdown, Page, Section, format_money
+from slacore.render import Figure, Page, Section, format_money
 from slacore.rules.response_report import BUCKETS, ResponseReport
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ figure.chart svg { width: 100%; height: auto; max-width: 44em; }
 def report_page(report: SlaReport, *, charts: bool = True) -> Page:
     """The report as a page: its title, the hand-off count, and a section per part.
 
-    Each section holds the Markdown its result wrote; with ``charts`` the pacing and
+    Each section holds its result's blocks (``to_blocks()``); with ``charts`` the pacing and
     response-time sections also get their chart (HTML only: Markdown carries no charts).
     """
     title = report._heading()
@@ -55,9 +55,9 @@ def report_page(report: SlaReport, *, charts: bool = True) -> Page:
         figures["Marketing pacing"] = _pacing_svg(report.curve)
     if charts and report.responses:
         figures["Response time"] = _distribution_svg(report.responses[0])
-    for heading, markdown in report._sections():
+    for heading, blocks in report._sections():
         chart = [Figure(figures.pop(heading))] if heading in figures else []
-        page.add(Section(heading, [*chart, Markdown(markdown, level=2)]))
+        page.add(Section(heading, [*chart, *blocks]))
     return page
 
 
