@@ -12,88 +12,24 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
 import slacore
-from slacore._values import to_money, to_rate
 from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import format_money
+from slacore_connectors._cli_params import (
+    COUNT,
+    MONEY,
+    MONEY_OR_ZERO,
+    POSITIVE,
+    RATE,
+    PairType,
+)
+from slacore_connectors._progress import Progress
 
 __all__ = ["cli", "main"]
-
-if TYPE_CHECKING:
-    _ParamType = click.ParamType[Any]
-else:  # click < 8.2 has no generic ParamType at run time
-    _ParamType = click.ParamType
-
-
-class MoneyType(_ParamType):
-    """An amount of money: ``5000``, ``1,250,000``, ``$833,333.33``."""
-
-    name = "amount"
-
-    def __init__(self, *, allow_zero: bool = False) -> None:
-        self.allow_zero = allow_zero
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            amount = to_money(value)
-        except ValidationError as error:
-            self.fail(error.message, param, ctx)
-        if amount < 0 or (amount == 0 and not self.allow_zero):
-            self.fail(f"expected an amount greater than zero, got {value!r}", param, ctx)
-        return amount
-
-
-class RateType(_ParamType):
-    """A conversion rate above 0 and at most 1: ``0.5``, ``50%``, ``1/3``."""
-
-    name = "rate"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Fraction:
-        if isinstance(value, Fraction):
-            return value
-        try:
-            rate = to_rate(value)
-        except ValidationError as error:
-            self.fail(error.message, param, ctx)
-        if not 0 < rate <= 1:
-            self.fail(f"expected a rate above 0 and at most 1, got {value!r}", param, ctx)
-        return rate
-
-
-class PairType(_ParamType):
-    """``NAME=VALUE``, the value parsed by another parameter type."""
-
-    name = "name=value"
-
-    def __init__(self, inner: _ParamType) -> None:
-        self.inner = inner
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[str, Any]:
-        if isinstance(value, tuple):
-            return value
-        name, sep, raw = str(value).partition("=")
-        if not sep or not name.strip():
-            self.fail(f"expected NAME=VALUE, got {value!r}", param, ctx)
-        return name.strip(), self.inner.convert(raw.strip(), param, ctx)
-
-
-MONEY = MoneyType()
-MONEY_OR_ZERO = MoneyType(allow_zero=True)
-RATE = RateType()
-COUNT = click.IntRange(min=0)
-POSITIVE = click.IntRange(min=1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -418,41 +354,6 @@ def _load_job(config_path: str) -> Any:
         raise click.UsageError(f"bad job file: {error}") from None
 
 
-class _Progress:
-    """A progress bar on a terminal; plain log lines on stderr in a pipe."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.tasks: dict[tuple[str, str], Any] = {}
-        if sys.stderr.isatty():
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
-            self.bar = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TextColumn("{task.completed:,} records"),
-                transient=True,
-            )
-
-    def __enter__(self) -> _Progress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-    def __call__(self, source: str, stream: str, records: int) -> None:
-        if self.bar is None:
-            click.echo(f"{source}: {stream}: +{records:,} records", err=True)
-            return
-        key = (source, stream)
-        if key not in self.tasks:
-            self.tasks[key] = self.bar.add_task(f"{source} {stream}", total=None)
-        self.bar.update(self.tasks[key], advance=records)
-
-
 @cli.command("sync")
 @_CONFIG
 @click.option("--full", is_flag=True, help="Read every stream from the start.")
@@ -469,7 +370,7 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
     from slacore_connectors.sync import run_sync
 
     config = _load_job(config_path)
-    with _Progress() as progress:
+    with Progress() as progress:
         report = run_sync(config, full=full, progress=progress)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -602,7 +503,7 @@ def demo_command(folder: str | None, as_json: bool) -> None:
     job = target / "slacore.toml"
     job.write_text(_DEMO_JOB, encoding="utf-8")
     config = JobConfig.load(job)
-    with _Progress() as progress:
+    with Progress() as progress:
         synced = run_sync(config, full=True, progress=progress)
     if not synced.ok:
         click.echo(synced.to_text(), err=True)

@@ -1,0 +1,46 @@
+"""Progress of a long command: a bar on a terminal, plain lines on stderr in a pipe.
+
+Private to :mod:`slacore_connectors.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+
+class Progress:
+    """A progress bar on a terminal; plain log lines on stderr in a pipe."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.tasks: dict[tuple[str, str], Any] = {}
+        if sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,} records"),
+                transient=True,
+            )
+
+    def __enter__(self) -> Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, source: str, stream: str, records: int) -> None:
+        if self.bar is None:
+            click.echo(f"{source}: {stream}: +{records:,} records", err=True)
+            return
+        key = (source, stream)
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(f"{source} {stream}", total=None)
+        self.bar.update(self.tasks[key], advance=records)
