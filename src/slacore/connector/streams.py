@@ -269,6 +269,10 @@ class Batch:
         records: The core objects, in vendor order.
         cursor: The position after this batch.
         rejected: The records that could not be mapped, with their reasons.
+        notices: What the user should be told about this read that is neither a record nor
+            a rejection, in one line each, naming the file and line where there is one
+            (``"leads.csv:1204: the last line has no newline yet; it waits for the next
+            run"``). A sync shows them and keeps them in its run record.
 
     """
 
@@ -276,6 +280,7 @@ class Batch:
     records: tuple[Record, ...] = attrs.field(converter=_records)
     cursor: Cursor = attrs.field(validator=_batch_cursor)
     rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
+    notices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __len__(self) -> int:
         return len(self.records) + len(self.rejected)

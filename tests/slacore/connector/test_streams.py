@@ -61,6 +61,14 @@ def test_batch_needs_a_cursor_of_its_stream() -> None:
     batch = Batch(stream="leads", records=[], cursor=Cursor(stream="leads"))
     assert len(batch) == 0
     assert batch.rejected == ()
+    assert batch.notices == ()
+
+
+def test_batch_notices_are_kept_in_order_and_not_counted() -> None:
+    said = ["a.csv:3: the last line has no newline yet", "b"]
+    batch = Batch(stream="leads", records=[], cursor=Cursor(stream="leads"), notices=iter(said))
+    assert batch.notices == tuple(said)
+    assert len(batch) == 0
 
 
 def test_rejected_record_says_where_and_what() -> None:
