@@ -8,7 +8,7 @@ Range checks (not negative, at most 1) live in the validators, which know the fi
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -24,6 +24,22 @@ MoneyLike = Decimal | int | str | float
 RateLike = Fraction | Decimal | int | str | float
 
 CENT = Decimal("0.01")
+
+FIRST_YEAR = 1900
+"""The first year a record's time may fall in (its instant in UTC)."""
+
+LAST_YEAR = 2099
+"""The last year a record's time may fall in (its instant in UTC).
+
+Times of records (a lead created, a touch, a hand-off, a deal opened) lie between
+1900-01-01T00:00Z and the end of 2099 in UTC. Outside it they are placeholders (``0001-01-01``,
+``9999-12-31``, Excel's ``1899-12-30``), not events; and any two times in it lie within the
+200 years a business calendar answers for, with room left for business-hours deadlines,
+month periods and days added to them.
+"""
+
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+_AFTER_LAST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
 def to_money(value: MoneyLike, *, field: str | None = None) -> Decimal:
@@ -144,7 +160,8 @@ def _record_id(instance: Any) -> str | None:
 
 
 def aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Validate that ``value`` is a timezone-aware datetime (or ``None`` if optional)."""
+    """Validate that ``value`` is a timezone-aware datetime (or ``None`` if optional) whose
+    instant falls in the years :data:`FIRST_YEAR` to :data:`LAST_YEAR` (in UTC)."""
     if value is None and attribute.default is None:
         return
     if not isinstance(value, datetime):
@@ -160,6 +177,15 @@ def aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
                 f"expected a timezone-aware datetime, got naive {value.isoformat()} "
                 "(attach a zone, e.g. datetime(..., tzinfo=ZoneInfo('America/New_York')))"
             ),
+            field=attribute.name,
+            value=value,
+            record_id=_record_id(instance),
+        )
+    # Compared as instants: converting 0001-01-01T00:00+05:00 to UTC would overflow.
+    if not _EARLIEST <= value < _AFTER_LAST:
+        raise ValidationError(
+            message=f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR} (in UTC), "
+            f"got {value.isoformat()}",
             field=attribute.name,
             value=value,
             record_id=_record_id(instance),

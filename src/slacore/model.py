@@ -1,9 +1,11 @@
 """The domain model: lead stages, leads, hand-offs, touches, deals and reps.
 
 All of these are frozen, slotted attrs classes validated on construction. Times are
-timezone-aware ``datetime`` objects (naive input raises :class:`~slacore.errors.ValidationError`),
-money is :class:`~decimal.Decimal`, and records refer to each other by id (``lead_id``,
-``owner_id``) so that a million of them stay cheap.
+timezone-aware ``datetime`` objects (naive input raises :class:`~slacore.errors.ValidationError`)
+in the years 1900 to 2099 in UTC (a time outside them is a placeholder such as
+``0001-01-01`` or ``9999-12-31``, and raises it too), money is :class:`~decimal.Decimal`, and
+records refer to each other by id (``lead_id``, ``owner_id``) so that a million of them stay
+cheap.
 
 Record identity is stated here and nowhere else. Each record class names the fields that
 identify it, its ``KEY_FIELDS``: :func:`natural_key` gives their values and says when two

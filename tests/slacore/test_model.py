@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from slacore import (
     Handoff,
     Lead,
     LeadStage,
+    OwnerChange,
     Rep,
     StageChange,
     StageLadder,
@@ -127,6 +128,62 @@ def test_naive_times_are_errors(build: object) -> None:
     with pytest.raises(ValidationError, match="timezone-aware") as info:
         build()  # type: ignore[operator]
     assert "naive 2026-03-02T09:00:00" in str(info.value)
+
+
+FAR_PAST = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))  # before year 1 in UTC
+FAR_FUTURE = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))  # after 9999
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda t: Lead(id="L1", created_at=t), "created_at"),
+        (lambda t: StageChange(lead_id="L1", to_stage="mql", at=t), "at"),
+        (lambda t: OwnerChange(lead_id="L1", owner_id="R1", at=t), "at"),
+        (lambda t: Handoff(lead_id="L1", notified_at=t, stage="mql"), "notified_at"),
+        (lambda t: Touch(lead_id="L1", rep_id="R1", at=t, channel="call"), "at"),
+        (lambda t: Deal(id="L1", amount=1, opened_at=t), "opened_at"),
+        (lambda t: Deal(id="L1", amount=1, opened_at=T0, closed_at=t), "closed_at"),
+    ],
+)
+@pytest.mark.parametrize(
+    "moment",
+    [
+        FAR_PAST,
+        FAR_FUTURE,
+        datetime.min.replace(tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+        datetime(1899, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2100, 1, 1, tzinfo=UTC),
+        datetime(2099, 12, 31, 20, tzinfo=timezone(timedelta(hours=-5))),  # 2100 in UTC
+    ],
+)
+def test_times_outside_the_supported_years_are_errors(
+    build: Callable[[datetime], object], field: str, moment: datetime
+) -> None:
+    # The UTC conversion of these overflowed (OverflowError) and stopped a whole sync.
+    with pytest.raises(ValidationError) as info:
+        build(moment)
+    assert info.value.field == field
+    assert info.value.record_id == "L1"
+    assert f"expected a time in the years 1900 to 2099 (in UTC), got {moment.isoformat()}" in str(
+        info.value
+    )
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime(1900, 1, 1, 5, tzinfo=timezone(timedelta(hours=5))),
+        datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2099, 12, 31, 18, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_times_at_the_ends_of_the_supported_years(moment: datetime) -> None:
+    assert Lead(id="L1", created_at=moment).created_at == moment
+    deal = Deal(id="D1", amount=1, opened_at=moment, closed_at=moment)
+    assert deal.closed_at == moment
 
 
 def test_error_names_field_and_record() -> None:
