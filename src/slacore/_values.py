@@ -7,9 +7,11 @@ Range checks (not negative, at most 1) live in the validators, which know the fi
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -42,14 +44,115 @@ _EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 _AFTER_LAST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
-def to_money(value: MoneyLike, *, field: str | None = None) -> Decimal:
+DECIMAL_MARKS = (".", ",")
+"""The decimal marks an amount may be written with: a point (the default) or a comma."""
+
+_SEPARATORS = {".": ",_", ",": ". _\u00a0\u202f"}
+_EXAMPLES = {".": "1,250,000.50", ",": "1.250.000,50"}
+_PLAIN = {".": "5000 or 1250000.50", ",": "5000 or 1250000,50"}
+
+
+@functools.cache
+def _amount_pattern(mark: str) -> re.Pattern[str]:
+    separators = re.escape(_SEPARATORS[mark])
+    return re.compile(
+        r"(?P<sign>[-+]?)[ \t]*(?P<currency>\$?)[ \t]*(?P<sign2>[-+]?)"
+        rf"(?P<whole>[0-9]+|[0-9]{{1,3}}(?P<sep>[{separators}])[0-9]{{3}}(?:(?P=sep)[0-9]{{3}})*)?"
+        rf"(?:{re.escape(mark)}(?P<fraction>[0-9]+))?"
+    )
+
+
+def parse_amount(
+    text: str, *, decimal_mark: str = ".", field: str | None = None, setting: str | None = None
+) -> Decimal:
+    """Read an amount of money written as text, by slacore's one grammar for amounts.
+
+    The grammar: an optional sign (``-`` or ``+``), an optional ``$``, then the digits; the
+    whole part either plain (``1250000``) or in groups of three split by one thousands
+    separator (``1,250,000``); then optionally the decimal mark and at least one digit
+    (``.50``). With ``decimal_mark="."`` the thousands separator is ``,`` or ``_``; with
+    ``decimal_mark=","`` it is ``.``, a space, a no-break space or ``_``
+    (``1.250.000,50``, ``1 250 000,50``). Spaces around the text are ignored.
+
+    Anything else is refused, never guessed: a decimal comma where a point is expected
+    (``12,50`` is not 1250), groups that are not of three digits (``1,2,3``), exponents
+    (``1e5``), ``NaN`` and ``Infinity``.
+
+    Args:
+        text: The amount as written.
+        decimal_mark: ``"."`` or ``","``.
+        field: The field named in the error.
+        setting: The setting that chooses the decimal mark, named in the error's hint when
+            the text reads as the other mark (``"decimal_mark"`` for the csv connector).
+
+    Raises:
+        ValidationError: ``text`` does not follow the grammar; the message says why.
+
+    Examples:
+        >>> parse_amount("$1,250,000.50"), parse_amount("1.234,56", decimal_mark=",")
+        (Decimal('1250000.50'), Decimal('1234.56'))
+
+    """
+    if decimal_mark not in DECIMAL_MARKS:
+        raise ValueError(f"decimal_mark must be '.' or ',', got {decimal_mark!r}")
+    stripped = text.strip()
+    amount = _read_amount(stripped, decimal_mark)
+    if amount is None:
+        raise ValidationError(
+            message=f"expected an amount of money like {_PLAIN[decimal_mark]}, got {text!r}"
+            + _why_not(stripped, decimal_mark, setting),
+            field=field,
+            value=text,
+        )
+    return amount
+
+
+_NO_SEPARATORS = str.maketrans("", "", ",._ \u00a0\u202f")
+
+
+def _read_amount(text: str, mark: str) -> Decimal | None:
+    found = _amount_pattern(mark).fullmatch(text)
+    if (
+        found is None
+        or (found["sign"] and found["sign2"])
+        or (found["whole"] is None and found["fraction"] is None)
+    ):
+        return None
+    whole = (found["whole"] or "0").translate(_NO_SEPARATORS)
+    sign = "-" if "-" in (found["sign"], found["sign2"]) else ""
+    return Decimal(f"{sign}{whole}.{found['fraction']}" if found["fraction"] else sign + whole)
+
+
+def _why_not(text: str, mark: str, setting: str | None) -> str:
+    """Why ``text`` is no amount, as the end of a message (``" (...)"``), or ``""``."""
+    lowered = text.lower()
+    if "nan" in lowered or "inf" in lowered:
+        return " (not a number)"
+    if re.search(r"[0-9.][eE][-+]?[0-9]", text):
+        return " (exponents like 1e5 are not taken: write the digits)"
+    other = "," if mark == "." else "."
+    otherwise = _read_amount(text, other)
+    if otherwise is not None:
+        names = {".": "a decimal point", ",": "a decimal comma"}
+        hint = f'; or set {setting} = "{other}"' if setting else ""
+        return (
+            f" (with {names[other]} it would be {otherwise}; amounts here take "
+            f"{names[mark]}, like {_EXAMPLES[mark]}{hint})"
+        )
+    if re.fullmatch(f"[-+$0-9{re.escape(_SEPARATORS[mark] + mark)}]+", text):
+        return f" (thousands separators go between groups of three digits, like {_EXAMPLES[mark]})"
+    return ""
+
+
+def to_money(value: MoneyLike, *, field: str | None = None, decimal_mark: str = ".") -> Decimal:
     """Convert ``value`` to a Decimal amount of money.
 
     Accepts Decimal, int, float (through its shortest repr, so ``0.1`` is exactly 0.1) and
-    strings such as ``"1250000"``, ``"1,250,000.50"``, ``"$5,000"`` or ``"1_000"``.
+    text by the grammar of :func:`parse_amount`: ``"1250000"``, ``"1,250,000.50"``,
+    ``"$5,000"``, ``"1_000"``; with ``decimal_mark=","``, ``"1.250.000,50"``.
 
     Raises:
-        ValidationError: ``value`` is not a finite number.
+        ValidationError: ``value`` is not a finite number, or text that is not an amount.
 
     """
     if isinstance(value, bool):
@@ -63,15 +166,7 @@ def to_money(value: MoneyLike, *, field: str | None = None) -> Decimal:
     elif isinstance(value, float):
         amount = Decimal(repr(value))
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "").lstrip("$").strip()
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError(
-                message=f"expected an amount of money like 5000 or 1250000.50, got {value!r}",
-                field=field,
-                value=value,
-            ) from None
+        amount = parse_amount(value, decimal_mark=decimal_mark, field=field)
     else:
         raise ValidationError(
             message=f"expected an amount of money, got {type(value).__name__} {value!r}",

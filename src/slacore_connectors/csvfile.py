@@ -135,9 +135,9 @@ class CsvConnector(Connector):
     """Read leads, stage changes, hand-offs, touches, deals, reps and owner changes from CSV.
 
     Settings (see ``docs/guide/csv.md``): ``path`` (a folder) and/or ``files`` (stream ->
-    file), ``delimiter``, ``encoding``, ``batch_size``, ``wait_for_newline`` and the mapping
-    settings ``fields``, ``stage_values``, ``channel_values``, ``stages``, ``timezone``,
-    ``time_formats``.
+    file), ``delimiter``, ``encoding``, ``batch_size``, ``wait_for_newline``, ``decimal_mark``
+    and the mapping settings ``fields``, ``stage_values``, ``channel_values``, ``stages``,
+    ``timezone``, ``time_formats``.
 
     Raises:
         ValidationError: The settings are invalid.
@@ -183,6 +183,13 @@ class CsvConnector(Connector):
             kind=SettingKind.BOOLEAN,
             default=True,
             help="leave a last line without a newline for the next run (false: read it)",
+        ),
+        Setting(
+            name="decimal_mark",
+            kind=SettingKind.TEXT,
+            default=".",
+            choices=(".", ","),
+            help='the decimal mark of amounts: "." (1,234.56) or "," (1.234,56)',
         ),
         *MAPPING_SETTINGS,
     )

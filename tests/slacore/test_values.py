@@ -6,7 +6,14 @@ from fractions import Fraction
 import pytest
 
 from slacore import ValidationError
-from slacore._values import ceil_count, format_rate, quantize_money, to_money, to_rate
+from slacore._values import (
+    ceil_count,
+    format_rate,
+    parse_amount,
+    quantize_money,
+    to_money,
+    to_rate,
+)
 from slacore.render import format_money, jsonable, markdown_table
 
 
@@ -30,6 +37,75 @@ def test_to_money_rejects(value: object) -> None:
     with pytest.raises(ValidationError) as info:
         to_money(value, field="deal.amount")  # type: ignore[arg-type]
     assert info.value.field == "deal.amount"
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "expected"),
+    [
+        ("12500", ".", "12500"),
+        ("12,500.50", ".", "12500.50"),
+        ("$12,500.50", ".", "12500.50"),
+        ("-$5", ".", "-5"),
+        ("$ -5", ".", "-5"),
+        ("+7", ".", "7"),
+        (".5", ".", "0.5"),
+        ("1_000_000", ".", "1000000"),
+        (" 1234567.891 ", ".", "1234567.891"),
+        ("12,50", ",", "12.50"),
+        ("1.234,56", ",", "1234.56"),
+        ("1 234 567,8", ",", "1234567.8"),
+        ("1\u00a0234,56", ",", "1234.56"),
+        ("$1.234", ",", "1234"),
+        ("1234,5", ",", "1234.5"),
+    ],
+)
+def test_the_amount_grammar(text: str, mark: str, expected: str) -> None:
+    assert parse_amount(text, decimal_mark=mark) == Decimal(expected)
+    assert to_money(text, decimal_mark=mark) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "why"),
+    [
+        # A decimal comma is never taken for a thousands separator (12,50 was 1250).
+        ("12,50", ".", "with a decimal comma it would be 12.50"),
+        ("1.234,56", ".", "with a decimal comma it would be 1234.56"),
+        ("1,234.56", ",", "with a decimal point it would be 1234.56"),
+        ("1,2,3", ".", "thousands separators go between groups of three digits"),
+        ("1,23,456", ".", "groups of three digits"),
+        ("1.2.3", ",", "groups of three digits"),
+        ("12,500.5,0", ".", ""),
+        ("1e5", ".", "exponents like 1e5 are not taken"),
+        ("1E+999999999", ".", "exponents"),
+        ("NaN", ".", "not a number"),
+        ("-Infinity", ".", "not a number"),
+        ("5.", ".", ""),
+        ("--5", ".", ""),
+        ("-$-5", ".", ""),
+        ("(5)", ".", ""),
+        ("5 EUR", ".", ""),
+        ("", ".", ""),
+        ("$", ".", ""),
+        ("\u0665", ".", ""),  # an Arabic-Indic five: digits are 0-9
+    ],
+)
+def test_the_amount_grammar_refuses_what_is_not_plain(text: str, mark: str, why: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_amount(text, decimal_mark=mark, field="amount")
+    example = "5000 or 1250000.50" if mark == "." else "5000 or 1250000,50"
+    assert info.value.message.startswith(f"expected an amount of money like {example}, got ")
+    assert why in info.value.message
+    assert info.value.field == "amount"
+    assert "\n" not in str(info.value)
+
+
+def test_the_setting_that_chooses_the_mark_is_named() -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_amount("12,50", setting="decimal_mark")
+    assert info.value.message.endswith(
+        "(with a decimal comma it would be 12.50; amounts here take a decimal point, "
+        'like 1,250,000.50; or set decimal_mark = ",")'
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from slacore.connector import Record, RejectedRecord
+from slacore.errors import ValidationError
 from slacore_connectors.csvfile import CsvConnector
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +86,54 @@ def test_sync_and_report_with_times_at_the_ends_of_time(tmp_path: Path) -> None:
     report = slacore("report", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     assert "SLA report for 2026-01" in report.stdout
+
+
+DEALS = (
+    "id;amount;opened_at\n"
+    'D1;"12,50";2026-01-05T09:00:00Z\n'
+    'D2;"1.234,56";2026-01-05T09:00:00Z\n'
+    "D3;1.234.567;2026-01-05T09:00:00Z\n"
+    "D4;7;2026-01-05T09:00:00Z\n"
+)
+
+
+def test_a_decimal_comma_is_refused_unless_the_file_is_said_to_use_it(tmp_path: Path) -> None:
+    records, rejected = read_stream(tmp_path, "deals", DEALS)
+    # 12,50 was stored as 1250 and 1.234,56 as 1.23456.
+    assert [(deal.id, deal.amount) for deal in records] == [("D4", 7)]
+    assert [(r.source, r.line, r.record_id, r.field) for r in rejected] == [
+        ("deals.csv", 2, "D1", "amount"),
+        ("deals.csv", 3, "D2", "amount"),
+        ("deals.csv", 4, "D3", "amount"),
+    ]
+    assert str(rejected[0]) == (
+        "deals.csv:2: record D1: amount: expected an amount of money like 5000 or 1250000.50, "
+        "got '12,50' (with a decimal comma it would be 12.50; amounts here take a decimal "
+        'point, like 1,250,000.50; or set decimal_mark = ",")'
+    )
+
+
+def test_decimal_mark_comma_reads_european_amounts(tmp_path: Path) -> None:
+    records, rejected = read_stream(tmp_path, "deals", DEALS, decimal_mark=",")
+    assert [(deal.id, str(deal.amount)) for deal in records] == [
+        ("D1", "12.50"),
+        ("D2", "1234.56"),
+        ("D3", "1234567"),
+        ("D4", "7"),
+    ]
+    assert rejected == []
+    (tmp_path / "deals.csv").write_text(
+        'id,amount,opened_at\nD1,"1,234.56",2026-01-05T09:00:00Z\n', encoding="utf-8"
+    )
+    _, (bad,) = read_stream(
+        tmp_path, "deals", (tmp_path / "deals.csv").read_text(), decimal_mark=","
+    )
+    assert "with a decimal point it would be 1234.56" in bad.reason
+    assert bad.reason.endswith('or set decimal_mark = ".")')
+
+
+def test_decimal_mark_takes_a_point_or_a_comma(tmp_path: Path) -> None:
+    (tmp_path / "deals.csv").write_text(DEALS, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        CsvConnector({"path": str(tmp_path), "decimal_mark": ";"})
+    assert info.value.field == "decimal_mark"

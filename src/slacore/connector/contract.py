@@ -126,7 +126,8 @@ class Connector(abc.ABC):
         return self.streams
 
     def mapping(self, stream: Stream | str) -> FieldMapping:
-        """The :class:`FieldMapping` of ``stream``: class defaults, then settings.
+        """The :class:`FieldMapping` of ``stream``: class defaults, then settings (and the
+        ``decimal_mark`` setting, for a connector that offers one).
 
         Raises:
             ValidationError: The mapping settings are invalid.
@@ -147,6 +148,7 @@ class Connector(abc.ABC):
             stages=STANDARD_LADDER.keys if stages is None else stages,
             timezone=get("timezone"),
             time_formats=get("time_formats") or (),
+            decimal_mark=get("decimal_mark") or ".",
         )
 
     def read(self, stream: Stream | str, cursor: Cursor | None = None) -> Iterator[Batch]:

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from slacore._values import DECIMAL_MARKS
 from slacore.connector._converters import (
     _SPECIAL_FORMATS,
     _boolean,
-    _money,
+    _money_converter,
     _norm,
     _text,
     _time_converter,
@@ -219,10 +220,13 @@ class FieldMapping:
         stages: The ``LeadStage`` keys a stage value may take (default: the standard ladder).
         timezone: The zone of naive vendor timestamps; without one they are rejected.
         time_formats: Formats tried after ISO 8601 (see :func:`parse_time`).
+        decimal_mark: The decimal mark of amounts written as text: ``"."`` (the default,
+            ``1,234.56``) or ``","`` (``1.234,56``).
 
     Raises:
         ValidationError: ``fields`` names a field the core class does not have, a value map
-            points to an unknown stage or channel, or the time zone is unknown.
+            points to an unknown stage or channel, the time zone is unknown, or the decimal
+            mark is neither ``"."`` nor ``","``.
 
     Examples:
         >>> mapping = FieldMapping(
@@ -247,6 +251,14 @@ class FieldMapping:
     stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=_strings)
     timezone: ZoneInfo | None = attrs.field(default=None, converter=_optional_zone)
     time_formats: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    decimal_mark: str = attrs.field(default=".")
+
+    @decimal_mark.validator
+    def _check_decimal_mark(self, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in DECIMAL_MARKS:
+            raise ValidationError(
+                message=f'expected "." or ",", got {value!r}', field="decimal_mark", value=value
+            )
 
     def __attrs_post_init__(self) -> None:
         known = [field.name for field in core_fields(self.stream)]
@@ -307,7 +319,7 @@ class FieldMapping:
         converters: dict[str, Callable[[object], object] | None] = {
             _Kind.TEXT.value: _text,
             _Kind.TIME.value: _time_converter(self.time_formats, self.timezone),
-            _Kind.MONEY.value: _money,
+            _Kind.MONEY.value: _money_converter(self.decimal_mark),
             _Kind.BOOLEAN.value: _boolean,
             _Kind.STAGE.value: _value_map(self.stage_values, self.stages, "stage", "stage_values"),
             _Kind.CHANNEL.value: _value_map(

@@ -419,6 +419,16 @@ def line_of(lines: list[str], snippet: str) -> int:
             "goals.run_rate_by",
             'expected a month like "2020-06"',
         ),
+        # an amount is read by one grammar: a decimal comma is no thousands separator
+        (
+            "pool = 5_000",
+            'pool = "12,50"',
+            "rewards.pool",
+            "got '12,50' (with a decimal comma it would be 12.50; amounts here take a decimal "
+            "point, like 1,250,000.50)",
+        ),
+        ("amount = 550_000", 'amount = "1.234,56"', "marketing.lead_value.amount", "1234.56"),
+        ("referral = 5_000", 'referral = "1e5"', "marketing.lead_value.values.referral", "1e5"),
         (
             'web sales-ready" = 50',
             'web sales ready" = 50',

@@ -123,6 +123,19 @@ def test_model_errors_name_the_vendor_field() -> None:
         mapping.map({**base, "Value": [1]})
 
 
+def test_amounts_by_the_decimal_mark() -> None:
+    base = {"id": "D-1", "opened_at": "2026-01-05T09:00Z"}
+    point = FieldMapping(stream="deals")
+    comma = FieldMapping(stream="deals", decimal_mark=",")
+    assert point.map({**base, "amount": "1,234.56"}).amount == Decimal("1234.56")
+    assert comma.map({**base, "amount": "1.234,56"}).amount == Decimal("1234.56")
+    # vendor numbers are numbers, whatever the mark
+    assert comma.map({**base, "amount": 1234.5}).amount == Decimal("1234.5")
+    with pytest.raises(ValidationError, match=r"with a decimal comma it would be 12\.50") as info:
+        point.map({**base, "amount": "12,50"})
+    assert info.value.field == "amount"
+
+
 def test_channel_values() -> None:
     mapping = FieldMapping(stream="touches", channel_values={"Phone call": "call"})
     base = {"lead_id": "L", "rep_id": "R", "at": "2026-01-05T09:00Z"}
@@ -143,6 +156,7 @@ def test_channel_values() -> None:
         ({"time_formats": ["dd/mm/yyyy"]}, "strptime pattern"),
         ({"timezone": "Nowhere/Town"}, "time zone"),
         ({"fields": ["id"]}, "table"),
+        ({"decimal_mark": ";"}, 'expected "." or ","'),
     ],
 )
 def test_mapping_settings_are_checked(kwargs: dict[str, Any], message: str) -> None:
