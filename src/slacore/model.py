@@ -64,19 +64,28 @@ class Channel(enum.StrEnum):
     OTHER = "other"
 
 
-def _team(value: Team | str) -> Team:
+def _team(value: Team | str, field: str = "team") -> Team:
     try:
         return Team(value.lower() if isinstance(value, str) else value)
     except ValueError:
         raise ValidationError(
             message=f"expected one of {', '.join(t.value for t in Team)}, got {value!r}",
-            field="team",
+            field=field,
             value=value,
         ) from None
 
 
 def _optional_team(value: Team | str | None) -> Team | None:
     return None if value is None else _team(value)
+
+
+def _team_of(field: str) -> Callable[[Team | str], Team]:
+    """A converter to :class:`Team` whose error names ``field``."""
+
+    def convert(value: Team | str) -> Team:
+        return _team(value, field)
+
+    return convert
 
 
 def _channel(value: Channel | str) -> Channel:
@@ -133,7 +142,7 @@ class LeadStage:
     key: str = attrs.field(validator=identifier)
     label: str
     order: int
-    owner: Team = attrs.field(converter=_team)
+    owner: Team = attrs.field(converter=_team_of("owner"))
     definition: str = ""
     handoff_trigger: str = ""
 
@@ -421,8 +430,8 @@ class Handoff:
     notified_at: datetime = attrs.field(validator=aware)
     stage: str = attrs.field(validator=identifier)
     owner_id: str | None = attrs.field(default=None, validator=identifier)
-    from_team: Team = attrs.field(default=Team.MARKETING, converter=_team)
-    to_team: Team = attrs.field(default=Team.SALES, converter=_team)
+    from_team: Team = attrs.field(default=Team.MARKETING, converter=_team_of("from_team"))
+    to_team: Team = attrs.field(default=Team.SALES, converter=_team_of("to_team"))
     source: str | None = None
     segment: str | None = None
     hand_raiser: bool = attrs.field(default=False, validator=flag)

@@ -241,6 +241,22 @@ def test_handoff_defaults_and_teams() -> None:
     assert info.value.record_id == "L1"
 
 
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: Handoff(lead_id="L1", notified_at=T0, stage="mql", from_team="mktg"), "from_team"),
+        (lambda: Handoff(lead_id="L1", notified_at=T0, stage="mql", to_team="sails"), "to_team"),
+        (lambda: Rep(id="R1", team="ops"), "team"),
+        (lambda: LeadStage(key="x", label="X", order=1, owner="ops"), "owner"),
+    ],
+)
+def test_a_bad_team_names_its_own_field(build: Callable[[], object], field: str) -> None:
+    # Every team field was reported as "team", a field hand-offs and stages do not have.
+    with pytest.raises(ValidationError, match="expected one of marketing, sales") as info:
+        build()
+    assert info.value.field == field
+
+
 def test_touch_channel() -> None:
     assert Touch(lead_id="L1", rep_id="R1", at=T0, channel="CALL").channel is Channel.CALL
     with pytest.raises(ValidationError, match="expected one of call, email, meeting, other"):

@@ -137,3 +137,24 @@ def test_decimal_mark_takes_a_point_or_a_comma(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as info:
         CsvConnector({"path": str(tmp_path), "decimal_mark": ";"})
     assert info.value.field == "decimal_mark"
+
+
+def test_a_bad_team_is_rejected_under_the_files_own_column(tmp_path: Path) -> None:
+    records, rejected = read_stream(
+        tmp_path,
+        "handoffs",
+        "lead_id,notified_at,stage,From Team,to_team\n"
+        "L1,2026-01-05T10:00:00Z,mql,mktg,sales\n"
+        "L2,2026-01-05T10:00:00Z,mql,marketing,sails\n"
+        "L3,2026-01-05T10:00:00Z,mql,marketing,sales\n",
+        fields={"handoffs": {"from_team": "From Team"}},
+    )
+    assert [handoff.lead_id for handoff in records] == ["L3"]
+    # Both were rejected under "team", a column the file does not have.
+    assert [(r.line, r.field, r.raw[r.field]) for r in rejected] == [
+        (2, "From Team", "mktg"),
+        (3, "to_team", "sails"),
+    ]
+    assert str(rejected[0]) == (
+        "handoffs.csv:2: record L1: From Team: expected one of marketing, sales, got 'mktg'"
+    )
