@@ -79,13 +79,16 @@ def _optional_team(value: Team | str | None) -> Team | None:
     return None if value is None else _team(value)
 
 
-def _team_of(field: str) -> Callable[[Team | str], Team]:
-    """A converter to :class:`Team` whose error names ``field``."""
+def _from_team(value: Team | str) -> Team:
+    return _team(value, "from_team")
 
-    def convert(value: Team | str) -> Team:
-        return _team(value, field)
 
-    return convert
+def _to_team(value: Team | str) -> Team:
+    return _team(value, "to_team")
+
+
+def _owner_team(value: Team | str) -> Team:
+    return _team(value, "owner")
 
 
 def _channel(value: Channel | str) -> Channel:
@@ -142,7 +145,7 @@ class LeadStage:
     key: str = attrs.field(validator=identifier)
     label: str
     order: int
-    owner: Team = attrs.field(converter=_team_of("owner"))
+    owner: Team = attrs.field(converter=_owner_team)
     definition: str = ""
     handoff_trigger: str = ""
 
@@ -430,8 +433,8 @@ class Handoff:
     notified_at: datetime = attrs.field(validator=aware)
     stage: str = attrs.field(validator=identifier)
     owner_id: str | None = attrs.field(default=None, validator=identifier)
-    from_team: Team = attrs.field(default=Team.MARKETING, converter=_team_of("from_team"))
-    to_team: Team = attrs.field(default=Team.SALES, converter=_team_of("to_team"))
+    from_team: Team = attrs.field(default=Team.MARKETING, converter=_from_team)
+    to_team: Team = attrs.field(default=Team.SALES, converter=_to_team)
     source: str | None = None
     segment: str | None = None
     hand_raiser: bool = attrs.field(default=False, validator=flag)
