@@ -11,7 +11,9 @@ read. The cursor after a batch is the file's identity (path, device and inode, a
 its first bytes and of the bytes before the offset) and the byte offset and line after the last
 complete row, so a re-run after rows were appended reads only the new rows, and a file that was
 replaced or rewritten is read again from the start. A last line without a newline is taken for
-a row still being written and left for the next run (setting ``wait_for_newline``).
+a row still being written and left for the next run (setting ``wait_for_newline``); nothing
+else is: a malformed row (a quote that never closes) has its first line rejected, and reading
+goes on at the next line.
 
 Registered as a plugin through the ``slacore`` entry-point group, like a third-party connector.
 """
@@ -64,11 +66,11 @@ class _Lines:
     """The complete lines of a binary file, decoded, counting bytes and lines consumed.
 
     ``csv.reader`` pulls exactly the lines a record needs, so after each row ``offset`` is the
-    byte position just after it. A last line without a newline ends the iteration unless
-    ``wait`` is false; ``ended`` then tells the reader's last row was cut by the end of file.
+    byte position just after it. A last line without a newline is held back when ``wait``
+    (``cut`` then holds its bytes, ``offset`` stays before it); otherwise it is given as is.
     """
 
-    __slots__ = ("encoding", "ended", "file", "line", "offset", "undecodable", "wait")
+    __slots__ = ("cut", "encoding", "file", "line", "offset", "undecodable", "wait")
 
     def __init__(self, file: IO[bytes], encoding: str, offset: int, line: int, wait: bool) -> None:
         self.file = file
@@ -76,19 +78,18 @@ class _Lines:
         self.offset = offset
         self.line = line
         self.wait = wait
-        self.ended = False
+        self.cut = b""
         self.undecodable = False
+        file.seek(offset)
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
         raw = self.file.readline()
-        if not raw.endswith(b"\n"):
-            if not raw or self.wait or self.ended:
-                self.ended = True
-                raise StopIteration
-            self.ended = True
+        if not raw.endswith(b"\n") and (self.wait or not raw):
+            self.cut = raw
+            raise StopIteration
         start = self.offset
         self.offset += len(raw)
         self.line += 1
@@ -99,6 +100,14 @@ class _Lines:
         except UnicodeDecodeError:
             self.undecodable = True
             return raw.decode(self.encoding, "replace")
+
+    def restart(self, offset: int, line: int) -> None:
+        """Go on at the line after the one that starts at ``offset`` (line ``line + 1``)."""
+        self.file.seek(offset)
+        self.offset = offset + len(self.file.readline())
+        self.line = line + 1
+        self.cut = b""
+        self.undecodable = False
 
 
 @attrs.frozen
@@ -118,6 +127,21 @@ def _sniff(text: str) -> str:
     counts = {delimiter: text.count(delimiter) for delimiter in _DELIMITERS.values()}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def _malformed(error: csv.Error) -> str:
+    """What a ``csv`` parsing error means, in words a user can act on."""
+    text = str(error).split(" - ")[0]
+    hints = {
+        "unexpected end of data": "a quote opened on this line is never closed",
+        "expected after": "a closing quote is followed by more text (a stray quote?)",
+        "new-line character": "a carriage return (CR) inside the line",
+        "field larger than field limit": "a field is too long for a CSV value",
+    }
+    for start, hint in hints.items():
+        if start in text:
+            return f"{text} ({hint})"
+    return text
 
 
 def _fingerprint(probe: IO[bytes], offset: int) -> str:
@@ -294,10 +318,16 @@ class CsvConnector(Connector):
         delimiter = self._delimiter or _sniff(
             first.removeprefix(_BOM).decode(self._encoding, "replace")
         )
-        file.seek(0)
         lines = _Lines(file, self._encoding, 0, 0, wait)
-        row = next(csv.reader(lines, delimiter=delimiter), None)
-        if row is None or (lines.ended and wait):
+        try:
+            row = next(csv.reader(lines, delimiter=delimiter, strict=True), None)
+        except csv.Error as error:
+            raise ValidationError(
+                message=f"the header row is not valid CSV: {_malformed(error)}",
+                file=path.name,
+                line=1,
+            ) from None
+        if row is None:
             logger.info("%s: the header row has no newline yet; nothing to read", path.name)
             return None
         names = tuple(name.strip() for name in row)
@@ -336,9 +366,8 @@ class CsvConnector(Connector):
                 resumed = self._resume(cursor, identity, status.st_size, probe, source)
                 if resumed is not None and resumed[0] >= offset:
                     offset, line = resumed
-            file.seek(offset)
             lines = _Lines(file, self._encoding, offset, line, wait)
-            reader = csv.reader(lines, delimiter=header.delimiter)
+            reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
             width = mapper.width
             unique = id_is_key(stream.record_type)
             id_name = id_field(stream.record_type)
@@ -351,7 +380,7 @@ class CsvConnector(Connector):
                 try:
                     row = next(reader)
                 except StopIteration:
-                    if wait and status.st_size > lines.offset and lines.ended:
+                    if lines.cut.strip():
                         logger.info(
                             "%s:%d: the last line has no newline yet; left for the next run",
                             source,
@@ -362,22 +391,17 @@ class CsvConnector(Connector):
                     rejected.append(
                         RejectedRecord(
                             stream=stream,
-                            reason=f"malformed CSV: {error}",
+                            reason=f"malformed CSV: {_malformed(error)}",
                             source=source,
                             line=before_line + 1,
                         )
                     )
-                    lines.undecodable = False
                     row = None
-                if lines.ended and wait:
-                    # The row was cut by the end of the file: it is still being written.
-                    lines.offset, lines.line = before_offset, before_line
-                    logger.info(
-                        "%s:%d: the last line has no newline yet; left for the next run",
-                        source,
-                        before_line + 1,
-                    )
-                    break
+                    if lines.line > before_line + 1:
+                        # Only the first line is rejected: a stray quote must not swallow
+                        # the lines after it, which are read as rows of their own.
+                        lines.restart(before_offset, before_line)
+                    lines.undecodable = False
                 first_line = before_line + 1
                 if row is None:
                     pass
@@ -388,6 +412,12 @@ class CsvConnector(Connector):
                         else f"the row has {len(row)} fields, the header {width}"
                     )
                     lines.undecodable = False
+                    if lines.line > first_line:
+                        reason += (
+                            f" (a quoted value runs from this line over {lines.line - before_line}"
+                            " lines; a stray quote?)"
+                        )
+                        lines.restart(before_offset, before_line)  # as for malformed CSV
                     rejected.append(
                         RejectedRecord(
                             stream=stream,

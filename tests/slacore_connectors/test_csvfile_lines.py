@@ -1,0 +1,123 @@
+"""The csv connector's lines under bad input: stray quotes, unfinished last lines, rewrites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slacore.connector import Cursor, Record, RejectedRecord
+from slacore_connectors.csvfile import CsvConnector
+from slacore_connectors.sync import JobConfig, run_sync
+
+HEADER = "id,created_at,source\n"
+ROW = "L-{n},2026-01-05T09:00:00Z,web\n"
+
+
+def read_all(
+    connector: CsvConnector, cursor: Cursor | None = None
+) -> tuple[list[str], list[tuple[int | None, str]], Cursor]:
+    """The ids read, the (line, reason) of each rejection, and the last cursor."""
+    records: list[Record] = []
+    rejected: list[RejectedRecord] = []
+    last = None
+    for batch in connector.read("leads", cursor):
+        records.extend(batch.records)
+        rejected.extend(batch.rejected)
+        last = batch.cursor
+    assert last is not None
+    ids = [str(getattr(record, "id", "")) for record in records]
+    return ids, [(r.line, r.reason) for r in rejected], last
+
+
+def leads(tmp_path: Path, text: str | bytes, **settings: object) -> CsvConnector:
+    data = text.encode() if isinstance(text, str) else text
+    (tmp_path / "leads.csv").write_bytes(data)
+    return CsvConnector({"path": str(tmp_path), **settings})
+
+
+def append(tmp_path: Path, text: str) -> None:
+    with (tmp_path / "leads.csv").open("ab") as file:
+        file.write(text.encode())
+
+
+# --- stray quotes ----------------------------------------------------------------------------
+
+
+def test_an_unclosed_quote_rejects_its_line_and_the_rows_after_it_are_read(
+    tmp_path: Path,
+) -> None:
+    text = HEADER + ROW.format(n=1) + 'L-2,"2026-01-05T09:00:00Z,web\n' + ROW.format(n=3)
+    connector = leads(tmp_path, text + ROW.format(n=4))
+    ids, rejected, cursor = read_all(connector)
+    assert ids == ["L-1", "L-3", "L-4"]
+    assert rejected == [
+        (3, "malformed CSV: unexpected end of data (a quote opened on this line is never closed)")
+    ]
+    assert cursor.state["line"] == 5
+    append(tmp_path, ROW.format(n=5))
+    assert read_all(connector, cursor)[:2] == (["L-5"], [])
+
+
+def test_a_stray_quote_closed_by_a_later_quote_costs_one_line(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + 'L-1,2026-01-05T09:00:00Z,"web\n'
+        + ROW.format(n=2)
+        + 'L-3,2026-01-05T09:00:00Z,"say ""hi"""\n'
+        + ROW.format(n=4)
+    )
+    ids, rejected, _ = read_all(leads(tmp_path, text))
+    assert ids == ["L-2", "L-3", "L-4"]
+    assert rejected == [
+        (
+            2,
+            "malformed CSV: ',' expected after '\"' (a closing quote is followed by more text "
+            "(a stray quote?))",
+        )
+    ]
+
+
+def test_a_stray_quote_giving_too_few_fields_costs_one_line(tmp_path: Path) -> None:
+    text = HEADER + 'L-1,"web\n' + 'L-2,2026-01-05T09:00:00Z,x"\n' + ROW.format(n=3)
+    ids, rejected, _ = read_all(leads(tmp_path, text))
+    assert ids == ["L-2", "L-3"]  # L-2's source is x" (a quote inside a value is a character)
+    assert rejected == [
+        (
+            2,
+            "the row has 2 fields, the header 3 (a quoted value runs from this line over 2 "
+            "lines; a stray quote?)",
+        )
+    ]
+
+
+def test_a_writer_stopping_inside_a_quoted_value_after_a_line_break(tmp_path: Path) -> None:
+    # The documented cost of reading on after a stray quote: complete lines that open a quote
+    # nothing closes are rejected, even if the writer had not finished the value yet.
+    connector = leads(tmp_path, HEADER + 'L-1,2026-01-05T09:00:00Z,"two\n')
+    ids, rejected, cursor = read_all(connector)
+    assert (ids, [line for line, _ in rejected]) == ([], [2])
+    append(tmp_path, 'lines"\n' + ROW.format(n=2))
+    ids, rejected, _ = read_all(connector, cursor)
+    assert ids == ["L-2"]
+    assert rejected == [(3, "the row has 1 fields, the header 3")]
+
+
+def test_a_sync_reads_past_an_unclosed_quote(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = "".join(ROW.format(n=n) for n in range(2, 6))
+    (data / "leads.csv").write_text(HEADER + 'L-1,"2026-01-05T09:00:00Z,web\n' + rows)
+    job = tmp_path / "slacore.toml"
+    job.write_text(
+        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data" }\n'
+    )
+    (result,) = run_sync(JobConfig.load(job)).sources
+    assert (result.status, result.streams["leads"].read, result.streams["leads"].rejected) == (
+        "success",
+        4,
+        1,
+    )
+    with (data / "leads.csv").open("a") as file:
+        file.write(ROW.format(n=6))
+    (result,) = run_sync(JobConfig.load(job)).sources
+    assert (result.streams["leads"].read, result.streams["leads"].rejected) == (1, 0)
