@@ -328,7 +328,6 @@ class CsvConnector(Connector):
                 line=1,
             ) from None
         if row is None:
-            logger.info("%s: the header row has no newline yet; nothing to read", path.name)
             return None
         names = tuple(name.strip() for name in row)
         return _Header(names=names, delimiter=delimiter, offset=lines.offset, line=lines.line)
@@ -358,7 +357,11 @@ class CsvConnector(Connector):
 
             header = self._header(file, path) if has_header else None
             if header is None:
-                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0))
+                waiting = (
+                    f"{source}:1: the header row has no newline yet; nothing is read until it "
+                    "has one"
+                )
+                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0), notices=[waiting])
                 return
             mapper = self.mapping(stream).for_columns(header.names, source=source)
             offset, line = header.offset, header.line
@@ -374,6 +377,7 @@ class CsvConnector(Connector):
             records: list[Record] = []
             rejected: list[RejectedRecord] = []
             seen: dict[str, int] = {}
+            notices: list[str] = []
             yielded = False
             while True:
                 before_offset, before_line = lines.offset, lines.line
@@ -381,10 +385,9 @@ class CsvConnector(Connector):
                     row = next(reader)
                 except StopIteration:
                     if lines.cut.strip():
-                        logger.info(
-                            "%s:%d: the last line has no newline yet; left for the next run",
-                            source,
-                            lines.line + 1,
+                        notices.append(
+                            f"{source}:{lines.line + 1}: the last line has no newline yet; it "
+                            "waits for the next run (wait_for_newline = false reads it as it is)"
                         )
                     break
                 except csv.Error as error:
@@ -474,12 +477,13 @@ class CsvConnector(Connector):
                     )
                     records, rejected, seen = [], [], {}
                     yielded = True
-            if records or rejected or not yielded:
+            if records or rejected or notices or not yielded:
                 yield Batch(
                     stream=stream,
                     records=records,
                     rejected=rejected,
                     cursor=cursor_at(lines.offset, lines.line),
+                    notices=notices,
                 )
 
     def _resume(

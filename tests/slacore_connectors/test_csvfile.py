@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import logging
 import os
 import tempfile
 import tracemalloc
@@ -294,17 +293,15 @@ def test_header_only_file_gives_one_empty_batch(tmp_path: Path) -> None:
     assert batch.cursor.state["offset"] == len("id,created_at\n")
 
 
-def test_truncated_last_line_is_left_for_the_next_run(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_truncated_last_line_is_left_for_the_next_run(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     connector = leads_file(tmp_path, "id,created_at\nL-1,2026-01-05T09:00:00Z\nL-2,2026-01-0")
-    caplog.set_level(logging.INFO, logger="slacore_connectors.csvfile")
     records, rejected, cursor = read_all(connector)
     assert [r.id for r in records] == ["L-1"]  # type: ignore[union-attr]
     assert rejected == []
     assert cursor.state["offset"] == len("id,created_at\nL-1,2026-01-05T09:00:00Z\n")
-    assert "leads.csv:3: the last line has no newline yet" in caplog.text
+    (notice,) = list(connector.read("leads"))[-1].notices
+    assert notice.startswith("leads.csv:3: the last line has no newline yet")
     with path.open("a", encoding="utf-8") as file:
         file.write("5T10:00:00Z\n")
     records, rejected, _ = read_all(connector, cursor=cursor)

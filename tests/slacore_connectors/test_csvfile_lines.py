@@ -121,3 +121,66 @@ def test_a_sync_reads_past_an_unclosed_quote(tmp_path: Path) -> None:
         file.write(ROW.format(n=6))
     (result,) = run_sync(JobConfig.load(job)).sources
     assert (result.streams["leads"].read, result.streams["leads"].rejected) == (1, 0)
+
+
+# --- a last line without its newline ---------------------------------------------------------
+
+
+def notices(connector: CsvConnector, cursor: Cursor | None = None) -> list[str]:
+    return [notice for batch in connector.read("leads", cursor) for notice in batch.notices]
+
+
+WAITS = "leads.csv:{line}: the last line has no newline yet; it waits for the next run"
+
+
+def test_a_last_line_without_newline_is_said_to_wait_and_read_once_when_complete(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "leads.csv").write_text(HEADER + ROW.format(n=1) + "L-2,2026-01-05T09:0")
+    connector = CsvConnector({"path": str(data)})
+    (said,) = notices(connector)
+    assert said.startswith(WAITS.format(line=3))
+    job = tmp_path / "slacore.toml"
+    job.write_text(
+        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data" }\n'
+    )
+    counts = [run_sync(JobConfig.load(job)).sources[0].streams["leads"].read]
+    with (data / "leads.csv").open("a") as file:
+        file.write("0:00Z,web\n")
+    counts += [run_sync(JobConfig.load(job)).sources[0].streams["leads"].read for _ in range(2)]
+    assert counts == [1, 1, 0]  # L-2 is read once, by the run after it got its newline
+
+
+def test_a_last_line_that_never_gets_its_newline_keeps_waiting(tmp_path: Path) -> None:
+    # Decided: it is never read as it is by default, even when the file has not changed
+    # since the last run (a writer may be slow; half a value would be stored silently).
+    # Each run says it waits; wait_for_newline = false reads such a line.
+    connector = leads(tmp_path, HEADER + ROW.format(n=1) + ROW.format(n=2).rstrip("\n"))
+    ids, _, cursor = read_all(connector)
+    assert ids == ["L-1"]
+    for _ in range(2):
+        ids, _, again = read_all(connector, cursor)
+        assert (ids, again) == ([], cursor)
+        (said,) = notices(connector, cursor)
+        assert said.startswith(WAITS.format(line=3))
+    assert read_all(CsvConnector({"path": str(tmp_path), "wait_for_newline": False}), cursor)[
+        0
+    ] == ["L-2"]
+    assert notices(CsvConnector({"path": str(tmp_path), "wait_for_newline": False})) == []
+
+
+def test_a_header_without_newline_is_said_to_wait(tmp_path: Path) -> None:
+    connector = leads(tmp_path, HEADER.rstrip("\n"))
+    assert notices(connector) == [
+        "leads.csv:1: the header row has no newline yet; nothing is read until it has one"
+    ]
+    append(tmp_path, "\n")
+    assert notices(connector) == []
+
+
+def test_a_complete_file_says_nothing(tmp_path: Path) -> None:
+    connector = leads(tmp_path, HEADER + ROW.format(n=1) + "\n \n")
+    assert notices(connector) == []
