@@ -7,13 +7,13 @@ another ASCII-compatible encoding named in settings); the delimiter is a comma, 
 tab or a bar, found from the header unless set.
 
 Rows are streamed: a batch (10,000 rows by default) is mapped and yielded before the next is
-read. The cursor after a batch is the file's identity (path, device and inode, a fingerprint of
-its first bytes and of the bytes before the offset) and the byte offset and line after the last
-complete row, so a re-run after rows were appended reads only the new rows, and a file that was
-replaced or rewritten is read again from the start. A last line without a newline is taken for
-a row still being written and left for the next run (setting ``wait_for_newline``); nothing
-else is: a malformed row (a quote that never closes) has its first line rejected, and reading
-goes on at the next line.
+read. The cursor after a batch is the file's identity (path, device and inode, the SHA-256 of
+every byte before the offset) and the byte offset and line after the last complete row, so a
+re-run after rows were appended reads only the new rows, and a file that was replaced or
+rewritten, even at the same size, is read again from the start. A last line without a
+newline is taken for a row still being written and left for the next run (setting
+``wait_for_newline``); nothing else is: a malformed row (a quote that never closes) has its
+first line rejected, and reading goes on at the next line.
 
 Registered as a plugin through the ``slacore`` entry-point group, like a third-party connector.
 """
@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 _BOM: Final = codecs.BOM_UTF8
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
-_FINGERPRINT_BYTES: Final = 4096
+_HASH_CHUNK: Final = 1 << 20
 
 
 @hookimpl
@@ -144,15 +144,34 @@ def _malformed(error: csv.Error) -> str:
     return text
 
 
-def _fingerprint(probe: IO[bytes], offset: int) -> str:
-    """A digest of the first bytes of the file and of the bytes before ``offset``."""
-    digest = hashlib.sha256()
-    probe.seek(0)
-    digest.update(probe.read(min(offset, _FINGERPRINT_BYTES)))
-    tail = max(0, offset - _FINGERPRINT_BYTES)
-    probe.seek(tail)
-    digest.update(probe.read(offset - tail))
-    return digest.hexdigest()[:32]
+class _Prefix:
+    """The SHA-256 of a file's bytes before an offset, extended as the offset grows.
+
+    Reading from ``file`` (a handle of its own) in large chunks costs far less than the
+    parsing; going back to an earlier offset starts again from the first byte.
+    """
+
+    __slots__ = ("digest", "end", "file")
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+        self.end = 0
+
+    def at(self, offset: int) -> str:
+        """The hex digest of the bytes before ``offset``."""
+        if offset < self.end:
+            self.digest, self.end = hashlib.sha256(), 0
+        self.file.seek(self.end)
+        while self.end < offset:
+            chunk = self.file.read(min(offset - self.end, _HASH_CHUNK))
+            if not chunk:  # cut shorter while read: the digest cannot match it again
+                self.digest.update(b"\0")
+                break
+            self.digest.update(chunk)
+            self.end += len(chunk)
+        self.end = offset
+        return self.digest.hexdigest()
 
 
 class CsvConnector(Connector):
@@ -340,6 +359,7 @@ class CsvConnector(Connector):
         source = path.name
         with path.open("rb") as file, path.open("rb") as probe:
             status = os.fstat(file.fileno())
+            prefix = _Prefix(probe)
             identity: dict[str, str | int] = {
                 "path": str(path.resolve()),
                 "device": status.st_dev,
@@ -351,7 +371,7 @@ class CsvConnector(Connector):
                     **identity,
                     "offset": offset,
                     "line": line,
-                    "fingerprint": _fingerprint(probe, offset),
+                    "sha256": prefix.at(offset),
                 }
                 return Cursor(stream=stream, state=state)
 
@@ -365,9 +385,12 @@ class CsvConnector(Connector):
                 return
             mapper = self.mapping(stream).for_columns(header.names, source=source)
             offset, line = header.offset, header.line
+            notices: list[str] = []
             if cursor is not None:
-                resumed = self._resume(cursor, identity, status.st_size, probe, source)
-                if resumed is not None and resumed[0] >= offset:
+                resumed = self._resume(cursor, identity, status.st_size, prefix)
+                if isinstance(resumed, str):
+                    notices.append(f"{source}: {resumed}; it is read again from the start")
+                elif resumed[0] >= offset:
                     offset, line = resumed
             lines = _Lines(file, self._encoding, offset, line, wait)
             reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
@@ -377,7 +400,6 @@ class CsvConnector(Connector):
             records: list[Record] = []
             rejected: list[RejectedRecord] = []
             seen: dict[str, int] = {}
-            notices: list[str] = []
             yielded = False
             while True:
                 before_offset, before_line = lines.offset, lines.line
@@ -474,8 +496,9 @@ class CsvConnector(Connector):
                         records=records,
                         rejected=rejected,
                         cursor=cursor_at(lines.offset, lines.line),
+                        notices=notices,
                     )
-                    records, rejected, seen = [], [], {}
+                    records, rejected, seen, notices = [], [], {}, []
                     yielded = True
             if records or rejected or notices or not yielded:
                 yield Batch(
@@ -487,26 +510,24 @@ class CsvConnector(Connector):
                 )
 
     def _resume(
-        self,
-        cursor: Cursor,
-        identity: Mapping[str, str | int],
-        size: int,
-        probe: IO[bytes],
-        source: str,
-    ) -> tuple[int, int] | None:
-        """Where to go on from ``cursor``, or ``None`` when the file is not the same one."""
+        self, cursor: Cursor, identity: Mapping[str, str | int], size: int, prefix: _Prefix
+    ) -> tuple[int, int] | str:
+        """Where to go on from ``cursor``, or why the file is read again from the start.
+
+        The cursor holds the SHA-256 of every byte before its offset: any change to the part
+        already read (a same-size export written over the file, one value edited) is seen.
+        """
         state = cursor.state
         offset, line = state.get("offset"), state.get("line")
         changed = [key for key, value in identity.items() if state.get(key) != value]
         if not isinstance(offset, int) or not isinstance(line, int) or offset < 0:
-            reason = "the cursor holds no offset"
-        elif changed:
-            reason = f"its {' and '.join(changed)} changed"
-        elif size < offset:
-            reason = "it is shorter than the cursor's offset"
-        elif _fingerprint(probe, offset) != state.get("fingerprint"):
-            reason = "its content before the cursor changed"
-        else:
-            return offset, line
-        logger.info("%s: %s since the last run; reading it from the start", source, reason)
-        return None
+            return "the cursor holds no offset"
+        if changed:
+            return f"its {' and '.join(changed)} changed since the last run"
+        if size < offset:
+            return "it is shorter than at the last run"
+        if not isinstance(state.get("sha256"), str):
+            return "the cursor is from an older slacore, without the hash of the part read"
+        if prefix.at(offset) != state["sha256"]:
+            return "the part read at the last run changed since"
+        return offset, line
