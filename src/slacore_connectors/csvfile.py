@@ -4,7 +4,8 @@ A folder holds one file per stream (``leads.csv``, ``stage_changes.csv``, ``hand
 ``touches.csv``, ``deals.csv``, ``reps.csv``, ``owner_changes.csv``), or settings name the files.
 Headers match the mapping ignoring case; files are UTF-8 with or without a byte-order mark (or
 another ASCII-compatible encoding named in settings); the delimiter is a comma, a semicolon, a
-tab or a bar, found from the header unless set.
+tab or a bar, found from the header unless set; lines end with LF, CR LF or (old-Mac files)
+a lone CR, found from the header.
 
 Rows are streamed: a batch (10,000 rows by default) is mapped and yielded before the next is
 read. The cursor after a batch is the file's identity (path, device and inode, the SHA-256 of
@@ -53,7 +54,8 @@ logger = logging.getLogger(__name__)
 
 _BOM: Final = codecs.BOM_UTF8
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
-_HASH_CHUNK: Final = 1 << 20
+_CHUNK: Final = 1 << 20
+_HEAD_BYTES: Final = 1 << 16
 
 
 @hookimpl
@@ -66,28 +68,54 @@ class _Lines:
     """The complete lines of a binary file, decoded, counting bytes and lines consumed.
 
     ``csv.reader`` pulls exactly the lines a record needs, so after each row ``offset`` is the
-    byte position just after it. A last line without a newline is held back when ``wait``
-    (``cut`` then holds its bytes, ``offset`` stays before it); otherwise it is given as is.
+    byte position just after it. A line ends with ``newline``: ``b"\\n"`` (also ending
+    ``b"\\r\\n"``), or ``b"\\r"`` in old-Mac files. A last line without one is held back when
+    ``wait`` (``cut`` then holds its bytes, ``offset`` stays before it); otherwise it is given
+    as is.
     """
 
-    __slots__ = ("cut", "encoding", "file", "line", "offset", "undecodable", "wait")
+    __slots__ = (
+        "buffer",
+        "cut",
+        "encoding",
+        "file",
+        "line",
+        "newline",
+        "offset",
+        "position",
+        "read",
+        "undecodable",
+        "wait",
+    )
 
-    def __init__(self, file: IO[bytes], encoding: str, offset: int, line: int, wait: bool) -> None:
+    def __init__(
+        self,
+        file: IO[bytes],
+        encoding: str,
+        offset: int,
+        line: int,
+        wait: bool,
+        newline: bytes = b"\n",
+    ) -> None:
         self.file = file
         self.encoding = encoding
         self.offset = offset
         self.line = line
         self.wait = wait
+        self.newline = newline
         self.cut = b""
         self.undecodable = False
+        self.buffer = b""
+        self.position = 0
+        self.read: Callable[[], bytes] = file.readline if newline == b"\n" else self._read_until
         file.seek(offset)
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        raw = self.file.readline()
-        if not raw.endswith(b"\n") and (self.wait or not raw):
+        raw = self.read()
+        if not raw.endswith(self.newline) and (self.wait or not raw):
             self.cut = raw
             raise StopIteration
         start = self.offset
@@ -101,10 +129,26 @@ class _Lines:
             self.undecodable = True
             return raw.decode(self.encoding, "replace")
 
+    def _read_until(self) -> bytes:
+        # readline() for another line ending than b"\n": from a buffer filled in chunks.
+        while True:
+            end = self.buffer.find(self.newline, self.position)
+            if end >= 0:
+                raw = self.buffer[self.position : end + 1]
+                self.position = end + 1
+                return raw
+            chunk = self.file.read(_CHUNK)
+            rest = self.buffer[self.position :]
+            self.buffer, self.position = rest + chunk, 0
+            if not chunk:
+                self.buffer = b""
+                return rest
+
     def restart(self, offset: int, line: int) -> None:
         """Go on at the line after the one that starts at ``offset`` (line ``line + 1``)."""
         self.file.seek(offset)
-        self.offset = offset + len(self.file.readline())
+        self.buffer, self.position = b"", 0
+        self.offset = offset + len(self.read())
         self.line = line + 1
         self.cut = b""
         self.undecodable = False
@@ -116,6 +160,7 @@ class _Header:
     delimiter: str
     offset: int
     line: int
+    newline: bytes
 
 
 def _is_name(value: object) -> bool:
@@ -127,6 +172,20 @@ def _sniff(text: str) -> str:
     counts = {delimiter: text.count(delimiter) for delimiter in _DELIMITERS.values()}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def _line_ending(head: bytes) -> bytes:
+    """``b"\\r"`` for old-Mac files (Excel's "CSV (Macintosh)"), else ``b"\\n"``.
+
+    A file is one when its header row ends with a lone CR and its start holds more lone CRs
+    than LFs (an LF may break a line inside a quoted value). In other files a lone CR is a
+    malformed row.
+    """
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    lone = head.count(b"\r") - head.count(b"\r\n")
+    if cr >= 0 and (lf < 0 or cr + 1 < lf) and lone > head.count(b"\n"):
+        return b"\r"
+    return b"\n"
 
 
 def _malformed(error: csv.Error) -> str:
@@ -164,7 +223,7 @@ class _Prefix:
             self.digest, self.end = hashlib.sha256(), 0
         self.file.seek(self.end)
         while self.end < offset:
-            chunk = self.file.read(min(offset - self.end, _HASH_CHUNK))
+            chunk = self.file.read(min(offset - self.end, _CHUNK))
             if not chunk:  # cut shorter while read: the digest cannot match it again
                 self.digest.update(b"\0")
                 break
@@ -326,7 +385,9 @@ class CsvConnector(Connector):
 
     def _header(self, file: IO[bytes], path: Path) -> _Header | None:
         file.seek(0)
-        first = file.readline()
+        head = file.read(_HEAD_BYTES)
+        newline = _line_ending(head)
+        first = head.split(newline, 1)[0]
         if not first.removeprefix(_BOM).strip():
             raise ValidationError(
                 message="the file is empty: expected a header row naming the columns",
@@ -337,7 +398,7 @@ class CsvConnector(Connector):
         delimiter = self._delimiter or _sniff(
             first.removeprefix(_BOM).decode(self._encoding, "replace")
         )
-        lines = _Lines(file, self._encoding, 0, 0, wait)
+        lines = _Lines(file, self._encoding, 0, 0, wait, newline)
         try:
             row = next(csv.reader(lines, delimiter=delimiter, strict=True), None)
         except csv.Error as error:
@@ -349,7 +410,13 @@ class CsvConnector(Connector):
         if row is None:
             return None
         names = tuple(name.strip() for name in row)
-        return _Header(names=names, delimiter=delimiter, offset=lines.offset, line=lines.line)
+        return _Header(
+            names=names,
+            delimiter=delimiter,
+            offset=lines.offset,
+            line=lines.line,
+            newline=newline,
+        )
 
     def _batches(
         self, stream: Stream, path: Path, has_header: bool, cursor: Cursor | None
@@ -392,7 +459,7 @@ class CsvConnector(Connector):
                     notices.append(f"{source}: {resumed}; it is read again from the start")
                 elif resumed[0] >= offset:
                     offset, line = resumed
-            lines = _Lines(file, self._encoding, offset, line, wait)
+            lines = _Lines(file, self._encoding, offset, line, wait, header.newline)
             reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
             width = mapper.width
             unique = id_is_key(stream.record_type)

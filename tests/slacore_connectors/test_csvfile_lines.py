@@ -6,7 +6,10 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
+
 from slacore.connector import Cursor, Record, RejectedRecord
+from slacore.errors import ValidationError
 from slacore_connectors.csvfile import CsvConnector
 from slacore_connectors.store.sqlite import SQLiteStore
 from slacore_connectors.sync import JobConfig, run_sync
@@ -257,3 +260,48 @@ def test_a_cursor_of_the_previous_format_reads_the_file_again(tmp_path: Path) ->
     assert len(read_all(connector, previous)[0]) == 300
     (said,) = notices(connector, previous)
     assert said.startswith("leads.csv: the cursor is from an older slacore")
+
+
+# --- line endings ----------------------------------------------------------------------------
+
+
+def test_old_mac_files_with_cr_line_endings_are_read(tmp_path: Path) -> None:
+    # Excel's "CSV (Macintosh)": lines end with a lone CR; a cell's line break may be an LF.
+    mac = (
+        '\ufeffid,created_at,source\rL-1,2026-01-05T09:00:00Z,web\rL-2,2026-01-05T09:00:00Z,"a\nb"\r'
+        "L-3,never,web\rL-4,2026-01-05T09:00:00Z,web"
+    )
+    connector = leads(tmp_path, mac)
+    records = [r for batch in connector.read("leads") for r in batch.records]
+    assert [(r.id, r.source) for r in records] == [("L-1", "web"), ("L-2", "a\nb")]  # type: ignore[union-attr]
+    _, rejected, cursor = read_all(connector)
+    assert [line for line, _ in rejected] == [4]
+    assert notices(connector) == [
+        WAITS.format(line=5) + " (wait_for_newline = false reads it as it is)"
+    ]
+    append(tmp_path, "\rL-5,2026-01-05T09:00:00Z,web\r")
+    assert read_all(connector, cursor)[:2] == (["L-4", "L-5"], [])
+
+
+def test_a_lone_cr_in_the_header_refuses_the_file_naming_it(tmp_path: Path) -> None:
+    connector = leads(tmp_path, "id,created_at\r,source\n" + ROW.format(n=1) + ROW.format(n=2))
+    with pytest.raises(ValidationError) as info:
+        list(connector.read("leads"))
+    assert str(info.value) == (
+        "leads.csv:1: the header row is not valid CSV: new-line character seen in unquoted "
+        "field (a carriage return (CR) inside the line)"
+    )
+
+
+def test_a_lone_cr_inside_a_row_rejects_that_row(tmp_path: Path) -> None:
+    text = HEADER + "L-1,2026-01-05T09:00:00Z,w\reb\n" + ROW.format(n=2) + "L-3,2026\r\n"
+    ids, rejected, _ = read_all(leads(tmp_path, text))
+    assert ids == ["L-2"]
+    assert rejected == [
+        (
+            2,
+            "malformed CSV: new-line character seen in unquoted field (a carriage return (CR) "
+            "inside the line)",
+        ),
+        (4, "the row has 2 fields, the header 3"),
+    ]
