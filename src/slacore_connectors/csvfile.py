@@ -4,14 +4,17 @@ A folder holds one file per stream (``leads.csv``, ``stage_changes.csv``, ``hand
 ``touches.csv``, ``deals.csv``, ``reps.csv``, ``owner_changes.csv``), or settings name the files.
 Headers match the mapping ignoring case; files are UTF-8 with or without a byte-order mark (or
 another ASCII-compatible encoding named in settings); the delimiter is a comma, a semicolon, a
-tab or a bar, found from the header unless set.
+tab or a bar, found from the header unless set; lines end with LF, CR LF or (old-Mac files)
+a lone CR, found from the header.
 
 Rows are streamed: a batch (10,000 rows by default) is mapped and yielded before the next is
-read. The cursor after a batch is the file's identity (path, device and inode, a fingerprint of
-its first bytes and of the bytes before the offset) and the byte offset and line after the last
-complete row, so a re-run after rows were appended reads only the new rows, and a file that was
-replaced or rewritten is read again from the start. A last line without a newline is taken for
-a row still being written and left for the next run (setting ``wait_for_newline``).
+read. The cursor after a batch is the file's identity (path, device and inode, the SHA-256 of
+every byte before the offset) and the byte offset and line after the last complete row, so a
+re-run after rows were appended reads only the new rows, and a file that was replaced or
+rewritten, even at the same size, is read again from the start. A last line without a
+newline is taken for a row still being written and left for the next run (setting
+``wait_for_newline``); nothing else is: a malformed row (a quote that never closes) has its
+first line rejected, and reading goes on at the next line.
 
 Registered as a plugin through the ``slacore`` entry-point group, like a third-party connector.
 """
@@ -51,7 +54,8 @@ logger = logging.getLogger(__name__)
 
 _BOM: Final = codecs.BOM_UTF8
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
-_FINGERPRINT_BYTES: Final = 4096
+_CHUNK: Final = 1 << 20
+_HEAD_BYTES: Final = 1 << 16
 
 
 @hookimpl
@@ -64,31 +68,56 @@ class _Lines:
     """The complete lines of a binary file, decoded, counting bytes and lines consumed.
 
     ``csv.reader`` pulls exactly the lines a record needs, so after each row ``offset`` is the
-    byte position just after it. A last line without a newline ends the iteration unless
-    ``wait`` is false; ``ended`` then tells the reader's last row was cut by the end of file.
+    byte position just after it. A line ends with ``newline``: ``b"\\n"`` (also ending
+    ``b"\\r\\n"``), or ``b"\\r"`` in old-Mac files. A last line without one is held back when
+    ``wait`` (``cut`` then holds its bytes, ``offset`` stays before it); otherwise it is given
+    as is.
     """
 
-    __slots__ = ("encoding", "ended", "file", "line", "offset", "undecodable", "wait")
+    __slots__ = (
+        "buffer",
+        "cut",
+        "encoding",
+        "file",
+        "line",
+        "newline",
+        "offset",
+        "position",
+        "read",
+        "undecodable",
+        "wait",
+    )
 
-    def __init__(self, file: IO[bytes], encoding: str, offset: int, line: int, wait: bool) -> None:
+    def __init__(
+        self,
+        file: IO[bytes],
+        encoding: str,
+        offset: int,
+        line: int,
+        wait: bool,
+        newline: bytes = b"\n",
+    ) -> None:
         self.file = file
         self.encoding = encoding
         self.offset = offset
         self.line = line
         self.wait = wait
-        self.ended = False
+        self.newline = newline
+        self.cut = b""
         self.undecodable = False
+        self.buffer = b""
+        self.position = 0
+        self.read: Callable[[], bytes] = file.readline if newline == b"\n" else self._read_until
+        file.seek(offset)
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        raw = self.file.readline()
-        if not raw.endswith(b"\n"):
-            if not raw or self.wait or self.ended:
-                self.ended = True
-                raise StopIteration
-            self.ended = True
+        raw = self.read()
+        if not raw.endswith(self.newline) and (self.wait or not raw):
+            self.cut = raw
+            raise StopIteration
         start = self.offset
         self.offset += len(raw)
         self.line += 1
@@ -100,6 +129,30 @@ class _Lines:
             self.undecodable = True
             return raw.decode(self.encoding, "replace")
 
+    def _read_until(self) -> bytes:
+        # readline() for another line ending than b"\n": from a buffer filled in chunks.
+        while True:
+            end = self.buffer.find(self.newline, self.position)
+            if end >= 0:
+                raw = self.buffer[self.position : end + 1]
+                self.position = end + 1
+                return raw
+            chunk = self.file.read(_CHUNK)
+            rest = self.buffer[self.position :]
+            self.buffer, self.position = rest + chunk, 0
+            if not chunk:
+                self.buffer = b""
+                return rest
+
+    def restart(self, offset: int, line: int) -> None:
+        """Go on at the line after the one that starts at ``offset`` (line ``line + 1``)."""
+        self.file.seek(offset)
+        self.buffer, self.position = b"", 0
+        self.offset = offset + len(self.read())
+        self.line = line + 1
+        self.cut = b""
+        self.undecodable = False
+
 
 @attrs.frozen
 class _Header:
@@ -107,6 +160,7 @@ class _Header:
     delimiter: str
     offset: int
     line: int
+    newline: bytes
 
 
 def _is_name(value: object) -> bool:
@@ -120,15 +174,63 @@ def _sniff(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _fingerprint(probe: IO[bytes], offset: int) -> str:
-    """A digest of the first bytes of the file and of the bytes before ``offset``."""
-    digest = hashlib.sha256()
-    probe.seek(0)
-    digest.update(probe.read(min(offset, _FINGERPRINT_BYTES)))
-    tail = max(0, offset - _FINGERPRINT_BYTES)
-    probe.seek(tail)
-    digest.update(probe.read(offset - tail))
-    return digest.hexdigest()[:32]
+def _line_ending(head: bytes) -> bytes:
+    """``b"\\r"`` for old-Mac files (Excel's "CSV (Macintosh)"), else ``b"\\n"``.
+
+    A file is one when its header row ends with a lone CR and its start holds more lone CRs
+    than LFs (an LF may break a line inside a quoted value). In other files a lone CR is a
+    malformed row.
+    """
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    lone = head.count(b"\r") - head.count(b"\r\n")
+    if cr >= 0 and (lf < 0 or cr + 1 < lf) and lone > head.count(b"\n"):
+        return b"\r"
+    return b"\n"
+
+
+def _malformed(error: csv.Error) -> str:
+    """What a ``csv`` parsing error means, in words a user can act on."""
+    text = str(error).split(" - ")[0]
+    hints = {
+        "unexpected end of data": "a quote opened on this line is never closed",
+        "expected after": "a closing quote is followed by more text (a stray quote?)",
+        "new-line character": "a carriage return (CR) inside the line",
+        "field larger than field limit": "a field is too long for a CSV value",
+    }
+    for start, hint in hints.items():
+        if start in text:
+            return f"{text} ({hint})"
+    return text
+
+
+class _Prefix:
+    """The SHA-256 of a file's bytes before an offset, extended as the offset grows.
+
+    Reading from ``file`` (a handle of its own) in large chunks costs far less than the
+    parsing; going back to an earlier offset starts again from the first byte.
+    """
+
+    __slots__ = ("digest", "end", "file")
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+        self.end = 0
+
+    def at(self, offset: int) -> str:
+        """The hex digest of the bytes before ``offset``."""
+        if offset < self.end:
+            self.digest, self.end = hashlib.sha256(), 0
+        self.file.seek(self.end)
+        while self.end < offset:
+            chunk = self.file.read(min(offset - self.end, _CHUNK))
+            if not chunk:  # cut shorter while read: the digest cannot match it again
+                self.digest.update(b"\0")
+                break
+            self.digest.update(chunk)
+            self.end += len(chunk)
+        self.end = offset
+        return self.digest.hexdigest()
 
 
 class CsvConnector(Connector):
@@ -290,7 +392,9 @@ class CsvConnector(Connector):
 
     def _header(self, file: IO[bytes], path: Path) -> _Header | None:
         file.seek(0)
-        first = file.readline()
+        head = file.read(_HEAD_BYTES)
+        newline = _line_ending(head)
+        first = head.split(newline, 1)[0]
         if not first.removeprefix(_BOM).strip():
             raise ValidationError(
                 message="the file is empty: expected a header row naming the columns",
@@ -301,14 +405,25 @@ class CsvConnector(Connector):
         delimiter = self._delimiter or _sniff(
             first.removeprefix(_BOM).decode(self._encoding, "replace")
         )
-        file.seek(0)
-        lines = _Lines(file, self._encoding, 0, 0, wait)
-        row = next(csv.reader(lines, delimiter=delimiter), None)
-        if row is None or (lines.ended and wait):
-            logger.info("%s: the header row has no newline yet; nothing to read", path.name)
+        lines = _Lines(file, self._encoding, 0, 0, wait, newline)
+        try:
+            row = next(csv.reader(lines, delimiter=delimiter, strict=True), None)
+        except csv.Error as error:
+            raise ValidationError(
+                message=f"the header row is not valid CSV: {_malformed(error)}",
+                file=path.name,
+                line=1,
+            ) from None
+        if row is None:
             return None
         names = tuple(name.strip() for name in row)
-        return _Header(names=names, delimiter=delimiter, offset=lines.offset, line=lines.line)
+        return _Header(
+            names=names,
+            delimiter=delimiter,
+            offset=lines.offset,
+            line=lines.line,
+            newline=newline,
+        )
 
     def _batches(
         self, stream: Stream, path: Path, has_header: bool, cursor: Cursor | None
@@ -318,6 +433,7 @@ class CsvConnector(Connector):
         source = path.name
         with path.open("rb") as file, path.open("rb") as probe:
             status = os.fstat(file.fileno())
+            prefix = _Prefix(probe)
             identity: dict[str, str | int] = {
                 "path": str(path.resolve()),
                 "device": status.st_dev,
@@ -329,23 +445,29 @@ class CsvConnector(Connector):
                     **identity,
                     "offset": offset,
                     "line": line,
-                    "fingerprint": _fingerprint(probe, offset),
+                    "sha256": prefix.at(offset),
                 }
                 return Cursor(stream=stream, state=state)
 
             header = self._header(file, path) if has_header else None
             if header is None:
-                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0))
+                waiting = (
+                    f"{source}:1: the header row has no newline yet; nothing is read until it "
+                    "has one"
+                )
+                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0), notices=[waiting])
                 return
             mapper = self.mapping(stream).for_columns(header.names, source=source)
             offset, line = header.offset, header.line
+            notices: list[str] = []
             if cursor is not None:
-                resumed = self._resume(cursor, identity, status.st_size, probe, source)
-                if resumed is not None and resumed[0] >= offset:
+                resumed = self._resume(cursor, identity, status.st_size, prefix)
+                if isinstance(resumed, str):
+                    notices.append(f"{source}: {resumed}; it is read again from the start")
+                elif resumed[0] >= offset:
                     offset, line = resumed
-            file.seek(offset)
-            lines = _Lines(file, self._encoding, offset, line, wait)
-            reader = csv.reader(lines, delimiter=header.delimiter)
+            lines = _Lines(file, self._encoding, offset, line, wait, header.newline)
+            reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
             width = mapper.width
             unique = id_is_key(stream.record_type)
             id_name = id_field(stream.record_type)
@@ -358,33 +480,27 @@ class CsvConnector(Connector):
                 try:
                     row = next(reader)
                 except StopIteration:
-                    if wait and status.st_size > lines.offset and lines.ended:
-                        logger.info(
-                            "%s:%d: the last line has no newline yet; left for the next run",
-                            source,
-                            lines.line + 1,
+                    if lines.cut.strip():
+                        notices.append(
+                            f"{source}:{lines.line + 1}: the last line has no newline yet; it "
+                            "waits for the next run (wait_for_newline = false reads it as it is)"
                         )
                     break
                 except csv.Error as error:
                     rejected.append(
                         RejectedRecord(
                             stream=stream,
-                            reason=f"malformed CSV: {error}",
+                            reason=f"malformed CSV: {_malformed(error)}",
                             source=source,
                             line=before_line + 1,
                         )
                     )
-                    lines.undecodable = False
                     row = None
-                if lines.ended and wait:
-                    # The row was cut by the end of the file: it is still being written.
-                    lines.offset, lines.line = before_offset, before_line
-                    logger.info(
-                        "%s:%d: the last line has no newline yet; left for the next run",
-                        source,
-                        before_line + 1,
-                    )
-                    break
+                    if lines.line > before_line + 1:
+                        # Only the first line is rejected: a stray quote must not swallow
+                        # the lines after it, which are read as rows of their own.
+                        lines.restart(before_offset, before_line)
+                    lines.undecodable = False
                 first_line = before_line + 1
                 if row is None:
                     pass
@@ -395,6 +511,12 @@ class CsvConnector(Connector):
                         else f"the row has {len(row)} fields, the header {width}"
                     )
                     lines.undecodable = False
+                    if lines.line > first_line:
+                        reason += (
+                            f" (a quoted value runs from this line over {lines.line - before_line}"
+                            " lines; a stray quote?)"
+                        )
+                        lines.restart(before_offset, before_line)  # as for malformed CSV
                     rejected.append(
                         RejectedRecord(
                             stream=stream,
@@ -448,38 +570,38 @@ class CsvConnector(Connector):
                         records=records,
                         rejected=rejected,
                         cursor=cursor_at(lines.offset, lines.line),
+                        notices=notices,
                     )
-                    records, rejected, seen = [], [], {}
+                    records, rejected, seen, notices = [], [], {}, []
                     yielded = True
-            if records or rejected or not yielded:
+            if records or rejected or notices or not yielded:
                 yield Batch(
                     stream=stream,
                     records=records,
                     rejected=rejected,
                     cursor=cursor_at(lines.offset, lines.line),
+                    notices=notices,
                 )
 
     def _resume(
-        self,
-        cursor: Cursor,
-        identity: Mapping[str, str | int],
-        size: int,
-        probe: IO[bytes],
-        source: str,
-    ) -> tuple[int, int] | None:
-        """Where to go on from ``cursor``, or ``None`` when the file is not the same one."""
+        self, cursor: Cursor, identity: Mapping[str, str | int], size: int, prefix: _Prefix
+    ) -> tuple[int, int] | str:
+        """Where to go on from ``cursor``, or why the file is read again from the start.
+
+        The cursor holds the SHA-256 of every byte before its offset: any change to the part
+        already read (a same-size export written over the file, one value edited) is seen.
+        """
         state = cursor.state
         offset, line = state.get("offset"), state.get("line")
         changed = [key for key, value in identity.items() if state.get(key) != value]
         if not isinstance(offset, int) or not isinstance(line, int) or offset < 0:
-            reason = "the cursor holds no offset"
-        elif changed:
-            reason = f"its {' and '.join(changed)} changed"
-        elif size < offset:
-            reason = "it is shorter than the cursor's offset"
-        elif _fingerprint(probe, offset) != state.get("fingerprint"):
-            reason = "its content before the cursor changed"
-        else:
-            return offset, line
-        logger.info("%s: %s since the last run; reading it from the start", source, reason)
-        return None
+            return "the cursor holds no offset"
+        if changed:
+            return f"its {' and '.join(changed)} changed since the last run"
+        if size < offset:
+            return "it is shorter than at the last run"
+        if not isinstance(state.get("sha256"), str):
+            return "the cursor is from an older slacore, without the hash of the part read"
+        if prefix.at(offset) != state["sha256"]:
+            return "the part read at the last run changed since"
+        return offset, line

@@ -249,6 +249,10 @@ def _rejected(value: Iterable[RejectedRecord]) -> tuple[RejectedRecord, ...]:
     return tuple(value)
 
 
+def _notices(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 def _batch_cursor(instance: Batch, attribute: attrs.Attribute[Cursor], value: Cursor) -> None:
     if not isinstance(value, Cursor) or value.stream != instance.stream:
         raise ValidationError(
@@ -280,7 +284,7 @@ class Batch:
     records: tuple[Record, ...] = attrs.field(converter=_records)
     cursor: Cursor = attrs.field(validator=_batch_cursor)
     rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
-    notices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    notices: tuple[str, ...] = attrs.field(default=(), converter=_notices)
 
     def __len__(self) -> int:
         return len(self.records) + len(self.rejected)
