@@ -33,6 +33,10 @@ from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
 
+_MARKS = frozenset({"cursors", "rejected", "sync_runs"})
+"""Tables every slacore store has had since schema version 1: with ``PRAGMA user_version``,
+what tells a slacore store from another application's database."""
+
 
 class SQLiteStore:
     """The store in one SQLite file.
@@ -42,23 +46,48 @@ class SQLiteStore:
     ...     store.schema_version
     1
 
+    A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
+    log switch, no migration, no lock file), so a report can read a store in a folder it may
+    not write to, and a file that is not a slacore store is left exactly as it was. A store
+    opened to write creates a missing file, and refuses an existing database that is not
+    slacore's before writing anything to it.
+
     Args:
-        path: The database file; created with its folder if missing. ``":memory:"`` for a
-            throw-away store.
+        path: The database file; created with its folder if missing (unless ``read_only``).
+            ``":memory:"`` for a throw-away store.
         timeout: Seconds to wait for another writer to finish before giving up.
         locked: Hold the sync lock (:meth:`lock`) from before the file is opened until
             :meth:`close`.
+        read_only: Open an existing store to read it only.
 
     Raises:
-        StoreError: The file is not a slacore store, or was written by a newer slacore.
+        StoreError: The file is missing (``read_only``), is not a slacore store, is damaged,
+            cannot be written (not ``read_only``), or was written by a newer slacore.
         SyncLockedError: ``locked`` and another sync holds the lock; the file was not touched.
+        ValueError: Both ``locked`` and ``read_only``: a reader takes no lock.
 
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, locked: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = 30.0,
+        locked: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        if locked and read_only:
+            raise ValueError("a store opened read-only takes no sync lock")
         self.path = str(path)
+        self.read_only = read_only and self.path != ":memory:"
         self._held = contextlib.ExitStack()
+        if self.read_only:
+            self._db = self._open_to_read(timeout)
+            return
         if locked:
+            if self.path != ":memory:" and Path(self.path).exists():
+                # Another application's database is refused before the lock file is made.
+                self._check_file(timeout, new_ok=True)
             # Before the file is opened, let alone created: a refused sync leaves no trace.
             self._held.enter_context(self.lock())
         try:
@@ -67,27 +96,107 @@ class SQLiteStore:
             self._held.close()
             raise
 
+    def _open_to_read(self, timeout: float, *, new_ok: bool = False) -> sqlite3.Connection:
+        """A read-only connection to the existing file, checked to be a slacore store.
+
+        With ``new_ok``, an empty database (a file another process is creating the store in
+        right now, or an empty file) is accepted: a store is made in it.
+        """
+        self._check_file(timeout, new_ok=new_ok)
+        uri = f"{Path(self.path).absolute().as_uri()}?mode=ro"
+        try:
+            return self._identified(uri, timeout, new_ok=new_ok)
+        except sqlite3.Error as error:
+            raise self._error("open the store", error, timeout) from error
+
+    def _check_file(self, timeout: float, *, new_ok: bool) -> None:
+        """Refuse a file that is not a slacore store before anything is written to it, or
+        beside it (a write-ahead log's index, a lock file)."""
+        file = Path(self.path)
+        if file.is_dir():
+            raise StoreError(message="not a slacore store: it is a folder", path=self.path)
+        if not file.exists():
+            raise StoreError(message="no store here: run slacore sync first", path=self.path)
+        # A look at the file alone, as immutable: that makes no file beside it.
+        uri = f"{file.absolute().as_uri()}?mode=ro&immutable=1"
+        try:
+            self._identified(uri, timeout, new_ok=new_ok).close()
+        except (sqlite3.Error, StoreError) as error:
+            if not self._log_pending():
+                if isinstance(error, sqlite3.Error):
+                    raise self._error("open the store", error, timeout) from error
+                raise
+            # The file alone is not the whole database: its write-ahead log holds changes
+            # not yet copied into it. The reading connection looks again, log included.
+
+    def _log_pending(self) -> bool:
+        """Whether the store's write-ahead log holds changes (not empty)."""
+        log = Path(f"{self.path}-wal")
+        return log.is_file() and log.stat().st_size > 0
+
+    def _identified(self, uri: str, timeout: float, *, new_ok: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+        try:
+            db.row_factory = sqlite3.Row
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            if version == 0 and not names:
+                if new_ok:
+                    return db
+                raise StoreError(
+                    message="not a slacore store: the database is empty", path=self.path
+                )
+            if version == 0 or not names >= _MARKS:
+                raise StoreError(
+                    message="not a slacore store: it is another application's database",
+                    path=self.path,
+                )
+            self._check_version(version)
+            if version < SCHEMA_VERSION and not new_ok:
+                raise StoreError(
+                    message=(
+                        f"the store has schema version {version}, older than this slacore's "
+                        f"{SCHEMA_VERSION}: run slacore sync to bring it up to date"
+                    ),
+                    path=self.path,
+                )
+        except BaseException:
+            db.close()
+            raise
+        return db
+
     def _connect(self, timeout: float) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if Path(self.path).exists():
+                self._check_file(timeout, new_ok=True)
         try:
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         except sqlite3.Error as error:
-            raise StoreError(message=f"cannot open the store: {error}", path=self.path) from None
+            raise self._error("open the store", error, timeout) from error
         self._db.row_factory = sqlite3.Row
         try:
             self._use_wal(timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             self._db.close()
-            busy = isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
-            what = f"the store is busy after {timeout:g} s" if busy else "not a slacore store"
-            raise StoreError(message=f"{what}: {error}", path=self.path) from None
+            raise self._error("open the store to write", error, timeout) from error
         except BaseException:
             self._db.close()
             raise
+
+    def _error(self, what: str, error: sqlite3.Error, timeout: float | None = None) -> StoreError:
+        """``error`` as the one-line store error the user sees, naming the file."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code == sqlite3.SQLITE_NOTADB:
+            message = f"not a slacore store: {error}"
+        elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and timeout is not None:
+            message = f"the store is busy after {timeout:g} s: {error}"
+        else:
+            message = f"cannot {what}: {error}"
+        return StoreError(message=message, path=self.path)
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -173,7 +282,9 @@ class SQLiteStore:
         self._db.execute("COMMIT")
 
     def _checked_version(self) -> int:
-        version = self.schema_version
+        return self._check_version(int(self._db.execute("PRAGMA user_version").fetchone()[0]))
+
+    def _check_version(self, version: int) -> int:
         if version > SCHEMA_VERSION:
             raise StoreError(
                 message=(

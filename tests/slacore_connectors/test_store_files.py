@@ -1,0 +1,174 @@
+"""The store's file on the disk: reading never writes, and odd files are refused, untouched.
+
+Run for real: SQLite files in a temporary folder, ``slacore`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from slacore_connectors.store import SCHEMA_VERSION, StoreError, open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+AGREEMENT = ROOT / "examples" / "company_a.toml"
+
+
+def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+    )  # fmt: skip
+
+
+def job(folder: Path, store: str = "slacore.db") -> Path:
+    """A job file in ``folder`` naming ``store``, the example agreement and a CSV source."""
+    shutil.copy(AGREEMENT, folder / "company_a.toml")
+    data = folder / "data"
+    data.mkdir(exist_ok=True)
+    (data / "leads.csv").write_text(
+        "id,created_at,source\nL1,2026-03-02T09:00:00+00:00,web\n", encoding="utf-8"
+    )
+    path = folder / "slacore.toml"
+    path.write_text(
+        f'store = "{store}"\nagreement = "company_a.toml"\n'
+        '[[sources]]\nname = "crm"\nconnector = "csv"\nsettings = { path = "data" }\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def foreign(path: Path, *, wal: bool = False) -> str:
+    """Another application's SQLite database at ``path``; returns the digest of its bytes."""
+    db = sqlite3.connect(path)
+    if wal:
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    db.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    db.commit()
+    db.close()
+    return digest(path)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("slacore: error: ")
+    return line
+
+
+# --- another application's database -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["rollback-journal", "wal"])
+@pytest.mark.parametrize(
+    "how",
+    [{"read_only": True}, {}, {"locked": True}],
+    ids=["to-read", "to-write", "to-sync"],
+)
+def test_another_applications_database_is_refused_untouched(
+    tmp_path: Path, wal: bool, how: dict[str, bool]
+) -> None:
+    path = tmp_path / "app.db"
+    before = foreign(path, wal=wal)
+    with pytest.raises(StoreError, match="not a slacore store") as info:
+        open_store(path, **how)
+    assert info.value.path == str(path)
+    assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]  # no lock, no log
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == [
+        ("notes",)
+    ]
+    db.close()
+
+
+def test_report_on_another_applications_database_changes_nothing(tmp_path: Path) -> None:
+    job(tmp_path, "app.db")
+    before = foreign(tmp_path / "app.db")
+    line = one_error_line(slacore("report", cwd=tmp_path))
+    assert f"{tmp_path / 'app.db'}: not a slacore store" in line
+    assert digest(tmp_path / "app.db") == before
+
+
+def test_sync_on_another_applications_database_changes_nothing(tmp_path: Path) -> None:
+    job(tmp_path, "app.db")
+    before = foreign(tmp_path / "app.db")
+    line = one_error_line(slacore("sync", cwd=tmp_path))
+    assert f"{tmp_path / 'app.db'}: not a slacore store" in line
+    assert digest(tmp_path / "app.db") == before
+    assert not (tmp_path / "app.db.lock").exists()
+
+
+def test_a_database_with_slacores_table_names_but_no_version_is_not_a_store(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "app.db"
+    db = sqlite3.connect(path)
+    for name in ("cursors", "rejected", "sync_runs"):
+        db.execute(f"CREATE TABLE {name} (x)")
+    db.commit()
+    db.close()
+    before = digest(path)
+    with pytest.raises(StoreError, match="not a slacore store"):
+        open_store(path)
+    assert digest(path) == before
+
+
+# --- reading never writes -------------------------------------------------------------------
+
+
+def test_reading_a_store_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with open_store(path) as store:
+        store.start_run("crm")
+    before = digest(path)
+    with open_store(path, read_only=True) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [run.status for run in store.runs()] == ["running"]
+    assert digest(path) == before
+    # SQLite's shared index of the write-ahead log may appear beside the store; nothing else.
+    assert {p.name for p in tmp_path.iterdir()} <= {"sla.db", "sla.db-wal", "sla.db-shm"}
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+
+
+def test_reading_a_missing_store_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "sla.db"
+    with pytest.raises(StoreError, match="no store here") as info:
+        open_store(path, read_only=True)
+    assert str(path) in str(info.value)
+    assert not path.parent.exists()
+
+
+def test_report_on_a_missing_store_names_it(tmp_path: Path) -> None:
+    job(tmp_path, "sla.db")
+    done = slacore("report", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"no store at {tmp_path / 'sla.db'}" in done.stderr
+    assert not (tmp_path / "sla.db").exists()
+
+
+def test_opening_to_write_creates_a_new_store(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "sla.db"
+    with open_store(path, locked=True) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    path.unlink()
+    path.write_bytes(b"")  # an empty file: nothing in it to keep
+    with open_store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_reader_takes_no_lock() -> None:
+    with pytest.raises(ValueError, match="read-only"):
+        open_store("sla.db", read_only=True, locked=True)
