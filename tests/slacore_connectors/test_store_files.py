@@ -6,10 +6,13 @@ Run for real: SQLite files in a temporary folder, ``slacore`` in a subprocess.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -172,3 +175,107 @@ def test_opening_to_write_creates_a_new_store(tmp_path: Path) -> None:
 def test_a_reader_takes_no_lock() -> None:
     with pytest.raises(ValueError, match="read-only"):
         open_store("sla.db", read_only=True, locked=True)
+
+
+# --- read-only stores and folders -----------------------------------------------------------
+
+
+def without_override() -> list[str]:
+    """What to run a command under so that file permissions hold for it.
+
+    Root passes them by its capabilities to override them: as root the command runs under
+    ``setpriv`` without those (still root, so its own files' owner bits apply).
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file permissions are not enforced")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+@pytest.fixture
+def synced(tmp_path: Path) -> Iterator[Path]:
+    """A folder with a store that one sync made; its permissions are put back at the end."""
+    job(tmp_path)
+    done = slacore("sync", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "company_a.toml", "data", "slacore.db", "slacore.db.lock", "slacore.toml"
+    ]  # fmt: skip
+    yield tmp_path
+    tmp_path.chmod(0o755)
+
+
+def restricted(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``slacore ARGS`` in ``folder``, subject to file permissions."""
+    prefix = without_override()
+    probe = [*prefix, sys.executable, "-c", "import os; assert not os.access('.', os.W_OK)"]
+    mode = folder.stat().st_mode
+    folder.chmod(0o555)
+    try:
+        enforced = subprocess.run(probe, cwd=folder, check=False).returncode == 0
+    finally:
+        folder.chmod(mode)
+    if not enforced:
+        pytest.skip("file permissions are not enforced here")
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "slacore_connectors", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=folder,
+    )  # fmt: skip
+
+
+def test_sync_on_a_read_only_store_names_it(synced: Path) -> None:
+    store = synced / "slacore.db"
+    store.chmod(0o444)  # the lock file can be made; the store cannot be written
+    before = digest(store)
+    line = one_error_line(restricted(synced, "sync"))
+    assert line == (
+        f"slacore: error: {store}: cannot open the store to write: "
+        "attempt to write a readonly database"
+    )
+    assert digest(store) == before
+
+
+def test_sync_in_a_read_only_folder_names_the_lock(synced: Path) -> None:
+    store = synced / "slacore.db"
+    (synced / "slacore.db.lock").unlink()
+    synced.chmod(0o555)
+    line = one_error_line(restricted(synced, "sync"))
+    assert line == (
+        f"slacore: error: {store}: cannot take the sync lock {store}.lock: Permission denied"
+    )
+
+
+def test_report_reads_a_store_in_a_read_only_folder(synced: Path) -> None:
+    synced.chmod(0o555)
+    before = digest(synced / "slacore.db")
+    done = restricted(synced, "report", "--json", "--period", "2026-03")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["handoffs"] == 0
+    assert digest(synced / "slacore.db") == before
+    assert not (synced / "slacore.db-wal").exists()
+
+
+def test_a_directory_in_the_way_of_the_lock_is_named(tmp_path: Path) -> None:
+    job(tmp_path)
+    (tmp_path / "slacore.db.lock").mkdir()
+    line = one_error_line(slacore("sync", cwd=tmp_path))
+    store = tmp_path / "slacore.db"
+    assert (
+        line == f"slacore: error: {store}: cannot take the sync lock {store}.lock: Is a directory"
+    )
+    assert not store.exists()
+
+
+def test_a_store_whose_log_cannot_be_opened(tmp_path: Path) -> None:
+    # What a read-only folder does to a store in WAL mode, as root too: SQLite cannot open
+    # the log's shared index. sync cannot write such a store; report reads the file alone.
+    job(tmp_path)
+    assert slacore("sync", cwd=tmp_path).returncode == 0
+    (tmp_path / "slacore.db-shm").mkdir()
+    line = one_error_line(slacore("sync", cwd=tmp_path))
+    assert line.startswith(f"slacore: error: {tmp_path / 'slacore.db'}: cannot open the store")
+    done = slacore("report", "--json", "--period", "2026-03", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["period"]["label"] == "2026-03"

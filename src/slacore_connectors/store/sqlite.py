@@ -38,6 +38,13 @@ _MARKS = frozenset({"cursors", "rejected", "sync_runs"})
 what tells a slacore store from another application's database."""
 
 
+def _cannot_share(error: sqlite3.Error) -> bool:
+    """Whether ``error`` says a read-only connection could not make a write-ahead log's
+    shared-memory file (a read-only folder)."""
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)
+
+
 class SQLiteStore:
     """The store in one SQLite file.
 
@@ -105,7 +112,15 @@ class SQLiteStore:
         self._check_file(timeout, new_ok=new_ok)
         uri = f"{Path(self.path).absolute().as_uri()}?mode=ro"
         try:
-            return self._identified(uri, timeout, new_ok=new_ok)
+            try:
+                return self._identified(uri, timeout, new_ok=new_ok)
+            except sqlite3.OperationalError as error:
+                # A store in write-ahead-log mode needs its "-shm" index, which a read-only
+                # folder cannot hold. With no log left to read, the file alone is the whole
+                # store: read it as immutable.
+                if not _cannot_share(error) or self._log_pending():
+                    raise
+                return self._identified(f"{uri}&immutable=1", timeout, new_ok=new_ok)
         except sqlite3.Error as error:
             raise self._error("open the store", error, timeout) from error
 
@@ -167,7 +182,13 @@ class SQLiteStore:
 
     def _connect(self, timeout: float) -> None:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    message=f"cannot create the store's folder: {error.strerror or error}",
+                    path=self.path,
+                ) from error
             if Path(self.path).exists():
                 self._check_file(timeout, new_ok=True)
         try:
@@ -180,6 +201,13 @@ class SQLiteStore:
             self._use_wal(timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
+            # Find out now, not at the first write, that the store cannot be written: a
+            # write (of the version it has), rolled back.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(f"PRAGMA user_version = {self._checked_version()}")
+            finally:
+                self._db.execute("ROLLBACK")
         except sqlite3.Error as error:
             self._db.close()
             raise self._error("open the store to write", error, timeout) from error
@@ -232,15 +260,21 @@ class SQLiteStore:
         import filelock
 
         lock_path = f"{self.path}.lock"
-        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(lock_path, timeout=0)
         try:
+            Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout:
             raise SyncLockedError(
                 message=f"another sync is running on {self.path}; nothing was read or written",
                 lock=lock_path,
             ) from None
+        except OSError as error:
+            # A read-only folder, or something in the way of the lock file.
+            raise StoreError(
+                message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
+                path=self.path,
+            ) from error
         try:
             yield
         finally:
