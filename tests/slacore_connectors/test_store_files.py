@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,100 @@ def test_a_store_whose_log_cannot_be_opened(tmp_path: Path) -> None:
     done = slacore("report", "--json", "--period", "2026-03", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["period"]["label"] == "2026-03"
+
+
+# --- damaged stores -------------------------------------------------------------------------
+
+
+def _zero_pages(path: Path, share: float) -> None:
+    """Zero the pages of the file from ``share`` of it on (0: every page)."""
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big") or 65536
+    start = int(len(data) // size * share) * size
+    data[start:] = bytes(len(data) - start)
+    path.write_bytes(bytes(data))
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "zero-length": lambda path: path.write_bytes(b""),
+    "random-bytes": lambda path: path.write_bytes(random.Random(7).randbytes(40_000)),
+    "truncated": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "zeroed-pages": lambda path: _zero_pages(path, 0.1),
+    "zeroed-file": lambda path: _zero_pages(path, 0),
+    "a-folder": lambda path: (path.unlink(), path.mkdir()),  # type: ignore[func-returns-value]
+}
+
+
+@pytest.fixture
+def store_of_many_pages(tmp_path: Path) -> Path:
+    job(tmp_path)
+    rows = "".join(f"L{i},2026-03-02T09:{i % 60:02d}:00+00:00,web\n" for i in range(2_000))
+    (tmp_path / "data" / "leads.csv").write_text(f"id,created_at,source\n{rows}")
+    done = slacore("sync", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "slacore.db"
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_store_is_one_error_line_naming_it(
+    store_of_many_pages: Path, damage: str
+) -> None:
+    path = store_of_many_pages
+    DAMAGE[damage](path)
+    folder = path.parent
+    line = one_error_line(slacore("report", "--period", "2026-03", cwd=folder))
+    assert line.startswith(f"slacore: error: {path}: ")
+    assert "not a slacore store" in line or "damaged: " in line
+    synced = slacore("sync", cwd=folder)
+    if damage == "zero-length":
+        # An empty file holds nothing to lose: sync makes the store in it.
+        assert synced.returncode == 0, synced.stderr
+        return
+    assert synced.returncode == 1, synced.stdout
+    assert "Traceback" not in synced.stderr
+    assert str(path) in synced.stderr + synced.stdout
+
+
+@pytest.mark.parametrize("table", ["sync_runs", "cursors"])
+def test_a_zeroed_page_met_by_a_sync_is_one_error_line(
+    store_of_many_pages: Path, table: str
+) -> None:
+    path = store_of_many_pages
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    (page,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    db.close()
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big")
+    data[(page - 1) * size : page * size] = bytes(size)
+    path.write_bytes(bytes(data))
+    done = slacore("sync", cwd=path.parent)
+    damaged = f"{path}: damaged: database disk image is malformed"
+    if table == "sync_runs":  # the run cannot be recorded: the whole sync stops
+        assert one_error_line(done) == f"slacore: error: {damaged}"
+    else:  # the source fails, and the sync goes on with the others
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        assert f"crm (csv): failed: {damaged}" in done.stdout
+
+
+def test_every_sqlite_error_of_a_damaged_store_is_a_store_error(store_of_many_pages: Path) -> None:
+    path = store_of_many_pages
+    _zero_pages(path, 0.5)  # the schema is whole, the leads are not
+    with open_store(path, read_only=True) as store:
+        with pytest.raises(StoreError, match="damaged: ") as info:
+            list(store.records("leads"))
+        assert info.value.path == str(path)
+        assert isinstance(info.value.__cause__, sqlite3.DatabaseError)
+        with pytest.raises(StoreError, match="damaged: "):
+            store.dump()
+
+
+def test_writing_a_store_opened_to_read_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "sla.db"
+    with open_store(path) as store:
+        store.start_run("crm")
+    with (
+        open_store(path, read_only=True) as store,
+        pytest.raises(StoreError, match="cannot record the run: attempt to write a readonly"),
+    ):
+        store.start_run("crm")

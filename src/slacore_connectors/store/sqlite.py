@@ -220,11 +220,21 @@ class SQLiteStore:
         code = getattr(error, "sqlite_errorcode", 0) & 0xFF
         if code == sqlite3.SQLITE_NOTADB:
             message = f"not a slacore store: {error}"
+        elif code == sqlite3.SQLITE_CORRUPT:
+            message = f"damaged: {error}"
         elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and timeout is not None:
             message = f"the store is busy after {timeout:g} s: {error}"
         else:
             message = f"cannot {what}: {error}"
         return StoreError(message=message, path=self.path)
+
+    @contextlib.contextmanager
+    def _sql(self, what: str) -> Iterator[None]:
+        """Turn an SQLite error into a :class:`StoreError` naming the file (cause chained)."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise self._error(what, error) from error
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -237,7 +247,8 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the database connection, and release the sync lock if it was opened locked."""
         try:
-            self._db.close()
+            with self._sql("close the store"):
+                self._db.close()
         finally:
             self._held.close()
 
@@ -283,7 +294,8 @@ class SQLiteStore:
     @property
     def schema_version(self) -> int:
         """The schema version of the file."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        with self._sql("read the store"):
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _use_wal(self, timeout: float) -> None:
         # Switching a new file to write-ahead logging can report "database is locked" at once,
@@ -333,20 +345,22 @@ class SQLiteStore:
 
     def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:
         """The stored cursor of a source's stream, or ``None`` before its first batch."""
-        row = self._db.execute(
-            "SELECT cursor FROM cursors WHERE source_name = ? AND stream = ?",
-            (source_name, Stream.parse(stream).value),
-        ).fetchone()
+        with self._sql("read the store"):
+            row = self._db.execute(
+                "SELECT cursor FROM cursors WHERE source_name = ? AND stream = ?",
+                (source_name, Stream.parse(stream).value),
+            ).fetchone()
         return None if row is None else Cursor.from_json(row["cursor"])
 
     def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
         """Record the start of a sync run (status ``running``); returns its id."""
         started = _us(at or datetime.now(UTC))
-        cursor = self._db.execute(
-            "INSERT INTO sync_runs (source_name, started_at, status, full) "
-            "VALUES (?, ?, 'running', ?)",
-            (source_name, started, int(full)),
-        )
+        with self._sql("record the run"):
+            cursor = self._db.execute(
+                "INSERT INTO sync_runs (source_name, started_at, status, full) "
+                "VALUES (?, ?, 'running', ?)",
+                (source_name, started, int(full)),
+            )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -360,11 +374,12 @@ class SQLiteStore:
         at: datetime | None = None,
     ) -> None:
         """Record the end of a sync run with its status, counts and error."""
-        self._db.execute(
-            "UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
-            "WHERE run_id = ?",
-            (_us(at or datetime.now(UTC)), status, json.dumps(counts), error, run_id),
-        )
+        with self._sql("record the run"):
+            self._db.execute(
+                "UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
+                "WHERE run_id = ?",
+                (_us(at or datetime.now(UTC)), status, json.dumps(counts), error, run_id),
+            )
 
     def runs(self, source_name: str | None = None) -> list[SyncRun]:
         """The recorded sync runs, oldest first."""
@@ -373,6 +388,8 @@ class SQLiteStore:
         if source_name is not None:
             query += " WHERE source_name = ?"
             args = (source_name,)
+        with self._sql("read the store"):
+            rows = self._db.execute(query + " ORDER BY run_id", args).fetchall()
         return [
             SyncRun(
                 run_id=row["run_id"],
@@ -384,7 +401,7 @@ class SQLiteStore:
                 counts=json.loads(row["counts"]),
                 error=row["error"],
             )
-            for row in self._db.execute(query + " ORDER BY run_id", args)
+            for row in rows
         ]
 
     # --- writing --------------------------------------------------------------------------------
@@ -431,7 +448,7 @@ class SQLiteStore:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
-            raise StoreError(message=f"cannot store the batch: {error}", path=self.path) from None
+            raise self._error("store the batch", error) from error
         inserted, updated, unchanged = result
         return BatchResult(
             stream=batch.stream,
@@ -561,10 +578,11 @@ class SQLiteStore:
             f"WHERE {' AND '.join(where)} ORDER BY {order}"
         )
         read = table.reader()
-        rows = self._db.cursor()
-        rows.row_factory = None  # plain tuples: cheaper than sqlite3.Row
-        for row in rows.execute(query, args):
-            yield read(row)
+        with self._sql("read the store"):
+            rows = self._db.cursor()
+            rows.row_factory = None  # plain tuples: cheaper than sqlite3.Row
+            for row in rows.execute(query, args):
+                yield read(row)
 
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
         """How many records of a stream the store holds (now, or ``as_of``)."""
@@ -582,6 +600,8 @@ class SQLiteStore:
         if as_of is not None:
             query += " AND first_seen <= ?"
             args.append(_us(as_of))
+        with self._sql("read the store"):
+            rows = self._db.execute(query + " ORDER BY rejected_id", args).fetchall()
         return [
             RejectedRecord(
                 stream=row["stream"],
@@ -592,7 +612,7 @@ class SQLiteStore:
                 field=row["field"],
                 raw=json.loads(row["raw"]),
             )
-            for row in self._db.execute(query + " ORDER BY rejected_id", args)
+            for row in rows
         ]
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
@@ -600,6 +620,10 @@ class SQLiteStore:
 
         For comparing two stores row for row (e.g. after a killed and resumed sync).
         """
+        with self._sql("read the store"):
+            return self._dump()
+
+    def _dump(self) -> dict[str, list[tuple[Any, ...]]]:
         result: dict[str, list[tuple[Any, ...]]] = {}
         for table in TABLES.values():
             columns = ", ".join(("source_name", "key", *table.columns))
