@@ -37,6 +37,12 @@ _MARKS = frozenset({"cursors", "rejected", "sync_runs"})
 """Tables every slacore store has had since schema version 1: with ``PRAGMA user_version``,
 what tells a slacore store from another application's database."""
 
+_ABANDONED = (
+    "abandoned: the sync stopped before it recorded its end (killed, or its machine stopped); "
+    "what it stored is kept, and the next sync went on from there"
+)
+"""The error of a run that a later sync found left ``running``."""
+
 
 def _cannot_share(error: sqlite3.Error) -> bool:
     """Whether ``error`` says a read-only connection could not make a write-ahead log's
@@ -88,6 +94,7 @@ class SQLiteStore:
         self.path = str(path)
         self.read_only = read_only and self.path != ":memory:"
         self._held = contextlib.ExitStack()
+        self._locks = 0  # sync locks held by this store object
         if self.read_only:
             self._db = self._open_to_read(timeout)
             return
@@ -265,7 +272,12 @@ class SQLiteStore:
 
         """
         if self.path == ":memory:":
-            yield  # nothing to share: an in-memory store is private to its connection
+            # Nothing to share: an in-memory store is private to its connection.
+            self._locks += 1
+            try:
+                yield
+            finally:
+                self._locks -= 1
             return
         # Imported here: reading a store needs no lock, so the report runs without the extra.
         import filelock
@@ -286,9 +298,11 @@ class SQLiteStore:
                 message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
                 path=self.path,
             ) from error
+        self._locks += 1
         try:
             yield
         finally:
+            self._locks -= 1
             lock.release()
 
     @property
@@ -380,6 +394,47 @@ class SQLiteStore:
                 "WHERE run_id = ?",
                 (_us(at or datetime.now(UTC)), status, json.dumps(counts), error, run_id),
             )
+
+    def abandon_runs(self) -> list[int]:
+        """Mark the runs left ``running`` by a sync that is gone as ``partial``, abandoned.
+
+        Only the holder of the sync lock may call it: while it holds the lock no other sync
+        runs, so a run still ``running`` is one whose process died (killed, or its machine
+        stopped) before it could record its end. Such a run is marked ``partial`` with the
+        error ``abandoned: ...``; its ``finished_at`` stays unknown (``None``). What it stored
+        is kept, and the next sync goes on from its cursors.
+
+        Returns:
+            The ids of the runs marked, oldest first.
+
+        Raises:
+            StoreError: This store does not hold the sync lock (:meth:`lock`, or opened with
+                ``locked=True``); nothing was marked.
+
+        """
+        if not self._locks:
+            raise StoreError(
+                message="abandoned runs are marked only by the holder of the sync lock",
+                path=self.path,
+            )
+        with self._sql("record the runs"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = [
+                    row[0]
+                    for row in self._db.execute(
+                        "SELECT run_id FROM sync_runs WHERE status = 'running' ORDER BY run_id"
+                    )
+                ]
+                self._db.executemany(
+                    "UPDATE sync_runs SET status = 'partial', error = ? WHERE run_id = ?",
+                    [(_ABANDONED, run_id) for run_id in found],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return found
 
     def runs(self, source_name: str | None = None) -> list[SyncRun]:
         """The recorded sync runs, oldest first."""
