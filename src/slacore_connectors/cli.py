@@ -466,7 +466,7 @@ def report_command(
         raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
     zone = agreement.calendar.zone if agreement.calendar is not None else None
     moment = _as_of(as_of, zone)
-    with open_store(config.store) as store:
+    with open_store(config.store, read_only=True) as store:
         report = build_report(store, agreement, period=period, as_of=moment)
     _write_report(report, "json" if as_json else output_format, output)
 
@@ -509,7 +509,7 @@ def demo_command(folder: str | None, as_json: bool) -> None:
         click.echo(synced.to_text(), err=True)
         raise SystemExit(1)
     agreement = Agreement.load(target / "company_a.toml")
-    with open_store(config.store) as store:
+    with open_store(config.store, read_only=True) as store:
         report = build_report(store, agreement)
     page = target / "report.html"
     page.write_text(report.to_html(), encoding="utf-8")

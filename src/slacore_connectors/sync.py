@@ -418,6 +418,7 @@ def run_sync(
     """
     clock = now or (lambda: datetime.now(UTC))
     with open_store(config.store, locked=True) as store:
+        store.abandon_runs()  # holding the lock: a run still "running" was killed
         started = clock()
         results: list[SourceResult] = []
         for index, source in enumerate(config.sources):

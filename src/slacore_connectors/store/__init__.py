@@ -73,9 +73,17 @@ def store_path(url: str | os.PathLike[str]) -> Path:
 
 
 def open_store(
-    url: str | os.PathLike[str], *, timeout: float = 30.0, locked: bool = False
+    url: str | os.PathLike[str],
+    *,
+    timeout: float = 30.0,
+    locked: bool = False,
+    read_only: bool = False,
 ) -> Store:
-    """Open (creating if missing) the store at a location.
+    """Open (creating if missing) the store at a location, or open an existing one to read.
+
+    Opening to read never writes: not the store, not a file beside it. Opening to write
+    creates a missing store; either way an existing database that is not a slacore store is
+    refused untouched.
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -89,12 +97,17 @@ def open_store(
         timeout: Seconds to wait for another writer to finish before giving up.
         locked: Take the store's sync lock (:meth:`Store.lock`) before opening anything, and
             hold it until the store is closed: what a sync job does.
+        read_only: Open an existing store to read it only (what a report does); a missing
+            one is an error.
 
     Raises:
-        StoreError: An unknown URL scheme, or a file that is not a slacore store or was
-            written by a newer slacore.
+        StoreError: An unknown URL scheme; a missing store (``read_only``); a file that is
+            not a slacore store, is damaged, cannot be written (unless ``read_only``) or was
+            written by a newer slacore; a sync lock that cannot be taken. The error names
+            the file.
         SyncLockedError: ``locked`` and another sync holds the lock; nothing was read or
             written.
+        ValueError: Both ``locked`` and ``read_only``.
 
     """
-    return SQLiteStore(store_path(url), timeout=timeout, locked=locked)
+    return SQLiteStore(store_path(url), timeout=timeout, locked=locked, read_only=read_only)

@@ -77,11 +77,15 @@ class SyncRun:
         run_id: The run's number.
         source_name: The source synced.
         started_at: When it started (UTC).
-        finished_at: When it ended, or ``None`` if it never did (killed).
-        status: ``running``, ``success``, ``partial`` or ``failed``.
+        finished_at: When it ended, or ``None`` if that is not known (a killed run).
+        status: ``running`` (still going, or killed and not yet found by a later sync),
+            ``success``, ``failed`` (a source failed), or ``partial``: stopped before the end,
+            by a signal (SIGTERM, Ctrl-C), or killed and marked by the next sync
+            (:meth:`Store.abandon_runs`, error ``abandoned: ...``). What a partial run stored
+            is kept; the next sync goes on from its cursors.
         full: Whether it read from scratch.
         counts: Per stream: read, stored, unchanged, rejected.
-        error: The error message of a failed run.
+        error: Why it failed or stopped, in one line.
 
     """
 
@@ -204,6 +208,21 @@ class Store(Protocol):
         at: datetime | None = None,
     ) -> None:
         """Record the end of a sync run with its status, counts and error."""
+        ...
+
+    def abandon_runs(self) -> list[int]:
+        """Mark the runs left ``running`` by a sync that is gone as ``partial``, abandoned.
+
+        A sync calls it once it holds the sync lock: no other sync can be running then, so
+        a run still ``running`` was killed before it could record its end.
+
+        Returns:
+            The ids of the runs marked, oldest first.
+
+        Raises:
+            StoreError: This store does not hold the sync lock; nothing was marked.
+
+        """
         ...
 
     def runs(self, source_name: str | None = None) -> list[SyncRun]:

@@ -33,6 +33,23 @@ from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
 
+_MARKS = frozenset({"cursors", "rejected", "sync_runs"})
+"""Tables every slacore store has had since schema version 1: with ``PRAGMA user_version``,
+what tells a slacore store from another application's database."""
+
+_ABANDONED = (
+    "abandoned: the sync stopped before it recorded its end (killed, or its machine stopped); "
+    "what it stored is kept, and the next sync went on from there"
+)
+"""The error of a run that a later sync found left ``running``."""
+
+
+def _cannot_share(error: sqlite3.Error) -> bool:
+    """Whether ``error`` says a read-only connection could not make a write-ahead log's
+    shared-memory file (a read-only folder)."""
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)
+
 
 class SQLiteStore:
     """The store in one SQLite file.
@@ -42,23 +59,49 @@ class SQLiteStore:
     ...     store.schema_version
     1
 
+    A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
+    log switch, no migration, no lock file), so a report can read a store in a folder it may
+    not write to, and a file that is not a slacore store is left exactly as it was. A store
+    opened to write creates a missing file, and refuses an existing database that is not
+    slacore's before writing anything to it.
+
     Args:
-        path: The database file; created with its folder if missing. ``":memory:"`` for a
-            throw-away store.
+        path: The database file; created with its folder if missing (unless ``read_only``).
+            ``":memory:"`` for a throw-away store.
         timeout: Seconds to wait for another writer to finish before giving up.
         locked: Hold the sync lock (:meth:`lock`) from before the file is opened until
             :meth:`close`.
+        read_only: Open an existing store to read it only.
 
     Raises:
-        StoreError: The file is not a slacore store, or was written by a newer slacore.
+        StoreError: The file is missing (``read_only``), is not a slacore store, is damaged,
+            cannot be written (not ``read_only``), or was written by a newer slacore.
         SyncLockedError: ``locked`` and another sync holds the lock; the file was not touched.
+        ValueError: Both ``locked`` and ``read_only``: a reader takes no lock.
 
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, locked: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = 30.0,
+        locked: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        if locked and read_only:
+            raise ValueError("a store opened read-only takes no sync lock")
         self.path = str(path)
+        self.read_only = read_only and self.path != ":memory:"
         self._held = contextlib.ExitStack()
+        self._locks = 0  # sync locks held by this store object
+        if self.read_only:
+            self._db = self._open_to_read(timeout)
+            return
         if locked:
+            if self.path != ":memory:" and Path(self.path).exists():
+                # Another application's database is refused before the lock file is made.
+                self._check_file(timeout, new_ok=True)
             # Before the file is opened, let alone created: a refused sync leaves no trace.
             self._held.enter_context(self.lock())
         try:
@@ -67,27 +110,138 @@ class SQLiteStore:
             self._held.close()
             raise
 
+    def _open_to_read(self, timeout: float, *, new_ok: bool = False) -> sqlite3.Connection:
+        """A read-only connection to the existing file, checked to be a slacore store.
+
+        With ``new_ok``, an empty database (a file another process is creating the store in
+        right now, or an empty file) is accepted: a store is made in it.
+        """
+        self._check_file(timeout, new_ok=new_ok)
+        uri = f"{Path(self.path).absolute().as_uri()}?mode=ro"
+        try:
+            try:
+                return self._identified(uri, timeout, new_ok=new_ok)
+            except sqlite3.OperationalError as error:
+                # A store in write-ahead-log mode needs its "-shm" index, which a read-only
+                # folder cannot hold. With no log left to read, the file alone is the whole
+                # store: read it as immutable.
+                if not _cannot_share(error) or self._log_pending():
+                    raise
+                return self._identified(f"{uri}&immutable=1", timeout, new_ok=new_ok)
+        except sqlite3.Error as error:
+            raise self._error("open the store", error, timeout) from error
+
+    def _check_file(self, timeout: float, *, new_ok: bool) -> None:
+        """Refuse a file that is not a slacore store before anything is written to it, or
+        beside it (a write-ahead log's index, a lock file)."""
+        file = Path(self.path)
+        if file.is_dir():
+            raise StoreError(message="not a slacore store: it is a folder", path=self.path)
+        if not file.exists():
+            raise StoreError(message="no store here: run slacore sync first", path=self.path)
+        # A look at the file alone, as immutable: that makes no file beside it.
+        uri = f"{file.absolute().as_uri()}?mode=ro&immutable=1"
+        try:
+            self._identified(uri, timeout, new_ok=new_ok).close()
+        except (sqlite3.Error, StoreError) as error:
+            if not self._log_pending():
+                if isinstance(error, sqlite3.Error):
+                    raise self._error("open the store", error, timeout) from error
+                raise
+            # The file alone is not the whole database: its write-ahead log holds changes
+            # not yet copied into it. The reading connection looks again, log included.
+
+    def _log_pending(self) -> bool:
+        """Whether the store's write-ahead log holds changes (not empty)."""
+        log = Path(f"{self.path}-wal")
+        return log.is_file() and log.stat().st_size > 0
+
+    def _identified(self, uri: str, timeout: float, *, new_ok: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+        try:
+            db.row_factory = sqlite3.Row
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            if version == 0 and not names:
+                if new_ok:
+                    return db
+                raise StoreError(
+                    message="not a slacore store: the database is empty", path=self.path
+                )
+            if version == 0 or not names >= _MARKS:
+                raise StoreError(
+                    message="not a slacore store: it is another application's database",
+                    path=self.path,
+                )
+            self._check_version(version)
+            if version < SCHEMA_VERSION and not new_ok:
+                raise StoreError(
+                    message=(
+                        f"the store has schema version {version}, older than this slacore's "
+                        f"{SCHEMA_VERSION}: run slacore sync to bring it up to date"
+                    ),
+                    path=self.path,
+                )
+        except BaseException:
+            db.close()
+            raise
+        return db
+
     def _connect(self, timeout: float) -> None:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    message=f"cannot create the store's folder: {error.strerror or error}",
+                    path=self.path,
+                ) from error
+            if Path(self.path).exists():
+                self._check_file(timeout, new_ok=True)
         try:
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         except sqlite3.Error as error:
-            raise StoreError(message=f"cannot open the store: {error}", path=self.path) from None
+            raise self._error("open the store", error, timeout) from error
         self._db.row_factory = sqlite3.Row
         try:
             self._use_wal(timeout)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as error:
+            # Find out now, not at the first write, that the store cannot be written: a
+            # write (of the version it has), rolled back.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(f"PRAGMA user_version = {self._checked_version()}")
+            finally:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error as error:
             self._db.close()
-            busy = isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
-            what = f"the store is busy after {timeout:g} s" if busy else "not a slacore store"
-            raise StoreError(message=f"{what}: {error}", path=self.path) from None
+            raise self._error("open the store to write", error, timeout) from error
         except BaseException:
             self._db.close()
             raise
+
+    def _error(self, what: str, error: sqlite3.Error, timeout: float | None = None) -> StoreError:
+        """``error`` as the one-line store error the user sees, naming the file."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code == sqlite3.SQLITE_NOTADB:
+            message = f"not a slacore store: {error}"
+        elif code == sqlite3.SQLITE_CORRUPT:
+            message = f"damaged: {error}"
+        elif code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and timeout is not None:
+            message = f"the store is busy after {timeout:g} s: {error}"
+        else:
+            message = f"cannot {what}: {error}"
+        return StoreError(message=message, path=self.path)
+
+    @contextlib.contextmanager
+    def _sql(self, what: str) -> Iterator[None]:
+        """Turn an SQLite error into a :class:`StoreError` naming the file (cause chained)."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise self._error(what, error) from error
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -100,7 +254,8 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the database connection, and release the sync lock if it was opened locked."""
         try:
-            self._db.close()
+            with self._sql("close the store"):
+                self._db.close()
         finally:
             self._held.close()
 
@@ -117,30 +272,44 @@ class SQLiteStore:
 
         """
         if self.path == ":memory:":
-            yield  # nothing to share: an in-memory store is private to its connection
+            # Nothing to share: an in-memory store is private to its connection.
+            self._locks += 1
+            try:
+                yield
+            finally:
+                self._locks -= 1
             return
         # Imported here: reading a store needs no lock, so the report runs without the extra.
         import filelock
 
         lock_path = f"{self.path}.lock"
-        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(lock_path, timeout=0)
         try:
+            Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout:
             raise SyncLockedError(
                 message=f"another sync is running on {self.path}; nothing was read or written",
                 lock=lock_path,
             ) from None
+        except OSError as error:
+            # A read-only folder, or something in the way of the lock file.
+            raise StoreError(
+                message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
+                path=self.path,
+            ) from error
+        self._locks += 1
         try:
             yield
         finally:
+            self._locks -= 1
             lock.release()
 
     @property
     def schema_version(self) -> int:
         """The schema version of the file."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        with self._sql("read the store"):
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _use_wal(self, timeout: float) -> None:
         # Switching a new file to write-ahead logging can report "database is locked" at once,
@@ -173,7 +342,9 @@ class SQLiteStore:
         self._db.execute("COMMIT")
 
     def _checked_version(self) -> int:
-        version = self.schema_version
+        return self._check_version(int(self._db.execute("PRAGMA user_version").fetchone()[0]))
+
+    def _check_version(self, version: int) -> int:
         if version > SCHEMA_VERSION:
             raise StoreError(
                 message=(
@@ -188,20 +359,22 @@ class SQLiteStore:
 
     def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:
         """The stored cursor of a source's stream, or ``None`` before its first batch."""
-        row = self._db.execute(
-            "SELECT cursor FROM cursors WHERE source_name = ? AND stream = ?",
-            (source_name, Stream.parse(stream).value),
-        ).fetchone()
+        with self._sql("read the store"):
+            row = self._db.execute(
+                "SELECT cursor FROM cursors WHERE source_name = ? AND stream = ?",
+                (source_name, Stream.parse(stream).value),
+            ).fetchone()
         return None if row is None else Cursor.from_json(row["cursor"])
 
     def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
         """Record the start of a sync run (status ``running``); returns its id."""
         started = _us(at or datetime.now(UTC))
-        cursor = self._db.execute(
-            "INSERT INTO sync_runs (source_name, started_at, status, full) "
-            "VALUES (?, ?, 'running', ?)",
-            (source_name, started, int(full)),
-        )
+        with self._sql("record the run"):
+            cursor = self._db.execute(
+                "INSERT INTO sync_runs (source_name, started_at, status, full) "
+                "VALUES (?, ?, 'running', ?)",
+                (source_name, started, int(full)),
+            )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -215,11 +388,53 @@ class SQLiteStore:
         at: datetime | None = None,
     ) -> None:
         """Record the end of a sync run with its status, counts and error."""
-        self._db.execute(
-            "UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
-            "WHERE run_id = ?",
-            (_us(at or datetime.now(UTC)), status, json.dumps(counts), error, run_id),
-        )
+        with self._sql("record the run"):
+            self._db.execute(
+                "UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
+                "WHERE run_id = ?",
+                (_us(at or datetime.now(UTC)), status, json.dumps(counts), error, run_id),
+            )
+
+    def abandon_runs(self) -> list[int]:
+        """Mark the runs left ``running`` by a sync that is gone as ``partial``, abandoned.
+
+        Only the holder of the sync lock may call it: while it holds the lock no other sync
+        runs, so a run still ``running`` is one whose process died (killed, or its machine
+        stopped) before it could record its end. Such a run is marked ``partial`` with the
+        error ``abandoned: ...``; its ``finished_at`` stays unknown (``None``). What it stored
+        is kept, and the next sync goes on from its cursors.
+
+        Returns:
+            The ids of the runs marked, oldest first.
+
+        Raises:
+            StoreError: This store does not hold the sync lock (:meth:`lock`, or opened with
+                ``locked=True``); nothing was marked.
+
+        """
+        if not self._locks:
+            raise StoreError(
+                message="abandoned runs are marked only by the holder of the sync lock",
+                path=self.path,
+            )
+        with self._sql("record the runs"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = [
+                    row[0]
+                    for row in self._db.execute(
+                        "SELECT run_id FROM sync_runs WHERE status = 'running' ORDER BY run_id"
+                    )
+                ]
+                self._db.executemany(
+                    "UPDATE sync_runs SET status = 'partial', error = ? WHERE run_id = ?",
+                    [(_ABANDONED, run_id) for run_id in found],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return found
 
     def runs(self, source_name: str | None = None) -> list[SyncRun]:
         """The recorded sync runs, oldest first."""
@@ -228,6 +443,8 @@ class SQLiteStore:
         if source_name is not None:
             query += " WHERE source_name = ?"
             args = (source_name,)
+        with self._sql("read the store"):
+            rows = self._db.execute(query + " ORDER BY run_id", args).fetchall()
         return [
             SyncRun(
                 run_id=row["run_id"],
@@ -239,7 +456,7 @@ class SQLiteStore:
                 counts=json.loads(row["counts"]),
                 error=row["error"],
             )
-            for row in self._db.execute(query + " ORDER BY run_id", args)
+            for row in rows
         ]
 
     # --- writing --------------------------------------------------------------------------------
@@ -286,7 +503,7 @@ class SQLiteStore:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as error:
-            raise StoreError(message=f"cannot store the batch: {error}", path=self.path) from None
+            raise self._error("store the batch", error) from error
         inserted, updated, unchanged = result
         return BatchResult(
             stream=batch.stream,
@@ -416,10 +633,11 @@ class SQLiteStore:
             f"WHERE {' AND '.join(where)} ORDER BY {order}"
         )
         read = table.reader()
-        rows = self._db.cursor()
-        rows.row_factory = None  # plain tuples: cheaper than sqlite3.Row
-        for row in rows.execute(query, args):
-            yield read(row)
+        with self._sql("read the store"):
+            rows = self._db.cursor()
+            rows.row_factory = None  # plain tuples: cheaper than sqlite3.Row
+            for row in rows.execute(query, args):
+                yield read(row)
 
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
         """How many records of a stream the store holds (now, or ``as_of``)."""
@@ -437,6 +655,8 @@ class SQLiteStore:
         if as_of is not None:
             query += " AND first_seen <= ?"
             args.append(_us(as_of))
+        with self._sql("read the store"):
+            rows = self._db.execute(query + " ORDER BY rejected_id", args).fetchall()
         return [
             RejectedRecord(
                 stream=row["stream"],
@@ -447,7 +667,7 @@ class SQLiteStore:
                 field=row["field"],
                 raw=json.loads(row["raw"]),
             )
-            for row in self._db.execute(query + " ORDER BY rejected_id", args)
+            for row in rows
         ]
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
@@ -455,6 +675,10 @@ class SQLiteStore:
 
         For comparing two stores row for row (e.g. after a killed and resumed sync).
         """
+        with self._sql("read the store"):
+            return self._dump()
+
+    def _dump(self) -> dict[str, list[tuple[Any, ...]]]:
         result: dict[str, list[tuple[Any, ...]]] = {}
         for table in TABLES.values():
             columns = ", ".join(("source_name", "key", *table.columns))
