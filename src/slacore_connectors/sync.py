@@ -47,10 +47,10 @@ from slacore._config import (
     suggest,
 )
 from slacore._toml_lines import KeyLines, KeyPath
-from slacore.connector import Stream, create_connector
+from slacore.connector import Connector, Stream, create_connector
 from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import json_dict, markdown_table
-from slacore_connectors.store import StoreError, SyncLockedError, open_store, store_path
+from slacore_connectors.store import Store, StoreError, SyncLockedError, open_store, store_path
 
 __all__ = [
     "JobConfig",
@@ -296,10 +296,13 @@ class SourceResult:
     Attributes:
         name: The source.
         connector: Its connector.
-        status: ``success`` or ``failed``.
+        status: ``success``, or ``failed`` when the source or one of its streams was refused.
         streams: Counts per stream read.
-        error: Why it failed, in one line.
+        error: Why it failed, in one line (each refused stream's error, after its name).
         run_id: The store's id of this run.
+        refused: The streams that could not be read (a file missing or empty, a vendor
+            error), each with its error naming the file; the source's other streams were
+            still read.
 
     """
 
@@ -309,6 +312,7 @@ class SourceResult:
     streams: Mapping[str, StreamCounts]
     error: str | None = None
     run_id: int | None = None
+    refused: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -337,7 +341,7 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source succeeded, 1 when one failed."""
+        """0 when every source succeeded, 1 when one failed or had a stream refused."""
         return 0 if self.ok else 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -357,6 +361,7 @@ class SyncReport:
                         "error": s.error,
                         "run_id": s.run_id,
                         "streams": {k: v.to_dict() for k, v in s.streams.items()},
+                        "refused": dict(s.refused),
                     }
                     for s in self.sources
                 ],
@@ -364,11 +369,12 @@ class SyncReport:
         )
 
     def to_text(self) -> str:
-        """A table per source: stream, read, stored, unchanged, rejected."""
+        """A table per source (stream, read, stored, unchanged, rejected), then a line for
+        each refused stream."""
         parts: list[str] = []
         for source in self.sources:
             head = f"{source.name} ({source.connector}): {source.status}"
-            if source.error:
+            if source.error and not source.refused:
                 head += f": {source.error}"
             rows = [
                 [stream, c.read, c.stored, c.unchanged, c.rejected]
@@ -376,6 +382,12 @@ class SyncReport:
             ]
             table = markdown_table(["stream", "read", "stored", "unchanged", "rejected"], rows)
             parts.append(f"{head}\n\n{table}" if rows else head)
+            if source.refused:
+                parts.append(
+                    "\n".join(
+                        f"- {stream}: refused: {error}" for stream, error in source.refused.items()
+                    )
+                )
         took = (self.finished_at - self.started_at).total_seconds()
         parts.append(f"Store: {self.store} ({took:.1f} s)")
         return "\n\n".join(parts)
@@ -423,6 +435,7 @@ def run_sync(
         for index, source in enumerate(config.sources):
             run_id = store.start_run(source.name, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
+            refused: dict[str, str] = {}
             failure: str | None = None
             try:
                 try:
@@ -433,24 +446,21 @@ def run_sync(
                     # The settings' problems, at their lines in the job file.
                     raise config.locate(index, error) from None
                 streams = source.streams or connector.available_streams()
-                for stream in streams:
-                    cursor = None if full else store.cursor(source.name, stream)
-                    tally = StreamCounts()
-                    for batch in connector.read(stream, cursor):
-                        done = store.write_batch(source.name, batch, run_id=run_id, seen_at=started)
-                        tally = StreamCounts(
-                            read=tally.read + done.read,
-                            stored=tally.stored + done.stored,
-                            unchanged=tally.unchanged + done.unchanged,
-                            rejected=tally.rejected + done.rejected,
-                            batches=tally.batches + 1,
-                        )
-                        counts[stream.value] = tally
-                        if progress is not None:
-                            progress(source.name, stream.value, done.read)
-                    counts[stream.value] = tally
             except (SlacoreError, OSError) as error:
-                failure = " ".join(str(error).split())
+                failure = _one_line(error)
+            else:
+                for stream in streams:
+                    # A stream refused (its file empty, a vendor error) is named with its
+                    # error; the source's other streams are still read.
+                    try:
+                        _sync_stream(
+                            store, connector, source.name, stream, counts,
+                            full=full, run_id=run_id, seen_at=started, progress=progress,
+                        )  # fmt: skip
+                    except (SlacoreError, OSError) as error:
+                        refused[stream.value] = _one_line(error)
+                if refused:
+                    failure = "; ".join(f"{name}: {why}" for name, why in refused.items())
             status = "success" if failure is None else "failed"
             store.finish_run(
                 run_id,
@@ -467,6 +477,7 @@ def run_sync(
                     streams=counts,
                     error=failure,
                     run_id=run_id,
+                    refused=refused,
                 )
             )
         return SyncReport(
@@ -476,3 +487,38 @@ def run_sync(
             full=full,
             sources=tuple(results),
         )
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _sync_stream(
+    store: Store,
+    connector: Connector,
+    source: str,
+    stream: Stream,
+    counts: dict[str, StreamCounts],
+    *,
+    full: bool,
+    run_id: int,
+    seen_at: datetime,
+    progress: Progress | None,
+) -> None:
+    """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
+    up to date after each stored batch (so a stream that fails half-way keeps its counts)."""
+    cursor = None if full else store.cursor(source, stream)
+    tally = StreamCounts()
+    for batch in connector.read(stream, cursor):
+        done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
+        tally = StreamCounts(
+            read=tally.read + done.read,
+            stored=tally.stored + done.stored,
+            unchanged=tally.unchanged + done.unchanged,
+            rejected=tally.rejected + done.rejected,
+            batches=tally.batches + 1,
+        )
+        counts[stream.value] = tally
+        if progress is not None:
+            progress(source, stream.value, done.read)
+    counts[stream.value] = tally

@@ -136,13 +136,14 @@ settings = { count = 2 }
     assert report.exit_code == 1
     failed, other = report.sources
     assert failed.status == "failed"
-    assert failed.error == "api: the vendor API said no"
+    assert failed.error == "leads: api: the vendor API said no"
+    assert failed.refused == {"leads": "api: the vendor API said no"}
     assert failed.streams["leads"].read == 3  # the first batch was stored
     assert other.status == "success"
     with SQLiteStore(config.store) as store:
         assert store.cursor("crm", "leads").state == {"next": 3}
         assert store.count("leads") == 5
-        assert store.runs("crm")[0].error == "api: the vendor API said no"
+        assert store.runs("crm")[0].error == "leads: api: the vendor API said no"
 
 
 def test_unknown_connector_fails_that_source(tmp_path: Path, plugins: pluggy.PluginManager) -> None:
