@@ -303,6 +303,9 @@ class SourceResult:
         refused: The streams that could not be read (a file missing or empty, a vendor
             error), each with its error naming the file; the source's other streams were
             still read.
+        notices: Per stream, what its read said that is neither a record nor a rejection
+            (:attr:`slacore.connector.Batch.notices`: a last line waiting for its newline),
+            one line each.
 
     """
 
@@ -313,6 +316,15 @@ class SourceResult:
     error: str | None = None
     run_id: int | None = None
     refused: Mapping[str, str] = attrs.field(factory=dict)
+    notices: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+    def run_counts(self) -> dict[str, dict[str, Any]]:
+        """What the store keeps as the run's counts: per stream its counts and, when its
+        read said any, its ``notices``."""
+        kept: dict[str, dict[str, Any]] = {k: dict(v.to_dict()) for k, v in self.streams.items()}
+        for stream, said in self.notices.items():
+            kept.setdefault(stream, {})["notices"] = list(said)
+        return kept
 
 
 @attrs.frozen(kw_only=True)
@@ -362,6 +374,7 @@ class SyncReport:
                         "run_id": s.run_id,
                         "streams": {k: v.to_dict() for k, v in s.streams.items()},
                         "refused": dict(s.refused),
+                        "notices": {k: list(v) for k, v in s.notices.items()},
                     }
                     for s in self.sources
                 ],
@@ -370,7 +383,7 @@ class SyncReport:
 
     def to_text(self) -> str:
         """A table per source (stream, read, stored, unchanged, rejected), then a line for
-        each refused stream."""
+        each refused stream and each notice."""
         parts: list[str] = []
         for source in self.sources:
             head = f"{source.name} ({source.connector}): {source.status}"
@@ -382,12 +395,14 @@ class SyncReport:
             ]
             table = markdown_table(["stream", "read", "stored", "unchanged", "rejected"], rows)
             parts.append(f"{head}\n\n{table}" if rows else head)
-            if source.refused:
-                parts.append(
-                    "\n".join(
-                        f"- {stream}: refused: {error}" for stream, error in source.refused.items()
-                    )
-                )
+            lines = [f"- {stream}: refused: {error}" for stream, error in source.refused.items()]
+            lines += [
+                f"- {stream}: notice: {notice}"
+                for stream, said in source.notices.items()
+                for notice in said
+            ]
+            if lines:
+                parts.append("\n".join(lines))
         took = (self.finished_at - self.started_at).total_seconds()
         parts.append(f"Store: {self.store} ({took:.1f} s)")
         return "\n\n".join(parts)
@@ -436,6 +451,7 @@ def run_sync(
             run_id = store.start_run(source.name, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
             refused: dict[str, str] = {}
+            notices: dict[str, list[str]] = {}
             failure: str | None = None
             try:
                 try:
@@ -454,7 +470,7 @@ def run_sync(
                     # error; the source's other streams are still read.
                     try:
                         _sync_stream(
-                            store, connector, source.name, stream, counts,
+                            store, connector, source.name, stream, counts, notices,
                             full=full, run_id=run_id, seen_at=started, progress=progress,
                         )  # fmt: skip
                     except (SlacoreError, OSError) as error:
@@ -462,24 +478,20 @@ def run_sync(
                 if refused:
                     failure = "; ".join(f"{name}: {why}" for name, why in refused.items())
             status = "success" if failure is None else "failed"
-            store.finish_run(
-                run_id,
+            result = SourceResult(
+                name=source.name,
+                connector=source.connector,
                 status=status,
-                counts={k: v.to_dict() for k, v in counts.items()},
+                streams=counts,
                 error=failure,
-                at=clock(),
+                run_id=run_id,
+                refused=refused,
+                notices={k: tuple(v) for k, v in notices.items()},
             )
-            results.append(
-                SourceResult(
-                    name=source.name,
-                    connector=source.connector,
-                    status=status,
-                    streams=counts,
-                    error=failure,
-                    run_id=run_id,
-                    refused=refused,
-                )
+            store.finish_run(
+                run_id, status=status, counts=result.run_counts(), error=failure, at=clock()
             )
+            results.append(result)
         return SyncReport(
             store=config.store,
             started_at=started,
@@ -499,6 +511,7 @@ def _sync_stream(
     source: str,
     stream: Stream,
     counts: dict[str, StreamCounts],
+    notices: dict[str, list[str]],
     *,
     full: bool,
     run_id: int,
@@ -506,7 +519,8 @@ def _sync_stream(
     progress: Progress | None,
 ) -> None:
     """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
-    up to date after each stored batch (so a stream that fails half-way keeps its counts)."""
+    and ``notices`` up to date after each stored batch (so a stream that fails half-way keeps
+    them)."""
     cursor = None if full else store.cursor(source, stream)
     tally = StreamCounts()
     for batch in connector.read(stream, cursor):
@@ -519,6 +533,8 @@ def _sync_stream(
             batches=tally.batches + 1,
         )
         counts[stream.value] = tally
+        if batch.notices:
+            notices.setdefault(stream.value, []).extend(batch.notices)
         if progress is not None:
             progress(source, stream.value, done.read)
     counts[stream.value] = tally
