@@ -27,7 +27,7 @@ Airflow, Dagster) through :func:`run_sync`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from slacore._config import (
     suggest,
 )
 from slacore._toml_lines import KeyLines, KeyPath
-from slacore.connector import Connector, Stream, create_connector
+from slacore.connector import Connector, Setting, SettingKind, Stream, get_connector
 from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import json_dict, markdown_table
 from slacore_connectors.store import Store, StoreError, SyncLockedError, open_store, store_path
@@ -63,8 +63,6 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG = "slacore.toml"
-_PATH_SETTINGS = ("folder", "path", "directory")
-"""Connector settings holding a path: relative ones are resolved against the job file."""
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +72,9 @@ class SourceConfig:
     Attributes:
         name: The source's name in the store (unique in the job).
         connector: The registered connector name.
-        settings: The connector's settings, secrets resolved from the environment.
+        settings: The connector's settings as the job file gives them, secrets resolved
+            from the environment (paths are resolved from the job file's folder when the
+            connector is built: :meth:`JobConfig.connector_settings`).
         streams: The streams to read, or ``None`` for every stream the connector offers.
 
     """
@@ -98,6 +98,8 @@ class JobConfig:
             relative to the job file; default ``slacore.db``).
         agreement: The agreement file, if any.
         sources: The sources, in order.
+        base: The folder relative paths are read from: the job file's (or the ``base`` given
+            to :meth:`from_dict`, else the working directory when it was read).
 
     """
 
@@ -105,6 +107,7 @@ class JobConfig:
     store: Path = Path("slacore.db")
     agreement: Path | None = None
     path: Path | None = None
+    base: Path | None = None
     _lines: KeyLines | None = attrs.field(default=None, eq=False, repr=False, alias="lines")
 
     @classmethod
@@ -173,7 +176,7 @@ class JobConfig:
             top.problem("sources", "expected at least one [[sources]] table")
         tables = top.tables("sources")
         for table in tables:
-            source = _read_source(table, env, root)
+            source = _read_source(table, env)
             if source is None:
                 continue
             if any(s.name == source.name for s in sources):
@@ -194,8 +197,24 @@ class JobConfig:
             agreement=None if agreement is None else (root / agreement).resolve(),
             sources=tuple(sources),
             path=path,
+            base=root.resolve(),
             lines=lines,
         )
+
+    def connector_settings(self, index: int, schema: Iterable[Setting]) -> dict[str, Any]:
+        """Source ``index``'s settings for a connector declaring ``schema``: every setting of
+        kind ``path`` given relative is resolved from :attr:`base` (the job file's folder)."""
+        source = self.sources[index]
+        settings = dict(source.settings)
+        for setting in schema:
+            value = settings.get(setting.name)
+            if value is None:
+                continue
+            if setting.kind is SettingKind.PATH and isinstance(value, str | os.PathLike):
+                path = Path(value).expanduser()
+                if not path.is_absolute() and self.base is not None:
+                    settings[setting.name] = str((self.base / path).resolve())
+        return settings
 
     def locate(self, index: int, error: ValidationError) -> ValidationError:
         """``error`` from source ``index``'s settings, located in the job file: its key path
@@ -221,7 +240,7 @@ class JobConfig:
         return one(error)
 
 
-def _read_source(table: Table, env: Mapping[str, str], root: Path) -> SourceConfig | None:
+def _read_source(table: Table, env: Mapping[str, str]) -> SourceConfig | None:
     """One ``[[sources]]`` table, or ``None`` with its problems recorded."""
     connector = table.text("connector")
     if not connector and not table.has("connector"):
@@ -231,7 +250,7 @@ def _read_source(table: Table, env: Mapping[str, str], root: Path) -> SourceConf
     raw = table.raw("settings")
     if raw is not MISSING:
         if isinstance(raw, Mapping):
-            settings = _resolve(raw, table.at("settings"), env, root, table.problems)
+            settings = _resolve(raw, table.at("settings"), env, table.problems)
         else:
             table.problem("settings", f"expected a table, got {shown(raw)}", raw)
     streams: tuple[Stream, ...] | None = None
@@ -250,10 +269,8 @@ def _read_source(table: Table, env: Mapping[str, str], root: Path) -> SourceConf
     return SourceConfig(name=name, connector=connector, settings=settings, streams=streams)
 
 
-def _resolve(
-    value: Any, where: KeyPath, env: Mapping[str, str], root: Path, problems: Problems
-) -> Any:
-    """Secrets from the environment (``{env = "NAME"}``), relative paths from the job file."""
+def _resolve(value: Any, where: KeyPath, env: Mapping[str, str], problems: Problems) -> Any:
+    """Secrets from the environment (``{env = "NAME"}``)."""
     if isinstance(value, Mapping):
         if set(value) == {"env"}:
             name = value["env"]
@@ -261,15 +278,9 @@ def _resolve(
                 problems.add(where, f"environment variable {name!r} is not set")
                 return None
             return env[name]
-        resolved = {}
-        for key, item in value.items():
-            child = _resolve(item, (*where, key), env, root, problems)
-            if key in _PATH_SETTINGS and isinstance(child, str) and not Path(child).is_absolute():
-                child = str((root / child).resolve())
-            resolved[key] = child
-        return resolved
+        return {key: _resolve(item, (*where, key), env, problems) for key, item in value.items()}
     if isinstance(value, list):
-        return [_resolve(item, (*where, i), env, root, problems) for i, item in enumerate(value)]
+        return [_resolve(item, (*where, i), env, problems) for i, item in enumerate(value)]
     return value
 
 
@@ -454,10 +465,10 @@ def run_sync(
             notices: dict[str, list[str]] = {}
             failure: str | None = None
             try:
+                kind = get_connector(source.connector, plugin_manager=plugin_manager)
+                settings = config.connector_settings(index, kind.settings_schema)
                 try:
-                    connector = create_connector(
-                        source.connector, source.settings, plugin_manager=plugin_manager
-                    )
+                    connector = kind(settings)
                 except ValidationError as error:
                     # The settings' problems, at their lines in the job file.
                     raise config.locate(index, error) from None

@@ -88,7 +88,11 @@ def test_job_file(tmp_path: Path) -> None:
     assert config.store == (tmp_path / "data" / "sla.db").resolve()
     (source,) = config.sources
     assert source.settings["token"] == "s3cret"
-    assert source.settings["folder"] == str((tmp_path / "exports").resolve())
+    assert source.settings["folder"] == "exports"  # as written
+    # Paths resolve from the job file's folder by the setting's kind, not its name.
+    as_path = (Setting(name="folder", kind=SettingKind.PATH),)
+    assert config.connector_settings(0, as_path)["folder"] == str((tmp_path / "exports").resolve())
+    assert config.connector_settings(0, Counter.settings_schema)["folder"] == "exports"
     assert "s3cret" not in repr(config)
 
 
