@@ -27,6 +27,7 @@ Airflow, Dagster) through :func:`run_sync`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,7 @@ class SourceConfig:
             from the environment (paths are resolved from the job file's folder when the
             connector is built: :meth:`JobConfig.connector_settings`).
         streams: The streams to read, or ``None`` for every stream the connector offers.
+        from_environment: The settings given as ``{ env = "NAME" }``.
 
     """
 
@@ -83,6 +85,7 @@ class SourceConfig:
     connector: str
     settings: Mapping[str, Any] = attrs.field(repr=False)
     streams: tuple[Stream, ...] | None = None
+    from_environment: frozenset[str] = frozenset()
 
 
 @attrs.frozen(kw_only=True)
@@ -203,17 +206,40 @@ class JobConfig:
 
     def connector_settings(self, index: int, schema: Iterable[Setting]) -> dict[str, Any]:
         """Source ``index``'s settings for a connector declaring ``schema``: every setting of
-        kind ``path`` given relative is resolved from :attr:`base` (the job file's folder)."""
+        kind ``path`` given relative is resolved from :attr:`base` (the job file's folder).
+
+        Raises:
+            ValidationError: A secret setting (a token, a password) is written in the job
+                file instead of read from the environment; the error names the setting and
+                the environment variable to use, never the value, and is located in the job
+                file (a :class:`~slacore.errors.ConfigError` when several are). A job built
+                with :meth:`from_dict` and no ``path`` may hold secrets itself.
+
+        """
         source = self.sources[index]
         settings = dict(source.settings)
+        problems = Problems()
         for setting in schema:
             value = settings.get(setting.name)
             if value is None:
                 continue
-            if setting.kind is SettingKind.PATH and isinstance(value, str | os.PathLike):
+            in_file = self.path is not None and setting.name not in source.from_environment
+            if setting.secret and in_file:
+                variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{source.name}_{setting.name}").upper()
+                problems.add(
+                    (setting.name,),
+                    f"setting {setting.name!r} is a secret: keep it out of the job file and "
+                    f'give it from the environment: {setting.name} = {{ env = "{variable}" }}, '
+                    f"with {variable} set",
+                )
+            elif setting.kind is SettingKind.PATH and isinstance(value, str | os.PathLike):
                 path = Path(value).expanduser()
                 if not path.is_absolute() and self.base is not None:
                     settings[setting.name] = str((self.base / path).resolve())
+        try:
+            problems.raise_any(f"the settings of source {source.name}")
+        except ValidationError as error:
+            raise self.locate(index, error) from None
         return settings
 
     def locate(self, index: int, error: ValidationError) -> ValidationError:
@@ -247,10 +273,16 @@ def _read_source(table: Table, env: Mapping[str, str]) -> SourceConfig | None:
         table.problem("connector", 'missing; expected a connector name such as "csv"')
     name = table.text("name", default=connector)
     settings: dict[str, Any] = {}
+    from_environment: frozenset[str] = frozenset()
     raw = table.raw("settings")
     if raw is not MISSING:
         if isinstance(raw, Mapping):
             settings = _resolve(raw, table.at("settings"), env, table.problems)
+            from_environment = frozenset(
+                key
+                for key, value in raw.items()
+                if isinstance(value, Mapping) and set(value) == {"env"}
+            )
         else:
             table.problem("settings", f"expected a table, got {shown(raw)}", raw)
     streams: tuple[Stream, ...] | None = None
@@ -266,7 +298,13 @@ def _read_source(table: Table, env: Mapping[str, str]) -> SourceConfig | None:
     table.finish()
     if not connector or not name:
         return None
-    return SourceConfig(name=name, connector=connector, settings=settings, streams=streams)
+    return SourceConfig(
+        name=name,
+        connector=connector,
+        settings=settings,
+        streams=streams,
+        from_environment=from_environment,
+    )
 
 
 def _resolve(value: Any, where: KeyPath, env: Mapping[str, str], problems: Problems) -> Any:

@@ -87,3 +87,38 @@ def test_a_path_setting_resolves_from_the_job_file_not_the_working_directory(
     assert "| leads | 3 | 3 | 0 | 0 |" in done.stdout
     with SQLiteStore(job / "slacore.db") as store:
         assert store.count("leads") == 3
+
+
+def test_a_secret_written_in_the_job_file_is_refused_without_showing_it(
+    site: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "ids.txt").write_text("L1\n")
+    job = tmp_path / "slacore.toml"
+    job.write_text(
+        '[[sources]]\nname = "crm"\nconnector = "lines"\n'
+        "[sources.settings]\n"
+        'export = "ids.txt"\n'
+        'api_token = "pat-na1-0123-SECRET"\n'
+        'password = { env = "CRM_PASSWORD" }\n'
+        '\n[[sources]]\nname = "web"\nconnector = "lines"\n'
+        'settings = { export = "ids.txt", api_token = { env = "WEB_TOKEN" } }\n'
+    )
+    env = {"CRM_PASSWORD": "hunter2-SECRET", "WEB_TOKEN": "tok-SECRET"}
+    done = slacore(site, "sync", cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "SECRET" not in done.stdout + done.stderr
+    assert "crm (lines): failed" in done.stdout
+    assert (
+        "slacore.toml:6: sources[0].settings.api_token: setting 'api_token' is a secret: keep "
+        "it out of the job file and give it from the environment: "
+        'api_token = { env = "CRM_API_TOKEN" }, with CRM_API_TOKEN set'
+    ) in " ".join(done.stdout.split())
+    assert "web (lines): success" in done.stdout  # secrets from the environment are fine
+    with SQLiteStore(tmp_path / "slacore.db") as store:
+        runs = store.runs()
+        assert [run.status for run in runs] == ["failed", "success"]
+        assert "SECRET" not in (runs[0].error or "")
+        assert store.count("leads") == 1  # the web source's only
+    json_run = slacore(site, "sync", "--json", cwd=tmp_path, env=env)
+    assert "SECRET" not in json_run.stdout + json_run.stderr
+    assert "CRM_API_TOKEN" in json_run.stdout
