@@ -363,7 +363,8 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     \b
     Exits 0 on success, 1 when a source failed (the others still run and keep their
-    progress), 2 for a bad job file:
+    progress), 2 for a bad job file; Ctrl-C or SIGTERM stop it after the batch being stored
+    (exit 130 or 143) and the next sync resumes from there:
       slacore sync --config slacore.toml
       slacore sync --full --json
     """
@@ -371,11 +372,14 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     config = _load_job(config_path)
     with Progress() as progress:
-        report = run_sync(config, full=full, progress=progress)
+        report = run_sync(config, full=full, progress=progress, stop_on_signals=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(report.to_text())
+    stopped = report.stop_line()
+    if stopped is not None:
+        click.echo(f"slacore: {stopped}", err=True)
     raise SystemExit(report.exit_code)
 
 

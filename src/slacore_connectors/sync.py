@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -345,7 +347,9 @@ class SourceResult:
     Attributes:
         name: The source.
         connector: Its connector.
-        status: ``success``, or ``failed`` when the source or one of its streams was refused.
+        status: ``success``; ``failed`` when the source or one of its streams was refused;
+            ``partial`` when a signal stopped the sync while it read this source (what was
+            stored stays, and the next sync resumes from it).
         streams: Counts per stream read.
         error: Why it failed, in one line (each refused stream's error, after its name).
         run_id: The store's id of this run.
@@ -385,7 +389,9 @@ class SyncReport:
         started_at: When the job started (UTC); also the "seen" time of what it stored.
         finished_at: When it ended.
         full: Whether it read from scratch.
-        sources: One result per source.
+        sources: One result per source it started (a stopped sync starts no more).
+        stopped: The signal that stopped it after a stored batch (``"SIGINT"``, Ctrl-C, or
+            ``"SIGTERM"``), or ``None`` when it ran to the end.
 
     """
 
@@ -394,6 +400,7 @@ class SyncReport:
     finished_at: datetime
     full: bool
     sources: tuple[SourceResult, ...]
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -402,8 +409,26 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source succeeded, 1 when one failed or had a stream refused."""
+        """0 when every source succeeded, 1 when one failed or had a stream refused; 130
+        when Ctrl-C (SIGINT) stopped the sync, 143 when SIGTERM did (128 + the signal)."""
+        if self.stopped is not None:
+            return 128 + _SIGNALS[self.stopped]
         return 0 if self.ok else 1
+
+    @property
+    def stored(self) -> int:
+        """The records stored (new or changed) over every source and stream."""
+        return sum(c.stored for s in self.sources for c in s.streams.values())
+
+    def stop_line(self) -> str | None:
+        """One line saying what stopped the sync and how much it stored, or ``None``."""
+        if self.stopped is None:
+            return None
+        read = sum(c.read for s in self.sources for c in s.streams.values())
+        return (
+            f"stopped by {self.stopped} after a stored batch: {self.stored:,} records stored "
+            f"({read:,} read); the next sync resumes from there"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The report, JSON-ready."""
@@ -414,6 +439,7 @@ class SyncReport:
                 "finished_at": self.finished_at,
                 "full": self.full,
                 "ok": self.ok,
+                "stopped": self.stopped,
                 "sources": [
                     {
                         "name": s.name,
@@ -454,6 +480,9 @@ class SyncReport:
                 parts.append("\n".join(lines))
         took = (self.finished_at - self.started_at).total_seconds()
         parts.append(f"Store: {self.store} ({took:.1f} s)")
+        line = self.stop_line()
+        if line is not None:
+            parts.append(line[0].upper() + line[1:] + ".")
         return "\n\n".join(parts)
 
 
@@ -472,6 +501,7 @@ def run_sync(
     progress: Progress | None = None,
     plugin_manager: pluggy.PluginManager | None = None,
     now: Callable[[], datetime] | None = None,
+    stop_on_signals: bool = False,
 ) -> SyncReport:
     """Run a sync job: every source, every stream, batch by batch into the store.
 
@@ -483,6 +513,11 @@ def run_sync(
             read from it (rejected rows not included), e.g. to move a progress bar.
         plugin_manager: The plugins to find connectors in (default: the installed ones).
         now: The clock (for tests); default the current UTC time.
+        stop_on_signals: Catch SIGINT (Ctrl-C) and SIGTERM while the job runs (from the main
+            thread; ``slacore sync`` does): the sync stops after the batch being stored, the
+            source's run is recorded as ``partial``, and the report says which signal
+            stopped it (:attr:`SyncReport.stopped`). A second signal is not caught. Without
+            it, a ``KeyboardInterrupt`` still records the run as ``partial``, then goes on up.
 
     Returns:
         A :class:`SyncReport`; a failed source is reported there, not raised.
@@ -490,13 +525,16 @@ def run_sync(
     Raises:
         SyncLockedError: Another sync holds the store; nothing was read or written.
         StoreError: The store cannot be opened.
+        KeyboardInterrupt: Ctrl-C without ``stop_on_signals``; the run is recorded first.
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with open_store(config.store, locked=True) as store:
+    with open_store(config.store, locked=True) as store, _Signals(stop_on_signals) as stop:
         started = clock()
         results: list[SourceResult] = []
         for index, source in enumerate(config.sources):
+            if stop.requested():
+                break
             run_id = store.start_run(source.name, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
             refused: dict[str, str] = {}
@@ -514,19 +552,37 @@ def run_sync(
             except (SlacoreError, OSError) as error:
                 failure = _one_line(error)
             else:
-                for stream in streams:
-                    # A stream refused (its file empty, a vendor error) is named with its
-                    # error; the source's other streams are still read.
-                    try:
-                        _sync_stream(
-                            store, connector, source.name, stream, counts, notices,
-                            full=full, run_id=run_id, seen_at=started, progress=progress,
-                        )  # fmt: skip
-                    except (SlacoreError, OSError) as error:
-                        refused[stream.value] = _one_line(error)
+                try:
+                    for stream in streams:
+                        if stop.requested():
+                            break
+                        # A stream refused (its file empty, a vendor error) is named with its
+                        # error; the source's other streams are still read.
+                        try:
+                            _sync_stream(
+                                store, connector, source.name, stream, counts, notices,
+                                full=full, run_id=run_id, seen_at=started, progress=progress,
+                                stop=stop,
+                            )  # fmt: skip
+                        except (SlacoreError, OSError) as error:
+                            refused[stream.value] = _one_line(error)
+                except KeyboardInterrupt:
+                    # Not caught as a signal: the batch being written was rolled back.
+                    store.finish_run(
+                        run_id,
+                        status="partial",
+                        counts={k: v.to_dict() for k, v in counts.items()},
+                        error="interrupted (KeyboardInterrupt)",
+                        at=clock(),
+                    )
+                    raise
                 if refused:
                     failure = "; ".join(f"{name}: {why}" for name, why in refused.items())
             status = "success" if failure is None else "failed"
+            if stop.requested():
+                status = "partial"
+                said = f"stopped by {stop.caught}"
+                failure = said if failure is None else f"{failure}; {said}"
             result = SourceResult(
                 name=source.name,
                 connector=source.connector,
@@ -547,7 +603,44 @@ def run_sync(
             finished_at=clock(),
             full=full,
             sources=tuple(results),
+            stopped=stop.caught,
         )
+
+
+_SIGNALS = {"SIGINT": int(signal.SIGINT), "SIGTERM": int(signal.SIGTERM)}
+
+
+class _Signals:
+    """SIGINT and SIGTERM caught for a block (from the main thread only): the first one is
+    noted in :attr:`caught` for the sync to stop at the next batch's end; the handlers before
+    are back for a second one."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+        self.caught: str | None = None
+        self.before: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if self.enabled:
+            for number in _SIGNALS.values():
+                self.before[number] = signal.signal(number, self._catch)
+        return self
+
+    def requested(self) -> bool:
+        """Whether a signal asked the sync to stop."""
+        return self.caught is not None
+
+    def _catch(self, number: int, frame: object) -> None:
+        self.caught = signal.Signals(number).name
+        self._restore()
+
+    def _restore(self) -> None:
+        for number, handler in self.before.items():
+            signal.signal(number, handler)
+        self.before = {}
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
 
 
 def _one_line(error: BaseException) -> str:
@@ -566,6 +659,7 @@ def _sync_stream(
     run_id: int,
     seen_at: datetime,
     progress: Progress | None,
+    stop: _Signals,
 ) -> None:
     """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
     and ``notices`` up to date after each stored batch (so a stream that fails half-way keeps
@@ -586,4 +680,6 @@ def _sync_stream(
             notices.setdefault(stream.value, []).extend(batch.notices)
         if progress is not None:
             progress(source, stream.value, done.read)
+        if stop.requested():
+            return  # the batch and its cursor are stored: stop here
     counts[stream.value] = tally
