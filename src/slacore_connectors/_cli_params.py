@@ -21,6 +21,11 @@ else:  # click < 8.2 has no generic ParamType at run time
     _ParamType = click.ParamType
 
 
+MONEY_LIMIT = Decimal(10) ** 15
+"""Flags take amounts below a quadrillion: the plans' arithmetic (28 significant digits)
+stays exact to the cent far beyond any revenue goal."""
+
+
 class MoneyType(_ParamType):
     """An amount of money: ``5000``, ``1,250,000``, ``$833,333.33``."""
 
@@ -40,6 +45,8 @@ class MoneyType(_ParamType):
             self.fail(error.message, param, ctx)
         if amount < 0 or (amount == 0 and not self.allow_zero):
             self.fail(f"expected an amount greater than zero, got {value!r}", param, ctx)
+        if amount >= MONEY_LIMIT:
+            self.fail(f"expected an amount below {MONEY_LIMIT:,}, got {value!r}", param, ctx)
         return amount
 
 

@@ -256,9 +256,23 @@ def _emit(text: str, output: str | None) -> bool:
 
 
 def _report_agreement_errors(errors: Sequence[ValidationError]) -> NoReturn:
-    """Every problem of an agreement file on stderr, one a line; exit 1."""
+    """Every problem of an agreement file on stderr, one a line; exit 1 (``check``'s list)."""
     for error in errors:
         click.echo(str(error), err=True)
+    raise SystemExit(1)
+
+
+def _agreement_failed(file: object, errors: Sequence[ValidationError]) -> NoReturn:
+    """An agreement that cannot be used: ``slacore: error:`` and the problem, or a summary
+    line and then every problem, one a line, as for a job file; exit 1."""
+    if len(errors) == 1:
+        click.echo(f"slacore: error: {_one_line(str(errors[0]))}", err=True)
+    else:
+        click.echo(
+            f"slacore: error: bad agreement file: {len(errors)} problems in {file}", err=True
+        )
+        for error in errors:
+            click.echo(_one_line(str(error)), err=True)
     raise SystemExit(1)
 
 
@@ -323,7 +337,7 @@ def render_command(file: str, output_format: str, output: str | None) -> None:
     try:
         agreement = Agreement.load(file)
     except AgreementError as error:
-        _report_agreement_errors(error.errors)
+        _agreement_failed(file, error.errors)
     document = agreement.to_html() if output_format == "html" else agreement.to_markdown()
     _emit(document, output)
 
@@ -363,7 +377,8 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     \b
     Exits 0 on success, 1 when a source failed (the others still run and keep their
-    progress), 2 for a bad job file:
+    progress), 2 for a bad job file; Ctrl-C or SIGTERM stop it after the batch being stored
+    (exit 130 or 143) and the next sync resumes from there:
       slacore sync --config slacore.toml
       slacore sync --full --json
     """
@@ -371,11 +386,14 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     config = _load_job(config_path)
     with Progress() as progress:
-        report = run_sync(config, full=full, progress=progress)
+        report = run_sync(config, full=full, progress=progress, stop_on_signals=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(report.to_text())
+    stopped = report.stop_line()
+    if stopped is not None:
+        click.echo(f"slacore: {stopped}", err=True)
     raise SystemExit(report.exit_code)
 
 
@@ -458,10 +476,15 @@ def report_command(
     config = _load_job(config_path)
     if config.agreement is None:
         raise click.UsageError('the job file names no agreement: add agreement = "FILE"')
+    if not config.agreement.is_file():
+        raise click.UsageError(
+            f"bad job file: agreement: no such file: {config.agreement} (the path is relative "
+            "to the job file)"
+        )
     try:
         agreement = Agreement.load(config.agreement)
     except AgreementError as error:
-        _report_agreement_errors(error.errors)
+        _agreement_failed(config.agreement, error.errors)
     if not config.store.exists():
         raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
     zone = agreement.calendar.zone if agreement.calendar is not None else None
@@ -498,10 +521,15 @@ def demo_command(folder: str | None, as_json: bool) -> None:
     from slacore_connectors.sync import JobConfig, run_sync
 
     target = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="slacore-demo-"))
-    with as_file(files("slacore_connectors") / "demo") as bundled:
-        shutil.copytree(bundled, target, dirs_exist_ok=True)
     job = target / "slacore.toml"
-    job.write_text(_DEMO_JOB, encoding="utf-8")
+    try:
+        with as_file(files("slacore_connectors") / "demo") as bundled:
+            shutil.copytree(bundled, target, dirs_exist_ok=True)
+        job.write_text(_DEMO_JOB, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write the demo to {target}: {error.strerror or error}"
+        ) from None
     config = JobConfig.load(job)
     with Progress() as progress:
         synced = run_sync(config, full=True, progress=progress)
@@ -567,6 +595,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stderr.write(f"{prog}: error: {_one_line(error.format_message())}\n")
         raise SystemExit(error.exit_code) from None
     except SlacoreError as error:
+        sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
+        raise SystemExit(1) from None
+    except OSError as error:
+        # A file that cannot be read or written, met where no command expected it.
         sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
         raise SystemExit(1) from None
     raise SystemExit(0)

@@ -27,7 +27,10 @@ Airflow, Dagster) through :func:`run_sync`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,10 +50,10 @@ from slacore._config import (
     suggest,
 )
 from slacore._toml_lines import KeyLines, KeyPath
-from slacore.connector import Stream, create_connector
+from slacore.connector import Connector, Setting, SettingKind, Stream, get_connector
 from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import json_dict, markdown_table
-from slacore_connectors.store import StoreError, SyncLockedError, open_store, store_path
+from slacore_connectors.store import Store, StoreError, SyncLockedError, open_store, store_path
 
 __all__ = [
     "JobConfig",
@@ -63,8 +66,6 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG = "slacore.toml"
-_PATH_SETTINGS = ("folder", "path", "directory")
-"""Connector settings holding a path: relative ones are resolved against the job file."""
 
 
 @attrs.frozen(kw_only=True)
@@ -74,8 +75,11 @@ class SourceConfig:
     Attributes:
         name: The source's name in the store (unique in the job).
         connector: The registered connector name.
-        settings: The connector's settings, secrets resolved from the environment.
+        settings: The connector's settings as the job file gives them, secrets resolved
+            from the environment (paths are resolved from the job file's folder when the
+            connector is built: :meth:`JobConfig.connector_settings`).
         streams: The streams to read, or ``None`` for every stream the connector offers.
+        from_environment: The settings given as ``{ env = "NAME" }``.
 
     """
 
@@ -83,6 +87,7 @@ class SourceConfig:
     connector: str
     settings: Mapping[str, Any] = attrs.field(repr=False)
     streams: tuple[Stream, ...] | None = None
+    from_environment: frozenset[str] = frozenset()
 
 
 @attrs.frozen(kw_only=True)
@@ -98,6 +103,8 @@ class JobConfig:
             relative to the job file; default ``slacore.db``).
         agreement: The agreement file, if any.
         sources: The sources, in order.
+        base: The folder relative paths are read from: the job file's (or the ``base`` given
+            to :meth:`from_dict`, else the working directory when it was read).
 
     """
 
@@ -105,6 +112,7 @@ class JobConfig:
     store: Path = Path("slacore.db")
     agreement: Path | None = None
     path: Path | None = None
+    base: Path | None = None
     _lines: KeyLines | None = attrs.field(default=None, eq=False, repr=False, alias="lines")
 
     @classmethod
@@ -173,7 +181,7 @@ class JobConfig:
             top.problem("sources", "expected at least one [[sources]] table")
         tables = top.tables("sources")
         for table in tables:
-            source = _read_source(table, env, root)
+            source = _read_source(table, env)
             if source is None:
                 continue
             if any(s.name == source.name for s in sources):
@@ -194,8 +202,47 @@ class JobConfig:
             agreement=None if agreement is None else (root / agreement).resolve(),
             sources=tuple(sources),
             path=path,
+            base=root.resolve(),
             lines=lines,
         )
+
+    def connector_settings(self, index: int, schema: Iterable[Setting]) -> dict[str, Any]:
+        """Source ``index``'s settings for a connector declaring ``schema``: every setting of
+        kind ``path`` given relative is resolved from :attr:`base` (the job file's folder).
+
+        Raises:
+            ValidationError: A secret setting (a token, a password) is written in the job
+                file instead of read from the environment; the error names the setting and
+                the environment variable to use, never the value, and is located in the job
+                file (a :class:`~slacore.errors.ConfigError` when several are). A job built
+                with :meth:`from_dict` and no ``path`` may hold secrets itself.
+
+        """
+        source = self.sources[index]
+        settings = dict(source.settings)
+        problems = Problems()
+        for setting in schema:
+            value = settings.get(setting.name)
+            if value is None:
+                continue
+            in_file = self.path is not None and setting.name not in source.from_environment
+            if setting.secret and in_file:
+                variable = re.sub(r"[^A-Za-z0-9]+", "_", f"{source.name}_{setting.name}").upper()
+                problems.add(
+                    (setting.name,),
+                    f"setting {setting.name!r} is a secret: keep it out of the job file and "
+                    f'give it from the environment: {setting.name} = {{ env = "{variable}" }}, '
+                    f"with {variable} set",
+                )
+            elif setting.kind is SettingKind.PATH and isinstance(value, str | os.PathLike):
+                path = Path(value).expanduser()
+                if not path.is_absolute() and self.base is not None:
+                    settings[setting.name] = str((self.base / path).resolve())
+        try:
+            problems.raise_any(f"the settings of source {source.name}")
+        except ValidationError as error:
+            raise self.locate(index, error) from None
+        return settings
 
     def locate(self, index: int, error: ValidationError) -> ValidationError:
         """``error`` from source ``index``'s settings, located in the job file: its key path
@@ -221,17 +268,23 @@ class JobConfig:
         return one(error)
 
 
-def _read_source(table: Table, env: Mapping[str, str], root: Path) -> SourceConfig | None:
+def _read_source(table: Table, env: Mapping[str, str]) -> SourceConfig | None:
     """One ``[[sources]]`` table, or ``None`` with its problems recorded."""
     connector = table.text("connector")
     if not connector and not table.has("connector"):
         table.problem("connector", 'missing; expected a connector name such as "csv"')
     name = table.text("name", default=connector)
     settings: dict[str, Any] = {}
+    from_environment: frozenset[str] = frozenset()
     raw = table.raw("settings")
     if raw is not MISSING:
         if isinstance(raw, Mapping):
-            settings = _resolve(raw, table.at("settings"), env, root, table.problems)
+            settings = _resolve(raw, table.at("settings"), env, table.problems)
+            from_environment = frozenset(
+                key
+                for key, value in raw.items()
+                if isinstance(value, Mapping) and set(value) == {"env"}
+            )
         else:
             table.problem("settings", f"expected a table, got {shown(raw)}", raw)
     streams: tuple[Stream, ...] | None = None
@@ -247,13 +300,17 @@ def _read_source(table: Table, env: Mapping[str, str], root: Path) -> SourceConf
     table.finish()
     if not connector or not name:
         return None
-    return SourceConfig(name=name, connector=connector, settings=settings, streams=streams)
+    return SourceConfig(
+        name=name,
+        connector=connector,
+        settings=settings,
+        streams=streams,
+        from_environment=from_environment,
+    )
 
 
-def _resolve(
-    value: Any, where: KeyPath, env: Mapping[str, str], root: Path, problems: Problems
-) -> Any:
-    """Secrets from the environment (``{env = "NAME"}``), relative paths from the job file."""
+def _resolve(value: Any, where: KeyPath, env: Mapping[str, str], problems: Problems) -> Any:
+    """Secrets from the environment (``{env = "NAME"}``)."""
     if isinstance(value, Mapping):
         if set(value) == {"env"}:
             name = value["env"]
@@ -261,15 +318,9 @@ def _resolve(
                 problems.add(where, f"environment variable {name!r} is not set")
                 return None
             return env[name]
-        resolved = {}
-        for key, item in value.items():
-            child = _resolve(item, (*where, key), env, root, problems)
-            if key in _PATH_SETTINGS and isinstance(child, str) and not Path(child).is_absolute():
-                child = str((root / child).resolve())
-            resolved[key] = child
-        return resolved
+        return {key: _resolve(item, (*where, key), env, problems) for key, item in value.items()}
     if isinstance(value, list):
-        return [_resolve(item, (*where, i), env, root, problems) for i, item in enumerate(value)]
+        return [_resolve(item, (*where, i), env, problems) for i, item in enumerate(value)]
     return value
 
 
@@ -296,10 +347,18 @@ class SourceResult:
     Attributes:
         name: The source.
         connector: Its connector.
-        status: ``success`` or ``failed``.
+        status: ``success``; ``failed`` when the source or one of its streams was refused;
+            ``partial`` when a signal stopped the sync while it read this source (what was
+            stored stays, and the next sync resumes from it).
         streams: Counts per stream read.
-        error: Why it failed, in one line.
+        error: Why it failed, in one line (each refused stream's error, after its name).
         run_id: The store's id of this run.
+        refused: The streams that could not be read (a file missing or empty, a vendor
+            error), each with its error naming the file; the source's other streams were
+            still read.
+        notices: Per stream, what its read said that is neither a record nor a rejection
+            (:attr:`slacore.connector.Batch.notices`: a last line waiting for its newline),
+            one line each.
 
     """
 
@@ -309,6 +368,16 @@ class SourceResult:
     streams: Mapping[str, StreamCounts]
     error: str | None = None
     run_id: int | None = None
+    refused: Mapping[str, str] = attrs.field(factory=dict)
+    notices: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+    def run_counts(self) -> dict[str, dict[str, Any]]:
+        """What the store keeps as the run's counts: per stream its counts and, when its
+        read said any, its ``notices``."""
+        kept: dict[str, dict[str, Any]] = {k: dict(v.to_dict()) for k, v in self.streams.items()}
+        for stream, said in self.notices.items():
+            kept.setdefault(stream, {})["notices"] = list(said)
+        return kept
 
 
 @attrs.frozen(kw_only=True)
@@ -320,7 +389,9 @@ class SyncReport:
         started_at: When the job started (UTC); also the "seen" time of what it stored.
         finished_at: When it ended.
         full: Whether it read from scratch.
-        sources: One result per source.
+        sources: One result per source it started (a stopped sync starts no more).
+        stopped: The signal that stopped it after a stored batch (``"SIGINT"``, Ctrl-C, or
+            ``"SIGTERM"``), or ``None`` when it ran to the end.
 
     """
 
@@ -329,6 +400,7 @@ class SyncReport:
     finished_at: datetime
     full: bool
     sources: tuple[SourceResult, ...]
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -337,8 +409,26 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source succeeded, 1 when one failed."""
+        """0 when every source succeeded, 1 when one failed or had a stream refused; 130
+        when Ctrl-C (SIGINT) stopped the sync, 143 when SIGTERM did (128 + the signal)."""
+        if self.stopped is not None:
+            return 128 + _SIGNALS[self.stopped]
         return 0 if self.ok else 1
+
+    @property
+    def stored(self) -> int:
+        """The records stored (new or changed) over every source and stream."""
+        return sum(c.stored for s in self.sources for c in s.streams.values())
+
+    def stop_line(self) -> str | None:
+        """One line saying what stopped the sync and how much it stored, or ``None``."""
+        if self.stopped is None:
+            return None
+        read = sum(c.read for s in self.sources for c in s.streams.values())
+        return (
+            f"stopped by {self.stopped} after a stored batch: {self.stored:,} records stored "
+            f"({read:,} read); the next sync resumes from there"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The report, JSON-ready."""
@@ -349,6 +439,7 @@ class SyncReport:
                 "finished_at": self.finished_at,
                 "full": self.full,
                 "ok": self.ok,
+                "stopped": self.stopped,
                 "sources": [
                     {
                         "name": s.name,
@@ -357,6 +448,8 @@ class SyncReport:
                         "error": s.error,
                         "run_id": s.run_id,
                         "streams": {k: v.to_dict() for k, v in s.streams.items()},
+                        "refused": dict(s.refused),
+                        "notices": {k: list(v) for k, v in s.notices.items()},
                     }
                     for s in self.sources
                 ],
@@ -364,11 +457,12 @@ class SyncReport:
         )
 
     def to_text(self) -> str:
-        """A table per source: stream, read, stored, unchanged, rejected."""
+        """A table per source (stream, read, stored, unchanged, rejected), then a line for
+        each refused stream and each notice."""
         parts: list[str] = []
         for source in self.sources:
             head = f"{source.name} ({source.connector}): {source.status}"
-            if source.error:
+            if source.error and not source.refused:
                 head += f": {source.error}"
             rows = [
                 [stream, c.read, c.stored, c.unchanged, c.rejected]
@@ -376,8 +470,19 @@ class SyncReport:
             ]
             table = markdown_table(["stream", "read", "stored", "unchanged", "rejected"], rows)
             parts.append(f"{head}\n\n{table}" if rows else head)
+            lines = [f"- {stream}: refused: {error}" for stream, error in source.refused.items()]
+            lines += [
+                f"- {stream}: notice: {notice}"
+                for stream, said in source.notices.items()
+                for notice in said
+            ]
+            if lines:
+                parts.append("\n".join(lines))
         took = (self.finished_at - self.started_at).total_seconds()
         parts.append(f"Store: {self.store} ({took:.1f} s)")
+        line = self.stop_line()
+        if line is not None:
+            parts.append(line[0].upper() + line[1:] + ".")
         return "\n\n".join(parts)
 
 
@@ -396,6 +501,7 @@ def run_sync(
     progress: Progress | None = None,
     plugin_manager: pluggy.PluginManager | None = None,
     now: Callable[[], datetime] | None = None,
+    stop_on_signals: bool = False,
 ) -> SyncReport:
     """Run a sync job: every source, every stream, batch by batch into the store.
 
@@ -407,6 +513,11 @@ def run_sync(
             read from it (rejected rows not included), e.g. to move a progress bar.
         plugin_manager: The plugins to find connectors in (default: the installed ones).
         now: The clock (for tests); default the current UTC time.
+        stop_on_signals: Catch SIGINT (Ctrl-C) and SIGTERM while the job runs (from the main
+            thread; ``slacore sync`` does): the sync stops after the batch being stored, the
+            source's run is recorded as ``partial``, and the report says which signal
+            stopped it (:attr:`SyncReport.stopped`). A second signal is not caught. Without
+            it, a ``KeyboardInterrupt`` still records the run as ``partial``, then goes on up.
 
     Returns:
         A :class:`SyncReport`; a failed source is reported there, not raised.
@@ -414,66 +525,162 @@ def run_sync(
     Raises:
         SyncLockedError: Another sync holds the store; nothing was read or written.
         StoreError: The store cannot be opened.
+        KeyboardInterrupt: Ctrl-C without ``stop_on_signals``; the run is recorded first.
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with open_store(config.store, locked=True) as store:
+    with open_store(config.store, locked=True) as store, _Signals(stop_on_signals) as stop:
         store.abandon_runs()  # holding the lock: a run still "running" was killed
         started = clock()
         results: list[SourceResult] = []
         for index, source in enumerate(config.sources):
+            if stop.requested():
+                break
             run_id = store.start_run(source.name, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
+            refused: dict[str, str] = {}
+            notices: dict[str, list[str]] = {}
             failure: str | None = None
             try:
+                kind = get_connector(source.connector, plugin_manager=plugin_manager)
+                settings = config.connector_settings(index, kind.settings_schema)
                 try:
-                    connector = create_connector(
-                        source.connector, source.settings, plugin_manager=plugin_manager
-                    )
+                    connector = kind(settings)
                 except ValidationError as error:
                     # The settings' problems, at their lines in the job file.
                     raise config.locate(index, error) from None
                 streams = source.streams or connector.available_streams()
-                for stream in streams:
-                    cursor = None if full else store.cursor(source.name, stream)
-                    tally = StreamCounts()
-                    for batch in connector.read(stream, cursor):
-                        done = store.write_batch(source.name, batch, run_id=run_id, seen_at=started)
-                        tally = StreamCounts(
-                            read=tally.read + done.read,
-                            stored=tally.stored + done.stored,
-                            unchanged=tally.unchanged + done.unchanged,
-                            rejected=tally.rejected + done.rejected,
-                            batches=tally.batches + 1,
-                        )
-                        counts[stream.value] = tally
-                        if progress is not None:
-                            progress(source.name, stream.value, done.read)
-                    counts[stream.value] = tally
             except (SlacoreError, OSError) as error:
-                failure = " ".join(str(error).split())
+                failure = _one_line(error)
+            else:
+                try:
+                    for stream in streams:
+                        if stop.requested():
+                            break
+                        # A stream refused (its file empty, a vendor error) is named with its
+                        # error; the source's other streams are still read.
+                        try:
+                            _sync_stream(
+                                store, connector, source.name, stream, counts, notices,
+                                full=full, run_id=run_id, seen_at=started, progress=progress,
+                                stop=stop,
+                            )  # fmt: skip
+                        except (SlacoreError, OSError) as error:
+                            refused[stream.value] = _one_line(error)
+                except KeyboardInterrupt:
+                    # Not caught as a signal: the batch being written was rolled back.
+                    store.finish_run(
+                        run_id,
+                        status="partial",
+                        counts={k: v.to_dict() for k, v in counts.items()},
+                        error="interrupted (KeyboardInterrupt)",
+                        at=clock(),
+                    )
+                    raise
+                if refused:
+                    failure = "; ".join(f"{name}: {why}" for name, why in refused.items())
             status = "success" if failure is None else "failed"
-            store.finish_run(
-                run_id,
+            if stop.requested():
+                status = "partial"
+                said = f"stopped by {stop.caught}"
+                failure = said if failure is None else f"{failure}; {said}"
+            result = SourceResult(
+                name=source.name,
+                connector=source.connector,
                 status=status,
-                counts={k: v.to_dict() for k, v in counts.items()},
+                streams=counts,
                 error=failure,
-                at=clock(),
+                run_id=run_id,
+                refused=refused,
+                notices={k: tuple(v) for k, v in notices.items()},
             )
-            results.append(
-                SourceResult(
-                    name=source.name,
-                    connector=source.connector,
-                    status=status,
-                    streams=counts,
-                    error=failure,
-                    run_id=run_id,
-                )
+            store.finish_run(
+                run_id, status=status, counts=result.run_counts(), error=failure, at=clock()
             )
+            results.append(result)
         return SyncReport(
             store=config.store,
             started_at=started,
             finished_at=clock(),
             full=full,
             sources=tuple(results),
+            stopped=stop.caught,
         )
+
+
+_SIGNALS = {"SIGINT": int(signal.SIGINT), "SIGTERM": int(signal.SIGTERM)}
+
+
+class _Signals:
+    """SIGINT and SIGTERM caught for a block (from the main thread only): the first one is
+    noted in :attr:`caught` for the sync to stop at the next batch's end; the handlers before
+    are back for a second one."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+        self.caught: str | None = None
+        self.before: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if self.enabled:
+            for number in _SIGNALS.values():
+                self.before[number] = signal.signal(number, self._catch)
+        return self
+
+    def requested(self) -> bool:
+        """Whether a signal asked the sync to stop."""
+        return self.caught is not None
+
+    def _catch(self, number: int, frame: object) -> None:
+        self.caught = signal.Signals(number).name
+        self._restore()
+
+    def _restore(self) -> None:
+        for number, handler in self.before.items():
+            signal.signal(number, handler)
+        self.before = {}
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _sync_stream(
+    store: Store,
+    connector: Connector,
+    source: str,
+    stream: Stream,
+    counts: dict[str, StreamCounts],
+    notices: dict[str, list[str]],
+    *,
+    full: bool,
+    run_id: int,
+    seen_at: datetime,
+    progress: Progress | None,
+    stop: _Signals,
+) -> None:
+    """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
+    and ``notices`` up to date after each stored batch (so a stream that fails half-way keeps
+    them)."""
+    cursor = None if full else store.cursor(source, stream)
+    tally = StreamCounts()
+    for batch in connector.read(stream, cursor):
+        done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
+        tally = StreamCounts(
+            read=tally.read + done.read,
+            stored=tally.stored + done.stored,
+            unchanged=tally.unchanged + done.unchanged,
+            rejected=tally.rejected + done.rejected,
+            batches=tally.batches + 1,
+        )
+        counts[stream.value] = tally
+        if batch.notices:
+            notices.setdefault(stream.value, []).extend(batch.notices)
+        if progress is not None:
+            progress(source, stream.value, done.read)
+        if stop.requested():
+            return  # the batch and its cursor are stored: stop here
+    counts[stream.value] = tally

@@ -119,7 +119,9 @@ def test_render_an_invalid_file_and_a_bad_format(tmp_path: Path) -> None:
     done = slacore("render", str(bad_file(tmp_path)))
     assert done.returncode == 1
     assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 4
+    first, *problems = done.stderr.splitlines()
+    assert first.startswith("slacore: error: bad agreement file: 4 problems in ")
+    assert len(problems) == 4
     bad = slacore("render", COMPANY_A, "--format", "pdf")
     assert bad.returncode == 2
     assert "'--format'" in bad.stderr

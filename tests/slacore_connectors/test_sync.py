@@ -88,7 +88,11 @@ def test_job_file(tmp_path: Path) -> None:
     assert config.store == (tmp_path / "data" / "sla.db").resolve()
     (source,) = config.sources
     assert source.settings["token"] == "s3cret"
-    assert source.settings["folder"] == str((tmp_path / "exports").resolve())
+    assert source.settings["folder"] == "exports"  # as written
+    # Paths resolve from the job file's folder by the setting's kind, not its name.
+    as_path = (Setting(name="folder", kind=SettingKind.PATH),)
+    assert config.connector_settings(0, as_path)["folder"] == str((tmp_path / "exports").resolve())
+    assert config.connector_settings(0, Counter.settings_schema)["folder"] == "exports"
     assert "s3cret" not in repr(config)
 
 
@@ -136,13 +140,14 @@ settings = { count = 2 }
     assert report.exit_code == 1
     failed, other = report.sources
     assert failed.status == "failed"
-    assert failed.error == "api: the vendor API said no"
+    assert failed.error == "leads: api: the vendor API said no"
+    assert failed.refused == {"leads": "api: the vendor API said no"}
     assert failed.streams["leads"].read == 3  # the first batch was stored
     assert other.status == "success"
     with SQLiteStore(config.store) as store:
         assert store.cursor("crm", "leads").state == {"next": 3}
         assert store.count("leads") == 5
-        assert store.runs("crm")[0].error == "api: the vendor API said no"
+        assert store.runs("crm")[0].error == "leads: api: the vendor API said no"
 
 
 def test_unknown_connector_fails_that_source(tmp_path: Path, plugins: pluggy.PluginManager) -> None:

@@ -1,0 +1,152 @@
+"""`slacore sync` stopped by Ctrl-C (SIGINT) or SIGTERM: it stops after a stored batch, records
+the run as partial, says so in one line, exits 130 or 143, and the next sync completes exactly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from slacore import Lead
+from slacore.connector import Batch, Connector, Cursor, Stream
+from slacore.hookspecs import hookimpl
+from slacore.plugins import new_plugin_manager
+from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.sync import JobConfig, run_sync
+
+ROWS = 40_000
+
+
+def _export(folder: Path) -> None:
+    data = folder / "data"
+    data.mkdir(parents=True)
+    with (data / "leads.csv").open("w") as file:
+        file.write("id,created_at,source,segment,owner_id,stage,hand_raiser\n")
+        for i in range(ROWS):
+            file.write(f"L{i:07d},2020-05-01T10:{i % 60:02d}:00-04:00,web,smb,R{i % 10},mql,true\n")
+    (folder / "slacore.toml").write_text(
+        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data", batch_size = 200 }\n'
+    )
+
+
+def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=folder,
+    )  # fmt: skip
+
+
+def _wait_for_a_stored_batch(store: Path, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if store.exists():
+            with SQLiteStore(store) as opened:
+                if opened.cursor("crm", "leads") is not None:
+                    return
+        assert process.poll() is None, "the sync ended before it could be stopped"
+        time.sleep(0.02)
+    pytest.fail("the sync made no progress")
+
+
+@pytest.mark.parametrize(
+    ("number", "name", "status"), [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGINT, "SIGINT", 130)]
+)
+def test_a_signal_stops_the_sync_as_partial_and_a_resume_completes_exactly(
+    tmp_path: Path, number: signal.Signals, name: str, status: int
+) -> None:
+    stopped, clean = tmp_path / "stopped", tmp_path / "clean"
+    _export(stopped)
+    shutil.copytree(stopped, clean)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        cwd=stopped, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for_a_stored_batch(stopped / "slacore.db", process)
+        process.send_signal(number)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == status, err
+    assert "Traceback" not in err
+    with SQLiteStore(stopped / "slacore.db") as store:
+        partial = store.count("leads")
+        (run,) = store.runs()
+        assert run.status == "partial"
+        assert run.finished_at is not None
+        assert run.counts["leads"]["stored"] == partial
+    assert 0 < partial < ROWS
+    (line,) = [line for line in err.splitlines() if not line.startswith("crm: leads: +")]
+    assert line == (
+        f"slacore: stopped by {name} after a stored batch: {partial:,} records stored "
+        f"({partial:,} read); the next sync resumes from there"
+    )
+    assert "crm (csv): partial" in out
+    # The lock was released: the next sync runs, and ends where an uninterrupted one does.
+    resumed = _sync(stopped)
+    assert resumed.returncode == 0, resumed.stderr
+    whole = _sync(clean)
+    assert whole.returncode == 0, whole.stderr
+    with SQLiteStore(stopped / "slacore.db") as a, SQLiteStore(clean / "slacore.db") as b:
+        assert a.count("leads") == ROWS
+        assert [run.status for run in a.runs()] == ["partial", "success"]
+        stopped_dump, clean_dump = a.dump(), b.dump()
+        for dump, folder in ((stopped_dump, stopped), (clean_dump, clean)):
+            ((_, _, cursor),) = dump.pop("cursors")
+            state = json.loads(cursor)["state"]
+            assert (state["offset"], state["line"]) == (
+                (folder / "data" / "leads.csv").stat().st_size,
+                ROWS + 1,
+            )
+        assert stopped_dump == clean_dump
+
+
+class Interrupted(Connector):
+    """One batch of a lead, then Ctrl-C as Python raises it without a handler."""
+
+    name = "interrupted"
+    streams = (Stream.LEADS,)
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        yield Batch(
+            stream=stream,
+            records=[Lead(id="L1", created_at=at)],
+            cursor=Cursor(stream=stream, state={"n": 1}),
+        )
+        raise KeyboardInterrupt
+
+
+class Plugin:
+    @hookimpl
+    def slacore_register_connectors(self, register: object) -> None:
+        register(Interrupted)  # type: ignore[operator]
+
+
+def test_a_keyboard_interrupt_in_a_library_call_records_the_run_as_partial(
+    tmp_path: Path,
+) -> None:
+    plugins = new_plugin_manager(entry_points=False)
+    plugins.register(Plugin(), name="interrupted-plugin")
+    job = tmp_path / "slacore.toml"
+    job.write_text('[[sources]]\nname = "crm"\nconnector = "interrupted"\n')
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(JobConfig.load(job), plugin_manager=plugins)
+    with SQLiteStore(tmp_path / "slacore.db") as store:
+        (run,) = store.runs()
+        assert (run.status, run.counts["leads"]["stored"]) == ("partial", 1)
+        assert store.count("leads") == 1
+    # The lock was released.
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(JobConfig.load(job), plugin_manager=plugins)
