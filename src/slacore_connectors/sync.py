@@ -565,6 +565,10 @@ def run_sync(
                                 full=full, run_id=run_id, seen_at=started, progress=progress,
                                 stop=stop,
                             )  # fmt: skip
+                        except StoreError as error:
+                            # The store, not the stream, failed: the source stops here.
+                            failure = _one_line(error)
+                            break
                         except (SlacoreError, OSError) as error:
                             refused[stream.value] = _one_line(error)
                 except KeyboardInterrupt:
@@ -578,7 +582,8 @@ def run_sync(
                     )
                     raise
                 if refused:
-                    failure = "; ".join(f"{name}: {why}" for name, why in refused.items())
+                    said = "; ".join(f"{name}: {why}" for name, why in refused.items())
+                    failure = said if failure is None else f"{failure}; {said}"
             status = "success" if failure is None else "failed"
             if stop.requested():
                 status = "partial"
