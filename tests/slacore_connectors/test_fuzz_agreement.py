@@ -4,10 +4,13 @@ Extreme values (huge and tiny numbers, huge exponents, long and odd strings, dee
 far dates) are written over the one-line keys of the bundled example agreement. Loading it
 either raises slacore's own error, or the agreement describes, summarises and renders itself,
 and a report on the demo store is built or refused with slacore's own error.
+
+Set ``SLACORE_FUZZ_EXAMPLES`` to try more cases than the suite's default.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from datetime import UTC, datetime
@@ -112,7 +115,7 @@ def _replace(line: str, value: str) -> str:
 
 
 @settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("SLACORE_FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

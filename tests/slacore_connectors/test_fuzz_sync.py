@@ -7,11 +7,14 @@ at its own line (a quoted field may carry the record over several lines), or the
 it waits for its newline. No exception but slacore's own escapes, a refused file is named, a
 pristine row is stored with its values, a re-sync changes no count, and a row appended later is
 read.
+
+Set ``SLACORE_FUZZ_EXAMPLES`` to try more cases than the suite's default.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -275,7 +278,7 @@ def workdirs(tmp_path: Path) -> Iterator[Path]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("SLACORE_FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
