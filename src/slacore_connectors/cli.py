@@ -401,6 +401,8 @@ def _as_of(value: str | None, zone: Any) -> Any:
     """``--as-of``: a date (the end of that day, in the agreement's zone) or an aware time."""
     from datetime import date, datetime, time, timedelta
 
+    from slacore_connectors.report.build import FIRST_YEAR, LAST_YEAR
+
     if value is None:
         return None
     try:
@@ -408,6 +410,11 @@ def _as_of(value: str | None, zone: Any) -> Any:
     except ValueError:
         pass
     else:
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise click.BadParameter(
+                f"expected a date in the years {FIRST_YEAR} to {LAST_YEAR}, got {value!r}",
+                param_hint="'--as-of'",
+            )
         return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
     try:
         moment = datetime.fromisoformat(value)
@@ -419,6 +426,11 @@ def _as_of(value: str | None, zone: Any) -> Any:
     if moment.tzinfo is None:
         raise click.BadParameter(
             f"a time needs its offset, like {value}+00:00", param_hint="'--as-of'"
+        )
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise click.BadParameter(
+            f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR}, got {value!r}",
+            param_hint="'--as-of'",
         )
     return moment
 
@@ -490,7 +502,14 @@ def report_command(
     zone = agreement.calendar.zone if agreement.calendar is not None else None
     moment = _as_of(as_of, zone)
     with open_store(config.store) as store:
-        report = build_report(store, agreement, period=period, as_of=moment)
+        try:
+            report = build_report(store, agreement, period=period, as_of=moment)
+        except ValidationError as error:
+            if error.field not in ("period", "as_of"):
+                raise
+            # A bad or out-of-range --period (or --as-of) is a bad value: exit 2.
+            option = "--period" if error.field == "period" else "--as-of"
+            raise click.BadParameter(error.message, param_hint=f"'{option}'") from None
     _write_report(report, "json" if as_json else output_format, output)
 
 
