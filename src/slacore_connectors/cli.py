@@ -482,7 +482,7 @@ def report_command(
       slacore report --as-of 2020-07-01 --json
     """
     from slacore.agreement import Agreement, AgreementError
-    from slacore_connectors.report.build import build_report
+    from slacore_connectors.report.build import build_report, period_span
     from slacore_connectors.store import open_store
 
     config = _load_job(config_path)
@@ -497,19 +497,18 @@ def report_command(
         agreement = Agreement.load(config.agreement)
     except AgreementError as error:
         _agreement_failed(config.agreement, error.errors)
+    if period is not None:
+        try:
+            period_span(agreement, period)
+        except ValidationError as error:
+            # A malformed or out-of-range --period is a bad value: exit 2.
+            raise click.BadParameter(error.message, param_hint="'--period'") from None
     if not config.store.exists():
         raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
     zone = agreement.calendar.zone if agreement.calendar is not None else None
     moment = _as_of(as_of, zone)
     with open_store(config.store) as store:
-        try:
-            report = build_report(store, agreement, period=period, as_of=moment)
-        except ValidationError as error:
-            if error.field not in ("period", "as_of"):
-                raise
-            # A bad or out-of-range --period (or --as-of) is a bad value: exit 2.
-            option = "--period" if error.field == "period" else "--as-of"
-            raise click.BadParameter(error.message, param_hint=f"'{option}'") from None
+        report = build_report(store, agreement, period=period, as_of=moment)
     _write_report(report, "json" if as_json else output_format, output)
 
 

@@ -40,7 +40,7 @@ from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 
-__all__ = ["SlaReport", "build_report"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "SlaReport", "build_report", "period_span"]
 
 
 @attrs.frozen(kw_only=True)
@@ -161,8 +161,15 @@ def _in_range(moment: datetime | None) -> bool:
     return moment is None or _EARLIEST <= moment < _END
 
 
-def _span(agreement: Agreement, period: date | str) -> PeriodSpan:
-    """The period's span, or a :class:`ValidationError` for one outside the years covered."""
+def period_span(agreement: Agreement, period: date | str) -> PeriodSpan:
+    """The span of the agreement's period holding ``period`` (a day or a label such as
+    ``"2020-06"``), as :func:`build_report` takes it.
+
+    Raises:
+        ValidationError: ``period`` is malformed, or outside the years :data:`FIRST_YEAR` to
+            :data:`LAST_YEAR`; its field is ``period``.
+
+    """
     outside = ValidationError(
         message=f"expected a period in the years {FIRST_YEAR} to {LAST_YEAR}, got {period!r}",
         field="period",
@@ -250,7 +257,7 @@ def build_report(
     if period is None:
         latest = max((h.notified_at for h in known), default=moment)
         period = min(latest.astimezone(zone).date(), date(LAST_YEAR, 12, 31))
-    span = _span(agreement, period)
+    span = period_span(agreement, period)
 
     def handoffs_in(part: PeriodSpan) -> list[Handoff]:
         first = _start_of(part.start, zone)
@@ -260,7 +267,7 @@ def build_report(
     first_span = span
     if known:
         earliest = min(h.notified_at for h in known).astimezone(zone).date()
-        first_span = _span(agreement, max(earliest, date(FIRST_YEAR, 1, 1)))
+        first_span = period_span(agreement, max(earliest, date(FIRST_YEAR, 1, 1)))
     since = max(_start_of(first_span.start, zone), _EARLIEST)
     touches = list(store.records("touches", as_of=as_of, since=since, until=_END))
     changes = list(store.records("stage_changes", as_of=as_of, since=since, until=_END))
