@@ -401,6 +401,8 @@ def _as_of(value: str | None, zone: Any) -> Any:
     """``--as-of``: a date (the end of that day, in the agreement's zone) or an aware time."""
     from datetime import date, datetime, time, timedelta
 
+    from slacore_connectors.report.build import FIRST_YEAR, LAST_YEAR
+
     if value is None:
         return None
     try:
@@ -408,6 +410,11 @@ def _as_of(value: str | None, zone: Any) -> Any:
     except ValueError:
         pass
     else:
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise click.BadParameter(
+                f"expected a date in the years {FIRST_YEAR} to {LAST_YEAR}, got {value!r}",
+                param_hint="'--as-of'",
+            )
         return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
     try:
         moment = datetime.fromisoformat(value)
@@ -419,6 +426,11 @@ def _as_of(value: str | None, zone: Any) -> Any:
     if moment.tzinfo is None:
         raise click.BadParameter(
             f"a time needs its offset, like {value}+00:00", param_hint="'--as-of'"
+        )
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise click.BadParameter(
+            f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR}, got {value!r}",
+            param_hint="'--as-of'",
         )
     return moment
 
@@ -470,7 +482,7 @@ def report_command(
       slacore report --as-of 2020-07-01 --json
     """
     from slacore.agreement import Agreement, AgreementError
-    from slacore_connectors.report.build import build_report
+    from slacore_connectors.report.build import build_report, period_span
     from slacore_connectors.store import open_store
 
     config = _load_job(config_path)
@@ -485,6 +497,12 @@ def report_command(
         agreement = Agreement.load(config.agreement)
     except AgreementError as error:
         _agreement_failed(config.agreement, error.errors)
+    if period is not None:
+        try:
+            period_span(agreement, period)
+        except ValidationError as error:
+            # A malformed or out-of-range --period is a bad value: exit 2.
+            raise click.BadParameter(error.message, param_hint="'--period'") from None
     if not config.store.exists():
         raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
     zone = agreement.calendar.zone if agreement.calendar is not None else None

@@ -40,7 +40,7 @@ from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 
-__all__ = ["SlaReport", "build_report"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "SlaReport", "build_report", "period_span"]
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +61,8 @@ class SlaReport:
         escalation: The ramifications ladder over the periods up to this one.
         rejected: Rejected records the store holds.
         handoffs: Hand-offs in the period.
+        notices: What the report left out and why, one line each (records dated outside the
+            years it covers, kept by an older slacore).
 
     """
 
@@ -76,6 +78,7 @@ class SlaReport:
     escalation: Escalation | None
     rejected: int
     handoffs: int
+    notices: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The report, JSON-ready (money as decimal strings, durations in seconds)."""
@@ -92,6 +95,7 @@ class SlaReport:
                 "scorecard": None if self.scorecard is None else self.scorecard.to_dict(),
                 "escalation": None if self.escalation is None else self.escalation.to_dict(),
                 "rejected_records": self.rejected,
+                "notices": list(self.notices),
             }
         )
 
@@ -112,7 +116,8 @@ class SlaReport:
             if self.rejected
             else "No rejected records."
         )
-        sections.append(("Data quality", [Paragraph(note)]))
+        quality: list[Block] = [Paragraph(note), *(Paragraph(n) for n in self.notices)]
+        sections.append(("Data quality", quality))
         return sections
 
     def _heading(self) -> str:
@@ -137,8 +142,74 @@ class SlaReport:
 # --- building ---------------------------------------------------------------------------------
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+"""The years a report covers, as record times in UTC: the model's range. A period or
+``as_of`` outside them is refused; records outside them (placeholders such as 0001-01-01 or
+9999-12-31 that an older slacore stored) are left out, with a notice."""
+
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+_END = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
+_SLACK = timedelta(days=2)
+_TIMED = ("handoffs", "touches", "stage_changes", "owner_changes", "deals")
+
+
 def _start_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone)
+
+
+def _in_range(moment: datetime | None) -> bool:
+    return moment is None or _EARLIEST <= moment < _END
+
+
+def period_span(agreement: Agreement, period: date | str) -> PeriodSpan:
+    """The span of the agreement's period holding ``period`` (a day or a label such as
+    ``"2020-06"``), as :func:`build_report` takes it.
+
+    Raises:
+        ValidationError: ``period`` is malformed, or outside the years :data:`FIRST_YEAR` to
+            :data:`LAST_YEAR`; its field is ``period``.
+
+    """
+    outside = ValidationError(
+        message=f"expected a period in the years {FIRST_YEAR} to {LAST_YEAR}, got {period!r}",
+        field="period",
+        value=period,
+    )
+    try:
+        span = agreement.period.span(period)
+    except ValidationError:
+        raise
+    except (ValueError, OverflowError):  # a period at the very end of the calendar
+        raise outside from None
+    if not FIRST_YEAR <= span.start.year <= LAST_YEAR:
+        raise outside
+    return span
+
+
+def _left_out(store: Store, as_of: datetime | None) -> str | None:
+    """The notice for records dated outside the years covered, if the store holds any."""
+    count = 0
+    try:
+        for stream in _TIMED:
+            count += sum(1 for _ in store.records(stream, as_of=as_of, until=_EARLIEST))
+            count += sum(1 for _ in store.records(stream, as_of=as_of, since=_END))
+        count += sum(
+            1
+            for deal in store.records("deals", as_of=as_of, since=_EARLIEST, until=_END)
+            if not _in_range(deal.closed_at)
+        )
+    except ValidationError:
+        # Records this slacore no longer reads: there are some, how many is unknown.
+        return (
+            f"Records dated outside the years {FIRST_YEAR} to {LAST_YEAR} (placeholders such "
+            "as 0001-01-01 or 9999-12-31) are left out of this report."
+        )
+    if not count:
+        return None
+    return (
+        f"{count:,} records dated outside the years {FIRST_YEAR} to {LAST_YEAR} (placeholders "
+        "such as 0001-01-01 or 9999-12-31) are left out of this report."
+    )
 
 
 def build_report(
@@ -163,21 +234,30 @@ def build_report(
 
     Raises:
         PlanError: The agreement has no calendar (needed to place days and pace delivery).
-        ValidationError: A naive ``as_of`` or a malformed period.
+        ValidationError: A naive ``as_of`` or a malformed period, or either outside the years
+            :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
 
     """
     moment = as_of or datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValidationError(message="expected a timezone-aware time", field="as_of")
+    # A day's slack either side: --as-of 2099-12-31 means the end of that day, in any zone.
+    if not _EARLIEST - _SLACK <= moment < _END + _SLACK:
+        raise ValidationError(
+            message=f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR}, got "
+            f"{moment.isoformat()}",
+            field="as_of",
+        )
     calendar = agreement.calendar
     if calendar is None:
         raise PlanError(message="the report needs the agreement's [calendar]")
     zone = calendar.zone
-    known = list(store.records("handoffs", as_of=as_of))
+    # Records dated outside the years covered are never read: each is left out, said once.
+    known = list(store.records("handoffs", as_of=as_of, since=_EARLIEST, until=_END))
     if period is None:
         latest = max((h.notified_at for h in known), default=moment)
-        period = latest.astimezone(zone).date()
-    span = agreement.period.span(period)
+        period = min(latest.astimezone(zone).date(), date(LAST_YEAR, 12, 31))
+    span = period_span(agreement, period)
 
     def handoffs_in(part: PeriodSpan) -> list[Handoff]:
         first = _start_of(part.start, zone)
@@ -187,13 +267,17 @@ def build_report(
     first_span = span
     if known:
         earliest = min(h.notified_at for h in known).astimezone(zone).date()
-        first_span = agreement.period.span(earliest)
-    since = _start_of(first_span.start, zone)
-    touches = list(store.records("touches", as_of=as_of, since=since))
-    changes = list(store.records("stage_changes", as_of=as_of, since=since))
-    owners = list(store.records("owner_changes", as_of=as_of, since=since))
+        first_span = period_span(agreement, max(earliest, date(FIRST_YEAR, 1, 1)))
+    since = max(_start_of(first_span.start, zone), _EARLIEST)
+    touches = list(store.records("touches", as_of=as_of, since=since, until=_END))
+    changes = list(store.records("stage_changes", as_of=as_of, since=since, until=_END))
+    owners = list(store.records("owner_changes", as_of=as_of, since=since, until=_END))
     reps = list(store.records("reps", as_of=as_of))
-    deals = list(store.records("deals", as_of=as_of))
+    deals = [
+        deal
+        for deal in store.records("deals", as_of=as_of, since=_EARLIEST, until=_END)
+        if _in_range(deal.closed_at)
+    ]
 
     def evaluate(
         part: PeriodSpan,
@@ -262,6 +346,7 @@ def build_report(
         escalation=ladder,
         rejected=len(store.rejected(as_of=as_of)),
         handoffs=len(chosen),
+        notices=tuple(n for n in (_left_out(store, as_of),) if n is not None),
     )
 
 

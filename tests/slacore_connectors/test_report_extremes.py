@@ -1,0 +1,110 @@
+"""`slacore report` on extreme dates: --as-of and --period outside the years covered are bad
+values (exit 2, naming the option); records an older slacore stored with placeholder dates
+(0001-01-01, 9999-12-31) are left out with a notice, and the report is otherwise the same."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+
+def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    done = slacore("demo", "--dir", str(folder), cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture
+def demo(synced: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "demo"
+    shutil.copytree(synced, folder)
+    return folder
+
+
+def _us(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def _add_extremes(store: Path) -> None:
+    """Copies of a stored hand-off and touch, dated as an older slacore let them be."""
+    extremes = ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"]
+    with sqlite3.connect(store) as db:
+        for n, text in enumerate(extremes):
+            moment = datetime.fromisoformat(text)
+            db.execute(
+                "INSERT INTO handoffs (source_name, key, digest, seen_from, seen_to, last_seen, "
+                "time_us, lead_id, notified_at, stage, owner_id, from_team, to_team, source, "
+                "segment, hand_raiser) SELECT source_name, ?, digest, seen_from, NULL, "
+                "last_seen, ?, ?, ?, stage, owner_id, from_team, to_team, source, segment, "
+                "hand_raiser FROM handoffs WHERE seen_to IS NULL LIMIT 1",
+                (f"extreme-{n}", _us(moment), f"LX{n}", text),
+            )
+        moment = datetime.fromisoformat(extremes[0])
+        db.execute(
+            "INSERT INTO touches (source_name, key, digest, seen_from, seen_to, last_seen, "
+            "time_us, lead_id, rep_id, at, channel) SELECT source_name, 'extreme', digest, "
+            "seen_from, NULL, last_seen, ?, lead_id, rep_id, ?, channel FROM touches "
+            "WHERE seen_to IS NULL LIMIT 1",
+            (_us(moment), extremes[0]),
+        )
+
+
+def test_records_with_extreme_dates_are_left_out_with_a_notice(demo: Path) -> None:
+    before = slacore("report", "--json", "--as-of", "2099-01-01", cwd=demo)
+    assert before.returncode == 0, before.stderr
+    _add_extremes(demo / "slacore.db")
+    after = slacore("report", "--json", "--as-of", "2099-01-01", cwd=demo)
+    assert after.returncode == 0, after.stderr
+    was, now = json.loads(before.stdout), json.loads(after.stdout)
+    assert was["notices"] == []
+    (notice,) = now.pop("notices")
+    assert "dated outside the years 1900 to 2099" in notice
+    assert "left out of this report" in notice
+    was.pop("notices")
+    was.pop("as_of")
+    now.pop("as_of")
+    assert now == was  # the same period (2020-06) and the same figures
+    text = slacore("report", cwd=demo)
+    assert text.returncode == 0, text.stderr
+    assert "left out of this report" in text.stdout
+    assert "SLA report for 2020-06" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--as-of", "9999-12-31"], "--as-of"),
+        (["--as-of", "0001-01-01"], "--as-of"),
+        (["--as-of", "9999-12-31T23:59:59+00:00"], "--as-of"),
+        (["--period", "9999-12"], "--period"),
+        (["--period", "0001-01"], "--period"),
+        (["--period", "2020-13"], "--period"),
+    ],
+)
+def test_out_of_range_options_are_bad_values(demo: Path, args: list[str], option: str) -> None:
+    done = slacore("report", *args, cwd=demo)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"slacore: error: Invalid value for '{option}': ")
+
+
+def test_the_edges_of_the_years_covered_are_reported(demo: Path) -> None:
+    for args in (["--as-of", "2099-12-31"], ["--as-of", "1900-01-01"], ["--period", "2099-12"]):
+        done = slacore("report", *args, cwd=demo)
+        assert done.returncode == 0, (args, done.stderr)
