@@ -328,7 +328,7 @@ class CsvConnector(Connector):
 
             header = self._header(file, path) if has_header else None
             if header is None:
-                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0))
+                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0), from_start=True)
                 return
             mapper = self.mapping(stream).for_columns(header.names, source=source)
             offset, line = header.offset, header.line
@@ -336,6 +336,7 @@ class CsvConnector(Connector):
                 resumed = self._resume(cursor, identity, status.st_size, probe, source)
                 if resumed is not None and resumed[0] >= offset:
                     offset, line = resumed
+            from_start = offset == header.offset  # the first batch says so
             file.seek(offset)
             lines = _Lines(file, self._encoding, offset, line, wait)
             reader = csv.reader(lines, delimiter=header.delimiter)
@@ -441,6 +442,7 @@ class CsvConnector(Connector):
                         records=records,
                         rejected=rejected,
                         cursor=cursor_at(lines.offset, lines.line),
+                        from_start=from_start and not yielded,
                     )
                     records, rejected, seen = [], [], {}
                     yielded = True
@@ -450,6 +452,7 @@ class CsvConnector(Connector):
                     records=records,
                     rejected=rejected,
                     cursor=cursor_at(lines.offset, lines.line),
+                    from_start=from_start and not yielded,
                 )
 
     def _resume(

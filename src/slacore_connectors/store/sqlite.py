@@ -37,6 +37,13 @@ _MARKS = frozenset({"cursors", "rejected", "sync_runs"})
 """Tables every slacore store has had since schema version 1: with ``PRAGMA user_version``,
 what tells a slacore store from another application's database."""
 
+_READS_FROM = 1
+"""The oldest schema version a store opened read-only is read in, without migrating it (the
+reader adapts to what the versions since added)."""
+
+_REJECTED_CLOSED_FROM = 2
+"""The schema version from which rejected records have ``seen_to``."""
+
 _ABANDONED = (
     "abandoned: the sync stopped before it recorded its end (killed, or its machine stopped); "
     "what it stored is kept, and the next sync went on from there"
@@ -57,7 +64,7 @@ class SQLiteStore:
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    1
+    2
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
@@ -174,7 +181,7 @@ class SQLiteStore:
                     path=self.path,
                 )
             self._check_version(version)
-            if version < SCHEMA_VERSION and not new_ok:
+            if version < _READS_FROM and not new_ok:
                 raise StoreError(
                     message=(
                         f"the store has schema version {version}, older than this slacore's "
@@ -491,6 +498,14 @@ class SQLiteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = self._upsert(table, source_name, staged, seen)
+                if batch.from_start:
+                    # This read replaces what earlier reads of the stream rejected: the rows
+                    # it rejects again are opened again, keeping when they were first seen.
+                    self._db.execute(
+                        "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                        "AND seen_to IS NULL",
+                        (seen, source_name, batch.stream.value),
+                    )
                 rejected = self._reject(source_name, batch.rejected, run_id, seen)
                 self._db.execute(
                     "INSERT INTO cursors (source_name, stream, cursor, updated_at) "
@@ -579,7 +594,8 @@ class SQLiteStore:
             "raw, first_run, last_run, first_seen, last_seen, identity) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (source_name, identity) DO UPDATE SET last_run = excluded.last_run, "
-            "last_seen = excluded.last_seen, reason = excluded.reason, field = excluded.field",
+            "last_seen = excluded.last_seen, reason = excluded.reason, field = excluded.field, "
+            "seen_to = NULL",
             rows,
         )
         return len(rows)
@@ -646,15 +662,22 @@ class SQLiteStore:
     def rejected(
         self, *, source_name: str | None = None, as_of: datetime | None = None
     ) -> list[RejectedRecord]:
-        """The rejected records kept (first seen by ``as_of``, if given), in order."""
+        """The rejected records kept now (or ``as_of``: first seen by then, and not yet
+        replaced by a read of their stream from the start), in order."""
         query = "SELECT * FROM rejected WHERE 1 = 1"
         args: list[Any] = []
         if source_name is not None:
             query += " AND source_name = ?"
             args.append(source_name)
+        closed = self.schema_version >= _REJECTED_CLOSED_FROM
         if as_of is not None:
             query += " AND first_seen <= ?"
             args.append(_us(as_of))
+            if closed:
+                query += " AND (seen_to IS NULL OR seen_to > ?)"
+                args.append(_us(as_of))
+        elif closed:
+            query += " AND seen_to IS NULL"
         with self._sql("read the store"):
             rows = self._db.execute(query + " ORDER BY rejected_id", args).fetchall()
         return [
@@ -692,11 +715,12 @@ class SQLiteStore:
                 "SELECT source_name, stream, cursor FROM cursors ORDER BY 1, 2"
             )
         ]
+        current = "WHERE seen_to IS NULL" if self.schema_version >= _REJECTED_CLOSED_FROM else ""
         result["rejected"] = [
             tuple(row)
             for row in self._db.execute(
                 "SELECT source_name, stream, origin, line, record_id, field, reason, raw "
-                "FROM rejected ORDER BY source_name, identity"
+                f"FROM rejected {current} ORDER BY source_name, identity"
             )
         ]
         return result
