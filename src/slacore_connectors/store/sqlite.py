@@ -117,46 +117,50 @@ class SQLiteStore:
             self._held.close()
             raise
 
-    def _open_to_read(self, timeout: float, *, new_ok: bool = False) -> sqlite3.Connection:
-        """A read-only connection to the existing file, checked to be a slacore store.
-
-        With ``new_ok``, an empty database (a file another process is creating the store in
-        right now, or an empty file) is accepted: a store is made in it.
-        """
-        self._check_file(timeout, new_ok=new_ok)
+    def _open_to_read(self, timeout: float) -> sqlite3.Connection:
+        """A read-only connection to the existing file, checked to be a slacore store."""
+        self._check_file(timeout, new_ok=False)
         uri = f"{Path(self.path).absolute().as_uri()}?mode=ro"
         try:
             try:
-                return self._identified(uri, timeout, new_ok=new_ok)
+                return self._identified(uri, timeout, new_ok=False)
             except sqlite3.OperationalError as error:
                 # A store in write-ahead-log mode needs its "-shm" index, which a read-only
                 # folder cannot hold. With no log left to read, the file alone is the whole
                 # store: read it as immutable.
                 if not _cannot_share(error) or self._log_pending():
                     raise
-                return self._identified(f"{uri}&immutable=1", timeout, new_ok=new_ok)
+                return self._identified(f"{uri}&immutable=1", timeout, new_ok=False)
         except sqlite3.Error as error:
             raise self._error("open the store", error, timeout) from error
 
     def _check_file(self, timeout: float, *, new_ok: bool) -> None:
         """Refuse a file that is not a slacore store before anything is written to it, or
-        beside it (a write-ahead log's index, a lock file)."""
+        beside it (a write-ahead log's index, a lock file).
+
+        With ``new_ok``, an empty database (a file another process is creating the store in
+        right now, or an empty file) passes: a store is made in it.
+        """
         file = Path(self.path)
         if file.is_dir():
             raise StoreError(message="not a slacore store: it is a folder", path=self.path)
         if not file.exists():
             raise StoreError(message="no store here: run slacore sync first", path=self.path)
-        # A look at the file alone, as immutable: that makes no file beside it.
-        uri = f"{file.absolute().as_uri()}?mode=ro&immutable=1"
+        uri = f"{file.absolute().as_uri()}?mode=ro"
         try:
-            self._identified(uri, timeout, new_ok=new_ok).close()
-        except (sqlite3.Error, StoreError) as error:
             if not self._log_pending():
-                if isinstance(error, sqlite3.Error):
-                    raise self._error("open the store", error, timeout) from error
-                raise
+                try:
+                    # A look at the file alone, as immutable: that makes no file beside it.
+                    self._identified(f"{uri}&immutable=1", timeout, new_ok=new_ok).close()
+                    return
+                except (sqlite3.Error, StoreError):
+                    if not self._log_pending():
+                        raise
             # The file alone is not the whole database: its write-ahead log holds changes
-            # not yet copied into it. The reading connection looks again, log included.
+            # not yet copied into it (a writer is at work, or was killed). Look at both.
+            self._identified(uri, timeout, new_ok=new_ok).close()
+        except sqlite3.Error as error:
+            raise self._error("open the store", error, timeout) from error
 
     def _log_pending(self) -> bool:
         """Whether the store's write-ahead log holds changes (not empty)."""
