@@ -455,7 +455,13 @@ class CsvConnector(Connector):
                     f"{source}:1: the header row has no newline yet; nothing is read until it "
                     "has one"
                 )
-                yield Batch(stream=stream, records=(), cursor=cursor_at(0, 0), notices=[waiting])
+                yield Batch(
+                    stream=stream,
+                    records=(),
+                    cursor=cursor_at(0, 0),
+                    notices=[waiting],
+                    from_start=True,
+                )
                 return
             mapper = self.mapping(stream).for_columns(header.names, source=source)
             offset, line = header.offset, header.line
@@ -466,6 +472,7 @@ class CsvConnector(Connector):
                     notices.append(f"{source}: {resumed}; it is read again from the start")
                 elif resumed[0] >= offset:
                     offset, line = resumed
+            from_start = offset == header.offset  # the first batch says so
             lines = _Lines(file, self._encoding, offset, line, wait, header.newline)
             reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
             width = mapper.width
@@ -571,6 +578,7 @@ class CsvConnector(Connector):
                         rejected=rejected,
                         cursor=cursor_at(lines.offset, lines.line),
                         notices=notices,
+                        from_start=from_start and not yielded,
                     )
                     records, rejected, seen, notices = [], [], {}, []
                     yielded = True
@@ -581,6 +589,7 @@ class CsvConnector(Connector):
                     rejected=rejected,
                     cursor=cursor_at(lines.offset, lines.line),
                     notices=notices,
+                    from_start=from_start and not yielded,
                 )
 
     def _resume(

@@ -128,6 +128,12 @@ SCHEMAS: dict[int, Schema] = {
 """Each version's tables (their columns as PRAGMA table_info gives them: name, type,
 NOT NULL, DEFAULT, and PKn for the n-th column of the primary key) and indexes (their SQL)."""
 
+# Version 2: rejected records are closed (seen_to) when a read from the start replaces them.
+SCHEMAS[2] = (
+    {**SCHEMAS[1][0], "rejected": [*SCHEMAS[1][0]["rejected"], "seen_to INTEGER"]},
+    SCHEMAS[1][1],
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

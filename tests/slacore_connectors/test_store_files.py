@@ -377,3 +377,24 @@ def test_writing_a_store_opened_to_read_is_a_store_error(tmp_path: Path) -> None
         pytest.raises(StoreError, match="cannot record the run: attempt to write a readonly"),
     ):
         store.start_run("crm")
+
+
+@pytest.mark.parametrize("how", [{"read_only": True}, {}, {"locked": True}])
+def test_another_application_at_work_in_its_database_is_left_alone(
+    tmp_path: Path, how: dict[str, bool]
+) -> None:
+    # Its tables are still only in its write-ahead log: the file alone looks empty.
+    path = tmp_path / "app.db"
+    app = sqlite3.connect(path, isolation_level=None)
+    try:
+        app.execute("PRAGMA journal_mode=WAL")
+        app.execute("PRAGMA wal_autocheckpoint=0")
+        app.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        app.execute("INSERT INTO notes (body) VALUES ('keep me')")
+        assert Path(f"{path}-wal").stat().st_size > 0
+        with pytest.raises(StoreError, match="not a slacore store"):
+            open_store(path, **how)
+        names = app.execute("SELECT name FROM sqlite_master").fetchall()
+        assert names == [("notes",)]
+    finally:
+        app.close()

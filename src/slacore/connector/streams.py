@@ -277,6 +277,11 @@ class Batch:
             a rejection, in one line each, naming the file and line where there is one
             (``"leads.csv:1204: the last line has no newline yet; it waits for the next
             run"``). A sync shows them and keeps them in its run record.
+        from_start: This batch begins a read from the start of the stream's data (a first or
+            a full read, or a file read again because it changed), not one going on from a
+            cursor: the store replaces the stream's rejected records kept from earlier reads
+            with this read's, so rows read again are not counted twice. Only the first batch
+            of such a read says so.
 
     """
 
@@ -285,6 +290,7 @@ class Batch:
     cursor: Cursor = attrs.field(validator=_batch_cursor)
     rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
     notices: tuple[str, ...] = attrs.field(default=(), converter=_notices)
+    from_start: bool = False
 
     def __len__(self) -> int:
         return len(self.records) + len(self.rejected)

@@ -191,7 +191,13 @@ class Store(Protocol):
     def rejected(
         self, *, source_name: str | None = None, as_of: datetime | None = None
     ) -> list[RejectedRecord]:
-        """The rejected records kept (first seen by ``as_of``, if given), in order."""
+        """The rejected records kept now (or ``as_of``: first seen by then, and not yet
+        replaced by a read of their stream from the start), in order.
+
+        A batch that begins a read from the start (:attr:`~slacore.connector.Batch.from_start`)
+        replaces its stream's rejected records: a row rejected again keeps when it was first
+        seen, and one no longer rejected leaves the current list, but stays in the past.
+        """
         ...
 
     def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:

@@ -69,7 +69,13 @@ _MIGRATION_1 = (
 )
 """Version 1: a table per stream, cursors, sync runs and rejected records."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1,)
+# Version 2: a rejected record is versioned like a record. seen_to is when a read of its
+# stream from the start (a file read again because it changed) replaced it; NULL while it is
+# current.
+_MIGRATION_2 = ("ALTER TABLE rejected ADD COLUMN seen_to INTEGER",)
+"""Version 2: rejected records replaced by a read from the start are kept, closed."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1, _MIGRATION_2)
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -37,6 +37,13 @@ _MARKS = frozenset({"cursors", "rejected", "sync_runs"})
 """Tables every slacore store has had since schema version 1: with ``PRAGMA user_version``,
 what tells a slacore store from another application's database."""
 
+_READS_FROM = 1
+"""The oldest schema version a store opened read-only is read in, without migrating it (the
+reader adapts to what the versions since added)."""
+
+_REJECTED_CLOSED_FROM = 2
+"""The schema version from which rejected records have ``seen_to``."""
+
 _ABANDONED = (
     "abandoned: the sync stopped before it recorded its end (killed, or its machine stopped); "
     "what it stored is kept, and the next sync went on from there"
@@ -57,7 +64,7 @@ class SQLiteStore:
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    1
+    2
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
@@ -110,46 +117,50 @@ class SQLiteStore:
             self._held.close()
             raise
 
-    def _open_to_read(self, timeout: float, *, new_ok: bool = False) -> sqlite3.Connection:
-        """A read-only connection to the existing file, checked to be a slacore store.
-
-        With ``new_ok``, an empty database (a file another process is creating the store in
-        right now, or an empty file) is accepted: a store is made in it.
-        """
-        self._check_file(timeout, new_ok=new_ok)
+    def _open_to_read(self, timeout: float) -> sqlite3.Connection:
+        """A read-only connection to the existing file, checked to be a slacore store."""
+        self._check_file(timeout, new_ok=False)
         uri = f"{Path(self.path).absolute().as_uri()}?mode=ro"
         try:
             try:
-                return self._identified(uri, timeout, new_ok=new_ok)
+                return self._identified(uri, timeout, new_ok=False)
             except sqlite3.OperationalError as error:
                 # A store in write-ahead-log mode needs its "-shm" index, which a read-only
                 # folder cannot hold. With no log left to read, the file alone is the whole
                 # store: read it as immutable.
                 if not _cannot_share(error) or self._log_pending():
                     raise
-                return self._identified(f"{uri}&immutable=1", timeout, new_ok=new_ok)
+                return self._identified(f"{uri}&immutable=1", timeout, new_ok=False)
         except sqlite3.Error as error:
             raise self._error("open the store", error, timeout) from error
 
     def _check_file(self, timeout: float, *, new_ok: bool) -> None:
         """Refuse a file that is not a slacore store before anything is written to it, or
-        beside it (a write-ahead log's index, a lock file)."""
+        beside it (a write-ahead log's index, a lock file).
+
+        With ``new_ok``, an empty database (a file another process is creating the store in
+        right now, or an empty file) passes: a store is made in it.
+        """
         file = Path(self.path)
         if file.is_dir():
             raise StoreError(message="not a slacore store: it is a folder", path=self.path)
         if not file.exists():
             raise StoreError(message="no store here: run slacore sync first", path=self.path)
-        # A look at the file alone, as immutable: that makes no file beside it.
-        uri = f"{file.absolute().as_uri()}?mode=ro&immutable=1"
+        uri = f"{file.absolute().as_uri()}?mode=ro"
         try:
-            self._identified(uri, timeout, new_ok=new_ok).close()
-        except (sqlite3.Error, StoreError) as error:
             if not self._log_pending():
-                if isinstance(error, sqlite3.Error):
-                    raise self._error("open the store", error, timeout) from error
-                raise
+                try:
+                    # A look at the file alone, as immutable: that makes no file beside it.
+                    self._identified(f"{uri}&immutable=1", timeout, new_ok=new_ok).close()
+                    return
+                except (sqlite3.Error, StoreError):
+                    if not self._log_pending():
+                        raise
             # The file alone is not the whole database: its write-ahead log holds changes
-            # not yet copied into it. The reading connection looks again, log included.
+            # not yet copied into it (a writer is at work, or was killed). Look at both.
+            self._identified(uri, timeout, new_ok=new_ok).close()
+        except sqlite3.Error as error:
+            raise self._error("open the store", error, timeout) from error
 
     def _log_pending(self) -> bool:
         """Whether the store's write-ahead log holds changes (not empty)."""
@@ -174,7 +185,7 @@ class SQLiteStore:
                     path=self.path,
                 )
             self._check_version(version)
-            if version < SCHEMA_VERSION and not new_ok:
+            if version < _READS_FROM and not new_ok:
                 raise StoreError(
                     message=(
                         f"the store has schema version {version}, older than this slacore's "
@@ -491,6 +502,14 @@ class SQLiteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = self._upsert(table, source_name, staged, seen)
+                if batch.from_start:
+                    # This read replaces what earlier reads of the stream rejected: the rows
+                    # it rejects again are opened again, keeping when they were first seen.
+                    self._db.execute(
+                        "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                        "AND seen_to IS NULL",
+                        (seen, source_name, batch.stream.value),
+                    )
                 rejected = self._reject(source_name, batch.rejected, run_id, seen)
                 self._db.execute(
                     "INSERT INTO cursors (source_name, stream, cursor, updated_at) "
@@ -579,7 +598,8 @@ class SQLiteStore:
             "raw, first_run, last_run, first_seen, last_seen, identity) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (source_name, identity) DO UPDATE SET last_run = excluded.last_run, "
-            "last_seen = excluded.last_seen, reason = excluded.reason, field = excluded.field",
+            "last_seen = excluded.last_seen, reason = excluded.reason, field = excluded.field, "
+            "seen_to = NULL",
             rows,
         )
         return len(rows)
@@ -646,15 +666,22 @@ class SQLiteStore:
     def rejected(
         self, *, source_name: str | None = None, as_of: datetime | None = None
     ) -> list[RejectedRecord]:
-        """The rejected records kept (first seen by ``as_of``, if given), in order."""
+        """The rejected records kept now (or ``as_of``: first seen by then, and not yet
+        replaced by a read of their stream from the start), in order."""
         query = "SELECT * FROM rejected WHERE 1 = 1"
         args: list[Any] = []
         if source_name is not None:
             query += " AND source_name = ?"
             args.append(source_name)
+        closed = self.schema_version >= _REJECTED_CLOSED_FROM
         if as_of is not None:
             query += " AND first_seen <= ?"
             args.append(_us(as_of))
+            if closed:
+                query += " AND (seen_to IS NULL OR seen_to > ?)"
+                args.append(_us(as_of))
+        elif closed:
+            query += " AND seen_to IS NULL"
         with self._sql("read the store"):
             rows = self._db.execute(query + " ORDER BY rejected_id", args).fetchall()
         return [
@@ -692,11 +719,12 @@ class SQLiteStore:
                 "SELECT source_name, stream, cursor FROM cursors ORDER BY 1, 2"
             )
         ]
+        current = "WHERE seen_to IS NULL" if self.schema_version >= _REJECTED_CLOSED_FROM else ""
         result["rejected"] = [
             tuple(row)
             for row in self._db.execute(
                 "SELECT source_name, stream, origin, line, record_id, field, reason, raw "
-                "FROM rejected ORDER BY source_name, identity"
+                f"FROM rejected {current} ORDER BY source_name, identity"
             )
         ]
         return result
