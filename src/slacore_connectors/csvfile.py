@@ -53,6 +53,8 @@ __all__ = ["CsvConnector", "slacore_register_connectors"]
 logger = logging.getLogger(__name__)
 
 _BOM: Final = codecs.BOM_UTF8
+_NUL: Final = "holds a NUL byte (is it a text file?)"
+_INNER_BOM: Final = "holds a byte-order mark (U+FEFF) past the file's start (files joined?)"
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
 _CHUNK: Final = 1 << 20
 _HEAD_BYTES: Final = 1 << 16
@@ -81,6 +83,7 @@ class _Lines:
         "file",
         "line",
         "newline",
+        "odd",
         "offset",
         "position",
         "read",
@@ -105,6 +108,7 @@ class _Lines:
         self.newline = newline
         self.cut = b""
         self.undecodable = False
+        self.odd = ""
         self.buffer = b""
         self.position = 0
         self.read: Callable[[], bytes] = file.readline if newline == b"\n" else self._read_until
@@ -117,6 +121,9 @@ class _Lines:
         raw = self.read()
         if not raw.endswith(self.newline) and (self.wait or not raw):
             self.cut = raw
+            if raw:  # held back: asked again, give the same answer
+                self.file.seek(self.offset)
+                self.buffer, self.position = b"", 0
             raise StopIteration
         start = self.offset
         self.offset += len(raw)
@@ -124,10 +131,13 @@ class _Lines:
         if start == 0 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
         try:
-            return raw.decode(self.encoding)
+            text = raw.decode(self.encoding)
         except UnicodeDecodeError:
             self.undecodable = True
             return raw.decode(self.encoding, "replace")
+        if "\x00" in text or "\ufeff" in text:
+            self.odd = _NUL if "\x00" in text else _INNER_BOM
+        return text
 
     def _read_until(self) -> bytes:
         # readline() for another line ending than b"\n": from a buffer filled in chunks.
@@ -152,6 +162,7 @@ class _Lines:
         self.line = line + 1
         self.cut = b""
         self.undecodable = False
+        self.odd = ""
 
 
 @attrs.frozen
@@ -416,6 +427,8 @@ class CsvConnector(Connector):
             ) from None
         if row is None:
             return None
+        if lines.odd:
+            raise ValidationError(message=f"the header row {lines.odd}", file=path.name, line=1)
         names = tuple(name.strip() for name in row)
         return _Header(
             names=names,
@@ -507,17 +520,18 @@ class CsvConnector(Connector):
                         # Only the first line is rejected: a stray quote must not swallow
                         # the lines after it, which are read as rows of their own.
                         lines.restart(before_offset, before_line)
-                    lines.undecodable = False
+                    lines.undecodable, lines.odd = False, ""
                 first_line = before_line + 1
                 if row is None:
                     pass
-                elif lines.undecodable or (row and len(row) != width):
-                    reason = (
-                        f"the row is not valid {self._encoding}"
-                        if lines.undecodable
-                        else f"the row has {len(row)} fields, the header {width}"
-                    )
-                    lines.undecodable = False
+                elif lines.undecodable or lines.odd or (row and len(row) != width):
+                    if lines.undecodable:
+                        reason = f"the row is not valid {self._encoding}"
+                    elif lines.odd:
+                        reason = f"the row {lines.odd}"
+                    else:
+                        reason = f"the row has {len(row)} fields, the header {width}"
+                    lines.undecodable, lines.odd = False, ""
                     if lines.line > first_line:
                         reason += (
                             f" (a quoted value runs from this line over {lines.line - before_line}"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slacore.connector import Cursor, Record, RejectedRecord
-from slacore.errors import ValidationError
+from slacore.errors import SlacoreError, ValidationError
 from slacore_connectors.csvfile import CsvConnector
 from slacore_connectors.store.sqlite import SQLiteStore
 from slacore_connectors.sync import JobConfig, run_sync
@@ -305,3 +310,161 @@ def test_a_lone_cr_inside_a_row_rejects_that_row(tmp_path: Path) -> None:
         ),
         (4, "the row has 2 fields, the header 3"),
     ]
+
+
+# --- bad bytes -------------------------------------------------------------------------------
+
+
+def test_nul_bytes_and_inner_byte_order_marks_reject_their_rows(tmp_path: Path) -> None:
+    # Two exports joined with cat: the second one's header starts with its byte-order mark.
+    text = (
+        "\ufeff"
+        + HEADER
+        + "L-\x001,2026-01-05T09:00:00Z,web\n"
+        + ROW.format(n=2)
+        + "\ufeff"
+        + HEADER
+        + "\ufeffL-3,2026-01-05T09:00:00Z,web\n"
+        + ROW.format(n=4)
+    )
+    ids, rejected, _ = read_all(leads(tmp_path, text))
+    assert ids == ["L-2", "L-4"]
+    assert rejected == [
+        (2, "the row holds a NUL byte (is it a text file?)"),
+        (4, "the row holds a byte-order mark (U+FEFF) past the file's start (files joined?)"),
+        (5, "the row holds a byte-order mark (U+FEFF) past the file's start (files joined?)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("id,created_at,sou\x00rce\n", "the header row holds a NUL byte (is it a text file?)"),
+        (
+            "id,created_at,source," + "x" * 140_000 + "\n",
+            "the header row is not valid CSV: field larger than field limit (131072) (a field "
+            "is too long for a CSV value)",
+        ),
+    ],
+)
+def test_bad_bytes_in_the_header_refuse_the_file_naming_it(
+    tmp_path: Path, header: str, message: str
+) -> None:
+    connector = leads(tmp_path, header + ROW.format(n=1))
+    with pytest.raises(ValidationError) as info:
+        list(connector.read("leads"))
+    assert str(info.value) == f"leads.csv:1: {message}"
+
+
+def test_a_field_longer_than_the_csv_limit_rejects_its_row(tmp_path: Path) -> None:
+    text = HEADER + "L-1,2026-01-05T09:00:00Z," + "x" * 140_000 + "\n" + ROW.format(n=2)
+    ids, rejected, _ = read_all(leads(tmp_path, text))
+    assert ids == ["L-2"]
+    assert rejected == [
+        (
+            2,
+            "malformed CSV: field larger than field limit (131072) (a field is too long for a "
+            "CSV value)",
+        )
+    ]
+
+
+def sync_cli(tmp_path: Path, content: bytes) -> subprocess.CompletedProcess[str]:
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    (data / "leads.csv").write_bytes(content)
+    (tmp_path / "slacore.toml").write_text(
+        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data" }\n'
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "leads.csv:1: the file is empty"),
+        (b"\xef\xbb\xbf\n", "leads.csv:1: the file is empty"),
+        (b"id,created_at\x00\n", "leads.csv:1: the header row holds a NUL byte"),
+        (b"id,created_at\r,source\nL-1,2026-01-05T09:00:00Z,web\n", "leads.csv:1: the header"),
+    ],
+)
+def test_a_refused_file_is_named_by_the_sync_without_a_traceback(
+    tmp_path: Path, content: bytes, said: str
+) -> None:
+    done = sync_cli(tmp_path, content)
+    assert "Traceback" not in done.stderr
+    assert said in done.stdout + done.stderr
+    assert done.returncode == 1
+
+
+def test_a_header_only_file_is_a_successful_sync_of_nothing(tmp_path: Path) -> None:
+    done = sync_cli(tmp_path, HEADER.encode())
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# --- the property: every line stored or rejected, no exception but slacore's own -------------
+
+# Row kinds: (template, good). {n} is the row's number (ids never repeat), {nl} the line break.
+KINDS = [
+    ("L-{n},2026-01-05T09:00:00Z,web", True),
+    ('L-{n},2026-01-05T09:00:00Z,"a\nb"', True),  # a quoted value over two lines
+    ("L-{n},not a time,web", False),
+    ("L-{n},2026-01-05T09:00:00Z", False),  # too few fields
+    ('L-{n},"2026-01-05T09:00:00Z,web', False),  # a quote that never closes
+    ('L-{n},"20"26-01-05T09:00:00Z,web', False),  # text after a closing quote
+    ("L-{n},2026-01-05T09:00:00Z,w\reb", False),  # a lone CR (not in old-Mac files)
+    ("L-{n},2026-01-05T09:00:00Z,w\x00eb", False),
+    ("L-{n},2026-01-05T09:00:00Z," + "x" * 140_000, False),  # past csv.field_size_limit()
+    ("L-{n},2026-01-05T09:00:00Z,caf\udce9", False),  # the byte E9: not UTF-8
+    ("\ufeffL-{n},2026-01-05T09:00:00Z,web", False),
+    ("", False),  # blank
+]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(KINDS), max_size=10),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    last_newline=st.booleans(),
+    wait=st.booleans(),
+)
+def test_every_line_is_read_rejected_or_said_to_wait(
+    kinds: list[tuple[str, bool]], newline: str, last_newline: bool, wait: bool
+) -> None:
+    if newline == "\r":  # in old-Mac files a lone CR ends a line
+        kinds = [kind for kind in kinds if "\r" not in kind[0]]
+    rows = [template.replace("{n}", str(n)) for n, (template, _) in enumerate(kinds)]
+    text = HEADER.rstrip("\n") + "".join(newline + row for row in rows)
+    if last_newline:
+        text += newline
+    starts, line = [], 2  # the first line of each row
+    for row in rows:
+        starts.append(line)
+        line += 1 + row.count(newline[-1])  # a line break inside the quoted value
+    with tempfile.TemporaryDirectory() as folder:
+        connector = leads(
+            Path(folder),
+            text.encode("utf-8", "surrogateescape"),
+            wait_for_newline=wait,
+            batch_size=3,
+        )
+        try:
+            batches = list(connector.read("leads"))
+        except SlacoreError:
+            return  # a refused file, named in the error
+    read = {str(getattr(r, "id", "")) for batch in batches for r in batch.records}
+    rejected = {r.line for batch in batches for r in batch.rejected}
+    waiting = {int(notice.split(":")[1]) for batch in batches for notice in batch.notices}
+    for n, ((_, good), row, first) in enumerate(zip(kinds, rows, starts, strict=True)):
+        if not row:
+            continue
+        assert f"L-{n}" in read or first in rejected or first in waiting, (n, row[:40])
+        if good and first not in waiting and not (n == len(rows) - 1 and not last_newline):
+            assert f"L-{n}" in read, (n, row)
+    assert read <= {f"L-{n}" for n, (_, good) in enumerate(kinds) if good}
+    assert len(waiting) <= 1
