@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -49,8 +48,6 @@ from slacore.errors import ValidationError
 from slacore.model import id_field, id_is_key
 
 __all__ = ["CsvConnector", "slacore_register_connectors"]
-
-logger = logging.getLogger(__name__)
 
 _BOM: Final = codecs.BOM_UTF8
 _NUL: Final = "holds a NUL byte (is it a text file?)"
