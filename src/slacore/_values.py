@@ -229,6 +229,27 @@ _RATE_TEXT = re.compile(
 )
 
 
+def read_amount(
+    value: object, *, field: str | None = None, decimal_mark: str = ".", setting: str | None = None
+) -> Decimal:
+    """An amount read from outside (a file, a vendor record): text by :func:`parse_amount`, and
+    any number, a Decimal too, within :data:`MAX_AMOUNT` and :data:`MAX_PLACES`.
+
+    Raises:
+        ValidationError: ``value`` is no amount, or one out of bounds.
+
+    """
+    if isinstance(value, str):
+        return parse_amount(value, decimal_mark=decimal_mark, field=field, setting=setting)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return _bounded(to_money(value, field=field), value, field)
+    raise ValidationError(
+        message=f"expected an amount of money, got {type(value).__name__} {value!r}",
+        field=field,
+        value=value,
+    )
+
+
 def to_rate(value: RateLike, *, field: str | None = None) -> Fraction:
     """Convert ``value`` to an exact :class:`~fractions.Fraction`.
 
