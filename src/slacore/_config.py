@@ -209,6 +209,10 @@ class Problems:
 
 MISSING: Any = object()
 
+MAX_COUNT = 1_000_000_000
+"""The largest whole number a file may give (a count of leads, an order, a number of periods):
+a billion. Counts times amounts must stay exact in Decimal's 28 digits."""
+
 
 class Table:
     """A TOML table being read: typed getters that record problems instead of raising.
@@ -286,7 +290,9 @@ class Table:
             return default
         return value
 
-    def integer(self, key: str, *, minimum: int = 0, required: bool = False) -> int | None:
+    def integer(
+        self, key: str, *, minimum: int = 0, maximum: int = MAX_COUNT, required: bool = False
+    ) -> int | None:
         value = self.raw(key)
         if value is MISSING:
             self._absent(key, f"a whole number >= {minimum}", required)
@@ -296,6 +302,9 @@ class Table:
             return None
         if value < minimum:
             self.problem(key, f"expected a whole number >= {minimum}, got {value}", value)
+            return None
+        if value > maximum:
+            self.problem(key, f"expected a whole number <= {maximum:,}, got {value:,}", value)
             return None
         return value
 
@@ -480,6 +489,10 @@ def read_toml(path: str | os.PathLike[str]) -> tuple[dict[str, Any], KeyLines]:
         ) from None
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ValidationError(
+            message="not valid TOML: arrays or tables nested too deeply", file=name
+        ) from None
     except tomllib.TOMLDecodeError as error:
         detail = str(error)
         found = re.search(r"\(at line (\d+), column \d+\)", detail)

@@ -44,6 +44,16 @@ _EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 _AFTER_LAST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
+MAX_AMOUNT = Decimal(10) ** 15
+"""Amounts read from text, files and numbers lie below this in size (a thousand trillion)."""
+
+MAX_PLACES = 6
+"""Amounts read have at most this many decimal places.
+
+With at most 15 digits before the point and 6 after, sums of millions of amounts stay exact in
+Decimal's 28 digits, and every figure derived from them renders.
+"""
+
 DECIMAL_MARKS = (".", ",")
 """The decimal marks an amount may be written with: a point (the default) or a comma."""
 
@@ -99,10 +109,35 @@ def parse_amount(
     amount = _read_amount(stripped, decimal_mark)
     if amount is None:
         raise ValidationError(
-            message=f"expected an amount of money like {_PLAIN[decimal_mark]}, got {text!r}"
+            message=f"expected an amount of money like {_PLAIN[decimal_mark]}, got "
+            + _shown_text(text)
             + _why_not(stripped, decimal_mark, setting),
             field=field,
             value=text,
+        )
+    return _bounded(amount, text, field)
+
+
+def _shown_text(text: str) -> str:
+    """``text`` as an error shows it: its repr, cut to 40 characters."""
+    return repr(text) if len(text) <= 40 else f"{text[:37]!r}... ({len(text):,} characters)"
+
+
+def _bounded(amount: Decimal, value: object, field: str | None) -> Decimal:
+    """``amount`` if it lies within :data:`MAX_AMOUNT` and :data:`MAX_PLACES`."""
+    shown = _shown_text(value) if isinstance(value, str) else repr(value)
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValidationError(
+            message=f"expected an amount below 1,000,000,000,000,000 (10^15), got {shown}",
+            field=field,
+            value=value,
+        )
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        raise ValidationError(
+            message=f"expected at most {MAX_PLACES} decimal places, got {shown}",
+            field=field,
+            value=value,
         )
     return amount
 
@@ -149,10 +184,13 @@ def to_money(value: MoneyLike, *, field: str | None = None, decimal_mark: str = 
 
     Accepts Decimal, int, float (through its shortest repr, so ``0.1`` is exactly 0.1) and
     text by the grammar of :func:`parse_amount`: ``"1250000"``, ``"1,250,000.50"``,
-    ``"$5,000"``, ``"1_000"``; with ``decimal_mark=","``, ``"1.250.000,50"``.
+    ``"$5,000"``, ``"1_000"``; with ``decimal_mark=","``, ``"1.250.000,50"``. Text, ints and
+    floats (what files and people write) must lie below :data:`MAX_AMOUNT` with at most
+    :data:`MAX_PLACES` decimal places; a Decimal (what the code computed) is taken as it is.
 
     Raises:
-        ValidationError: ``value`` is not a finite number, or text that is not an amount.
+        ValidationError: ``value`` is not a finite number, text that is not an amount, or an
+            amount out of bounds.
 
     """
     if isinstance(value, bool):
@@ -162,9 +200,11 @@ def to_money(value: MoneyLike, *, field: str | None = None, decimal_mark: str = 
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int):
-        amount = Decimal(value)
+        amount = _bounded(Decimal(value), value, field)
     elif isinstance(value, float):
         amount = Decimal(repr(value))
+        if amount.is_finite():
+            amount = _bounded(amount, value, field)
     elif isinstance(value, str):
         amount = parse_amount(value, decimal_mark=decimal_mark, field=field)
     else:
@@ -178,6 +218,36 @@ def to_money(value: MoneyLike, *, field: str | None = None, decimal_mark: str = 
             message=f"expected a finite amount of money, got {value!r}", field=field, value=value
         )
     return amount
+
+
+_RATE_DIGITS = 18
+_DIGITS = rf"[0-9]{{1,{_RATE_DIGITS}}}"
+_RATE_NUMBER = rf"[-+]?(?:{_DIGITS}(?:\.{_DIGITS})?|\.{_DIGITS})"
+_RATE_TEXT = re.compile(
+    rf"(?:{_RATE_NUMBER}|[-+]?{_DIGITS}/{_DIGITS})"
+    r"(?:[ \t]*%)?"
+)
+
+
+def read_amount(
+    value: object, *, field: str | None = None, decimal_mark: str = ".", setting: str | None = None
+) -> Decimal:
+    """An amount read from outside (a file, a vendor record): text by :func:`parse_amount`, and
+    any number, a Decimal too, within :data:`MAX_AMOUNT` and :data:`MAX_PLACES`.
+
+    Raises:
+        ValidationError: ``value`` is no amount, or one out of bounds.
+
+    """
+    if isinstance(value, str):
+        return parse_amount(value, decimal_mark=decimal_mark, field=field, setting=setting)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return _bounded(to_money(value, field=field), value, field)
+    raise ValidationError(
+        message=f"expected an amount of money, got {type(value).__name__} {value!r}",
+        field=field,
+        value=value,
+    )
 
 
 def to_rate(value: RateLike, *, field: str | None = None) -> Fraction:
@@ -202,7 +272,8 @@ def to_rate(value: RateLike, *, field: str | None = None) -> Fraction:
         if isinstance(value, Fraction | int):
             return Fraction(value)
         if isinstance(value, Decimal):
-            if not value.is_finite():
+            # A huge exponent would take minutes to turn into a fraction.
+            if not value.is_finite() or abs(value.adjusted()) > _RATE_DIGITS:
                 raise bad
             return Fraction(value)
         if isinstance(value, float):
@@ -211,6 +282,9 @@ def to_rate(value: RateLike, *, field: str | None = None) -> Fraction:
             return Fraction(repr(value))
         if isinstance(value, str):
             text = value.strip()
+            # Fraction() takes exponents: "1e999999999" would take hours to build.
+            if not _RATE_TEXT.fullmatch(text):
+                raise bad
             if text.endswith("%"):
                 return Fraction(text[:-1].strip()) / 100
             return Fraction(text)
@@ -239,6 +313,9 @@ def rate_to_json(rate: Fraction) -> float:
 def format_rate(rate: Fraction) -> str:
     """Format a rate as a percentage: ``25%``, ``33.33%``."""
     percent = Decimal(rate.numerator * 100) / Decimal(rate.denominator)
+    if percent and not -_RATE_DIGITS <= percent.adjusted() <= _RATE_DIGITS:
+        # Too large or too small for cents of a percent: shown in full it would not fit.
+        return f"{percent:.2E}%"
     text = f"{percent.quantize(CENT, rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(".")
     return f"{text}%"
 

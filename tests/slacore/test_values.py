@@ -109,6 +109,51 @@ def test_the_setting_that_chooses_the_mark_is_named() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1e308, "below 1,000,000,000,000,000 (10^15), got 1e+308"),
+        (10**15, "below 1,000,000,000,000,000"),
+        ("1,000,000,000,000,000", "below 1,000,000,000,000,000"),
+        ("-1000000000000000", "below 1,000,000,000,000,000"),
+        ("9" * 5000, "got '9999999999999999999999999999999999999'... (5,000 characters)"),
+        (1e-300, "at most 6 decimal places, got 1e-300"),
+        ("0.0000001", "at most 6 decimal places"),
+        (0.1 + 0.2, "at most 6 decimal places, got 0.30000000000000004"),
+    ],
+)
+def test_amounts_read_are_bounded(value: object, message: str) -> None:
+    # 1e308 passed `slacore check`, then crashed render and report.
+    with pytest.raises(ValidationError) as info:
+        to_money(value, field="rewards.pool")  # type: ignore[arg-type]
+    assert message in info.value.message
+    assert info.value.field == "rewards.pool"
+
+
+def test_amounts_at_the_bounds() -> None:
+    assert to_money("999,999,999,999,999.999999") == Decimal("999999999999999.999999")
+    assert to_money(10**15 - 1) == 10**15 - 1
+    assert to_money(-(10**15) + 1) == -(10**15) + 1
+    # What the code computed is taken as it is.
+    assert to_money(Decimal(1) / Decimal(3)) == Decimal(1) / Decimal(3)
+
+
+@pytest.mark.parametrize(
+    "value", ["1e999999999", "1e5", "1_000", "1" * 19, "1/" + "3" * 19, Decimal("1e999999999")]
+)
+def test_rates_with_exponents_or_too_many_digits_are_refused(value: object) -> None:
+    # Fraction("1e999999999") would take hours to build.
+    with pytest.raises(ValidationError, match="expected a rate like"):
+        to_rate(value)  # type: ignore[arg-type]
+
+
+def test_a_huge_or_tiny_rate_formats() -> None:
+    assert format_rate(Fraction(10**308)) == "1.00E+310%"
+    assert format_rate(Fraction(1, 10**300)) == "1.00E-298%"
+    assert format_rate(Fraction(0)) == "0%"
+    assert to_rate(" 1/3 % ") == Fraction(1, 300)
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         (0.5, Fraction(1, 2)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -133,6 +133,14 @@ def _read_calendar(root: Table, ctx: _Context) -> None:
         if table.has(key)
     }
     table.finish()
+    # The calendar takes Python values too; a TOML value of another kind is named here.
+    for key, kinds, expected in (
+        ("holidays", (str, list), 'a country code like "US" or an array of codes and dates'),
+        ("overrides", (Mapping,), 'a table of dates and hours: {"2026-12-24" = "09:00-13:00"}'),
+    ):
+        if key in given and not isinstance(given[key], kinds):
+            table.problem(key, f"expected {expected}, got {shown(given[key])}", given[key])
+            return
     ctx.calendar = ctx.problems.attempt(table.path, lambda: BusinessCalendar(**given))
 
 

@@ -15,7 +15,11 @@ from decimal import Decimal, InvalidOperation
 
 from slacore.errors import ValidationError
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["MAX_DURATION", "format_duration", "parse_duration"]
+
+MAX_DURATION = timedelta(days=3650)
+"""The longest duration a string may give: 3650 days, about ten years. Longer is a typo, and
+adding it to a time could leave the years a calendar computes with."""
 
 _UNITS: dict[str, timedelta] = {
     "w": timedelta(weeks=1),
@@ -41,8 +45,8 @@ def parse_duration(value: str | timedelta, *, field: str | None = None) -> timed
         The duration. Always positive.
 
     Raises:
-        ValidationError: The string is not a duration, repeats or misorders a unit, or the
-            duration is zero or negative.
+        ValidationError: The string is not a duration, repeats or misorders a unit, the
+            duration is zero or negative, or a string gives more than :data:`MAX_DURATION`.
 
     >>> parse_duration("1h30m")
     datetime.timedelta(seconds=5400)
@@ -94,9 +98,20 @@ def _parse_text(text: str, field: str | None) -> timedelta:
                 message=f"{_EXPECTED}, got {text!r}", field=field, value=text
             ) from None
         seconds = amount * Decimal(int(_UNITS[unit].total_seconds()))
+        # Checked before the sum: "99999999999d" overflows a timedelta.
+        if seconds > _MAX_SECONDS or total + timedelta(seconds=float(seconds)) > MAX_DURATION:
+            raise ValidationError(
+                message=f"expected a duration of at most {MAX_DURATION.days}d "
+                f"(about ten years), got {text!r}",
+                field=field,
+                value=text,
+            )
         total += timedelta(seconds=float(seconds))
         position = match.end()
     return total
+
+
+_MAX_SECONDS = Decimal(int(MAX_DURATION.total_seconds()))
 
 
 def format_duration(duration: timedelta) -> str:

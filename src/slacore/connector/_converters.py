@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from slacore._values import parse_amount, to_money
+from slacore._values import read_amount
 from slacore.errors import ValidationError
 
 _SPECIAL_FORMATS: Final = frozenset({"iso", "unix", "unix_ms"})
@@ -138,11 +138,7 @@ def _boolean(value: object) -> bool:
 
 def _money_converter(decimal_mark: str) -> Callable[[object], Decimal]:
     def convert(value: object) -> Decimal:
-        if isinstance(value, str):
-            return parse_amount(value, decimal_mark=decimal_mark, setting="decimal_mark")
-        if isinstance(value, int | float | Decimal):
-            return to_money(value)
-        raise ValidationError(message=f"expected an amount of money, got {value!r}", value=value)
+        return read_amount(value, decimal_mark=decimal_mark, setting="decimal_mark")
 
     return convert
 

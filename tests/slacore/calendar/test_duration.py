@@ -60,6 +60,21 @@ def test_parse_duration_rejects_other_types() -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["99999999999d", "3651d", "522w", "3650d 1s", "87601h", "1" + "0" * 400 + "s"]
+)
+def test_parse_duration_rejects_more_than_ten_years(text: str) -> None:
+    # "99999999999d" raised OverflowError, which crashed `slacore check`.
+    with pytest.raises(ValidationError, match="at most 3650d") as info:
+        parse_duration(text, field="sales.response.within")
+    assert info.value.field == "sales.response.within"
+
+
+def test_parse_duration_takes_ten_years() -> None:
+    assert parse_duration("3650d") == timedelta(days=3650)
+    assert parse_duration("520w 10d") == timedelta(days=3650)
+
+
+@pytest.mark.parametrize(
     ("duration", "text"),
     [
         (timedelta(0), "0s"),

@@ -136,6 +136,18 @@ def test_amounts_by_the_decimal_mark() -> None:
     assert info.value.field == "amount"
 
 
+@pytest.mark.parametrize(
+    "amount", [Decimal("1e308"), 1e308, 10**15, Decimal("0.0000001"), "1e999999999"]
+)
+def test_vendor_amounts_are_bounded_whatever_their_type(amount: object) -> None:
+    # A vendor's Decimal 1e308 was stored as it was, and crashed the report's money figures.
+    with pytest.raises(ValidationError) as info:
+        FieldMapping(stream="deals").map(
+            {"id": "D-1", "opened_at": "2026-01-05T09:00Z", "amount": amount}
+        )
+    assert info.value.field == "amount"
+
+
 def test_channel_values() -> None:
     mapping = FieldMapping(stream="touches", channel_values={"Phone call": "call"})
     base = {"lead_id": "L", "rep_id": "R", "at": "2026-01-05T09:00Z"}
