@@ -18,7 +18,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from slacore.agreement import Agreement
@@ -53,10 +53,43 @@ NUMBERS = [
     "9223372036854775807",
     "99999999999999999999999999999999999999",
     "0.000000000000000000001",
+    "999_999_999_999_999",  # the largest amounts and counts accepted, and the smallest
+    "999_999_999",
+    "1_000_000_000",
+    "0.000001",
+    '"$999,999,999,999,999.99"',
 ]
-DURATIONS = ['"99999999999d"', '"99999999999h"', '"999999999999m"', '"0m"', '"-5d"', '"1e9d"']
-RATES = ['"1000%"', '"-25%"', '"0%"', '"1e308%"', '"99999999999999999999%"', "1e308", "-0.5"]
-DATES = ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59-05:00", "1970-01-01"]
+DURATIONS = [
+    '"3650d"',
+    '"87600h"',
+    '"1m"',
+    '"99999999999d"',
+    '"99999999999h"',
+    '"999999999999m"',
+    '"0m"',
+    '"-5d"',
+    '"1e9d"',
+]
+RATES = [
+    '"100%"',
+    '"0.0001%"',
+    '"99.9999%"',
+    '"1000%"',
+    '"-25%"',
+    '"0%"',
+    '"1e308%"',
+    '"99999999999999999999%"',
+    "1e308",
+    "-0.5",
+]
+DATES = [
+    "1900-01-01",
+    "2099-12-31",
+    "0001-01-01",
+    "9999-12-31",
+    "9999-12-31T23:59:59-05:00",
+    "1970-01-01",
+]
 MONTHS = ['"9999-12"', '"0001-01"', '"2020-13"']
 ANY = [
     '""',
@@ -131,6 +164,7 @@ def test_what_loads_renders_and_reports(
     try:
         agreement = Agreement.load(path)
     except SlacoreError:
+        event("check refused it")
         return  # refused with slacore's own error: an answer
     assert agreement.describe()
     assert agreement.summary() is not None
@@ -140,9 +174,11 @@ def test_what_loads_renders_and_reports(
         try:
             report = build_report(store, agreement, period="2020-06", as_of=AS_OF)
         except SlacoreError:
+            event("rendered; the report refused it")
             return
     assert report.to_markdown()
     assert report.to_html()
+    event("rendered and reported")
 
 
 def test_the_fuzzed_keys_are_the_example_s_values() -> None:
