@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from slacore._values import FIRST_YEAR, LAST_YEAR
 from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
 from slacore.errors import PlanError, SlacoreError, ValidationError
@@ -142,11 +143,10 @@ class SlaReport:
 # --- building ---------------------------------------------------------------------------------
 
 
-FIRST_YEAR, LAST_YEAR = 1900, 2099
-"""The years a report covers, as record times in UTC: the model's range. A period or
-``as_of`` outside them is refused; records outside them (placeholders such as 0001-01-01 or
-9999-12-31 that an older slacore stored) are left out, with a notice."""
-
+# The years a report covers, as record times in UTC, are the model's range (FIRST_YEAR and
+# LAST_YEAR of slacore._values). A period or ``as_of`` outside them is refused; records outside
+# them (placeholders such as 0001-01-01 or 9999-12-31 that an older slacore stored) are left
+# out, with a notice.
 _EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 _END = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 _SLACK = timedelta(days=2)
