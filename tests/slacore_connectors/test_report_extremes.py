@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from slacore.errors import ValidationError
+from slacore_connectors.store import StoreError
+from slacore_connectors.store.sqlite import SQLiteStore
+
 
 def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -84,6 +88,34 @@ def test_records_with_extreme_dates_are_left_out_with_a_notice(demo: Path) -> No
     assert text.returncode == 0, text.stderr
     assert "left out of this report" in text.stdout
     assert "SLA report for 2020-06" in text.stdout
+
+
+def test_a_record_whose_other_time_the_model_refuses_is_left_out(demo: Path) -> None:
+    before = json.loads(slacore("report", "--json", cwd=demo).stdout)
+    with sqlite3.connect(demo / "slacore.db") as db:  # as an older slacore let it be stored
+        db.execute(
+            "UPDATE deals SET closed_at = '9999-12-31T23:00:00-05:00' WHERE row_id = "
+            "(SELECT min(row_id) FROM deals WHERE seen_to IS NULL)"
+        )
+    done = slacore("report", "--json", cwd=demo)
+    assert done.returncode == 0, done.stderr
+    (notice,) = json.loads(done.stdout)["notices"]
+    assert notice.startswith("1 record dated outside the years 1900 to 2099")
+    assert before["notices"] == []
+
+
+def test_reading_such_a_record_without_skipping_names_the_store(demo: Path) -> None:
+    with sqlite3.connect(demo / "slacore.db") as db:
+        db.execute("UPDATE deals SET closed_at = '0001-01-01T00:00:00+05:00'")
+    with SQLiteStore(demo / "slacore.db") as store:
+        with pytest.raises(StoreError, match=r"slacore\.db: holds a deals record this slacore"):
+            list(store.records("deals"))
+        skipped: list[ValidationError] = []
+        assert list(store.records("deals", invalid=skipped.append)) == []
+    with sqlite3.connect(demo / "slacore.db") as db:
+        (stored,) = db.execute("SELECT count(*) FROM deals WHERE seen_to IS NULL").fetchone()
+    assert len(skipped) == stored > 0
+    assert {error.field for error in skipped} == {"closed_at"}
 
 
 @pytest.mark.parametrize(

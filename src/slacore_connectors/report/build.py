@@ -157,10 +157,6 @@ def _start_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone)
 
 
-def _in_range(moment: datetime | None) -> bool:
-    return moment is None or _EARLIEST <= moment < _END
-
-
 def period_span(agreement: Agreement, period: date | str) -> PeriodSpan:
     """The span of the agreement's period holding ``period`` (a day or a label such as
     ``"2020-06"``), as :func:`build_report` takes it.
@@ -186,28 +182,21 @@ def period_span(agreement: Agreement, period: date | str) -> PeriodSpan:
     return span
 
 
-def _left_out(store: Store, as_of: datetime | None) -> str | None:
-    """The notice for records dated outside the years covered, if the store holds any."""
-    count = 0
-    try:
-        for stream in _TIMED:
-            count += sum(1 for _ in store.records(stream, as_of=as_of, until=_EARLIEST))
-            count += sum(1 for _ in store.records(stream, as_of=as_of, since=_END))
-        count += sum(
-            1
-            for deal in store.records("deals", as_of=as_of, since=_EARLIEST, until=_END)
-            if not _in_range(deal.closed_at)
-        )
-    except ValidationError:
-        # Records this slacore no longer reads: there are some, how many is unknown.
-        return (
-            f"Records dated outside the years {FIRST_YEAR} to {LAST_YEAR} (placeholders such "
-            "as 0001-01-01 or 9999-12-31) are left out of this report."
-        )
+def _left_out(store: Store, as_of: datetime | None, refused: int) -> str | None:
+    """The notice for the records left out: dated outside the years covered (counted here),
+    plus ``refused`` rows the model refused while the report read the others."""
+    skipped: list[ValidationError] = []
+    count = refused
+    for stream in _TIMED:
+        before = store.records(stream, as_of=as_of, until=_EARLIEST, invalid=skipped.append)
+        after = store.records(stream, as_of=as_of, since=_END, invalid=skipped.append)
+        count += sum(1 for _ in before) + sum(1 for _ in after)
+    count += len(skipped)
     if not count:
         return None
     return (
-        f"{count:,} records dated outside the years {FIRST_YEAR} to {LAST_YEAR} (placeholders "
+        f"{count:,} record{'' if count == 1 else 's'} dated outside the years {FIRST_YEAR} to "
+        f"{LAST_YEAR} (placeholders "
         "such as 0001-01-01 or 9999-12-31) are left out of this report."
     )
 
@@ -253,7 +242,12 @@ def build_report(
         raise PlanError(message="the report needs the agreement's [calendar]")
     zone = calendar.zone
     # Records dated outside the years covered are never read: each is left out, said once.
-    known = list(store.records("handoffs", as_of=as_of, since=_EARLIEST, until=_END))
+    # A row in the years whose other times the model refuses (an older slacore stored it) is
+    # skipped and counted too.
+    refused: list[ValidationError] = []
+    known = list(
+        store.records("handoffs", as_of=as_of, since=_EARLIEST, until=_END, invalid=refused.append)
+    )
     if period is None:
         latest = max((h.notified_at for h in known), default=moment)
         period = min(latest.astimezone(zone).date(), date(LAST_YEAR, 12, 31))
@@ -269,15 +263,19 @@ def build_report(
         earliest = min(h.notified_at for h in known).astimezone(zone).date()
         first_span = period_span(agreement, max(earliest, date(FIRST_YEAR, 1, 1)))
     since = max(_start_of(first_span.start, zone), _EARLIEST)
-    touches = list(store.records("touches", as_of=as_of, since=since, until=_END))
-    changes = list(store.records("stage_changes", as_of=as_of, since=since, until=_END))
-    owners = list(store.records("owner_changes", as_of=as_of, since=since, until=_END))
-    reps = list(store.records("reps", as_of=as_of))
-    deals = [
-        deal
-        for deal in store.records("deals", as_of=as_of, since=_EARLIEST, until=_END)
-        if _in_range(deal.closed_at)
-    ]
+    touches = list(
+        store.records("touches", as_of=as_of, since=since, until=_END, invalid=refused.append)
+    )
+    changes = list(
+        store.records("stage_changes", as_of=as_of, since=since, until=_END, invalid=refused.append)
+    )
+    owners = list(
+        store.records("owner_changes", as_of=as_of, since=since, until=_END, invalid=refused.append)
+    )
+    reps = list(store.records("reps", as_of=as_of, invalid=refused.append))
+    deals = list(
+        store.records("deals", as_of=as_of, since=_EARLIEST, until=_END, invalid=refused.append)
+    )
 
     def evaluate(
         part: PeriodSpan,
@@ -346,7 +344,7 @@ def build_report(
         escalation=ladder,
         rejected=len(store.rejected(as_of=as_of)),
         handoffs=len(chosen),
-        notices=tuple(n for n in (_left_out(store, as_of),) if n is not None),
+        notices=tuple(n for n in (_left_out(store, as_of, len(refused)),) if n is not None),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, Self, runtime_checkable
@@ -10,7 +10,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 import attrs
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
-from slacore.errors import SlacoreError
+from slacore.errors import SlacoreError, ValidationError
 
 __all__ = ["BatchResult", "Store", "StoreError", "SyncLockedError", "SyncRun"]
 
@@ -171,6 +171,7 @@ class Store(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
         source_name: str | None = None,
+        invalid: Callable[[ValidationError], object] | None = None,
     ) -> Iterator[Any]:
         """The current (or ``as_of``) records of a stream, in order of their main time.
 
@@ -180,6 +181,9 @@ class Store(Protocol):
             since: Only records whose main time is at or after this.
             until: ... and before this.
             source_name: Only records of this source.
+            invalid: Called with the error of each stored row the model refuses (a placeholder
+                date an older slacore stored), which is then skipped; without it such a row
+                is a :class:`StoreError`.
 
         """
         ...

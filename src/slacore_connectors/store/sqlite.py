@@ -21,12 +21,13 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
+from slacore.errors import ValidationError
 from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
 from slacore_connectors.store.base import BatchResult, StoreError, SyncLockedError, SyncRun
 from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -614,6 +615,7 @@ class SQLiteStore:
         since: datetime | None = None,
         until: datetime | None = None,
         source_name: str | None = None,
+        invalid: Callable[[ValidationError], object] | None = None,
     ) -> Iterator[Any]:
         """The records of a stream as the store knows them now, or knew them ``as_of``.
 
@@ -624,9 +626,16 @@ class SQLiteStore:
                 after this.
             until: ... and before this.
             source_name: Only records of this source.
+            invalid: Called with the error of each stored row this slacore's model refuses (a
+                placeholder date such as 9999-12-31 that an older slacore stored), which is
+                then skipped; without it, such a row is a :class:`StoreError`.
 
         Yields:
             Core objects, in order of their main time (reps by id).
+
+        Raises:
+            StoreError: The store cannot be read, or holds a row the model refuses and
+                ``invalid`` is not given.
 
         """
         table = TABLES[Stream.parse(stream)]
@@ -657,7 +666,17 @@ class SQLiteStore:
             rows = self._db.cursor()
             rows.row_factory = None  # plain tuples: cheaper than sqlite3.Row
             for row in rows.execute(query, args):
-                yield read(row)
+                try:
+                    record = read(row)
+                except ValidationError as error:
+                    if invalid is None:
+                        raise StoreError(
+                            message=f"holds a {table.name} record this slacore refuses: {error}",
+                            path=self.path,
+                        ) from error
+                    invalid(error)
+                    continue
+                yield record
 
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
         """How many records of a stream the store holds (now, or ``as_of``)."""
