@@ -63,7 +63,7 @@ NASTY = [
 ]
 # Amounts that must never be stored as a number: a decimal comma, a float's exponent.
 AMBIGUOUS_AMOUNTS = {'"12,50"', '"1.234,56"', "1e308", "1e999999999", "NaN", "-Infinity"}
-GARBAGE = ["", ",,,,,", '"', "just some text", "\x00\x00", "a,b,c,d,e,f,g,h,i,j,k"]
+GARBAGE = ["", ",,,,,", '"",,,,', '"', "just some text", "\x00\x00", "a,b,c,d,e,f,g,h,i,j,k"]
 
 
 def _extract(name: str) -> tuple[str, list[str]]:
@@ -107,6 +107,15 @@ def _first_field(text: str) -> str | None:
     except csv.Error:
         return None
     return fields[0] if fields else None
+
+
+def _holds_no_record(text: str) -> bool:
+    """Whether a line is blank or only empty fields (``,,,``, ``"",,``), which a reader skips."""
+    try:
+        fields = next(csv.reader([text]), [])
+    except csv.Error:
+        return False
+    return not any(field.strip() for field in fields)
 
 
 @st.composite
@@ -238,8 +247,8 @@ def _check_file(
                 pytest.fail(
                     f"{export.name}:{number}: amount {line.amount!r} was stored as a number"
                 )
-        else:  # a blank line, or one of separators only, holds no record
-            accounted[number] = not content.replace(",", "").strip()
+        else:  # a blank line, or one of empty fields only, holds no record
+            accounted[number] = _holds_no_record(content)
     # A quoted field may carry one record over several lines: those lines belong to it.
     carried: set[int] = set()
     number = 2
