@@ -397,6 +397,27 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
     raise SystemExit(report.exit_code)
 
 
+@cli.command("forget")
+@_CONFIG
+@click.argument("source")
+def forget_command(config_path: str, source: str) -> None:
+    """Delete what the store holds of one source, so that its next sync starts afresh.
+
+    \b
+    Its records (every version), rejected records, cursors and connector go; its runs
+    stay. The way to give a source another connector, or to read it again from nothing:
+      slacore forget crm
+    """
+    from slacore_connectors.store import open_store
+
+    config = _load_job(config_path)
+    with open_store(config.store, locked=True) as store:
+        deleted = store.forget_source(source)
+    if not deleted:
+        raise click.ClickException(f"the store holds nothing of source {source!r}")
+    click.echo(f"forgot source {source}: {deleted:,} rows deleted from {config.store}")
+
+
 def _as_of(value: str | None, zone: Any) -> Any:
     """``--as-of``: a date (the end of that day, in the agreement's zone) or an aware time."""
     from datetime import date, datetime, time, timedelta

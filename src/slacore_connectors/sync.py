@@ -19,6 +19,8 @@ sources::
 start with ``full=True``), and every batch is stored with its cursor in one transaction, so a
 killed job resumes where it stopped. A source that fails is recorded as failed and the others
 still run and keep their progress. The store's sync lock stops two syncs on one store at once.
+A source keeps the connector of its first sync: a job that gives it another connector fails
+that source (its records would mix with the other connector's) and says how to start afresh.
 
 The same job runs from the command line (``slacore sync``) or from any scheduler (cron,
 Airflow, Dagster) through :func:`run_sync`.
@@ -536,7 +538,7 @@ def run_sync(
         for index, source in enumerate(config.sources):
             if stop.requested():
                 break
-            run_id = store.start_run(source.name, full=full, at=started)
+            run_id = store.start_run(source.name, connector=source.connector, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
             refused: dict[str, str] = {}
             notices: dict[str, list[str]] = {}
@@ -550,6 +552,8 @@ def run_sync(
                     # The settings' problems, at their lines in the job file.
                     raise config.locate(index, error) from None
                 streams = source.streams or connector.available_streams()
+                # One connector per source: another's records and cursors are refused.
+                store.claim_source(source.name, source.connector, at=started)
             except (SlacoreError, OSError) as error:
                 failure = _one_line(error)
             else:

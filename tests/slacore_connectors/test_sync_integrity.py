@@ -1,0 +1,264 @@
+"""Sync integrity: a source keeps one connector, against a real store, in process and through
+the real command line (the connectors are a plugin installed for the subprocess through an
+entry point on PYTHONPATH)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pluggy
+import pytest
+
+from slacore import Lead
+from slacore.connector import Batch, Connector, Cursor, Stream
+from slacore.hookspecs import hookimpl
+from slacore.plugins import new_plugin_manager
+from slacore_connectors.store import SourceConnectorError, open_store
+from slacore_connectors.store.migrations import MIGRATIONS
+from slacore_connectors.sync import JobConfig, run_sync
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Alpha(Connector):
+    """Two leads, A0 and A1."""
+
+    name = "alpha"
+    streams = (Stream.LEADS,)
+    prefix = "A"
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        done = 0 if cursor is None else int(cursor.state["done"])  # type: ignore[arg-type]
+        leads = [Lead(id=f"{self.prefix}{i}", created_at=T0) for i in range(done, 2)]
+        yield Batch(stream=stream, records=leads, cursor=Cursor(stream=stream, state={"done": 2}))
+
+
+class Beta(Alpha):
+    """Two leads, B0 and B1."""
+
+    name = "beta"
+    prefix = "B"
+
+
+class Plugin:
+    @hookimpl
+    def slacore_register_connectors(self, register: object) -> None:
+        for connector in (Alpha, Beta):
+            register(connector)  # type: ignore[operator]
+
+
+@pytest.fixture
+def plugins() -> pluggy.PluginManager:
+    manager = new_plugin_manager(entry_points=False)
+    manager.register(Plugin(), name="integrity-plugin")
+    return manager
+
+
+def job(tmp_path: Path, *sources: tuple[str, str]) -> JobConfig:
+    text = 'store = "sla.db"\n' + "".join(
+        f'[[sources]]\nname = "{name}"\nconnector = "{connector}"\n' for name, connector in sources
+    )
+    path = tmp_path / "slacore.toml"
+    path.write_text(text)
+    return JobConfig.load(path)
+
+
+def lead_ids(path: Path, source: str) -> list[str]:
+    with open_store(path, read_only=True) as store:
+        return sorted(lead.id for lead in store.records("leads", source_name=source))
+
+
+# --- a source keeps its connector ----------------------------------------------------------------
+
+
+def test_a_source_given_another_connector_is_refused_and_the_others_run(
+    tmp_path: Path, plugins: pluggy.PluginManager
+) -> None:
+    first = job(tmp_path, ("crm", "alpha"))
+    assert run_sync(first, plugin_manager=plugins, now=lambda: T0).ok
+    changed = job(tmp_path, ("crm", "beta"), ("web", "alpha"))
+    report = run_sync(changed, plugin_manager=plugins)
+    crm, web = report.sources
+    assert crm.status == "failed"
+    assert report.exit_code == 1
+    error = crm.error or ""
+    assert "source 'crm' holds what connector 'alpha' read" in error
+    assert "connector 'beta' cannot go on from it" in error
+    assert "give it a new name in the job file" in error
+    assert "slacore forget crm" in error
+    assert crm.streams == {}  # nothing was read
+    assert web.status == "success"
+    assert lead_ids(changed.store, "crm") == ["A0", "A1"]  # no B record mixed in
+    with open_store(changed.store, read_only=True) as store:
+        assert store.source_connector("crm") == "alpha"
+        assert store.source_connector("web") == "alpha"
+        runs = store.runs("crm")
+        assert [(r.connector, r.status) for r in runs] == [("alpha", "success"), ("beta", "failed")]
+        assert runs[1].error == error
+
+
+def test_a_source_renamed_starts_afresh_and_a_forgotten_one_too(
+    tmp_path: Path, plugins: pluggy.PluginManager
+) -> None:
+    assert run_sync(job(tmp_path, ("crm", "alpha")), plugin_manager=plugins).ok
+    renamed = job(tmp_path, ("crm-beta", "beta"))
+    assert run_sync(renamed, plugin_manager=plugins).ok
+    assert lead_ids(renamed.store, "crm-beta") == ["B0", "B1"]
+    with open_store(renamed.store) as store:
+        assert store.forget_source("crm") == 4  # two leads, a cursor, its connector
+        assert store.forget_source("crm") == 0
+        assert store.source_connector("crm") is None
+        assert store.cursor("crm", "leads") is None
+        assert [r.status for r in store.runs("crm")] == ["success"]  # the history stays
+    again = job(tmp_path, ("crm", "beta"))
+    report = run_sync(again, plugin_manager=plugins)
+    assert report.ok, report.to_text()
+    assert report.sources[0].streams["leads"].stored == 2  # read from the start
+    assert lead_ids(again.store, "crm") == ["B0", "B1"]
+
+
+def test_a_source_that_stored_nothing_may_change_its_connector(tmp_path: Path) -> None:
+    with open_store(tmp_path / "sla.db") as store:
+        store.claim_source("crm", "alpha")
+        store.claim_source("crm", "beta")  # nothing of alpha's is held: no mix
+        assert store.source_connector("crm") == "beta"
+        run = store.start_run("crm", connector="beta")
+        leads = [Lead(id="B0", created_at=T0)]
+        batch = Batch(stream="leads", records=leads, cursor=Cursor(stream="leads", state={}))
+        store.write_batch("crm", batch, run_id=run, seen_at=T0)
+        with pytest.raises(SourceConnectorError, match="'crm' holds what connector 'beta'"):
+            store.claim_source("crm", "alpha")
+        assert store.source_connector("crm") == "beta"
+
+
+def test_a_store_of_schema_2_records_the_connector_at_the_next_sync(
+    tmp_path: Path, plugins: pluggy.PluginManager
+) -> None:
+    path = tmp_path / "sla.db"
+    db = sqlite3.connect(path)
+    for statements in MIGRATIONS[:2]:
+        for statement in statements:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 2")
+    db.execute(
+        "INSERT INTO sync_runs (source_name, started_at, finished_at, status) "
+        "VALUES ('crm', 0, 1, 'success')"
+    )
+    db.execute(
+        "INSERT INTO cursors VALUES ('crm', 'leads', ?, 0)",
+        (Cursor(stream="leads", state={"done": 1}).to_json(),),
+    )
+    db.commit()
+    db.close()
+    with open_store(path, read_only=True) as store:  # read as it is, not migrated
+        assert store.schema_version == 2
+        assert store.source_connector("crm") is None
+        assert store.runs()[0].connector is None
+    config = job(tmp_path, ("crm", "alpha"))
+    report = run_sync(config, plugin_manager=plugins)
+    assert report.ok, report.to_text()
+    assert report.sources[0].streams["leads"].read == 1  # went on from the old cursor
+    with open_store(path, read_only=True) as store:
+        assert store.schema_version == 3
+        assert store.source_connector("crm") == "alpha"
+        assert [r.connector for r in store.runs()] == [None, "alpha"]
+    refused = run_sync(job(tmp_path, ("crm", "beta")), plugin_manager=plugins)
+    assert "holds what connector 'alpha' read" in (refused.sources[0].error or "")
+
+
+# --- through the command line ----------------------------------------------------------------
+
+PLUGIN = '''
+from datetime import UTC, datetime
+
+from slacore import Lead
+from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, Stream
+from slacore.hookspecs import hookimpl
+
+
+class LinesConnector(Connector):
+    """One lead per line of the file ``export``."""
+
+    name = "lines"
+    streams = (Stream.LEADS,)
+    settings_schema = (Setting(name="export", kind=SettingKind.PATH, required=True),)
+
+    def read_stream(self, stream, cursor):
+        ids = self.settings["export"].read_text().split()
+        at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        yield Batch(
+            stream=stream,
+            records=[Lead(id=i, created_at=at) for i in ids],
+            cursor=Cursor(stream=stream, state={"n": len(ids)}),
+        )
+
+
+@hookimpl
+def slacore_register_connectors(register):
+    register(LinesConnector)
+'''
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the plugin module and its distribution's entry point."""
+    folder = tmp_path_factory.mktemp("site")
+    (folder / "integrity_plugin.py").write_text(PLUGIN)
+    info = folder / "integrity_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: integrity-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[slacore]\nintegrity = integrity_plugin\n")
+    return folder
+
+
+def slacore(
+    site: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PYTHONPATH": str(site), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd, env=environ,
+    )  # fmt: skip
+
+
+def test_the_command_line_refuses_a_csv_source_given_another_connector(
+    site: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "leads.csv").write_text("id,created_at\nC1,2026-03-02T09:00:00+00:00\n")
+    (tmp_path / "ids.txt").write_text("X1\nX2\n")
+    job_file = tmp_path / "slacore.toml"
+    job_file.write_text(
+        '[[sources]]\nname = "crm"\nconnector = "csv"\nsettings = { path = "data" }\n'
+    )
+    done = slacore(site, "sync", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    job_file.write_text(
+        '[[sources]]\nname = "crm"\nconnector = "lines"\nsettings = { export = "ids.txt" }\n'
+        '[[sources]]\nname = "other"\nconnector = "lines"\nsettings = { export = "ids.txt" }\n'
+    )
+    done = slacore(site, "sync", "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    crm, other = json.loads(done.stdout)["sources"]
+    assert crm["status"] == "failed"
+    assert "source 'crm' holds what connector 'csv' read" in crm["error"]
+    assert "slacore forget crm" in crm["error"]
+    assert other["status"] == "success"
+    assert "Traceback" not in done.stderr
+    assert lead_ids(tmp_path / "slacore.db", "crm") == ["C1"]
+    done = slacore(site, "forget", "crm", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "forgot source crm" in done.stdout
+    done = slacore(site, "sync", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert lead_ids(tmp_path / "slacore.db", "crm") == ["X1", "X2"]
+    done = slacore(site, "forget", "nosuch", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("slacore: error: the store holds nothing of source 'nosuch'")
