@@ -18,7 +18,10 @@ sources::
 :func:`run_sync` runs every source: each stream reads from its stored cursor (or from the
 start with ``full=True``), and every batch is stored with its cursor in one transaction, so a
 killed job resumes where it stopped. A source that fails is recorded as failed and the others
-still run and keep their progress. The store's sync lock stops two syncs on one store at once.
+still run and keep their progress: a vendor's error, and a connector's bug too (an object
+yielded that is not a :class:`~slacore.connector.Batch` of the stream's records, any
+unexpected exception, recorded as ``TypeName: message``). The store's sync lock stops two
+syncs on one store at once.
 A source keeps the connector of its first sync: a job that gives it another connector fails
 that source (its records would mix with the other connector's) and says how to start afresh.
 
@@ -52,7 +55,15 @@ from slacore._config import (
     suggest,
 )
 from slacore._toml_lines import KeyLines, KeyPath
-from slacore.connector import Connector, Setting, SettingKind, Stream, get_connector
+from slacore.connector import (
+    Batch,
+    Connector,
+    RejectedRecord,
+    Setting,
+    SettingKind,
+    Stream,
+    get_connector,
+)
 from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import json_dict, markdown_table
 from slacore_connectors.store import Store, StoreError, SyncLockedError, open_store, store_path
@@ -554,8 +565,9 @@ def run_sync(
                 streams = source.streams or connector.available_streams()
                 # One connector per source: another's records and cursors are refused.
                 store.claim_source(source.name, source.connector, at=started)
-            except (SlacoreError, OSError) as error:
-                failure = _one_line(error)
+            except Exception as error:
+                # A plugin's bug too (its error's type named): the other sources still run.
+                failure = _described(error)
             else:
                 try:
                     for stream in streams:
@@ -573,8 +585,10 @@ def run_sync(
                             # The store, not the stream, failed: the source stops here.
                             failure = _one_line(error)
                             break
-                        except (SlacoreError, OSError) as error:
-                            refused[stream.value] = _one_line(error)
+                        except Exception as error:
+                            # A vendor error, or a plugin's bug (a wrong object yielded, an
+                            # unexpected exception, its type named): the stream is refused.
+                            refused[stream.value] = _described(error)
                 except KeyboardInterrupt:
                     # Not caught as a signal: the batch being written was rolled back.
                     store.finish_run(
@@ -657,6 +671,47 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
+def _described(error: Exception) -> str:
+    """``error`` in one line: slacore's own errors and OS errors by their message, any other
+    (a plugin's bug) as ``TypeName: message``."""
+    if isinstance(error, SlacoreError | OSError):
+        return _one_line(error)
+    message = _one_line(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _checked(batch: object, stream: Stream, connector: Connector) -> Batch:
+    """``batch`` if it is a :class:`Batch` of ``stream`` holding its record type.
+
+    Raises:
+        TypeError: A connector's bug: it yielded another object, or a record or rejected
+            record of another type.
+        ValueError: It yielded a batch of another stream.
+
+    """
+    name = connector.name
+    if not isinstance(batch, Batch):
+        raise TypeError(
+            f"connector {name!r} yielded {type(batch).__name__}, not a Batch of {stream}"
+        )
+    if batch.stream is not stream:
+        raise ValueError(f"connector {name!r} yielded a {batch.stream} batch for {stream}")
+    kind = stream.record_type
+    for number, record in enumerate(batch.records, 1):
+        if not isinstance(record, kind):
+            raise TypeError(
+                f"connector {name!r} yielded a {stream} batch whose record {number} is "
+                f"{type(record).__name__}, not {kind.__name__}"
+            )
+    for number, rejected in enumerate(batch.rejected, 1):
+        if not isinstance(rejected, RejectedRecord):
+            raise TypeError(
+                f"connector {name!r} yielded a {stream} batch whose rejected record {number} "
+                f"is {type(rejected).__name__}, not RejectedRecord"
+            )
+    return batch
+
+
 def _sync_stream(
     store: Store,
     connector: Connector,
@@ -676,7 +731,8 @@ def _sync_stream(
     them)."""
     cursor = None if full else store.cursor(source, stream)
     tally = StreamCounts()
-    for batch in connector.read(stream, cursor):
+    for item in connector.read(stream, cursor):
+        batch = _checked(item, stream, connector)
         done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
         tally = StreamCounts(
             read=tally.read + done.read,

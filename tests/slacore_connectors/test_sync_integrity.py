@@ -1,4 +1,5 @@
-"""Sync integrity: a source keeps one connector, against a real store, in process and through
+"""Sync integrity: a source keeps one connector, and a connector's bug (a wrong object yielded,
+an unexpected exception) fails its source only; against a real store, in process and through
 the real command line (the connectors are a plugin installed for the subprocess through an
 entry point on PYTHONPATH)."""
 
@@ -12,12 +13,13 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pluggy
 import pytest
 
-from slacore import Lead
-from slacore.connector import Batch, Connector, Cursor, Stream
+from slacore import Lead, Touch
+from slacore.connector import Batch, Connector, Cursor, Setting, Stream
 from slacore.hookspecs import hookimpl
 from slacore.plugins import new_plugin_manager
 from slacore_connectors.store import SourceConnectorError, open_store
@@ -47,10 +49,50 @@ class Beta(Alpha):
     prefix = "B"
 
 
+class Wrong(Connector):
+    """A connector with a bug, as its setting ``bug`` says; ``at`` says where it strikes."""
+
+    name = "wrong"
+    streams = (Stream.LEADS, Stream.TOUCHES)
+    settings_schema = (Setting(name="bug", required=True), Setting(name="at", default="read"))
+
+    def __init__(self, settings: dict[str, object] | None = None) -> None:
+        super().__init__(settings)
+        if self.settings["at"] == "init":
+            raise KeyError("'page_size'")
+
+    def available_streams(self) -> tuple[Stream, ...]:
+        if self.settings["at"] == "streams":
+            raise AttributeError("'NoneType' object has no attribute 'streams'")
+        return self.streams
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Any]:
+        end = Cursor(stream=stream, state={"done": True})
+        good = Lead(id="L1", created_at=T0)
+        bug = self.settings["bug"]
+        if stream is Stream.TOUCHES:  # read after leads, and right
+            touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
+            yield Batch(stream=stream, records=[touch], cursor=end)
+            return
+        yield Batch(stream=stream, records=[good], cursor=Cursor(stream=stream, state={}))
+        if bug == "dict":
+            yield {"records": [good]}
+        elif bug == "record":
+            touch = Touch(lead_id="L1", rep_id="R1", at=T0, channel="call")
+            yield Batch(stream=stream, records=[good, touch], cursor=end)
+        elif bug == "rejected":
+            yield Batch(stream=stream, records=[], rejected=["row 3 is bad"], cursor=end)  # type: ignore[list-item]
+        elif bug == "stream":
+            touches = Cursor(stream=Stream.TOUCHES, state={})
+            yield Batch(stream=Stream.TOUCHES, records=[], cursor=touches)
+        elif bug == "raise":
+            raise ZeroDivisionError("division by zero")
+
+
 class Plugin:
     @hookimpl
     def slacore_register_connectors(self, register: object) -> None:
-        for connector in (Alpha, Beta):
+        for connector in (Alpha, Beta, Wrong):
             register(connector)  # type: ignore[operator]
 
 
@@ -173,6 +215,64 @@ def test_a_store_of_schema_2_records_the_connector_at_the_next_sync(
     assert "holds what connector 'alpha' read" in (refused.sources[0].error or "")
 
 
+# --- a connector's bug fails its source only -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bug", "at", "error"),
+    [
+        ("dict", "read", "leads: TypeError: connector 'wrong' yielded dict, not a Batch of leads"),
+        (
+            "record",
+            "read",
+            "leads: TypeError: connector 'wrong' yielded a leads batch whose record 2 is Touch, "
+            "not Lead",
+        ),
+        (
+            "rejected",
+            "read",
+            "leads: TypeError: connector 'wrong' yielded a leads batch whose rejected record 1 "
+            "is str, not RejectedRecord",
+        ),
+        (
+            "stream",
+            "read",
+            "leads: ValueError: connector 'wrong' yielded a touches batch for leads",
+        ),
+        ("raise", "read", "leads: ZeroDivisionError: division by zero"),
+        ("none", "init", "KeyError: \"'page_size'\""),
+        ("none", "streams", "AttributeError: 'NoneType' object has no attribute 'streams'"),
+    ],
+)
+def test_a_connector_bug_fails_its_source_and_the_others_run(
+    tmp_path: Path, plugins: pluggy.PluginManager, bug: str, at: str, error: str
+) -> None:
+    path = tmp_path / "slacore.toml"
+    path.write_text(
+        f'store = "sla.db"\n[[sources]]\nname = "buggy"\nconnector = "wrong"\n'
+        f'settings = {{ bug = "{bug}", at = "{at}" }}\n'
+        '[[sources]]\nname = "crm"\nconnector = "alpha"\n'
+    )
+    config = JobConfig.load(path)
+    report = run_sync(config, plugin_manager=plugins)
+    buggy, crm = report.sources
+    assert (buggy.status, buggy.error) == ("failed", error)
+    assert report.exit_code == 1
+    assert crm.status == "success"
+    with open_store(config.store, read_only=True) as store:
+        assert [(r.status, r.error) for r in store.runs()] == [
+            ("failed", error),
+            ("success", None),
+        ]
+        if at == "read":
+            # What came before the bug is stored; the bad batch is not; the next stream is read.
+            assert buggy.streams["leads"].stored == 1
+            assert buggy.streams["touches"].stored == 1
+            assert lead_ids(config.store, "buggy") == ["L1"]
+            assert store.count("touches") == 1
+        assert lead_ids(config.store, "crm") == ["A0", "A1"]
+
+
 # --- through the command line ----------------------------------------------------------------
 
 PLUGIN = '''
@@ -200,9 +300,20 @@ class LinesConnector(Connector):
         )
 
 
+class WrongConnector(Connector):
+    """Yields a dict where a Batch belongs."""
+
+    name = "wrong"
+    streams = (Stream.LEADS,)
+
+    def read_stream(self, stream, cursor):
+        yield {"records": []}
+
+
 @hookimpl
 def slacore_register_connectors(register):
     register(LinesConnector)
+    register(WrongConnector)
 '''
 
 
@@ -262,3 +373,26 @@ def test_the_command_line_refuses_a_csv_source_given_another_connector(
     done = slacore(site, "forget", "nosuch", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("slacore: error: the store holds nothing of source 'nosuch'")
+
+
+def test_the_command_line_reports_a_connector_bug_in_one_line_and_runs_the_others(
+    site: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "ids.txt").write_text("X1\n")
+    (tmp_path / "slacore.toml").write_text(
+        '[[sources]]\nname = "buggy"\nconnector = "wrong"\n'
+        '[[sources]]\nname = "crm"\nconnector = "lines"\nsettings = { export = "ids.txt" }\n'
+    )
+    done = slacore(site, "sync", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    error = "leads: TypeError: connector 'wrong' yielded dict, not a Batch of leads"
+    assert f"- leads: refused: {error.removeprefix('leads: ')}" in done.stdout
+    assert "crm (lines): success" in done.stdout
+    with open_store(tmp_path / "slacore.db", read_only=True) as store:
+        assert [(r.status, r.error) for r in store.runs()] == [("failed", error), ("success", None)]
+    done = slacore(site, "sync", "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    buggy, crm = json.loads(done.stdout)["sources"]
+    assert (buggy["status"], buggy["error"]) == ("failed", error)
+    assert crm["status"] == "success"
