@@ -31,10 +31,12 @@ Airflow, Dagster) through :func:`run_sync`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +61,7 @@ from slacore.connector import (
     Batch,
     Connector,
     RejectedRecord,
+    Secret,
     Setting,
     SettingKind,
     Stream,
@@ -542,7 +545,11 @@ def run_sync(
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with open_store(config.store, locked=True) as store, _Signals(stop_on_signals) as stop:
+    with (
+        open_store(config.store, locked=True) as store,
+        _Signals(stop_on_signals) as stop,
+        _Redactor() as redactor,
+    ):
         store.abandon_runs()  # holding the lock: a run still "running" was killed
         started = clock()
         results: list[SourceResult] = []
@@ -556,6 +563,8 @@ def run_sync(
             failure: str | None = None
             try:
                 kind = get_connector(source.connector, plugin_manager=plugin_manager)
+                # Its secrets' values, from here on replaced by *** in what the sync says.
+                redactor.add(kind.settings_schema, source.settings)
                 settings = config.connector_settings(index, kind.settings_schema)
                 try:
                     connector = kind(settings)
@@ -567,7 +576,7 @@ def run_sync(
                 store.claim_source(source.name, source.connector, at=started)
             except Exception as error:
                 # A plugin's bug too (its error's type named): the other sources still run.
-                failure = _described(error)
+                failure = redactor(_described(error))
             else:
                 try:
                     for stream in streams:
@@ -579,16 +588,16 @@ def run_sync(
                             _sync_stream(
                                 store, connector, source.name, stream, counts, notices,
                                 full=full, run_id=run_id, seen_at=started, progress=progress,
-                                stop=stop,
+                                stop=stop, redactor=redactor,
                             )  # fmt: skip
                         except StoreError as error:
                             # The store, not the stream, failed: the source stops here.
-                            failure = _one_line(error)
+                            failure = redactor(_one_line(error))
                             break
                         except Exception as error:
                             # A vendor error, or a plugin's bug (a wrong object yielded, an
                             # unexpected exception, its type named): the stream is refused.
-                            refused[stream.value] = _described(error)
+                            refused[stream.value] = redactor(_described(error))
                 except KeyboardInterrupt:
                     # Not caught as a signal: the batch being written was rolled back.
                     store.finish_run(
@@ -667,6 +676,95 @@ class _Signals:
         self._restore()
 
 
+class _Redactor:
+    """The values of the sources' secret settings, replaced by ``***`` in every text the sync
+    says or stores (errors, notices, rejected records), and in every log record made while
+    it runs (a connector logging its token): called on a text, it gives the text redacted.
+
+    A value shorter than :data:`_SHORTEST_SECRET` is left alone: hiding every ``"ab"`` would
+    garble the output and hide nothing worth hiding.
+    """
+
+    def __init__(self) -> None:
+        self.secrets: tuple[str, ...] = ()
+        self.before: Callable[..., logging.LogRecord] | None = None
+
+    def add(self, schema: Iterable[Setting], settings: Mapping[str, Any]) -> None:
+        """Hide the values ``settings`` gives the settings ``schema`` declares secret."""
+        found = set(self.secrets)
+        for setting in schema:
+            value = settings.get(setting.name) if setting.secret else None
+            if isinstance(value, Secret):
+                value = value.reveal()
+            if isinstance(value, str) and len(value) >= _SHORTEST_SECRET:
+                found.add(value)
+        # The longest first: a secret holding another is hidden whole.
+        self.secrets = tuple(sorted(found, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def batch(self, batch: Batch) -> Batch:
+        """``batch`` with its notices and rejected records redacted (its records are the
+        vendor's data, mapped to the model: a secret is no lead's field)."""
+        if not self.secrets or not (batch.notices or batch.rejected):
+            return batch
+        return attrs.evolve(
+            batch,
+            notices=tuple(self(notice) for notice in batch.notices),
+            rejected=tuple(self._rejected(item) for item in batch.rejected),
+        )
+
+    def _rejected(self, item: RejectedRecord) -> RejectedRecord:
+        def hide(value: Any) -> Any:
+            return self(value) if isinstance(value, str) else value
+
+        return attrs.evolve(
+            item,
+            reason=self(item.reason),
+            source=hide(item.source),
+            record_id=hide(item.record_id),
+            field=hide(item.field),
+            raw={hide(key): hide(value) for key, value in item.raw.items()},
+        )
+
+    def __enter__(self) -> _Redactor:
+        self.before = before = logging.getLogRecordFactory()
+
+        def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = before(*args, **kwargs)
+            if self.secrets:
+                self._log_record(record)
+            return record
+
+        logging.setLogRecordFactory(make)
+        return self
+
+    def _log_record(self, record: logging.LogRecord) -> None:
+        try:
+            said = record.getMessage()
+        except Exception:  # a bad format: the handler reports it
+            return
+        hidden = self(said)
+        if hidden != said:
+            record.msg, record.args = hidden, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # The traceback as a formatter would write it, redacted, in its place.
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = self(text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.before is not None:
+            logging.setLogRecordFactory(self.before)
+            self.before = None
+
+
+_SHORTEST_SECRET = 4
+"""The length from which a secret's value is hidden wherever it occurs."""
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
@@ -725,6 +823,7 @@ def _sync_stream(
     seen_at: datetime,
     progress: Progress | None,
     stop: _Signals,
+    redactor: _Redactor,
 ) -> None:
     """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
     and ``notices`` up to date after each stored batch (so a stream that fails half-way keeps
@@ -732,7 +831,7 @@ def _sync_stream(
     cursor = None if full else store.cursor(source, stream)
     tally = StreamCounts()
     for item in connector.read(stream, cursor):
-        batch = _checked(item, stream, connector)
+        batch = redactor.batch(_checked(item, stream, connector))
         done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
         tally = StreamCounts(
             read=tally.read + done.read,
@@ -743,7 +842,7 @@ def _sync_stream(
         )
         counts[stream.value] = tally
         if batch.notices:
-            notices.setdefault(stream.value, []).extend(batch.notices)
+            notices.setdefault(stream.value, []).extend(redactor(n) for n in batch.notices)
         if progress is not None:
             progress(source, stream.value, done.read)
         if stop.requested():

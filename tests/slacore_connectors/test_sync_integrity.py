@@ -1,11 +1,12 @@
-"""Sync integrity: a source keeps one connector, and a connector's bug (a wrong object yielded,
-an unexpected exception) fails its source only; against a real store, in process and through
-the real command line (the connectors are a plugin installed for the subprocess through an
-entry point on PYTHONPATH)."""
+"""Sync integrity: a source keeps one connector; a connector's bug (a wrong object yielded,
+an unexpected exception) fails its source only; secret settings' values never show. Against a
+real store, in process and through the real command line (the connectors are a plugin
+installed for the subprocess through an entry point on PYTHONPATH)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -89,10 +90,23 @@ class Wrong(Connector):
             raise ZeroDivisionError("division by zero")
 
 
+class Secretive(Connector):
+    """Fails with its token in the error, after logging it."""
+
+    name = "secretive"
+    streams = (Stream.LEADS,)
+    settings_schema = (Setting(name="token", secret=True), Setting(name="short", secret=True))
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        token, short = (self.settings[name].reveal() for name in ("token", "short"))
+        logging.getLogger("secretive").error("token %s, short %s", token, short)
+        raise PermissionError(f"token {token} refused; short {short}")
+
+
 class Plugin:
     @hookimpl
     def slacore_register_connectors(self, register: object) -> None:
-        for connector in (Alpha, Beta, Wrong):
+        for connector in (Alpha, Beta, Wrong, Secretive):
             register(connector)  # type: ignore[operator]
 
 
@@ -276,10 +290,13 @@ def test_a_connector_bug_fails_its_source_and_the_others_run(
 # --- through the command line ----------------------------------------------------------------
 
 PLUGIN = '''
+import logging
 from datetime import UTC, datetime
 
 from slacore import Lead
-from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, Stream
+from slacore.connector import (
+    Batch, Connector, Cursor, RejectedRecord, Setting, SettingKind, Stream
+)
 from slacore.hookspecs import hookimpl
 
 
@@ -310,10 +327,42 @@ class WrongConnector(Connector):
         yield {"records": []}
 
 
+class LeakyConnector(Connector):
+    """Says its token everywhere it can: a log line, a notice, a rejected record, an error."""
+
+    name = "leaky"
+    streams = (Stream.LEADS,)
+    settings_schema = (Setting(name="token", secret=True), Setting(name="at", default="read"))
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        if self.settings["at"] == "init":
+            raise ValueError(f"bad token {self.settings['token'].reveal()}")
+
+    def read_stream(self, stream, cursor):
+        token = self.settings["token"].reveal()
+        log = logging.getLogger("leaky")
+        log.warning("calling the API with token %s", token)
+        try:
+            raise ConnectionError(f"refused {token}")
+        except ConnectionError:
+            log.exception("the call failed")
+        bad = RejectedRecord(stream=stream, reason=f"token {token} expired", raw={"t": token})
+        yield Batch(
+            stream=stream,
+            records=[],
+            cursor=Cursor(stream=stream, state={"n": 1}),
+            rejected=[bad],
+            notices=[f"page 2 needs token {token}"],
+        )
+        raise RuntimeError(f"HTTP 401 for https://api.example.com/?token={token}")
+
+
 @hookimpl
 def slacore_register_connectors(register):
     register(LinesConnector)
     register(WrongConnector)
+    register(LeakyConnector)
 '''
 
 
@@ -396,3 +445,66 @@ def test_the_command_line_reports_a_connector_bug_in_one_line_and_runs_the_other
     buggy, crm = json.loads(done.stdout)["sources"]
     assert (buggy["status"], buggy["error"]) == ("failed", error)
     assert crm["status"] == "success"
+
+
+TOKEN = "pat-na1-7f3e9c2a"
+
+
+def test_a_secret_in_a_connector_error_never_shows(site: Path, tmp_path: Path) -> None:
+    (tmp_path / "ids.txt").write_text("X1\n")
+    (tmp_path / "slacore.toml").write_text(
+        '[[sources]]\nname = "crm"\nconnector = "leaky"\n'
+        'settings = { token = { env = "LEAKY_TOKEN" } }\n'
+        '[[sources]]\nname = "setup"\nconnector = "leaky"\n'
+        'settings = { token = { env = "LEAKY_TOKEN" }, at = "init" }\n'
+        '[[sources]]\nname = "other"\nconnector = "lines"\nsettings = { export = "ids.txt" }\n'
+    )
+    env = {"LEAKY_TOKEN": TOKEN}
+    text = slacore(site, "sync", cwd=tmp_path, env=env)
+    as_json = slacore(site, "sync", "--json", cwd=tmp_path, env=env)
+    for done in (text, as_json):
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert TOKEN not in done.stdout + done.stderr
+    assert "calling the API with token ***" in text.stderr  # the log line, redacted
+    assert "ConnectionError: refused ***" in text.stderr  # and the traceback it logged
+    out = " ".join(text.stdout.split())
+    assert "- leads: refused: RuntimeError: HTTP 401 for https://api.example.com/?token=***" in out
+    assert "- leads: notice: page 2 needs token ***" in out
+    assert "setup (leaky): failed: ValueError: bad token ***" in out
+    assert "other (lines): success" in out
+    crm, setup, other = json.loads(as_json.stdout)["sources"]
+    assert crm["error"] == "leads: RuntimeError: HTTP 401 for https://api.example.com/?token=***"
+    assert crm["notices"] == {"leads": ["page 2 needs token ***"]}
+    assert setup["error"] == "ValueError: bad token ***"
+    assert other["status"] == "success"
+    with open_store(tmp_path / "slacore.db", read_only=True) as store:
+        runs = store.runs()
+        assert [r.status for r in runs] == ["failed", "failed", "success"] * 2
+        assert runs[0].error == crm["error"]
+        assert runs[0].counts["leads"]["notices"] == ["page 2 needs token ***"]  # type: ignore[comparison-overlap]
+        (rejected,) = store.rejected()
+        assert (rejected.reason, rejected.raw) == ("token *** expired", {"t": "***"})
+    with sqlite3.connect(tmp_path / "slacore.db") as db:
+        assert not [line for line in db.iterdump() if TOKEN in line]
+
+
+def test_secrets_are_hidden_in_the_report_and_logs_while_the_sync_runs(
+    tmp_path: Path, plugins: pluggy.PluginManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "slacore.toml"
+    path.write_text(
+        'store = "sla.db"\n[[sources]]\nname = "crm"\nconnector = "secretive"\n'
+        'settings = { token = { env = "TOKEN" }, short = { env = "SHORT" } }\n'
+    )
+    config = JobConfig.load(path, environ={"TOKEN": TOKEN, "SHORT": "abc"})
+    factory = logging.getLogRecordFactory()
+    report = run_sync(config, plugin_manager=plugins)
+    assert logging.getLogRecordFactory() is factory  # put back
+    # A value shorter than 4 characters is left alone: hiding every "abc" would hide nothing.
+    error = "leads: token *** refused; short abc"  # an OSError, said as such errors are
+    assert report.sources[0].error == error
+    assert caplog.messages == ["token ***, short abc"]
+    for shown in (repr(report), report.to_text(), json.dumps(report.to_dict()), repr(config)):
+        assert TOKEN not in shown
+    logging.getLogger("secretive").error("after the sync: %s", TOKEN)
+    assert caplog.messages[-1] == f"after the sync: {TOKEN}"  # only while it runs
