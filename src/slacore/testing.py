@@ -24,10 +24,14 @@ broken. :data:`CONTRACT` lists the checks that take settings, in the order they 
 from __future__ import annotations
 
 import functools
-import json
+import io
 import logging
+import os
+import secrets
+import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, ClassVar
 
 import pluggy
@@ -39,6 +43,7 @@ from slacore.connector import (
     Cursor,
     RejectedRecord,
     Secret,
+    SettingKind,
     Stream,
     list_connectors,
 )
@@ -114,31 +119,57 @@ def check_settings(connector_class: type[Connector], settings: Mapping[str, Any]
 
 
 def check_secrets(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
-    """Secret settings never show: not in ``repr``, ``str``, ``to_dict`` nor any log record
-    emitted while reading."""
-    connector = connector_class(settings)
-    secrets = [
-        value.reveal() if isinstance(value, Secret) else str(value)
+    """Secret settings never show: not in ``repr``, ``str``, ``to_dict``, a batch (its records,
+    rejected records and cursor), an error, a log record, nor stdout or stderr while reading.
+
+    Each secret text setting of the schema, given in ``settings`` or not, is replaced by a
+    random value of the check's own, so a sample secret that happens to occur elsewhere (in a
+    path, say) is no false alarm. stdout and stderr are captured while the connector is made
+    and read, down to the file descriptors (a child process or a C library writing there).
+    """
+    planted = {
+        setting.name: secrets.token_hex(16)
         for setting in connector_class.settings_schema
-        if setting.secret and (value := settings.get(setting.name))
-    ]
-    for setting in connector_class.settings_schema:
-        if setting.secret and setting.name in settings:
-            held = connector.settings[setting.name]
-            assert isinstance(held, Secret), f"secret setting {setting.name!r} is not a Secret"
-    shown = [
-        repr(connector),
-        str(connector),
-        repr(connector.settings),
-        json.dumps(connector.settings.to_dict()),
-    ]
-    with _captured_logs() as logged:
-        for stream in connector.available_streams():
-            for _ in connector.read(stream):
-                pass
-    for secret in secrets:
-        for text in [*shown, *logged]:
-            assert secret not in text, f"a secret setting shows in: {text[:200]}"
+        if setting.secret and setting.kind is SettingKind.TEXT
+    }
+    settings = {**settings, **planted}
+    shown: list[tuple[str, str]] = []
+    failure: BaseException | None = None
+    with _captured_output() as output, _captured_logs() as logged:
+        try:
+            connector = connector_class(settings)
+            for name in planted:
+                held = connector.settings[name]
+                assert isinstance(held, Secret), f"secret setting {name!r} is not a Secret"
+            shown += [
+                ("repr(connector)", repr(connector)),
+                ("str(connector)", str(connector)),
+                ("repr(connector.settings)", repr(connector.settings)),
+                ("connector.settings.to_dict()", repr(connector.settings.to_dict())),
+            ]
+            try:
+                connector_class({**settings, "no_such_setting_for_the_contract": 1})
+            except Exception as error:
+                shown.append(("the error for an unknown setting", _error_text(error)))
+            for stream in connector.available_streams():
+                for batch in connector.read(stream):
+                    shown.append((f"a batch of {stream}", repr(batch)))
+                    shown.append((f"a cursor of {stream}", batch.cursor.to_json()))
+                    shown += [(f"a rejected {stream} record", str(r)) for r in batch.rejected]
+        except Exception as error:
+            shown.append(("an error", _error_text(error)))
+            failure = error
+    shown += [("stdout", output.stdout), ("stderr", output.stderr)]
+    shown += [("the log", text) for text in logged]
+    for name, secret in planted.items():
+        for where, text in shown:
+            at = text.find(secret)
+            if at >= 0:
+                raise AssertionError(
+                    f"secret setting {name!r} shows in {where}: {_excerpt(text, at, secret)}"
+                )
+    if failure is not None:
+        raise failure
 
 
 def check_read(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
@@ -351,3 +382,66 @@ def _captured_logs() -> Iterator[list[str]]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def _error_text(error: BaseException) -> str:
+    """An error as a user or a log could see it: its type, text and ``repr``, with its causes."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current} {current!r}")
+        current = current.__cause__ or current.__context__
+    return " <- ".join(parts)
+
+
+def _excerpt(text: str, at: int, secret: str, width: int = 60) -> str:
+    """The text around the secret at ``at``, the secret itself shown as ``[the secret]``."""
+    before = text[max(0, at - width) : at]
+    after = text[at + len(secret) : at + len(secret) + width]
+    head = "..." if at > width else ""
+    tail = "..." if at + len(secret) + width < len(text) else ""
+    return " ".join(f"{head}{before}[the secret]{after}{tail}".split())
+
+
+class _Output:
+    """What was written to stdout and stderr while :func:`_captured_output` ran."""
+
+    def __init__(self) -> None:
+        self.stdout = ""
+        self.stderr = ""
+
+
+@contextmanager
+def _captured_output() -> Iterator[_Output]:
+    """Capture stdout and stderr: ``sys.stdout`` and ``sys.stderr``, and file descriptors 1 and
+    2 where the process has them (what a child process or a C library writes)."""
+    output = _Output()
+    texts = (io.StringIO(), io.StringIO())
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        files = (out_file, err_file)
+        saved: list[tuple[int, int]] = []
+        try:
+            for fd, file in zip((1, 2), files, strict=True):
+                try:
+                    saved.append((fd, os.dup(fd)))
+                except OSError:  # pragma: no cover - a process without that descriptor
+                    continue
+                os.dup2(file.fileno(), fd)
+            with redirect_stdout(texts[0]), redirect_stderr(texts[1]):
+                yield output
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+            read = []
+            for file in files:
+                file.seek(0)
+                read.append(file.read().decode("utf-8", errors="replace"))
+            output.stdout = texts[0].getvalue() + read[0]
+            output.stderr = texts[1].getvalue() + read[1]

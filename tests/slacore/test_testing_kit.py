@@ -1,0 +1,126 @@
+"""The connector author's kit, ``slacore.testing``: what its contract suite catches, what it
+does not mistake for a breach, and that it works without pytest."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from slacore import Lead
+from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, Stream
+from slacore.testing import check_connector, check_secrets
+
+
+class FolderConnector(Connector):
+    """A well-behaved connector: one lead a read, a folder setting and a secret token.
+
+    Its ``repr`` shows the folder, so a secret that happens to occur in the folder's path
+    shows there too, without the connector leaking anything.
+    """
+
+    name: ClassVar[str] = "folder"
+    streams: ClassVar[tuple[Stream, ...]] = (Stream.LEADS,)
+    settings_schema: ClassVar[tuple[Setting, ...]] = (
+        Setting(name="folder", kind=SettingKind.PATH, required=True),
+        Setting(name="token", secret=True),
+    )
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        if cursor is not None and cursor.state.get("done"):
+            yield Batch(stream=stream, records=[], cursor=cursor)
+            return
+        lead = Lead(id="L-1", created_at=datetime(2026, 1, 5, 9, tzinfo=UTC))
+        yield Batch(stream=stream, records=[lead], cursor=Cursor(stream=stream, state={"done": 1}))
+
+    def token(self) -> str:
+        secret = self.settings["token"]
+        return "" if secret is None else str(secret.reveal())
+
+
+class PrintingConnector(FolderConnector):
+    """Prints its token to stdout while reading."""
+
+    name = "printing"
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        print(f"connecting with {self.token()}")
+        yield from super().read_stream(stream, cursor)
+
+
+class StderrConnector(FolderConnector):
+    """Writes its token straight to file descriptor 2, as a C library or a child would."""
+
+    name = "stderr"
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        os.write(2, f"debug: token={self.token()}\n".encode())
+        yield from super().read_stream(stream, cursor)
+
+
+class ChattyConnector(FolderConnector):
+    """Logs a long line that ends with its token."""
+
+    name = "chatty"
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        logging.getLogger("chatty").info("%s then the token %s", "x" * 400, self.token())
+        yield from super().read_stream(stream, cursor)
+
+
+def sample(folder: Path, token: str = "tok-123") -> Mapping[str, Any]:
+    return {"folder": str(folder), "token": token}
+
+
+def test_the_contract_passes_a_connector_that_keeps_it(tmp_path: Path) -> None:
+    check_connector(FolderConnector, sample(tmp_path))
+
+
+def test_a_test_secret_that_occurs_in_a_path_is_no_leak(tmp_path: Path) -> None:
+    # pytest's tmp_path holds "pytest-of-<user>"; a sample token "pytest" is in the repr's path.
+    assert "pytest" in repr(FolderConnector(sample(tmp_path, token="pytest")))
+    check_secrets(FolderConnector, sample(tmp_path, token="pytest"))
+
+
+def test_a_secret_printed_to_stdout_is_caught(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(AssertionError, match=r"secret setting 'token' shows in stdout: "):
+        check_secrets(PrintingConnector, sample(tmp_path))
+    assert "connecting with" not in capsys.readouterr().out  # captured by the check
+
+
+def test_a_secret_written_to_stderr_is_caught(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match=r"secret setting 'token' shows in stderr: "):
+        check_secrets(StderrConnector, sample(tmp_path))
+
+
+def test_a_secret_at_the_end_of_a_long_line_is_named(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError) as info:
+        check_secrets(ChattyConnector, sample(tmp_path))
+    message = str(info.value)
+    assert message.startswith("secret setting 'token' shows in the log: ")
+    assert message.endswith("then the token [the secret]")
+
+
+def test_a_secret_not_in_the_sample_settings_is_checked_too(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="secret setting 'token' shows in stdout"):
+        check_secrets(PrintingConnector, {"folder": str(tmp_path)})
+
+
+def test_the_check_leaves_stdout_and_stderr_working(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    check_secrets(FolderConnector, sample(tmp_path))
+    print("after")
+    sys.stdout.flush()
+    os.write(2, b"after on 2\n")
+    captured = capfd.readouterr()
+    assert captured.out == "after\n"
+    assert captured.err == "after on 2\n"
