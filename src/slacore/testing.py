@@ -30,7 +30,7 @@ import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, ClassVar
 
@@ -41,6 +41,7 @@ from slacore.connector import (
     Batch,
     Connector,
     Cursor,
+    Record,
     RejectedRecord,
     Secret,
     SettingKind,
@@ -48,6 +49,7 @@ from slacore.connector import (
     list_connectors,
 )
 from slacore.errors import ValidationError
+from slacore.model import id_field
 from slacore.plugins import check_plugins, load_entry_points, new_plugin_manager
 
 __all__ = [
@@ -207,9 +209,23 @@ def _check_batch(batch: object, stream: Stream) -> None:
     )
 
 
-def check_incremental(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
-    """Reading again from the last cursor invents nothing: every record it gives was in the
-    first read (a connector that re-reads a window for safety may repeat some)."""
+def check_incremental(
+    connector_class: type[Connector],
+    settings: Mapping[str, Any],
+    *,
+    rereads_window: bool = False,
+) -> None:
+    """Reading again from the last cursor, the data unchanged, gives nothing new: no record
+    that was not in the first read, and no record of the first read again.
+
+    Args:
+        connector_class: The connector to check.
+        settings: Valid settings pointing at sample data with at least one record.
+        rereads_window: The connector reads a window before its cursor again, for safety: it
+            may repeat some of the first read's records, never all of them (give sample data
+            with records before the window).
+
+    """
     connector = connector_class(settings)
     for stream in connector.available_streams():
         first = list(connector.read(stream))
@@ -217,10 +233,36 @@ def check_incremental(connector_class: type[Connector], settings: Mapping[str, A
         last = first[-1].cursor
         again = list(connector.read(stream, Cursor.from_json(last.to_json())))
         assert again, f"{stream}: reading from the last cursor yielded no batch"
+        repeated: list[Record] = []
         for batch in again:
             _check_batch(batch, stream)
             new = [record for record in batch.records if record not in seen]
             assert not new, f"{stream}: reading from the last cursor gave new records: {new[:3]}"
+            repeated += batch.records
+        if not repeated:
+            continue
+        names = _names(repeated, stream)
+        if len(set(repeated)) >= len(seen):
+            raise AssertionError(
+                f"{stream}: reading again from the last cursor, the data unchanged, gave "
+                f"{len(set(repeated))} of the {len(seen)} records again ({names}): the cursor "
+                "is ignored"
+            )
+        assert rereads_window, (
+            f"{stream}: reading again from the last cursor, the data unchanged, gave "
+            f"{_count(len(repeated), 'record')} again ({names}); a connector that reads a "
+            "window again for safety says so with rereads_window=True"
+        )
+
+
+def _names(records: Sequence[Record], stream: Stream) -> str:
+    field = id_field(stream.record_type)
+    ids = [str(getattr(record, field, "?")) for record in records[:3]]
+    return ", ".join(ids) + (", ..." if len(records) > 3 else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def check_wrong_stream(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
@@ -263,6 +305,7 @@ def check_connector(
     settings: Mapping[str, Any],
     *,
     plugin: object | None = None,
+    rereads_window: bool = False,
 ) -> None:
     """Run the whole contract; raise one ``AssertionError`` listing every failure.
 
@@ -271,6 +314,8 @@ def check_connector(
         settings: Valid settings pointing at sample data with at least one record.
         plugin: The module (or object) holding the ``slacore_register_connectors`` hook, to
             check registration too.
+        rereads_window: The connector reads a window before its cursor again, for safety
+            (see :func:`check_incremental`).
 
     Raises:
         AssertionError: A check failed; the message names each failed check.
@@ -286,7 +331,10 @@ def check_connector(
 
     run(lambda: check_class(connector_class), "check_class")
     for check in CONTRACT:
-        run(functools.partial(check, connector_class, settings), check.__name__)
+        call = functools.partial(check, connector_class, settings)
+        if check is check_incremental:
+            call = functools.partial(call, rereads_window=rereads_window)
+        run(call, check.__name__)
     if plugin is not None:
         run(lambda: check_registration(connector_class, plugin), "check_registration")
     if failures:
@@ -306,11 +354,14 @@ class ConnectorContract:
         connector_class: The connector class under test.
         plugin: The module (or object) holding its ``slacore_register_connectors`` hook;
             ``None`` skips ``test_registration``.
+        rereads_window: Whether the connector reads a window before its cursor again, for
+            safety (see :func:`check_incremental`).
 
     """
 
     connector_class: ClassVar[type[Connector]]
     plugin: ClassVar[object | None] = None
+    rereads_window: ClassVar[bool] = False
 
     @pytest.fixture
     def settings(self) -> Mapping[str, Any]:
@@ -334,8 +385,8 @@ class ConnectorContract:
         check_read(self.connector_class, settings)
 
     def test_incremental(self, settings: Mapping[str, Any]) -> None:
-        """Reading from the last cursor invents nothing (:func:`check_incremental`)."""
-        check_incremental(self.connector_class, settings)
+        """Reading again from the last cursor gives nothing new (:func:`check_incremental`)."""
+        check_incremental(self.connector_class, settings, rereads_window=self.rereads_window)
 
     def test_wrong_stream(self, settings: Mapping[str, Any]) -> None:
         """Wrong streams and cursors are refused (:func:`check_wrong_stream`)."""

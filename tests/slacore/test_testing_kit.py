@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
+import slacore
 from slacore import Lead
 from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, Stream
-from slacore.testing import check_connector, check_secrets
+from slacore.testing import ConnectorContract, check_connector, check_incremental, check_secrets
 
 
 class FolderConnector(Connector):
@@ -124,3 +125,59 @@ def test_the_check_leaves_stdout_and_stderr_working(
     captured = capfd.readouterr()
     assert captured.out == "after\n"
     assert captured.err == "after on 2\n"
+
+
+class ForgetfulConnector(FolderConnector):
+    """Ignores its cursor: every read gives everything again."""
+
+    name = "forgetful"
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        yield from super().read_stream(stream, None)
+
+
+def test_a_connector_that_ignores_its_cursor_breaks_the_contract(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError) as info:
+        check_incremental(ForgetfulConnector, sample(tmp_path))
+    assert str(info.value) == (
+        "leads: reading again from the last cursor, the data unchanged, gave 1 of the 1 "
+        "records again (L-1): the cursor is ignored"
+    )
+    with pytest.raises(AssertionError, match="check_incremental: AssertionError: leads: "):
+        check_connector(ForgetfulConnector, sample(tmp_path))
+
+
+class WindowConnector(FolderConnector):
+    """Reads again the last of its two leads from the cursor, for safety."""
+
+    name = "window"
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        leads = [Lead(id=f"L-{n}", created_at=datetime(2026, 1, 5, 9, tzinfo=UTC)) for n in (1, 2)]
+        start = 0 if cursor is None else 1
+        yield Batch(stream=stream, records=leads[start:], cursor=Cursor(stream=stream))
+
+
+def test_a_connector_that_rereads_a_window_says_so(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match=r"gave 1 record again \(L-2\); .*rereads_window"):
+        check_incremental(WindowConnector, sample(tmp_path))
+    check_incremental(WindowConnector, sample(tmp_path), rereads_window=True)
+    check_connector(WindowConnector, sample(tmp_path), rereads_window=True)
+    with pytest.raises(AssertionError, match="the cursor is ignored"):
+        check_incremental(ForgetfulConnector, sample(tmp_path), rereads_window=True)
+
+
+class WindowPlugin:
+    @slacore.hookimpl
+    def slacore_register_connectors(self, register: Callable[[Any], None]) -> None:
+        register(WindowConnector)
+
+
+class TestWindowContract(ConnectorContract):
+    connector_class = WindowConnector
+    plugin = WindowPlugin()
+    rereads_window = True
+
+    @pytest.fixture
+    def settings(self, tmp_path: Path) -> Mapping[str, Any]:
+        return sample(tmp_path)
