@@ -14,7 +14,8 @@ and giving it settings that point at sample data::
             write_sample_export(tmp_path)
             return {"folder": str(tmp_path)}
 
-or call :func:`check_connector` from any test runner. Importing this module needs pytest.
+or call :func:`check_connector` from any test runner, or none: this module does not need
+pytest (only :class:`ConnectorContract`'s tests, run by pytest, use it).
 
 Each ``check_*`` function takes the connector class and, where it reads, valid settings that
 point at sample data with at least one record; it raises ``AssertionError`` saying what is
@@ -35,7 +36,6 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, ClassVar
 
 import pluggy
-import pytest
 
 from slacore.connector import (
     Batch,
@@ -345,7 +345,9 @@ def check_connector(
 
 class ConnectorContract:
     """The contract as a pytest base class: subclass it as ``Test...``, set
-    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture.
+    :attr:`connector_class` (and :attr:`plugin`), and give it a ``settings`` fixture that
+    returns valid settings pointing at sample data (pytest says "fixture 'settings' not found"
+    when it is missing).
 
     Each ``test_*`` method runs the ``check_*`` function of the same idea, so a failure names
     the broken part of the contract.
@@ -362,11 +364,6 @@ class ConnectorContract:
     connector_class: ClassVar[type[Connector]]
     plugin: ClassVar[object | None] = None
     rereads_window: ClassVar[bool] = False
-
-    @pytest.fixture
-    def settings(self) -> Mapping[str, Any]:
-        """Valid settings pointing at sample data; override this fixture."""
-        raise NotImplementedError("override the settings fixture with sample settings")
 
     def test_class(self) -> None:
         """The class attributes are well formed (:func:`check_class`)."""
@@ -395,6 +392,8 @@ class ConnectorContract:
     def test_registration(self) -> None:
         """The plugin registers the class under its name (:func:`check_registration`)."""
         if self.plugin is None:
+            import pytest  # only a test run by pytest gets here
+
             pytest.skip("set plugin to the module with slacore_register_connectors")
         check_registration(self.connector_class, self.plugin)
 

@@ -3,9 +3,12 @@ does not mistake for a breach, and that it works without pytest."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,3 +184,68 @@ class TestWindowContract(ConnectorContract):
     @pytest.fixture
     def settings(self, tmp_path: Path) -> Mapping[str, Any]:
         return sample(tmp_path)
+
+
+# --- without pytest ----------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+# import pytest fails in the child, as where pytest is not installed
+WITHOUT_PYTEST = "import sys\nsys.modules['pytest'] = None\n"
+
+
+def run_without_pytest(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_PYTEST + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_check_connector_works_without_pytest(tmp_path: Path) -> None:
+    export = tmp_path / "contacts.jsonl"
+    contact = {"contactId": "C-1", "createdAt": "2026-03-02T09:15:00Z", "updated": 1}
+    export.write_text(json.dumps(contact) + "\n", encoding="utf-8")
+    done = run_without_pytest(
+        f"""
+        sys.path.insert(0, "tests/plugins/slacore-example-crm/src")
+        import slacore_example_crm as crm
+        from slacore.testing import check_connector
+
+        class Forgetful(crm.ExampleCrmConnector):
+            def read_stream(self, stream, cursor):
+                return super().read_stream(stream, None)
+
+        settings = {{"export": {str(export)!r}}}
+        check_connector(crm.ExampleCrmConnector, settings, plugin=crm)
+        try:
+            check_connector(Forgetful, settings)
+        except AssertionError as error:
+            print(error)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert "check_incremental: AssertionError: leads: reading again" in done.stdout
+
+
+def test_the_connector_docs_examples_run_without_pytest() -> None:
+    # As tests/test_docs.py runs them: every ```pycon block of the page in one namespace.
+    done = run_without_pytest(
+        """
+        import doctest, re
+        from pathlib import Path
+        text = Path("docs/connectors.md").read_text(encoding="utf-8")
+        blocks = re.finditer(r"^```pycon\\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+        source = "\\n".join(block.group(1) for block in blocks)
+        test = doctest.DocTestParser().get_doctest(source, {}, "connectors.md", "connectors.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        runner.run(test)
+        result = runner.summarize(verbose=False)
+        print(result.attempted, result.failed)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    attempted, failed = map(int, done.stdout.split()[-2:])
+    assert (failed, attempted > 40) == (0, True), done.stdout[-3000:]
