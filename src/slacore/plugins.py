@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import inspect
 import sys
 import threading
 import types
@@ -29,6 +30,7 @@ from slacore.errors import PluginError
 
 __all__ = [
     "PluginError",
+    "check_marked",
     "check_plugins",
     "get_plugin_manager",
     "load_entry_points",
@@ -59,11 +61,66 @@ def new_plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
             misspelt ``@hookimpl``), or shares its name with another plugin.
 
     """
-    manager = pluggy.PluginManager(GROUP)
+    manager = _PluginManager(GROUP)
     manager.add_hookspecs(hookspecs)
     if entry_points:
         load_entry_points(manager)
     return manager
+
+
+class _PluginManager(pluggy.PluginManager):
+    """A plugin manager that refuses a plugin with a ``slacore_*`` function not marked
+    ``@slacore.hookimpl`` (pluggy would ignore it, and the plugin would do nothing)."""
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin`` as pluggy does, after checking that its hooks are marked.
+
+        Raises:
+            PluginError: A function named like a hook (``slacore_*``) is not marked.
+
+        """
+        check_marked(plugin, name or self.get_canonical_name(plugin))
+        return super().register(plugin, name)
+
+
+def check_marked(plugin: object, name: str, *, origin: str | None = None) -> None:
+    """Fail if a function of ``plugin`` is named like a hook (``slacore_*``) but is not marked
+    ``@slacore.hookimpl``: slacore would never call it.
+
+    Args:
+        plugin: The plugin (a module or any object with hooks).
+        name: The name it is registered under, for the message.
+        origin: The package and version it comes from, for the message.
+
+    Raises:
+        PluginError: Naming the plugin and every such function.
+
+    """
+    unmarked = []
+    for attribute in sorted(dir(plugin)):
+        if not attribute.startswith(f"{GROUP}_"):
+            continue
+        try:
+            value = getattr(plugin, attribute)
+        except Exception:  # a property that fails is no function
+            continue
+        if inspect.isroutine(value) and getattr(value, f"{GROUP}_impl", None) is None:
+            unmarked.append(attribute)
+    if not unmarked:
+        return
+    where = f"plugin {name!r}" + (f" from {origin}" if origin else "")
+    names = ", ".join(repr(function) for function in unmarked)
+    if len(unmarked) == 1:
+        said = f"function {names} is named like a {GROUP} hook but not marked"
+        fix = "mark it, or rename it if it is no hook"
+    else:
+        said = f"functions {names} are named like {GROUP} hooks but not marked"
+        fix = "mark them, or rename those that are no hooks"
+    raise PluginError(
+        message=f"{where}: {said} @{GROUP}.hookimpl, so {GROUP} would never call "
+        f"{'it' if len(unmarked) == 1 else 'them'}; {fix}",
+        plugins=(name,),
+    )
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -156,6 +213,7 @@ def _hook_names() -> list[str]:
 
 
 def _register(manager: pluggy.PluginManager, plugin: object, name: str, *, origin: str) -> None:
+    check_marked(plugin, name, origin=origin)
     try:
         manager.register(plugin, name=name)
     except pluggy.PluginValidationError as error:

@@ -231,6 +231,49 @@ def test_a_misspelt_hook_is_an_error() -> None:
         plugin_manager(Misspelt())
 
 
+def test_a_hook_function_without_the_marker_is_an_error() -> None:
+    class Unmarked:
+        def slacore_register_connectors(self, register: Callable[[Any], None]) -> None:
+            raise AssertionError("never called")
+
+    with pytest.raises(PluginError) as info:
+        plugin_manager(Unmarked())
+    assert str(info.value) == (
+        "plugin 'Unmarked': function 'slacore_register_connectors' is named like a slacore hook "
+        "but not marked @slacore.hookimpl, so slacore would never call it; mark it, or rename "
+        "it if it is no hook"
+    )
+    assert info.value.plugins == ("Unmarked",)
+    manager = plugin_manager()
+    with pytest.raises(PluginError, match="function 'slacore_register_connectors' is named"):
+        manager.register(Unmarked(), name="by-hand")
+    assert not manager.has_plugin("by-hand")
+
+
+def test_an_unmarked_hook_of_an_installed_plugin_names_it_and_its_package(
+    fake_site: FakeSite,
+) -> None:
+    fake_site.add(
+        "unmarked-crm", {"unmarked": "unmarked_plugin"},
+        {"unmarked_plugin": "def slacore_register_connectors(register):\n    pass\n"
+         "def slacore_helper():\n    pass\n"},
+    )  # fmt: skip
+    with pytest.raises(PluginError) as info:
+        plugin_manager(entry_points=True)
+    assert str(info.value).startswith(
+        "plugin 'unmarked' from unmarked-crm 1.0: functions 'slacore_helper', "
+        "'slacore_register_connectors' are named like slacore hooks but not marked "
+        "@slacore.hookimpl"
+    )
+    done = slacore_cli("connectors", PYTHONPATH=_with_path(fake_site.root))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith("slacore: error: plugin 'unmarked' from unmarked-crm 1.0: ")
+
+
+def _with_path(folder: Path) -> str:
+    return os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])
+
+
 def test_a_hook_with_wrong_arguments_is_an_error(fake_site: FakeSite) -> None:
     fake_site.add(
         "wrong-args", {"wrong": "wrong_args_plugin"},
