@@ -6,7 +6,9 @@ plugins takes an optional ``plugin_manager=``, so a test can pass its own
 (:func:`slacore.testing.plugin_manager`) and see nothing else that happens to be installed.
 
 The built-in connectors (``csv``) register through the same entry-point group as any
-third-party package. Two plugins of the same name are an error that names both. What the
+third-party package. Two plugins of the same name are an error that names both. The
+environment variable ``SLACORE_LOAD_PLUGINS`` (:data:`LOAD_PLUGINS`) chooses which of the
+installed plugins load. What the
 plugins register is kept by the registry that asks them: connectors by
 :mod:`slacore.connector.registry`. What goes wrong raises :class:`~slacore.errors.PluginError`
 (defined with the other core errors, importable from here too).
@@ -17,11 +19,12 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import inspect
+import os
 import sys
 import threading
 import types
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import pluggy
 
@@ -29,6 +32,8 @@ from slacore import hookspecs
 from slacore.errors import PluginError
 
 __all__ = [
+    "GROUP",
+    "LOAD_PLUGINS",
     "PluginError",
     "check_marked",
     "check_plugins",
@@ -40,6 +45,10 @@ __all__ = [
 
 GROUP = hookspecs.PROJECT
 """The entry-point group plugins declare (``[project.entry-points.slacore]``)."""
+
+LOAD_PLUGINS = "SLACORE_LOAD_PLUGINS"
+"""The environment variable that chooses which installed plugins load: their entry-point
+names, comma-separated (``csv,tinycrm``); empty, none. Unset, every installed plugin loads."""
 
 
 # Where each entry-point plugin came from, per plugin manager: plugin name -> (package, version).
@@ -137,27 +146,49 @@ def get_plugin_manager() -> pluggy.PluginManager:
         return _manager
 
 
-def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROUP) -> None:
+def load_entry_points(
+    plugin_manager: pluggy.PluginManager,
+    *,
+    group: str = GROUP,
+    only: Collection[str] | None = None,
+) -> None:
     """Load and register every plugin declared in the entry-point ``group``, then check them.
 
-    The same entry point seen twice (a package on ``sys.path`` twice) loads once.
+    The same entry point seen twice (a package on ``sys.path`` twice) loads once. Entry-point
+    names must be unique: they are the plugins' names.
 
     Args:
         plugin_manager: The plugin manager to register the plugins with.
         group: The entry-point group to read; default ``slacore``.
+        only: The names of the plugins to load; default the names the environment variable
+            ``SLACORE_LOAD_PLUGINS`` lists (:data:`LOAD_PLUGINS`), or every plugin when it is
+            not set.
 
     Raises:
         PluginError: A plugin fails to import, implements an unknown hook, or two packages
-            declare plugins of the same name.
+            declare plugins of the same name; ``only`` names a plugin no package declares.
 
     """
     origins = _ORIGINS.setdefault(plugin_manager, {})
     seen: dict[str, tuple[str, str, str]] = {}
-    for entry_point in importlib.metadata.entry_points(group=group):
+    chosen = _chosen() if only is None else frozenset(only)
+    declared = importlib.metadata.entry_points(group=group)
+    if chosen is not None:
+        missing = sorted(chosen - set(declared.names))
+        if missing:
+            raise PluginError(
+                message=f"{LOAD_PLUGINS} names {', '.join(map(repr, missing))}, which no "
+                "installed package declares (installed plugins: "
+                f"{', '.join(sorted(set(declared.names))) or 'none'})",
+                plugins=tuple(missing),
+            )
+    for entry_point in declared:
         dist = entry_point.dist
         package = dist.name if dist is not None else "an unknown package"
         version = dist.version if dist is not None else "?"
         name = entry_point.name
+        if chosen is not None and name not in chosen:
+            continue
         previous = seen.get(name)
         if previous is not None:
             if previous == (package, version, entry_point.value):
@@ -186,6 +217,14 @@ def load_entry_points(plugin_manager: pluggy.PluginManager, *, group: str = GROU
         _register(plugin_manager, plugin, name, origin=f"{_origin((package, version))}")
         origins[name] = (package, version)
     check_plugins(plugin_manager)
+
+
+def _chosen() -> frozenset[str] | None:
+    """The plugin names ``SLACORE_LOAD_PLUGINS`` lists, or ``None`` when it is not set."""
+    value = os.environ.get(LOAD_PLUGINS)
+    if value is None:
+        return None
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
 
 
 def check_plugins(plugin_manager: pluggy.PluginManager) -> None:

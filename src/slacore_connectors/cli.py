@@ -228,13 +228,23 @@ def connectors_command(as_json: bool) -> None:
     from slacore.render import markdown_table
 
     infos = list_connectors()
+    for name in dict.fromkeys(info.name for info in infos if info.clashes_with):
+        click.echo(
+            f"slacore: warning: connector {name!r} is registered twice: a source using it "
+            "fails until one plugin is uninstalled or left out of SLACORE_LOAD_PLUGINS",
+            err=True,
+        )
     if as_json:
         click.echo(json.dumps({"connectors": [info.to_dict() for info in infos]}, indent=2))
         return
-    rows = [
-        [info.name, info.package or "", info.version or "", info.connector.description]
-        for info in infos
-    ]
+    rows = []
+    for info in infos:
+        description = info.connector.description
+        if info.clashes_with:
+            others = " and ".join(info.clashes_with)
+            clash = f"CLASH: also registered by {others}"
+            description = f"{clash}; {description}" if description else clash
+        rows.append([info.name, info.package or "", info.version or "", description])
     click.echo(markdown_table(["connector", "package", "version", "description"], rows))
 
 
