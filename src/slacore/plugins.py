@@ -25,7 +25,9 @@ import threading
 import types
 import weakref
 from collections.abc import Collection, Mapping
+from typing import Any
 
+import attrs
 import pluggy
 
 from slacore import hookspecs
@@ -35,9 +37,11 @@ __all__ = [
     "GROUP",
     "LOAD_PLUGINS",
     "PluginError",
+    "PluginInfo",
     "check_marked",
     "check_plugins",
     "get_plugin_manager",
+    "list_plugins",
     "load_entry_points",
     "new_plugin_manager",
     "plugin_origin",
@@ -322,6 +326,62 @@ def plugin_origin(
             except importlib.metadata.PackageNotFoundError:  # pragma: no cover - stale metadata
                 continue
     return None, None
+
+
+@attrs.frozen(kw_only=True)
+class PluginInfo:
+    """A loaded plugin, where it comes from and what it implements.
+
+    Attributes:
+        name: The plugin's name: its entry point's name (``csv``), or the name a test
+            registered it under.
+        package: The distribution it comes from, or ``None`` for a plugin from no installed
+            package.
+        version: That distribution's version, or ``None``.
+        hooks: The hooks it implements (``slacore_register_connectors``), sorted.
+
+    """
+
+    name: str
+    package: str | None = None
+    version: str | None = None
+    hooks: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plugin's description as a JSON-ready mapping."""
+        return {
+            "name": self.name,
+            "package": self.package,
+            "version": self.version,
+            "hooks": list(self.hooks),
+        }
+
+
+def list_plugins(*, plugin_manager: pluggy.PluginManager | None = None) -> tuple[PluginInfo, ...]:
+    """Every loaded plugin with its package, version and hooks, sorted by name.
+
+    Args:
+        plugin_manager: The plugin manager to ask; default :func:`get_plugin_manager` (the
+            installed plugins, as ``SLACORE_LOAD_PLUGINS`` chooses them).
+
+    Raises:
+        PluginError: As :func:`get_plugin_manager`.
+
+    Examples:
+        >>> from slacore.testing import plugin_manager
+        >>> list_plugins(plugin_manager=plugin_manager())
+        ()
+
+    """
+    manager = get_plugin_manager() if plugin_manager is None else plugin_manager
+    found = []
+    for name, plugin in manager.list_name_plugin():
+        if plugin is None:  # blocked
+            continue
+        package, version = plugin_origin(manager, plugin, name)
+        hooks = sorted(caller.name for caller in manager.get_hookcallers(plugin) or ())
+        found.append(PluginInfo(name=name, package=package, version=version, hooks=tuple(hooks)))
+    return tuple(sorted(found, key=lambda info: info.name))
 
 
 def _forget() -> None:

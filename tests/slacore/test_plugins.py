@@ -597,6 +597,55 @@ def test_a_clash_fails_only_the_sources_that_use_the_name(
     assert [s["status"] for s in json.loads(done.stdout)["sources"]] == ["success", "success"]
 
 
+# --- slacore plugins --------------------------------------------------------------------------
+
+
+def test_list_plugins_names_package_version_and_hooks(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "acme-crm", {"acme": "acme_plugin"},
+        {"acme_plugin": CONNECTOR_MODULE.format(cls="Acme", name="acme")}, version="2.3.1",
+    )  # fmt: skip
+    fake_site.add("idle-crm", {"idle": "idle_plugin"}, {"idle_plugin": "X = 1\n"})
+    infos = plugins.list_plugins(plugin_manager=plugin_manager(entry_points=True))
+    assert [i.to_dict() for i in infos] == [
+        {"name": "acme", "package": "acme-crm", "version": "2.3.1",
+         "hooks": ["slacore_register_connectors"]},
+        {"name": "csv", "package": "slacore", "version": slacore.__version__,
+         "hooks": ["slacore_register_connectors"]},
+        {"name": "idle", "package": "idle-crm", "version": "1.0", "hooks": []},
+    ]  # fmt: skip
+    local = plugins.list_plugins(plugin_manager=plugin_manager(Plugin(NullConnector)))
+    assert local == (
+        plugins.PluginInfo(name="Plugin", hooks=("slacore_register_connectors",)),
+    )  # fmt: skip
+
+
+def test_cli_plugins(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "acme-crm", {"acme": "acme_plugin"},
+        {"acme_plugin": CONNECTOR_MODULE.format(cls="Acme", name="acme")}, version="2.3.1",
+    )  # fmt: skip
+    path = _with_path(fake_site.root)
+    done = slacore_cli("plugins", PYTHONPATH=path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        "| plugin | package | version | hooks |\n"
+        "| --- | --- | --- | --- |\n"
+        "| acme | acme-crm | 2.3.1 | slacore_register_connectors |\n"
+        f"| csv | slacore | {slacore.__version__} | slacore_register_connectors |\n"
+    )
+    done = slacore_cli("plugins", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="acme")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout) == {
+        "plugins": [
+            {"name": "acme", "package": "acme-crm", "version": "2.3.1",
+             "hooks": ["slacore_register_connectors"]},
+        ]
+    }  # fmt: skip
+    done = slacore_cli("plugins", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="")
+    assert done.stdout == "no plugin is loaded (SLACORE_LOAD_PLUGINS is '')\n"
+
+
 # --- a third-party connector, as a package of its own ----------------------------------------
 
 
