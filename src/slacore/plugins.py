@@ -215,7 +215,9 @@ def load_entry_points(
         except Exception as error:
             raise PluginError(
                 message=f"plugin {name!r} from {_origin((package, version))} failed to "
-                f"load: {type(error).__name__}: {error}",
+                f"load: {type(error).__name__}: {error}; uninstall {package}, or set "
+                f"{LOAD_PLUGINS} to the plugins to load without it (installed: "
+                f"{', '.join(sorted(set(declared.names)))})",
                 plugins=(package,),
             ) from error
         _register(plugin_manager, plugin, name, origin=f"{_origin((package, version))}")
