@@ -41,7 +41,31 @@ from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "SlaReport", "build_report", "period_span"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "NothingToReportError",
+    "SlaReport",
+    "build_report",
+    "period_span",
+]
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class NothingToReportError(SlacoreError, LookupError):
+    """The store holds no hand-offs in the period asked for (or held none ``as_of``): a report
+    of it would be all zeros, so none is made. The message says which periods it does hold.
+
+    Attributes:
+        period: The label of the period asked for (by default the one holding ``as_of``).
+        first: The label of the first period the store holds hand-offs in, or ``None``.
+        last: The label of the last such period, or ``None``.
+
+    """
+
+    period: str
+    first: str | None = None
+    last: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +247,8 @@ def build_report(
 
     Raises:
         PlanError: The agreement has no calendar (needed to place days and pace delivery).
+        NothingToReportError: The store holds no hand-offs in the period (or held none at
+            ``as_of``); the message says which periods it holds.
         ValidationError: A naive ``as_of`` or a malformed period, or either outside the years
             :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
 
@@ -296,6 +322,8 @@ def build_report(
         )
         return chosen, responses, cadences
 
+    if not handoffs_in(span):
+        raise _nothing_to_report(store, agreement, span.label, known, as_of, refused)
     chosen, responses, cadences = evaluate(span)
     dashboard = (
         dont_be_on_it(responses[0], cadences[0] if cadences else None) if responses else None
@@ -345,6 +373,77 @@ def build_report(
         rejected=len(store.rejected(as_of=as_of)),
         handoffs=len(chosen),
         notices=tuple(n for n in (_left_out(store, as_of, len(refused)),) if n is not None),
+    )
+
+
+def _held(agreement: Agreement, handoffs: list[Handoff]) -> tuple[str, str] | None:
+    """The labels of the first and the last period holding any of ``handoffs``."""
+    if not handoffs:
+        return None
+    calendar = agreement.calendar
+    assert calendar is not None
+    first = min(h.notified_at for h in handoffs).astimezone(calendar.zone).date()
+    last = max(h.notified_at for h in handoffs).astimezone(calendar.zone).date()
+    first = max(first, date(FIRST_YEAR, 1, 1))
+    last = min(last, date(LAST_YEAR, 12, 31))
+    return period_span(agreement, first).label, period_span(agreement, last).label
+
+
+def _periods(held: tuple[str, str]) -> str:
+    first, last = held
+    return f"in {first} only" if first == last else f"from {first} to {last}"
+
+
+def _nothing_to_report(
+    store: Store,
+    agreement: Agreement,
+    period: str,
+    known: list[Handoff],
+    as_of: datetime | None,
+    refused: list[ValidationError],
+) -> NothingToReportError:
+    """The error for a period without hand-offs: what the store holds instead, and, for an
+    ``as_of`` before the store learnt of any hand-off, when the first were stored."""
+    held = _held(agreement, known)
+    if held is not None:
+        holds = (
+            "the store holds"
+            if as_of is None
+            else f"as of {as_of.isoformat(timespec='minutes')} the store held"
+        )
+        return NothingToReportError(
+            message=f"nothing to report: no hand-offs in {period}; {holds} hand-offs "
+            f"{_periods(held)}",
+            period=period,
+            first=held[0],
+            last=held[1],
+        )
+    now = (
+        _held(
+            agreement,
+            list(store.records("handoffs", since=_EARLIEST, until=_END, invalid=refused.append)),
+        )
+        if as_of is not None
+        else None
+    )
+    if as_of is None or now is None:
+        return NothingToReportError(
+            message="nothing to report: the store holds no hand-offs yet", period=period
+        )
+    stored = [
+        run.started_at
+        for run in store.runs()
+        if run.counts.get("handoffs", {}).get("stored", 0) > 0
+    ]
+    since = f", the first stored by the sync of {min(stored).date()}" if stored else ""
+    return NothingToReportError(
+        message=(
+            f"nothing to report: as of {as_of.isoformat(timespec='minutes')} the store held no "
+            f"hand-offs; it holds hand-offs {_periods(now)}{since}"
+        ),
+        period=period,
+        first=now[0],
+        last=now[1],
     )
 
 
