@@ -27,6 +27,7 @@ import attrs
 from slacore._values import FIRST_YEAR, LAST_YEAR
 from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
+from slacore.connector import RejectedRecord
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
@@ -34,7 +35,7 @@ from slacore.planning.escalation_ladder import Escalation, escalation
 from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
-from slacore.render import Block, Paragraph, json_dict
+from slacore.render import Block, Paragraph, Table, json_dict
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
@@ -44,11 +45,16 @@ from slacore_connectors.store.base import Store
 __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
+    "REJECTED_SHOWN",
     "NothingToReportError",
     "SlaReport",
     "build_report",
     "period_span",
 ]
+
+
+REJECTED_SHOWN = 50
+"""How many rejected rows the text, Markdown and HTML report list; the JSON lists them all."""
 
 
 @attrs.frozen(auto_exc=True, kw_only=True)
@@ -84,7 +90,9 @@ class SlaReport:
             the agreement has a quota.
         scorecard: The period's scorecard, when anything could be measured.
         escalation: The ramifications ladder over the periods up to this one.
-        rejected: Rejected records the store holds.
+        rejected: How many rejected records the store holds.
+        rejected_rows: Those records, in the store's order: file, line, id, field and reason
+            of each (the text lists the first :data:`REJECTED_SHOWN`, the JSON all).
         handoffs: Hand-offs in the period.
         notices: What the report left out and why, one line each (records dated outside the
             years it covers, kept by an older slacore).
@@ -104,6 +112,7 @@ class SlaReport:
     rejected: int
     handoffs: int
     notices: tuple[str, ...] = ()
+    rejected_rows: tuple[RejectedRecord, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The report, JSON-ready (money as decimal strings, durations in seconds)."""
@@ -120,6 +129,7 @@ class SlaReport:
                 "scorecard": None if self.scorecard is None else self.scorecard.to_dict(),
                 "escalation": None if self.escalation is None else self.escalation.to_dict(),
                 "rejected_records": self.rejected,
+                "rejected_rows": [r.to_dict() for r in self.rejected_rows],
                 "notices": list(self.notices),
             }
         )
@@ -136,14 +146,51 @@ class SlaReport:
             sections.append(("Scorecard", self.scorecard.to_blocks()))
         if self.escalation is not None:
             sections.append(("Escalation", self.escalation.to_blocks()))
-        note = (
-            f"{self.rejected:,} rejected records are kept in the store with their reasons."
-            if self.rejected
-            else "No rejected records."
-        )
-        quality: list[Block] = [Paragraph(note), *(Paragraph(n) for n in self.notices)]
+        quality: list[Block] = [*self._rejected_blocks(), *(Paragraph(n) for n in self.notices)]
         sections.append(("Data quality", quality))
         return sections
+
+    def _rejected_blocks(self) -> list[Block]:
+        """The rejected rows: a count, the first :data:`REJECTED_SHOWN` as a table, and how
+        many more there are and where to see them all."""
+        if not self.rejected:
+            return [Paragraph("No rejected records.")]
+        one = self.rejected == 1
+        blocks: list[Block] = [
+            Paragraph(
+                f"{self.rejected:,} rejected record{'' if one else 's'} "
+                f"{'is' if one else 'are'} kept in the store with "
+                f"{'its reason' if one else 'their reasons'}:"
+            )
+        ]
+        shown = self.rejected_rows[:REJECTED_SHOWN]
+        blocks.append(
+            Table(
+                ["stream", "file", "line", "id", "field", "reason"],
+                [
+                    [
+                        r.stream.value,
+                        r.source or "",
+                        "" if r.line is None else str(r.line),
+                        r.record_id or "",
+                        r.field or "",
+                        " ".join(r.reason.split()),
+                    ]
+                    for r in shown
+                ],
+                css="rejected",
+                numeric=(False, False, True, False, False, False),
+            )
+        )
+        more = self.rejected - len(shown)
+        if more > 0:
+            blocks.append(
+                Paragraph(
+                    f"... and {more:,} more: the JSON report (slacore report --json) lists "
+                    "them all under rejected_rows."
+                )
+            )
+        return blocks
 
     def _heading(self) -> str:
         return (
@@ -358,6 +405,7 @@ def build_report(
             card = result if part == span else card
         part = agreement.period.span(part.end + timedelta(days=1))
     ladder = escalation(agreement, history) if history and agreement.ramifications else None
+    rejected = store.rejected(as_of=as_of)
 
     return SlaReport(
         title=f"{agreement.title}: {agreement.company}",
@@ -370,7 +418,8 @@ def build_report(
         curve=curve,
         scorecard=card,
         escalation=ladder,
-        rejected=len(store.rejected(as_of=as_of)),
+        rejected=len(rejected),
+        rejected_rows=tuple(rejected),
         handoffs=len(chosen),
         notices=tuple(n for n in (_left_out(store, as_of, len(refused)),) if n is not None),
     )

@@ -29,6 +29,7 @@ th, td { border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
   white-space: nowrap; }
 th { background: #f0f0f1; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.rejected td:last-child { white-space: normal; min-width: 18em; }
 figure.chart { margin: 1em 0; }
 figure.chart svg { width: 100%; height: auto; max-width: 44em; }
 .ok { color: #00701a; } .bad { color: #b32d2e; }
