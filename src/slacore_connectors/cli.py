@@ -538,10 +538,16 @@ def report_command(
 
     \b
     Response SLA and its distribution, the Don't Be On It dashboard, cadence, marketing
-    pacing, the scorecard with escalation and rewards, and rejected records:
+    pacing, the scorecard with escalation and rewards, and rejected records. On the store
+    that slacore demo makes:
       slacore report --period 2020-06
       slacore report --format html --output report.html
-      slacore report --as-of 2020-07-01 --json
+      slacore report --period 2020-05 --json
+
+    \b
+    --as-of DAY reports as the store stood at the end of DAY, so a past report comes out
+    the same after later syncs. A period (or an --as-of before the first sync) without
+    hand-offs has nothing to report: exit 1, saying which periods the store holds.
     """
     from slacore.agreement import Agreement, AgreementError
     from slacore_connectors.report.build import build_report, period_span

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -73,10 +76,11 @@ def test_report_to_a_file_and_as_of(demo: Path, tmp_path: Path) -> None:
     assert done.stdout == ""
     assert f"wrote {out}" in done.stderr
     assert json.loads(out.read_text())["period"]["label"] == "2020-06"
-    # Before the store learnt anything, there is nothing to report on.
+    # Before the store learnt anything, there is nothing to report on: exit 1, saying so.
     early = slacore("report", "--json", "--as-of", "2000-01-01", cwd=demo)
-    assert early.returncode == 0, early.stderr
-    assert json.loads(early.stdout)["handoffs"] == 0
+    assert early.returncode == 1
+    assert early.stdout == ""
+    assert "the store held no hand-offs" in early.stderr
 
 
 @pytest.mark.parametrize(
@@ -228,6 +232,47 @@ def test_two_syncs_at_once(
         assert store.count("leads") == 100_000
 
 
+# Headless Chromium lays a page out at least 500 px wide; in a 390 px frame it lays it out as a
+# phone would. The frame's onload measures every chart text, drawn, and writes the figures
+# into the harness page, which --dump-dom prints.
+_PHONE = """<!DOCTYPE html><html><body>
+<iframe src="report.html" style="width: 390px; height: 2400px; border: 0" onload="
+const doc = this.contentDocument;
+const out = {width: this.contentWindow.innerWidth, texts: []};
+for (const text of doc.querySelectorAll('figure.chart svg text')) {
+  const box = text.getBoundingClientRect();
+  const ctm = text.getScreenCTM();
+  out.texts.push({
+    text: text.textContent, css: text.getAttribute('class') || '',
+    px: parseFloat(this.contentWindow.getComputedStyle(text).fontSize) * Math.hypot(ctm.a, ctm.b),
+    left: box.left, right: box.right, top: box.top, bottom: box.bottom, height: box.height,
+  });
+}
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+"></iframe></body></html>"""
+
+
+def _chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _apart(boxes: list[dict[str, float]]) -> bool:
+    """No two boxes overlap."""
+    return all(
+        a["right"] <= b["left"] or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+        for i, a in enumerate(boxes) for b in boxes[i + 1 :]
+    )  # fmt: skip
+
+
 def test_html_report_renders_in_chromium(demo: Path, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
@@ -236,24 +281,44 @@ def test_html_report_renders_in_chromium(demo: Path, tmp_path: Path) -> None:
         pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     page = demo / "report.html"
     shot = tmp_path / "report.png"
-    dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    dom = _chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     # The browser parsed the page and both charts, with their marks, are in its DOM.
-    assert dom.stdout.count("<svg") == 2
+    assert dom.stdout.count('<figure class="chart">') == 2
     assert 'class="delivered"' in dom.stdout
     assert dom.stdout.count('class="bar"') == 5
-    taken = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile2'}",
-         f"--screenshot={shot}", "--window-size=420,2400", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+    # At a phone's width (390 px), chart text is drawn at least 11 px high, inside the page,
+    # and the axis labels do not run into each other.
+    shutil.copy(page, tmp_path / "report.html")
+    harness = tmp_path / "phone.html"
+    harness.write_text(_PHONE, encoding="utf-8")
+    phone = _chromium(
+        browser, tmp_path / "profile3", "--allow-file-access-from-files", "--dump-dom",
+        harness.as_uri(),
+    )  # fmt: skip
+    assert phone.returncode == 0, phone.stderr[-2000:]
+    found = re.search(r'<pre id="measured">(.*?)</pre>', phone.stdout, re.DOTALL)
+    assert found is not None, phone.stdout[-2000:]
+    data = json.loads(html.unescape(found.group(1)))
+    assert data["width"] == 390
+    texts = data["texts"]
+    assert len(texts) > 10
+    for text in texts:
+        assert text["px"] >= 11, text
+        assert text["height"] >= 11, text
+        assert text["left"] >= 0, text
+        assert text["right"] <= 390, text
+    # The pacing chart's axes carry values: money up the side, dates along the bottom.
+    values = [t for t in texts if t["css"] == "y-tick"]
+    dates = [t for t in texts if t["css"] == "x-tick"]
+    assert [t["text"] for t in values] == ["$0", "$200k", "$400k", "$600k"]
+    assert [t["text"] for t in dates] == ["Jun 1", "Jun 8", "Jun 15", "Jun 22", "Jun 29"]
+    assert all(a["bottom"] > b["bottom"] for a, b in itertools.pairwise(values))
+    assert _apart(dates)
+    assert _apart([t for t in texts if t["css"] in ("bucket", "count")])
+    taken = _chromium(
+        browser, tmp_path / "profile2", f"--screenshot={shot}", "--window-size=390,2400",
+        page.as_uri(),
     )  # fmt: skip
     assert taken.returncode == 0, taken.stderr[-2000:]
     png = shot.read_bytes()

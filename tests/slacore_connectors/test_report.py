@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from datetime import UTC, datetime
 from importlib.resources import as_file, files
@@ -101,7 +102,7 @@ def test_html_report_is_self_contained(demo: Path) -> None:
         page = build_report(store, agreement, as_of=datetime(2020, 7, 20, tzinfo=UTC)).to_html()
     assert page.startswith("<!DOCTYPE html>")
     assert '<meta name="viewport"' in page
-    assert page.count("<svg") == 2
+    assert page.count('<figure class="chart">') == 2
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page
     assert "<table>" in page
@@ -173,3 +174,27 @@ def test_a_milestone_without_a_measure_is_not_guessed(demo: Path, tmp_path: Path
     lines = _milestone_lines(demo, tmp_path, ('measure = "close_rate"\n', ""))
     assert lines["sales.milestones.close rate on proposals"] is None
     assert lines["sales.milestones.sales cycle"] is not None
+
+
+def _ticks(page: str, axis: str) -> list[str]:
+    return re.findall(rf'<text class="{axis}-tick"[^>]*>([^<]*)</text>', page)
+
+
+def test_the_pacing_chart_s_axes_carry_values(demo: Path, tmp_path: Path) -> None:
+    as_of = datetime(2020, 7, 20, tzinfo=UTC)
+    with SQLiteStore(demo / "slacore.db") as store:
+        page = build_report(store, Agreement.load(demo / "company_a.toml"), as_of=as_of).to_html()
+    # Lead value up to $564,000 against $550,000: round money steps up to the next above it.
+    assert _ticks(page, "y") == ["$0", "$200k", "$400k", "$600k"]
+    assert _ticks(page, "x") == ["Jun 1", "Jun 8", "Jun 15", "Jun 22", "Jun 29"]
+    # A quota of leads is counted in leads, not dollars.
+    text = (demo / "company_a.toml").read_text(encoding="utf-8")
+    start, end = text.index("[marketing.lead_value]"), text.index("[marketing.pacing]")
+    (tmp_path / "leads.toml").write_text(
+        text[:start] + "[marketing.leads]\ncount = 300\n\n" + text[end:], encoding="utf-8"
+    )
+    with SQLiteStore(demo / "slacore.db") as store:
+        leads = build_report(store, Agreement.load(tmp_path / "leads.toml"), as_of=as_of)
+    assert leads.pacing is not None
+    assert _ticks(leads.to_html(), "y") == ["0", "100", "200", "300", "400"]
+    assert "leads delivered to date" in leads.to_html()

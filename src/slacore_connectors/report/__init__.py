@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from slacore_connectors.report.build import SlaReport, build_report
+from slacore_connectors.report.build import NothingToReportError, SlaReport, build_report
 
-__all__ = ["SlaReport", "build_report"]
+__all__ = ["NothingToReportError", "SlaReport", "build_report"]

@@ -27,6 +27,7 @@ import attrs
 from slacore._values import FIRST_YEAR, LAST_YEAR
 from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
+from slacore.connector import RejectedRecord
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
@@ -34,14 +35,43 @@ from slacore.planning.escalation_ladder import Escalation, escalation
 from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
-from slacore.render import Block, Paragraph, json_dict
+from slacore.render import Block, Paragraph, Table, json_dict
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
 from slacore_connectors.store.base import Store
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "SlaReport", "build_report", "period_span"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "REJECTED_SHOWN",
+    "NothingToReportError",
+    "SlaReport",
+    "build_report",
+    "period_span",
+]
+
+
+REJECTED_SHOWN = 50
+"""How many rejected rows the text, Markdown and HTML report list; the JSON lists them all."""
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class NothingToReportError(SlacoreError, LookupError):
+    """The store holds no hand-offs in the period asked for (or held none ``as_of``): a report
+    of it would be all zeros, so none is made. The message says which periods it does hold.
+
+    Attributes:
+        period: The label of the period asked for (by default the one holding ``as_of``).
+        first: The label of the first period the store holds hand-offs in, or ``None``.
+        last: The label of the last such period, or ``None``.
+
+    """
+
+    period: str
+    first: str | None = None
+    last: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +90,9 @@ class SlaReport:
             the agreement has a quota.
         scorecard: The period's scorecard, when anything could be measured.
         escalation: The ramifications ladder over the periods up to this one.
-        rejected: Rejected records the store holds.
+        rejected: How many rejected records the store holds.
+        rejected_rows: Those records, in the store's order: file, line, id, field and reason
+            of each (the text lists the first :data:`REJECTED_SHOWN`, the JSON all).
         handoffs: Hand-offs in the period.
         notices: What the report left out and why, one line each (records dated outside the
             years it covers, kept by an older slacore).
@@ -80,6 +112,7 @@ class SlaReport:
     rejected: int
     handoffs: int
     notices: tuple[str, ...] = ()
+    rejected_rows: tuple[RejectedRecord, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The report, JSON-ready (money as decimal strings, durations in seconds)."""
@@ -96,6 +129,7 @@ class SlaReport:
                 "scorecard": None if self.scorecard is None else self.scorecard.to_dict(),
                 "escalation": None if self.escalation is None else self.escalation.to_dict(),
                 "rejected_records": self.rejected,
+                "rejected_rows": [r.to_dict() for r in self.rejected_rows],
                 "notices": list(self.notices),
             }
         )
@@ -112,14 +146,51 @@ class SlaReport:
             sections.append(("Scorecard", self.scorecard.to_blocks()))
         if self.escalation is not None:
             sections.append(("Escalation", self.escalation.to_blocks()))
-        note = (
-            f"{self.rejected:,} rejected records are kept in the store with their reasons."
-            if self.rejected
-            else "No rejected records."
-        )
-        quality: list[Block] = [Paragraph(note), *(Paragraph(n) for n in self.notices)]
+        quality: list[Block] = [*self._rejected_blocks(), *(Paragraph(n) for n in self.notices)]
         sections.append(("Data quality", quality))
         return sections
+
+    def _rejected_blocks(self) -> list[Block]:
+        """The rejected rows: a count, the first :data:`REJECTED_SHOWN` as a table, and how
+        many more there are and where to see them all."""
+        if not self.rejected:
+            return [Paragraph("No rejected records.")]
+        one = self.rejected == 1
+        blocks: list[Block] = [
+            Paragraph(
+                f"{self.rejected:,} rejected record{'' if one else 's'} "
+                f"{'is' if one else 'are'} kept in the store with "
+                f"{'its reason' if one else 'their reasons'}:"
+            )
+        ]
+        shown = self.rejected_rows[:REJECTED_SHOWN]
+        blocks.append(
+            Table(
+                ["stream", "file", "line", "id", "field", "reason"],
+                [
+                    [
+                        r.stream.value,
+                        r.source or "",
+                        "" if r.line is None else str(r.line),
+                        r.record_id or "",
+                        r.field or "",
+                        " ".join(r.reason.split()),
+                    ]
+                    for r in shown
+                ],
+                css="rejected",
+                numeric=(False, False, True, False, False, False),
+            )
+        )
+        more = self.rejected - len(shown)
+        if more > 0:
+            blocks.append(
+                Paragraph(
+                    f"... and {more:,} more: the JSON report (slacore report --json) lists "
+                    "them all under rejected_rows."
+                )
+            )
+        return blocks
 
     def _heading(self) -> str:
         return (
@@ -223,6 +294,8 @@ def build_report(
 
     Raises:
         PlanError: The agreement has no calendar (needed to place days and pace delivery).
+        NothingToReportError: The store holds no hand-offs in the period (or held none at
+            ``as_of``); the message says which periods it holds.
         ValidationError: A naive ``as_of`` or a malformed period, or either outside the years
             :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
 
@@ -296,6 +369,8 @@ def build_report(
         )
         return chosen, responses, cadences
 
+    if not handoffs_in(span):
+        raise _nothing_to_report(store, agreement, span.label, known, as_of, refused)
     chosen, responses, cadences = evaluate(span)
     dashboard = (
         dont_be_on_it(responses[0], cadences[0] if cadences else None) if responses else None
@@ -330,6 +405,7 @@ def build_report(
             card = result if part == span else card
         part = agreement.period.span(part.end + timedelta(days=1))
     ladder = escalation(agreement, history) if history and agreement.ramifications else None
+    rejected = store.rejected(as_of=as_of)
 
     return SlaReport(
         title=f"{agreement.title}: {agreement.company}",
@@ -342,9 +418,81 @@ def build_report(
         curve=curve,
         scorecard=card,
         escalation=ladder,
-        rejected=len(store.rejected(as_of=as_of)),
+        rejected=len(rejected),
+        rejected_rows=tuple(rejected),
         handoffs=len(chosen),
         notices=tuple(n for n in (_left_out(store, as_of, len(refused)),) if n is not None),
+    )
+
+
+def _held(agreement: Agreement, handoffs: list[Handoff]) -> tuple[str, str] | None:
+    """The labels of the first and the last period holding any of ``handoffs``."""
+    if not handoffs:
+        return None
+    calendar = agreement.calendar
+    assert calendar is not None
+    first = min(h.notified_at for h in handoffs).astimezone(calendar.zone).date()
+    last = max(h.notified_at for h in handoffs).astimezone(calendar.zone).date()
+    first = max(first, date(FIRST_YEAR, 1, 1))
+    last = min(last, date(LAST_YEAR, 12, 31))
+    return period_span(agreement, first).label, period_span(agreement, last).label
+
+
+def _periods(held: tuple[str, str]) -> str:
+    first, last = held
+    return f"in {first} only" if first == last else f"from {first} to {last}"
+
+
+def _nothing_to_report(
+    store: Store,
+    agreement: Agreement,
+    period: str,
+    known: list[Handoff],
+    as_of: datetime | None,
+    refused: list[ValidationError],
+) -> NothingToReportError:
+    """The error for a period without hand-offs: what the store holds instead, and, for an
+    ``as_of`` before the store learnt of any hand-off, when the first were stored."""
+    held = _held(agreement, known)
+    if held is not None:
+        holds = (
+            "the store holds"
+            if as_of is None
+            else f"as of {as_of.isoformat(timespec='minutes')} the store held"
+        )
+        return NothingToReportError(
+            message=f"nothing to report: no hand-offs in {period}; {holds} hand-offs "
+            f"{_periods(held)}",
+            period=period,
+            first=held[0],
+            last=held[1],
+        )
+    now = (
+        _held(
+            agreement,
+            list(store.records("handoffs", since=_EARLIEST, until=_END, invalid=refused.append)),
+        )
+        if as_of is not None
+        else None
+    )
+    if as_of is None or now is None:
+        return NothingToReportError(
+            message="nothing to report: the store holds no hand-offs yet", period=period
+        )
+    stored = [
+        run.started_at
+        for run in store.runs()
+        if run.counts.get("handoffs", {}).get("stored", 0) > 0
+    ]
+    since = f", the first stored by the sync of {min(stored).date()}" if stored else ""
+    return NothingToReportError(
+        message=(
+            f"nothing to report: as of {as_of.isoformat(timespec='minutes')} the store held no "
+            f"hand-offs; it holds hand-offs {_periods(now)}{since}"
+        ),
+        period=period,
+        first=now[0],
+        last=now[1],
     )
 
 

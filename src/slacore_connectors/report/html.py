@@ -8,9 +8,11 @@ Private to :mod:`slacore_connectors.report`: :meth:`SlaReport.to_html` and
 from __future__ import annotations
 
 import html
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING
 
+from slacore.planning.pacing import Measure
 from slacore.render import Figure, Page, Section, format_money
 from slacore.rules.response_report import BUCKETS, ResponseReport
 
@@ -29,8 +31,10 @@ th, td { border: 1px solid #c3c4c7; padding: 0.3em 0.6em; text-align: left;
   white-space: nowrap; }
 th { background: #f0f0f1; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.rejected td:last-child { white-space: normal; min-width: 18em; }
 figure.chart { margin: 1em 0; }
-figure.chart svg { width: 100%; height: auto; max-width: 44em; }
+figure.chart svg { display: block; width: 100%; max-width: 44em; overflow: visible; }
+figure.chart text { font-family: inherit; fill: #1d2327; }
 .ok { color: #00701a; } .bad { color: #b32d2e; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10.5pt; }
@@ -61,73 +65,162 @@ def report_page(report: SlaReport, *, charts: bool = True) -> Page:
     return page
 
 
+# Charts are drawn in CSS pixels, not scaled down from a fixed drawing: the outer <svg> has no
+# viewBox, so its text is as large on a phone as on a desktop. Horizontal positions are
+# percentages of the chart's width; a line's points go in an inner <svg> stretched across the
+# plot (preserveAspectRatio="none") whose strokes do not scale.
+_FONT = 12
+_LEFT, _RIGHT = 1.0, 99.0  # the plot's edges, in % of the chart's width
+
+
+def _pct(share: float) -> str:
+    """The position ``share`` (0 to 1) of the way across the plot, as an SVG percentage."""
+    return f"{_LEFT + (_RIGHT - _LEFT) * share:.2f}%"
+
+
+def _anchor(share: float) -> str:
+    """Labels near an edge of the plot hang inwards, so none is cut at a phone's width."""
+    return "start" if share < 0.08 else "end" if share > 0.92 else "middle"
+
+
+def _nice_step(top: Decimal, ticks: int = 4) -> Decimal:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` steps."""
+    rough = top / ticks
+    power = Decimal(10) ** (rough.adjusted())
+    for factor in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
+        if factor * power >= rough:
+            return factor * power
+    return 10 * power  # pragma: no cover - the loop's last factor always suffices
+
+
+def _axis_label(value: Decimal, measure: Measure) -> str:
+    """A tick's label: money as $150k or $1.25M, leads as a count."""
+    if measure is Measure.LEADS:
+        return f"{int(value):,}"
+    for size, suffix in ((Decimal(1_000_000), "M"), (Decimal(1_000), "k")):
+        if value >= size:
+            figure = format(value / size, "f")
+            if "." in figure:
+                figure = figure.rstrip("0").rstrip(".")
+            return f"${figure}{suffix}"
+    return format_money(value)
+
+
+def _day_labels(days: list[date]) -> list[int]:
+    """Which days get a label: the week's first business day (each day, in a short period),
+    at most six, evenly thinned."""
+    starts = [
+        i
+        for i, day in enumerate(days)
+        if i == 0 or day.isocalendar()[:2] != days[i - 1].isocalendar()[:2]
+    ]
+    chosen = starts if len(starts) >= 3 else list(range(len(days)))
+    step = -(-len(chosen) // 6)
+    return chosen[::step]
+
+
+def _text(x: str, y: float, label: str, *, anchor: str = "start", css: str = "") -> str:
+    klass = f' class="{css}"' if css else ""
+    return (
+        f'<text{klass} x="{x}" y="{y:.1f}" font-size="{_FONT}" text-anchor="{anchor}" '
+        'stroke="#fff" stroke-width="3" paint-order="stroke">'
+        f"{html.escape(label)}</text>"
+    )
+
+
 def _pacing_svg(curve: PacingCurve) -> str:
-    """Delivered to date (solid) against the straight line (dashed), by business day."""
-    width, height, pad = 640, 260, 44
+    """Delivered to date (solid) against the straight line (dashed), by business day, with
+    the values on the vertical axis and the dates on the horizontal one."""
+    height, top_pad, bottom_pad = 300, 56, 30
+    plot = height - top_pad - bottom_pad
     points = curve.points
+    measure = curve.pacing.measure
     known = [p.delivered for p in points if p.delivered is not None]
-    top = max(max(p.line for p in points), max(known, default=Decimal(0)), Decimal(1))
+    highest = max(max(p.line for p in points), max(known, default=Decimal(0)), Decimal(1))
+    step = _nice_step(highest)
+    if measure is Measure.LEADS:  # whole leads only
+        step = max(step.to_integral_value(rounding=ROUND_CEILING), Decimal(1))
+    steps = int((highest / step).to_integral_value(rounding=ROUND_CEILING))
+    ticks = [step * k for k in range(steps + 1)]
+    top = ticks[-1]
     count = len(points)
 
-    def x(i: int) -> float:
-        return pad + (width - 2 * pad) * (i / max(count - 1, 1))
+    def share(i: int) -> float:
+        return i / max(count - 1, 1)
 
     def y(value: Decimal) -> float:
-        return height - pad - (height - 2 * pad) * float(value / top)
+        return plot - plot * float(value / top)
 
-    line = " ".join(f"{x(i):.1f},{y(p.line):.1f}" for i, p in enumerate(points))
-    done = " ".join(
-        f"{x(i):.1f},{y(p.delivered):.1f}" for i, p in enumerate(points) if p.delivered is not None
+    def where(i: int, value: Decimal) -> str:
+        return f"{1000 * share(i):.1f},{y(value):.1f}"
+
+    line = " ".join(where(i, p.line) for i, p in enumerate(points))
+    done = " ".join(where(i, p.delivered) for i, p in enumerate(points) if p.delivered is not None)
+    grid = "".join(
+        f'<line x1="{_pct(0)}" x2="{_pct(1)}" y1="{top_pad + y(tick):.1f}" '
+        f'y2="{top_pad + y(tick):.1f}" stroke="{"#8c8f94" if not tick else "#dcdcde"}"/>'
+        for tick in ticks
     )
-    labels = "".join(
-        f'<text x="{x(i):.1f}" y="{height - pad + 16}" font-size="10" text-anchor="middle">'
-        f"{point.day.day}</text>"
-        for i, point in enumerate(points)
-        if i % max(count // 8, 1) == 0
+    values = "".join(
+        _text(_pct(0), top_pad + y(tick) - 4, _axis_label(tick, measure), css="y-tick")
+        for tick in ticks
+    )
+    days = [p.day for p in points]
+    dates = "".join(
+        f'<line x1="{_pct(share(i))}" x2="{_pct(share(i))}" y1="{top_pad + plot}" '
+        f'y2="{top_pad + plot + 5}" stroke="#8c8f94"/>'
+        + _text(
+            _pct(share(i)),
+            height - 8,
+            f"{days[i]:%b} {days[i].day}",
+            anchor=_anchor(share(i)),
+            css="x-tick",
+        )
+        for i in _day_labels(days)
+    )
+    what = "leads" if measure is Measure.LEADS else "lead value"
+    legend = (
+        '<line x1="0" x2="24" y1="10" y2="10" stroke="#2271b1" stroke-width="3"/>'
+        + _text("30", 14, f"{what} delivered to date")
+        + '<line x1="0" x2="24" y1="30" y2="30" stroke="#8c8f94" stroke-width="2" '
+        'stroke-dasharray="6 4"/>' + _text("30", 34, "the straight line to the target")
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        'role="img" aria-label="Delivered to date against the straight line">'
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#8c8f94"/>'
-        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#8c8f94"/>'
-        f'<text x="{pad}" y="{pad - 10}" font-size="11">{html.escape(format_money(top))}</text>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" '
+        f'role="img" aria-label="{what.capitalize()} delivered to date against the straight '
+        'line, by business day">'
+        '<rect x="0" y="0" width="100%" height="100%" fill="#fff"/>'
+        f"{legend}{grid}"
+        f'<svg x="{_pct(0)}" y="{top_pad}" width="{_RIGHT - _LEFT:.2f}%" height="{plot}" '
+        f'viewBox="0 0 1000 {plot}" preserveAspectRatio="none" overflow="visible">'
         f'<polyline points="{line}" fill="none" stroke="#8c8f94" stroke-width="2" '
-        'stroke-dasharray="6 4"/>'
+        'stroke-dasharray="6 4" vector-effect="non-scaling-stroke"/>'
         f'<polyline class="delivered" points="{done}" fill="none" stroke="#2271b1" '
-        'stroke-width="3"/>'
-        f"{labels}"
-        f'<text x="{width - pad}" y="{pad - 10}" font-size="11" text-anchor="end">'
-        "solid: delivered to date; dashed: the straight line</text>"
-        "</svg>"
+        'stroke-width="3" vector-effect="non-scaling-stroke"/>'
+        f"</svg>{values}{dates}</svg>"
     )
 
 
 def _distribution_svg(report: ResponseReport) -> str:
-    """Bars of hand-offs per response-time bucket."""
+    """A bar per response-time bucket, its name and count above it: rows, so the names have
+    the chart's whole width at any size."""
     names = [name for name, _ in BUCKETS] + ["never"]
     values = [report.summary.buckets.get(name, 0) for name in names]
-    width, height, pad = 640, 240, 40
-    top = max(max(values), 1)
-    slot = (width - 2 * pad) / len(values)
-    bars = []
+    row, top_pad = 40, 4
+    height = top_pad + row * len(names)
+    most = max(max(values), 1)
+    rows = []
     for i, (name, value) in enumerate(zip(names, values, strict=True)):
-        bar = (height - 2 * pad) * value / top
-        left = pad + i * slot + slot * 0.15
+        base = top_pad + i * row
         colour = "#b32d2e" if name in ("> 24 h", "never") else "#2271b1"
-        bars.append(
-            f'<rect class="bar" x="{left:.1f}" y="{height - pad - bar:.1f}" '
-            f'width="{slot * 0.7:.1f}" height="{bar:.1f}" fill="{colour}"/>'
-            f'<text x="{left + slot * 0.35:.1f}" y="{height - pad + 16}" font-size="11" '
-            f'text-anchor="middle">{html.escape(name)}</text>'
-            f'<text x="{left + slot * 0.35:.1f}" y="{height - pad - bar - 4:.1f}" '
-            f'font-size="11" text-anchor="middle">{value:,}</text>'
+        rows.append(
+            _text("0", base + 14, name, css="bucket")
+            + _text("100%", base + 14, f"{value:,}", anchor="end", css="count")
+            + f'<rect class="bar" x="0" y="{base + 20}" width="{100 * value / most:.2f}%" '
+            f'height="14" fill="{colour}"/>'
         )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" '
         'role="img" aria-label="Response-time distribution">'
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'stroke="#8c8f94"/>' + "".join(bars) + "</svg>"
+        '<rect x="0" y="0" width="100%" height="100%" fill="#fff"/>' + "".join(rows) + "</svg>"
     )
