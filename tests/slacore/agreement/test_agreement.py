@@ -96,6 +96,25 @@ def test_company_a_sales_matches_seed_000(company_a: Agreement) -> None:
     assert company_a.cadence_rules == ()
 
 
+def test_the_calendar_has_the_holidays_the_file_names(company_a: Agreement, tmp_path: Path) -> None:
+    # Company A names its country; a calendar that names none closes on no public holiday.
+    assert company_a.calendar is not None
+    assert company_a.calendar.holidays == ("US",)
+    assert not company_a.calendar.is_open(datetime(2026, 7, 3, 12, tzinfo=NY))  # observed
+    india = tmp_path / "india.toml"
+    india.write_text(
+        '[agreement]\ncompany = "Bangalore Co"\nversion = "1"\neffective = "2026-01-01"\n'
+        '[calendar]\ntimezone = "Asia/Kolkata"\nhours = { mon-fri = "10:00-18:00" }\n'
+        '[marketing.leads]\ncount = 100\n[sales.response]\nwithin = "1h"\n',
+        encoding="utf-8",
+    )
+    calendar = Agreement.load(india).calendar
+    assert calendar is not None
+    assert calendar.holidays == ()
+    assert calendar.is_open(datetime(2026, 7, 3, 12, tzinfo=ZoneInfo("Asia/Kolkata")))
+    assert calendar.describe() == "Mon-Fri 10:00-18:00, Asia/Kolkata, no public holidays"
+
+
 def test_company_a_other_sections(company_a: Agreement) -> None:
     assert company_a.ladder.keys == (
         "subscriber",
