@@ -21,7 +21,6 @@ from slacore import (
     SlaStatus,
     Team,
     Touch,
-    UnknownKeyError,
 )
 from slacore._toml_lines import scan, split_key
 from slacore.agreement import CommitmentKind, LeadFilter, key_path
@@ -821,8 +820,13 @@ def test_pace_through_the_agreement(company_a: Agreement, hubspot: Agreement) ->
     assert check.delivered == Decimal(50_000)
     assert check.status.value == "behind"
     assert check.capacity is None
-    with pytest.raises(UnknownKeyError):
-        company_a.deliveries([Handoff(lead_id="x", notified_at=t, stage="mql", source="tv")])
+    # A source without a lead value is delivered unvalued, and the pacing names it.
+    (tv,) = company_a.deliveries([Handoff(lead_id="x", notified_at=t, stage="mql", source="tv")])
+    assert (tv.value, tv.unvalued) == (Decimal(0), ("source", "tv"))
+    check = company_a.pace([*company_a.deliveries(handoffs), tv], as_of="2020-07-15")
+    assert check.delivered == Decimal(50_000)
+    assert check.unvalued_leads == 1
+    assert check.warnings[0].startswith("1 lead from source 'tv' has no lead value")
     counted = hubspot.pace([], as_of="2013-03-15", measure="leads")
     assert counted.capacity == 1000
     assert counted.target == 1000
