@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from slacore.render import Figure, Page, Section, format_money
-from slacore.rules.response_report import BUCKETS, ResponseReport
+from slacore.rules.response_report import ResponseReport
 
 if TYPE_CHECKING:
     from slacore.planning.curve import PacingCurve
@@ -106,8 +106,8 @@ def _pacing_svg(curve: PacingCurve) -> str:
 
 def _distribution_svg(report: ResponseReport) -> str:
     """Bars of hand-offs per response-time bucket."""
-    names = [name for name, _ in BUCKETS] + ["never"]
-    values = [report.summary.buckets.get(name, 0) for name in names]
+    names = list(report.summary.buckets)  # named for the rule's clock; "over" and "never" last
+    values = [report.summary.buckets[name] for name in names]
     width, height, pad = 640, 240, 40
     top = max(max(values), 1)
     slot = (width - 2 * pad) / len(values)
@@ -115,7 +115,7 @@ def _distribution_svg(report: ResponseReport) -> str:
     for i, (name, value) in enumerate(zip(names, values, strict=True)):
         bar = (height - 2 * pad) * value / top
         left = pad + i * slot + slot * 0.15
-        colour = "#b32d2e" if name in ("> 24 h", "never") else "#2271b1"
+        colour = "#b32d2e" if i >= len(names) - 2 else "#2271b1"
         bars.append(
             f'<rect class="bar" x="{left:.1f}" y="{height - pad - bar:.1f}" '
             f'width="{slot * 0.7:.1f}" height="{bar:.1f}" fill="{colour}"/>'
