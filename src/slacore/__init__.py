@@ -102,8 +102,10 @@ from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSu
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
 from slacore.rules.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage
 from slacore.rules.response import (
+    NEVER,
     Clock,
     FirstTouch,
+    Never,
     OnReassign,
     ResponseRule,
     SlaStatus,
@@ -118,6 +120,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "ALL",
+    "NEVER",
     "STANDARD_LADDER",
     "Agreement",
     "AgreementError",
@@ -164,6 +167,7 @@ __all__ = [
     "MixValue",
     "MonthKind",
     "MonthPlan",
+    "Never",
     "OnReassign",
     "OwnerChange",
     "PaceStatus",

@@ -301,9 +301,12 @@ class Agreement:
     def deliveries(self, handoffs: Iterable[Handoff]) -> list[Delivery]:
         """Hand-offs as :class:`~slacore.planning.pacing.Delivery` records valued by the agreement.
 
+        A hand-off whose source (or segment) the lead values do not name has value 0 and says
+        so (:attr:`~slacore.planning.pacing.Delivery.unvalued`); :meth:`pace` counts it apart
+        and warns, naming the source.
+
         Raises:
             PlanError: The agreement has no calendar.
-            UnknownKeyError: A hand-off's source (or segment) has no lead value.
 
         """
         calendar = self._pacing_calendar()

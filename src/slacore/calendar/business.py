@@ -2,8 +2,9 @@
 
 Seed 000's response rule, "within an hour, or during the first hour of the next business day",
 needs a clock that only runs during working hours. A :class:`BusinessCalendar` holds the
-weekly hours (local wall-clock time in one IANA time zone), the public holidays of a country
-(through the ``holidays`` package, loaded lazily year by year), explicit closed dates and
+weekly hours (local wall-clock time in one IANA time zone), the public holidays of the
+countries it names (through the ``holidays`` package, loaded lazily year by year; none unless
+named), explicit closed dates and
 per-date overrides, and answers four questions: :meth:`~BusinessCalendar.is_open`,
 :meth:`~BusinessCalendar.next_open`, :meth:`~BusinessCalendar.add` (when is ``delta`` of
 business time up?) and :meth:`~BusinessCalendar.elapsed` (how much business time passed?).
@@ -78,7 +79,8 @@ class BusinessCalendar(_Engine):
             explicit dates (``date`` or ISO strings); one string or a sequence mixing them.
             Country holidays include observed days and are loaded for each year when first
             needed; the package knows years up to about 2100 (later years have none).
-            Default ``"US"``; ``None`` or ``()`` for none.
+            Default none: no country's holidays apply unless named, since a calendar's
+            country cannot be told from its time zone.
         overrides: Per-date hours replacing the usual ones, as sorted ``(date, hours)`` pairs;
             given as a mapping like ``{"2026-12-24": "09:00-13:00"}``. ``""`` or ``"closed"``
             closes the day; an override also opens a weekend day or a holiday.
@@ -94,7 +96,7 @@ class BusinessCalendar(_Engine):
     hours: tuple[str, ...] = attrs.field(
         default=("09:00-17:00",) * 5 + (_CLOSED,) * 2, converter=_week_hours
     )
-    holidays: tuple[str | date, ...] = attrs.field(default=("US",), converter=_holiday_sources)
+    holidays: tuple[str | date, ...] = attrs.field(default=(), converter=_holiday_sources)
     overrides: tuple[tuple[date, str], ...] = attrs.field(default=(), converter=_overrides)
 
     def __attrs_post_init__(self) -> None:
@@ -299,7 +301,8 @@ class BusinessCalendar(_Engine):
     def describe(self) -> str:
         """The calendar in words, for reports.
 
-        For example ``"Mon-Fri 09:00-17:00, America/New_York, US public holidays"``.
+        For example ``"Mon-Fri 09:00-17:00, America/New_York, US public holidays"``, or
+        ``"..., Asia/Kolkata, no public holidays"`` for a calendar that names no country.
         """
         parts = self._describe_hours() or ["no regular hours"]
         parts.append(self.timezone)
@@ -307,12 +310,12 @@ class BusinessCalendar(_Engine):
         dates = [s for s in self.holidays if isinstance(s, date)]
         if countries:
             parts.append(f"{' and '.join(countries)} public holidays")
+        else:
+            parts.append("no public holidays")
         if len(dates) == 1:
             parts.append(f"also closed {dates[0].isoformat()}")
         elif dates:
-            parts.append(f"{len(dates)} other closed dates")
-        if not countries and not dates:
-            parts.append("no holidays")
+            parts.append(f"{len(dates)} {'other ' if countries else ''}closed dates")
         if len(self.overrides) > 3:
             parts.append(f"{len(self.overrides)} special days")
         else:

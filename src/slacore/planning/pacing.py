@@ -28,7 +28,7 @@ import attrs
 
 from slacore._values import RateLike, format_rate, to_money, to_rate
 from slacore.calendar.periods import Period, PeriodSpan
-from slacore.errors import PlanError, UnknownKeyError, ValidationError
+from slacore.errors import PlanError, ValidationError
 from slacore.model import Handoff
 from slacore.planning.funnel import CapacityStatus
 from slacore.planning.milestones import to_date
@@ -51,6 +51,7 @@ __all__ = [
     "Measure",
     "PaceStatus",
     "Pacing",
+    "Unvalued",
     "WeekBucket",
     "deliveries",
     "pace",
@@ -103,6 +104,22 @@ def _day(value: date | str) -> date:
     return to_date(value, field="on")
 
 
+_BASES = ("source", "segment")
+
+
+def _unvalued(value: tuple[str, str] | list[str] | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    pair = tuple(value)
+    if len(pair) != 2 or pair[0] not in _BASES or not isinstance(pair[1], str):
+        raise ValidationError(
+            message=f'expected ("source" or "segment", a name), got {value!r}',
+            field="unvalued",
+            value=value,
+        )
+    return (pair[0], pair[1])
+
+
 @attrs.frozen(kw_only=True)
 class Delivery:
     """Leads marketing handed to sales on one day.
@@ -111,12 +128,42 @@ class Delivery:
         on: The local date of the hand-off (in the calendar's zone).
         value: Their lead value (Decimal, never negative; default 0).
         leads: How many leads (default 1).
+        unvalued: For leads whose source (or segment) has no lead value, which one:
+            ``("source", "partner")``, with ``""`` as the name when the hand-off names none.
+            Their ``value`` is 0 and :func:`pace` counts them apart (:attr:`Pacing.unvalued`).
+            ``None`` (default) for valued leads.
 
     """
 
     on: date = attrs.field(converter=_day)
     value: Decimal = attrs.field(default=Decimal(0), converter=_amount)
     leads: int = attrs.field(default=1, converter=_leads)
+    unvalued: tuple[str, str] | None = attrs.field(default=None, converter=_unvalued)
+
+
+@attrs.frozen(kw_only=True)
+class Unvalued:
+    """Leads of one source (or segment) that the lead values do not price.
+
+    Attributes:
+        by: ``"source"`` or ``"segment"``: what names a lead's value.
+        key: The source or segment without a value; ``""`` for hand-offs that name none.
+        leads: How many such leads were delivered.
+
+    """
+
+    by: str
+    key: str
+    leads: int
+
+    @property
+    def name(self) -> str:
+        """``source 'partner'``, or ``no source`` for hand-offs that name none."""
+        return f"{self.by} {self.key!r}" if self.key else f"no {self.by}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The count, JSON-ready."""
+        return {"by": self.by, "key": self.key, "leads": self.leads}
 
 
 def deliveries(
@@ -133,16 +180,17 @@ def deliveries(
         calendar: Gives the time zone that decides the date of each hand-off.
         values: Lead value by source or segment (a
             :class:`~slacore.planning.lead_values.LeadValueTable` or a mapping); without it every
-            delivery has value 0.
+            delivery has value 0. A hand-off whose source or segment (or a missing one) has no
+            value is not an error: its delivery has value 0 and says which source lacks one
+            (:attr:`Delivery.unvalued`), so :func:`pace` reports it and counts the others.
         by: ``"source"`` (default) or ``"segment"``: which field of the hand-off names its
             value in ``values``.
 
     Raises:
-        UnknownKeyError: A hand-off's source or segment (or a missing one) has no value.
         ValidationError: ``by`` is neither ``"source"`` nor ``"segment"``.
 
     """
-    if by not in ("source", "segment"):
+    if by not in _BASES:
         raise ValidationError(
             message=f'expected "source" or "segment", got {by!r}', field="by", value=by
         )
@@ -152,16 +200,15 @@ def deliveries(
     result: list[Delivery] = []
     for handoff in handoffs:
         value = Decimal(0)
+        unvalued: tuple[str, str] | None = None
         if table is not None:
             key = (handoff.source if by == "source" else handoff.segment) or ""
-            if key not in table:
-                raise UnknownKeyError(
-                    message=f"no lead value for {by} {key!r} of lead {handoff.lead_id}",
-                    key=key,
-                    known=tuple(table),
-                )
-            value = table[key]
-        result.append(Delivery(on=handoff.notified_at.astimezone(zone).date(), value=value))
+            if key in table:
+                value = table[key]
+            else:
+                unvalued = (by, key)
+        on = handoff.notified_at.astimezone(zone).date()
+        result.append(Delivery(on=on, value=value, unvalued=unvalued))
     return result
 
 
@@ -239,6 +286,10 @@ class Pacing:
             back-loaded when at most 50% minus this.
         capacity: Leads sales can work in the period, if known.
         weeks: The period's weeks, each against the line and capacity.
+        unvalued: The leads delivered to date whose source (or segment) has no lead value,
+            by source, sorted. When pacing lead value they add nothing to it: ``delivered``
+            and the weeks' amounts count only the valued leads (the weeks' ``leads`` count
+            all, as sales works them all), and :attr:`warnings` says so.
 
     """
 
@@ -258,6 +309,25 @@ class Pacing:
     loading_tolerance: Fraction
     capacity: int | None
     weeks: tuple[WeekBucket, ...]
+    unvalued: tuple[Unvalued, ...] = ()
+
+    @property
+    def unvalued_leads(self) -> int:
+        """How many leads delivered to date have no lead value."""
+        return sum(item.leads for item in self.unvalued)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One sentence per source (or segment) without a lead value, naming it."""
+        valued = sum(week.leads for week in self.weeks) - self.unvalued_leads
+        counted = f"{format_count(valued)} valued lead{'' if valued == 1 else 's'}"
+        return tuple(
+            f"{format_count(item.leads)} lead{'' if item.leads == 1 else 's'}"
+            f" {'from' if item.key else 'with'} {item.name}"
+            f" {'has' if item.leads == 1 else 'have'} no lead value: the lead value counts"
+            f" only the {counted}."
+            for item in self.unvalued
+        )
 
     @property
     def remaining_days(self) -> int:
@@ -298,6 +368,9 @@ class Pacing:
                 "loading_tolerance": self.loading_tolerance,
                 "capacity": self.capacity,
                 "weeks": [week.to_dict() for week in self.weeks],
+                "unvalued": [item.to_dict() for item in self.unvalued],
+                "unvalued_leads": self.unvalued_leads,
+                "warnings": list(self.warnings),
             }
         )
 
@@ -324,6 +397,8 @@ class Pacing:
             text += (
                 f" The rest of the period needs {self._figure(self.needed_per_day)} a business day."
             )
+        for warning in self.warnings:
+            text += f" {warning}"
         return text
 
     def to_blocks(self) -> list[Block]:
@@ -401,7 +476,8 @@ def pace(
 
     Args:
         delivered: The deliveries (see :func:`deliveries`); those outside the period or after
-            ``as_of`` are ignored.
+            ``as_of`` are ignored. When pacing lead value, those without one
+            (:attr:`Delivery.unvalued`) are counted by source in :attr:`Pacing.unvalued`.
         target: The period's commitment: lead value (money) or leads (a whole number).
         as_of: The day whose end the figures describe (a date or ISO string); the period is
             the one that contains it.
@@ -464,12 +540,15 @@ def pace(
 
     amounts = [Fraction(0)] * n
     leads = [0] * n
+    unvalued: dict[tuple[str, str], int] = {}
     for item in delivered:
         if item.on not in span or item.on > day:
             continue
         i = index_of(item.on)
         amounts[i] += Fraction(item.leads if how is Measure.LEADS else item.value)
         leads[i] += item.leads
+        if item.unvalued is not None and how is Measure.VALUE:
+            unvalued[item.unvalued] = unvalued.get(item.unvalued, 0) + item.leads
     total = sum(amounts, Fraction(0))
     goal_exact = Fraction(goal)
     line = goal_exact * elapsed / n
@@ -555,4 +634,7 @@ def pace(
         loading_tolerance=loading_tol,
         capacity=capacity,
         weeks=tuple(weeks),
+        unvalued=tuple(
+            Unvalued(by=by, key=key, leads=count) for (by, key), count in sorted(unvalued.items())
+        ),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.cadence_report import CadenceReport, CadenceResult, CadenceSummary
-from slacore.rules.common import Clock, SlaStatus
+from slacore.rules.common import NEVER, Clock, Never, SlaStatus
 from slacore.rules.dashboard import DashboardRow, DontBeOnIt, dont_be_on_it
 from slacore.rules.eligibility import ALL, Eligibility, hand_raisers, segment, source, stage
 from slacore.rules.response import FirstTouch, OnReassign, ResponseRule, StageReached
@@ -16,6 +16,7 @@ from slacore.rules.response_report import ResponseReport, ResponseResult, Respon
 
 __all__ = [
     "ALL",
+    "NEVER",
     "CadenceReport",
     "CadenceResult",
     "CadenceRule",
@@ -25,6 +26,7 @@ __all__ = [
     "DontBeOnIt",
     "Eligibility",
     "FirstTouch",
+    "Never",
     "OnReassign",
     "ResponseReport",
     "ResponseResult",

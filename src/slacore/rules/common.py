@@ -66,6 +66,23 @@ class Clock(enum.StrEnum):
     """In plain elapsed time, nights and weekends included."""
 
 
+class Never(enum.Enum):
+    """The response time of a lead never contacted: slower than any time.
+
+    A percentile of response times is :data:`NEVER` when it falls among such leads. Its
+    ``str()`` (and its JSON value) is ``"never"``.
+    """
+
+    NEVER = "never"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+NEVER = Never.NEVER
+"""The one :class:`Never` value: test with ``p90 is NEVER``."""
+
+
 def to_channels(values: Iterable[Channel | str]) -> tuple[Channel, ...]:
     """The touch channels that count, from channels or their names (any case), in the order
     given and without repeats.

@@ -62,7 +62,9 @@ from slacore.rules._engine.gc import bulk_evaluate
 from slacore.rules._engine.results import LazyResults
 from slacore.rules._engine.tallies import _source, _tallies
 from slacore.rules.common import (
+    NEVER,
     Clock,
+    Never,
     SlaStatus,
     check_rule,
     instant,
@@ -83,8 +85,10 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "NEVER",
     "Clock",
     "FirstTouch",
+    "Never",
     "OnReassign",
     "ResponseRule",
     "SlaStatus",
@@ -349,9 +353,11 @@ class ResponseRule:
             rule=self,
             now=moment,
             results=_Results(self, items, flags, columns),
-            summary=_summarise(overall, self.target),
-            by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
-            by_source={k: _summarise(v, self.target) for k, v in sorted(by_source.items())},
+            summary=_summarise(overall, self.target, self.clock),
+            by_rep={k: _summarise(v, self.target, self.clock) for k, v in sorted(by_rep.items())},
+            by_source={
+                k: _summarise(v, self.target, self.clock) for k, v in sorted(by_source.items())
+            },
         )
 
     def _decide(

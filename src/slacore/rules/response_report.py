@@ -28,12 +28,21 @@ from slacore.render import (
 )
 from slacore.rules._engine.columns import _ONE_US
 from slacore.rules._engine.tallies import _percentile, _Runs, _Tally
-from slacore.rules.common import SlaStatus, result_sentence
+from slacore.rules.common import NEVER, Clock, Never, SlaStatus, result_sentence
 
 if TYPE_CHECKING:
     from slacore.rules.response import ResponseRule
 
-__all__ = ["BUCKETS", "ResponseReport", "ResponseResult", "ResponseSummary"]
+__all__ = [
+    "BUCKETS",
+    "NEVER",
+    "Never",
+    "ResponseReport",
+    "ResponseResult",
+    "ResponseSummary",
+    "bucket_labels",
+    "format_response_time",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -111,13 +120,50 @@ class ResponseResult:
         )
 
 
-BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
-    ("<= 5 min", timedelta(minutes=5)),
-    ("<= 1 h", timedelta(hours=1)),
-    ("<= 24 h", timedelta(hours=24)),
-    ("> 24 h", None),
-)
-"""Response-time buckets of the distribution; hand-offs never touched go in ``"never"``."""
+BUCKETS: tuple[timedelta, ...] = (timedelta(minutes=5), timedelta(hours=1), timedelta(hours=24))
+"""The upper limits of the response-time buckets, on the rule's clock; a time above the last
+goes in the "over" bucket, and a hand-off breached without a touch in ``"never"`` (names in
+:func:`bucket_labels`)."""
+
+
+def _limit_words(limit: timedelta) -> tuple[int, str]:
+    """``(5, "minutes")``, ``(1, "hour")``, ``(24, "hours")``."""
+    if limit < timedelta(hours=1):
+        amount, unit = limit // timedelta(minutes=1), "minute"
+    else:
+        amount, unit = limit // timedelta(hours=1), "hour"
+    return amount, unit if amount == 1 else f"{unit}s"
+
+
+def bucket_labels(clock: Clock | str) -> tuple[str, ...]:
+    """The names of the response-time buckets, in order, saying which clock they count.
+
+    >>> bucket_labels("business")[1], bucket_labels("calendar")[1]
+    ('within 1 business hour', 'within 1 hour (clock)')
+    >>> bucket_labels("business")[-2:]
+    ('over 24 business hours', 'never')
+
+    """
+    business = Clock(clock) is Clock.BUSINESS
+
+    def label(word: str, limit: timedelta) -> str:
+        amount, unit = _limit_words(limit)
+        return f"{word} {amount} business {unit}" if business else f"{word} {amount} {unit} (clock)"
+
+    return (
+        *(label("within", limit) for limit in BUCKETS),
+        label("over", BUCKETS[-1]),
+        "never",
+    )
+
+
+def format_response_time(value: timedelta | Never | None) -> str:
+    """A percentile as shown: ``"1h 30m"``, ``"never"``, or ``""`` when there is none."""
+    if value is None:
+        return ""
+    if isinstance(value, Never):
+        return str(value)
+    return format_duration(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -134,10 +180,14 @@ class ResponseSummary:
         compliance: ``met / (met + breached)``: the share of decided hand-offs met, or
             ``None`` when none is decided yet.
         target: The rule's target share, if any.
-        p50: Median response time on the rule's clock, over hand-offs that were touched.
-        p90: 90th percentile of the same (nearest rank).
-        buckets: Hand-offs per response-time bucket (see :data:`BUCKETS`), plus ``"never"``
-            for those breached without a touch.
+        p50: Median response time on the rule's clock (nearest rank), over the hand-offs
+            that were touched and those breached without a touch, which count as slower than
+            any touched one: :data:`NEVER` when the median falls among them. ``None`` when
+            there are neither.
+        p90: 90th percentile of the same (nearest rank), :data:`NEVER` likewise.
+        buckets: Hand-offs per response-time bucket, named by :func:`bucket_labels` for the
+            rule's clock (``"within 1 business hour"``, ``"within 1 hour (clock)"``), the
+            last ``"never"`` for those breached without a touch.
 
     """
 
@@ -149,8 +199,8 @@ class ResponseSummary:
     withdrawn: int
     compliance: Fraction | None
     target: Fraction | None
-    p50: timedelta | None
-    p90: timedelta | None
+    p50: timedelta | Never | None
+    p90: timedelta | Never | None
     buckets: Mapping[str, int]
 
     @property
@@ -174,9 +224,13 @@ class ResponseSummary:
                 text += f", which {verdict} the {format_rate(self.target)} target"
         if self.p50 is not None and self.p90 is not None:
             text += (
-                f". Median response {format_duration(self.p50)}, "
-                f"90th percentile {format_duration(self.p90)}"
+                f". Median response {format_response_time(self.p50)}, "
+                f"90th percentile {format_response_time(self.p90)}"
             )
+            never = self.buckets.get("never", 0)
+            if never:
+                counted = sum(self.buckets.values())
+                text += f" ({never:,} of {counted:,} never contacted, counted as slowest)"
         return text + "."
 
     def to_markdown(self) -> str:
@@ -186,7 +240,7 @@ class ResponseSummary:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The figures, JSON-ready (shares as numbers, durations in seconds)."""
+        """The figures, JSON-ready (shares as numbers, durations in seconds, ``"never"``)."""
         return json_dict(
             {
                 "eligible": self.eligible,
@@ -205,16 +259,18 @@ class ResponseSummary:
         )
 
 
-def _summarise(tally: _Tally, target: Fraction | None) -> ResponseSummary:
-    """The summary of a group from its tally."""
+def _summarise(tally: _Tally, target: Fraction | None, clock: Clock) -> ResponseSummary:
+    """The summary of a group from its tally, its buckets named for ``clock``."""
     counts, times = tally.counts, _Runs(tally.runs)
+    names = bucket_labels(clock)
     buckets: dict[str, int] = {}
     below = 0
-    for name, limit in BUCKETS:
-        upto = times.size if limit is None else times.count_upto(limit // _ONE_US)
+    for name, limit in zip(names, BUCKETS, strict=False):
+        upto = times.count_upto(limit // _ONE_US)
         buckets[name] = upto - below
         below = upto
-    buckets["never"] = tally.never
+    buckets[names[-2]] = times.size - below
+    buckets[names[-1]] = tally.never
     met, breached = counts[SlaStatus.MET], counts[SlaStatus.BREACHED]
     return ResponseSummary(
         eligible=sum(n for st, n in counts.items() if st is not SlaStatus.NOT_APPLICABLE),
@@ -225,8 +281,8 @@ def _summarise(tally: _Tally, target: Fraction | None) -> ResponseSummary:
         withdrawn=counts[SlaStatus.WITHDRAWN],
         compliance=Fraction(met, met + breached) if met + breached else None,
         target=target,
-        p50=_percentile(times, Fraction(1, 2)),
-        p90=_percentile(times, Fraction(9, 10)),
+        p50=_percentile(times, Fraction(1, 2), tally.never),
+        p90=_percentile(times, Fraction(9, 10), tally.never),
         buckets=buckets,
     )
 
@@ -289,8 +345,8 @@ class ResponseReport:
                     s.breached,
                     s.pending + s.at_risk,
                     "" if s.compliance is None else format_rate(s.compliance),
-                    "" if s.p50 is None else format_duration(s.p50),
-                    "" if s.p90 is None else format_duration(s.p90),
+                    format_response_time(s.p50),
+                    format_response_time(s.p90),
                 ]
                 for name, s in groups.items()
             ]

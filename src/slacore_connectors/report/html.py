@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from slacore.planning.pacing import Measure
 from slacore.render import Figure, Page, Section, format_money
-from slacore.rules.response_report import BUCKETS, ResponseReport
+from slacore.rules.response_report import ResponseReport
 
 if TYPE_CHECKING:
     from slacore.planning.curve import PacingCurve
@@ -204,15 +204,15 @@ def _pacing_svg(curve: PacingCurve) -> str:
 def _distribution_svg(report: ResponseReport) -> str:
     """A bar per response-time bucket, its name and count above it: rows, so the names have
     the chart's whole width at any size."""
-    names = [name for name, _ in BUCKETS] + ["never"]
-    values = [report.summary.buckets.get(name, 0) for name in names]
+    names = list(report.summary.buckets)  # named for the rule's clock; "over" and "never" last
+    values = [report.summary.buckets[name] for name in names]
     row, top_pad = 40, 4
     height = top_pad + row * len(names)
     most = max(max(values), 1)
     rows = []
     for i, (name, value) in enumerate(zip(names, values, strict=True)):
         base = top_pad + i * row
-        colour = "#b32d2e" if name in ("> 24 h", "never") else "#2271b1"
+        colour = "#b32d2e" if i >= len(names) - 2 else "#2271b1"
         rows.append(
             _text("0", base + 14, name, css="bucket")
             + _text("100%", base + 14, f"{value:,}", anchor="end", css="count")

@@ -21,7 +21,6 @@ from slacore import (
     SlaStatus,
     Team,
     Touch,
-    UnknownKeyError,
 )
 from slacore._toml_lines import scan, split_key
 from slacore.agreement import CommitmentKind, LeadFilter, key_path
@@ -94,6 +93,25 @@ def test_company_a_sales_matches_seed_000(company_a: Agreement) -> None:
     assert cycle.final_target == 35
     assert len(company_a.sales.process) == 2
     assert company_a.cadence_rules == ()
+
+
+def test_the_calendar_has_the_holidays_the_file_names(company_a: Agreement, tmp_path: Path) -> None:
+    # Company A names its country; a calendar that names none closes on no public holiday.
+    assert company_a.calendar is not None
+    assert company_a.calendar.holidays == ("US",)
+    assert not company_a.calendar.is_open(datetime(2026, 7, 3, 12, tzinfo=NY))  # observed
+    india = tmp_path / "india.toml"
+    india.write_text(
+        '[agreement]\ncompany = "Bangalore Co"\nversion = "1"\neffective = "2026-01-01"\n'
+        '[calendar]\ntimezone = "Asia/Kolkata"\nhours = { mon-fri = "10:00-18:00" }\n'
+        '[marketing.leads]\ncount = 100\n[sales.response]\nwithin = "1h"\n',
+        encoding="utf-8",
+    )
+    calendar = Agreement.load(india).calendar
+    assert calendar is not None
+    assert calendar.holidays == ()
+    assert calendar.is_open(datetime(2026, 7, 3, 12, tzinfo=ZoneInfo("Asia/Kolkata")))
+    assert calendar.describe() == "Mon-Fri 10:00-18:00, Asia/Kolkata, no public holidays"
 
 
 def test_company_a_other_sections(company_a: Agreement) -> None:
@@ -802,8 +820,13 @@ def test_pace_through_the_agreement(company_a: Agreement, hubspot: Agreement) ->
     assert check.delivered == Decimal(50_000)
     assert check.status.value == "behind"
     assert check.capacity is None
-    with pytest.raises(UnknownKeyError):
-        company_a.deliveries([Handoff(lead_id="x", notified_at=t, stage="mql", source="tv")])
+    # A source without a lead value is delivered unvalued, and the pacing names it.
+    (tv,) = company_a.deliveries([Handoff(lead_id="x", notified_at=t, stage="mql", source="tv")])
+    assert (tv.value, tv.unvalued) == (Decimal(0), ("source", "tv"))
+    check = company_a.pace([*company_a.deliveries(handoffs), tv], as_of="2020-07-15")
+    assert check.delivered == Decimal(50_000)
+    assert check.unvalued_leads == 1
+    assert check.warnings[0].startswith("1 lead from source 'tv' has no lead value")
     counted = hubspot.pace([], as_of="2013-03-15", measure="leads")
     assert counted.capacity == 1000
     assert counted.target == 1000

@@ -22,8 +22,8 @@ NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
 H = timedelta(hours=1)
 
-# Defaults: Mon-Fri 09:00-17:00, America/New_York, US public holidays.
-CAL = BusinessCalendar()
+# Mon-Fri 09:00-17:00 (the default hours), America/New_York, US public holidays.
+CAL = BusinessCalendar(holidays="US")
 LONDON_CAL = BusinessCalendar(timezone="Europe/London", holidays="GB-ENG")
 DAILY_NY = BusinessCalendar(hours={"daily": "09:00-17:00"}, holidays=None)
 NIGHTS_NY = BusinessCalendar(hours={"daily": "22:00-06:00"}, holidays=None)
@@ -342,7 +342,7 @@ def test_no_opening_within_three_years_is_an_error_not_a_loop() -> None:
 
 
 def test_a_far_off_placeholder_date_is_an_error_not_centuries_of_work() -> None:
-    cal = BusinessCalendar()
+    cal = BusinessCalendar(holidays="US")
     placeholder = datetime(4000, 12, 31, tzinfo=UTC)
     with pytest.raises(ValidationError, match="span more than 200 years"):
         cal.elapsed(ny(2026, 1, 5), placeholder)
@@ -397,7 +397,29 @@ def test_no_holidays() -> None:
         cal = BusinessCalendar(holidays=value)
         assert cal.holidays == ()
         assert cal.is_open(ny(2026, 12, 25, 12, 0))
-        assert cal.describe().endswith("no holidays")
+        assert cal.describe().endswith("no public holidays")
+
+
+def test_no_holidays_unless_named() -> None:
+    # A calendar in India does not close on the Fourth of July (a Friday in 2025), nor on
+    # Thanksgiving: no country's holidays apply until one is named.
+    kolkata = ZoneInfo("Asia/Kolkata")
+    india = BusinessCalendar(timezone="Asia/Kolkata", hours={"mon-fri": "10:00-18:00"})
+    assert india.holidays == ()
+    assert india.is_open(datetime(2025, 7, 4, 12, 0, tzinfo=kolkata))
+    assert india.is_open(datetime(2026, 11, 26, 12, 0, tzinfo=kolkata))
+    assert india.describe() == "Mon-Fri 10:00-18:00, Asia/Kolkata, no public holidays"
+    assert BusinessCalendar(**india.to_dict()) == india
+    named = BusinessCalendar(
+        timezone="Asia/Kolkata", hours={"mon-fri": "10:00-18:00"}, holidays="IN"
+    )
+    assert not named.is_open(datetime(2025, 8, 15, 12, 0, tzinfo=kolkata))  # Independence Day
+    assert named.describe() == "Mon-Fri 10:00-18:00, Asia/Kolkata, IN public holidays"
+
+
+def test_closed_dates_without_a_country_say_no_public_holidays() -> None:
+    cal = BusinessCalendar(holidays=["2026-12-24"])
+    assert cal.describe().endswith("no public holidays, also closed 2026-12-24")
 
 
 def test_subdivisions() -> None:
@@ -440,7 +462,7 @@ def test_holiday_years_load_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_loader(country, subdiv, year)
 
     monkeypatch.setattr(calendar_module, "_country_holidays", loader)
-    cal = BusinessCalendar()
+    cal = BusinessCalendar(holidays="US")
     assert asked == [None]  # construction only checks the country exists
     # Thanksgiving far from today, either way.
     assert not cal.is_open(ny(2071, 11, 26, 12, 0))
@@ -459,7 +481,8 @@ def test_overrides_shorten_close_and_open_days() -> None:
             "2026-12-30": "",
             "2026-12-26": "10:00-14:00",  # a Saturday
             "2026-07-03": ["09:00-12:00"],  # the observed Independence Day
-        }
+        },
+        holidays="US",
     )
     assert cal.overrides[0] == (date(2026, 7, 3), "09:00-12:00")
     assert cal.add(ny(2026, 12, 24, 12, 30), H) == ny(2026, 12, 26, 10, 30)
@@ -652,7 +675,7 @@ def test_describe() -> None:
         overrides={f"2026-02-0{n}": "closed" for n in range(1, 5)},
     )
     assert many.describe() == (
-        "Mon-Fri 09:00-17:00, America/New_York, 2 other closed dates, 4 special days"
+        "Mon-Fri 09:00-17:00, America/New_York, no public holidays, 2 closed dates, 4 special days"
     )
 
 
@@ -679,8 +702,8 @@ def test_to_dict_is_json_ready_and_rebuilds_the_calendar() -> None:
 
 
 def test_calendars_are_values() -> None:
-    assert BusinessCalendar() == CAL
-    assert hash(BusinessCalendar()) == hash(CAL)
+    assert BusinessCalendar(holidays=["US"]) == CAL
+    assert hash(BusinessCalendar(holidays=("US",))) == hash(CAL)
     later = attrs.evolve(CAL, hours={"mon-fri": "10:00-18:00"})
     assert later.hours[0] == "10:00-18:00"
     assert later.add(ny(2026, 1, 9, 17, 0), H) == ny(2026, 1, 9, 18, 0)

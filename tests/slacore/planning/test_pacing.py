@@ -21,11 +21,11 @@ from slacore import (
     Loading,
     PaceStatus,
     PlanError,
-    UnknownKeyError,
     ValidationError,
     deliveries,
     pace,
 )
+from slacore.planning.pacing import Unvalued
 
 # July 2020 in New York: 22 business days (July 3 is the observed Independence Day).
 CAL = BusinessCalendar(timezone="America/New_York", holidays="US")
@@ -187,10 +187,53 @@ def test_deliveries_from_handoffs() -> None:
     by_segment = deliveries(handoffs, calendar=CAL, values={"vp": Decimal(7)}, by="segment")
     assert [d.value for d in by_segment] == [7, 7]
     assert [d.value for d in deliveries(handoffs, calendar=CAL)] == [0, 0]
-    with pytest.raises(UnknownKeyError, match="no lead value for source 'ebook'"):
-        deliveries(handoffs, calendar=CAL, values={"demo": Decimal(1)})
     with pytest.raises(ValidationError, match='"source" or "segment"'):
         deliveries(handoffs, calendar=CAL, by="owner")
+
+
+def test_leads_without_a_lead_value_are_counted_as_such_not_an_error() -> None:
+    # One source without a value (and a hand-off naming no source) must not stop the pacing:
+    # their leads are reported as unvalued, by source, and the lead value counts the others.
+    ny = ZoneInfo("America/New_York")
+    t = datetime(2026, 6, 2, 10, 0, tzinfo=ny)
+    handoffs = [
+        Handoff(lead_id="1", notified_at=t, stage="mql", source="demo"),
+        Handoff(lead_id="2", notified_at=t, stage="mql", source="partner"),
+        Handoff(lead_id="3", notified_at=t, stage="mql", source="partner"),
+        Handoff(lead_id="4", notified_at=t, stage="mql"),
+    ]
+    found = deliveries(handoffs, calendar=PLAIN, values={"demo": Decimal(3000)})
+    assert [(d.value, d.unvalued) for d in found] == [
+        (Decimal(3000), None),
+        (Decimal(0), ("source", "partner")),
+        (Decimal(0), ("source", "partner")),
+        (Decimal(0), ("source", "")),
+    ]
+    check = pace(found, target=66_000, as_of="2026-06-02", calendar=PLAIN)
+    assert check.delivered == Decimal(3000)
+    assert check.weeks[0].leads == 4  # sales works them all
+    assert check.unvalued == (
+        Unvalued(by="source", key="", leads=1),
+        Unvalued(by="source", key="partner", leads=2),
+    )
+    assert check.unvalued_leads == 3
+    assert check.warnings == (
+        "1 lead with no source has no lead value: the lead value counts only the 1 valued lead.",
+        "2 leads from source 'partner' have no lead value: the lead value counts only the "
+        "1 valued lead.",
+    )
+    assert all(warning in check.explain() for warning in check.warnings)
+    data = json.loads(json.dumps(check.to_dict()))
+    assert data["unvalued"] == [
+        {"by": "source", "key": "", "leads": 1},
+        {"by": "source", "key": "partner", "leads": 2},
+    ]
+    assert data["unvalued_leads"] == 3
+    assert data["warnings"] == list(check.warnings)
+    # Valued throughout: nothing to say.
+    valued = pace(found[:1], target=66_000, as_of="2026-06-02", calendar=PLAIN)
+    assert (valued.unvalued, valued.warnings) == ((), ())
+    assert "no lead value" not in valued.explain()
 
 
 def test_to_dict_is_json() -> None:

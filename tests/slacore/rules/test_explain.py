@@ -32,7 +32,7 @@ def test_a_response_result_says_what_decided_it() -> None:
     assert "| first touch | 2026-06-01T09:05:00-04:00 |" in met.to_markdown()
     assert report.summary.explain() == (
         "2 eligible hand-offs, 1 met, 1 breached, 0 pending (0 at risk), 0 withdrawn; 50% met. "
-        "Median response 5m, 90th percentile 5m."
+        "Median response 5m, 90th percentile never (1 of 2 never contacted, counted as slowest)."
     )
     assert report.explain().endswith(report.summary.explain())
     assert "| never | 1 |" in report.summary.to_markdown()

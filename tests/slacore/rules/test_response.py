@@ -10,6 +10,7 @@ from slacore import Handoff, OwnerChange, Rep, StageChange, Touch, ValidationErr
 from slacore.calendar.business import BusinessCalendar
 from slacore.rules.eligibility import hand_raisers, source, stage
 from slacore.rules.response import (
+    NEVER,
     Clock,
     FirstTouch,
     ResponseRule,
@@ -76,9 +77,59 @@ def test_met_breached_pending_at_risk() -> None:
     s = report.summary
     assert (s.eligible, s.met, s.breached, s.pending, s.at_risk) == (5, 1, 2, 1, 1)
     assert s.compliance == Fraction(1, 3)
-    assert s.buckets == {"<= 5 min": 0, "<= 1 h": 1, "<= 24 h": 0, "> 24 h": 1, "never": 1}
-    assert s.p50 == H
-    assert s.p90 == 25 * H
+    assert s.buckets == {
+        "within 5 minutes (clock)": 0,
+        "within 1 hour (clock)": 1,
+        "within 24 hours (clock)": 0,
+        "over 24 hours (clock)": 1,
+        "never": 1,
+    }
+    # The lead never touched is slower than any touched one: 1h, 25h, never.
+    assert s.p50 == 25 * H
+    assert s.p90 is NEVER
+
+
+def test_percentiles_count_never_contacted_leads_as_slowest() -> None:
+    # R07 in the demo: 3 of 17 hand-offs never called. The 90th percentile falls among them.
+    rule = day_rule()
+    handoffs = [handoff(f"L{i}", owner_id="R07") for i in range(17)]
+    touches = [touch(f"L{i}", T0 + (i % 8 + 1) * H, rep="R07") for i in range(14)]
+    report = rule.evaluate(handoffs, touches, now=T0 + 48 * H)
+    s = report.by_rep["R07"]
+    assert (s.eligible, s.breached, s.buckets["never"]) == (17, 3, 3)
+    assert s.p50 == 5 * H  # the 9th of 17: the times run 1h..8h, 1h..6h, then 3 nevers
+    assert s.p90 is NEVER  # the 16th of 17
+    assert report.summary.p90 is NEVER
+    assert report.by_source["web"].p90 is NEVER
+    assert str(NEVER) == "never"
+    assert "90th percentile never (3 of 17 never contacted, counted as slowest)" in s.explain()
+    assert "| R07 | 17 | 14 | 3 | 0 | 82.35% | 5h | never |" in report.to_markdown()
+    data = report.to_dict()
+    assert data["by_rep"]["R07"]["p90_seconds"] == "never"
+    assert data["by_rep"]["R07"]["p50_seconds"] == 5 * 3600
+    # Touched all but one of 17: the 90th percentile is still a time.
+    most = rule.evaluate(
+        handoffs, [*touches, touch("L14", T0 + 9 * H), touch("L15", T0 + H)], now=T0 + 48 * H
+    )
+    assert most.summary.p90 == 9 * H  # the 16th of 17: 1h..8h, 1h..6h, 9h, 1h, then never
+
+
+def test_bucket_labels_say_business_or_clock_time() -> None:
+    business = ResponseRule(within="1h", calendar=NY_CALENDAR)
+    report = business.evaluate(
+        [handoff()], [touch("L1", T0 + 30 * timedelta(minutes=1))], now=T0 + 2 * H
+    )
+    assert list(report.summary.buckets) == [
+        "within 5 business minutes",
+        "within 1 business hour",
+        "within 24 business hours",
+        "over 24 business hours",
+        "never",
+    ]
+    assert report.summary.buckets["within 1 business hour"] == 1
+    assert "| within 1 business hour | 1 |" in report.to_markdown()
+    clock = day_rule().evaluate([handoff()], [], now=T0)
+    assert list(clock.summary.buckets)[1] == "within 1 hour (clock)"
 
 
 def test_clock_starts_at_notification_and_earlier_touches_do_not_count() -> None:

@@ -24,7 +24,7 @@ from slacore.calendar.business import BusinessCalendar
 from slacore.model import STANDARD_LADDER, Team
 from slacore.rules.cadence import CadenceRule
 from slacore.rules.eligibility import hand_raisers, source
-from slacore.rules.response import Clock, ResponseRule, SlaStatus
+from slacore.rules.response import NEVER, Clock, Never, ResponseRule, SlaStatus
 
 NY = ZoneInfo("America/New_York")
 # Two weeks around each change of clocks in New York: March 8 and November 1, 2026.
@@ -235,20 +235,27 @@ def _at(record: StageChange | OwnerChange) -> datetime:
     return u(record.at)
 
 
-def _nearest_rank(values: list[timedelta], share: Fraction) -> timedelta | None:
-    if not values:
+def _nearest_rank(
+    values: list[timedelta], share: Fraction, never: int = 0
+) -> timedelta | Never | None:
+    """Nearest rank over the times and ``never`` leads never contacted, slower than any."""
+    ranked: list[timedelta | Never] = [*sorted(values), *[NEVER] * never]
+    if not ranked:
         return None
-    return sorted(values)[max(1, math.ceil(share * len(values))) - 1]
+    return ranked[max(1, math.ceil(share * len(ranked))) - 1]
 
 
-def _buckets(values: list[timedelta], *, never: int) -> dict[str, int]:
+def _buckets(values: list[timedelta], *, never: int, clock: Clock) -> dict[str, int]:
     limits = [timedelta(minutes=5), timedelta(hours=1), timedelta(hours=24)]
-    names = ["<= 5 min", "<= 1 h", "<= 24 h"]
-    counts = dict.fromkeys([*names, "> 24 h"], 0)
+    if clock is Clock.BUSINESS:
+        names = ["within 5 business minutes", "within 1 business hour", "within 24 business hours"]
+        over = "over 24 business hours"
+    else:
+        names = ["within 5 minutes (clock)", "within 1 hour (clock)", "within 24 hours (clock)"]
+        over = "over 24 hours (clock)"
+    counts = dict.fromkeys([*names, over], 0)
     for value in values:
-        counts[
-            next((n for n, top in zip(names, limits, strict=True) if value <= top), "> 24 h")
-        ] += 1
+        counts[next((n for n, top in zip(names, limits, strict=True) if value <= top), over)] += 1
     return {**counts, "never": never}
 
 
@@ -261,6 +268,7 @@ def test_engine_equals_reference(rule: ResponseRule, case: Case) -> None:
     counts = dict.fromkeys(SlaStatus, 0)
     groups: dict[tuple[str, str], list[timedelta]] = defaultdict(list)
     sizes: Counter[tuple[str, str]] = Counter()
+    nevers: Counter[tuple[str, str]] = Counter()
     for handoff, result in covered(rule, case, report):
         expected = reference(rule, handoff, case, team_of)
         got = (
@@ -277,6 +285,9 @@ def test_engine_equals_reference(rule: ResponseRule, case: Case) -> None:
         rep, origin = result.owner_id or "(unassigned)", handoff.source or "(none)"
         sizes["rep", rep] += 1
         sizes["source", origin] += 1
+        if result.status is SlaStatus.BREACHED and result.first_touch_at is None:
+            nevers["rep", rep] += 1
+            nevers["source", origin] += 1
         if result.first_touch_at is not None:
             spent = result.business_elapsed if rule.clock is Clock.BUSINESS else result.elapsed
             assert spent is not None
@@ -291,19 +302,19 @@ def test_engine_equals_reference(rule: ResponseRule, case: Case) -> None:
         counts[SlaStatus.AT_RISK],
     )
     assert summary.withdrawn == counts[SlaStatus.WITHDRAWN]
-    assert summary.p50 == _nearest_rank(times, Fraction(1, 2))
-    assert summary.p90 == _nearest_rank(times, Fraction(9, 10))
-    assert summary.buckets == _buckets(times, never=summary.buckets["never"])
-    assert summary.buckets["never"] == sum(
+    never = sum(
         1
         for handoff, result in zip(items, report.results, strict=True)
         if result.status is SlaStatus.BREACHED and result.first_touch_at is None
     )
+    assert summary.p50 == _nearest_rank(times, Fraction(1, 2), never)
+    assert summary.p90 == _nearest_rank(times, Fraction(9, 10), never)
+    assert summary.buckets == _buckets(times, never=never, clock=rule.clock)
     for (kind, name), size in sizes.items():
         group = (report.by_rep if kind == "rep" else report.by_source)[name]
         assert group.eligible == size
-        assert group.p50 == _nearest_rank(groups[kind, name], Fraction(1, 2))
-        assert group.p90 == _nearest_rank(groups[kind, name], Fraction(9, 10))
+        assert group.p50 == _nearest_rank(groups[kind, name], Fraction(1, 2), nevers[kind, name])
+        assert group.p90 == _nearest_rank(groups[kind, name], Fraction(9, 10), nevers[kind, name])
     assert len(report.by_rep) == len([k for k in sizes if k[0] == "rep"])
     assert len(report.by_source) == len([k for k in sizes if k[0] == "source"])
 

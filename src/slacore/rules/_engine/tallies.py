@@ -11,14 +11,22 @@ from fractions import Fraction
 from itertools import chain, repeat
 from operator import attrgetter, is_
 
-from slacore.rules.common import SlaStatus
+from slacore.rules.common import NEVER, Never, SlaStatus
 
 
-def _percentile(runs: _Runs, share: Fraction) -> timedelta | None:
-    """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below."""
-    if not runs.size:
+def _percentile(runs: _Runs, share: Fraction, never: int = 0) -> timedelta | Never | None:
+    """Nearest-rank percentile: the smallest value with at least ``share`` of values at or below.
+
+    ``never`` more values are slower than any in ``runs`` (leads never contacted): a rank
+    among them gives :data:`NEVER`. ``None`` when there are no values at all.
+    """
+    size = runs.size + never
+    if not size:
         return None
-    return timedelta(microseconds=runs.kth(max(1, math.ceil(share * runs.size))))
+    rank = max(1, math.ceil(share * size))
+    if rank > runs.size:
+        return NEVER
+    return timedelta(microseconds=runs.kth(rank))
 
 
 _RUN_LENGTH = 256
