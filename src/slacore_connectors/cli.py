@@ -609,6 +609,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except click.exceptions.Abort:
         sys.stderr.write("slacore: aborted\n")
         raise SystemExit(130) from None
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `slacore` alone: the help as --help lays it out, on stderr, as bad usage.
+        sys.stderr.write(error.format_message().rstrip("\n") + "\n")
+        raise SystemExit(error.exit_code) from None
     except click.ClickException as error:
         sys.stderr.write(f"{prog}: error: {_one_line(error.format_message())}\n")
         raise SystemExit(error.exit_code) from None
