@@ -32,7 +32,34 @@ from slacore_connectors._progress import Progress
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ClosedPipeError(Exception):
+    """The reader of stdout went away (``slacore report | head -1``): end quietly, exit 141."""
+
+
+class _Slacore(click.Group):
+    """The ``slacore`` group: a write to a closed stdout ends the command as :func:`main`
+    documents (exit 141), wherever it happens, the group's own ``--help`` included."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            raise _ClosedPipeError from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ClosedPipeError from None
+
+
+@click.group(cls=_Slacore, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(slacore.__version__, prog_name="slacore")
 def cli() -> None:
     """Service-level agreements between marketing and sales, as code."""
@@ -558,7 +585,12 @@ def demo_command(folder: str | None, as_json: bool) -> None:
     with open_store(config.store, read_only=True) as store:
         report = build_report(store, agreement)
     page = target / "report.html"
-    page.write_text(report.to_html(), encoding="utf-8")
+    try:
+        page.write_text(report.to_html(), encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write the demo to {target}: {page.name}: {error.strerror or error}"
+        ) from None
     if as_json:
         click.echo(
             json.dumps(
@@ -598,12 +630,17 @@ stages = ["subscriber", "lead", "mql", "sal", "sql", "opportunity", "customer", 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the ``slacore`` script: run the command and exit with its status.
 
-    Usage errors exit 2, slacore errors 1, both with one line on stderr.
+    Usage errors exit 2, slacore errors 1, both with one line on stderr; a closed stdout
+    (``slacore report | head -1``) ends the command quietly with status 141.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     prog = "slacore"
     try:
         cli.main(args=args, prog_name=prog, standalone_mode=False)
+        sys.stdout.flush()
+    except (_ClosedPipeError, BrokenPipeError):
+        _drop_stdout()
+        raise SystemExit(CLOSED_PIPE) from None
     except click.exceptions.Exit as done:
         raise SystemExit(done.exit_code) from None
     except click.exceptions.Abort:
@@ -624,6 +661,24 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
         raise SystemExit(1) from None
     raise SystemExit(0)
+
+
+CLOSED_PIPE = 141
+"""The exit status when stdout's reader went away (128 + SIGPIPE, as the shell shows a
+command that SIGPIPE ended: ``yes | head -1``)."""
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so what is still buffered for the closed pipe is
+    dropped quietly at exit instead of raising again (Python's advice for SIGPIPE)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        # No real file behind stdout (a test harness's): nothing will be flushed to a pipe.
+        pass
 
 
 def _one_line(message: str) -> str:

@@ -3,9 +3,14 @@ in a subprocess, as a user's shell runs it."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 
 def slacore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,3 +30,128 @@ def test_no_command_prints_the_help_as_help_does() -> None:
     assert done.stderr == helped.stdout
     assert "error:" not in done.stderr
     assert len(done.stderr.splitlines()) > 10
+
+
+# --- errors of the world outside: one line, never a traceback --------------------------------
+
+
+def closed_pipe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``slacore ARGS`` writing to a pipe whose reader has gone, as ``| head -1`` leaves it:
+    the read end is closed before the command starts, so its first write meets EPIPE."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "slacore_connectors", *args],
+            stdout=write, stderr=subprocess.PIPE, text=True, timeout=120, check=False, cwd=cwd,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where ``slacore demo`` ran: its job file, agreement and synced store."""
+    folder = tmp_path_factory.mktemp("demo")
+    done = slacore("demo", "--dir", str(folder))
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report"],
+        ["report", "--json"],
+        ["check", "company_a.toml"],
+        ["check", "company_a.toml", "--json"],
+        ["plan", "--revenue", "5000", "--deal-value", "100", "--rate", "0.5"],
+        ["connectors"],
+        ["--help"],
+        ["report", "--help"],
+    ],
+)
+def test_a_closed_pipe_ends_quietly_with_141(demo: Path, args: list[str]) -> None:
+    done = closed_pipe(*args, cwd=demo)
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
+def test_a_closed_pipe_after_a_sync_keeps_what_it_stored(demo: Path) -> None:
+    done = closed_pipe("sync", "--full", cwd=demo)
+    assert done.returncode == 141
+    # The progress lines are on stderr; no traceback, nothing about the pipe.
+    assert "Traceback" not in done.stderr
+    assert "Broken pipe" not in done.stderr
+    assert slacore("sync", cwd=demo).returncode == 0
+
+
+def without_override() -> list[str]:
+    """The prefix under which root obeys file permissions (``setpriv`` dropping the
+    capabilities that override them); nothing for another user."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root without setpriv: file permissions are not enforced")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write to (its mode is put back afterwards)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    check = "import os, sys; sys.exit(os.access(sys.argv[1], os.W_OK))"
+    probe = [*without_override(), sys.executable, "-c", check, str(folder)]
+    if subprocess.run(probe, check=False).returncode != 0:
+        folder.chmod(0o755)
+        pytest.skip("file permissions are not enforced here")
+    yield folder
+    folder.chmod(0o755)
+
+
+def restricted(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*without_override(), sys.executable, "-m", "slacore_connectors", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+    )  # fmt: skip
+
+
+def one_line(done: subprocess.CompletedProcess[str], status: int) -> str:
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr
+    (line,) = [text for text in done.stderr.splitlines() if text.startswith("slacore:")]
+    assert line.startswith("slacore: error: ")
+    return line
+
+
+def test_a_demo_in_a_folder_that_cannot_be_written_is_one_line(read_only: Path) -> None:
+    line = one_line(restricted("demo", "--dir", "demo", cwd=read_only), 1)
+    assert line == "slacore: error: cannot write the demo to demo: Permission denied"
+
+
+def test_a_demo_whose_report_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "report.html").mkdir()  # in the way of the page the demo writes
+    line = one_line(slacore("demo", "--dir", str(tmp_path)), 1)
+    assert (
+        line == f"slacore: error: cannot write the demo to {tmp_path}: report.html: Is a directory"
+    )
+
+
+def test_a_new_store_in_a_folder_that_cannot_be_written_is_one_line(
+    demo: Path, read_only: Path
+) -> None:
+    job = read_only.parent / "job.toml"
+    job.write_text(
+        f'store = "{read_only.name}/new/slacore.db"\n'
+        f'agreement = "{demo / "company_a.toml"}"\n'
+        f'[[sources]]\nname = "crm"\nconnector = "csv"\nsettings = {{ path = "{demo / "data"}" }}\n'
+    )
+    line = one_line(restricted("sync", "--config", str(job), cwd=read_only.parent), 1)
+    store = read_only / "new" / "slacore.db"
+    assert (
+        line
+        == f"slacore: error: {store}: cannot take the sync lock {store}.lock: Permission denied"
+    )
