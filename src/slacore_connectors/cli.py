@@ -418,10 +418,29 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(report.to_text())
+    # The summary on stdout is the sync's figures; what failed is an error too, on stderr.
+    for line in _sync_errors(report):
+        click.echo(f"slacore: error: {_one_line(line)}", err=True)
     stopped = report.stop_line()
     if stopped is not None:
         click.echo(f"slacore: {stopped}", err=True)
     raise SystemExit(report.exit_code)
+
+
+def _sync_errors(report: Any) -> list[str]:
+    """What failed in a sync, one line each: a refused stream, or a source that failed as a
+    whole (its connector missing, its settings refused, its store error)."""
+    lines: list[str] = []
+    for source in report.sources:
+        if source.status != "failed":
+            continue
+        if source.refused:
+            lines += [
+                f"{source.name}: {stream}: refused: {why}" for stream, why in source.refused.items()
+            ]
+        else:
+            lines.append(f"{source.name}: {source.error}")
+    return lines
 
 
 def _as_of(value: str | None, zone: Any) -> Any:

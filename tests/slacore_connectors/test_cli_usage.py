@@ -3,6 +3,7 @@ in a subprocess, as a user's shell runs it."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -155,3 +156,43 @@ def test_a_new_store_in_a_folder_that_cannot_be_written_is_one_line(
         line
         == f"slacore: error: {store}: cannot take the sync lock {store}.lock: Permission denied"
     )
+
+
+# --- figures on stdout, errors on stderr ------------------------------------------------------
+
+
+@pytest.fixture
+def failing_job(demo: Path, tmp_path: Path) -> Path:
+    """A job of two sources: one with an empty leads file (that stream is refused), one whose
+    connector is not installed (the whole source fails)."""
+    shutil.copytree(demo / "data", tmp_path / "data")
+    (tmp_path / "data" / "leads.csv").write_text("")
+    (tmp_path / "slacore.toml").write_text(
+        'store = "s.db"\n'
+        '[[sources]]\nname = "crm"\nconnector = "csv"\nsettings = { path = "data" }\n'
+        '[[sources]]\nname = "other"\nconnector = "nope"\n'
+    )
+    return tmp_path
+
+
+def errors_of(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if line.startswith("slacore: error: ")]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_failed_source_is_an_error_on_stderr(failing_job: Path, as_json: bool) -> None:
+    done = slacore("sync", *(["--json"] if as_json else []), cwd=failing_job)
+    assert done.returncode == 1
+    assert errors_of(done) == [
+        "slacore: error: crm: leads: refused: leads.csv:1: the file is empty: expected a "
+        "header row naming the columns",
+        "slacore: error: other: no connector 'nope' is installed (known: csv)",
+    ]
+    # The figures stay whole on stdout: the summary, or one JSON document.
+    if as_json:
+        sources = json.loads(done.stdout)["sources"]
+        assert [s["status"] for s in sources] == ["failed", "failed"]
+    else:
+        assert done.stdout.startswith("crm (csv): failed\n")
+        assert "| handoffs | 944 | 944 | 0 | 0 |" in done.stdout
+        assert "other (nope): failed: no connector 'nope' is installed" in done.stdout
