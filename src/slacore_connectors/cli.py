@@ -1,8 +1,9 @@
 """The ``slacore`` command line.
 
 Every command that prints figures accepts ``--json`` and then prints exactly one JSON document
-on stdout. Errors go to stderr as one line; bad flags and values exit with status 2, other
-failures with status 1.
+on stdout. Errors go to stderr as one line. The exit statuses are the table of
+docs/guide/cli.md: 0 done, 1 a failure of the work, 2 bad usage or bad input (a flag, a value,
+a job file, an agreement file), 130 and 143 stopped by SIGINT or SIGTERM, 141 a closed stdout.
 """
 
 from __future__ import annotations
@@ -291,7 +292,7 @@ def _report_agreement_errors(errors: Sequence[ValidationError]) -> NoReturn:
 
 def _agreement_failed(file: object, errors: Sequence[ValidationError]) -> NoReturn:
     """An agreement that cannot be used: ``slacore: error:`` and the problem, or a summary
-    line and then every problem, one a line, as for a job file; exit 1."""
+    line and then every problem, one a line, as for a job file; bad input, exit 2."""
     if len(errors) == 1:
         click.echo(f"slacore: error: {_one_line(str(errors[0]))}", err=True)
     else:
@@ -300,7 +301,7 @@ def _agreement_failed(file: object, errors: Sequence[ValidationError]) -> NoRetu
         )
         for error in errors:
             click.echo(_one_line(str(error)), err=True)
-    raise SystemExit(1)
+    raise SystemExit(2)
 
 
 @cli.command("check")
@@ -385,14 +386,53 @@ def _load_job(config_path: str) -> Any:
 
     try:
         return JobConfig.load(config_path)
-    except ConfigError as error:
-        # Every problem at once, one a line, as `slacore check` shows an agreement's.
+    except ValidationError as error:
+        _bad_job_file(error)
+
+
+def _bad_job_file(error: ValidationError) -> NoReturn:
+    """A job file's problem, or every problem at once, one a line, as `slacore check` shows an
+    agreement's; bad input, exit 2."""
+    if isinstance(error, ConfigError):
         click.echo(f"slacore: error: bad job file: {error.message}", err=True)
         for problem in error.errors:
             click.echo(str(problem), err=True)
-        raise SystemExit(2) from None
-    except ValidationError as error:
-        raise click.UsageError(f"bad job file: {error}") from None
+        raise SystemExit(2)
+    raise click.UsageError(f"bad job file: {error}")
+
+
+def _check_setting_names(config: Any) -> None:
+    """Each source's setting names against its connector's: a misspelt one is a bad job file
+    (exit 2), with the nearest known name suggested, before anything is read. Its values are
+    checked by the sync (a source whose connector is not installed fails there, alone)."""
+    from slacore._config import suggest
+    from slacore.connector import get_connector
+
+    problems: list[ValidationError] = []
+    for index, source in enumerate(config.sources):
+        try:
+            known = {setting.name for setting in get_connector(source.connector).settings_schema}
+        except SlacoreError:
+            continue
+        for key in source.settings:
+            if key not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                # The value is left out: the key may be a misspelt secret.
+                message = (
+                    f"unknown setting {key!r} of connector {source.connector} (known: {listed})"
+                    + suggest(key, known)
+                )
+                problems.append(config.locate(index, ValidationError(message=message, field=key)))
+    if len(problems) == 1:
+        _bad_job_file(problems[0])
+    if problems:
+        _bad_job_file(
+            ConfigError(
+                message=f"{len(problems)} problems in the job file {config.path}",
+                file=None if config.path is None else str(config.path),
+                errors=tuple(sorted(problems, key=lambda e: e.line or 0)),
+            )
+        )
 
 
 @cli.command("sync")
@@ -404,14 +444,15 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     \b
     Exits 0 on success, 1 when a source failed (the others still run and keep their
-    progress), 2 for a bad job file; Ctrl-C or SIGTERM stop it after the batch being stored
-    (exit 130 or 143) and the next sync resumes from there:
+    progress), 2 for a bad job file (a misspelt setting too); Ctrl-C or SIGTERM stop it
+    after the batch being stored (exit 130 or 143) and the next sync resumes from there:
       slacore sync --config slacore.toml
       slacore sync --full --json
     """
     from slacore_connectors.sync import run_sync
 
     config = _load_job(config_path)
+    _check_setting_names(config)
     with Progress() as progress:
         report = run_sync(config, full=full, progress=progress, stop_on_signals=True)
     if as_json:

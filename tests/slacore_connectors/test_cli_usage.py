@@ -196,3 +196,100 @@ def test_a_failed_source_is_an_error_on_stderr(failing_job: Path, as_json: bool)
         assert done.stdout.startswith("crm (csv): failed\n")
         assert "| handoffs | 944 | 944 | 0 | 0 |" in done.stdout
         assert "other (nope): failed: no connector 'nope' is installed" in done.stdout
+
+
+# --- one table of exit statuses ---------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "guide" / "cli.md"
+
+
+def documented_statuses() -> set[int]:
+    """The exit statuses in the table of docs/guide/cli.md."""
+    return {
+        int(line.split("|")[1])
+        for line in DOCS.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip().isdigit()
+    }
+
+
+def test_the_docs_list_every_status() -> None:
+    assert documented_statuses() == {0, 1, 2, 130, 141, 143}
+
+
+@pytest.fixture
+def inputs(demo: Path) -> Path:
+    """Bad input files beside the demo's good ones."""
+    (demo / "broken.toml").write_text("x = [\n")
+    (demo / "not-utf8.toml").write_bytes(b'name = "\xff"\n')
+    (demo / "bad.toml").write_text('name = "x"\n[marketing]\nlead_value = { amount = -1 }\n')
+    job = 'store = "slacore.db"\nagreement = "{agreement}"\n{extra}[[sources]]\nname = "crm"\nconnector = "csv"\nsettings = {{ path = "data"{settings} }}\n'  # noqa: E501
+    for name, agreement, extra, settings in [
+        ("bad-agreement", "bad.toml", "", ""),
+        ("broken-agreement", "broken.toml", "", ""),
+        ("typo-key", "company_a.toml", "stroe = 1\n", ""),
+        ("typo-setting", "company_a.toml", "", ', stagse = ["lead"]'),
+    ]:
+        text = job.format(agreement=agreement, extra=extra, settings=settings)
+        (demo / f"{name}.toml").write_text(text)
+    return demo
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        # 0: done.
+        (["check", "company_a.toml"], 0, ""),
+        (["report", "--period", "2020-05", "--json"], 0, ""),
+        # 1: the work failed: the file checked is invalid, a file cannot be written.
+        (["check", "bad.toml"], 1, "bad.toml:"),
+        (["check", "broken.toml"], 1, "broken.toml: not valid TOML"),
+        (["render", "company_a.toml", "-o", "data/x/y.md"], 1, "'data/x/y.md': No such"),
+        (["report", "-o", "company_a.toml/r.html"], 1, "'company_a.toml/r.html': Not a"),
+        (["demo", "--dir", "company_a.toml/d"], 1, "cannot write the demo to company_a.toml/d"),
+        # 2: bad usage or bad input: a flag, a value, a job file, an agreement file.
+        (["bogus"], 2, "No such command 'bogus'"),
+        (["--bogus"], 2, "No such option '--bogus'"),
+        (["render", "company_a.toml", "-o", "data"], 2, "File 'data' is a directory"),
+        (["demo", "--dir", "company_a.toml"], 2, "Directory 'company_a.toml' is a file"),
+        (["report", "--period", "2026-13"], 2, "Invalid value for '--period'"),
+        (["report", "--as-of", "2020-13-01"], 2, "Invalid value for '--as-of'"),
+        (["report", "--format", "pdf"], 2, "Invalid value for '--format'"),
+        (["plan"], 2, "nothing to plan"),
+        (["plan", "--rate", "2"], 2, "Invalid value for '--rate'"),
+        (["check", "nope.toml"], 2, "does not exist"),
+        (["render", "broken.toml"], 2, "broken.toml: not valid TOML"),
+        (["render", "not-utf8.toml"], 2, "not-utf8.toml: not UTF-8 text"),
+        (["render", "bad.toml"], 2, "bad agreement file: "),
+        (["report", "--config", "bad-agreement.toml"], 2, "bad agreement file: "),
+        (["report", "--config", "broken-agreement.toml"], 2, "broken.toml: not valid TOML"),
+        (["report", "--config", "nope.toml"], 2, "no such job file"),
+        (["sync", "--config", "typo-key.toml"], 2, 'stroe: unknown key; did you mean "store"?'),
+        (
+            ["sync", "--config", "typo-setting.toml"],
+            2,
+            "typo-setting.toml:6: sources[0].settings.stagse: unknown setting 'stagse' of "
+            "connector csv (known: batch_size, channel_values, decimal_mark, delimiter, "
+            "encoding, fields, files, path, stage_values, stages, time_formats, timezone, "
+            'wait_for_newline); did you mean "stages"?',
+        ),
+    ],
+)
+def test_exit_statuses_follow_the_table(
+    inputs: Path, args: list[str], status: int, message: str
+) -> None:
+    assert status in documented_statuses()
+    done = slacore(*args, cwd=inputs)
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr
+    assert message in done.stderr
+    if status == 2:
+        assert done.stderr.startswith("slacore: error: ")
+
+
+def test_a_misspelt_setting_stops_the_sync_before_it_reads(inputs: Path) -> None:
+    store = inputs / "slacore.db"
+    before = store.stat().st_mtime_ns
+    done = slacore("sync", "--config", "typo-setting.toml", cwd=inputs)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert store.stat().st_mtime_ns == before
