@@ -9,6 +9,7 @@ a job file, an agreement file), 130 and 143 stopped by SIGINT or SIGTERM, 141 a 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -60,8 +61,28 @@ class _Slacore(click.Group):
             raise _ClosedPipeError from None
 
 
+class _Run:
+    """What :func:`main` needs to know of the command line it runs."""
+
+    debug = False
+    """Show the traceback of an error: ``--debug`` or ``SLACORE_DEBUG=1``."""
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _Run.debug = True
+
+
 @click.group(cls=_Slacore, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(slacore.__version__, prog_name="slacore")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show the full traceback of an error, for a bug report (or set SLACORE_DEBUG=1).",
+)
 def cli() -> None:
     """Service-level agreements between marketing and sales, as code."""
 
@@ -695,6 +716,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     prog = "slacore"
+    _Run.debug = os.environ.get("SLACORE_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
     try:
         cli.main(args=args, prog_name=prog, standalone_mode=False)
         sys.stdout.flush()
@@ -714,13 +736,38 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stderr.write(f"{prog}: error: {_one_line(error.format_message())}\n")
         raise SystemExit(error.exit_code) from None
     except SlacoreError as error:
+        _traceback(error)
         sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
         raise SystemExit(1) from None
     except OSError as error:
         # A file that cannot be read or written, met where no command expected it.
+        _traceback(error)
         sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
         raise SystemExit(1) from None
+    except Exception as error:
+        # Not one of slacore's documented errors: a bug. --debug shows where.
+        if _Run.debug:
+            raise
+        sys.stderr.write(
+            f"{prog}: error: a bug in slacore {slacore.__version__}: "
+            f"{type(error).__name__}: {_one_line(str(error))}; run the command again with "
+            f"{prog} --debug (or SLACORE_DEBUG=1) to see the traceback, and report it "
+            f"with that: {ISSUES}\n"
+        )
+        raise SystemExit(1) from None
     raise SystemExit(0)
+
+
+ISSUES = "https://github.com/slacore/slacore/issues"
+"""Where a bug is reported."""
+
+
+def _traceback(error: BaseException) -> None:
+    """With ``--debug``, the traceback of ``error`` on stderr (before its one line)."""
+    if _Run.debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
 
 
 CLOSED_PIPE = 141
@@ -731,8 +778,6 @@ command that SIGPIPE ended: ``yes | head -1``)."""
 def _drop_stdout() -> None:
     """Point stdout at the null device, so what is still buffered for the closed pipe is
     dropped quietly at exit instead of raising again (Python's advice for SIGPIPE)."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

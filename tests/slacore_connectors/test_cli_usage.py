@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from slacore import __version__
+
 
 def slacore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -200,7 +202,9 @@ def test_a_failed_source_is_an_error_on_stderr(failing_job: Path, as_json: bool)
 
 # --- one table of exit statuses ---------------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "guide" / "cli.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "guide" / "cli.md"
+COMPANY_A = ROOT / "examples" / "company_a.toml"
 
 
 def documented_statuses() -> set[int]:
@@ -293,3 +297,68 @@ def test_a_misspelt_setting_stops_the_sync_before_it_reads(inputs: Path) -> None
     assert done.returncode == 2
     assert done.stdout == ""
     assert store.stat().st_mtime_ns == before
+
+
+# --- a bug: one line, or its traceback with --debug -------------------------------------------
+
+# The real `slacore` group and main(), with one more command that meets a bug: an exception
+# that is none of slacore's documented errors.
+WITH_A_BUG = """
+import sys
+from slacore_connectors import cli
+
+@cli.cli.command("buggy")
+def buggy() -> None:
+    {}.pop("the key a bug forgot")
+
+cli.main(sys.argv[1:])
+"""
+
+
+def run_buggy(*args: str, debug_env: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SLACORE_DEBUG"}
+    if debug_env is not None:
+        env["SLACORE_DEBUG"] = debug_env
+    return subprocess.run(
+        [sys.executable, "-c", WITH_A_BUG, *args],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+
+
+def test_a_bug_is_one_line_saying_how_to_see_its_traceback() -> None:
+    done = run_buggy("buggy")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"slacore: error: a bug in slacore {__version__}: KeyError: 'the key a bug "
+        "forgot'; run the command again with slacore --debug (or SLACORE_DEBUG=1) to see the "
+        "traceback, and report it with that: https://github.com/slacore/slacore/issues\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "debug_env"), [(["--debug", "buggy"], None), (["buggy"], "1"), (["buggy"], "true")]
+)
+def test_debug_shows_the_traceback_of_a_bug(args: list[str], debug_env: str | None) -> None:
+    done = run_buggy(*args, debug_env=debug_env)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Traceback (most recent call last):\n")
+    assert "in buggy\n" in done.stderr
+    assert done.stderr.endswith("KeyError: 'the key a bug forgot'\n")
+
+
+def test_debug_shows_the_traceback_of_an_error_then_its_line(tmp_path: Path) -> None:
+    (tmp_path / "company_a.toml").write_bytes(COMPANY_A.read_bytes())
+    (tmp_path / "slacore.db").write_bytes(b"not a database, " * 512)
+    (tmp_path / "slacore.toml").write_text(
+        'agreement = "company_a.toml"\n'
+        '[[sources]]\nname = "crm"\nconnector = "csv"\nsettings = { path = "data" }\n'
+    )
+    plain = slacore("report", cwd=tmp_path)
+    assert plain.returncode == 1
+    (line,) = plain.stderr.splitlines()
+    assert line.startswith(f"slacore: error: {tmp_path / 'slacore.db'}: ")
+    done = slacore("--debug", "report", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Traceback (most recent call last):\n")
+    assert done.stderr.endswith("\n" + line + "\n")
