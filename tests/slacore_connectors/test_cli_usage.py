@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from slacore import __version__
+from slacore_connectors.store import open_store
 
 
 def slacore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -362,3 +363,20 @@ def test_debug_shows_the_traceback_of_an_error_then_its_line(tmp_path: Path) -> 
     assert done.returncode == 1
     assert done.stderr.startswith("Traceback (most recent call last):\n")
     assert done.stderr.endswith("\n" + line + "\n")
+
+
+def test_a_closed_pipe_for_both_outputs_does_not_fail_the_sync(demo: Path) -> None:
+    # `slacore sync 2>&1 | head -1`: the progress lines meet the closed pipe first.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "slacore_connectors", "sync", "--full"],
+            stdout=write, stderr=write, timeout=120, check=False, cwd=demo,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 141
+    with open_store(demo / "slacore.db", read_only=True) as store:
+        last = store.runs()[-1]
+    assert (last.status, last.error) == ("success", None)
