@@ -711,18 +711,26 @@ stages = ["subscriber", "lead", "mql", "sal", "sql", "opportunity", "customer", 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the ``slacore`` script: run the command and exit with its status.
 
-    Usage errors exit 2, slacore errors 1, both with one line on stderr; a closed stdout
-    (``slacore report | head -1``) ends the command quietly with status 141.
+    Usage errors exit 2, slacore errors 1, both with one line on stderr; a closed stdout or
+    stderr (``slacore report | head -1``) ends the command quietly with status 141.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    prog = "slacore"
     _Run.debug = os.environ.get("SLACORE_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        _run(args)
+    except (_ClosedPipeError, BrokenPipeError):
+        _drop_output()
+        raise SystemExit(CLOSED_PIPE) from None
+
+
+def _run(args: list[str]) -> NoReturn:
+    """Run the command line on ``args``; each error ends as one line and its exit status."""
+    prog = "slacore"
     try:
         cli.main(args=args, prog_name=prog, standalone_mode=False)
         sys.stdout.flush()
     except (_ClosedPipeError, BrokenPipeError):
-        _drop_stdout()
-        raise SystemExit(CLOSED_PIPE) from None
+        raise  # main() ends it: exit 141
     except click.exceptions.Exit as done:
         raise SystemExit(done.exit_code) from None
     except click.exceptions.Abort:
@@ -775,15 +783,17 @@ CLOSED_PIPE = 141
 command that SIGPIPE ended: ``yes | head -1``)."""
 
 
-def _drop_stdout() -> None:
-    """Point stdout at the null device, so what is still buffered for the closed pipe is
-    dropped quietly at exit instead of raising again (Python's advice for SIGPIPE)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        # No real file behind stdout (a test harness's): nothing will be flushed to a pipe.
-        pass
+def _drop_output() -> None:
+    """Point stdout and stderr at the null device, so what is still buffered for a closed
+    pipe is dropped quietly at exit instead of raising again (Python's advice for SIGPIPE)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            # No real file behind it (a test harness's): nothing will be flushed to a pipe.
+            pass
 
 
 def _one_line(message: str) -> str:

@@ -365,6 +365,23 @@ def test_debug_shows_the_traceback_of_an_error_then_its_line(tmp_path: Path) -> 
     assert done.stderr.endswith("\n" + line + "\n")
 
 
+@pytest.mark.parametrize(
+    "args", [["report", "--period", "2026-13"], ["check", "broken.toml"], [], ["--bogus"]]
+)
+def test_a_closed_pipe_for_an_error_ends_quietly_with_141(inputs: Path, args: list[str]) -> None:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "slacore_connectors", *args],
+            stdout=subprocess.PIPE, stderr=write, text=True, timeout=120, check=False, cwd=inputs,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 141
+    assert done.stdout == ""
+
+
 def test_a_closed_pipe_for_both_outputs_does_not_fail_the_sync(demo: Path) -> None:
     # `slacore sync 2>&1 | head -1`: the progress lines meet the closed pipe first.
     read, write = os.pipe()
