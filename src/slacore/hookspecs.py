@@ -1,8 +1,10 @@
 """The plugin hooks slacore calls, and the markers a plugin uses to implement them.
 
 A plugin is a module (or any object) with functions marked ``@slacore.hookimpl`` and named
-after a hook below. Installed plugins are found through the ``slacore`` entry-point group and
-loaded on first use by :func:`slacore.plugins.get_plugin_manager`; see ``docs/connectors.md``.
+after a hook below. A function named ``slacore_*`` without the marker is an error when the
+plugin registers, not a function slacore silently never calls. Installed plugins are found
+through the ``slacore`` entry-point group and loaded on first use by
+:func:`slacore.plugins.get_plugin_manager`; see ``docs/connectors.md``.
 
 Every hook has the form ``slacore_register_<things>(register)``: slacore passes a callback and
 keeps the registry itself, so it knows which package registered what and refuses a name

@@ -14,7 +14,8 @@ and giving it settings that point at sample data::
             write_sample_export(tmp_path)
             return {"folder": str(tmp_path)}
 
-or call :func:`check_connector` from any test runner. Importing this module needs pytest.
+or call :func:`check_connector` from any test runner, or none: this module does not need
+pytest (only :class:`ConnectorContract`'s tests, run by pytest, use it).
 
 Each ``check_*`` function takes the connector class and, where it reads, valid settings that
 point at sample data with at least one record; it raises ``AssertionError`` saying what is
@@ -24,25 +25,31 @@ broken. :data:`CONTRACT` lists the checks that take settings, in the order they 
 from __future__ import annotations
 
 import functools
-import json
+import io
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, ClassVar
 
 import pluggy
-import pytest
 
 from slacore.connector import (
     Batch,
     Connector,
     Cursor,
+    Record,
     RejectedRecord,
     Secret,
+    SettingKind,
     Stream,
     list_connectors,
 )
 from slacore.errors import ValidationError
+from slacore.model import id_field
 from slacore.plugins import check_plugins, load_entry_points, new_plugin_manager
 
 __all__ = [
@@ -114,31 +121,57 @@ def check_settings(connector_class: type[Connector], settings: Mapping[str, Any]
 
 
 def check_secrets(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
-    """Secret settings never show: not in ``repr``, ``str``, ``to_dict`` nor any log record
-    emitted while reading."""
-    connector = connector_class(settings)
-    secrets = [
-        value.reveal() if isinstance(value, Secret) else str(value)
+    """Secret settings never show: not in ``repr``, ``str``, ``to_dict``, a batch (its records,
+    rejected records and cursor), an error, a log record, nor stdout or stderr while reading.
+
+    Each secret text setting of the schema, given in ``settings`` or not, is replaced by a
+    random value of the check's own, so a sample secret that happens to occur elsewhere (in a
+    path, say) is no false alarm. stdout and stderr are captured while the connector is made
+    and read, down to the file descriptors (a child process or a C library writing there).
+    """
+    planted = {
+        setting.name: secrets.token_hex(16)
         for setting in connector_class.settings_schema
-        if setting.secret and (value := settings.get(setting.name))
-    ]
-    for setting in connector_class.settings_schema:
-        if setting.secret and setting.name in settings:
-            held = connector.settings[setting.name]
-            assert isinstance(held, Secret), f"secret setting {setting.name!r} is not a Secret"
-    shown = [
-        repr(connector),
-        str(connector),
-        repr(connector.settings),
-        json.dumps(connector.settings.to_dict()),
-    ]
-    with _captured_logs() as logged:
-        for stream in connector.available_streams():
-            for _ in connector.read(stream):
-                pass
-    for secret in secrets:
-        for text in [*shown, *logged]:
-            assert secret not in text, f"a secret setting shows in: {text[:200]}"
+        if setting.secret and setting.kind is SettingKind.TEXT
+    }
+    settings = {**settings, **planted}
+    shown: list[tuple[str, str]] = []
+    failure: BaseException | None = None
+    with _captured_output() as output, _captured_logs() as logged:
+        try:
+            connector = connector_class(settings)
+            for name in planted:
+                held = connector.settings[name]
+                assert isinstance(held, Secret), f"secret setting {name!r} is not a Secret"
+            shown += [
+                ("repr(connector)", repr(connector)),
+                ("str(connector)", str(connector)),
+                ("repr(connector.settings)", repr(connector.settings)),
+                ("connector.settings.to_dict()", repr(connector.settings.to_dict())),
+            ]
+            try:
+                connector_class({**settings, "no_such_setting_for_the_contract": 1})
+            except Exception as error:
+                shown.append(("the error for an unknown setting", _error_text(error)))
+            for stream in connector.available_streams():
+                for batch in connector.read(stream):
+                    shown.append((f"a batch of {stream}", repr(batch)))
+                    shown.append((f"a cursor of {stream}", batch.cursor.to_json()))
+                    shown += [(f"a rejected {stream} record", str(r)) for r in batch.rejected]
+        except Exception as error:
+            shown.append(("an error", _error_text(error)))
+            failure = error
+    shown += [("stdout", output.stdout), ("stderr", output.stderr)]
+    shown += [("the log", text) for text in logged]
+    for name, secret in planted.items():
+        for where, text in shown:
+            at = text.find(secret)
+            if at >= 0:
+                raise AssertionError(
+                    f"secret setting {name!r} shows in {where}: {_excerpt(text, at, secret)}"
+                )
+    if failure is not None:
+        raise failure
 
 
 def check_read(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
@@ -176,9 +209,23 @@ def _check_batch(batch: object, stream: Stream) -> None:
     )
 
 
-def check_incremental(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
-    """Reading again from the last cursor invents nothing: every record it gives was in the
-    first read (a connector that re-reads a window for safety may repeat some)."""
+def check_incremental(
+    connector_class: type[Connector],
+    settings: Mapping[str, Any],
+    *,
+    rereads_window: bool = False,
+) -> None:
+    """Reading again from the last cursor, the data unchanged, gives nothing new: no record
+    that was not in the first read, and no record of the first read again.
+
+    Args:
+        connector_class: The connector to check.
+        settings: Valid settings pointing at sample data with at least one record.
+        rereads_window: The connector reads a window before its cursor again, for safety: it
+            may repeat some of the first read's records, never all of them (give sample data
+            with records before the window).
+
+    """
     connector = connector_class(settings)
     for stream in connector.available_streams():
         first = list(connector.read(stream))
@@ -186,10 +233,36 @@ def check_incremental(connector_class: type[Connector], settings: Mapping[str, A
         last = first[-1].cursor
         again = list(connector.read(stream, Cursor.from_json(last.to_json())))
         assert again, f"{stream}: reading from the last cursor yielded no batch"
+        repeated: list[Record] = []
         for batch in again:
             _check_batch(batch, stream)
             new = [record for record in batch.records if record not in seen]
             assert not new, f"{stream}: reading from the last cursor gave new records: {new[:3]}"
+            repeated += batch.records
+        if not repeated:
+            continue
+        names = _names(repeated, stream)
+        if len(set(repeated)) >= len(seen):
+            raise AssertionError(
+                f"{stream}: reading again from the last cursor, the data unchanged, gave "
+                f"{len(set(repeated))} of the {len(seen)} records again ({names}): the cursor "
+                "is ignored"
+            )
+        assert rereads_window, (
+            f"{stream}: reading again from the last cursor, the data unchanged, gave "
+            f"{_count(len(repeated), 'record')} again ({names}); a connector that reads a "
+            "window again for safety says so with rereads_window=True"
+        )
+
+
+def _names(records: Sequence[Record], stream: Stream) -> str:
+    field = id_field(stream.record_type)
+    ids = [str(getattr(record, field, "?")) for record in records[:3]]
+    return ", ".join(ids) + (", ..." if len(records) > 3 else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def check_wrong_stream(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
@@ -232,6 +305,7 @@ def check_connector(
     settings: Mapping[str, Any],
     *,
     plugin: object | None = None,
+    rereads_window: bool = False,
 ) -> None:
     """Run the whole contract; raise one ``AssertionError`` listing every failure.
 
@@ -240,6 +314,8 @@ def check_connector(
         settings: Valid settings pointing at sample data with at least one record.
         plugin: The module (or object) holding the ``slacore_register_connectors`` hook, to
             check registration too.
+        rereads_window: The connector reads a window before its cursor again, for safety
+            (see :func:`check_incremental`).
 
     Raises:
         AssertionError: A check failed; the message names each failed check.
@@ -255,7 +331,10 @@ def check_connector(
 
     run(lambda: check_class(connector_class), "check_class")
     for check in CONTRACT:
-        run(functools.partial(check, connector_class, settings), check.__name__)
+        call = functools.partial(check, connector_class, settings)
+        if check is check_incremental:
+            call = functools.partial(call, rereads_window=rereads_window)
+        run(call, check.__name__)
     if plugin is not None:
         run(lambda: check_registration(connector_class, plugin), "check_registration")
     if failures:
@@ -266,7 +345,9 @@ def check_connector(
 
 class ConnectorContract:
     """The contract as a pytest base class: subclass it as ``Test...``, set
-    :attr:`connector_class` (and :attr:`plugin`), and override the ``settings`` fixture.
+    :attr:`connector_class` (and :attr:`plugin`), and give it a ``settings`` fixture that
+    returns valid settings pointing at sample data (pytest says "fixture 'settings' not found"
+    when it is missing).
 
     Each ``test_*`` method runs the ``check_*`` function of the same idea, so a failure names
     the broken part of the contract.
@@ -275,16 +356,14 @@ class ConnectorContract:
         connector_class: The connector class under test.
         plugin: The module (or object) holding its ``slacore_register_connectors`` hook;
             ``None`` skips ``test_registration``.
+        rereads_window: Whether the connector reads a window before its cursor again, for
+            safety (see :func:`check_incremental`).
 
     """
 
     connector_class: ClassVar[type[Connector]]
     plugin: ClassVar[object | None] = None
-
-    @pytest.fixture
-    def settings(self) -> Mapping[str, Any]:
-        """Valid settings pointing at sample data; override this fixture."""
-        raise NotImplementedError("override the settings fixture with sample settings")
+    rereads_window: ClassVar[bool] = False
 
     def test_class(self) -> None:
         """The class attributes are well formed (:func:`check_class`)."""
@@ -303,8 +382,8 @@ class ConnectorContract:
         check_read(self.connector_class, settings)
 
     def test_incremental(self, settings: Mapping[str, Any]) -> None:
-        """Reading from the last cursor invents nothing (:func:`check_incremental`)."""
-        check_incremental(self.connector_class, settings)
+        """Reading again from the last cursor gives nothing new (:func:`check_incremental`)."""
+        check_incremental(self.connector_class, settings, rereads_window=self.rereads_window)
 
     def test_wrong_stream(self, settings: Mapping[str, Any]) -> None:
         """Wrong streams and cursors are refused (:func:`check_wrong_stream`)."""
@@ -313,6 +392,8 @@ class ConnectorContract:
     def test_registration(self) -> None:
         """The plugin registers the class under its name (:func:`check_registration`)."""
         if self.plugin is None:
+            import pytest  # only a test run by pytest gets here
+
             pytest.skip("set plugin to the module with slacore_register_connectors")
         check_registration(self.connector_class, self.plugin)
 
@@ -351,3 +432,66 @@ def _captured_logs() -> Iterator[list[str]]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def _error_text(error: BaseException) -> str:
+    """An error as a user or a log could see it: its type, text and ``repr``, with its causes."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current} {current!r}")
+        current = current.__cause__ or current.__context__
+    return " <- ".join(parts)
+
+
+def _excerpt(text: str, at: int, secret: str, width: int = 60) -> str:
+    """The text around the secret at ``at``, the secret itself shown as ``[the secret]``."""
+    before = text[max(0, at - width) : at]
+    after = text[at + len(secret) : at + len(secret) + width]
+    head = "..." if at > width else ""
+    tail = "..." if at + len(secret) + width < len(text) else ""
+    return " ".join(f"{head}{before}[the secret]{after}{tail}".split())
+
+
+class _Output:
+    """What was written to stdout and stderr while :func:`_captured_output` ran."""
+
+    def __init__(self) -> None:
+        self.stdout = ""
+        self.stderr = ""
+
+
+@contextmanager
+def _captured_output() -> Iterator[_Output]:
+    """Capture stdout and stderr: ``sys.stdout`` and ``sys.stderr``, and file descriptors 1 and
+    2 where the process has them (what a child process or a C library writes)."""
+    output = _Output()
+    texts = (io.StringIO(), io.StringIO())
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        files = (out_file, err_file)
+        saved: list[tuple[int, int]] = []
+        try:
+            for fd, file in zip((1, 2), files, strict=True):
+                try:
+                    saved.append((fd, os.dup(fd)))
+                except OSError:  # pragma: no cover - a process without that descriptor
+                    continue
+                os.dup2(file.fileno(), fd)
+            with redirect_stdout(texts[0]), redirect_stderr(texts[1]):
+                yield output
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+            read = []
+            for file in files:
+                file.seek(0)
+                read.append(file.read().decode("utf-8", errors="replace"))
+            output.stdout = texts[0].getvalue() + read[0]
+            output.stderr = texts[1].getvalue() + read[1]

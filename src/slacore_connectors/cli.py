@@ -277,14 +277,55 @@ def connectors_command(as_json: bool) -> None:
     from slacore.render import markdown_table
 
     infos = list_connectors()
+    for name in dict.fromkeys(info.name for info in infos if info.clashes_with):
+        click.echo(
+            f"slacore: warning: connector {name!r} is registered twice: a source using it "
+            "fails until one plugin is uninstalled or left out of SLACORE_LOAD_PLUGINS",
+            err=True,
+        )
     if as_json:
         click.echo(json.dumps({"connectors": [info.to_dict() for info in infos]}, indent=2))
         return
-    rows = [
-        [info.name, info.package or "", info.version or "", info.connector.description]
-        for info in infos
-    ]
+    rows = []
+    for info in infos:
+        description = info.connector.description
+        if info.clashes_with:
+            others = " and ".join(info.clashes_with)
+            clash = f"CLASH: also registered by {others}"
+            description = f"{clash}; {description}" if description else clash
+        rows.append([info.name, info.package or "", info.version or "", description])
     click.echo(markdown_table(["connector", "package", "version", "description"], rows))
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def plugins_command(as_json: bool) -> None:
+    """List the loaded plugins: name, package, version and the hooks each implements.
+
+    \b
+    A plugin's name is its entry point's name; SLACORE_LOAD_PLUGINS (comma-separated
+    names, empty for none) chooses which installed plugins load:
+      slacore plugins --json
+      SLACORE_LOAD_PLUGINS=csv slacore plugins
+    """
+    import os
+
+    from slacore.plugins import LOAD_PLUGINS, list_plugins
+    from slacore.render import markdown_table
+
+    infos = list_plugins()
+    if as_json:
+        click.echo(json.dumps({"plugins": [info.to_dict() for info in infos]}, indent=2))
+        return
+    if not infos:
+        chosen = os.environ.get(LOAD_PLUGINS)
+        said = "" if chosen is None else f" ({LOAD_PLUGINS} is {chosen!r})"
+        click.echo(f"no plugin is loaded{said}")
+        return
+    rows = [
+        [info.name, info.package or "", info.version or "", ", ".join(info.hooks)] for info in infos
+    ]
+    click.echo(markdown_table(["plugin", "package", "version", "hooks"], rows))
 
 
 _AGREEMENT_FILE = click.Path(exists=True, dir_okay=False)
@@ -503,6 +544,27 @@ def _sync_errors(report: Any) -> list[str]:
         else:
             lines.append(f"{source.name}: {source.error}")
     return lines
+
+
+@cli.command("forget")
+@_CONFIG
+@click.argument("source")
+def forget_command(config_path: str, source: str) -> None:
+    """Delete what the store holds of one source, so that its next sync starts afresh.
+
+    \b
+    Its records (every version), rejected records, cursors and connector go; its runs
+    stay. The way to give a source another connector, or to read it again from nothing:
+      slacore forget crm
+    """
+    from slacore_connectors.store import open_store
+
+    config = _load_job(config_path)
+    with open_store(config.store, locked=True) as store:
+        deleted = store.forget_source(source)
+    if not deleted:
+        raise click.ClickException(f"the store holds nothing of source {source!r}")
+    click.echo(f"forgot source {source}: {deleted:,} rows deleted from {config.store}")
 
 
 def _as_of(value: str | None, zone: Any) -> Any:

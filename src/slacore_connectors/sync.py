@@ -18,7 +18,12 @@ sources::
 :func:`run_sync` runs every source: each stream reads from its stored cursor (or from the
 start with ``full=True``), and every batch is stored with its cursor in one transaction, so a
 killed job resumes where it stopped. A source that fails is recorded as failed and the others
-still run and keep their progress. The store's sync lock stops two syncs on one store at once.
+still run and keep their progress: a vendor's error, and a connector's bug too (an object
+yielded that is not a :class:`~slacore.connector.Batch` of the stream's records, any
+unexpected exception, recorded as ``TypeName: message``). The store's sync lock stops two
+syncs on one store at once.
+A source keeps the connector of its first sync: a job that gives it another connector fails
+that source (its records would mix with the other connector's) and says how to start afresh.
 
 The same job runs from the command line (``slacore sync``) or from any scheduler (cron,
 Airflow, Dagster) through :func:`run_sync`.
@@ -26,10 +31,12 @@ Airflow, Dagster) through :func:`run_sync`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +57,16 @@ from slacore._config import (
     suggest,
 )
 from slacore._toml_lines import KeyLines, KeyPath
-from slacore.connector import Connector, Setting, SettingKind, Stream, get_connector
+from slacore.connector import (
+    Batch,
+    Connector,
+    RejectedRecord,
+    Secret,
+    Setting,
+    SettingKind,
+    Stream,
+    get_connector,
+)
 from slacore.errors import ConfigError, SlacoreError, ValidationError
 from slacore.render import json_dict, markdown_table
 from slacore_connectors.store import Store, StoreError, SyncLockedError, open_store, store_path
@@ -529,20 +545,26 @@ def run_sync(
 
     """
     clock = now or (lambda: datetime.now(UTC))
-    with open_store(config.store, locked=True) as store, _Signals(stop_on_signals) as stop:
+    with (
+        open_store(config.store, locked=True) as store,
+        _Signals(stop_on_signals) as stop,
+        _Redactor() as redactor,
+    ):
         store.abandon_runs()  # holding the lock: a run still "running" was killed
         started = clock()
         results: list[SourceResult] = []
         for index, source in enumerate(config.sources):
             if stop.requested():
                 break
-            run_id = store.start_run(source.name, full=full, at=started)
+            run_id = store.start_run(source.name, connector=source.connector, full=full, at=started)
             counts: dict[str, StreamCounts] = {}
             refused: dict[str, str] = {}
             notices: dict[str, list[str]] = {}
             failure: str | None = None
             try:
                 kind = get_connector(source.connector, plugin_manager=plugin_manager)
+                # Its secrets' values, from here on replaced by *** in what the sync says.
+                redactor.add(kind.settings_schema, source.settings)
                 settings = config.connector_settings(index, kind.settings_schema)
                 try:
                     connector = kind(settings)
@@ -550,8 +572,11 @@ def run_sync(
                     # The settings' problems, at their lines in the job file.
                     raise config.locate(index, error) from None
                 streams = source.streams or connector.available_streams()
-            except (SlacoreError, OSError) as error:
-                failure = _one_line(error)
+                # One connector per source: another's records and cursors are refused.
+                store.claim_source(source.name, source.connector, at=started)
+            except Exception as error:
+                # A plugin's bug too (its error's type named): the other sources still run.
+                failure = redactor(_described(error))
             else:
                 try:
                     for stream in streams:
@@ -563,14 +588,16 @@ def run_sync(
                             _sync_stream(
                                 store, connector, source.name, stream, counts, notices,
                                 full=full, run_id=run_id, seen_at=started, progress=progress,
-                                stop=stop,
+                                stop=stop, redactor=redactor,
                             )  # fmt: skip
                         except StoreError as error:
                             # The store, not the stream, failed: the source stops here.
-                            failure = _one_line(error)
+                            failure = redactor(_one_line(error))
                             break
-                        except (SlacoreError, OSError) as error:
-                            refused[stream.value] = _one_line(error)
+                        except Exception as error:
+                            # A vendor error, or a plugin's bug (a wrong object yielded, an
+                            # unexpected exception, its type named): the stream is refused.
+                            refused[stream.value] = redactor(_described(error))
                 except KeyboardInterrupt:
                     # Not caught as a signal: the batch being written was rolled back.
                     store.finish_run(
@@ -649,8 +676,138 @@ class _Signals:
         self._restore()
 
 
+class _Redactor:
+    """The values of the sources' secret settings, replaced by ``***`` in every text the sync
+    says or stores (errors, notices, rejected records), and in every log record made while
+    it runs (a connector logging its token): called on a text, it gives the text redacted.
+
+    A value shorter than :data:`_SHORTEST_SECRET` is left alone: hiding every ``"ab"`` would
+    garble the output and hide nothing worth hiding.
+    """
+
+    def __init__(self) -> None:
+        self.secrets: tuple[str, ...] = ()
+        self.before: Callable[..., logging.LogRecord] | None = None
+
+    def add(self, schema: Iterable[Setting], settings: Mapping[str, Any]) -> None:
+        """Hide the values ``settings`` gives the settings ``schema`` declares secret."""
+        found = set(self.secrets)
+        for setting in schema:
+            value = settings.get(setting.name) if setting.secret else None
+            if isinstance(value, Secret):
+                value = value.reveal()
+            if isinstance(value, str) and len(value) >= _SHORTEST_SECRET:
+                found.add(value)
+        # The longest first: a secret holding another is hidden whole.
+        self.secrets = tuple(sorted(found, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def batch(self, batch: Batch) -> Batch:
+        """``batch`` with its notices and rejected records redacted (its records are the
+        vendor's data, mapped to the model: a secret is no lead's field)."""
+        if not self.secrets or not (batch.notices or batch.rejected):
+            return batch
+        return attrs.evolve(
+            batch,
+            notices=tuple(self(notice) for notice in batch.notices),
+            rejected=tuple(self._rejected(item) for item in batch.rejected),
+        )
+
+    def _rejected(self, item: RejectedRecord) -> RejectedRecord:
+        def hide(value: Any) -> Any:
+            return self(value) if isinstance(value, str) else value
+
+        return attrs.evolve(
+            item,
+            reason=self(item.reason),
+            source=hide(item.source),
+            record_id=hide(item.record_id),
+            field=hide(item.field),
+            raw={hide(key): hide(value) for key, value in item.raw.items()},
+        )
+
+    def __enter__(self) -> _Redactor:
+        self.before = before = logging.getLogRecordFactory()
+
+        def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = before(*args, **kwargs)
+            if self.secrets:
+                self._log_record(record)
+            return record
+
+        logging.setLogRecordFactory(make)
+        return self
+
+    def _log_record(self, record: logging.LogRecord) -> None:
+        try:
+            said = record.getMessage()
+        except Exception:  # a bad format: the handler reports it
+            return
+        hidden = self(said)
+        if hidden != said:
+            record.msg, record.args = hidden, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # The traceback as a formatter would write it, redacted, in its place.
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = self(text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.before is not None:
+            logging.setLogRecordFactory(self.before)
+            self.before = None
+
+
+_SHORTEST_SECRET = 4
+"""The length from which a secret's value is hidden wherever it occurs."""
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
+
+
+def _described(error: Exception) -> str:
+    """``error`` in one line: slacore's own errors and OS errors by their message, any other
+    (a plugin's bug) as ``TypeName: message``."""
+    if isinstance(error, SlacoreError | OSError):
+        return _one_line(error)
+    message = _one_line(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _checked(batch: object, stream: Stream, connector: Connector) -> Batch:
+    """``batch`` if it is a :class:`Batch` of ``stream`` holding its record type.
+
+    Raises:
+        TypeError: A connector's bug: it yielded another object, or a record or rejected
+            record of another type.
+        ValueError: It yielded a batch of another stream.
+
+    """
+    name = connector.name
+    if not isinstance(batch, Batch):
+        raise TypeError(
+            f"connector {name!r} yielded {type(batch).__name__}, not a Batch of {stream}"
+        )
+    if batch.stream is not stream:
+        raise ValueError(f"connector {name!r} yielded a {batch.stream} batch for {stream}")
+    kind = stream.record_type
+    for number, record in enumerate(batch.records, 1):
+        if not isinstance(record, kind):
+            raise TypeError(
+                f"connector {name!r} yielded a {stream} batch whose record {number} is "
+                f"{type(record).__name__}, not {kind.__name__}"
+            )
+    for number, rejected in enumerate(batch.rejected, 1):
+        if not isinstance(rejected, RejectedRecord):
+            raise TypeError(
+                f"connector {name!r} yielded a {stream} batch whose rejected record {number} "
+                f"is {type(rejected).__name__}, not RejectedRecord"
+            )
+    return batch
 
 
 def _sync_stream(
@@ -666,13 +823,15 @@ def _sync_stream(
     seen_at: datetime,
     progress: Progress | None,
     stop: _Signals,
+    redactor: _Redactor,
 ) -> None:
     """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
     and ``notices`` up to date after each stored batch (so a stream that fails half-way keeps
     them)."""
     cursor = None if full else store.cursor(source, stream)
     tally = StreamCounts()
-    for batch in connector.read(stream, cursor):
+    for item in connector.read(stream, cursor):
+        batch = redactor.batch(_checked(item, stream, connector))
         done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
         tally = StreamCounts(
             read=tally.read + done.read,
@@ -683,7 +842,7 @@ def _sync_stream(
         )
         counts[stream.value] = tally
         if batch.notices:
-            notices.setdefault(stream.value, []).extend(batch.notices)
+            notices.setdefault(stream.value, []).extend(redactor(n) for n in batch.notices)
         if progress is not None:
             progress(source, stream.value, done.read)
         if stop.requested():

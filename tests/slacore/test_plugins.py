@@ -86,6 +86,7 @@ def test_hook_slacore_register_connectors() -> None:
         "plugin": "Plugin",
         "description": "reads nothing",
         "streams": ["reps"],
+        "clashes_with": [],
     }
     assert get_connector("null", plugin_manager=manager) is NullConnector
     assert isinstance(create_connector("null", {}, plugin_manager=manager), NullConnector)
@@ -176,26 +177,45 @@ def test_unknown_connector_lists_the_installed() -> None:
 # --- clashes and broken plugins --------------------------------------------------------------
 
 
-def test_two_plugins_registering_one_name_is_an_error() -> None:
-    class Other(NullConnector):
+class OtherConnector(NullConnector):
+    name = "other"
+
+
+def test_two_plugins_registering_one_name_clash_on_that_name_only() -> None:
+    class Rival(NullConnector):
         pass
 
-    first, second = Plugin(NullConnector), Plugin(Other)
+    first, second = Plugin(NullConnector), Plugin(Rival, OtherConnector)
     manager = plugin_manager()
     manager.register(first, name="first")
     manager.register(second, name="second")
+    infos = list_connectors(plugin_manager=manager)
+    assert [(i.name, i.plugin, i.clashes_with) for i in infos] == [
+        ("null", "first", ("plugin 'second'",)),
+        ("null", "second", ("plugin 'first'",)),
+        ("other", "second", ()),
+    ]
     with pytest.raises(PluginError) as info:
-        list_connectors(plugin_manager=manager)
-    message = str(info.value)
-    assert "connector 'null' is registered twice" in message
-    assert "plugin 'first'" in message
-    assert "plugin 'second'" in message
+        get_connector("null", plugin_manager=manager)
+    assert str(info.value) == (
+        "connector 'null' is registered twice: by plugin 'first' and by plugin 'second'; "
+        "uninstall one of them, or name the plugins to load in SLACORE_LOAD_PLUGINS "
+        "(comma-separated plugin names)"
+    )
     assert set(info.value.plugins) == {"first", "second"}
+    # the clash harms no other connector
+    assert get_connector("other", plugin_manager=manager) is OtherConnector
+    with pytest.raises(UnknownKeyError, match=r"\(known: null, other\)"):
+        get_connector("nothing", plugin_manager=manager)
 
 
 def test_one_plugin_registering_a_name_twice_is_an_error() -> None:
+    manager = plugin_manager(Plugin(NullConnector, NullConnector))
+    assert [i.clashes_with for i in list_connectors(plugin_manager=manager)] == [
+        ("plugin 'Plugin'",), ("plugin 'Plugin'",),
+    ]  # fmt: skip
     with pytest.raises(PluginError, match="registered twice"):
-        list_connectors(plugin_manager=plugin_manager(Plugin(NullConnector, NullConnector)))
+        get_connector("null", plugin_manager=manager)
 
 
 @pytest.mark.parametrize(
@@ -229,6 +249,49 @@ def test_a_misspelt_hook_is_an_error() -> None:
 
     with pytest.raises(PluginError, match="unknown hook 'slacore_register_conectors'"):
         plugin_manager(Misspelt())
+
+
+def test_a_hook_function_without_the_marker_is_an_error() -> None:
+    class Unmarked:
+        def slacore_register_connectors(self, register: Callable[[Any], None]) -> None:
+            raise AssertionError("never called")
+
+    with pytest.raises(PluginError) as info:
+        plugin_manager(Unmarked())
+    assert str(info.value) == (
+        "plugin 'Unmarked': function 'slacore_register_connectors' is named like a slacore hook "
+        "but not marked @slacore.hookimpl, so slacore would never call it; mark it, or rename "
+        "it if it is no hook"
+    )
+    assert info.value.plugins == ("Unmarked",)
+    manager = plugin_manager()
+    with pytest.raises(PluginError, match="function 'slacore_register_connectors' is named"):
+        manager.register(Unmarked(), name="by-hand")
+    assert not manager.has_plugin("by-hand")
+
+
+def test_an_unmarked_hook_of_an_installed_plugin_names_it_and_its_package(
+    fake_site: FakeSite,
+) -> None:
+    fake_site.add(
+        "unmarked-crm", {"unmarked": "unmarked_plugin"},
+        {"unmarked_plugin": "def slacore_register_connectors(register):\n    pass\n"
+         "def slacore_helper():\n    pass\n"},
+    )  # fmt: skip
+    with pytest.raises(PluginError) as info:
+        plugin_manager(entry_points=True)
+    assert str(info.value).startswith(
+        "plugin 'unmarked' from unmarked-crm 1.0: functions 'slacore_helper', "
+        "'slacore_register_connectors' are named like slacore hooks but not marked "
+        "@slacore.hookimpl"
+    )
+    done = slacore_cli("connectors", PYTHONPATH=_with_path(fake_site.root))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith("slacore: error: plugin 'unmarked' from unmarked-crm 1.0: ")
+
+
+def _with_path(folder: Path) -> str:
+    return os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])
 
 
 def test_a_hook_with_wrong_arguments_is_an_error(fake_site: FakeSite) -> None:
@@ -312,8 +375,12 @@ def test_a_plugin_taking_a_builtin_name_is_an_error_naming_both(fake_site: FakeS
         "csv-plus", {"csvplus": "csvplus_plugin"},
         {"csvplus_plugin": CONNECTOR_MODULE.format(cls="CsvPlus", name="csv")},
     )  # fmt: skip
+    manager = plugin_manager(entry_points=True)
+    listed = [(i.name, i.package) for i in list_connectors(plugin_manager=manager)]
+    assert ("csv", "slacore") in listed
+    assert ("csv", "csv-plus") in listed
     with pytest.raises(PluginError) as info:
-        list_connectors(plugin_manager=plugin_manager(entry_points=True))
+        get_connector("csv", plugin_manager=manager)
     message = str(info.value)
     assert "connector 'csv' is registered twice" in message
     assert "package slacore " in message
@@ -349,7 +416,8 @@ def test_a_plugin_that_fails_to_import_is_an_error_naming_it(fake_site: FakeSite
         plugin_manager(entry_points=True)
     assert str(info.value) == (
         "plugin 'broken' from broken-crm 1.0 failed to load: "
-        "ModuleNotFoundError: No module named 'nowhere'"
+        "ModuleNotFoundError: No module named 'nowhere'; uninstall broken-crm, or set "
+        "SLACORE_LOAD_PLUGINS to the plugins to load without it (installed: broken, csv)"
     )
 
 
@@ -402,10 +470,187 @@ def test_cli_connectors_with_a_broken_plugin(fake_site: FakeSite) -> None:
     done = slacore_cli("connectors", "--json", PYTHONPATH=path)
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr == (
+    assert done.stderr.startswith(
         "slacore: error: plugin 'broken' from broken-crm 1.0 failed to load: "
-        "ModuleNotFoundError: No module named 'nowhere'\n"
+        "ModuleNotFoundError: No module named 'nowhere'; uninstall broken-crm, or set "
+        "SLACORE_LOAD_PLUGINS to the plugins to load without it"
     )
+    assert done.stderr.count("\n") == 1
+    # left out, it harms nothing
+    done = slacore_cli("connectors", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="csv")
+    assert done.returncode == 0, done.stderr
+    assert [c["name"] for c in json.loads(done.stdout)["connectors"]] == ["csv"]
+
+
+# --- choosing the plugins: SLACORE_LOAD_PLUGINS -------------------------------------------
+
+
+def add_rivals(site: FakeSite) -> None:
+    """Two packages that both register a connector named ``dup``."""
+    for number in ("one", "two"):
+        site.add(
+            f"dup-{number}", {f"dup_{number}": f"dup_{number}_plugin"},
+            {f"dup_{number}_plugin": CONNECTOR_MODULE.format(cls="Dup", name="dup")},
+        )  # fmt: skip
+
+
+def test_load_plugins_chooses_the_installed_plugins(
+    fake_site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_rivals(fake_site)
+
+    def listed() -> list[tuple[str, str | None]]:
+        manager = plugin_manager(entry_points=True)
+        return [(i.name, i.package) for i in list_connectors(plugin_manager=manager)]
+
+    assert listed() == [("csv", "slacore"), ("dup", "dup-one"), ("dup", "dup-two")]
+    monkeypatch.setenv("SLACORE_LOAD_PLUGINS", " dup_two, csv ,")
+    assert listed() == [("csv", "slacore"), ("dup", "dup-two")]
+    monkeypatch.setenv("SLACORE_LOAD_PLUGINS", "dup_one")
+    assert listed() == [("dup", "dup-one")]
+    monkeypatch.setenv("SLACORE_LOAD_PLUGINS", "")
+    assert listed() == []
+    monkeypatch.setenv("SLACORE_LOAD_PLUGINS", "csv,dup_three")
+    with pytest.raises(PluginError) as info:
+        plugin_manager(entry_points=True)
+    assert str(info.value) == (
+        "SLACORE_LOAD_PLUGINS names 'dup_three', which no installed package declares "
+        "(installed plugins: csv, dup_one, dup_two)"
+    )
+
+
+def test_load_plugins_resolves_two_packages_declaring_one_name(
+    fake_site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_site.add("one-crm", {"crm": "one_plugin"}, {"one_plugin": "X = 1\n"})
+    fake_site.add("two-crm", {"crm": "two_plugin"}, {"two_plugin": "X = 2\n"})
+    monkeypatch.setenv("SLACORE_LOAD_PLUGINS", "csv")
+    assert [i.name for i in list_connectors(plugin_manager=plugin_manager(entry_points=True))] == [
+        "csv"
+    ]
+
+
+def test_cli_connectors_lists_a_clash_marked(fake_site: FakeSite) -> None:
+    add_rivals(fake_site)
+    path = _with_path(fake_site.root)
+    done = slacore_cli("connectors", PYTHONPATH=path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "| dup | dup-one | 1.0 | CLASH: also registered by package dup-two 1.0 "
+        "(plugin 'dup_two') |" in done.stdout
+    )
+    assert "| dup | dup-two | 1.0 | CLASH: also registered by package dup-one 1.0" in done.stdout
+    assert f"| csv | slacore | {slacore.__version__} | CSV files" in done.stdout
+    assert done.stderr == (
+        "slacore: warning: connector 'dup' is registered twice: a source using it fails until "
+        "one plugin is uninstalled or left out of SLACORE_LOAD_PLUGINS\n"
+    )
+    listed = json.loads(slacore_cli("connectors", "--json", PYTHONPATH=path).stdout)
+    clashes = {(c["name"], c["package"]): c["clashes_with"] for c in listed["connectors"]}
+    assert clashes == {
+        ("csv", "slacore"): [],
+        ("dup", "dup-one"): ["package dup-two 1.0 (plugin 'dup_two')"],
+        ("dup", "dup-two"): ["package dup-one 1.0 (plugin 'dup_one')"],
+    }
+    chosen = slacore_cli("connectors", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="dup_one")
+    assert [(c["name"], c["package"]) for c in json.loads(chosen.stdout)["connectors"]] == [
+        ("dup", "dup-one")
+    ]
+    assert chosen.stderr == ""
+
+
+SYNC_JOB = """
+store = "slacore.db"
+
+[[sources]]
+name = "crm"
+connector = "csv"
+[sources.settings]
+path = "data"
+
+[[sources]]
+name = "rival"
+connector = "dup"
+"""
+
+
+def test_a_clash_fails_only_the_sources_that_use_the_name(
+    fake_site: FakeSite, tmp_path: Path
+) -> None:
+    add_rivals(fake_site)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "leads.csv").write_text(
+        "id,created_at\nL-1,2026-03-02T09:15:00+00:00\n", encoding="utf-8"
+    )
+    job = tmp_path / "slacore.toml"
+    job.write_text(SYNC_JOB, encoding="utf-8")
+    path = _with_path(fake_site.root)
+    done = slacore_cli("sync", "--json", "--config", str(job), PYTHONPATH=path)
+    assert done.returncode == 1, done.stderr
+    sources = {s["name"]: s for s in json.loads(done.stdout)["sources"]}
+    assert sources["crm"]["status"] == "success"
+    assert sources["crm"]["streams"]["leads"]["stored"] == 1
+    assert sources["rival"]["status"] == "failed"
+    assert sources["rival"]["error"].startswith(
+        "connector 'dup' is registered twice: by package dup-one 1.0 (plugin 'dup_one') and "
+        "by package dup-two 1.0 (plugin 'dup_two'); uninstall one of them"
+    )
+    # choosing one of the two plugins, the rival source syncs too
+    done = slacore_cli(
+        "sync", "--json", "--config", str(job), PYTHONPATH=path,
+        SLACORE_LOAD_PLUGINS="csv,dup_two",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [s["status"] for s in json.loads(done.stdout)["sources"]] == ["success", "success"]
+
+
+# --- slacore plugins --------------------------------------------------------------------------
+
+
+def test_list_plugins_names_package_version_and_hooks(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "acme-crm", {"acme": "acme_plugin"},
+        {"acme_plugin": CONNECTOR_MODULE.format(cls="Acme", name="acme")}, version="2.3.1",
+    )  # fmt: skip
+    fake_site.add("idle-crm", {"idle": "idle_plugin"}, {"idle_plugin": "X = 1\n"})
+    infos = plugins.list_plugins(plugin_manager=plugin_manager(entry_points=True))
+    assert [i.to_dict() for i in infos] == [
+        {"name": "acme", "package": "acme-crm", "version": "2.3.1",
+         "hooks": ["slacore_register_connectors"]},
+        {"name": "csv", "package": "slacore", "version": slacore.__version__,
+         "hooks": ["slacore_register_connectors"]},
+        {"name": "idle", "package": "idle-crm", "version": "1.0", "hooks": []},
+    ]  # fmt: skip
+    local = plugins.list_plugins(plugin_manager=plugin_manager(Plugin(NullConnector)))
+    assert local == (
+        plugins.PluginInfo(name="Plugin", hooks=("slacore_register_connectors",)),
+    )  # fmt: skip
+
+
+def test_cli_plugins(fake_site: FakeSite) -> None:
+    fake_site.add(
+        "acme-crm", {"acme": "acme_plugin"},
+        {"acme_plugin": CONNECTOR_MODULE.format(cls="Acme", name="acme")}, version="2.3.1",
+    )  # fmt: skip
+    path = _with_path(fake_site.root)
+    done = slacore_cli("plugins", PYTHONPATH=path)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        "| plugin | package | version | hooks |\n"
+        "| --- | --- | --- | --- |\n"
+        "| acme | acme-crm | 2.3.1 | slacore_register_connectors |\n"
+        f"| csv | slacore | {slacore.__version__} | slacore_register_connectors |\n"
+    )
+    done = slacore_cli("plugins", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="acme")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout) == {
+        "plugins": [
+            {"name": "acme", "package": "acme-crm", "version": "2.3.1",
+             "hooks": ["slacore_register_connectors"]},
+        ]
+    }  # fmt: skip
+    done = slacore_cli("plugins", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="")
+    assert done.stdout == "no plugin is loaded (SLACORE_LOAD_PLUGINS is '')\n"
 
 
 # --- a third-party connector, as a package of its own ----------------------------------------

@@ -134,6 +134,20 @@ SCHEMAS[2] = (
     SCHEMAS[1][1],
 )
 
+# Version 3: each source's connector (the table sources), and each run's.
+SCHEMAS[3] = (
+    {
+        **SCHEMAS[2][0],
+        "sources": [
+            "source_name TEXT NOT NULL PK1",
+            "connector TEXT NOT NULL",
+            "claimed_at INTEGER NOT NULL",
+        ],
+        "sync_runs": [*SCHEMAS[2][0]["sync_runs"], "connector TEXT"],
+    },
+    {**SCHEMAS[2][1], "sqlite_autoindex_sources_1": None},  # the primary key of sources
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

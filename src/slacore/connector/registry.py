@@ -2,10 +2,12 @@
 
 The registry asks every plugin's ``slacore_register_connectors`` hook, one plugin at a time,
 passing a ``register`` callback, so it knows which plugin (and package) registered each
-connector. A name registered twice, by two packages or by one, is an error that names both:
-nothing is silently renamed or shadowed. Plugins load on first use (see :mod:`slacore.plugins`);
-every function here takes an optional ``plugin_manager=`` so a test can pass its own
-(:func:`slacore.testing.plugin_manager`).
+connector. A name registered twice, by two packages or by one, is a clash: nothing is
+silently renamed or shadowed. :func:`list_connectors` lists every registration, a clashing one
+marked (:attr:`ConnectorInfo.clashes_with`), and only asking for that name
+(:func:`get_connector`) is an error that names both; the other connectors work. Plugins load
+on first use (see :mod:`slacore.plugins`); every function here takes an optional
+``plugin_manager=`` so a test can pass its own (:func:`slacore.testing.plugin_manager`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pluggy
 
 from slacore.connector.contract import Connector
 from slacore.errors import PluginError, SlacoreError, UnknownKeyError, ValidationError
-from slacore.plugins import get_plugin_manager, plugin_origin
+from slacore.plugins import LOAD_PLUGINS, get_plugin_manager, plugin_origin
 
 __all__ = ["ConnectorInfo", "create_connector", "get_connector", "list_connectors"]
 
@@ -34,6 +36,9 @@ class ConnectorInfo:
         package: The distribution it comes from (``slacore``, ``slacore-example-crm``), or
             ``None`` for a plugin registered in-process from no installed package.
         version: That distribution's version, or ``None``.
+        clashes_with: The other registrations of the same name (``package slacore 0.1.0
+            (plugin 'csv')``), empty unless the name clashes: then the connector cannot be
+            used until one of them is uninstalled or left out (``SLACORE_LOAD_PLUGINS``).
 
     """
 
@@ -42,6 +47,12 @@ class ConnectorInfo:
     plugin: str
     package: str | None = None
     version: str | None = None
+    clashes_with: tuple[str, ...] = ()
+
+    def origin(self) -> str:
+        """Who registered it: ``package slacore 0.1.0 (plugin 'csv')``, or ``plugin 'csv'``
+        for a plugin from no installed package."""
+        return _who(self.plugin, self.package, self.version)
 
     def to_dict(self) -> dict[str, Any]:
         """The connector's description as a JSON-ready mapping."""
@@ -52,6 +63,7 @@ class ConnectorInfo:
             "plugin": self.plugin,
             "description": self.connector.description,
             "streams": [stream.value for stream in self.connector.streams],
+            "clashes_with": list(self.clashes_with),
         }
 
 
@@ -60,17 +72,19 @@ def list_connectors(
 ) -> tuple[ConnectorInfo, ...]:
     """Every registered connector with its package and version, sorted by name.
 
+    A name registered twice (by two plugins, or twice by one) is listed once for each
+    registration, each marked with the others in :attr:`ConnectorInfo.clashes_with`.
+
     Args:
         plugin_manager: The plugin manager to ask; default :func:`get_plugin_manager`.
 
     Raises:
-        PluginError: Two registrations share a name (the message names both packages), a
-            plugin registers something that is not a :class:`~slacore.connector.contract.Connector`
-            subclass, or a plugin fails to load.
+        PluginError: A plugin registers something that is not a
+            :class:`~slacore.connector.contract.Connector` subclass, or fails to load.
 
     """
     manager = get_plugin_manager() if plugin_manager is None else plugin_manager
-    found: dict[str, ConnectorInfo] = {}
+    found: dict[str, list[ConnectorInfo]] = {}
     for impl in manager.hook.slacore_register_connectors.get_hookimpls():
         if impl.hookwrapper or impl.wrapper:
             continue
@@ -85,25 +99,23 @@ def list_connectors(
             _version: str | None = version,
         ) -> None:
             _check_connector(connector, _plugin)
-            clash = found.get(connector.name)
-            if clash is not None:
-                first = _who(clash.plugin, clash.package, clash.version)
-                second = _who(_plugin, _package, _version)
-                raise PluginError(
-                    message=f"connector {connector.name!r} is registered twice: by {first} and "
-                    f"by {second}; uninstall one of them",
-                    plugins=(clash.package or clash.plugin, _package or _plugin),
-                )
-            found[connector.name] = ConnectorInfo(
+            info = ConnectorInfo(
                 name=connector.name,
                 connector=connector,
                 plugin=_plugin,
                 package=_package,
                 version=_version,
             )
+            found.setdefault(connector.name, []).append(info)
 
         _call(impl, {"register": register})
-    return tuple(found[name] for name in sorted(found))
+    listed: list[ConnectorInfo] = []
+    for name in sorted(found):
+        infos = found[name]
+        for info in infos:
+            others = tuple(other.origin() for other in infos if other is not info)
+            listed.append(attrs.evolve(info, clashes_with=others) if others else info)
+    return tuple(listed)
 
 
 def _call(impl: pluggy.HookImpl, arguments: Mapping[str, object]) -> None:
@@ -150,17 +162,26 @@ def get_connector(
 
     Raises:
         UnknownKeyError: No connector has that name (the message lists the installed ones).
-        PluginError: As :func:`list_connectors`.
+        PluginError: Two plugins (or one, twice) registered that name: the message names
+            both. As :func:`list_connectors` too.
 
     """
     infos = list_connectors(plugin_manager=plugin_manager)
-    for info in infos:
-        if info.name == name:
-            return info.connector
+    matching = [info for info in infos if info.name == name]
+    if len(matching) > 1:
+        origins = " and by ".join(info.origin() for info in matching)
+        raise PluginError(
+            message=f"connector {name!r} is registered twice: by {origins}; uninstall one of "
+            f"them, or name the plugins to load in {LOAD_PLUGINS} (comma-separated "
+            "plugin names)",
+            plugins=tuple(info.package or info.plugin for info in matching),
+        )
+    if matching:
+        return matching[0].connector
     raise UnknownKeyError(
         message=f"no connector {name!r} is installed",
         key=name,
-        known=tuple(info.name for info in infos),
+        known=tuple(dict.fromkeys(info.name for info in infos)),
     )
 
 

@@ -11,7 +11,14 @@ import os
 import re
 from pathlib import Path
 
-from slacore_connectors.store.base import BatchResult, Store, StoreError, SyncLockedError, SyncRun
+from slacore_connectors.store.base import (
+    BatchResult,
+    SourceConnectorError,
+    Store,
+    StoreError,
+    SyncLockedError,
+    SyncRun,
+)
 from slacore_connectors.store.migrations import SCHEMA_VERSION
 from slacore_connectors.store.sqlite import SQLiteStore
 
@@ -20,6 +27,7 @@ __all__ = [
     "SCHEMES",
     "BatchResult",
     "SQLiteStore",
+    "SourceConnectorError",
     "Store",
     "StoreError",
     "SyncLockedError",

@@ -12,7 +12,14 @@ import attrs
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import SlacoreError, ValidationError
 
-__all__ = ["BatchResult", "Store", "StoreError", "SyncLockedError", "SyncRun"]
+__all__ = [
+    "BatchResult",
+    "SourceConnectorError",
+    "Store",
+    "StoreError",
+    "SyncLockedError",
+    "SyncRun",
+]
 
 
 @attrs.frozen(auto_exc=True, kw_only=True)
@@ -28,6 +35,23 @@ class StoreError(SlacoreError, RuntimeError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class SourceConnectorError(StoreError):
+    """A source is synced with another connector than the one whose records and cursors the
+    store holds under its name (:meth:`Store.claim_source`).
+
+    Attributes:
+        source_name: The source.
+        owner: The connector that owns it in the store.
+        connector: The connector refused.
+
+    """
+
+    source_name: str
+    owner: str
+    connector: str
 
 
 @attrs.frozen(auto_exc=True, kw_only=True)
@@ -86,6 +110,8 @@ class SyncRun:
         full: Whether it read from scratch.
         counts: Per stream: read, stored, unchanged, rejected.
         error: Why it failed or stopped, in one line.
+        connector: The connector that read the source, or ``None`` for a run recorded
+            before schema version 3.
 
     """
 
@@ -97,6 +123,7 @@ class SyncRun:
     full: bool
     counts: Mapping[str, Mapping[str, int]]
     error: str | None
+    connector: str | None = None
 
 
 @runtime_checkable
@@ -204,7 +231,35 @@ class Store(Protocol):
         """
         ...
 
-    def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
+    def source_connector(self, source_name: str) -> str | None:
+        """The connector that owns a source, or ``None`` if none has claimed it yet."""
+        ...
+
+    def claim_source(self, source_name: str, connector: str, *, at: datetime | None = None) -> None:
+        """Record ``connector`` as the owner of a source, or check that it is: a source
+        whose records and cursors another connector wrote is refused, so two connectors'
+        records never mix under one name.
+
+        Raises:
+            SourceConnectorError: Another connector owns the source and the store holds
+                what it read; nothing was written.
+
+        """
+        ...
+
+    def forget_source(self, source_name: str) -> int:
+        """Delete every version of a source's records, its rejected records, cursors and
+        connector (its runs stay): its next sync starts afresh. Returns the rows deleted."""
+        ...
+
+    def start_run(
+        self,
+        source_name: str,
+        *,
+        connector: str | None = None,
+        full: bool = False,
+        at: datetime | None = None,
+    ) -> int:
         """Record the start of a sync run (status ``running``); returns its id."""
         ...
 

@@ -75,7 +75,17 @@ _MIGRATION_1 = (
 _MIGRATION_2 = ("ALTER TABLE rejected ADD COLUMN seen_to INTEGER",)
 """Version 2: rejected records replaced by a read from the start are kept, closed."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1, _MIGRATION_2)
+# Version 3: the connector that owns each source (whose records, rejected rows and cursors the
+# store holds under the source's name), claimed at the source's first sync; and the connector
+# of each run. A source synced before version 3 is claimed by its next sync.
+_MIGRATION_3 = (
+    "CREATE TABLE sources (source_name TEXT NOT NULL PRIMARY KEY, connector TEXT NOT NULL, "
+    "claimed_at INTEGER NOT NULL)",
+    "ALTER TABLE sync_runs ADD COLUMN connector TEXT",
+)
+"""Version 3: each source's connector, and each run's."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,7 +29,13 @@ from typing import Any
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
 from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
-from slacore_connectors.store.base import BatchResult, StoreError, SyncLockedError, SyncRun
+from slacore_connectors.store.base import (
+    BatchResult,
+    SourceConnectorError,
+    StoreError,
+    SyncLockedError,
+    SyncRun,
+)
 from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SQLiteStore"]
@@ -44,6 +50,10 @@ reader adapts to what the versions since added)."""
 
 _REJECTED_CLOSED_FROM = 2
 """The schema version from which rejected records have ``seen_to``."""
+
+_CONNECTORS_FROM = 3
+"""The schema version from which the store records each source's connector (the table
+``sources``) and each run's (``sync_runs.connector``)."""
 
 _ABANDONED = (
     "abandoned: the sync stopped before it recorded its end (killed, or its machine stopped); "
@@ -65,7 +75,7 @@ class SQLiteStore:
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    2
+    3
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
@@ -378,14 +388,114 @@ class SQLiteStore:
             ).fetchone()
         return None if row is None else Cursor.from_json(row["cursor"])
 
-    def start_run(self, source_name: str, *, full: bool = False, at: datetime | None = None) -> int:
-        """Record the start of a sync run (status ``running``); returns its id."""
+    def source_connector(self, source_name: str) -> str | None:
+        """The connector that owns a source (:meth:`claim_source`), or ``None`` if none has
+        claimed it yet (a new source, or one last synced before schema version 3)."""
+        if self.schema_version < _CONNECTORS_FROM:
+            return None  # an older store opened read-only
+        with self._sql("read the store"):
+            row = self._db.execute(
+                "SELECT connector FROM sources WHERE source_name = ?", (source_name,)
+            ).fetchone()
+        return None if row is None else str(row["connector"])
+
+    def claim_source(self, source_name: str, connector: str, *, at: datetime | None = None) -> None:
+        """Record ``connector`` as the owner of a source, or check that it is.
+
+        A sync claims each source before it reads it: a source the store holds nothing of
+        (no cursor) is claimed by any connector; one that holds another connector's records
+        and cursors is refused, so two connectors' records never mix under one name.
+
+        Raises:
+            SourceConnectorError: Another connector owns the source and the store holds
+                what it read; the message says how to start the source afresh. Nothing was
+                written.
+            StoreError: The store cannot be written.
+
+        """
+        with self._sql("record the source"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT connector FROM sources WHERE source_name = ?", (source_name,)
+                ).fetchone()
+                owner = None if row is None else str(row["connector"])
+                if owner == connector:
+                    self._db.execute("ROLLBACK")
+                    return
+                held = self._db.execute(
+                    "SELECT 1 FROM cursors WHERE source_name = ? LIMIT 1", (source_name,)
+                ).fetchone()
+                if owner is not None and held is not None:
+                    raise SourceConnectorError(
+                        message=(
+                            f"source {source_name!r} holds what connector {owner!r} read, so "
+                            f"connector {connector!r} cannot go on from it (their records "
+                            "would mix); to start the source afresh, give it a new name in "
+                            f"the job file, or forget what the store holds of it: slacore "
+                            f"forget {source_name}"
+                        ),
+                        path=self.path,
+                        source_name=source_name,
+                        owner=owner,
+                        connector=connector,
+                    )
+                self._db.execute(
+                    "INSERT INTO sources (source_name, connector, claimed_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source_name) DO UPDATE SET connector = excluded.connector, "
+                    "claimed_at = excluded.claimed_at",
+                    (source_name, connector, _us(at or datetime.now(UTC))),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def forget_source(self, source_name: str) -> int:
+        """Delete what the store holds of a source: every version of its records, its
+        rejected records, its cursors and its connector, in one transaction. Its runs stay,
+        as the history of what ran. The next sync of the source starts afresh, with any
+        connector.
+
+        Returns:
+            The rows deleted (0: the store held nothing of the source).
+
+        Raises:
+            StoreError: The store cannot be written; nothing was deleted.
+
+        """
+        deleted = 0
+        tables = [table.name for table in TABLES.values()]
+        tables += ["rejected", "cursors", "sources"]
+        with self._sql("forget the source"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for name in tables:
+                    deleted += self._db.execute(
+                        f"DELETE FROM {name} WHERE source_name = ?", (source_name,)
+                    ).rowcount
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return deleted
+
+    def start_run(
+        self,
+        source_name: str,
+        *,
+        connector: str | None = None,
+        full: bool = False,
+        at: datetime | None = None,
+    ) -> int:
+        """Record the start of a sync run (status ``running``) of a source read by
+        ``connector``; returns its id."""
         started = _us(at or datetime.now(UTC))
         with self._sql("record the run"):
             cursor = self._db.execute(
-                "INSERT INTO sync_runs (source_name, started_at, status, full) "
-                "VALUES (?, ?, 'running', ?)",
-                (source_name, started, int(full)),
+                "INSERT INTO sync_runs (source_name, started_at, status, full, connector) "
+                "VALUES (?, ?, 'running', ?, ?)",
+                (source_name, started, int(full), connector),
             )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -457,6 +567,7 @@ class SQLiteStore:
             args = (source_name,)
         with self._sql("read the store"):
             rows = self._db.execute(query + " ORDER BY run_id", args).fetchall()
+        recorded = self.schema_version >= _CONNECTORS_FROM
         return [
             SyncRun(
                 run_id=row["run_id"],
@@ -467,6 +578,7 @@ class SQLiteStore:
                 full=bool(row["full"]),
                 counts=json.loads(row["counts"]),
                 error=row["error"],
+                connector=row["connector"] if recorded else None,
             )
             for row in rows
         ]
@@ -738,6 +850,11 @@ class SQLiteStore:
                 "SELECT source_name, stream, cursor FROM cursors ORDER BY 1, 2"
             )
         ]
+        if self.schema_version >= _CONNECTORS_FROM:
+            result["sources"] = [
+                tuple(row)
+                for row in self._db.execute("SELECT source_name, connector FROM sources ORDER BY 1")
+            ]
         current = "WHERE seen_to IS NULL" if self.schema_version >= _REJECTED_CLOSED_FROM else ""
         result["rejected"] = [
             tuple(row)

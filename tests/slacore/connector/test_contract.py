@@ -207,7 +207,7 @@ def test_contract_reports_every_failure() -> None:
     assert (
         "check_settings: AssertionError: an unknown setting should raise ValidationError" in message
     )
-    assert "check_secrets: AssertionError: a secret setting shows in" in message
+    assert "check_secrets: AssertionError: secret setting 'token' shows in the log: " in message
     assert "check_read: AssertionError: leads: Touch in a batch of Lead" in message
     assert "check_registration" in message
     assert "check_class" not in message
