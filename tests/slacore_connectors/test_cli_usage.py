@@ -244,6 +244,8 @@ def inputs(demo: Path) -> Path:
     [
         # 0: done.
         (["check", "company_a.toml"], 0, ""),
+        (["plugins", "--json"], 0, ""),
+        (["connectors", "--json"], 0, ""),
         (["report", "--period", "2020-05", "--json"], 0, ""),
         # 1: the work failed: the file checked is invalid, a file cannot be written.
         (["check", "bad.toml"], 1, "bad.toml:"),
@@ -251,9 +253,12 @@ def inputs(demo: Path) -> Path:
         (["render", "company_a.toml", "-o", "data/x/y.md"], 1, "'data/x/y.md': No such"),
         (["report", "-o", "company_a.toml/r.html"], 1, "'company_a.toml/r.html': Not a"),
         (["demo", "--dir", "company_a.toml/d"], 1, "cannot write the demo to company_a.toml/d"),
+        (["forget", "nope"], 1, "the store holds nothing of source 'nope'"),
         # 2: bad usage or bad input: a flag, a value, a job file, an agreement file.
         (["bogus"], 2, "No such command 'bogus'"),
         (["--bogus"], 2, "No such option '--bogus'"),
+        (["forget"], 2, "Missing argument 'SOURCE'"),
+        (["plugins", "--bogus"], 2, "No such option '--bogus'"),
         (["render", "company_a.toml", "-o", "data"], 2, "File 'data' is a directory"),
         (["demo", "--dir", "company_a.toml"], 2, "Directory 'company_a.toml' is a file"),
         (["report", "--period", "2026-13"], 2, "Invalid value for '--period'"),
