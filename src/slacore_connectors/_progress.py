@@ -12,10 +12,15 @@ import click
 
 
 class Progress:
-    """A progress bar on a terminal; plain log lines on stderr in a pipe."""
+    """A progress bar on a terminal; plain log lines on stderr in a pipe.
+
+    When stderr's reader goes away (``slacore sync 2>&1 | head -1``) the lines stop and the
+    work goes on: progress is never a reason to fail a stream.
+    """
 
     def __init__(self) -> None:
         self.bar: Any = None
+        self.closed = False
         self.tasks: dict[tuple[str, str], Any] = {}
         if sys.stderr.isatty():
             from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -38,7 +43,11 @@ class Progress:
 
     def __call__(self, source: str, stream: str, records: int) -> None:
         if self.bar is None:
-            click.echo(f"{source}: {stream}: +{records:,} records", err=True)
+            if not self.closed:
+                try:
+                    click.echo(f"{source}: {stream}: +{records:,} records", err=True)
+                except BrokenPipeError:
+                    self.closed = True
             return
         key = (source, stream)
         if key not in self.tasks:

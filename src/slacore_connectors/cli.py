@@ -1,13 +1,15 @@
 """The ``slacore`` command line.
 
 Every command that prints figures accepts ``--json`` and then prints exactly one JSON document
-on stdout. Errors go to stderr as one line; bad flags and values exit with status 2, other
-failures with status 1.
+on stdout. Errors go to stderr as one line. The exit statuses are the table of
+docs/guide/cli.md: 0 done, 1 a failure of the work, 2 bad usage or bad input (a flag, a value,
+a job file, an agreement file), 130 and 143 stopped by SIGINT or SIGTERM, 141 a closed stdout.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -32,8 +34,55 @@ from slacore_connectors._progress import Progress
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ClosedPipeError(Exception):
+    """The reader of stdout went away (``slacore report | head -1``): end quietly, exit 141."""
+
+
+class _Slacore(click.Group):
+    """The ``slacore`` group: a write to a closed stdout ends the command as :func:`main`
+    documents (exit 141), wherever it happens, the group's own ``--help`` included."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            raise _ClosedPipeError from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ClosedPipeError from None
+
+
+class _Run:
+    """What :func:`main` needs to know of the command line it runs."""
+
+    debug = False
+    """Show the traceback of an error: ``--debug`` or ``SLACORE_DEBUG=1``."""
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _Run.debug = True
+
+
+@click.group(cls=_Slacore, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(slacore.__version__, prog_name="slacore")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show the full traceback of an error, for a bug report (or set SLACORE_DEBUG=1).",
+)
 def cli() -> None:
     """Service-level agreements between marketing and sales, as code."""
 
@@ -305,7 +354,7 @@ def _report_agreement_errors(errors: Sequence[ValidationError]) -> NoReturn:
 
 def _agreement_failed(file: object, errors: Sequence[ValidationError]) -> NoReturn:
     """An agreement that cannot be used: ``slacore: error:`` and the problem, or a summary
-    line and then every problem, one a line, as for a job file; exit 1."""
+    line and then every problem, one a line, as for a job file; bad input, exit 2."""
     if len(errors) == 1:
         click.echo(f"slacore: error: {_one_line(str(errors[0]))}", err=True)
     else:
@@ -314,7 +363,7 @@ def _agreement_failed(file: object, errors: Sequence[ValidationError]) -> NoRetu
         )
         for error in errors:
             click.echo(_one_line(str(error)), err=True)
-    raise SystemExit(1)
+    raise SystemExit(2)
 
 
 @cli.command("check")
@@ -399,14 +448,53 @@ def _load_job(config_path: str) -> Any:
 
     try:
         return JobConfig.load(config_path)
-    except ConfigError as error:
-        # Every problem at once, one a line, as `slacore check` shows an agreement's.
+    except ValidationError as error:
+        _bad_job_file(error)
+
+
+def _bad_job_file(error: ValidationError) -> NoReturn:
+    """A job file's problem, or every problem at once, one a line, as `slacore check` shows an
+    agreement's; bad input, exit 2."""
+    if isinstance(error, ConfigError):
         click.echo(f"slacore: error: bad job file: {error.message}", err=True)
         for problem in error.errors:
             click.echo(str(problem), err=True)
-        raise SystemExit(2) from None
-    except ValidationError as error:
-        raise click.UsageError(f"bad job file: {error}") from None
+        raise SystemExit(2)
+    raise click.UsageError(f"bad job file: {error}")
+
+
+def _check_setting_names(config: Any) -> None:
+    """Each source's setting names against its connector's: a misspelt one is a bad job file
+    (exit 2), with the nearest known name suggested, before anything is read. Its values are
+    checked by the sync (a source whose connector is not installed fails there, alone)."""
+    from slacore._config import suggest
+    from slacore.connector import get_connector
+
+    problems: list[ValidationError] = []
+    for index, source in enumerate(config.sources):
+        try:
+            known = {setting.name for setting in get_connector(source.connector).settings_schema}
+        except SlacoreError:
+            continue
+        for key in source.settings:
+            if key not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                # The value is left out: the key may be a misspelt secret.
+                message = (
+                    f"unknown setting {key!r} of connector {source.connector} (known: {listed})"
+                    + suggest(key, known)
+                )
+                problems.append(config.locate(index, ValidationError(message=message, field=key)))
+    if len(problems) == 1:
+        _bad_job_file(problems[0])
+    if problems:
+        _bad_job_file(
+            ConfigError(
+                message=f"{len(problems)} problems in the job file {config.path}",
+                file=None if config.path is None else str(config.path),
+                errors=tuple(sorted(problems, key=lambda e: e.line or 0)),
+            )
+        )
 
 
 @cli.command("sync")
@@ -418,24 +506,44 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     \b
     Exits 0 on success, 1 when a source failed (the others still run and keep their
-    progress), 2 for a bad job file; Ctrl-C or SIGTERM stop it after the batch being stored
-    (exit 130 or 143) and the next sync resumes from there:
+    progress), 2 for a bad job file (a misspelt setting too); Ctrl-C or SIGTERM stop it
+    after the batch being stored (exit 130 or 143) and the next sync resumes from there:
       slacore sync --config slacore.toml
       slacore sync --full --json
     """
     from slacore_connectors.sync import run_sync
 
     config = _load_job(config_path)
+    _check_setting_names(config)
     with Progress() as progress:
         report = run_sync(config, full=full, progress=progress, stop_on_signals=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(report.to_text())
+    # The summary on stdout is the sync's figures; what failed is an error too, on stderr.
+    for line in _sync_errors(report):
+        click.echo(f"slacore: error: {_one_line(line)}", err=True)
     stopped = report.stop_line()
     if stopped is not None:
         click.echo(f"slacore: {stopped}", err=True)
     raise SystemExit(report.exit_code)
+
+
+def _sync_errors(report: Any) -> list[str]:
+    """What failed in a sync, one line each: a refused stream, or a source that failed as a
+    whole (its connector missing, its settings refused, its store error)."""
+    lines: list[str] = []
+    for source in report.sources:
+        if source.status != "failed":
+            continue
+        if source.refused:
+            lines += [
+                f"{source.name}: {stream}: refused: {why}" for stream, why in source.refused.items()
+            ]
+        else:
+            lines.append(f"{source.name}: {source.error}")
+    return lines
 
 
 @cli.command("forget")
@@ -626,7 +734,12 @@ def demo_command(folder: str | None, as_json: bool) -> None:
     with open_store(config.store, read_only=True) as store:
         report = build_report(store, agreement)
     page = target / "report.html"
-    page.write_text(report.to_html(), encoding="utf-8")
+    try:
+        page.write_text(report.to_html(), encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write the demo to {target}: {page.name}: {error.strerror or error}"
+        ) from None
     if as_json:
         click.echo(
             json.dumps(
@@ -666,28 +779,89 @@ stages = ["subscriber", "lead", "mql", "sal", "sql", "opportunity", "customer", 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the ``slacore`` script: run the command and exit with its status.
 
-    Usage errors exit 2, slacore errors 1, both with one line on stderr.
+    Usage errors exit 2, slacore errors 1, both with one line on stderr; a closed stdout or
+    stderr (``slacore report | head -1``) ends the command quietly with status 141.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    _Run.debug = os.environ.get("SLACORE_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        _run(args)
+    except (_ClosedPipeError, BrokenPipeError):
+        _drop_output()
+        raise SystemExit(CLOSED_PIPE) from None
+
+
+def _run(args: list[str]) -> NoReturn:
+    """Run the command line on ``args``; each error ends as one line and its exit status."""
     prog = "slacore"
     try:
         cli.main(args=args, prog_name=prog, standalone_mode=False)
+        sys.stdout.flush()
+    except (_ClosedPipeError, BrokenPipeError):
+        raise  # main() ends it: exit 141
     except click.exceptions.Exit as done:
         raise SystemExit(done.exit_code) from None
     except click.exceptions.Abort:
         sys.stderr.write("slacore: aborted\n")
         raise SystemExit(130) from None
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `slacore` alone: the help as --help lays it out, on stderr, as bad usage.
+        sys.stderr.write(error.format_message().rstrip("\n") + "\n")
+        raise SystemExit(error.exit_code) from None
     except click.ClickException as error:
         sys.stderr.write(f"{prog}: error: {_one_line(error.format_message())}\n")
         raise SystemExit(error.exit_code) from None
     except SlacoreError as error:
+        _traceback(error)
         sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
         raise SystemExit(1) from None
     except OSError as error:
         # A file that cannot be read or written, met where no command expected it.
+        _traceback(error)
         sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
         raise SystemExit(1) from None
+    except Exception as error:
+        # Not one of slacore's documented errors: a bug. --debug shows where.
+        if _Run.debug:
+            raise
+        sys.stderr.write(
+            f"{prog}: error: a bug in slacore {slacore.__version__}: "
+            f"{type(error).__name__}: {_one_line(str(error))}; run the command again with "
+            f"{prog} --debug (or SLACORE_DEBUG=1) to see the traceback, and report it "
+            f"with that: {ISSUES}\n"
+        )
+        raise SystemExit(1) from None
     raise SystemExit(0)
+
+
+ISSUES = "https://github.com/slacore/slacore/issues"
+"""Where a bug is reported."""
+
+
+def _traceback(error: BaseException) -> None:
+    """With ``--debug``, the traceback of ``error`` on stderr (before its one line)."""
+    if _Run.debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+
+
+CLOSED_PIPE = 141
+"""The exit status when stdout's reader went away (128 + SIGPIPE, as the shell shows a
+command that SIGPIPE ended: ``yes | head -1``)."""
+
+
+def _drop_output() -> None:
+    """Point stdout and stderr at the null device, so what is still buffered for a closed
+    pipe is dropped quietly at exit instead of raising again (Python's advice for SIGPIPE)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            # No real file behind it (a test harness's): nothing will be flushed to a pipe.
+            pass
 
 
 def _one_line(message: str) -> str:

@@ -117,7 +117,7 @@ def test_render_html_to_a_file(tmp_path: Path) -> None:
 
 def test_render_an_invalid_file_and_a_bad_format(tmp_path: Path) -> None:
     done = slacore("render", str(bad_file(tmp_path)))
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stdout == ""
     first, *problems = done.stderr.splitlines()
     assert first.startswith("slacore: error: bad agreement file: 4 problems in ")

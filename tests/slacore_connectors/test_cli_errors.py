@@ -1,5 +1,6 @@
 """Every error the command line prints is one line starting ``slacore: error:``, never a
-traceback; bad flags, values and job files exit 2, other failures 1. Run for real."""
+traceback; bad flags, values, job files and agreement files exit 2, other failures 1. Run for
+real."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ def folder(tmp_path: Path) -> Path:
             2,
             "bad job file: agreement: no such file: {folder}/nope.toml",
         ),
-        (["render", "not-utf8.toml"], 1, "not-utf8.toml: not UTF-8 text"),
-        (["render", "broken.toml"], 1, "broken.toml: not valid TOML"),
+        (["render", "not-utf8.toml"], 2, "not-utf8.toml: not UTF-8 text"),
+        (["render", "broken.toml"], 2, "broken.toml: not valid TOML"),
         (["demo", "--dir", "a-file/demo"], 1, "cannot write the demo to a-file/demo"),
         (
             ["plan", "--annual-revenue", "9" * 27, "--target-month", "6", "--year", "2020",
@@ -77,7 +78,7 @@ def test_an_invalid_agreement_is_an_error_line_then_its_problems(
     folder: Path, args: list[str]
 ) -> None:
     done = slacore(*args, cwd=folder)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stdout == ""
     first, *problems = done.stderr.splitlines()
     assert first.startswith("slacore: error: bad agreement file: ")
