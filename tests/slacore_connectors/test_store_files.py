@@ -269,6 +269,17 @@ def test_a_directory_in_the_way_of_the_lock_is_named(tmp_path: Path) -> None:
     assert not store.exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_lock_file_that_cannot_be_made_is_not_another_sync(tmp_path: Path) -> None:
+    # /proc takes no new files: filelock waits for a lock it can never make, as for a held one.
+    job(tmp_path, store="/proc/sla.db")
+    line = one_error_line(slacore("sync", cwd=tmp_path))
+    assert line.startswith(
+        "slacore: error: /proc/sla.db: cannot take the sync lock /proc/sla.db.lock: "
+    )
+    assert "another sync" not in line
+
+
 def test_a_store_whose_log_cannot_be_opened(tmp_path: Path) -> None:
     # What a read-only folder does to a store in WAL mode, as root too: SQLite cannot open
     # the log's shared index. sync cannot write such a store; report reads the file alone.

@@ -310,6 +310,16 @@ class SQLiteStore:
             Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
             lock.acquire()
         except filelock.Timeout:
+            # filelock also times out when it cannot make the file at all (a folder such as
+            # /proc): only a lock file that exists and opens is one another sync holds.
+            try:
+                with open(lock_path, "a"):
+                    pass
+            except OSError as error:
+                raise StoreError(
+                    message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
+                    path=self.path,
+                ) from error
             raise SyncLockedError(
                 message=f"another sync is running on {self.path}; nothing was read or written",
                 lock=lock_path,
