@@ -465,17 +465,25 @@ def _bad_job_file(error: ValidationError) -> NoReturn:
 
 def _check_setting_names(config: Any) -> None:
     """Each source's setting names against its connector's: a misspelt one is a bad job file
-    (exit 2), with the nearest known name suggested, before anything is read. Its values are
-    checked by the sync (a source whose connector is not installed fails there, alone)."""
+    (exit 2), with the nearest known name suggested, before anything is read; so is a secret
+    written in the file instead of read from the environment. Other values are checked by the
+    sync (a source whose connector is not installed fails there, alone)."""
     from slacore._config import suggest
     from slacore.connector import get_connector
 
     problems: list[ValidationError] = []
     for index, source in enumerate(config.sources):
         try:
-            known = {setting.name for setting in get_connector(source.connector).settings_schema}
+            schema = get_connector(source.connector).settings_schema
         except SlacoreError:
             continue
+        known = {setting.name for setting in schema}
+        try:
+            config.connector_settings(index, schema)
+        except ConfigError as error:
+            problems.extend(error.errors)
+        except ValidationError as error:
+            problems.append(error)
         for key in source.settings:
             if key not in known:
                 listed = ", ".join(sorted(known)) or "none"
