@@ -55,6 +55,7 @@ class _Context:
     period: Period
     effective: date | None = None
     calendar: BusinessCalendar | None = None
+    calendar_given: bool = False  # a [calendar] section, even one with problems
     ladder: StageLadder = STANDARD_LADDER
     exits: tuple[str, ...] = DEFAULT_EXIT_STAGES
 
@@ -127,6 +128,7 @@ def _read_calendar(root: Table, ctx: _Context) -> None:
     table = root.table("calendar")
     if table is None:
         return
+    ctx.calendar_given = True
     given = {
         key: table.raw(key)
         for key in ("timezone", "hours", "holidays", "overrides")
@@ -141,6 +143,14 @@ def _read_calendar(root: Table, ctx: _Context) -> None:
         if key in given and not isinstance(given[key], kinds):
             table.problem(key, f"expected {expected}, got {shown(given[key])}", given[key])
             return
+    if "timezone" not in given:
+        # No zone is guessed; the other keys are still checked, in UTC, for their problems.
+        table.problem(
+            "timezone",
+            'missing; expected the IANA time zone the hours are in, like "America/New_York"',
+        )
+        ctx.problems.attempt(table.path, lambda: BusinessCalendar(**given, timezone="UTC"))
+        return
     ctx.calendar = ctx.problems.attempt(table.path, lambda: BusinessCalendar(**given))
 
 

@@ -224,6 +224,8 @@ def _read_channels(table: Table, key: str, default: tuple[str, ...]) -> tuple[st
 
 def _clock_needs_calendar(table: Table, clock: str, ctx: _Context) -> bool:
     if clock == Clock.BUSINESS and ctx.calendar is None:
+        if ctx.calendar_given:
+            return False  # the [calendar] section's own problems are reported there
         table.problem(
             "clock",
             'the business clock needs a [calendar] section (or clock = "calendar")',

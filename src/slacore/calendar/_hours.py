@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import pairwise
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slacore.errors import ValidationError
@@ -318,7 +318,25 @@ def _holiday_sources(value: HolidaySpec) -> tuple[str | date, ...]:
     return (*countries, *sorted(dates))
 
 
-def _zone_name(value: str | ZoneInfo) -> str:
+class _Required:
+    """The default of a field the caller must give: a calendar's time zone is never guessed."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_REQUIRED: Any = _Required()
+"""The default of ``timezone``, typed ``Any`` so it can stand in a field annotated ``str``."""
+
+_ZONE_MISSING = (
+    'missing; name the IANA time zone the hours are in, e.g. timezone="America/New_York" '
+    "(there is no default: the team's zone cannot be guessed)"
+)
+
+
+def _zone_name(value: str | ZoneInfo | _Required) -> str:
+    if isinstance(value, _Required):
+        raise ValidationError(message=_ZONE_MISSING, field="timezone")
     if isinstance(value, ZoneInfo):
         return value.key
     if isinstance(value, str):

@@ -33,6 +33,7 @@ from slacore.calendar._hours import (
     _DAY_KEYS,
     _DAY_NAMES,
     _HOURS_EXAMPLE,
+    _REQUIRED,
     _holiday_sources,
     _overrides,
     _parse_day,
@@ -68,6 +69,8 @@ class BusinessCalendar(_Engine):
 
     Attributes:
         timezone: IANA name of the zone the hours are in (a ``ZoneInfo`` is accepted too).
+            Required: there is no default, since the zone is where the team works, which
+            the library cannot know.
         hours: The weekly hours, Monday first, as seven canonical strings (``"closed"`` when
             closed). Given as a mapping from a weekday (``"mon"``, ``"Monday"``) or a range
             (``"mon-fri"``, ``"sat-sun"``, ``"fri-mon"``; also ``"daily"``, ``"weekdays"``,
@@ -86,13 +89,13 @@ class BusinessCalendar(_Engine):
             closes the day; an override also opens a weekend day or a holiday.
 
     Raises:
-        ValidationError: A malformed or unknown value, overlapping intervals (also a night
-            shift running into the next day's hours), a day given twice, or no working hours
-            on any day at all.
+        ValidationError: No ``timezone``, a malformed or unknown value, overlapping
+            intervals (also a night shift running into the next day's hours), a day given
+            twice, or no working hours on any day at all.
 
     """
 
-    timezone: str = attrs.field(default="America/New_York", converter=_zone_name)
+    timezone: str = attrs.field(default=_REQUIRED, converter=_zone_name)
     hours: tuple[str, ...] = attrs.field(
         default=("09:00-17:00",) * 5 + (_CLOSED,) * 2, converter=_week_hours
     )

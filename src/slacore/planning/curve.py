@@ -7,7 +7,7 @@ report draws it as a chart.
 
 >>> from datetime import date
 >>> from slacore import BusinessCalendar, Delivery, pace
->>> cal = BusinessCalendar(holidays=None)
+>>> cal = BusinessCalendar(timezone="America/New_York", holidays=None)
 >>> delivered = [Delivery(on=date(2026, 6, 1), value=100), Delivery(on=date(2026, 6, 6), value=50)]
 >>> check = pace(delivered, target=220, as_of="2026-06-08", calendar=cal)
 >>> curve = pacing_curve(check, delivered, calendar=cal)

@@ -499,7 +499,7 @@ def pace(
         PlanError: The period has no business day.
 
     >>> from slacore.calendar.business import BusinessCalendar
-    >>> cal = BusinessCalendar(holidays=None)
+    >>> cal = BusinessCalendar(timezone="America/New_York", holidays=None)
     >>> week_one = [Delivery(on=date(2026, 6, 1), value=300_000)]
     >>> check = pace(week_one, target=300_000, as_of="2026-06-05", calendar=cal)
     >>> check.status, check.loading

@@ -508,6 +508,28 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert isinstance(error, ValueError)
 
 
+def test_a_calendar_without_timezone_is_a_located_problem(tmp_path: Path) -> None:
+    path = tmp_path / "zoneless.toml"
+    path.write_text(
+        '[agreement]\ncompany = "A"\nversion = "1"\neffective = "2026-01-01"\n'
+        '\n[calendar]\nhours = { mon-fri = "25:00-18:00" }\n'
+        '[marketing.leads]\ncount = 100\n[sales.response]\nwithin = "1h"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(AgreementError) as caught:
+        Agreement.load(path)
+    found = {e.field: e for e in caught.value.errors}
+    zone = found["calendar.timezone"]
+    assert zone.line == 6
+    assert zone.file == str(path)
+    assert zone.message.startswith("missing; ")
+    assert "IANA time zone" in zone.message
+    # The other keys of [calendar] are still checked, and the rules that use the calendar
+    # do not report it missing.
+    assert found["calendar.hours.mon-fri"].line == 7
+    assert sorted(found) == ["calendar.hours.mon-fri", "calendar.timezone"]
+
+
 def test_toml_syntax_error_has_its_line(tmp_path: Path) -> None:
     path = tmp_path / "syntax.toml"
     path.write_text('[agreement]\ncompany = "A"\nversion = \n', encoding="utf-8")

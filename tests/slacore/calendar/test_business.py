@@ -23,12 +23,20 @@ LONDON = ZoneInfo("Europe/London")
 H = timedelta(hours=1)
 
 # Mon-Fri 09:00-17:00 (the default hours), America/New_York, US public holidays.
-CAL = BusinessCalendar(holidays="US")
+CAL = BusinessCalendar(timezone="America/New_York", holidays="US")
 LONDON_CAL = BusinessCalendar(timezone="Europe/London", holidays="GB-ENG")
-DAILY_NY = BusinessCalendar(hours={"daily": "09:00-17:00"}, holidays=None)
-NIGHTS_NY = BusinessCalendar(hours={"daily": "22:00-06:00"}, holidays=None)
-ALWAYS_NY = BusinessCalendar(hours={"mon-sun": "00:00-24:00"}, holidays=None)
-SPLIT = BusinessCalendar(hours={"mon-fri": "09:00-12:00, 13:00-17:00"}, holidays=None)
+DAILY_NY = BusinessCalendar(
+    timezone="America/New_York", hours={"daily": "09:00-17:00"}, holidays=None
+)
+NIGHTS_NY = BusinessCalendar(
+    timezone="America/New_York", hours={"daily": "22:00-06:00"}, holidays=None
+)
+ALWAYS_NY = BusinessCalendar(
+    timezone="America/New_York", hours={"mon-sun": "00:00-24:00"}, holidays=None
+)
+SPLIT = BusinessCalendar(
+    timezone="America/New_York", hours={"mon-fri": "09:00-12:00, 13:00-17:00"}, holidays=None
+)
 
 
 def ny(*args: int) -> datetime:
@@ -187,7 +195,9 @@ def test_a_date_is_not_an_instant() -> None:
 
 
 def test_hours_are_normalised_to_seven_days() -> None:
-    cal = BusinessCalendar(hours={"Monday": "9:00-17:00", "TUE-thu": ["08:00-12:00"]})
+    cal = BusinessCalendar(
+        timezone="America/New_York", hours={"Monday": "9:00-17:00", "TUE-thu": ["08:00-12:00"]}
+    )
     assert cal.hours == (
         "09:00-17:00",
         "08:00-12:00",
@@ -214,13 +224,15 @@ def test_hours_are_normalised_to_seven_days() -> None:
     ],
 )
 def test_weekday_keys(key: str, days: set[int]) -> None:
-    cal = BusinessCalendar(hours={key: "10:00-11:00"})
+    cal = BusinessCalendar(timezone="America/New_York", hours={key: "10:00-11:00"})
     assert {day for day, text in enumerate(cal.hours) if text != "closed"} == days
 
 
 def test_split_day_and_lists_are_the_same() -> None:
-    a = BusinessCalendar(hours={"mon-fri": "09:00-12:00, 13:00-17:00"})
-    b = BusinessCalendar(hours={"mon-fri": ["13:00-17:00", "09:00-12:00"]})
+    a = BusinessCalendar(timezone="America/New_York", hours={"mon-fri": "09:00-12:00, 13:00-17:00"})
+    b = BusinessCalendar(
+        timezone="America/New_York", hours={"mon-fri": ["13:00-17:00", "09:00-12:00"]}
+    )
     assert a == b
     assert a.hours[0] == "09:00-12:00, 13:00-17:00"
 
@@ -234,22 +246,33 @@ def test_split_day_lunch_break() -> None:
 
 
 def test_touching_intervals_are_one_stretch() -> None:
-    cal = BusinessCalendar(hours={"mon-fri": "09:00-12:00, 12:00-17:00"}, holidays=None)
+    cal = BusinessCalendar(
+        timezone="America/New_York", hours={"mon-fri": "09:00-12:00, 12:00-17:00"}, holidays=None
+    )
     assert cal.is_open(ny(2026, 1, 13, 12, 0))
     assert cal.elapsed(ny(2026, 1, 13, 0, 0), ny(2026, 1, 14, 0, 0)) == 8 * H
 
 
 def test_midnight_end() -> None:
-    cal = BusinessCalendar(hours={"mon-fri": "18:00-24:00", "sat": "00:00-24:00"}, holidays=None)
+    cal = BusinessCalendar(
+        timezone="America/New_York",
+        hours={"mon-fri": "18:00-24:00", "sat": "00:00-24:00"},
+        holidays=None,
+    )
     assert cal.hours[0] == "18:00-24:00"
     assert cal.is_open(ny(2026, 1, 16, 23, 59))
     # Friday evening runs straight into the whole of Saturday.
     assert cal.elapsed(ny(2026, 1, 16, 20, 0), ny(2026, 1, 18, 0, 0)) == 28 * H
-    assert BusinessCalendar(hours={"fri": "22:00-00:00"}).hours[4] == "22:00-24:00"
+    assert (
+        BusinessCalendar(timezone="America/New_York", hours={"fri": "22:00-00:00"}).hours[4]
+        == "22:00-24:00"
+    )
 
 
 def test_night_shift_crosses_midnight() -> None:
-    cal = BusinessCalendar(hours={"mon-fri": "22:00-06:00"}, holidays=None)
+    cal = BusinessCalendar(
+        timezone="America/New_York", hours={"mon-fri": "22:00-06:00"}, holidays=None
+    )
     assert cal.hours[0] == "22:00-06:00"
     assert not cal.is_open(ny(2026, 1, 12, 5, 0))  # Monday morning: no Sunday shift
     assert cal.is_open(ny(2026, 1, 12, 23, 0))  # Monday night
@@ -263,7 +286,9 @@ def test_night_shift_crosses_midnight() -> None:
 
 def test_a_night_shift_belongs_to_the_day_it_starts() -> None:
     # Christmas 2026 is a Friday: Thursday's shift runs into it, Friday's does not start.
-    cal = BusinessCalendar(hours={"mon-fri": "22:00-06:00"}, holidays="US")
+    cal = BusinessCalendar(
+        timezone="America/New_York", hours={"mon-fri": "22:00-06:00"}, holidays="US"
+    )
     assert cal.is_open(ny(2026, 12, 25, 3, 0))
     assert not cal.is_open(ny(2026, 12, 25, 23, 0))
 
@@ -293,14 +318,14 @@ def test_a_night_shift_belongs_to_the_day_it_starts() -> None:
 )
 def test_bad_hours(hours: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message) as info:
-        BusinessCalendar(hours=hours)  # type: ignore[arg-type]
+        BusinessCalendar(timezone="America/New_York", hours=hours)  # type: ignore[arg-type]
     assert info.value.field is not None
     assert info.value.field.startswith("hours")
 
 
 def test_hours_must_be_a_mapping() -> None:
     with pytest.raises(ValidationError, match="mapping"):
-        BusinessCalendar(hours="mon-fri 09:00-17:00")  # type: ignore[arg-type]
+        BusinessCalendar(timezone="America/New_York", hours="mon-fri 09:00-17:00")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -309,12 +334,17 @@ def test_hours_must_be_a_mapping() -> None:
 )
 def test_a_calendar_without_working_time_is_rejected(hours: object) -> None:
     with pytest.raises(ValidationError, match="no working hours") as info:
-        BusinessCalendar(hours=hours)  # type: ignore[arg-type]
+        BusinessCalendar(timezone="America/New_York", hours=hours)  # type: ignore[arg-type]
     assert info.value.field == "hours"
 
 
 def test_a_calendar_open_only_by_overrides_is_allowed_but_searches_end() -> None:
-    cal = BusinessCalendar(hours={}, overrides={"2026-06-06": "10:00-12:00"}, holidays=None)
+    cal = BusinessCalendar(
+        timezone="America/New_York",
+        hours={},
+        overrides={"2026-06-06": "10:00-12:00"},
+        holidays=None,
+    )
     assert cal.describe().startswith("no regular hours")
     assert cal.add(ny(2026, 1, 1), H) == ny(2026, 6, 6, 11, 0)
     assert cal.add_many([ny(2026, 1, 1)], H) == [ny(2026, 6, 6, 11, 0)]
@@ -328,7 +358,9 @@ def test_a_calendar_open_only_by_overrides_is_allowed_but_searches_end() -> None
 
 def test_no_opening_within_three_years_is_an_error_not_a_loop() -> None:
     every_day = [date(2026, 1, 1) + timedelta(days=n) for n in range(5 * 366)]
-    cal = BusinessCalendar(hours={"daily": "09:00-17:00"}, holidays=every_day)
+    cal = BusinessCalendar(
+        timezone="America/New_York", hours={"daily": "09:00-17:00"}, holidays=every_day
+    )
     with pytest.raises(ValidationError, match="no working time in the 3 years") as info:
         cal.next_open(ny(2026, 3, 1))
     assert info.value.field == "t"
@@ -342,7 +374,7 @@ def test_no_opening_within_three_years_is_an_error_not_a_loop() -> None:
 
 
 def test_a_far_off_placeholder_date_is_an_error_not_centuries_of_work() -> None:
-    cal = BusinessCalendar(holidays="US")
+    cal = BusinessCalendar(timezone="America/New_York", holidays="US")
     placeholder = datetime(4000, 12, 31, tzinfo=UTC)
     with pytest.raises(ValidationError, match="span more than 200 years"):
         cal.elapsed(ny(2026, 1, 5), placeholder)
@@ -356,7 +388,7 @@ def test_a_far_off_placeholder_date_is_an_error_not_centuries_of_work() -> None:
 
 
 def test_instants_at_the_ends_of_time() -> None:
-    cal = BusinessCalendar(holidays=None)
+    cal = BusinessCalendar(timezone="America/New_York", holidays=None)
     with pytest.raises(ValidationError, match="outside the years") as info:
         cal.is_open(datetime.max.replace(tzinfo=UTC))
     assert info.value.field == "t"
@@ -373,28 +405,30 @@ def test_instants_at_the_ends_of_time() -> None:
 
 
 def test_explicit_holiday_dates() -> None:
-    cal = BusinessCalendar(holidays=["2026-03-10", date(2026, 3, 11)])
+    cal = BusinessCalendar(timezone="America/New_York", holidays=["2026-03-10", date(2026, 3, 11)])
     assert cal.holidays == (date(2026, 3, 10), date(2026, 3, 11))
     assert cal.add(ny(2026, 3, 9, 16, 30), H) == ny(2026, 3, 12, 9, 30)
-    single = BusinessCalendar(holidays="2026-03-10")
+    single = BusinessCalendar(timezone="America/New_York", holidays="2026-03-10")
     assert not single.is_open(ny(2026, 3, 10, 12, 0))
     assert single.is_open(ny(2026, 1, 19, 12, 0))  # no country: MLK day is a working day
 
 
 def test_country_and_dates_mixed() -> None:
-    cal = BusinessCalendar(holidays=["2026-03-10", "us", "US"])
+    cal = BusinessCalendar(timezone="America/New_York", holidays=["2026-03-10", "us", "US"])
     assert cal.holidays == ("US", date(2026, 3, 10))
     assert not cal.is_open(ny(2026, 3, 10, 12, 0))
     assert not cal.is_open(ny(2026, 1, 19, 12, 0))
 
 
 def test_no_overrides() -> None:
-    assert BusinessCalendar(overrides=None) == BusinessCalendar(overrides={})
+    assert BusinessCalendar(timezone="America/New_York", overrides=None) == BusinessCalendar(
+        timezone="America/New_York", overrides={}
+    )
 
 
 def test_no_holidays() -> None:
     for value in (None, (), []):
-        cal = BusinessCalendar(holidays=value)
+        cal = BusinessCalendar(timezone="America/New_York", holidays=value)
         assert cal.holidays == ()
         assert cal.is_open(ny(2026, 12, 25, 12, 0))
         assert cal.describe().endswith("no public holidays")
@@ -418,14 +452,16 @@ def test_no_holidays_unless_named() -> None:
 
 
 def test_closed_dates_without_a_country_say_no_public_holidays() -> None:
-    cal = BusinessCalendar(holidays=["2026-12-24"])
+    cal = BusinessCalendar(timezone="America/New_York", holidays=["2026-12-24"])
     assert cal.describe().endswith("no public holidays, also closed 2026-12-24")
 
 
 def test_subdivisions() -> None:
     # Lincoln's Birthday (Thursday 2026-02-12) is a New York state holiday, not a federal one.
     assert CAL.is_open(ny(2026, 2, 12, 12, 0))
-    assert not BusinessCalendar(holidays="US-NY").is_open(ny(2026, 2, 12, 12, 0))
+    assert not BusinessCalendar(timezone="America/New_York", holidays="US-NY").is_open(
+        ny(2026, 2, 12, 12, 0)
+    )
     # Easter Monday is a holiday in England but not in Scotland; 2 January the reverse.
     england = BusinessCalendar(timezone="Europe/London", holidays="GB-ENG")
     scotland = BusinessCalendar(timezone="Europe/London", holidays="gb-sct")
@@ -449,7 +485,7 @@ def test_subdivisions() -> None:
 )
 def test_bad_holidays(value: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message) as info:
-        BusinessCalendar(holidays=value)  # type: ignore[arg-type]
+        BusinessCalendar(timezone="America/New_York", holidays=value)  # type: ignore[arg-type]
     assert info.value.field == "holidays"
 
 
@@ -462,7 +498,7 @@ def test_holiday_years_load_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_loader(country, subdiv, year)
 
     monkeypatch.setattr(calendar_module, "_country_holidays", loader)
-    cal = BusinessCalendar(holidays="US")
+    cal = BusinessCalendar(timezone="America/New_York", holidays="US")
     assert asked == [None]  # construction only checks the country exists
     # Thanksgiving far from today, either way.
     assert not cal.is_open(ny(2071, 11, 26, 12, 0))
@@ -475,6 +511,7 @@ def test_holiday_years_load_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_overrides_shorten_close_and_open_days() -> None:
     cal = BusinessCalendar(
+        timezone="America/New_York",
         overrides={
             "2026-12-24": "09:00-13:00",
             date(2026, 12, 31): "closed",
@@ -495,7 +532,10 @@ def test_overrides_shorten_close_and_open_days() -> None:
 
 def test_an_override_meeting_a_night_shift_merges_with_it() -> None:
     cal = BusinessCalendar(
-        hours={"mon": "22:00-06:00"}, overrides={"2026-01-13": "00:00-08:00"}, holidays=None
+        timezone="America/New_York",
+        hours={"mon": "22:00-06:00"},
+        overrides={"2026-01-13": "00:00-08:00"},
+        holidays=None,
     )
     assert cal.elapsed(ny(2026, 1, 12, 0, 0), ny(2026, 1, 14, 0, 0)) == 10 * H
 
@@ -511,12 +551,25 @@ def test_an_override_meeting_a_night_shift_merges_with_it() -> None:
 )
 def test_bad_overrides(overrides: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message) as info:
-        BusinessCalendar(overrides=overrides)  # type: ignore[arg-type]
+        BusinessCalendar(timezone="America/New_York", overrides=overrides)  # type: ignore[arg-type]
     assert info.value.field is not None
     assert info.value.field.startswith("overrides")
 
 
 # --- time zones and daylight saving -------------------------------------------------------------
+
+
+def test_the_timezone_must_be_named() -> None:
+    # No default zone: a calendar's hours are in the user's zone, which cannot be guessed.
+    for call in (
+        lambda: BusinessCalendar(),
+        lambda: BusinessCalendar(hours={"mon-fri": "10:00-18:00"}, holidays="IN"),
+    ):
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert info.value.field == "timezone"
+        assert "IANA time zone" in info.value.message
+        assert 'timezone="America/New_York"' in info.value.message
 
 
 def test_bad_timezone() -> None:
@@ -580,20 +633,22 @@ def test_london_daylight_saving_weekends() -> None:
 
 
 def test_a_boundary_the_clock_skips_is_the_moment_of_the_change() -> None:
-    cal = BusinessCalendar(hours={"sun": "02:30-05:00"}, holidays=None)
+    cal = BusinessCalendar(timezone="America/New_York", hours={"sun": "02:30-05:00"}, holidays=None)
     ((opens, closes),) = cal.open_intervals("2026-03-08")
     assert opens == ny(2026, 3, 8, 3, 0)
     assert real(opens, closes) == 2 * H
     assert cal.next_open(ny(2026, 3, 8, 1, 0)) == ny(2026, 3, 8, 3, 0)
     # A spring-forward gap can swallow an interval whole.
     assert (
-        BusinessCalendar(hours={"sun": "02:00-02:45"}, holidays=None).open_intervals("2026-03-08")
+        BusinessCalendar(
+            timezone="America/New_York", hours={"sun": "02:00-02:45"}, holidays=None
+        ).open_intervals("2026-03-08")
         == []
     )
 
 
 def test_a_boundary_the_clock_repeats_counts_at_its_first_occurrence() -> None:
-    cal = BusinessCalendar(hours={"sun": "00:00-01:30"}, holidays=None)
+    cal = BusinessCalendar(timezone="America/New_York", hours={"sun": "00:00-01:30"}, holidays=None)
     ((opens, closes),) = cal.open_intervals("2026-11-01")
     assert real(opens, closes) == timedelta(minutes=90)
     assert closes.utcoffset() == timedelta(hours=-4)
@@ -671,6 +726,7 @@ def test_describe() -> None:
         "2026-12-23 09:00-13:00, 2026-12-31 closed"
     )
     many = BusinessCalendar(
+        timezone="America/New_York",
         holidays=["2026-01-02", "2026-01-05"],
         overrides={f"2026-02-0{n}": "closed" for n in range(1, 5)},
     )
@@ -702,8 +758,8 @@ def test_to_dict_is_json_ready_and_rebuilds_the_calendar() -> None:
 
 
 def test_calendars_are_values() -> None:
-    assert BusinessCalendar(holidays=["US"]) == CAL
-    assert hash(BusinessCalendar(holidays=("US",))) == hash(CAL)
+    assert BusinessCalendar(timezone="America/New_York", holidays=["US"]) == CAL
+    assert hash(BusinessCalendar(timezone="America/New_York", holidays=("US",))) == hash(CAL)
     later = attrs.evolve(CAL, hours={"mon-fri": "10:00-18:00"})
     assert later.hours[0] == "10:00-18:00"
     assert later.add(ny(2026, 1, 9, 17, 0), H) == ny(2026, 1, 9, 18, 0)
@@ -884,7 +940,9 @@ def test_canonical_examples_agree_with_pandas(
 
 def test_bulk_elapsed_before_any_working_time() -> None:
     # Open on one day in 2030 only: the years loaded around 2021 hold no working time at all.
-    cal = BusinessCalendar(hours={}, overrides={"2030-06-03": "09:00-17:00"}, holidays=())
+    cal = BusinessCalendar(
+        timezone="America/New_York", hours={}, overrides={"2030-06-03": "09:00-17:00"}, holidays=()
+    )
     start, end = datetime(2021, 3, 1, tzinfo=UTC), datetime(2021, 3, 5, tzinfo=UTC)
     assert cal.elapsed(start, end) == timedelta(0)
     assert cal.elapsed_many([start], [end]) == [timedelta(0)]

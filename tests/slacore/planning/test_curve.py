@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from slacore import BusinessCalendar, Delivery, pace
 from slacore.planning.curve import pacing_curve
 
-CAL = BusinessCalendar(holidays=None)
+CAL = BusinessCalendar(timezone="America/New_York", holidays=None)
 
 
 def test_points_follow_business_days_and_stop_at_as_of() -> None:

@@ -29,7 +29,8 @@ from slacore.planning.pacing import Unvalued
 
 # July 2020 in New York: 22 business days (July 3 is the observed Independence Day).
 CAL = BusinessCalendar(timezone="America/New_York", holidays="US")
-PLAIN = BusinessCalendar(holidays=None)  # June 2026: 22 business days, Monday June 1 first
+# June 2026: 22 business days, Monday June 1 first.
+PLAIN = BusinessCalendar(timezone="America/New_York", holidays=None)
 JUNE = [date(2026, 6, 1) + timedelta(days=i) for i in range(30)]
 OPEN_JUNE = [d for d in JUNE if d.weekday() < 5]
 
@@ -94,7 +95,9 @@ def test_the_line_skips_holidays_and_weekends() -> None:
 
 def test_a_delivery_after_the_last_business_day_counts_on_it() -> None:
     delivered = [Delivery(on="2026-06-30", value=10), Delivery(on="2026-07-01", value=99)]
-    august = BusinessCalendar(holidays=None, hours={"mon-thu": "09:00-17:00"})
+    august = BusinessCalendar(
+        timezone="America/New_York", holidays=None, hours={"mon-thu": "09:00-17:00"}
+    )
     check = pace(delivered, target=100, as_of="2026-06-30", calendar=august)
     assert check.delivered == 10
     assert check.weeks[-1].delivered == 10
@@ -137,7 +140,10 @@ def test_weekly_buckets_against_capacity() -> None:
 
 def test_no_business_day_is_a_plan_error() -> None:
     saturdays = BusinessCalendar(
-        holidays=None, hours={"sat": "10:00-12:00"}, overrides={"2026-06-06": "closed"}
+        timezone="America/New_York",
+        holidays=None,
+        hours={"sat": "10:00-12:00"},
+        overrides={"2026-06-06": "closed"},
     )
     with pytest.raises(PlanError, match="2026-W23 has no business day"):
         pace([], target=1, as_of="2026-06-03", calendar=saturdays, period="week")
