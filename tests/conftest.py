@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
+from tests.fakes.hubspot import FakeHubSpot, Portal, generate_portal
 
 # CI machines are small and shared: no deadlines, fewer examples unless asked for more.
 settings.register_profile(
@@ -10,3 +14,28 @@ settings.register_profile(
 )
 settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def make_fake_hubspot() -> Iterator[Callable[..., FakeHubSpot]]:
+    """Start fake HubSpots on 127.0.0.1 over generated portals; all stop after the test.
+
+    Call it with :func:`tests.fakes.hubspot.generate_portal`'s arguments (a ``portal=`` of
+    your own instead, if you have one).
+    """
+    started: list[FakeHubSpot] = []
+
+    def make(portal: Portal | None = None, **portal_arguments: Any) -> FakeHubSpot:
+        fake = FakeHubSpot(portal or generate_portal(**portal_arguments)).start()
+        started.append(fake)
+        return fake
+
+    yield make
+    for fake in started:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_hubspot(make_fake_hubspot: Callable[..., FakeHubSpot]) -> FakeHubSpot:
+    """A fake HubSpot over a small generated portal (300 contacts, seed 13)."""
+    return make_fake_hubspot(seed=13, contacts=300)
