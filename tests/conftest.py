@@ -33,6 +33,8 @@ def make_fake_hubspot() -> Iterator[Callable[..., FakeHubSpot]]:
     yield make
     for fake in started:
         fake.stop()
+    bugs = [error for fake in started for error in fake.errors]
+    assert not bugs, f"the fake HubSpot failed: {bugs}"
 
 
 @pytest.fixture

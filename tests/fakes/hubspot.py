@@ -29,6 +29,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+#: The portal of the issue's scenario: ``generate_portal(**SCENARIO)`` crosses the search cap
+#: in one window and in one instant, with archived, merged and malformed records.
+SCENARIO: dict[str, Any] = {
+    "seed": 13,
+    "contacts": 25_000,
+    "same_instant": 10_500,
+    "archived": 25,
+    "merged": 10,
+    "malformed": True,
+}
+
 #: The search cap: HubSpot answers 400 to any page that would reach past this many results.
 SEARCH_CAP = 10_000
 #: Largest search page, batch-read input and v4 association batch input HubSpot accepts.
@@ -212,7 +223,11 @@ class Owner:
 
 @dataclass
 class Portal:
-    """The data a fake HubSpot serves; change it between requests to simulate live edits."""
+    """The data a fake HubSpot serves; change it between requests to simulate live edits.
+
+    Change records through :meth:`set_property`, :meth:`archive` and :meth:`merge` (or bump
+    :attr:`version` after changing them by hand): search caches its matches per version.
+    """
 
     objects: dict[str, dict[int, CrmObject]]
     owners: list[Owner]
@@ -587,13 +602,18 @@ class FakeHubSpot:
         portal: The data served; change it freely (under :attr:`lock` while serving).
         token: The only access token accepted.
         calls: Requests received by kind (``search:contacts``, ``batch_read:contacts``,
-            ``associations:contacts->calls``, ``owners``, ``list:contacts``,
+            ``associations:contacts->calls``, ``owners``, ``list:contacts``, ``get:contacts``,
             ``properties:contacts``), failed ones included, as HubSpot counts them.
         requests: Every request received, in order.
         before_request: Called with each :class:`Request` before it is answered (under the
             lock), to change records "during" a sync.
         partial_ids: Ids a batch read or association read answers as errors (207) although
             they exist.
+        expired: Answer every request 401 ``EXPIRED_AUTHENTICATION``.
+        search_lag: How long a change takes to reach the search index (HubSpot's lags
+            writes): search does not see records modified less than this long ago.
+        errors: Requests the fake failed on (a bug of the fake, answered 500); the fixtures
+            check it stays empty.
     """
 
     def __init__(self, portal: Portal, token: str = "pat-na1-fake-token") -> None:
@@ -605,6 +625,8 @@ class FakeHubSpot:
         self.before_request: Callable[[Request], None] | None = None
         self.partial_ids: set[str] = set()
         self.expired = False
+        self.search_lag = timedelta(0)
+        self.errors: list[str] = []
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
         self._search_cache: dict[str, tuple[int, list[CrmObject]]] = {}
@@ -754,6 +776,12 @@ class FakeHubSpot:
                 return self._route(method, parts, query, body)
             except HubSpotError as error:
                 return error.status, {}, error.body
+            except ValueError as error:  # a malformed number or date in the request
+                invalid = _error(400, "VALIDATION_ERROR", f"Invalid input: {error}")
+                return invalid.status, {}, invalid.body
+            except Exception as error:  # a bug of the fake: visible in errors and as a 500
+                self.errors.append(f"{method} {path}: {error!r}")
+                return 500, {}, {"status": "error", "message": repr(error), "category": "ERROR"}
 
     def _authenticate(self, headers: dict[str, str]) -> None:
         given = headers.get("authorization", "")
@@ -786,6 +814,8 @@ class FakeHubSpot:
                 return self._batch_read(object_type, query, body or {})
             if method == "GET" and len(parts) == 4:
                 return 200, {}, self._list(object_type, query)
+            if method == "GET" and len(parts) == 5:
+                return 200, {}, self._one(object_type, parts[4], query)
         if parts[:3] == ["crm", "v3", "owners"] and method == "GET" and len(parts) == 3:
             return 200, {}, self._owners(query)
         if parts[:3] == ["crm", "v3", "properties"] and method == "GET" and len(parts) == 4:
@@ -823,14 +853,20 @@ class FakeHubSpot:
             raise _error(400, "VALIDATION_ERROR", "Too many filters or filter groups")
         key = json.dumps([object_type, groups, body.get("sorts") or []], sort_keys=True)
         cached = self._search_cache.get(key)
-        if cached is not None and cached[0] == self.portal.version:
+        indexed_until = datetime.now(UTC) - self.search_lag
+        if cached is not None and cached[0] == self.portal.version and not self.search_lag:
             matched = cached[1]
         else:
-            matched = [r for r in self.portal.live(object_type) if _matches_any(r, groups)]
+            matched = [
+                r
+                for r in self.portal.live(object_type)
+                if r.modified <= indexed_until and _matches_any(r, groups)
+            ]
             for sort in reversed(_sorts(body.get("sorts") or [])):
                 name, descending = sort
                 matched.sort(key=lambda r, n=name: _sort_key(r, n), reverse=descending)
-            self._search_cache = {key: (self.portal.version, matched)}
+            # Cached for the next page of the same query, unless the index lags the clock.
+            self._search_cache = {} if self.search_lag else {key: (self.portal.version, matched)}
         page = matched[after : after + limit]
         answer: dict[str, Any] = {
             "total": len(matched),
@@ -907,6 +943,12 @@ class FakeHubSpot:
                 }
             }
         return answer
+
+    def _one(self, object_type: str, given: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        record = self.portal.objects[object_type].get(int(given)) if given.isdigit() else None
+        if record is None or record.archived != _flag(query.get("archived")):
+            raise _error(404, "OBJECT_NOT_FOUND", f"Object {given} not found.")
+        return record.to_json(query.get("properties"), query.get("propertiesWithHistory"))
 
     def _owners(self, query: dict[str, list[str]]) -> dict[str, Any]:
         archived = _flag(query.get("archived"))
@@ -1024,6 +1066,8 @@ def _kind(method: str, parts: list[str]) -> str:
             return f"batch_read:{parts[3]}"
         if len(parts) == 4 and method == "GET":
             return f"list:{parts[3]}"
+        if len(parts) == 5 and method == "GET":
+            return f"get:{parts[3]}"
     if parts[:3] == ["crm", "v4", "associations"] and len(parts) >= 5:
         return f"associations:{parts[3]}->{parts[4]}"
     if parts[:3] == ["crm", "v3", "owners"]:
@@ -1035,7 +1079,7 @@ def _kind(method: str, parts: list[str]) -> str:
 
 def _flag(values: list[str] | None) -> bool:
     # The SDK sends archived=False as the literal string "False" (VENDORS.md 2.1).
-    return bool(values) and values is not None and values[0].lower() == "true"
+    return values is not None and bool(values) and values[0].lower() == "true"
 
 
 def _number(record: CrmObject, name: str) -> float | str | None:

@@ -369,3 +369,41 @@ def test_portal_is_deterministic_and_realistic() -> None:
     }
     assert sum(r.archived for r in contacts) == 3
     assert all(r.modified < datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=90) for r in contacts)
+
+
+def test_properties_api_through_typed_and_raw_requests(fake_hubspot: FakeHubSpot) -> None:
+    hubspot_client = client(fake_hubspot)
+    typed = hubspot_client.crm.properties.core_api.get_all(object_type="contacts")
+    names = {p.name for p in typed.results}
+    assert {"lifecyclestage", "hubspot_owner_assigneddate", "hs_v2_date_entered_lead"} <= names
+    assert "no_such_property" not in names
+
+    # api_request uses base_url, not host (VENDORS.md 2.1): it reaches the fake too.
+    raw = hubspot_client.api_request({"method": "GET", "path": "/crm/v3/properties/deals"})
+    assert raw.status_code == 200
+    assert "amount" in {p["name"] for p in raw.json()["results"]}
+    assert fake_hubspot.calls == {"properties:contacts": 1, "properties:deals": 1}
+
+
+def test_search_does_not_see_changes_younger_than_its_lag(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.portal.set_property("contacts", 5, "hs_lead_status", "CONNECTED")
+    recent = window_search(start=epoch_ms(datetime.now(UTC) - timedelta(minutes=5)))
+    api = client(fake_hubspot).crm.contacts.search_api
+    fake_hubspot.search_lag = timedelta(minutes=1)
+    assert api.do_search(public_object_search_request=recent).total == 0
+    fake_hubspot.search_lag = timedelta(0)
+    assert [r.id for r in api.do_search(public_object_search_request=recent).results] == ["5"]
+
+
+def test_single_record_and_bad_input(fake_hubspot: FakeHubSpot) -> None:
+    api = client(fake_hubspot).crm.contacts.basic_api
+    assert api.get_by_id("3", properties=["lifecyclestage"]).id == "3"
+    with pytest.raises(ApiException) as missing:
+        api.get_by_id("999999")
+    assert missing.value.status == 404
+    with pytest.raises(ApiException) as invalid:
+        client(fake_hubspot).crm.contacts.search_api.do_search(
+            public_object_search_request=window_search("not-an-offset")
+        )
+    assert invalid.value.status == 400
+    assert fake_hubspot.calls == {"get:contacts": 2, "search:contacts": 1}
