@@ -612,6 +612,8 @@ class FakeHubSpot:
         expired: Answer every request 401 ``EXPIRED_AUTHENTICATION``.
         search_lag: How long a change takes to reach the search index (HubSpot's lags
             writes): search does not see records modified less than this long ago.
+        association_page: How many targets one input of a v4 association batch read gets
+            before its own ``paging.next.after``.
         errors: Requests the fake failed on (a bug of the fake, answered 500); the fixtures
             check it stays empty.
     """
@@ -626,6 +628,7 @@ class FakeHubSpot:
         self.partial_ids: set[str] = set()
         self.expired = False
         self.search_lag = timedelta(0)
+        self.association_page = 500
         self.errors: list[str] = []
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
@@ -1004,7 +1007,7 @@ class FakeHubSpot:
         if len(inputs) > ASSOCIATIONS_BATCH_MAX:
             raise _error(400, "VALIDATION_ERROR", f"Batch input limit is {ASSOCIATIONS_BATCH_MAX}")
         links = self.portal.associations.get((from_type, to_type), {})
-        page_size = ASSOCIATION_PAGE
+        page_size = self.association_page
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         started = datetime.now(UTC)
@@ -1052,10 +1055,6 @@ class FakeHubSpot:
         answer["numErrors"] = len(errors)
         answer["errors"] = errors
         return 207, {}, answer
-
-
-#: Targets answered per input of a v4 association batch read before its own paging.
-ASSOCIATION_PAGE = 500
 
 
 def _kind(method: str, parts: list[str]) -> str:

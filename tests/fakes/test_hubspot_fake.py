@@ -407,3 +407,27 @@ def test_single_record_and_bad_input(fake_hubspot: FakeHubSpot) -> None:
         )
     assert invalid.value.status == 400
     assert fake_hubspot.calls == {"get:contacts": 2, "search:contacts": 1}
+
+
+def test_association_inputs_page_on_their_own(fake_hubspot: FakeHubSpot) -> None:
+    links = fake_hubspot.portal.associations[("contacts", "emails")]
+    busy = next(i for i, targets in links.items() if len(targets) >= 2)
+    fake_hubspot.association_page = 1
+    api = client(fake_hubspot).crm.associations.v4.batch_api
+    seen: list[str] = []
+    after = None
+    while True:
+        entry = {"id": str(busy)} if after is None else {"id": str(busy), "after": after}
+        answer = api.get_page(
+            from_object_type="contacts",
+            to_object_type="emails",
+            batch_input_public_fetch_associations_batch_request={"inputs": [entry]},
+        )
+        assert type(answer).__name__ == "BatchResponsePublicAssociationMultiWithLabel"
+        (result,) = answer.results
+        seen.extend(t.to_object_id for t in result.to)
+        if result.paging is None:
+            break
+        after = result.paging.next.after
+    assert seen == [str(i) for i in links[busy]]
+    assert fake_hubspot.calls["associations:contacts->emails"] == len(links[busy])
