@@ -202,6 +202,18 @@ def _check_batch(batch: object, stream: Stream) -> None:
         assert isinstance(rejected, RejectedRecord), f"{stream}: rejected {rejected!r}"
         assert rejected.stream is stream, f"{stream}: a rejected record of {rejected.stream}"
         assert rejected.reason, f"{stream}: a rejected record without a reason"
+    deleted = batch.deleted
+    assert isinstance(deleted, tuple), f"{stream}: deleted {deleted!r} is not a tuple of ids"
+    if deleted:
+        assert stream.deletable, f"{stream}: a batch of {stream} carries deletions"
+        for item in deleted:
+            assert isinstance(item, str), f"{stream}: deleted id {item!r} is not a string"
+            assert item.strip(), f"{stream}: a deleted id is empty"
+        assert len(set(deleted)) == len(deleted), f"{stream}: a deleted id given twice"
+        field = id_field(stream.record_type)
+        held = {getattr(record, field) for record in batch.records}
+        both = sorted(held & set(deleted))
+        assert not both, f"{stream}: a batch both holds and deletes {', '.join(both[:3])}"
     cursor = batch.cursor
     assert isinstance(cursor, Cursor), f"{stream}: cursor {cursor!r} is not a Cursor"
     assert Cursor.from_json(cursor.to_json()) == cursor, (
@@ -216,20 +228,22 @@ def check_incremental(
     rereads_window: bool = False,
 ) -> None:
     """Reading again from the last cursor, the data unchanged, gives nothing new: no record
-    that was not in the first read, and no record of the first read again.
+    or deletion (:attr:`~slacore.connector.Batch.deleted`) that was not in the first read,
+    and none of the first read again.
 
     Args:
         connector_class: The connector to check.
         settings: Valid settings pointing at sample data with at least one record.
         rereads_window: The connector reads a window before its cursor again, for safety: it
             may repeat some of the first read's records, never all of them (give sample data
-            with records before the window).
+            with records before the window), and may repeat its deletions.
 
     """
     connector = connector_class(settings)
     for stream in connector.available_streams():
         first = list(connector.read(stream))
         seen = {record for batch in first for record in batch.records}
+        gone = {item for batch in first for item in batch.deleted}
         last = first[-1].cursor
         again = list(connector.read(stream, Cursor.from_json(last.to_json())))
         assert again, f"{stream}: reading from the last cursor yielded no batch"
@@ -239,6 +253,15 @@ def check_incremental(
             new = [record for record in batch.records if record not in seen]
             assert not new, f"{stream}: reading from the last cursor gave new records: {new[:3]}"
             repeated += batch.records
+            deleted = [item for item in batch.deleted if item not in gone]
+            assert not deleted, (
+                f"{stream}: reading from the last cursor gave new deletions: {deleted[:3]}"
+            )
+            assert rereads_window or not batch.deleted, (
+                f"{stream}: reading again from the last cursor, the data unchanged, deleted "
+                f"{', '.join(batch.deleted[:3])} again; a connector that reads a window again "
+                "for safety says so with rereads_window=True"
+            )
         if not repeated:
             continue
         names = _names(repeated, stream)

@@ -16,6 +16,9 @@ newline is taken for a row still being written and left for the next run (settin
 ``wait_for_newline``); nothing else is: a malformed row (a quote that never closes) has its
 first line rejected, and reading goes on at the next line.
 
+It never reports a deletion (:attr:`~slacore.connector.Batch.deleted`): an export holds what
+its query selected, so a row missing from it is not a record deleted in the CRM.
+
 Registered as a plugin through the ``slacore`` entry-point group, like a third-party connector.
 """
 

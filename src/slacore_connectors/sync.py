@@ -342,13 +342,15 @@ def _resolve(value: Any, where: KeyPath, env: Mapping[str, str], problems: Probl
 
 @attrs.frozen(kw_only=True)
 class StreamCounts:
-    """What a sync did for one stream: records read, stored (new or changed), unchanged and
-    rejected, and the batches stored."""
+    """What a sync did for one stream: records read, stored (new or changed), unchanged,
+    rejected and deleted (the source's deletions of records the store held:
+    :attr:`~slacore_connectors.store.BatchResult.deleted`), and the batches stored."""
 
     read: int = 0
     stored: int = 0
     unchanged: int = 0
     rejected: int = 0
+    deleted: int = 0
     batches: int = 0
 
     def to_dict(self) -> dict[str, int]:
@@ -473,18 +475,19 @@ class SyncReport:
         )
 
     def to_text(self) -> str:
-        """A table per source (stream, read, stored, unchanged, rejected), then a line for
-        each refused stream and each notice."""
+        """A table per source (stream, read, stored, unchanged, rejected, deleted), then a
+        line for each refused stream and each notice."""
         parts: list[str] = []
         for source in self.sources:
             head = f"{source.name} ({source.connector}): {source.status}"
             if source.error and not source.refused:
                 head += f": {source.error}"
             rows = [
-                [stream, c.read, c.stored, c.unchanged, c.rejected]
+                [stream, c.read, c.stored, c.unchanged, c.rejected, c.deleted]
                 for stream, c in source.streams.items()
             ]
-            table = markdown_table(["stream", "read", "stored", "unchanged", "rejected"], rows)
+            head_row = ["stream", "read", "stored", "unchanged", "rejected", "deleted"]
+            table = markdown_table(head_row, rows)
             parts.append(f"{head}\n\n{table}" if rows else head)
             lines = [f"- {stream}: refused: {error}" for stream, error in source.refused.items()]
             lines += [
@@ -838,6 +841,7 @@ def _sync_stream(
             stored=tally.stored + done.stored,
             unchanged=tally.unchanged + done.unchanged,
             rejected=tally.rejected + done.rejected,
+            deleted=tally.deleted + done.deleted,
             batches=tally.batches + 1,
         )
         counts[stream.value] = tally

@@ -249,3 +249,37 @@ def test_the_connector_docs_examples_run_without_pytest() -> None:
     assert done.returncode == 0, done.stderr
     attempted, failed = map(int, done.stdout.split()[-2:])
     assert (failed, attempted > 40) == (0, True), done.stdout[-3000:]
+
+
+class DeletingConnector(FolderConnector):
+    """Its first read holds lead L-1 and deletes L-0 (archived at the vendor); reading again
+    from its cursor gives nothing, or, with ``again``, deletes L-0 again."""
+
+    name = "deleting"
+    again: ClassVar[bool] = False
+
+    def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
+        done = Cursor(stream=stream, state={"done": 1})
+        if cursor is not None:
+            yield Batch(
+                stream=stream, records=[], cursor=done, deleted=["L-0"] if self.again else []
+            )
+            return
+        lead = Lead(id="L-1", created_at=datetime(2026, 1, 5, 9, tzinfo=UTC))
+        yield Batch(stream=stream, records=[lead], cursor=done, deleted=["L-0"])
+
+
+class RedeletingConnector(DeletingConnector):
+    name = "redeleting"
+    again = True
+
+
+def test_the_contract_accepts_deletions_and_catches_repeated_ones(tmp_path: Path) -> None:
+    check_connector(DeletingConnector, sample(tmp_path))
+    with pytest.raises(AssertionError) as info:
+        check_incremental(RedeletingConnector, sample(tmp_path))
+    assert str(info.value) == (
+        "leads: reading again from the last cursor, the data unchanged, deleted L-0 again; a "
+        "connector that reads a window again for safety says so with rereads_window=True"
+    )
+    check_incremental(RedeletingConnector, sample(tmp_path), rereads_window=True)

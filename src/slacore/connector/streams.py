@@ -16,7 +16,17 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from slacore.errors import UnknownKeyError, ValidationError
-from slacore.model import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
+from slacore.model import (
+    Deal,
+    Handoff,
+    Lead,
+    OwnerChange,
+    Rep,
+    StageChange,
+    Touch,
+    id_field,
+    id_is_key,
+)
 
 __all__ = ["Batch", "Cursor", "Record", "RejectedRecord", "Stream"]
 
@@ -53,6 +63,17 @@ class Stream(enum.StrEnum):
     def record_type(self) -> type[Record]:
         """The core class this stream yields (``Stream.LEADS`` -> :class:`~slacore.Lead`)."""
         return _RECORD_TYPES[self]
+
+    @property
+    def deletable(self) -> bool:
+        """Whether a batch of this stream may carry deletions (:attr:`Batch.deleted`): a
+        stream whose records each have their own id, leads, deals and reps.
+
+        The other streams' records (stage changes, hand-offs, touches, owner changes) are
+        events of a lead, named by their lead's id and a natural key, not by an id of their
+        own: they leave with their lead when a leads batch deletes it.
+        """
+        return id_is_key(self.record_type)
 
     @classmethod
     def parse(cls, value: Stream | str) -> Stream:
@@ -253,6 +274,55 @@ def _notices(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _deleted(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        # tuple("L1") would be ("L", "1"): a single id is a connector's mistake, said plainly.
+        got = f"the string {value!r}" if isinstance(value, str) else type(value).__name__
+        raise ValidationError(
+            message=f"deleted must be a sequence of ids, got {got}",
+            field="deleted",
+            value=value,
+        )
+    items = tuple(value)
+    if not all(isinstance(item, str) for item in items):
+        return items  # refused, naming the item, by the validator
+    # An id said twice is one deletion; the order is the source's.
+    return tuple(dict.fromkeys(items))
+
+
+def _batch_deleted(
+    instance: Batch, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
+) -> None:
+    if not value:
+        return
+    stream = instance.stream
+    if not stream.deletable:
+        *some, last = [s.value for s in Stream if s.deletable]
+        raise ValidationError(
+            message=f"a {stream} batch cannot carry deletions: only a {', '.join(some)} or "
+            f"{last} batch can (a lead's {stream} leave with it when a leads batch deletes "
+            "the lead)",
+            field="deleted",
+        )
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ValidationError(
+                message=f"a deleted id must be a non-empty string, got {item!r}",
+                field="deleted",
+                value=item,
+            )
+    field = id_field(stream.record_type)
+    held = {getattr(record, field, None) for record in instance.records}
+    both = sorted(item for item in value if item in held)
+    if both:
+        raise ValidationError(
+            message=f"a {stream} batch both holds and deletes {', '.join(both[:3])}"
+            + (", ..." if len(both) > 3 else "")
+            + ": a record is either current or deleted",
+            field="deleted",
+        )
+
+
 def _batch_cursor(instance: Batch, attribute: attrs.Attribute[Cursor], value: Cursor) -> None:
     if not isinstance(value, Cursor) or value.stream != instance.stream:
         raise ValidationError(
@@ -282,6 +352,18 @@ class Batch:
             cursor: the store replaces the stream's rejected records kept from earlier reads
             with this read's, so rows read again are not counted twice. Only the first batch
             of such a read says so.
+        deleted: The ids of the stream's records the source says it deleted (archived,
+            merged into another), each once. Only a stream whose records have their own
+            id may carry them (:attr:`Stream.deletable`: leads, deals, reps). The store
+            closes each one's current version, so it leaves the current records but stays
+            in what the store knew before (``as_of``); a lead deleted takes its stage
+            changes, hand-offs, touches and owner changes with it. An id the store does not
+            hold counts nothing; a record given again later is a new version.
+
+    Raises:
+        ValidationError: The cursor is another stream's; ``deleted`` is given for a stream
+            that cannot carry deletions, holds an id that is not a non-empty string, or
+            names a record the batch also holds.
 
     """
 
@@ -291,6 +373,8 @@ class Batch:
     rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
     notices: tuple[str, ...] = attrs.field(default=(), converter=_notices)
     from_start: bool = False
+    deleted: tuple[str, ...] = attrs.field(default=(), converter=_deleted, validator=_batch_deleted)
 
     def __len__(self) -> int:
-        return len(self.records) + len(self.rejected)
+        """The vendor records the batch speaks of: mapped, rejected and deleted."""
+        return len(self.records) + len(self.rejected) + len(self.deleted)

@@ -77,6 +77,9 @@ class BatchResult:
         updated: Records that changed (a new version was stored).
         unchanged: Records already stored as they are.
         rejected: Rejected records kept.
+        deleted: Records the batch deleted (:attr:`~slacore.connector.Batch.deleted`) whose
+            current version the store closed; an id it did not hold, or held deleted
+            already, counts nothing.
 
     """
 
@@ -86,6 +89,7 @@ class BatchResult:
     updated: int
     unchanged: int
     rejected: int
+    deleted: int = 0
 
     @property
     def stored(self) -> int:
@@ -108,7 +112,8 @@ class SyncRun:
             (:meth:`Store.abandon_runs`, error ``abandoned: ...``). What a partial run stored
             is kept; the next sync goes on from its cursors.
         full: Whether it read from scratch.
-        counts: Per stream: read, stored, unchanged, rejected.
+        counts: Per stream: read, stored, unchanged, rejected, deleted and batches (runs
+            recorded before deletions existed have no ``deleted``).
         error: Why it failed or stopped, in one line.
         connector: The connector that read the source, or ``None`` for a run recorded
             before schema version 3.
@@ -182,7 +187,13 @@ class Store(Protocol):
     def write_batch(
         self, source_name: str, batch: Batch, *, run_id: int, seen_at: datetime
     ) -> BatchResult:
-        """Store a batch, its rejected records and its cursor in one transaction.
+        """Store a batch, its rejected records, its deletions and its cursor in one
+        transaction.
+
+        A deleted record (:attr:`~slacore.connector.Batch.deleted`) has its current version
+        closed at ``seen_at``: it leaves :meth:`records` but stays in ``as_of`` reads before;
+        a deleted lead's stage changes, hand-offs, touches and owner changes of the source
+        are closed with it.
 
         Raises:
             StoreError: The store refused the write; nothing of the batch was stored.

@@ -9,6 +9,10 @@ How it keeps the promises of the :class:`Store` interface:
 - Rows are versioned by when the store learnt them: a changed record closes the old version
   (``seen_to``) and opens a new one (``seen_from``), so ``as_of=`` reads what the store knew
   then.
+- A record the source deleted (:attr:`~slacore.connector.Batch.deleted`) has its current
+  version closed, and nothing opened: it leaves the current records and stays in the past.
+  A deleted lead's events (stage changes, hand-offs, touches, owner changes) of the same
+  source are closed with it, in the same transaction.
 
 The schema version is the file's ``PRAGMA user_version``; on open, the numbered migrations of
 :mod:`slacore_connectors.store.migrations` bring an older file up to date.
@@ -28,7 +32,8 @@ from typing import Any
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
-from slacore_connectors.store._tables import TABLES, _from_us, _Table, _us
+from slacore.model import id_field
+from slacore_connectors.store._tables import TABLES, _from_us, _key, _Table, _us
 from slacore_connectors.store.base import (
     BatchResult,
     SourceConnectorError,
@@ -54,6 +59,12 @@ _REJECTED_CLOSED_FROM = 2
 _CONNECTORS_FROM = 3
 """The schema version from which the store records each source's connector (the table
 ``sources``) and each run's (``sync_runs.connector``)."""
+
+_EVENTS_OF_A_LEAD = tuple(
+    TABLES[stream] for stream in Stream if id_field(stream.record_type) == "lead_id"
+)
+"""The tables of a lead's events, named by its id (``lead_id``): stage changes, hand-offs,
+touches, owner changes. A lead deleted closes its current events of the same source."""
 
 _ABANDONED = (
     "abandoned: the sync stopped before it recorded its end (killed, or its machine stopped); "
@@ -604,6 +615,14 @@ class SQLiteStore:
         closes its current version and stores a new one; a record seen twice in the batch
         counts once, the later one winning.
 
+        A deleted id (:attr:`~slacore.connector.Batch.deleted`) closes the current version of
+        its record at ``seen_at`` and opens none: it leaves :meth:`records` and stays in
+        ``as_of`` reads before. A deleted lead's current stage changes, hand-offs, touches and
+        owner changes of this source are closed with it, so they leave the reports too (they
+        come back only when the source gives them again, as a full sync does). An id the
+        store does not hold as current counts nothing; a record given again later is stored
+        as a new version.
+
         Raises:
             StoreError: The database refused the write (disk full, locked for too long).
 
@@ -625,6 +644,7 @@ class SQLiteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = self._upsert(table, source_name, staged, seen)
+                deleted = self._delete(table, source_name, batch.deleted, seen)
                 if batch.from_start:
                     # This read replaces what earlier reads of the stream rejected: the rows
                     # it rejects again are opened again, keeping when they were first seen.
@@ -654,7 +674,32 @@ class SQLiteStore:
             updated=updated,
             unchanged=unchanged + (len(batch.records) - len(latest)),
             rejected=rejected,
+            deleted=deleted,
         )
+
+    def _delete(self, table: _Table, source_name: str, ids: Sequence[str], seen: int) -> int:
+        """Close the current versions of the records ``ids`` names (and, for leads, their
+        events); returns how many records of ``table`` were closed."""
+        if not ids:
+            return 0
+        db = self._db
+        db.execute("DROP TABLE IF EXISTS temp.deleted")
+        db.execute("CREATE TEMP TABLE deleted (key TEXT PRIMARY KEY, id TEXT NOT NULL)")
+        db.executemany("INSERT INTO temp.deleted VALUES (?, ?)", [(_key(i), i) for i in ids])
+        closed = db.execute(
+            f"UPDATE {table.name} SET seen_to = ? WHERE source_name = ? AND seen_to IS NULL "
+            "AND key IN (SELECT key FROM temp.deleted)",
+            (seen, source_name),
+        ).rowcount
+        if table.stream is Stream.LEADS:
+            for events in _EVENTS_OF_A_LEAD:
+                db.execute(
+                    f"UPDATE {events.name} SET seen_to = ? WHERE source_name = ? "
+                    "AND seen_to IS NULL AND lead_id IN (SELECT id FROM temp.deleted)",
+                    (seen, source_name),
+                )
+        db.execute("DROP TABLE temp.deleted")
+        return closed
 
     def _upsert(
         self, table: _Table, source_name: str, staged: list[tuple[Any, ...]], seen: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import attrs
@@ -14,6 +15,7 @@ from slacore.connector import (
     Stream,
 )
 from slacore.errors import UnknownKeyError, ValidationError
+from slacore.model import Deal, Lead
 
 # --- streams ---------------------------------------------------------------------------------
 
@@ -93,3 +95,69 @@ def test_dataclass_records_are_frozen() -> None:
     batch = Batch(stream="leads", records=[], cursor=Cursor(stream="leads"))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         batch.records = ()  # type: ignore[misc]
+
+
+# --- deletions ----------------------------------------------------------------------------------
+
+
+def test_a_batch_of_an_id_keyed_stream_carries_deletions_once_each() -> None:
+    lead = Lead(id="L1", created_at=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    batch = Batch(
+        stream="leads",
+        records=[lead],
+        cursor=Cursor(stream="leads"),
+        deleted=iter(["L7", "L3", "L7"]),
+    )
+    assert batch.deleted == ("L7", "L3")  # the source's order, each id once
+    assert len(batch) == 3  # one record, two deletions
+    assert Batch(stream="leads", records=[], cursor=Cursor(stream="leads")).deleted == ()
+    for stream in ("deals", "reps"):
+        assert Batch(stream=stream, records=[], cursor=Cursor(stream=stream), deleted=["X"])
+    assert [s.value for s in Stream if s.deletable] == ["leads", "deals", "reps"]
+
+
+@pytest.mark.parametrize("stream", ["stage_changes", "handoffs", "touches", "owner_changes"])
+def test_a_batch_of_a_lead_s_events_cannot_carry_deletions(stream: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Batch(stream=stream, records=[], cursor=Cursor(stream=stream), deleted=["L1"])
+    assert info.value.field == "deleted"
+    assert info.value.message == (
+        f"a {stream} batch cannot carry deletions: only a leads, deals or reps batch can "
+        f"(a lead's {stream} leave with it when a leads batch deletes the lead)"
+    )
+    # No deletions is no problem.
+    assert Batch(stream=stream, records=[], cursor=Cursor(stream=stream), deleted=[]).deleted == ()
+
+
+@pytest.mark.parametrize(
+    ("deleted", "message"),
+    [
+        ("L1", "deleted must be a sequence of ids, got the string 'L1'"),
+        (["L1", ""], "a deleted id must be a non-empty string, got ''"),
+        (["  "], "a deleted id must be a non-empty string, got '  '"),
+        ([7], "a deleted id must be a non-empty string, got 7"),
+        ([None], "a deleted id must be a non-empty string, got None"),
+        ([["L1"]], "a deleted id must be a non-empty string, got ['L1']"),
+        (7, "deleted must be a sequence of ids, got int"),
+    ],
+)
+def test_deleted_ids_are_non_empty_strings(deleted: object, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Batch(stream="leads", records=[], cursor=Cursor(stream="leads"), deleted=deleted)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.message) == ("deleted", message)
+
+
+def test_a_batch_cannot_both_hold_and_delete_a_record() -> None:
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    deals = [Deal(id=f"D{i}", amount=Decimal(1), opened_at=at) for i in range(5)]
+    with pytest.raises(ValidationError) as info:
+        Batch(
+            stream="deals",
+            records=deals,
+            cursor=Cursor(stream="deals"),
+            deleted=["D4", "D9", "D0", "D1", "D2"],
+        )
+    assert info.value.message == (
+        "a deals batch both holds and deletes D0, D1, D2, ...: a record is either current or "
+        "deleted"
+    )
