@@ -342,10 +342,11 @@ def _zone_name(value: str | ZoneInfo | _Required) -> str:
     if isinstance(value, str):
         try:
             return ZoneInfo(value.strip()).key
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass  # OSError: a name too long for a file, looked up in the zone database
+    shown = value if not isinstance(value, str) or len(value) <= 80 else f"{value[:77]}..."
     raise ValidationError(
-        message=f'expected an IANA time zone like "America/New_York", got {value!r}',
+        message=f'expected an IANA time zone like "America/New_York", got {shown!r}',
         field="timezone",
         value=value,
     )

@@ -573,12 +573,15 @@ def test_the_timezone_must_be_named() -> None:
 
 
 def test_bad_timezone() -> None:
-    for value in ("Mars/Olympus", "", "../etc", 5):
+    for value in ("Mars/Olympus", "", "../etc", 5, "x" * 300):  # too long for a file name too
         with pytest.raises(ValidationError, match="IANA") as info:
             BusinessCalendar(timezone=value)  # type: ignore[arg-type]
         assert info.value.field == "timezone"
     assert BusinessCalendar(timezone=LONDON).timezone == "Europe/London"
     assert BusinessCalendar(timezone="Europe/London").zone == LONDON
+    with pytest.raises(ValidationError) as info:
+        BusinessCalendar(timezone="x" * 300)
+    assert len(info.value.message) < 200  # the value is shown cut short
 
 
 def test_new_york_spring_forward_weekend() -> None:
