@@ -43,7 +43,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from slacore._config import Problems
+from slacore._config import Problems, suggest
 from slacore._values import FIRST_YEAR, LAST_YEAR, read_amount
 from slacore.agreement.sections import DEFAULT_EXIT_STAGES
 from slacore.connector import Record, RejectedRecord, Setting, SettingKind, Stream
@@ -72,6 +72,7 @@ __all__ = [
     "Mapped",
     "ObjectType",
     "PendingHandoff",
+    "check_properties",
     "deal_stages",
     "history_properties",
     "map_contact",
@@ -500,9 +501,8 @@ class Mapped:
     rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
     pending: tuple[PendingHandoff, ...] = attrs.field(default=(), converter=_pending)
 
-    def of(self, stream: Stream | str) -> tuple[Record, ...]:
-        """The records of one stream, in order."""
-        record_type = Stream.parse(stream).record_type
+    def of(self, record_type: type[R]) -> tuple[R, ...]:
+        """The records of one core type (``Lead``, ``Handoff``...), in order."""
         return tuple(r for r in self.records if type(r) is record_type)
 
 
@@ -1443,3 +1443,55 @@ def mapped_properties(mapping: HubSpotMapping) -> dict[str, str]:
         if value is not None:
             named.setdefault(value, setting)
     return named
+
+
+def check_properties(
+    mapping: HubSpotMapping,
+    known: Iterable[str],
+    *,
+    lifecycle_stages: Iterable[str] | None = None,
+) -> None:
+    """Check at start that HubSpot knows what the settings name: HubSpot drops an unknown
+    property from its answers without a word, which would read as empty values.
+
+    Args:
+        mapping: The mapping settings.
+        known: The names of the portal's contact properties (the properties API).
+        lifecycle_stages: The values ``lifecyclestage`` can take (its options), if read:
+            a ``stage_values`` entry naming another is an error too (a mistyped custom
+            stage id).
+
+    Raises:
+        ValidationError: A property or stage named is unknown, naming the setting; a
+            :class:`~slacore.errors.ConfigError` lists every one when there are several.
+
+    Examples:
+        >>> try:
+        ...     check_properties(HubSpotMapping(persona_property="persona"), ["hs_persona"])
+        ... except ValidationError as error:
+        ...     print(error)
+        persona_property: HubSpot has no contact property 'persona' (did you mean "hs_persona"?)
+
+    """
+    names = set(known)
+    problems = Problems()
+    for name, setting in mapped_properties(mapping).items():
+        if name not in names:
+            hint = suggest(name, names)
+            problems.add(
+                (setting,),
+                f"HubSpot has no contact property {name!r}"
+                + (f" ({hint.removeprefix('; ')})" if hint else ""),
+                name,
+            )
+    if lifecycle_stages is not None:
+        options = set(lifecycle_stages)
+        for value in mapping.stage_values:
+            if value not in options:
+                problems.add(
+                    ("stage_values", value),
+                    f"HubSpot has no lifecycle stage {value!r} (its stages: "
+                    f"{', '.join(sorted(options))})",
+                    value,
+                )
+    problems.raise_any("the HubSpot mapping settings")
