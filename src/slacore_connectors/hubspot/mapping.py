@@ -884,7 +884,9 @@ def map_contact(contact: Mapping[str, Any], mapping: HubSpotMapping) -> Mapped:
     - Hand-offs: one each time the contact reaches the hand-off stage (moves into it or a
       later stage of the ladder from an earlier one, from none or from an exit stage), so
       one that reaches it twice gives two; notified as :class:`HandoffClock` says, with the
-      stage actually entered and the owner then.
+      stage actually entered and the owner then. A contact in or past the hand-off stage
+      with no time it got there (no history, no entered time) is rejected: its hand-off
+      would otherwise vanish.
 
     Returns:
         The records, or one rejected record (stream ``leads``) naming the property at fault.
@@ -937,6 +939,16 @@ def _contact(contact: Mapping[str, Any], mapping: HubSpotMapping) -> Mapped:
         if mapping.rank(key) >= handoff_rank > mapping.rank(previous):
             reaches.append((at, key))
         previous = key
+
+    if not reaches and mapping.rank(lead.stage) >= handoff_rank:
+        # In or past the hand-off stage with no time it got there: its hand-off would vanish.
+        raise ValidationError(
+            message=f"in stage {stage_value!r} with no lifecyclestage history and no time it "
+            f"was entered (hs_v2_date_entered_{stage_value}): the time of its hand-off is "
+            "unknown",
+            field="lifecyclestage",
+            value=stage_value,
+        )
 
     owner_changes: list[OwnerChange] = []
     current: str | None = None

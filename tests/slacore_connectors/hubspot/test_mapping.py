@@ -324,6 +324,14 @@ def test_an_owner_without_assignment_time_or_history_rejects_a_handoff_contact()
     assert (rejected.record_id, rejected.field) == ("1", "hubspot_owner_assigneddate")
 
 
+def test_a_contact_past_the_handoff_stage_with_no_time_it_got_there_is_rejected() -> None:
+    rejected = only(map_contact(contact(id="9", lifecyclestage="salesqualifiedlead"), MAPPING))
+    assert (rejected.record_id, rejected.field) == ("9", "lifecyclestage")
+    assert "time of its hand-off is unknown" in rejected.reason
+    # Before the hand-off stage, no time is needed.
+    assert map_contact(contact(id="9", lifecyclestage="lead"), MAPPING).of(Lead)
+
+
 def test_segment_persona_and_hand_raiser_come_from_the_mapped_properties() -> None:
     mapping = HubSpotMapping(
         segment_property="sla_action",
