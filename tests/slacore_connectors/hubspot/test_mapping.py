@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -809,3 +811,14 @@ def test_any_engagement_deal_or_owner_gives_records_or_a_rejection(
         map_owner(obj, mapping),
     ):
         assert bool(result.records) != bool(result.rejected)
+
+
+def test_the_mapping_imports_neither_the_sdk_nor_an_http_library() -> None:
+    code = (
+        "import sys, slacore_connectors.hubspot.mapping\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'hubspot', 'requests', 'urllib3'})\n"
+        "print(loaded)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
