@@ -780,25 +780,31 @@ def _history(obj: Mapping[str, Any], name: str) -> list[_Event] | None:
 def _stage_timeline(
     obj: Mapping[str, Any], props: Mapping[str, Any], mapping: HubSpotMapping
 ) -> list[_Event]:
-    """The contact's stages over time, oldest first: (when, stage key or ``None`` cleared)."""
-    history = _history(obj, "lifecyclestage")
-    if history is not None:
-        timeline: list[_Event] = []
-        for at, value in history:
-            try:
-                timeline.append((at, None if value is None else mapping.stage_key(value)))
-            except ValidationError as error:
-                raise attrs.evolve(error, message=f"in its history: {error.message}") from None
-        return timeline
+    """The contact's stages over time, oldest first: (when, stage key or ``None`` cleared).
+
+    From the ``lifecyclestage`` history when it was read, else from the times each stage was
+    entered. Those are read (and a malformed one refused) either way: they were asked for.
+    """
     entered: list[_Event] = []
     for value, key in mapping.lifecycle.items():
-        for name in (f"hs_v2_date_entered_{value}", f"hs_lifecyclestage_{value}_date"):
-            text = props.get(name)
-            if text is not None and text != "":
-                entered.append((parse_time(text, field=name), key))
-                break
-    entered.sort(key=lambda event: event[0])
-    return entered
+        times = [
+            parse_time(props[name], field=name)
+            for name in (f"hs_v2_date_entered_{value}", f"hs_lifecyclestage_{value}_date")
+            if props.get(name) is not None and props.get(name) != ""
+        ]
+        if times:
+            entered.append((times[0], key))
+    history = _history(obj, "lifecyclestage")
+    if history is None:
+        entered.sort(key=lambda event: event[0])
+        return entered
+    timeline: list[_Event] = []
+    for at, written in history:
+        try:
+            timeline.append((at, None if written is None else mapping.stage_key(written)))
+        except ValidationError as error:
+            raise attrs.evolve(error, message=f"in its history: {error.message}") from None
+    return timeline
 
 
 def _owner_timeline(

@@ -316,6 +316,15 @@ def test_without_history_stages_come_from_the_entered_times_v2_first() -> None:
     assert [h.notified_at for h in result.of(Handoff)] == [at("2024-02-02T00:00:00Z")]
 
 
+@pytest.mark.parametrize(
+    "name", ["hs_v2_date_entered_lead", "hs_lifecyclestage_marketingqualifiedlead_date"]
+)
+def test_a_malformed_entered_time_is_rejected_even_with_history(name: str) -> None:
+    obj = contact(id="5", stages=[("lead", "2024-01-01T00:00:00Z")], **{name: "not-a-date"})
+    rejected = only(map_contact(obj, MAPPING))
+    assert (rejected.record_id, rejected.field) == ("5", name)
+
+
 def test_an_owner_without_assignment_time_or_history_rejects_a_handoff_contact() -> None:
     obj = contact(
         lifecyclestage="marketingqualifiedlead",
