@@ -155,3 +155,91 @@ def test_search_skips_nobody_when_a_record_leaves_the_window(fake_hubspot: FakeH
 def test_search_refuses_naive_times(fake_hubspot: FakeHubSpot) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         next(client(fake_hubspot).search_window("contacts", datetime(2026, 1, 1), FAR_FUTURE, []))
+
+
+# -- 3. batch read with history ------------------------------------------------------------
+
+
+def test_read_with_history_reads_100_ids_a_request(fake_hubspot: FakeHubSpot) -> None:
+    ids = sorted(fake_hubspot.portal.objects["contacts"])[:250]
+    hub = client(fake_hubspot)
+
+    pages = list(hub.read_with_history("contacts", ids, ["lifecyclestage"], ["lifecyclestage"]))
+
+    assert [len(page.objects) for page in pages] == [100, 100, 50]
+    assert [page.missing for page in pages] == [(), (), ()]
+    assert fake_hubspot.calls == {"batch_read:contacts": 3}
+    first = pages[0].objects[0]
+    assert first["propertiesWithHistory"]["lifecyclestage"][0]["timestamp"].endswith("Z")
+    body = fake_hubspot.requests[0].body
+    assert body["propertiesWithHistory"] == ["lifecyclestage"]
+    assert body["inputs"][0] == {"id": str(ids[0])}
+
+
+def test_read_with_history_reports_the_ids_a_207_leaves_out(
+    make_fake_hubspot: Callable[..., FakeHubSpot],
+) -> None:
+    fake = make_fake_hubspot(contacts=30, archived=2, owners=4, activity=False)
+    ids = sorted(fake.portal.objects["contacts"])
+    gone = [i for i in ids if fake.portal.objects["contacts"][i].archived]
+    fake.partial_ids = {str(ids[4])}
+    asked = [*ids, 999_999]
+
+    pages = list(client(fake).read_with_history("contacts", asked, [], ["lifecyclestage"]))
+
+    (page,) = pages
+    expected_missing = [str(i) for i in asked if i in gone or i in (ids[4], 999_999)]
+    assert list(page.missing) == expected_missing
+    assert {r["id"] for r in page.objects} | set(page.missing) == {str(i) for i in asked}
+    assert page.errors
+
+
+# -- 4. associations -------------------------------------------------------------------------
+
+
+def test_associations_read_1000_ids_a_request_ids_as_strings(
+    make_fake_hubspot: Callable[..., FakeHubSpot],
+) -> None:
+    fake = make_fake_hubspot(contacts=1_200, owners=8)
+    calls = sorted(fake.portal.objects["calls"])
+    links = fake.portal.associations[("calls", "contacts")]
+    asked = [*calls[:1_500], 77]  # 77: no such call
+
+    pages = list(client(fake).associations("calls", "contacts", asked))
+
+    assert fake.calls == {"associations:calls->contacts": 2}
+    read = {key: value for page in pages for key, value in page.links.items()}
+    assert read == {str(i): tuple(str(t) for t in links.get(i, [])) for i in asked}
+    assert read["77"] == ()
+    assert all(page.errors == () for page in pages)
+
+
+def test_associations_follow_each_inputs_own_paging(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.association_page = 1
+    links = fake_hubspot.portal.associations[("contacts", "calls")]
+    busy = [i for i, targets in links.items() if len(targets) >= 3][:5]
+
+    (page,) = client(fake_hubspot).associations("contacts", "calls", busy)
+
+    assert page.links == {str(i): tuple(str(t) for t in links[i]) for i in busy}
+    assert fake_hubspot.calls["associations:contacts->calls"] == max(len(links[i]) for i in busy)
+
+
+# -- 5. owners -------------------------------------------------------------------------------
+
+
+def test_owners_all_of_them_archived_ones_too(
+    make_fake_hubspot: Callable[..., FakeHubSpot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fake_module, "OWNERS_PAGE_MAX", 7)
+    fake = make_fake_hubspot(contacts=10, owners=40, activity=False)
+
+    pages = list(client(fake).owners())
+
+    owners = [o for page in pages for o in page]
+    assert sorted(int(o["id"]) for o in owners) == sorted(o.id for o in fake.portal.owners)
+    assert len(owners) == len({o["id"] for o in owners}) == 40
+    archived = [o for o in owners if o["archived"]]
+    assert len(archived) == 10
+    assert all(o["userId"] is None and o["userIdIncludingInactive"] for o in archived)
+    assert fake.calls == {"owners": -(-30 // 7) + -(-10 // 7)}
