@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ pytest.importorskip("hubspot")
 from slacore.errors import SlacoreError
 from slacore_connectors.hubspot.client import (
     HubSpotClient,
+    HubSpotDailyLimitError,
     HubSpotError,
 )
 
@@ -24,7 +26,7 @@ FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
 def client(fake: FakeHubSpot, **options: Any) -> HubSpotClient:
     """A client of the fake, with no rate budget to speak of and tiny backoffs."""
-    settings: dict[str, Any] = {"search_rate": 1e6, "rate": 1e6, "backoff": 0.001}
+    settings: dict[str, Any] = {"search_rate": math.inf, "rate": math.inf, "backoff": 0.001}
     settings.update(options)
     return HubSpotClient(fake.token, base_url=fake.url, timeout=5, **settings)
 
@@ -243,3 +245,123 @@ def test_owners_all_of_them_archived_ones_too(
     assert len(archived) == 10
     assert all(o["userId"] is None and o["userIdIncludingInactive"] for o in archived)
     assert fake.calls == {"owners": -(-30 // 7) + -(-10 // 7)}
+
+
+# -- 6. rate limits --------------------------------------------------------------------------
+
+
+class Clock:
+    """A clock that moves only when the client waits: the waits are recorded, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_search_is_retried_on_429_with_retry_after(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.rate_limit(kind="search", method="POST", times=2, retry_after="7")
+    clock = Clock()
+    hub = client(fake_hubspot, sleep=clock.sleep, clock=clock.monotonic)
+
+    ids = [
+        r["id"] for page in hub.search_window("contacts", FAR_PAST, FAR_FUTURE, []) for r in page
+    ]
+
+    assert len(ids) == len(fake_hubspot.portal.live("contacts"))
+    assert clock.waits == [7.0, 7.0]  # as HubSpot said
+    assert fake_hubspot.calls == {"search:contacts": 2 + -(-len(ids) // 200)}
+
+
+def test_a_get_429_without_retry_after_backs_off_exponentially(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.rate_limit(kind="owners", method="GET", times=4, policy="TEN_SECONDLY_ROLLING")
+    clock = Clock()
+    hub = client(fake_hubspot, sleep=clock.sleep, clock=clock.monotonic, backoff=0.5)
+
+    owners = [o for page in hub.owners() for o in page]
+
+    assert len(owners) == len(fake_hubspot.portal.owners)
+    assert clock.waits == [0.5, 1.0, 2.0, 4.0]
+    assert fake_hubspot.calls == {"owners": 4 + 2}
+
+
+def test_backoff_is_bounded(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.rate_limit(kind="batch_read", times=10)
+    clock = Clock()
+    hub = client(
+        fake_hubspot, sleep=clock.sleep, clock=clock.monotonic, max_retries=3, max_backoff=1.5
+    )
+
+    with pytest.raises(HubSpotError, match="429 to a batch read of contacts after 4 tries"):
+        list(hub.read_with_history("contacts", [1, 2], [], []))
+
+    assert clock.waits == [0.001, 0.002, 0.004]
+    assert fake_hubspot.calls == {"batch_read:contacts": 4}
+    slow = client(fake_hubspot, sleep=clock.sleep, clock=clock.monotonic, backoff=1)
+    clock.waits.clear()
+    list(slow.read_with_history("contacts", [1], [], []))
+    assert clock.waits == [1, 2, 4, 8, 16, 32]  # up to max_backoff (60 s)
+    assert fake_hubspot.calls == {"batch_read:contacts": 4 + 7}
+
+
+def test_the_daily_limit_says_when_to_rerun(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.rate_limit(kind="search", policy="DAILY")
+    hub = client(fake_hubspot)
+
+    with pytest.raises(HubSpotDailyLimitError) as raised:
+        next(hub.search_window("contacts", FAR_PAST, FAR_FUTURE, []))
+
+    assert "daily" in str(raised.value)
+    assert "midnight" in str(raised.value)
+    assert raised.value.rerun_after is None
+    assert fake_hubspot.calls == {"search:contacts": 1}  # not retried
+
+    fake_hubspot.rate_limit(kind="owners", policy="DAILY", retry_after="3600")
+    before = datetime.now(UTC)
+    with pytest.raises(HubSpotDailyLimitError) as raised:
+        next(hub.owners())
+    rerun = raised.value.rerun_after
+    assert rerun is not None
+    assert before + timedelta(seconds=3599) <= rerun
+    assert rerun.strftime("%Y-%m-%dT%H:%M:%SZ") in str(raised.value)
+
+
+def test_a_server_error_is_retried_and_then_named(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.fail(502, {"status": "error", "message": "Bad gateway"}, kind="owners", times=3)
+    hub = client(fake_hubspot, max_retries=2)
+
+    with pytest.raises(HubSpotError, match="502 to an owners list after 3 tries: Bad gateway"):
+        next(hub.owners())
+    assert [o for page in hub.owners() for o in page]  # the fourth call is answered
+
+
+def test_a_silent_host_is_named(fake_hubspot: FakeHubSpot) -> None:
+    hub = client(fake_hubspot, max_retries=1)
+    address = fake_hubspot.url.split("//")[1]
+    fake_hubspot.stop()
+
+    with pytest.raises(HubSpotError, match="did not answer an owners list after 2 tries") as raised:
+        next(hub.owners())
+    assert address in str(raised.value)
+
+
+def test_searches_keep_to_their_budget(fake_hubspot: FakeHubSpot) -> None:
+    clock = Clock()
+    hub = client(
+        fake_hubspot, page_size=50, search_rate=4, sleep=clock.sleep, clock=clock.monotonic
+    )
+
+    pages = list(hub.search_window("contacts", FAR_PAST, FAR_FUTURE, []))
+
+    assert len(pages) == 6
+    assert clock.waits == pytest.approx([0.25] * 5)  # four a second
+    clock.waits.clear()
+    others = client(fake_hubspot, rate=10, sleep=clock.sleep, clock=clock.monotonic)
+    list(others.read_with_history("contacts", range(1, 301), [], []))
+    assert clock.waits == pytest.approx([0.1, 0.1])
