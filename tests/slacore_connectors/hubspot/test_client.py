@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,8 +28,8 @@ FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 def client(fake: FakeHubSpot, **options: Any) -> HubSpotClient:
     """A client of the fake, with no rate budget to speak of and tiny backoffs."""
     settings: dict[str, Any] = {"search_rate": math.inf, "rate": math.inf, "backoff": 0.001}
-    settings.update(options)
-    return HubSpotClient(fake.token, base_url=fake.url, timeout=5, **settings)
+    settings.update({"timeout": 5, **options})
+    return HubSpotClient(fake.token, base_url=fake.url, **settings)
 
 
 # -- 1. the client ---------------------------------------------------------------------------
@@ -365,3 +366,11 @@ def test_searches_keep_to_their_budget(fake_hubspot: FakeHubSpot) -> None:
     others = client(fake_hubspot, rate=10, sleep=clock.sleep, clock=clock.monotonic)
     list(others.read_with_history("contacts", range(1, 301), [], []))
     assert clock.waits == pytest.approx([0.1, 0.1])
+
+
+def test_every_call_has_a_timeout(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.before_request = lambda request: time.sleep(0.3)
+    hub = client(fake_hubspot, timeout=0.05, max_retries=0)
+
+    with pytest.raises(HubSpotError, match=r"did not answer an owners list .*timeout 0\.05 s"):
+        next(hub.owners())
