@@ -348,9 +348,7 @@ class HubSpotClient:
                 advice = f"rerun after {stamp}"
             else:
                 when = None
-                advice = (
-                    "it resets at midnight in the HubSpot account's time zone: rerun after that"
-                )
+                advice = "rerun after midnight in the HubSpot account's time zone, when it resets"
             raise HubSpotDailyLimitError(
                 message=f"HubSpot's daily API limit is used up: {advice}",
                 status=429,
