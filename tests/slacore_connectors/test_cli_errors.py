@@ -5,22 +5,14 @@ real."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli import slacore
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY_A = ROOT / "examples" / "company_a.toml"
 BAD_AGREEMENT = 'name = "x"\n[marketing]\nlead_value = { amount = -1 }\n[review]\nevry = "month"\n'
-
-
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 @pytest.fixture

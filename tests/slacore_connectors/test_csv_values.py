@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli import slacore
 
 from slacore.connector import Record, RejectedRecord
 from slacore.errors import ValidationError
 from slacore_connectors.csvfile import CsvConnector
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 def read_stream(

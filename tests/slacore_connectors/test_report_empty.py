@@ -8,11 +8,12 @@ import json
 import re
 import shlex
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.cli import demo as run_demo
+from tests.cli import slacore
 
 from slacore.agreement import Agreement
 from slacore.errors import SlacoreError
@@ -22,19 +23,9 @@ from slacore_connectors.store.sqlite import SQLiteStore
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    done = slacore("demo", "--dir", str(folder), cwd=folder)
-    assert done.returncode == 0, done.stderr
-    return folder
+    return run_demo(tmp_path_factory.mktemp("demo"))
 
 
 def _refused(done: subprocess.CompletedProcess[str]) -> str:

@@ -7,31 +7,21 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.cli import demo as run_demo
+from tests.cli import slacore
 
 from slacore.errors import ValidationError
 from slacore_connectors.store import StoreError
 from slacore_connectors.store.sqlite import SQLiteStore
 
 
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    done = slacore("demo", "--dir", str(folder), cwd=folder)
-    assert done.returncode == 0, done.stderr
-    return folder
+    return run_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli import demo as run_demo
+from tests.cli import slacore
 
 from slacore_connectors.report.build import REJECTED_SHOWN
 
 
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    done = slacore("demo", "--dir", str(folder), cwd=folder)
-    assert done.returncode == 0, done.stderr
-    return folder
+    return run_demo(tmp_path_factory.mktemp("demo"))
 
 
 def test_the_demo_s_five_rejected_rows_are_listed(demo: Path) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from importlib.resources import as_file, files
 from pathlib import Path
+
+from tests.cli import slacore
 
 JOB = """
 store = "slacore.db"
@@ -27,13 +27,6 @@ PARTNER_ROWS = (
     "L01351,2020-06-09T10:00:00-04:00,mql,R04,marketing,sales,partner,enterprise director,true\n"
     "L01352,2020-06-10T10:00:00-04:00,mql,R03,marketing,sales,partner,enterprise director,true\n"
 )
-
-
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 def test_a_source_without_a_lead_value_is_reported_not_fatal(tmp_path: Path) -> None:

@@ -16,18 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.cli import slacore
 
 from slacore_connectors.store import SCHEMA_VERSION, StoreError, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 AGREEMENT = ROOT / "examples" / "company_a.toml"
-
-
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 def job(folder: Path, store: str = "slacore.db") -> Path:

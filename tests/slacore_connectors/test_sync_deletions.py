@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pluggy
 import pytest
+from tests.cli import slacore
 
 from slacore import Handoff, Lead, Rep, Touch
 from slacore.agreement import Agreement
@@ -109,13 +110,6 @@ def write_job(folder: Path, archived: list[str]) -> JobConfig:
         f'connector = "archiving"\nsettings = {{ archived = {json.dumps(archived)} }}\n'
     )
     return JobConfig.load(folder / "slacore.toml")
-
-
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 def test_a_deleted_lead_leaves_the_report_and_stays_in_the_past(tmp_path: Path) -> None:

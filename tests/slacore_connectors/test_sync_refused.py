@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli import slacore
 
 from slacore_connectors.store.sqlite import SQLiteStore
 
@@ -22,13 +22,6 @@ name = "web"
 connector = "csv"
 settings = { path = "web" }
 """
-
-
-def slacore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 def exports(tmp_path: Path) -> Path:
