@@ -846,7 +846,7 @@ def _sync_stream(
         )
         counts[stream.value] = tally
         if batch.notices:
-            notices.setdefault(stream.value, []).extend(redactor(n) for n in batch.notices)
+            notices.setdefault(stream.value, []).extend(batch.notices)  # redacted with the batch
         if progress is not None:
             progress(source, stream.value, done.read)
         if stop.requested():
