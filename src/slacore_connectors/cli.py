@@ -9,8 +9,6 @@ a job file, an agreement file), 130 and 143 stopped by SIGINT or SIGTERM, 141 a 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -19,8 +17,10 @@ from typing import Any, NoReturn
 import click
 
 import slacore
-from slacore.errors import ConfigError, SlacoreError, ValidationError
+from slacore.errors import ValidationError
 from slacore.render import format_money
+from slacore_connectors._cli_errors import SlacoreGroup, one_line, run, set_debug
+from slacore_connectors._cli_jobs import check_setting_names, load_job
 from slacore_connectors._cli_params import (
     COUNT,
     MONEY,
@@ -34,53 +34,14 @@ from slacore_connectors._progress import Progress
 __all__ = ["cli", "main"]
 
 
-class _ClosedPipeError(Exception):
-    """The reader of stdout went away (``slacore report | head -1``): end quietly, exit 141."""
-
-
-class _Slacore(click.Group):
-    """The ``slacore`` group: a write to a closed stdout ends the command as :func:`main`
-    documents (exit 141), wherever it happens, the group's own ``--help`` included."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except BrokenPipeError:
-            raise _ClosedPipeError from None
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BrokenPipeError:
-            raise _ClosedPipeError from None
-
-
-class _Run:
-    """What :func:`main` needs to know of the command line it runs."""
-
-    debug = False
-    """Show the traceback of an error: ``--debug`` or ``SLACORE_DEBUG=1``."""
-
-
-def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        _Run.debug = True
-
-
-@click.group(cls=_Slacore, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SlacoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(slacore.__version__, prog_name="slacore")
 @click.option(
     "--debug",
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=_set_debug,
+    callback=set_debug,
     help="Show the full traceback of an error, for a bug report (or set SLACORE_DEBUG=1).",
 )
 def cli() -> None:
@@ -356,13 +317,13 @@ def _agreement_failed(file: object, errors: Sequence[ValidationError]) -> NoRetu
     """An agreement that cannot be used: ``slacore: error:`` and the problem, or a summary
     line and then every problem, one a line, as for a job file; bad input, exit 2."""
     if len(errors) == 1:
-        click.echo(f"slacore: error: {_one_line(str(errors[0]))}", err=True)
+        click.echo(f"slacore: error: {one_line(str(errors[0]))}", err=True)
     else:
         click.echo(
             f"slacore: error: bad agreement file: {len(errors)} problems in {file}", err=True
         )
         for error in errors:
-            click.echo(_one_line(str(error)), err=True)
+            click.echo(one_line(str(error)), err=True)
     raise SystemExit(2)
 
 
@@ -442,69 +403,6 @@ _CONFIG = click.option(
 )
 
 
-def _load_job(config_path: str) -> Any:
-    """The job file, or a usage error (exit 2) naming the problem."""
-    from slacore_connectors.sync import JobConfig
-
-    try:
-        return JobConfig.load(config_path)
-    except ValidationError as error:
-        _bad_job_file(error)
-
-
-def _bad_job_file(error: ValidationError) -> NoReturn:
-    """A job file's problem, or every problem at once, one a line, as `slacore check` shows an
-    agreement's; bad input, exit 2."""
-    if isinstance(error, ConfigError):
-        click.echo(f"slacore: error: bad job file: {error.message}", err=True)
-        for problem in error.errors:
-            click.echo(str(problem), err=True)
-        raise SystemExit(2)
-    raise click.UsageError(f"bad job file: {error}")
-
-
-def _check_setting_names(config: Any) -> None:
-    """Each source's setting names against its connector's: a misspelt one is a bad job file
-    (exit 2), with the nearest known name suggested, before anything is read; so is a secret
-    written in the file instead of read from the environment. Other values are checked by the
-    sync (a source whose connector is not installed fails there, alone)."""
-    from slacore._config import suggest
-    from slacore.connector import get_connector
-
-    problems: list[ValidationError] = []
-    for index, source in enumerate(config.sources):
-        try:
-            schema = get_connector(source.connector).settings_schema
-        except SlacoreError:
-            continue
-        known = {setting.name for setting in schema}
-        try:
-            config.connector_settings(index, schema)
-        except ConfigError as error:
-            problems.extend(error.errors)
-        except ValidationError as error:
-            problems.append(error)
-        for key in source.settings:
-            if key not in known:
-                listed = ", ".join(sorted(known)) or "none"
-                # The value is left out: the key may be a misspelt secret.
-                message = (
-                    f"unknown setting {key!r} of connector {source.connector} (known: {listed})"
-                    + suggest(key, known)
-                )
-                problems.append(config.locate(index, ValidationError(message=message, field=key)))
-    if len(problems) == 1:
-        _bad_job_file(problems[0])
-    if problems:
-        _bad_job_file(
-            ConfigError(
-                message=f"{len(problems)} problems in the job file {config.path}",
-                file=None if config.path is None else str(config.path),
-                errors=tuple(sorted(problems, key=lambda e: e.line or 0)),
-            )
-        )
-
-
 @cli.command("sync")
 @_CONFIG
 @click.option("--full", is_flag=True, help="Read every stream from the start.")
@@ -521,8 +419,8 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
     """
     from slacore_connectors.sync import run_sync
 
-    config = _load_job(config_path)
-    _check_setting_names(config)
+    config = load_job(config_path)
+    check_setting_names(config)
     with Progress() as progress:
         report = run_sync(config, full=full, progress=progress, stop_on_signals=True)
     if as_json:
@@ -531,7 +429,7 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
         click.echo(report.to_text())
     # The summary on stdout is the sync's figures; what failed is an error too, on stderr.
     for line in _sync_errors(report):
-        click.echo(f"slacore: error: {_one_line(line)}", err=True)
+        click.echo(f"slacore: error: {one_line(line)}", err=True)
     stopped = report.stop_line()
     if stopped is not None:
         click.echo(f"slacore: {stopped}", err=True)
@@ -567,7 +465,7 @@ def forget_command(config_path: str, source: str) -> None:
     """
     from slacore_connectors.store import open_store
 
-    config = _load_job(config_path)
+    config = load_job(config_path)
     with open_store(config.store, locked=True) as store:
         deleted = store.forget_source(source)
     if not deleted:
@@ -669,7 +567,7 @@ def report_command(
     from slacore_connectors.report.build import build_report, period_span
     from slacore_connectors.store import open_store
 
-    config = _load_job(config_path)
+    config = load_job(config_path)
     if config.agreement is None:
         raise click.UsageError('the job file names no agreement: add agreement = "FILE"')
     if not config.agreement.is_file():
@@ -790,87 +688,4 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     Usage errors exit 2, slacore errors 1, both with one line on stderr; a closed stdout or
     stderr (``slacore report | head -1``) ends the command quietly with status 141.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
-    _Run.debug = os.environ.get("SLACORE_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
-    try:
-        _run(args)
-    except (_ClosedPipeError, BrokenPipeError):
-        _drop_output()
-        raise SystemExit(CLOSED_PIPE) from None
-
-
-def _run(args: list[str]) -> NoReturn:
-    """Run the command line on ``args``; each error ends as one line and its exit status."""
-    prog = "slacore"
-    try:
-        cli.main(args=args, prog_name=prog, standalone_mode=False)
-        sys.stdout.flush()
-    except (_ClosedPipeError, BrokenPipeError):
-        raise  # main() ends it: exit 141
-    except click.exceptions.Exit as done:
-        raise SystemExit(done.exit_code) from None
-    except click.exceptions.Abort:
-        sys.stderr.write("slacore: aborted\n")
-        raise SystemExit(130) from None
-    except click.exceptions.NoArgsIsHelpError as error:
-        # `slacore` alone: the help as --help lays it out, on stderr, as bad usage.
-        sys.stderr.write(error.format_message().rstrip("\n") + "\n")
-        raise SystemExit(error.exit_code) from None
-    except click.ClickException as error:
-        sys.stderr.write(f"{prog}: error: {_one_line(error.format_message())}\n")
-        raise SystemExit(error.exit_code) from None
-    except SlacoreError as error:
-        _traceback(error)
-        sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
-        raise SystemExit(1) from None
-    except OSError as error:
-        # A file that cannot be read or written, met where no command expected it.
-        _traceback(error)
-        sys.stderr.write(f"{prog}: error: {_one_line(str(error))}\n")
-        raise SystemExit(1) from None
-    except Exception as error:
-        # Not one of slacore's documented errors: a bug. --debug shows where.
-        if _Run.debug:
-            raise
-        sys.stderr.write(
-            f"{prog}: error: a bug in slacore {slacore.__version__}: "
-            f"{type(error).__name__}: {_one_line(str(error))}; run the command again with "
-            f"{prog} --debug (or SLACORE_DEBUG=1) to see the traceback, and report it "
-            f"with that: {ISSUES}\n"
-        )
-        raise SystemExit(1) from None
-    raise SystemExit(0)
-
-
-ISSUES = "https://github.com/slacore/slacore/issues"
-"""Where a bug is reported."""
-
-
-def _traceback(error: BaseException) -> None:
-    """With ``--debug``, the traceback of ``error`` on stderr (before its one line)."""
-    if _Run.debug:
-        import traceback
-
-        traceback.print_exception(error, file=sys.stderr)
-
-
-CLOSED_PIPE = 141
-"""The exit status when stdout's reader went away (128 + SIGPIPE, as the shell shows a
-command that SIGPIPE ended: ``yes | head -1``)."""
-
-
-def _drop_output() -> None:
-    """Point stdout and stderr at the null device, so what is still buffered for a closed
-    pipe is dropped quietly at exit instead of raising again (Python's advice for SIGPIPE)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError, AttributeError):
-            # No real file behind it (a test harness's): nothing will be flushed to a pipe.
-            pass
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    run(cli, argv)
