@@ -971,6 +971,10 @@ class FakeHubSpot:
             answer["paging"] = {"next": {"after": token, "link": link}}
         return answer
 
+    def _archived(self, object_type: str, object_id: int) -> bool:
+        record = self.portal.objects.get(object_type, {}).get(object_id)
+        return record is not None and record.archived
+
     def _properties(self, object_type: str) -> dict[str, Any]:
         if object_type not in OBJECT_TYPES:
             raise _error(
@@ -1015,6 +1019,8 @@ class FakeHubSpot:
             given = str(entry.get("id"))
             offset = int(entry.get("after") or 0)
             targets = links.get(int(given), []) if given.isdigit() else []
+            # HubSpot answers no association to an archived (deleted or merged-away) record.
+            targets = [t for t in targets if not self._archived(to_type, t)]
             if not targets or given in self.partial_ids:
                 errors.append(
                     {
