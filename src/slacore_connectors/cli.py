@@ -437,15 +437,21 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
 
 def _sync_errors(report: Any) -> list[str]:
-    """What failed in a sync, one line each: a refused stream, or a source that failed as a
-    whole (its connector missing, its settings refused, its store error)."""
+    """What failed in a sync, one line each: the streams of a source refused for one reason
+    (a vendor's token refused or its daily limit used up refuses every stream after it: one
+    line, naming them all), or a source that failed as a whole (its connector missing, its
+    settings refused, its store error)."""
     lines: list[str] = []
     for source in report.sources:
         if source.status != "failed":
             continue
         if source.refused:
+            streams_by_reason: dict[str, list[str]] = {}
+            for stream, why in source.refused.items():
+                streams_by_reason.setdefault(why, []).append(stream)
             lines += [
-                f"{source.name}: {stream}: refused: {why}" for stream, why in source.refused.items()
+                f"{source.name}: {', '.join(streams)}: refused: {why}"
+                for why, streams in streams_by_reason.items()
             ]
         else:
             lines.append(f"{source.name}: {source.error}")
