@@ -177,8 +177,10 @@ def test_the_daily_limit_ends_the_sync_and_a_rerun_goes_on_from_the_last_stored_
     assert not of_kind(fake, "owners")
     source = report["sources"][0]
     assert source["status"] == "failed"
+    # Both pages read whole before the limit are stored, the API calls made told with them.
     stored = source["streams"]["leads"]["batches"]
-    assert stored >= 1
+    assert stored == 2
+    assert source["notices"]["leads"][-1].startswith("HubSpot API calls so far this run: ")
     # The cursor is that of the last stored leads batch: its window read up to the last id of
     # that batch's page, every contact up to it stored (as a lead, or rejected), none after.
     pages = [[r["id"] for r in read.body["inputs"]] for read in of_kind(fake, "batch_read:c")]
