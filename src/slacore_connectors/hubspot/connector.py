@@ -318,11 +318,15 @@ class HubSpotConnector(Connector):
 
     def _guarded(self, read: Callable[[Reader], Iterable[Batch]]) -> Iterator[Batch]:
         """``read``'s batches, the last one telling the API calls made so far; a refused
-        token or the daily limit is remembered, so later reads of the run make no call."""
+        token or the daily limit is remembered, so later reads of the run make no call.
+
+        A batch is held back until the next one comes (to tell the calls in the last); when
+        HubSpot refuses a later call, the batch held is still given before the error: its
+        page was read whole, and its calls (of the daily budget) are not made again."""
         if self._fatal is not None:
             raise self._fatal
+        last: Batch | None = None
         try:
-            last: Batch | None = None
             for batch in read(self._reader()):
                 if last is not None:
                     yield last
@@ -330,9 +334,15 @@ class HubSpotConnector(Connector):
         except HubSpotError as error:
             if error.status == 401 or isinstance(error, HubSpotDailyLimitError):
                 self._fatal = error
+            if last is not None:
+                yield self._told(last)
             raise
         if last is not None:
-            yield attrs.evolve(last, notices=(*last.notices, self._calls_notice()))
+            yield self._told(last)
+
+    def _told(self, batch: Batch) -> Batch:
+        """``batch`` with a notice telling the API calls made so far."""
+        return attrs.evolve(batch, notices=(*batch.notices, self._calls_notice()))
 
     def _calls_notice(self) -> str:
         calls = self.calls
