@@ -124,6 +124,13 @@ def test_a_429_on_get_and_on_post_is_retried_and_the_sync_completes(
     assert done.returncode == 0, done.stderr
     assert report["sources"][0]["status"] == "success"
     assert_complete(store_path, fake)
+    # Three contact pages, three batch reads, two owner lists: each kind one call more.
+    assert (fake.calls["search:contacts"], fake.calls["batch_read:contacts"]) == (4, 4)
+    assert fake.calls["owners"] == 3
+    # The sync tells the calls it made, retries included, as the fake counted them.
+    told = report["sources"][0]["notices"]["reps"][-1]
+    assert told.startswith(f"HubSpot API calls so far this run: {fake.calls.total()} (")
+    assert "owners 3" in told
     # Each refused call was made again, the same, a second later (Retry-After, or the
     # first step of the exponential backoff: both 1 s here).
     for prefix in ("owners", "search:contacts", "batch_read:contacts"):
@@ -140,14 +147,14 @@ def test_a_429_on_get_and_on_post_is_retried_and_the_sync_completes(
 # -- the daily limit -------------------------------------------------------------------------
 
 
-def daily_limit_at(fake: FakeHubSpot, kind: str, nth: int, retry_after: str | None) -> None:
-    """HubSpot's daily limit, used up from the ``nth`` request of ``kind`` on."""
+def from_request(fake: FakeHubSpot, kind: str, nth: int, fault: Callable[[], None]) -> None:
+    """Inject ``fault`` when the ``nth`` request of ``kind`` comes (it meets the fault)."""
 
-    def limit(request: Request) -> None:
-        if request.kind == kind and len(of_kind(fake, kind)) >= nth:
-            fake.rate_limit(policy="DAILY", retry_after=retry_after)
+    def inject(request: Request) -> None:
+        if request.kind == kind and len(of_kind(fake, kind)) == nth:
+            fault()
 
-    fake.before_request = limit
+    fake.before_request = inject
 
 
 @pytest.mark.parametrize("retry_after", ["3600", None], ids=["retry-after", "midnight"])
@@ -158,7 +165,12 @@ def test_the_daily_limit_ends_the_sync_and_a_rerun_goes_on_from_the_last_stored_
 ) -> None:
     fake, store_path = start()
     # Two pages of contacts read and stored; the third page's batch read hits the limit.
-    daily_limit_at(fake, "batch_read:contacts", 3, retry_after)
+    from_request(
+        fake,
+        "batch_read:contacts",
+        3,
+        lambda: fake.rate_limit(policy="DAILY", retry_after=retry_after),
+    )
     done, report = sync(tmp_path)
     assert done.returncode == 1
     assert len(said(done)) == 1, done.stderr
@@ -257,20 +269,30 @@ def test_contacts_a_batch_read_leaves_out_are_asked_again_then_rejected_naming_w
 # -- an expired token ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("mid_sync", [False, True], ids=["at-start", "mid-sync"])
 def test_an_expired_token_is_one_line_naming_the_setting_and_never_shown(
     start: Start,
     tmp_path: Path,
+    mid_sync: bool,
 ) -> None:
     fake, store_path = start()
-    fake.expired = True
+    if mid_sync:  # two pages of contacts stored, then the token expires
+        from_request(fake, "batch_read:contacts", 3, lambda: setattr(fake, "expired", True))
+    else:
+        fake.expired = True
     done, report = sync(tmp_path)
     assert done.returncode == 1
     assert len(said(done)) == 1, done.stderr
     (line,) = said(done)
-    assert line.startswith("slacore: error: hs: ")
+    assert line.startswith("slacore: error: hs: leads, touches, deals, reps: refused: ")
     assert "HubSpot refused the access token (401): check the access_token setting" in line
-    assert set(fake.calls) == {"properties:contacts"}  # one call, refused; no other made
-    assert report["sources"][0]["status"] == "failed"
+    # The refused call was the last: no stream called HubSpot after it.
+    last = "batch_read:contacts" if mid_sync else "properties:contacts"
+    assert fake.requests[-1].kind == last
+    assert len(fake.requests) == (7 if mid_sync else 1)  # the check, 3 searches, 3 reads
+    source = report["sources"][0]
+    assert source["status"] == "failed"
+    assert source["streams"]["leads"]["batches"] == (2 if mid_sync else 0)
     with SQLiteStore(store_path) as store:
         (run,) = store.runs()
     assert run.error is not None
@@ -279,6 +301,12 @@ def test_an_expired_token_is_one_line_naming_the_setting_and_never_shown(
     assert token not in done.stdout + done.stderr + run.error
     for path in tmp_path.glob("store.db*"):
         assert token.encode() not in path.read_bytes(), path.name
+    # A good token again, the rerun completes.
+    fake.expired = False
+    fake.before_request = None
+    done, _ = sync(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert_complete(store_path, fake)
 
 
 # -- malformed values ------------------------------------------------------------------------
