@@ -198,13 +198,13 @@ def test_the_daily_limit_ends_the_sync_and_a_rerun_goes_on_from_the_last_stored_
     pages = [[r["id"] for r in read.body["inputs"]] for read in of_kind(fake, "batch_read:c")]
     with SQLiteStore(store_path) as store:
         cursor = store.cursor("hs", "leads")
-        held = {lead.id for lead in store.records("leads")}
-        held |= {r.record_id for r in store.rejected() if r.stream.value == "leads"}
+        ids = {lead.id for lead in store.records("leads")}
+        ids |= {r.record_id for r in store.rejected() if r.stream.value == "leads"}
     assert cursor is not None
     assert "contacts.modified" not in cursor.state  # the window is not done
     after = pages[stored - 1][-1]
     assert cursor.state["contacts.after"] == after
-    assert held == {given for page in pages[:stored] for given in page}
+    assert ids == {given for page in pages[:stored] for given in page}
     # The limit lifted, a rerun goes on after that id and completes.
     fake.before_request = None
     first_run = len(fake.requests)
