@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ pytest.importorskip("hubspot")
 
 from slacore.connector import Batch, Cursor, Stream, get_connector
 from slacore.errors import ValidationError
+from slacore.testing import ConnectorContract
 from slacore_connectors._progress import Progress
+from slacore_connectors.hubspot import connector as connector_module
 from slacore_connectors.hubspot.client import HubSpotDailyLimitError, HubSpotError
 from slacore_connectors.hubspot.connector import HubSpotConnector
 from slacore_connectors.sync import JobConfig, run_sync
@@ -191,3 +194,21 @@ def test_the_terminal_bar_shows_a_sources_api_calls() -> None:
         progress.activity("hs", "7 HubSpot API calls")
         progress.bar.refresh()
     assert "hs leads (7 HubSpot API calls)" in shown.getvalue()
+
+
+class TestHubSpotContract(ConnectorContract):
+    """The connector contract every connector passes, against the fake HubSpot."""
+
+    connector_class = HubSpotConnector
+    plugin = connector_module
+
+    @pytest.fixture
+    def settings(self, fake_hubspot: FakeHubSpot) -> Mapping[str, Any]:
+        fake_hubspot.any_token = True  # the secrets check plants a token of its own
+        return {
+            "access_token": fake_hubspot.token,
+            "base_url": fake_hubspot.url,
+            "lag": "1s",
+            "search_rate": 1000,
+            "rate": 1000,
+        }
