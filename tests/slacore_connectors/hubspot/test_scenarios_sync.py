@@ -390,3 +390,34 @@ def test_a_stopped_sync_resumes_where_it_stopped(
     with SQLiteStore(store_path, read_only=True) as store:
         runs = store.runs(SOURCE)
     assert [r.status for r in runs] == ["partial", "success"], runs
+
+
+# -- known limits, pinned so that their fix is seen -----------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a touch is keyed by its lead, rep, time and channel, not by the call it comes "
+    "from (slacore.model.Touch has no engagement id): a call given another owner leaves its "
+    "former touch current beside the new one, and a deleted call's touch stays (the "
+    "connector reads no archived engagements, and could not name the touch to delete)",
+)
+@pytest.mark.parametrize("change", ["reassigned", "deleted"])
+def test_a_changed_call_keeps_one_touch(
+    tmp_path: Path, make_fake_hubspot: Callable[..., FakeHubSpot], change: str
+) -> None:
+    fake = make_fake_hubspot(seed=13, contacts=40)
+    sync_here(tmp_path, fake)
+    portal = fake.portal
+    call = min(
+        c.id for c in portal.live("calls") if c.properties["hs_call_direction"] == "OUTBOUND"
+    )
+    at = datetime.now(UTC) - timedelta(seconds=5)
+    if change == "deleted":
+        portal.archive("calls", call, at=at)
+    else:
+        owner = portal.objects["calls"][call].properties["hubspot_owner_id"]
+        other = next(str(o.id) for o in portal.owners if str(o.id) != owner)
+        portal.set_property("calls", call, "hubspot_owner_id", other, at=at)
+    sync_here(tmp_path, fake)
+    assert_store_equals_fake(tmp_path / "store.db", portal, calls=fake.calls)
