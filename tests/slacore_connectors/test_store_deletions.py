@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
-from slacore.connector import Batch, Cursor, Stream
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store import SQLiteStore, StoreError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -131,6 +131,57 @@ def test_a_deleted_deal_or_rep_leaves_alone(store: SQLiteStore) -> None:
     # A deal's or a rep's deletion closes nothing else: the deal's lead and its touches stay.
     assert lead_ids(store) == ["L1"]
     assert store.count("touches") == 1
+
+
+def test_a_deleted_record_is_no_longer_rejected(store: SQLiteStore) -> None:
+    # A contact the source once refused (an unknown stage), then deleted in the source: the
+    # store must not keep asking for a record that no longer exists to be fixed.
+    refused = [
+        RejectedRecord(stream="leads", reason="unknown stage", record_id=i, source="crm")
+        for i in ("L1", "L2")
+    ]
+    first = Batch(
+        stream="leads",
+        records=[Lead(id="L3", created_at=T0)],
+        rejected=refused,
+        cursor=Cursor(stream="leads", state={"line": 3}),
+    )
+    store.write_batch("crm", first, run_id=1, seen_at=T0)
+    # A rejected touch named by the same id, and another source's L1, stay.
+    touch = RejectedRecord(stream="touches", reason="no rep", record_id="L1", source="crm")
+    store.write_batch(
+        "crm",
+        Batch(
+            stream="touches",
+            records=[],
+            rejected=[touch],
+            cursor=Cursor(stream="touches", state={}),
+        ),
+        run_id=1,
+        seen_at=T0,
+    )
+    store.write_batch(
+        "other",
+        Batch(
+            stream="leads",
+            records=[],
+            rejected=refused[:1],
+            cursor=Cursor(stream="leads", state={}),
+        ),
+        run_id=1,
+        seen_at=T0,
+    )
+    store.write_batch("crm", batch("leads", [], 4, deleted=("L1",)), run_id=2, seen_at=T0 + H)
+    assert [(r.stream, r.record_id) for r in store.rejected(source_name="crm")] == [
+        ("leads", "L2"),
+        ("touches", "L1"),
+    ]
+    assert [r.record_id for r in store.rejected(source_name="other")] == ["L1"]
+    assert [r.record_id for r in store.rejected(source_name="crm", as_of=T0)] == [
+        "L1",
+        "L2",
+        "L1",
+    ]
 
 
 def test_a_deletion_is_written_with_its_batch_or_not_at_all(tmp_path: Path) -> None:

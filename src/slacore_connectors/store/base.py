@@ -193,7 +193,8 @@ class Store(Protocol):
         A deleted record (:attr:`~slacore.connector.Batch.deleted`) has its current version
         closed at ``seen_at``: it leaves :meth:`records` but stays in ``as_of`` reads before;
         a deleted lead's stage changes, hand-offs, touches and owner changes of the source
-        are closed with it.
+        are closed with it, and the stream's rejected records of the deleted id leave
+        :meth:`rejected` (the source no longer has the record to fix).
 
         Raises:
             StoreError: The store refused the write; nothing of the batch was stored.

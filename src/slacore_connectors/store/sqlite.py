@@ -380,7 +380,8 @@ class SQLiteStore(_Opening):
         its record at ``seen_at`` and opens none: it leaves :meth:`records` and stays in
         ``as_of`` reads before. A deleted lead's current stage changes, hand-offs, touches and
         owner changes of this source are closed with it, so they leave the reports too (they
-        come back only when the source gives them again, as a full sync does). An id the
+        come back only when the source gives them again, as a full sync does). The
+        stream's rejected records of a deleted id leave :meth:`rejected` too. An id the
         store does not hold as current counts nothing; a record given again later is stored
         as a new version.
 
@@ -440,7 +441,8 @@ class SQLiteStore(_Opening):
 
     def _delete(self, table: _Table, source_name: str, ids: Sequence[str], seen: int) -> int:
         """Close the current versions of the records ``ids`` names (and, for leads, their
-        events); returns how many records of ``table`` were closed."""
+        events) and the stream's rejected records of those ids; returns how many records
+        of ``table`` were closed."""
         if not ids:
             return 0
         db = self._db
@@ -452,6 +454,13 @@ class SQLiteStore(_Opening):
             "AND key IN (SELECT key FROM temp.deleted)",
             (seen, source_name),
         ).rowcount
+        # What the source once refused of a record it has since deleted is moot: it is
+        # no longer asked to be fixed (it stays in ``as_of`` reads before).
+        db.execute(
+            "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+            "AND seen_to IS NULL AND record_id IN (SELECT id FROM temp.deleted)",
+            (seen, source_name, table.stream.value),
+        )
         if table.stream is Stream.LEADS:
             for events in _EVENTS_OF_A_LEAD:
                 db.execute(
