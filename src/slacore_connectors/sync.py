@@ -145,7 +145,7 @@ def run_sync(
                 failure = redactor(_described(error))
             else:
                 try:
-                    for stream in streams:
+                    for stream, carried in _passes(connector, streams):
                         if stop.requested():
                             break
                         # A stream refused (its file empty, a vendor error) is named with its
@@ -153,8 +153,8 @@ def run_sync(
                         try:
                             _sync_stream(
                                 store, connector, source.name, stream, counts, notices,
-                                full=full, run_id=run_id, seen_at=started, progress=progress,
-                                stop=stop, redactor=redactor,
+                                carried=carried, full=full, run_id=run_id, seen_at=started,
+                                progress=progress, stop=stop, redactor=redactor,
                             )  # fmt: skip
                         except StoreError as error:
                             # The store, not the stream, failed: the source stops here.
@@ -341,8 +341,27 @@ def _described(error: Exception) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def _checked(batch: object, stream: Stream, connector: Connector) -> Batch:
-    """``batch`` if it is a :class:`Batch` of ``stream`` holding its record type.
+def _passes(
+    connector: Connector, streams: Iterable[Stream]
+) -> list[tuple[Stream, tuple[Stream, ...]]]:
+    """The reads of a source: each stream chosen, with the chosen streams it carries
+    (:attr:`~slacore.connector.Connector.carries`); a stream carried by another chosen one
+    is read with it, not on its own."""
+    chosen = list(dict.fromkeys(streams))
+    passes: list[tuple[Stream, tuple[Stream, ...]]] = []
+    taken: set[Stream] = set()
+    for stream in chosen:
+        carried = tuple(s for s in connector.carries.get(stream, ()) if s in chosen)
+        passes.append((stream, carried))
+        taken.update(carried)
+    return [(stream, carried) for stream, carried in passes if stream not in taken]
+
+
+def _checked(
+    batch: object, stream: Stream, connector: Connector, carried: tuple[Stream, ...] = ()
+) -> Batch:
+    """``batch`` if it is a :class:`Batch` of ``stream`` (or of a stream it ``carried``)
+    holding its record type.
 
     Raises:
         TypeError: A connector's bug: it yielded another object, or a record or rejected
@@ -355,8 +374,9 @@ def _checked(batch: object, stream: Stream, connector: Connector) -> Batch:
         raise TypeError(
             f"connector {name!r} yielded {type(batch).__name__}, not a Batch of {stream}"
         )
-    if batch.stream is not stream:
+    if batch.stream is not stream and batch.stream not in carried:
         raise ValueError(f"connector {name!r} yielded a {batch.stream} batch for {stream}")
+    stream = batch.stream
     kind = stream.record_type
     for number, record in enumerate(batch.records, 1):
         if not isinstance(record, kind):
@@ -381,6 +401,7 @@ def _sync_stream(
     counts: dict[str, StreamCounts],
     notices: dict[str, list[str]],
     *,
+    carried: tuple[Stream, ...] = (),
     full: bool,
     run_id: int,
     seen_at: datetime,
@@ -388,15 +409,19 @@ def _sync_stream(
     stop: _Signals,
     redactor: _Redactor,
 ) -> None:
-    """Read one stream from its cursor into the store, batch by batch, keeping ``counts``
-    and ``notices`` up to date after each stored batch (so a stream that fails half-way keeps
-    them)."""
+    """Read one stream (and the streams it ``carried``) from its cursor into the store, batch
+    by batch, keeping ``counts`` and ``notices`` up to date after each stored batch (so a
+    stream that fails half-way keeps them)."""
     cursor = None if full else store.cursor(source, stream)
-    tally = StreamCounts()
-    for item in connector.read(stream, cursor):
-        batch = redactor.batch(_checked(item, stream, connector))
+    tallies = {each: StreamCounts() for each in (stream, *carried)}
+    if carried:
+        # Listed in the order read: the stream, then those it carries.
+        counts.update((each.value, tally) for each, tally in tallies.items())
+    for item in connector.read(stream, cursor, carried=carried):
+        batch = redactor.batch(_checked(item, stream, connector, carried))
         done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
-        tally = StreamCounts(
+        tally = tallies[batch.stream]
+        tallies[batch.stream] = counts[batch.stream.value] = StreamCounts(
             read=tally.read + done.read,
             stored=tally.stored + done.stored,
             unchanged=tally.unchanged + done.unchanged,
@@ -404,11 +429,12 @@ def _sync_stream(
             deleted=tally.deleted + done.deleted,
             batches=tally.batches + 1,
         )
-        counts[stream.value] = tally
         if batch.notices:
-            notices.setdefault(stream.value, []).extend(batch.notices)  # redacted with the batch
+            # Redacted with the batch.
+            notices.setdefault(batch.stream.value, []).extend(batch.notices)
         if progress is not None:
-            progress(source, stream.value, done.read)
-        if stop.requested():
+            progress(source, batch.stream.value, done.read)
+        if stop.requested() and batch.stream is stream:
             return  # the batch and its cursor are stored: stop here
-    counts[stream.value] = tally
+    for each, tally in tallies.items():
+        counts[each.value] = tally

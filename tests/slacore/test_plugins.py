@@ -417,7 +417,8 @@ def test_a_plugin_that_fails_to_import_is_an_error_naming_it(fake_site: FakeSite
     assert str(info.value) == (
         "plugin 'broken' from broken-crm 1.0 failed to load: "
         "ModuleNotFoundError: No module named 'nowhere'; uninstall broken-crm, or set "
-        "SLACORE_LOAD_PLUGINS to the plugins to load without it (installed: broken, csv)"
+        "SLACORE_LOAD_PLUGINS to the plugins to load without it (installed: broken, csv, "
+        "hubspot)"
     )
 
 
@@ -503,7 +504,9 @@ def test_load_plugins_chooses_the_installed_plugins(
         manager = plugin_manager(entry_points=True)
         return [(i.name, i.package) for i in list_connectors(plugin_manager=manager)]
 
-    assert listed() == [("csv", "slacore"), ("dup", "dup-one"), ("dup", "dup-two")]
+    assert listed() == [
+        ("csv", "slacore"), ("dup", "dup-one"), ("dup", "dup-two"), ("hubspot", "slacore")
+    ]  # fmt: skip
     monkeypatch.setenv("SLACORE_LOAD_PLUGINS", " dup_two, csv ,")
     assert listed() == [("csv", "slacore"), ("dup", "dup-two")]
     monkeypatch.setenv("SLACORE_LOAD_PLUGINS", "dup_one")
@@ -515,7 +518,7 @@ def test_load_plugins_chooses_the_installed_plugins(
         plugin_manager(entry_points=True)
     assert str(info.value) == (
         "SLACORE_LOAD_PLUGINS names 'dup_three', which no installed package declares "
-        "(installed plugins: csv, dup_one, dup_two)"
+        "(installed plugins: csv, dup_one, dup_two, hubspot)"
     )
 
 
@@ -551,6 +554,7 @@ def test_cli_connectors_lists_a_clash_marked(fake_site: FakeSite) -> None:
         ("csv", "slacore"): [],
         ("dup", "dup-one"): ["package dup-two 1.0 (plugin 'dup_two')"],
         ("dup", "dup-two"): ["package dup-one 1.0 (plugin 'dup_one')"],
+        ("hubspot", "slacore"): [],
     }
     chosen = slacore_cli("connectors", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="dup_one")
     assert [(c["name"], c["package"]) for c in json.loads(chosen.stdout)["connectors"]] == [
@@ -619,6 +623,8 @@ def test_list_plugins_names_package_version_and_hooks(fake_site: FakeSite) -> No
          "hooks": ["slacore_register_connectors"]},
         {"name": "csv", "package": "slacore", "version": slacore.__version__,
          "hooks": ["slacore_register_connectors"]},
+        {"name": "hubspot", "package": "slacore", "version": slacore.__version__,
+         "hooks": ["slacore_register_connectors"]},
         {"name": "idle", "package": "idle-crm", "version": "1.0", "hooks": []},
     ]  # fmt: skip
     local = plugins.list_plugins(plugin_manager=plugin_manager(Plugin(NullConnector)))
@@ -640,6 +646,7 @@ def test_cli_plugins(fake_site: FakeSite) -> None:
         "| --- | --- | --- | --- |\n"
         "| acme | acme-crm | 2.3.1 | slacore_register_connectors |\n"
         f"| csv | slacore | {slacore.__version__} | slacore_register_connectors |\n"
+        f"| hubspot | slacore | {slacore.__version__} | slacore_register_connectors |\n"
     )
     done = slacore_cli("plugins", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="acme")
     assert (done.returncode, done.stderr) == (0, "")
@@ -726,7 +733,7 @@ def test_third_party_plugin_is_listed_by_the_cli(venv: Path) -> None:
     done = _in_venv(venv, "slacore", "connectors", "--json")
     assert done.returncode == 0, done.stderr
     found = {c["name"]: c for c in json.loads(done.stdout)["connectors"]}
-    assert set(found) == {"csv", "example-crm"}
+    assert set(found) == {"csv", "example-crm", "hubspot"}
     assert (found["example-crm"]["package"], found["example-crm"]["version"]) == (
         "slacore-example-crm", "0.1.0",
     )  # fmt: skip

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from slacore.connector.mapping import FieldMapping
@@ -47,6 +47,11 @@ class Connector(abc.ABC):
             settings under ``fields`` override them.
         default_stage_values: Vendor stage names -> ``LeadStage`` keys, before settings.
         default_channel_values: Vendor activity names -> channels, before settings.
+        carries: Streams read together: for a stream, the streams whose records come from
+            the same vendor records and are best read with it (a HubSpot contact gives a
+            lead, its stage changes, its owner changes and its hand-offs). A sync reads
+            them in one pass with :meth:`read` and ``carried=...``; read alone, each stream
+            still works. A connector that declares any overrides :meth:`read_carried`.
         settings: The instance's checked settings (:class:`~slacore.connector.settings.Settings`),
             defaults filled in; secret ones are :class:`~slacore.connector.settings.Secret`.
 
@@ -66,6 +71,7 @@ class Connector(abc.ABC):
     default_fields: ClassVar[Mapping[str, Mapping[str, str | None]]] = {}
     default_stage_values: ClassVar[Mapping[str, str]] = {}
     default_channel_values: ClassVar[Mapping[str, str]] = {}
+    carries: ClassVar[Mapping[Stream, tuple[Stream, ...]]] = {}
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: Settings = Settings.validate(
@@ -151,15 +157,31 @@ class Connector(abc.ABC):
             decimal_mark=get("decimal_mark") or ".",
         )
 
-    def read(self, stream: Stream | str, cursor: Cursor | None = None) -> Iterator[Batch]:
+    def read(
+        self,
+        stream: Stream | str,
+        cursor: Cursor | None = None,
+        *,
+        carried: Iterable[Stream | str] = (),
+    ) -> Iterator[Batch]:
         """Read ``stream`` from ``cursor`` (``None``: from the start), one batch at a time.
 
         Store each batch, then keep its cursor; the last batch's cursor is where the next
         run starts. A connector yields at least one batch, possibly empty, so the caller
         always gets a cursor.
 
+        Args:
+            stream: The stream to read.
+            cursor: Where the last read of ``stream`` stopped.
+            carried: Streams to read in the same pass, among those ``stream`` carries
+                (:attr:`carries`): the batches yielded are then of ``stream`` and of these.
+                The records of each step come carried streams first, ``stream`` last, so
+                ``stream``'s cursor never passes records whose other batches are not yet
+                stored; keep ``stream``'s cursor and read from it next time.
+
         Raises:
-            UnknownKeyError: This connector does not offer ``stream`` (now).
+            UnknownKeyError: This connector does not offer ``stream`` (now), or ``stream``
+                does not carry a stream of ``carried``.
             ValidationError: ``cursor`` belongs to another stream; or the connector's own
                 errors (a missing file, a missing column).
 
@@ -181,7 +203,35 @@ class Connector(abc.ABC):
                 raise ValidationError(
                     message=f"the cursor is for {cursor.stream}, not {parsed}", field="cursor"
                 )
+        others = tuple(dict.fromkeys(Stream.parse(s) for s in carried))
+        allowed = tuple(s for s in self.carries.get(parsed, ()) if s in available)
+        for other in others:
+            if other not in allowed:
+                raise UnknownKeyError(
+                    message=f"connector {self.name} does not read {other} with {parsed}",
+                    key=other.value,
+                    known=tuple(s.value for s in allowed),
+                )
+        if others:
+            return self.read_carried(parsed, cursor, others)
         return self.read_stream(parsed, cursor)
+
+    def read_carried(
+        self, stream: Stream, cursor: Cursor | None, carried: tuple[Stream, ...]
+    ) -> Iterator[Batch]:
+        """Yield the batches of ``stream`` and of the ``carried`` streams after ``cursor``;
+        called by :meth:`read`, which has checked ``stream`` carries them (:attr:`carries`).
+
+        A connector that declares :attr:`carries` overrides it. Yield each step's carried
+        batches before ``stream``'s one, and give every batch a cursor of its own stream
+        holding the same position, so that a carried stream read alone later starts where
+        this read stopped.
+
+        Raises:
+            NotImplementedError: The connector declares no streams carried.
+
+        """
+        raise NotImplementedError(f"connector {self.name} carries no stream with {stream}")
 
     @abc.abstractmethod
     def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
@@ -214,6 +264,23 @@ class Connector(abc.ABC):
                 message=f"connector {name}: settings_schema must hold Setting objects",
                 field="settings_schema",
             )
+        for carrier, carried in cls.carries.items():
+            if (
+                carrier not in cls.streams
+                or not isinstance(carried, tuple)
+                or not all(s in cls.streams and s is not carrier for s in carried)
+            ):
+                raise ValidationError(
+                    message=f"connector {name}: carries must map a stream of streams to a "
+                    f"tuple of its other streams, got {carrier!r}: {carried!r}",
+                    field="carries",
+                )
+            if cls.read_carried is Connector.read_carried:
+                raise ValidationError(
+                    message=f"connector {name}: declares carries but does not override "
+                    "read_carried",
+                    field="carries",
+                )
         names = [setting.name for setting in cls.settings_schema]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:

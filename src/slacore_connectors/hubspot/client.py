@@ -29,8 +29,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import attrs
-import urllib3
-from urllib3.util.retry import Retry
 
 from slacore.errors import SlacoreError
 
@@ -53,6 +51,8 @@ BATCH_READ: Final = 100
 ASSOCIATIONS_BATCH: Final = 1_000
 #: Owners a page of ``GET /crm/v3/owners/`` holds at most.
 OWNERS_PAGE: Final = 500
+#: Objects a page of a list (``GET /crm/v3/objects/{type}``) holds at most.
+LIST_PAGE: Final = 100
 #: Results a search page holds at most.
 SEARCH_PAGE_MAX: Final = 200
 
@@ -139,6 +139,14 @@ class _Budget:
                 self._sleep(self._next - now)
                 now = self._next
             self._next = now + self._interval
+
+
+def missing_sdk(name: str | None) -> str:
+    """What to say when the HubSpot SDK (or what it needs) is not installed."""
+    return (
+        f"the hubspot connector needs the HubSpot SDK ({name or 'hubspot'} is not installed): "
+        "pip install 'slacore[hubspot]'"
+    )
 
 
 def _modified_property(object_type: str) -> str:
@@ -247,7 +255,13 @@ class HubSpotClient:
             raise ValueError(f"page_size must be between 1 and {SEARCH_PAGE_MAX}, got {page_size}")
         if search_rate <= 0 or rate <= 0:
             raise ValueError("rates must be positive")
-        from hubspot import HubSpot  # type: ignore[import-untyped]
+        try:  # the hubspot extra: the connector is listed without it, and says so when used
+            import urllib3
+            from hubspot import HubSpot  # type: ignore[import-untyped]
+            from urllib3.util.retry import Retry
+        except ImportError as error:
+            raise HubSpotError(message=missing_sdk(error.name)) from None
+        self._transport_error: type[Exception] = urllib3.exceptions.HTTPError
 
         self._token = access_token
         self.base_url = base_url.rstrip("/")
@@ -303,7 +317,7 @@ class HubSpotClient:
                 response = call(
                     **kwargs, _preload_content=False, _request_timeout=(self.timeout, self.timeout)
                 )
-            except urllib3.exceptions.HTTPError as error:
+            except self._transport_error as error:
                 if attempt >= self.max_retries:
                     reason = self._hide(type(error).__name__)
                     raise HubSpotError(
@@ -372,6 +386,9 @@ class HubSpotClient:
         since: datetime,
         until: datetime,
         properties: Sequence[str],
+        *,
+        after_id: int | None = None,
+        filters: Sequence[dict[str, str]] = (),
     ) -> Iterator[list[dict[str, Any]]]:
         """The objects modified in ``[since, until)``, a page at a time, ascending by id.
 
@@ -387,6 +404,10 @@ class HubSpotClient:
             since: The window's start (aware), included.
             until: The window's end (aware), excluded.
             properties: The properties to read (sent in the request body).
+            after_id: Read only the ids above this one (to go on with a window a read
+                stopped in).
+            filters: More filters every result must pass (HubSpot's filter objects:
+                ``{"propertyName": ..., "operator": "EQ", "value": ...}``).
 
         Yields:
             Lists of objects, as HubSpot's JSON has them.
@@ -400,9 +421,10 @@ class HubSpotClient:
         window = [
             {"propertyName": modified, "operator": "GTE", "value": _epoch_ms(since)},
             {"propertyName": modified, "operator": "LT", "value": _epoch_ms(until)},
+            *(dict(given) for given in filters),
         ]
         api = self._sdk.crm.objects.search_api
-        last: int | None = None
+        last: int | None = after_id
         while True:
             filters = list(window)
             if last is not None:
@@ -546,16 +568,74 @@ class HubSpotClient:
         """
         api = self._sdk.crm.owners.owners_api
         for archived in (False, True):
-            after: str | None = None
-            while True:
-                arguments: dict[str, Any] = {"limit": OWNERS_PAGE, "archived": archived}
-                if after is not None:
-                    arguments["after"] = after
-                _, answer = self._call("owners", "an owners list", api.get_page, **arguments)
-                results = [r for r in answer.get("results") or [] if isinstance(r, dict)]
-                if results:
-                    yield results
-                following = ((answer.get("paging") or {}).get("next") or {}).get("after")
-                if not following or following == after or not results:
-                    break
-                after = str(following)
+            yield from self._listed(
+                "owners", "an owners list", api.get_page, limit=OWNERS_PAGE, archived=archived
+            )
+
+    def _listed(
+        self, kind: str, what: str, call: Callable[..., Any], **arguments: Any
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a list call, following ``paging.next.after`` to the end (and never
+        round in a circle: the same ``after`` twice, or an empty page, ends it)."""
+        after: str | None = None
+        while True:
+            given = dict(arguments) if after is None else {**arguments, "after": after}
+            _, answer = self._call(kind, what, call, **given)
+            results = [r for r in answer.get("results") or [] if isinstance(r, dict)]
+            if results:
+                yield results
+            following = ((answer.get("paging") or {}).get("next") or {}).get("after")
+            if not following or following == after or not results:
+                return
+            after = str(following)
+
+    def archived(
+        self, object_type: str, properties: Sequence[str] = ()
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every archived (deleted, or merged into another) object of ``object_type``, a page
+        at a time, each with its ``archivedAt``.
+
+        Search never answers archived objects; only the list with ``archived=true`` does.
+
+        Yields:
+            Lists of objects, as HubSpot's JSON has them.
+
+        Raises:
+            HubSpotError: HubSpot refused a call.
+
+        """
+        arguments: dict[str, Any] = {"limit": LIST_PAGE, "archived": True}
+        if properties:
+            arguments["properties"] = list(properties)
+        yield from self._listed(
+            "list",
+            f"a list of archived {object_type}",
+            self._sdk.crm.objects.basic_api.get_page,
+            object_type=object_type,
+            **arguments,
+        )
+
+    def property_names(self, object_type: str) -> dict[str, tuple[str, ...]]:
+        """The properties HubSpot knows for ``object_type``: name -> the values its options
+        allow (empty for a property without options).
+
+        Raises:
+            HubSpotError: HubSpot refused the call.
+
+        """
+        api = self._sdk.crm.properties.core_api
+        _, answer = self._call(
+            "properties",
+            f"the properties of {object_type}",
+            api.get_all,
+            object_type=object_type,
+            archived=False,
+        )
+        known: dict[str, tuple[str, ...]] = {}
+        for item in answer.get("results") or []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                options = item.get("options") or []
+                known[item["name"]] = tuple(
+                    str(o.get("value")) for o in options if isinstance(o, dict)
+                )
+        return known

@@ -1,0 +1,137 @@
+"""The ``hubspot`` connector, registered and driven through the real SDK against the fake:
+its settings, a first read of every stream, a read from the last cursor, the check at start
+and the errors that end a run."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from tests.fakes.hubspot import FakeHubSpot
+
+pytest.importorskip("hubspot")
+
+from slacore.connector import Batch, Cursor, Stream, get_connector
+from slacore.errors import ValidationError
+from slacore_connectors.hubspot.client import HubSpotDailyLimitError, HubSpotError
+from slacore_connectors.hubspot.connector import HubSpotConnector
+
+CONTACT_STREAMS = ("stage_changes", "owner_changes", "handoffs")
+
+
+def connector(fake: FakeHubSpot, **settings: Any) -> HubSpotConnector:
+    given = {"access_token": fake.token, "base_url": fake.url, "lag": "1s", **settings}
+    return HubSpotConnector(given, sleep=lambda seconds: None)
+
+
+def read_all(hub: HubSpotConnector, cursors: dict[str, Cursor] | None = None) -> list[Batch]:
+    cursors = cursors or {}
+    batches = list(hub.read("leads", cursors.get("leads"), carried=CONTACT_STREAMS))
+    for stream in ("touches", "deals", "reps"):
+        batches += hub.read(stream, cursors.get(stream))
+    return batches
+
+
+def test_it_is_registered_as_hubspot() -> None:
+    assert get_connector("hubspot") is HubSpotConnector
+    HubSpotConnector.check_class()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("lookback", "soon", "lookback"),
+        ("page_size", 500, "expected 1 to 200, got 500"),
+        ("base_url", "api.hubapi.com", "expected a URL"),
+        ("start", "2026-01-01T00:00:00", "with its offset"),
+        ("handoff_stage", "nowhere", "no lifecycle stage of the stage map"),
+    ],
+)
+def test_bad_settings_are_errors_naming_them(setting: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message) as raised:
+        HubSpotConnector({"access_token": "pat-na1-secret", setting: value})
+    assert setting in str(raised.value)
+    assert "pat-na1-secret" not in str(raised.value)
+
+
+def test_the_token_is_never_in_a_repr(fake_hubspot: FakeHubSpot) -> None:
+    hub = connector(fake_hubspot)
+    assert fake_hubspot.token not in repr(hub)
+    list(hub.read("reps"))
+    assert fake_hubspot.token not in repr(hub.client)
+
+
+def test_a_first_read_gives_every_live_object_once(fake_hubspot: FakeHubSpot) -> None:
+    hub = connector(fake_hubspot)
+    batches = read_all(hub)
+    live = {str(c.id) for c in fake_hubspot.portal.live("contacts")}
+    leads = [r.id for b in batches if b.stream is Stream.LEADS for r in b.records]
+    rejected = [r.record_id for b in batches if b.stream is Stream.LEADS for r in b.rejected]
+    assert sorted(leads + rejected) == sorted(live)  # each live contact mapped or rejected
+    assert len(set(leads)) == len(leads)
+    owners = {str(o.id) for o in fake_hubspot.portal.owners}
+    reps = {r.id for b in batches if b.stream is Stream.REPS for r in b.records}
+    assert reps == owners  # archived owners too
+    # Within the leads pass, each page's carried batches come before its leads batch.
+    order = [b.stream.value for b in batches if b.stream.value in {"leads", *CONTACT_STREAMS}]
+    assert order[:4] == [*CONTACT_STREAMS, "leads"]
+
+
+def test_a_read_from_the_last_cursors_reads_only_changes(fake_hubspot: FakeHubSpot) -> None:
+    hub = connector(fake_hubspot, lookback="1m")
+    cursors = {b.stream.value: b.cursor for b in read_all(hub)}
+    changed = fake_hubspot.portal.live("contacts")[0]
+    # Changed after the first read's window ended (1 s before it ran) and inside the
+    # second's, which ends 1 s before it runs and starts a minute before the first's end.
+    at = datetime.now(UTC) - timedelta(milliseconds=500)
+    fake_hubspot.portal.set_property("contacts", changed.id, "lifecyclestage", "customer", at=at)
+    time.sleep(1)
+    later = connector(fake_hubspot, lookback="1m", start="2000-01-01")
+    batches = read_all(later, cursors)
+    leads = [r.id for b in batches if b.stream is Stream.LEADS for r in b.records]
+    rejected = [r.record_id for b in batches if b.stream is Stream.LEADS for r in b.rejected]
+    assert leads + rejected == [str(changed.id)]
+    assert not [r for b in batches if b.stream is Stream.TOUCHES for r in b.records]
+
+
+def test_the_api_calls_are_told_in_the_last_batch(fake_hubspot: FakeHubSpot) -> None:
+    hub = connector(fake_hubspot)
+    batches = list(hub.read("deals"))
+    assert batches[-1].notices[-1].startswith("HubSpot API calls so far this run: ")
+    calls = Counter(hub.calls)
+    assert calls["properties"] == 1
+    assert calls["search"] >= 1
+
+
+def test_a_mapped_property_hubspot_does_not_know_is_an_error_at_start(
+    fake_hubspot: FakeHubSpot,
+) -> None:
+    hub = connector(fake_hubspot, persona_property="persona")
+    with pytest.raises(ValidationError, match="persona_property: HubSpot has no contact property"):
+        next(iter(hub.read("leads")))
+    assert set(hub.calls) == {"properties"}  # nothing read before the check
+
+
+def test_a_refused_token_ends_every_later_read_without_a_call(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.expired = True
+    hub = connector(fake_hubspot)
+    with pytest.raises(HubSpotError, match="access_token"):
+        list(hub.read("leads"))
+    made = sum(hub.calls.values())
+    with pytest.raises(HubSpotError, match="access_token"):
+        list(hub.read("deals"))
+    assert sum(hub.calls.values()) == made
+
+
+def test_the_daily_limit_ends_the_run_saying_when_to_rerun(fake_hubspot: FakeHubSpot) -> None:
+    fake_hubspot.rate_limit(kind="search", policy="DAILY", retry_after="3600")
+    hub = connector(fake_hubspot)
+    with pytest.raises(HubSpotDailyLimitError, match="rerun after") as raised:
+        list(hub.read("touches"))
+    assert raised.value.rerun_after is not None
+    assert raised.value.rerun_after > datetime.now(UTC)
+    with pytest.raises(HubSpotDailyLimitError):
+        list(hub.read("reps"))
