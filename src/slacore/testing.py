@@ -55,6 +55,7 @@ from slacore.plugins import check_plugins, load_entry_points, new_plugin_manager
 __all__ = [
     "CONTRACT",
     "ConnectorContract",
+    "check_carried",
     "check_class",
     "check_connector",
     "check_incremental",
@@ -191,6 +192,38 @@ def check_read(connector_class: type[Connector], settings: Mapping[str, Any]) ->
     assert total > 0, "the sample data yielded no record: the contract would prove nothing"
 
 
+def check_carried(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """A stream read with the streams it carries (:attr:`~slacore.connector.Connector.carries`)
+    gives each the records it gives read alone, its own batches well formed, and ends with a
+    batch of the carrier (whose cursor the next read starts from). Passes at once for a
+    connector that carries nothing."""
+    connector = connector_class(settings)
+    available = connector.available_streams()
+    for carrier, carried in connector_class.carries.items():
+        together = tuple(s for s in carried if s in available)
+        if carrier not in available or not together:
+            continue
+        batches = list(connector.read(carrier, carried=together))
+        assert batches, f"{carrier}: a read with {', '.join(together)} yielded no batch"
+        for batch in batches:
+            assert isinstance(batch, Batch), f"{carrier}: yielded {type(batch).__name__}"
+            assert batch.stream in (carrier, *together), (
+                f"{carrier}: a read with {', '.join(together)} yielded a {batch.stream} batch"
+            )
+            _check_batch(batch, batch.stream)
+        assert batches[-1].stream is carrier, (
+            f"{carrier}: a read with {', '.join(together)} ends with a {batches[-1].stream} "
+            f"batch; the last must be {carrier}'s, whose cursor the next read starts from"
+        )
+        for stream in (carrier, *together):
+            with_carrier = sorted(repr(r) for b in batches if b.stream is stream for r in b.records)
+            alone = sorted(repr(r) for b in connector.read(stream) for r in b.records)
+            assert with_carrier == alone, (
+                f"{stream}: read with {carrier} gives {len(with_carrier)} records, read "
+                f"alone {len(alone)}"
+            )
+
+
 def _check_batch(batch: object, stream: Stream) -> None:
     assert isinstance(batch, Batch), f"{stream}: yielded {type(batch).__name__}, not a Batch"
     assert batch.stream is stream, f"{stream}: a batch of {batch.stream}"
@@ -317,6 +350,7 @@ CONTRACT: tuple[Callable[[type[Connector], Mapping[str, Any]], None], ...] = (
     check_settings,
     check_secrets,
     check_read,
+    check_carried,
     check_incremental,
     check_wrong_stream,
 )
@@ -403,6 +437,10 @@ class ConnectorContract:
     def test_read(self, settings: Mapping[str, Any]) -> None:
         """Every offered stream reads into well-formed batches (:func:`check_read`)."""
         check_read(self.connector_class, settings)
+
+    def test_carried(self, settings: Mapping[str, Any]) -> None:
+        """Streams read together give what they give alone (:func:`check_carried`)."""
+        check_carried(self.connector_class, settings)
 
     def test_incremental(self, settings: Mapping[str, Any]) -> None:
         """Reading again from the last cursor gives nothing new (:func:`check_incremental`)."""

@@ -53,3 +53,12 @@ class Progress:
         if key not in self.tasks:
             self.tasks[key] = self.bar.add_task(f"{source} {stream}", total=None)
         self.bar.update(self.tasks[key], advance=records)
+
+    def activity(self, source: str, text: str) -> None:
+        """Show what a source's connector did so far (its API calls), on a terminal only: in
+        a pipe, the sync's notices tell it once per stream."""
+        if self.bar is None:
+            return
+        for (name, stream), task in self.tasks.items():
+            if name == source:
+                self.bar.update(task, description=f"{source} {stream} ({text})")

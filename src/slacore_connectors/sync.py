@@ -72,7 +72,9 @@ Progress = Callable[[str, str, int], None]
 """Called after each stored batch with (source name, stream, records read from the batch).
 
 The count is of records mapped, as in the report's "read" column; rows rejected are counted
-in its "rejected" column.
+in its "rejected" column. A progress object that also has an ``activity(source, text)`` method
+is told the connector's :meth:`~slacore.connector.Connector.activity` after each batch, when it
+has one (the HubSpot connector's API calls).
 """
 
 
@@ -434,6 +436,10 @@ def _sync_stream(
             notices.setdefault(batch.stream.value, []).extend(batch.notices)
         if progress is not None:
             progress(source, batch.stream.value, done.read)
+            activity = getattr(progress, "activity", None)
+            said = connector.activity() if callable(activity) else None
+            if said is not None and callable(activity):
+                activity(source, said)
         if stop.requested() and batch.stream is stream:
             return  # the batch and its cursor are stored: stop here
     for each, tally in tallies.items():

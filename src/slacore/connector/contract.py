@@ -127,6 +127,11 @@ class Connector(abc.ABC):
             pairs.append((stream, value))
         return pairs
 
+    def activity(self) -> str | None:
+        """A short line on the work behind the records read so far, for progress displays
+        (``"381 API calls"``), or ``None`` (the default) when there is nothing to tell."""
+        return None
+
     def available_streams(self) -> tuple[Stream, ...]:
         """The streams this instance can read now (by default all of :attr:`streams`)."""
         return self.streams

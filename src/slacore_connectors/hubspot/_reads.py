@@ -19,7 +19,7 @@ from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.connector.streams import JSONScalar
 from slacore.model import Handoff, Lead, OwnerChange, StageChange
 from slacore_connectors.hubspot._times import parse_time
-from slacore_connectors.hubspot._window import Window, state_of, to_ms
+from slacore_connectors.hubspot._window import Window, state_of
 from slacore_connectors.hubspot.client import ASSOCIATIONS_BATCH, HubSpotClient
 from slacore_connectors.hubspot.mapping import (
     HubSpotMapping,
@@ -106,6 +106,15 @@ def _batch(
     )
 
 
+def _since(value: object, since: datetime) -> bool:
+    """Whether a HubSpot time is at or after ``since``; one that cannot be read counts as
+    after (reading a record again changes nothing; skipping it would lose a change)."""
+    try:
+        return value is None or parse_time(value, field="updatedAt") >= since
+    except ValueError:
+        return True
+
+
 def _message(errors: Sequence[dict[str, Any]]) -> str:
     for error in errors:
         message = error.get("message")
@@ -135,9 +144,9 @@ class Reader:
     lag: timedelta
     start: datetime
 
-    def _window(self, object_type: ObjectType, state: dict[str, JSONScalar]) -> Window:
+    def _window(self, object_type: str, state: dict[str, JSONScalar]) -> Window:
         return Window.plan(
-            object_type.value,
+            object_type,
             state,
             now=self.now,
             lookback=self.lookback,
@@ -162,19 +171,14 @@ class Reader:
 
     def _archived(self, object_type: ObjectType, since: datetime) -> list[str]:
         """The ids of the objects archived since ``since`` (deleted or merged away)."""
-        gone: list[str] = []
-        for page in self.client.archived(object_type.value):
-            for obj in page:
-                when = obj.get("archivedAt")
-                try:
-                    archived_at = parse_time(when, field="archivedAt") if when else None
-                except ValueError:
-                    archived_at = None
-                # An archive whose time cannot be read is taken as recent: deleting an id
-                # the store does not hold changes nothing.
-                if archived_at is None or archived_at >= since:
-                    gone.append(str(obj.get("id")))
-        return gone
+        # An archive whose time cannot be read is taken as recent: deleting an id the store
+        # does not hold changes nothing.
+        return [
+            str(obj.get("id"))
+            for page in self.client.archived(object_type.value)
+            for obj in page
+            if _since(obj.get("archivedAt") or None, since)
+        ]
 
     # -- contacts --------------------------------------------------------------------------
 
@@ -305,13 +309,23 @@ class Reader:
         yield _batch(Stream.DEALS, (), window.done(state), first=first, deleted=deleted)
 
     def reps(self, cursor: Cursor | None) -> Iterator[Batch]:
-        """Every owner, archived ones too, read whole each run (there are few)."""
+        """The owners, archived ones too, changed since the window's start (``updatedAt``;
+        HubSpot's owners list has no filter, so every page is read and the rest skipped)."""
         first = True
-        state: dict[str, JSONScalar] = {"read_at": to_ms(self.now)}
+        window = self._window("owners", state_of(cursor))
+        state = window.done(state_of(cursor))
         for page in self.client.owners():
+            changed = [
+                owner
+                for owner in page
+                if window.first or _since(owner.get("updatedAt"), window.since)
+            ]
             yield _batch(
-                Stream.REPS, [map_owner(owner, self.mapping) for owner in page], state, first=first
+                Stream.REPS,
+                [map_owner(owner, self.mapping) for owner in changed],
+                state,
+                first=first and window.first,
             )
             first = False
         if first:
-            yield _batch(Stream.REPS, (), state, first=True)
+            yield _batch(Stream.REPS, (), state, first=window.first)

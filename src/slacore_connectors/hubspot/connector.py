@@ -268,6 +268,11 @@ class HubSpotConnector(Connector):
         """The API calls made so far, by kind (``search``, ``batch_read``...)."""
         return dict(self._client.calls) if self._client is not None else {}
 
+    def activity(self) -> str | None:
+        """The API calls made so far, for a progress display (``"381 HubSpot API calls"``)."""
+        made = sum(self.calls.values())
+        return f"{made:,} HubSpot API calls" if made else None
+
     def check(self) -> None:
         """Check against the portal that the contact properties and lifecycle stages the
         mapping names exist (HubSpot drops unknown ones from its answers without a word);

@@ -4,20 +4,30 @@ and the errors that end a run."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+from rich.progress import Progress as RichProgress
+from rich.progress import TextColumn
 from tests.fakes.hubspot import FakeHubSpot
 
 pytest.importorskip("hubspot")
 
 from slacore.connector import Batch, Cursor, Stream, get_connector
 from slacore.errors import ValidationError
+from slacore.testing import ConnectorContract
+from slacore_connectors._progress import Progress
+from slacore_connectors.hubspot import connector as connector_module
 from slacore_connectors.hubspot.client import HubSpotDailyLimitError, HubSpotError
 from slacore_connectors.hubspot.connector import HubSpotConnector
+from slacore_connectors.sync import JobConfig, run_sync
 
 CONTACT_STREAMS = ("stage_changes", "owner_changes", "handoffs")
 
@@ -135,3 +145,70 @@ def test_the_daily_limit_ends_the_run_saying_when_to_rerun(fake_hubspot: FakeHub
     assert raised.value.rerun_after > datetime.now(UTC)
     with pytest.raises(HubSpotDailyLimitError):
         list(hub.read("reps"))
+
+
+def test_a_progress_display_is_told_the_api_calls(
+    fake_hubspot: FakeHubSpot, tmp_path: Path
+) -> None:
+    told: list[tuple[str, str]] = []
+
+    class Display:
+        def __call__(self, source: str, stream: str, records: int) -> None:
+            pass
+
+        def activity(self, source: str, text: str) -> None:
+            told.append((source, text))
+
+    config = JobConfig.from_dict(
+        {
+            "store": "store.db",
+            "sources": [
+                {
+                    "name": "hs",
+                    "connector": "hubspot",
+                    "streams": ["reps"],
+                    "settings": {
+                        "access_token": {"env": "HUBSPOT_TOKEN"},
+                        "base_url": fake_hubspot.url,
+                    },
+                }
+            ],
+        },
+        base=tmp_path,
+        environ={"HUBSPOT_TOKEN": fake_hubspot.token},
+    )
+    report = run_sync(config, progress=Display())
+    assert report.sources[0].status == "success"
+    assert told
+    assert told[-1] == ("hs", "3 HubSpot API calls")  # the properties check, two owner lists
+
+
+def test_the_terminal_bar_shows_a_sources_api_calls() -> None:
+    shown = io.StringIO()
+    progress = Progress()
+    progress.bar = RichProgress(
+        TextColumn("{task.description}"), console=Console(file=shown, force_terminal=True)
+    )
+    with progress:
+        progress("hs", "leads", 200)
+        progress.activity("hs", "7 HubSpot API calls")
+        progress.bar.refresh()
+    assert "hs leads (7 HubSpot API calls)" in shown.getvalue()
+
+
+class TestHubSpotContract(ConnectorContract):
+    """The connector contract every connector passes, against the fake HubSpot."""
+
+    connector_class = HubSpotConnector
+    plugin = connector_module
+
+    @pytest.fixture
+    def settings(self, fake_hubspot: FakeHubSpot) -> Mapping[str, Any]:
+        fake_hubspot.any_token = True  # the secrets check plants a token of its own
+        return {
+            "access_token": fake_hubspot.token,
+            "base_url": fake_hubspot.url,
+            "lag": "1s",
+            "search_rate": 1000,
+            "rate": 1000,
+        }
