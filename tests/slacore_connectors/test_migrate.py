@@ -148,6 +148,20 @@ SCHEMAS[3] = (
     {**SCHEMAS[2][1], "sqlite_autoindex_sources_1": None},  # the primary key of sources
 )
 
+# Version 4: the current events of a lead, by the lead's id (a deleted lead closes them).
+SCHEMAS[4] = (
+    SCHEMAS[3][0],
+    {
+        **SCHEMAS[3][1],
+        **{
+            f"{table}_lead": (
+                f"CREATE INDEX {table}_lead ON {table} (source_name, lead_id) WHERE seen_to IS NULL"
+            )
+            for table in ("handoffs", "owner_changes", "stage_changes", "touches")
+        },
+    },
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

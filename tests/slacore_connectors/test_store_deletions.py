@@ -151,3 +151,21 @@ def test_a_deletion_is_written_with_its_batch_or_not_at_all(tmp_path: Path) -> N
         assert lead_ids(store) == ["L1"]
         assert store.count("touches") == 1
         assert store.cursor("crm", Stream.LEADS) == Cursor(stream="leads", state={"line": 1})
+
+
+def test_a_deleted_leads_events_are_found_by_index_not_by_a_table_scan(tmp_path: Path) -> None:
+    # The statement _delete runs for each event table, planned by SQLite on a real store.
+    path = tmp_path / "sla.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("CREATE TEMP TABLE deleted (key TEXT PRIMARY KEY, id TEXT NOT NULL)")
+    for table in ("stage_changes", "handoffs", "touches", "owner_changes"):
+        plan = " ".join(
+            str(row[-1])
+            for row in db.execute(
+                f"EXPLAIN QUERY PLAN UPDATE {table} SET seen_to = 1 WHERE source_name = 'crm' "
+                "AND seen_to IS NULL AND lead_id IN (SELECT id FROM temp.deleted)"
+            )
+        )
+        assert f"USING INDEX {table}_lead" in plan, plan
+    db.close()

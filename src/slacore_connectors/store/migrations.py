@@ -85,7 +85,17 @@ _MIGRATION_3 = (
 )
 """Version 3: each source's connector, and each run's."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
+# Version 4: the current events of a lead found by its id, so that a lead deleted (archived or
+# merged in the CRM) closes its events without reading the whole table.
+_MIGRATION_4 = (
+    "CREATE INDEX stage_changes_lead ON stage_changes (source_name, lead_id) WHERE seen_to IS NULL",
+    "CREATE INDEX handoffs_lead ON handoffs (source_name, lead_id) WHERE seen_to IS NULL",
+    "CREATE INDEX touches_lead ON touches (source_name, lead_id) WHERE seen_to IS NULL",
+    "CREATE INDEX owner_changes_lead ON owner_changes (source_name, lead_id) WHERE seen_to IS NULL",
+)
+"""Version 4: an index of each lead's current events."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4)
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -69,7 +69,7 @@ class SQLiteStore(_Opening):
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    3
+    4
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
