@@ -84,7 +84,7 @@ def _pending(pending: Sequence[PendingHandoff]) -> tuple[str, ...]:
         return ()
     named = "; ".join(str(item) for item in pending[:3])
     more = f" (and {len(pending) - 3} more)" if len(pending) > 3 else ""
-    return (f"{len(pending)} hand-off(s) not notified yet: {named}{more}",)
+    return (f"{len(pending)} hand-off(s) without an owner to notify: {named}{more}",)
 
 
 def _batch(
@@ -265,11 +265,43 @@ class Reader:
 
     # -- engagements, deals, owners --------------------------------------------------------
 
-    def _links(self, from_type: ObjectType, ids: list[str]) -> dict[str, tuple[str, ...]]:
+    def _links(
+        self, from_type: ObjectType, ids: list[str]
+    ) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+        """The contacts of each object, and the objects whose contacts HubSpot could not
+        read (a 207 error other than "no associations"), with HubSpot's reason."""
         links: dict[str, tuple[str, ...]] = {}
+        failed: dict[str, str] = {}
         for page in self.client.associations(from_type.value, "contacts", ids):
             links.update(page.links)
-        return links
+            for error in page.errors:
+                context = error.get("context") or {}
+                for given in context.get("fromObjectId") or context.get("ids") or ():
+                    failed[str(given)] = _message([error])
+        return links, failed
+
+    def _mapped(self, kind: ObjectType, page: list[dict[str, Any]]) -> list[Mapped]:
+        """The engagements or deals of a page, each with its contacts; one whose contacts
+        HubSpot could not read is rejected with HubSpot's reason, never taken as having none."""
+        ids = _ids(page)
+        links, failed = self._links(kind, ids)
+        stream = Stream.DEALS if kind is ObjectType.DEALS else Stream.TOUCHES
+        mapped: list[Mapped] = []
+        for obj, given in zip(page, ids, strict=True):
+            if given in failed:
+                rejected = RejectedRecord(
+                    stream=stream,
+                    reason=f"HubSpot could not read its contacts ({failed[given]}); it is "
+                    "read again when it changes",
+                    source=f"HubSpot {kind.value}",
+                    record_id=given,
+                )
+                mapped.append(Mapped(rejected=[rejected]))
+            elif kind is ObjectType.DEALS:
+                mapped.append(map_deal(obj, links.get(given, ())))
+            else:
+                mapped.append(map_engagement(kind, obj, links.get(given, ())))
+        return mapped
 
     def touches(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The touches of calls, sent emails and meetings, one object type after another."""
@@ -280,13 +312,8 @@ class Reader:
             filters = _SENT if kind is ObjectType.EMAILS else ()
             pages = self._search(window, properties(self.mapping, kind), filters)
             for page in _grouped(pages):
-                ids = _ids(page)
-                links = self._links(kind, ids)
-                mapped = [
-                    map_engagement(kind, obj, links.get(i, ()))
-                    for obj, i in zip(page, ids, strict=True)
-                ]
-                state = window.reading(state, _last(ids))
+                mapped = self._mapped(kind, page)
+                state = window.reading(state, _last(_ids(page)))
                 yield _batch(Stream.TOUCHES, mapped, state, first=first)
                 first = False
             state = window.done(state)
@@ -299,10 +326,8 @@ class Reader:
         first = cursor is None
         window = self._window(ObjectType.DEALS, state)
         for page in _grouped(self._search(window, properties(self.mapping, ObjectType.DEALS))):
-            ids = _ids(page)
-            links = self._links(ObjectType.DEALS, ids)
-            mapped = [map_deal(obj, links.get(i, ())) for obj, i in zip(page, ids, strict=True)]
-            state = window.reading(state, _last(ids))
+            mapped = self._mapped(ObjectType.DEALS, page)
+            state = window.reading(state, _last(_ids(page)))
             yield _batch(Stream.DEALS, mapped, state, first=first)
             first = False
         deleted = self._archived(ObjectType.DEALS, window.since)

@@ -238,6 +238,7 @@ class HubSpotConnector(Connector):
         # A refused token or the daily limit ends every later read of the run at once,
         # without another call.
         self._fatal: HubSpotError | None = None
+        self._refused: ValidationError | None = None
 
     def mapping(self, stream: Stream | str) -> FieldMapping:
         """The core :class:`~slacore.connector.FieldMapping` of ``stream``, unused here:
@@ -285,9 +286,15 @@ class HubSpotConnector(Connector):
         """
         if self._checked:
             return
+        if self._refused is not None:
+            raise self._refused  # again for each stream, without another call
         known = self.client.property_names(ObjectType.CONTACTS.value)
         stages = known.get("lifecyclestage") or None
-        check_properties(self.mapping_settings, known, lifecycle_stages=stages)
+        try:
+            check_properties(self.mapping_settings, known, lifecycle_stages=stages)
+        except ValidationError as error:
+            self._refused = error
+            raise
         self._checked = True
 
     def _reader(self) -> Reader:

@@ -212,3 +212,36 @@ class TestHubSpotContract(ConnectorContract):
             "search_rate": 1000,
             "rate": 1000,
         }
+
+
+def test_an_engagement_whose_contacts_hubspot_could_not_read_is_rejected(
+    fake_hubspot: FakeHubSpot,
+) -> None:
+    # A 207 error other than "no associations": the calls of the first association read
+    # are rejected with HubSpot's reason, not taken as touching nobody.
+    calls = sorted(c.id for c in fake_hubspot.portal.live("calls"))
+    assert 0 < len(calls) <= 1000  # one association read holds them all
+    error = {
+        "status": "error",
+        "category": "INTERNAL_ERROR",
+        "message": "Something went wrong reading associations.",
+        "context": {"fromObjectId": [str(i) for i in calls[:5]]},
+    }
+    body = {"status": "COMPLETE", "results": [], "errors": [error], "numErrors": 1}
+    fake_hubspot.fail(207, body, kind="associations:calls")
+    batches = list(connector(fake_hubspot).read("touches"))
+    rejected = {r.record_id: r for b in batches for r in b.rejected}
+    for call in calls[:5]:
+        assert "HubSpot could not read its contacts (Something went wrong reading" in str(
+            rejected[str(call)]
+        )
+
+
+def test_a_failed_start_check_is_said_once_without_another_call(
+    fake_hubspot: FakeHubSpot,
+) -> None:
+    hub = connector(fake_hubspot, segment_property="no_such_property")
+    for stream in ("leads", "touches"):
+        with pytest.raises(ValidationError, match="no_such_property"):
+            list(hub.read(stream))
+    assert hub.calls == {"properties": 1}
