@@ -221,7 +221,8 @@ def assert_store_equals_fake(
         portal: The fake's portal, as it is now.
         mapping: The mapping settings the sync used.
         source_name: Compare only this source's records.
-        calls: The fake's request counts (``fake.calls``), shown in the failure message.
+        calls: The fake's request counts (``fake.calls``), shown in the failure message
+            and printed with the records compared (``pytest -rP`` shows it).
 
     Raises:
         AssertionError: Naming each stream that differs, with up to five missing and five
@@ -245,3 +246,6 @@ def assert_store_equals_fake(
         [] if calls is None else [f"API calls: {sum(calls.values())} {dict(sorted(calls.items()))}"]
     )
     assert not problems, "\n".join(["the store differs from the fake:", *problems, *told])
+    # Shown by ``pytest -rP`` (or -s): what was compared, and what it cost.
+    held_counts = {name: len(records) for name, records in have.items()}
+    print("the store equals the fake:", held_counts, *told)
