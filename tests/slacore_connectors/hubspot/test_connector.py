@@ -245,3 +245,17 @@ def test_a_failed_start_check_is_said_once_without_another_call(
         with pytest.raises(ValidationError, match="no_such_property"):
             list(hub.read(stream))
     assert hub.calls == {"properties": 1}
+
+
+def test_hubspot_not_answering_ends_later_reads_without_retrying_again() -> None:
+    waits: list[float] = []
+    hub = HubSpotConnector(
+        {"access_token": "pat-na1-x", "base_url": "http://127.0.0.1:9", "timeout": 1},
+        sleep=waits.append,
+    )
+    with pytest.raises(HubSpotError, match="did not answer the properties of contacts after 7"):
+        list(hub.read("leads"))
+    tried = (sum(hub.calls.values()), len(waits))
+    with pytest.raises(HubSpotError, match="did not answer"):
+        list(hub.read("touches"))
+    assert (sum(hub.calls.values()), len(waits)) == tried
