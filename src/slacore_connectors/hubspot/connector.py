@@ -155,8 +155,8 @@ class HubSpotConnector(Connector):
     Args:
         settings: See :data:`SETTINGS`: ``access_token`` (a secret, required), ``base_url``,
             ``lookback``, ``lag``, ``page_size``, ``timeout``, ``search_rate``, ``rate``,
-            ``start`` and the mapping
-            settings (:class:`~slacore_connectors.hubspot.mapping.HubSpotMapping`).
+            ``start`` and the mapping settings
+            (:class:`~slacore_connectors.hubspot.mapping.HubSpotMapping`).
         now: The clock (tests pass their own); a window never ends past it less ``lag``.
         sleep: How the client waits between calls (tests pass their own).
 
