@@ -186,21 +186,24 @@ class Reader:
         """The batches of the ``wanted`` contact streams: per page, the stage changes, owner
         changes and hand-offs first, the leads (with rejections and deletions) last."""
         state = state_of(cursor)
-        window = self._window(ObjectType.CONTACTS, state)
         first = dict.fromkeys(Stream, cursor is None)
         wanted_properties = (*properties(self.mapping, ObjectType.CONTACTS), _MERGED)
         history = history_properties(ObjectType.CONTACTS)
-        for page in self._search(window, ("hs_object_id",)):
-            ids = _ids(page)
-            objects, rejected = self._read_contacts(ids, wanted_properties, history)
-            mapped = [map_contact(obj, self.mapping) for obj in objects]
-            state = window.reading(state, _last(ids))
-            yield from self._contact_batches(
-                mapped, rejected, _merged(objects), state, wanted, first
-            )
-        deleted = self._archived(ObjectType.CONTACTS, window.since)
-        state = window.done(state)
-        yield from self._contact_batches([], [], deleted, state, wanted, first)
+        while True:  # a window a stopped read left is finished, then today's is read
+            window = self._window(ObjectType.CONTACTS, state)
+            for page in self._search(window, ("hs_object_id",)):
+                ids = _ids(page)
+                objects, rejected = self._read_contacts(ids, wanted_properties, history)
+                mapped = [map_contact(obj, self.mapping) for obj in objects]
+                state = window.reading(state, _last(ids))
+                yield from self._contact_batches(
+                    mapped, rejected, _merged(objects), state, wanted, first
+                )
+            deleted = self._archived(ObjectType.CONTACTS, window.since)
+            state = window.done(state)
+            yield from self._contact_batches([], [], deleted, state, wanted, first)
+            if not window.resumed:
+                return
 
     def _read_contacts(
         self, ids: list[str], wanted: Sequence[str], history: Sequence[str]
@@ -308,30 +311,39 @@ class Reader:
         state = state_of(cursor)
         first = cursor is None
         for kind in _ENGAGEMENTS:
-            window = self._window(kind, state)
             filters = _SENT if kind is ObjectType.EMAILS else ()
-            pages = self._search(window, properties(self.mapping, kind), filters)
-            for page in _grouped(pages):
-                mapped = self._mapped(kind, page)
-                state = window.reading(state, _last(_ids(page)))
-                yield _batch(Stream.TOUCHES, mapped, state, first=first)
+            while True:  # a window a stopped read left is finished, then today's is read
+                window = self._window(kind, state)
+                pages = self._search(window, properties(self.mapping, kind), filters)
+                for page in _grouped(pages):
+                    mapped = self._mapped(kind, page)
+                    state = window.reading(state, _last(_ids(page)))
+                    yield _batch(Stream.TOUCHES, mapped, state, first=first)
+                    first = False
+                state = window.done(state)
+                yield _batch(Stream.TOUCHES, (), state, first=first)
                 first = False
-            state = window.done(state)
-            yield _batch(Stream.TOUCHES, (), state, first=first)
-            first = False
+                if not window.resumed:
+                    break
 
     def deals(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The deals modified in the window, then the deals archived since its start."""
         state = state_of(cursor)
         first = cursor is None
-        window = self._window(ObjectType.DEALS, state)
-        for page in _grouped(self._search(window, properties(self.mapping, ObjectType.DEALS))):
-            mapped = self._mapped(ObjectType.DEALS, page)
-            state = window.reading(state, _last(_ids(page)))
-            yield _batch(Stream.DEALS, mapped, state, first=first)
+        wanted = properties(self.mapping, ObjectType.DEALS)
+        while True:  # a window a stopped read left is finished, then today's is read
+            window = self._window(ObjectType.DEALS, state)
+            for page in _grouped(self._search(window, wanted)):
+                mapped = self._mapped(ObjectType.DEALS, page)
+                state = window.reading(state, _last(_ids(page)))
+                yield _batch(Stream.DEALS, mapped, state, first=first)
+                first = False
+            deleted = self._archived(ObjectType.DEALS, window.since)
+            state = window.done(state)
+            yield _batch(Stream.DEALS, (), state, first=first, deleted=deleted)
             first = False
-        deleted = self._archived(ObjectType.DEALS, window.since)
-        yield _batch(Stream.DEALS, (), window.done(state), first=first, deleted=deleted)
+            if not window.resumed:
+                return
 
     def reps(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The owners, archived ones too, changed since the window's start (``updatedAt``;
