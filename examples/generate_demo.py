@@ -212,7 +212,15 @@ def _work(
     won = rnd.random() < WIN_CHANCE[source] * 6
     closed = opened + timedelta(days=rnd.uniform(20, 50))
     rows["deals"].append(
-        [f"D-{lead}", f"{amount:.2f}", _iso(opened), lead, _iso(closed), "true" if won else "false"]
+        [
+            f"D-{lead}",
+            f"{amount:.2f}",
+            _iso(opened),
+            lead,
+            _iso(closed),
+            "true" if won else "false",
+            owner,
+        ]
     )
     if won:
         rows["stage_changes"].append([lead, "customer", _iso(closed), "opportunity", owner])
@@ -222,7 +230,9 @@ def _bad_rows(rows: dict[str, list[list[str]]]) -> None:
     """A few rows a real export would have: each must end up as a rejected record."""
     rows["leads"].append(["L99001", "2020-13-01T10:00:00-04:00", "web", "", "", "mql", "false"])
     rows["leads"].append(["L99002", "2020-05-04 10:00:00", "referral", "", "", "mql", "true"])
-    rows["deals"].append(["D-BAD", "-5000.00", "2020-05-01T10:00:00-04:00", "L00001", "", "false"])
+    rows["deals"].append(
+        ["D-BAD", "-5000.00", "2020-05-01T10:00:00-04:00", "L00001", "", "false", ""]
+    )
     rows["stage_changes"].append(["L00002", "zombie", "2020-05-05T11:00:00-04:00", "lead", ""])
     rows["touches"].append(["L00003", "R01", "2020-05-06T12:00:00-04:00", "fax"])
 

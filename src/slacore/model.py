@@ -482,6 +482,7 @@ class Deal:
         opened_at: When it was opened (aware).
         closed_at: When it was closed, or ``None`` while open.
         won: Whether it was won. A won deal must have ``closed_at``.
+        owner_id: The rep who owns it, if known.
 
     """
 
@@ -496,6 +497,7 @@ class Deal:
         default=None, validator=[aware, _not_before("opened_at")]
     )
     won: bool = attrs.field(default=False)
+    owner_id: str | None = attrs.field(default=None, validator=identifier)
 
     @won.validator
     def _check_won(self, attribute: attrs.Attribute[bool], value: bool) -> None:

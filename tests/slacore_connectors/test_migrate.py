@@ -162,6 +162,12 @@ SCHEMAS[4] = (
     },
 )
 
+# Version 5: each deal's owner.
+SCHEMAS[5] = (
+    {**SCHEMAS[4][0], "deals": [*SCHEMAS[4][0]["deals"], "owner_id"]},
+    SCHEMAS[4][1],
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

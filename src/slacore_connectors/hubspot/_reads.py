@@ -84,7 +84,7 @@ def _pending(pending: Sequence[PendingHandoff]) -> tuple[str, ...]:
         return ()
     named = "; ".join(str(item) for item in pending[:3])
     more = f" (and {len(pending) - 3} more)" if len(pending) > 3 else ""
-    return (f"{len(pending)} hand-off(s) not notified yet: {named}{more}",)
+    return (f"{len(pending)} hand-off(s) without an owner to notify: {named}{more}",)
 
 
 def _batch(
@@ -186,21 +186,24 @@ class Reader:
         """The batches of the ``wanted`` contact streams: per page, the stage changes, owner
         changes and hand-offs first, the leads (with rejections and deletions) last."""
         state = state_of(cursor)
-        window = self._window(ObjectType.CONTACTS, state)
         first = dict.fromkeys(Stream, cursor is None)
         wanted_properties = (*properties(self.mapping, ObjectType.CONTACTS), _MERGED)
         history = history_properties(ObjectType.CONTACTS)
-        for page in self._search(window, ("hs_object_id",)):
-            ids = _ids(page)
-            objects, rejected = self._read_contacts(ids, wanted_properties, history)
-            mapped = [map_contact(obj, self.mapping) for obj in objects]
-            state = window.reading(state, _last(ids))
-            yield from self._contact_batches(
-                mapped, rejected, _merged(objects), state, wanted, first
-            )
-        deleted = self._archived(ObjectType.CONTACTS, window.since)
-        state = window.done(state)
-        yield from self._contact_batches([], [], deleted, state, wanted, first)
+        while True:  # a window a stopped read left is finished, then today's is read
+            window = self._window(ObjectType.CONTACTS, state)
+            for page in self._search(window, ("hs_object_id",)):
+                ids = _ids(page)
+                objects, rejected = self._read_contacts(ids, wanted_properties, history)
+                mapped = [map_contact(obj, self.mapping) for obj in objects]
+                state = window.reading(state, _last(ids))
+                yield from self._contact_batches(
+                    mapped, rejected, _merged(objects), state, wanted, first
+                )
+            deleted = self._archived(ObjectType.CONTACTS, window.since)
+            state = window.done(state)
+            yield from self._contact_batches([], [], deleted, state, wanted, first)
+            if not window.resumed:
+                return
 
     def _read_contacts(
         self, ids: list[str], wanted: Sequence[str], history: Sequence[str]
@@ -265,48 +268,82 @@ class Reader:
 
     # -- engagements, deals, owners --------------------------------------------------------
 
-    def _links(self, from_type: ObjectType, ids: list[str]) -> dict[str, tuple[str, ...]]:
+    def _links(
+        self, from_type: ObjectType, ids: list[str]
+    ) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+        """The contacts of each object, and the objects whose contacts HubSpot could not
+        read (a 207 error other than "no associations"), with HubSpot's reason."""
         links: dict[str, tuple[str, ...]] = {}
+        failed: dict[str, str] = {}
         for page in self.client.associations(from_type.value, "contacts", ids):
             links.update(page.links)
-        return links
+            for error in page.errors:
+                context = error.get("context") or {}
+                for given in context.get("fromObjectId") or context.get("ids") or ():
+                    failed[str(given)] = _message([error])
+        return links, failed
+
+    def _mapped(self, kind: ObjectType, page: list[dict[str, Any]]) -> list[Mapped]:
+        """The engagements or deals of a page, each with its contacts; one whose contacts
+        HubSpot could not read is rejected with HubSpot's reason, never taken as having none."""
+        ids = _ids(page)
+        links, failed = self._links(kind, ids)
+        stream = Stream.DEALS if kind is ObjectType.DEALS else Stream.TOUCHES
+        mapped: list[Mapped] = []
+        for obj, given in zip(page, ids, strict=True):
+            if given in failed:
+                rejected = RejectedRecord(
+                    stream=stream,
+                    reason=f"HubSpot could not read its contacts ({failed[given]}); it is "
+                    "read again when it changes",
+                    source=f"HubSpot {kind.value}",
+                    record_id=given,
+                )
+                mapped.append(Mapped(rejected=[rejected]))
+            elif kind is ObjectType.DEALS:
+                mapped.append(map_deal(obj, links.get(given, ())))
+            else:
+                mapped.append(map_engagement(kind, obj, links.get(given, ())))
+        return mapped
 
     def touches(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The touches of calls, sent emails and meetings, one object type after another."""
         state = state_of(cursor)
         first = cursor is None
         for kind in _ENGAGEMENTS:
-            window = self._window(kind, state)
             filters = _SENT if kind is ObjectType.EMAILS else ()
-            pages = self._search(window, properties(self.mapping, kind), filters)
-            for page in _grouped(pages):
-                ids = _ids(page)
-                links = self._links(kind, ids)
-                mapped = [
-                    map_engagement(kind, obj, links.get(i, ()))
-                    for obj, i in zip(page, ids, strict=True)
-                ]
-                state = window.reading(state, _last(ids))
-                yield _batch(Stream.TOUCHES, mapped, state, first=first)
+            while True:  # a window a stopped read left is finished, then today's is read
+                window = self._window(kind, state)
+                pages = self._search(window, properties(self.mapping, kind), filters)
+                for page in _grouped(pages):
+                    mapped = self._mapped(kind, page)
+                    state = window.reading(state, _last(_ids(page)))
+                    yield _batch(Stream.TOUCHES, mapped, state, first=first)
+                    first = False
+                state = window.done(state)
+                yield _batch(Stream.TOUCHES, (), state, first=first)
                 first = False
-            state = window.done(state)
-            yield _batch(Stream.TOUCHES, (), state, first=first)
-            first = False
+                if not window.resumed:
+                    break
 
     def deals(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The deals modified in the window, then the deals archived since its start."""
         state = state_of(cursor)
         first = cursor is None
-        window = self._window(ObjectType.DEALS, state)
-        for page in _grouped(self._search(window, properties(self.mapping, ObjectType.DEALS))):
-            ids = _ids(page)
-            links = self._links(ObjectType.DEALS, ids)
-            mapped = [map_deal(obj, links.get(i, ())) for obj, i in zip(page, ids, strict=True)]
-            state = window.reading(state, _last(ids))
-            yield _batch(Stream.DEALS, mapped, state, first=first)
+        wanted = properties(self.mapping, ObjectType.DEALS)
+        while True:  # a window a stopped read left is finished, then today's is read
+            window = self._window(ObjectType.DEALS, state)
+            for page in _grouped(self._search(window, wanted)):
+                mapped = self._mapped(ObjectType.DEALS, page)
+                state = window.reading(state, _last(_ids(page)))
+                yield _batch(Stream.DEALS, mapped, state, first=first)
+                first = False
+            deleted = self._archived(ObjectType.DEALS, window.since)
+            state = window.done(state)
+            yield _batch(Stream.DEALS, (), state, first=first, deleted=deleted)
             first = False
-        deleted = self._archived(ObjectType.DEALS, window.since)
-        yield _batch(Stream.DEALS, (), window.done(state), first=first, deleted=deleted)
+            if not window.resumed:
+                return
 
     def reps(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The owners, archived ones too, changed since the window's start (``updatedAt``;

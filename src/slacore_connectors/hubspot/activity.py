@@ -278,7 +278,7 @@ def map_deal(
     ``hs_is_closed`` and ``hs_is_closed_won``; a closed deal is closed at ``closedate`` (an
     open deal's ``closedate`` is only expected and is not kept). Its lead is its contact when
     it has one; with several, the lowest id (HubSpot numbers contacts in the order they were
-    created, so the first contact). The deal's owner has no place in the core ``Deal``.
+    created, so the first contact). Its owner is ``hubspot_owner_id`` (none when empty).
 
     Args:
         deal: One deal as HubSpot answers it.
@@ -325,13 +325,19 @@ def _deal(
         closed_at = parse_time(close_text, field="closedate")
     record = _build(
         Deal,
-        {"amount": "amount", "opened_at": "createdate", "closed_at": "closedate"},
+        {
+            "amount": "amount",
+            "opened_at": "createdate",
+            "closed_at": "closedate",
+            "owner_id": "hubspot_owner_id",
+        },
         id=deal_id,
         amount=amount,
         opened_at=opened,
         closed_at=closed_at,
         won=won,
         lead_id=_lowest(_contact_ids(contact_ids)),
+        owner_id=_text(props.get("hubspot_owner_id"), "hubspot_owner_id"),
     )
     return Mapped(records=[record])
 

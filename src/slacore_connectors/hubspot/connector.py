@@ -155,8 +155,8 @@ class HubSpotConnector(Connector):
     Args:
         settings: See :data:`SETTINGS`: ``access_token`` (a secret, required), ``base_url``,
             ``lookback``, ``lag``, ``page_size``, ``timeout``, ``search_rate``, ``rate``,
-            ``start`` and the mapping
-            settings (:class:`~slacore_connectors.hubspot.mapping.HubSpotMapping`).
+            ``start`` and the mapping settings
+            (:class:`~slacore_connectors.hubspot.mapping.HubSpotMapping`).
         now: The clock (tests pass their own); a window never ends past it less ``lag``.
         sleep: How the client waits between calls (tests pass their own).
 
@@ -235,9 +235,10 @@ class HubSpotConnector(Connector):
         self._sleep = sleep
         self._client: HubSpotClient | None = None
         self._checked = False
-        # A refused token or the daily limit ends every later read of the run at once,
-        # without another call.
+        # HubSpot not answering, a refused token or the daily limit ends every later read of
+        # the run at once, without another call.
         self._fatal: HubSpotError | None = None
+        self._refused: ValidationError | None = None
 
     def mapping(self, stream: Stream | str) -> FieldMapping:
         """The core :class:`~slacore.connector.FieldMapping` of ``stream``, unused here:
@@ -285,9 +286,15 @@ class HubSpotConnector(Connector):
         """
         if self._checked:
             return
+        if self._refused is not None:
+            raise self._refused  # again for each stream, without another call
         known = self.client.property_names(ObjectType.CONTACTS.value)
         stages = known.get("lifecyclestage") or None
-        check_properties(self.mapping_settings, known, lifecycle_stages=stages)
+        try:
+            check_properties(self.mapping_settings, known, lifecycle_stages=stages)
+        except ValidationError as error:
+            self._refused = error
+            raise
         self._checked = True
 
     def _reader(self) -> Reader:
@@ -322,8 +329,9 @@ class HubSpotConnector(Connector):
         yield from self._guarded(lambda reader: reader.contacts(cursor, {stream, *carried}))
 
     def _guarded(self, read: Callable[[Reader], Iterable[Batch]]) -> Iterator[Batch]:
-        """``read``'s batches, the last one telling the API calls made so far; a refused
-        token or the daily limit is remembered, so later reads of the run make no call."""
+        """``read``'s batches, the last one telling the API calls made so far; HubSpot not
+        answering, a refused token or the daily limit is remembered, so later reads of the
+        run make no call."""
         if self._fatal is not None:
             raise self._fatal
         try:
@@ -333,7 +341,9 @@ class HubSpotConnector(Connector):
                     yield last
                 last = batch
         except HubSpotError as error:
-            if error.status == 401 or isinstance(error, HubSpotDailyLimitError):
+            # No answer after every retry, a refused token, the daily limit: the next
+            # stream would meet it too, after as many retries.
+            if error.status in (None, 401) or isinstance(error, HubSpotDailyLimitError):
                 self._fatal = error
             raise
         if last is not None:

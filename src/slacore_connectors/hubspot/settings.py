@@ -409,6 +409,7 @@ _BASE_PROPERTIES: Final[Mapping[ObjectType, tuple[str, ...]]] = {
         "pipeline",
         "hs_is_closed",
         "hs_is_closed_won",
+        "hubspot_owner_id",
         "hs_lastmodifieddate",
     ),
 }

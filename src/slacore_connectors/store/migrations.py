@@ -95,7 +95,17 @@ _MIGRATION_4 = (
 )
 """Version 4: an index of each lead's current events."""
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4)
+# Version 5: a deal's owner (the rep who owns it), as CRMs give it.
+_MIGRATION_5 = ("ALTER TABLE deals ADD COLUMN owner_id",)
+"""Version 5: each deal's owner."""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _MIGRATION_1,
+    _MIGRATION_2,
+    _MIGRATION_3,
+    _MIGRATION_4,
+    _MIGRATION_5,
+)
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -69,7 +69,7 @@ class SQLiteStore(_Opening):
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    4
+    5
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
@@ -107,6 +107,7 @@ class SQLiteStore(_Opening):
         self.read_only = read_only and self.path != ":memory:"
         self._held = contextlib.ExitStack()
         self._locks = 0  # sync locks held by this store object
+        self._held_columns: dict[str, set[str]] = {}  # per table, the columns the file has
         if self.read_only:
             self._db = self._open_to_read(timeout)
             return
@@ -595,7 +596,7 @@ class SQLiteStore(_Opening):
             args.append(_us(until))
         order = "time_us, row_id" if table.time_column else "key"
         query = (
-            f"SELECT {', '.join(table.columns)} FROM {table.name} "
+            f"SELECT {self._columns(table)} FROM {table.name} "
             f"WHERE {' AND '.join(where)} ORDER BY {order}"
         )
         read = table.reader()
@@ -653,6 +654,16 @@ class SQLiteStore(_Opening):
             for row in rows
         ]
 
+    def _columns(self, table: _Table) -> str:
+        """The SELECT list of ``table``'s record columns; a column a store of an older
+        schema lacks (opened read-only, not brought up to date) reads as NULL, the field's
+        default (a deal's ``owner_id`` before version 5)."""
+        held = self._held_columns.get(table.name)
+        if held is None:
+            held = {row[1] for row in self._db.execute(f"PRAGMA table_info({table.name})")}
+            self._held_columns[table.name] = held
+        return ", ".join(c if c in held else f"NULL AS {c}" for c in table.columns)
+
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table's current rows as plain tuples, bookkeeping columns left out.
 
@@ -664,7 +675,7 @@ class SQLiteStore(_Opening):
     def _dump(self) -> dict[str, list[tuple[Any, ...]]]:
         result: dict[str, list[tuple[Any, ...]]] = {}
         for table in TABLES.values():
-            columns = ", ".join(("source_name", "key", *table.columns))
+            columns = f"source_name, key, {self._columns(table)}"
             rows = self._db.execute(
                 f"SELECT {columns} FROM {table.name} WHERE seen_to IS NULL ORDER BY key"
             )

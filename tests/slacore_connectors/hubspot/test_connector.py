@@ -212,3 +212,75 @@ class TestHubSpotContract(ConnectorContract):
             "search_rate": 1000,
             "rate": 1000,
         }
+
+
+def test_an_engagement_whose_contacts_hubspot_could_not_read_is_rejected(
+    fake_hubspot: FakeHubSpot,
+) -> None:
+    # A 207 error other than "no associations": the calls of the first association read
+    # are rejected with HubSpot's reason, not taken as touching nobody.
+    calls = sorted(c.id for c in fake_hubspot.portal.live("calls"))
+    assert 0 < len(calls) <= 1000  # one association read holds them all
+    error = {
+        "status": "error",
+        "category": "INTERNAL_ERROR",
+        "message": "Something went wrong reading associations.",
+        "context": {"fromObjectId": [str(i) for i in calls[:5]]},
+    }
+    body = {"status": "COMPLETE", "results": [], "errors": [error], "numErrors": 1}
+    fake_hubspot.fail(207, body, kind="associations:calls")
+    batches = list(connector(fake_hubspot).read("touches"))
+    rejected = {r.record_id: r for b in batches for r in b.rejected}
+    for call in calls[:5]:
+        assert "HubSpot could not read its contacts (Something went wrong reading" in str(
+            rejected[str(call)]
+        )
+
+
+def test_a_failed_start_check_is_said_once_without_another_call(
+    fake_hubspot: FakeHubSpot,
+) -> None:
+    hub = connector(fake_hubspot, segment_property="no_such_property")
+    for stream in ("leads", "touches"):
+        with pytest.raises(ValidationError, match="no_such_property"):
+            list(hub.read(stream))
+    assert hub.calls == {"properties": 1}
+
+
+def test_hubspot_not_answering_ends_later_reads_without_retrying_again() -> None:
+    waits: list[float] = []
+    hub = HubSpotConnector(
+        {"access_token": "pat-na1-x", "base_url": "http://127.0.0.1:9", "timeout": 1},
+        sleep=waits.append,
+    )
+    with pytest.raises(HubSpotError, match="did not answer the properties of contacts after 7"):
+        list(hub.read("leads"))
+    tried = (sum(hub.calls.values()), len(waits))
+    with pytest.raises(HubSpotError, match="did not answer"):
+        list(hub.read("touches"))
+    assert (sum(hub.calls.values()), len(waits)) == tried
+
+
+def test_a_stopped_read_finishes_its_window_then_reads_the_new_one(
+    fake_hubspot: FakeHubSpot,
+) -> None:
+    hub = connector(fake_hubspot, page_size=50)
+    leads = [b for b in hub.read("leads") if b.stream is Stream.LEADS]
+    stopped = leads[1].cursor  # two pages stored, then the sync was killed
+    assert "contacts.after" in stopped.state
+    after = int(str(stopped.state["contacts.after"]))
+    # A contact changed after that window's end: only a new window reads it.
+    changed = min(c.id for c in fake_hubspot.portal.live("contacts"))
+    assert changed <= after
+    fake_hubspot.portal.set_property("contacts", changed, "lifecyclestage", "customer")
+    time.sleep(1.2)
+    resumed = list(connector(fake_hubspot, page_size=50).read("leads", stopped))
+    read = [r.id for b in resumed for r in b.records] + [
+        r.record_id for b in resumed for r in b.rejected
+    ]
+    rest = {str(c.id) for c in fake_hubspot.portal.live("contacts") if c.id > after}
+    assert rest <= set(read)  # the stopped window, finished
+    assert str(changed) in read  # then today's
+    assert len(read) == len(rest) + 1  # nothing else again
+    last = resumed[-1].cursor.state
+    assert set(last) == {"contacts.modified"}
