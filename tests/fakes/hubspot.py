@@ -16,6 +16,7 @@ Point the SDK at it with ``HubSpot(access_token=fake.token, host=fake.url)`` (ty
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import threading
@@ -856,6 +857,10 @@ class FakeHubSpot:
             or any(len(g.get("filters") or []) > 10 for g in groups)
         ):
             raise _error(400, "VALIDATION_ERROR", "Too many filters or filter groups")
+        # A page after an id (hs_object_id GT, ascending by id) is a slice of the matches of
+        # the same query without that filter: they are found once per portal version, not
+        # once per page (which made reading a large window quadratic in the fake).
+        groups, above = _after_id(groups, _sorts(body.get("sorts") or []))
         key = json.dumps([object_type, groups, body.get("sorts") or []], sort_keys=True)
         cached = self._search_cache.get(key)
         indexed_until = datetime.now(UTC) - self.search_lag
@@ -872,6 +877,8 @@ class FakeHubSpot:
                 matched.sort(key=lambda r, n=name: _sort_key(r, n), reverse=descending)
             # Cached for the next page of the same query, unless the index lags the clock.
             self._search_cache = {} if self.search_lag else {key: (self.portal.version, matched)}
+        if above is not None:
+            matched = matched[bisect.bisect_right(matched, above, key=lambda r: r.id) :]
         page = matched[after : after + limit]
         answer: dict[str, Any] = {
             "total": len(matched),
@@ -1159,6 +1166,27 @@ def _sorts(sorts: list[Any]) -> list[tuple[str, bool]]:
     return parsed or [("hs_object_id", False)]
 
 
+def _after_id(
+    groups: list[dict[str, Any]], sorts: list[tuple[str, bool]]
+) -> tuple[list[dict[str, Any]], float | None]:
+    """A search by ascending id with one ``hs_object_id GT n`` filter in its only group: the
+    groups without that filter, and ``n``; any other search: the groups as given, and None."""
+    if len(groups) != 1 or sorts != [("hs_object_id", False)]:
+        return groups, None
+    filters = list(groups[0].get("filters") or [])
+    after = [
+        f for f in filters if f.get("propertyName") == "hs_object_id" and f.get("operator") == "GT"
+    ]
+    if len(after) != 1:
+        return groups, None
+    try:
+        above = float(str(after[0].get("value")))
+    except ValueError:
+        return groups, None  # answered 400 by the filter itself, as before
+    rest = [f for f in filters if f is not after[0]]
+    return [{**groups[0], "filters": rest}], above
+
+
 def _sort_key(record: CrmObject, name: str) -> tuple[int, float | str]:
     value = _number(record, name)
     if value is None:
@@ -1169,6 +1197,9 @@ def _sort_key(record: CrmObject, name: str) -> tuple[int, float | str]:
 class _Handler(BaseHTTPRequestHandler):
     server_fake: FakeHubSpot
     protocol_version = "HTTP/1.1"
+    # Headers and body are written apart: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK held every search answer back about 40 ms.
+    disable_nagle_algorithm = True
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -100,6 +100,42 @@ def test_search_caps_at_ten_thousand_and_restarts_on_the_id(
     assert [int(r.id) for r in rest.results] == list(range(int(last) + 1, int(last) + 31))
 
 
+def test_search_after_an_id_sees_changes_between_pages(
+    make_fake_hubspot: Callable[..., FakeHubSpot],
+) -> None:
+    # Pages after an id are slices of one match per portal version: a change between two
+    # pages is seen by the next one, and a value GT cannot read is still refused.
+    fake = make_fake_hubspot(contacts=60, same_instant=30, activity=False)
+    contacts = fake.portal.objects["contacts"]
+    instant = max(r.modified for r in contacts.values())
+    api = client(fake).crm.contacts.search_api
+
+    def after(last: str, value: str | None = None) -> Any:
+        request = window_search(start=epoch_ms(instant), end=epoch_ms(instant) + 1)
+        request.limit = 10
+        request.filter_groups[0]["filters"].append(
+            {"propertyName": "hs_object_id", "operator": "GT", "value": value or last}
+        )
+        return api.do_search(public_object_search_request=request)
+
+    in_instant = sorted(r.id for r in contacts.values() if r.modified == instant)
+    first = after("0")
+    assert [int(r.id) for r in first.results] == in_instant[:10]
+    assert first.total == 30
+    moved, gone = in_instant[12], in_instant[14]
+    fake.portal.set_property("contacts", moved, "jobtitle", "CFO", at=instant + timedelta(hours=1))
+    fake.portal.archive("contacts", gone)
+    second = after(first.results[-1].id)
+    assert [int(r.id) for r in second.results] == [
+        i for i in in_instant[10:22] if i not in (moved, gone)
+    ]
+    assert second.total == 18
+    assert after(str(in_instant[-1])).results == []
+    with pytest.raises(ApiException) as raised:
+        after("0", value="not-a-number")
+    assert raised.value.status == 400
+
+
 def test_many_contacts_in_one_instant(make_fake_hubspot: Callable[..., FakeHubSpot]) -> None:
     fake = make_fake_hubspot(contacts=50, same_instant=20, activity=False)
     instant = max(r.modified for r in fake.portal.objects["contacts"].values())

@@ -483,15 +483,20 @@ class SQLiteStore(_Opening):
         db.execute(f"CREATE TEMP TABLE staged ({', '.join(columns)})")
         db.executemany(f"INSERT INTO temp.staged VALUES ({', '.join('?' * len(columns))})", staged)
         db.execute("CREATE INDEX temp.staged_key ON staged (key)")
-        current = f"{name}.source_name = ? AND {name}.seen_to IS NULL AND {name}.key = staged.key"
+        # Each staged key looked up in the current-rows index: written as a join (UPDATE ...
+        # FROM staged), SQLite walked every current row of the source for each batch, so a
+        # batch cost as much as the rows already stored.
+        current = (
+            f"{name}.source_name = ? AND {name}.seen_to IS NULL "
+            f"AND {name}.key IN (SELECT key FROM temp.staged)"
+        )
+        digest = f"(SELECT digest FROM temp.staged WHERE staged.key = {name}.key)"
         unchanged = db.execute(
-            f"UPDATE {name} SET last_seen = ? FROM temp.staged WHERE {current} "
-            f"AND {name}.digest = staged.digest",
+            f"UPDATE {name} SET last_seen = ? WHERE {current} AND {name}.digest = {digest}",
             (seen, source_name),
         ).rowcount
         updated = db.execute(
-            f"UPDATE {name} SET seen_to = ? FROM temp.staged WHERE {current} "
-            f"AND {name}.digest != staged.digest",
+            f"UPDATE {name} SET seen_to = ? WHERE {current} AND {name}.digest != {digest}",
             (seen, source_name),
         ).rowcount
         column_list = ", ".join(columns)
