@@ -110,9 +110,18 @@ def serve(contacts: int) -> None:
     )
     live = {kind: portal.live(kind) for kind in portal.objects}
     counts = {kind: len(records) for kind, records in live.items()}
-    # Only sent emails are touches: the connector searches for them alone.
+    # Only a rep's engagements are touches: the connector searches for them alone (sent
+    # emails, calls not inbound, meetings not cancelled).
     counts["emails"] = sum(
         1 for r in live["emails"] if r.properties.get("hs_email_direction") == "EMAIL"
+    )
+    counts["calls"] = sum(
+        1 for r in live["calls"] if r.properties.get("hs_call_direction") != "INBOUND"
+    )
+    counts["meetings"] = sum(
+        1
+        for r in live["meetings"]
+        if r.properties.get("hs_meeting_outcome") not in ("CANCELED", "CANCELLED")
     )
     for kind in ("contacts", "deals"):
         counts[f"archived {kind}"] = len(portal.objects[kind]) - len(live[kind])

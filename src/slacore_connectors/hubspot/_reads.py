@@ -9,7 +9,7 @@ read up to the page's last id; the batch after the last page moves it to the win
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -40,8 +40,28 @@ _CARRIED: Final = (
     (Stream.HANDOFFS, Handoff),
 )
 _ENGAGEMENTS: Final = (ObjectType.CALLS, ObjectType.EMAILS, ObjectType.MEETINGS)
-# Only sent emails are touches: the search asks for them alone.
-_SENT: Final = ({"propertyName": "hs_email_direction", "operator": "EQ", "value": "EMAIL"},)
+# Only a rep's engagements are touches: the searches ask for them alone (the mapping still
+# rejects any other that comes): sent emails; calls not inbound (a call logged without a
+# direction is the rep's); meetings not cancelled.
+_TOUCHES_ONLY: Final[Mapping[ObjectType, tuple[tuple[dict[str, Any], ...], ...]]] = {
+    ObjectType.EMAILS: (
+        ({"propertyName": "hs_email_direction", "operator": "EQ", "value": "EMAIL"},),
+    ),
+    ObjectType.CALLS: (
+        ({"propertyName": "hs_call_direction", "operator": "NEQ", "value": "INBOUND"},),
+        ({"propertyName": "hs_call_direction", "operator": "NOT_HAS_PROPERTY"},),
+    ),
+    ObjectType.MEETINGS: (
+        (
+            {
+                "propertyName": "hs_meeting_outcome",
+                "operator": "NOT_IN",
+                "values": ["CANCELED", "CANCELLED"],
+            },
+        ),
+        ({"propertyName": "hs_meeting_outcome", "operator": "NOT_HAS_PROPERTY"},),
+    ),
+}
 _MERGED: Final = "hs_merged_object_ids"
 
 
@@ -158,7 +178,7 @@ class Reader:
         self,
         window: Window,
         wanted: Sequence[str],
-        filters: Sequence[dict[str, str]] = (),
+        any_of: Sequence[Sequence[dict[str, Any]]] = (),
     ) -> Iterator[list[dict[str, Any]]]:
         return self.client.search_window(
             window.object_type,
@@ -166,7 +186,7 @@ class Reader:
             window.until,
             wanted,
             after_id=window.after,
-            filters=filters,
+            any_of=any_of,
         )
 
     def _archived(self, object_type: ObjectType, since: datetime) -> list[str]:
@@ -311,10 +331,10 @@ class Reader:
         state = state_of(cursor)
         first = cursor is None
         for kind in _ENGAGEMENTS:
-            filters = _SENT if kind is ObjectType.EMAILS else ()
+            only = _TOUCHES_ONLY[kind]
             while True:  # a window a stopped read left is finished, then today's is read
                 window = self._window(kind, state)
-                pages = self._search(window, properties(self.mapping, kind), filters)
+                pages = self._search(window, properties(self.mapping, kind), only)
                 for page in _grouped(pages):
                     mapped = self._mapped(kind, page)
                     state = window.reading(state, _last(_ids(page)))

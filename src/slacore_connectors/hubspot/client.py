@@ -388,7 +388,8 @@ class HubSpotClient:
         properties: Sequence[str],
         *,
         after_id: int | None = None,
-        filters: Sequence[dict[str, str]] = (),
+        filters: Sequence[dict[str, Any]] = (),
+        any_of: Sequence[Sequence[dict[str, Any]]] = (),
     ) -> Iterator[list[dict[str, Any]]]:
         """The objects modified in ``[since, until)``, a page at a time, ascending by id.
 
@@ -408,6 +409,9 @@ class HubSpotClient:
                 stopped in).
             filters: More filters every result must pass (HubSpot's filter objects:
                 ``{"propertyName": ..., "operator": "EQ", "value": ...}``).
+            any_of: Alternatives, of which each result must pass one: each is a list of
+                filters, sent as its own filter group (with the window's and the id's
+                filters repeated in each, HubSpot's groups being OR-ed). At most 5.
 
         Yields:
             Lists of objects, as HubSpot's JSON has them.
@@ -417,6 +421,8 @@ class HubSpotClient:
             ValueError: A time is naive.
 
         """
+        if len(any_of) > 5:
+            raise ValueError(f"HubSpot takes at most 5 filter groups, got {len(any_of)}")
         modified = _modified_property(object_type)
         window = [
             {"propertyName": modified, "operator": "GTE", "value": _epoch_ms(since)},
@@ -426,13 +432,17 @@ class HubSpotClient:
         api = self._sdk.crm.objects.search_api
         last: int | None = after_id
         while True:
-            filters = list(window)
+            shared = list(window)
             if last is not None:
-                filters.append(
+                shared.append(
                     {"propertyName": "hs_object_id", "operator": "GT", "value": str(last)}
                 )
+            groups = [
+                {"filters": [*shared, *(dict(given) for given in alternative)]}
+                for alternative in any_of or [()]
+            ]
             request = {
-                "filterGroups": [{"filters": filters}],
+                "filterGroups": groups,
                 "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
                 "properties": list(properties),
                 "limit": self.page_size,

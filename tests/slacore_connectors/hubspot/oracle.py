@@ -62,8 +62,15 @@ def _full_json(record: CrmObject) -> dict[str, Any]:
     return record.to_json(list(record.properties), list(TRACKED))
 
 
-def _is_sent_email(record: CrmObject) -> bool:
-    return record.properties.get("hs_email_direction") == "EMAIL"
+def _searched(kind: str, record: CrmObject) -> bool:
+    """Whether the connector's search asks for this engagement: sent emails, calls not
+    inbound, meetings not cancelled (the others are no rep's touch)."""
+    props = record.properties
+    if kind == "emails":
+        return props.get("hs_email_direction") == "EMAIL"
+    if kind == "calls":
+        return props.get("hs_call_direction") != "INBOUND"
+    return props.get("hs_meeting_outcome") not in ("CANCELED", "CANCELLED")
 
 
 def _associated(portal: Portal, kind: str, record_id: int) -> list[int]:
@@ -99,8 +106,8 @@ def _mapped(portal: Portal, mapping: HubSpotMapping) -> Iterable[Mapped]:
         yield map_contact(_full_json(contact), mapping)
     for kind in ENGAGEMENTS:
         for engagement in sorted(portal.live(kind), key=lambda r: r.id):
-            if kind == "emails" and not _is_sent_email(engagement):
-                continue  # the connector's search asks for sent emails alone
+            if not _searched(kind, engagement):
+                continue  # the connector's search asks for a rep's engagements alone
             contacts = _contacts_of(portal, kind, engagement.id)
             if not contacts and _associated(portal, kind, engagement.id):
                 continue  # see orphans()

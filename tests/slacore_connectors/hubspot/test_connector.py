@@ -22,11 +22,13 @@ pytest.importorskip("hubspot")
 
 from slacore.connector import Batch, Cursor, Stream, get_connector
 from slacore.errors import ValidationError
+from slacore.model import Touch
 from slacore.testing import ConnectorContract
 from slacore_connectors._progress import Progress
 from slacore_connectors.hubspot import connector as connector_module
 from slacore_connectors.hubspot.client import HubSpotDailyLimitError, HubSpotError
 from slacore_connectors.hubspot.connector import HubSpotConnector
+from slacore_connectors.hubspot.mapping import parse_time
 from slacore_connectors.sync import JobConfig, run_sync
 
 CONTACT_STREAMS = ("stage_changes", "owner_changes", "handoffs")
@@ -219,7 +221,11 @@ def test_an_engagement_whose_contacts_hubspot_could_not_read_is_rejected(
 ) -> None:
     # A 207 error other than "no associations": the calls of the first association read
     # are rejected with HubSpot's reason, not taken as touching nobody.
-    calls = sorted(c.id for c in fake_hubspot.portal.live("calls"))
+    calls = sorted(
+        c.id
+        for c in fake_hubspot.portal.live("calls")
+        if c.properties.get("hs_call_direction") != "INBOUND"
+    )
     assert 0 < len(calls) <= 1000  # one association read holds them all
     error = {
         "status": "error",
@@ -284,3 +290,27 @@ def test_a_stopped_read_finishes_its_window_then_reads_the_new_one(
     assert len(read) == len(rest) + 1  # nothing else again
     last = resumed[-1].cursor.state
     assert set(last) == {"contacts.modified"}
+
+
+def test_only_a_reps_engagements_are_searched(fake_hubspot: FakeHubSpot) -> None:
+    # Inbound calls, cancelled meetings and emails not sent are no touches: never read,
+    # rather than read and rejected (they are not bad data).
+    portal = fake_hubspot.portal
+    inbound = next(
+        c for c in portal.live("calls") if c.properties["hs_call_direction"] == "INBOUND"
+    )
+    silent = next(c for c in portal.live("calls") if c.properties["hs_call_direction"] != "INBOUND")
+    portal.set_property("calls", silent.id, "hs_call_direction", None)  # logged without one
+    cancelled = portal.live("meetings")[0]
+    portal.set_property("meetings", cancelled.id, "hs_meeting_outcome", "CANCELED")
+    time.sleep(1.1)  # the changes before the window's end (lag 1 s)
+    batches = list(connector(fake_hubspot).read("touches"))
+    rejected = {r.record_id for b in batches for r in b.rejected}
+    assert not any("not a touch" in r.reason for b in batches for r in b.rejected)
+    assert {str(inbound.id), str(cancelled.id)}.isdisjoint(rejected)
+    # The call logged without a direction is read: a touch at its time by its owner, or
+    # rejected for a reason of its own (no contact).
+    at = parse_time(silent.properties["hs_timestamp"], field="hs_timestamp")
+    owner = silent.properties["hubspot_owner_id"]
+    touches = [t for b in batches for t in b.records if isinstance(t, Touch)]
+    assert any(t.at == at and t.rep_id == owner for t in touches) or str(silent.id) in rejected
