@@ -98,13 +98,28 @@ def _merged(objects: Iterable[dict[str, Any]]) -> list[str]:
     return gone
 
 
-def _pending(pending: Sequence[PendingHandoff]) -> tuple[str, ...]:
-    """One notice for a page's hand-offs that wait for an owner, naming a few contacts."""
-    if not pending:
-        return ()
-    named = "; ".join(str(item) for item in pending[:3])
-    more = f" (and {len(pending) - 3} more)" if len(pending) > 3 else ""
-    return (f"{len(pending)} hand-off(s) without an owner to notify: {named}{more}",)
+@attrs.define
+class _Pending:
+    """A window's hand-offs without an owner to notify: how many, and the first few."""
+
+    count: int = 0
+    named: list[PendingHandoff] = attrs.field(factory=list)
+
+    def add(self, mapped: Iterable[Mapped]) -> None:
+        for item in mapped:
+            for pending in item.pending:
+                self.count += 1
+                if len(self.named) < 3:
+                    self.named.append(pending)
+
+    def notices(self) -> tuple[str, ...]:
+        """One notice for the window, naming a few contacts (one a page would be a hundred
+        lines of a large first sync)."""
+        if not self.count:
+            return ()
+        named = "; ".join(str(item) for item in self.named)
+        more = f" (and {self.count - len(self.named)} more)" if self.count > len(self.named) else ""
+        return (f"{self.count} hand-off(s) without an owner to notify: {named}{more}",)
 
 
 def _batch(
@@ -211,17 +226,21 @@ class Reader:
         history = history_properties(ObjectType.CONTACTS)
         while True:  # a window a stopped read left is finished, then today's is read
             window = self._window(ObjectType.CONTACTS, state)
+            pending = _Pending()
             for page in self._search(window, ("hs_object_id",)):
                 ids = _ids(page)
                 objects, rejected = self._read_contacts(ids, wanted_properties, history)
                 mapped = [map_contact(obj, self.mapping) for obj in objects]
+                pending.add(mapped)
                 state = window.reading(state, _last(ids))
                 yield from self._contact_batches(
                     mapped, rejected, _merged(objects), state, wanted, first
                 )
             deleted = self._archived(ObjectType.CONTACTS, window.since)
             state = window.done(state)
-            yield from self._contact_batches([], [], deleted, state, wanted, first)
+            yield from self._contact_batches(
+                [], [], deleted, state, wanted, first, notices=pending.notices()
+            )
             if not window.resumed:
                 return
 
@@ -262,6 +281,8 @@ class Reader:
         state: dict[str, JSONScalar],
         wanted: set[Stream],
         first: dict[Stream, bool],
+        *,
+        notices: Sequence[str] = (),
     ) -> Iterator[Batch]:
         for stream, kind in _CARRIED:
             if stream in wanted:
@@ -280,7 +301,7 @@ class Reader:
                 records=leads,
                 rejected=[*rejected, *(r for item in mapped for r in item.rejected)],
                 deleted=[given for given in deleted if given not in held],
-                notices=_pending([p for item in mapped for p in item.pending]),
+                notices=notices,
                 cursor=Cursor(stream=Stream.LEADS, state=state),
                 from_start=first[Stream.LEADS],
             )

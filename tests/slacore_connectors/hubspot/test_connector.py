@@ -28,7 +28,7 @@ from slacore_connectors._progress import Progress
 from slacore_connectors.hubspot import connector as connector_module
 from slacore_connectors.hubspot.client import HubSpotDailyLimitError, HubSpotError
 from slacore_connectors.hubspot.connector import HubSpotConnector
-from slacore_connectors.hubspot.mapping import parse_time
+from slacore_connectors.hubspot.mapping import HubSpotMapping, map_contact, parse_time
 from slacore_connectors.sync import JobConfig, run_sync
 
 CONTACT_STREAMS = ("stage_changes", "owner_changes", "handoffs")
@@ -314,3 +314,17 @@ def test_only_a_reps_engagements_are_searched(fake_hubspot: FakeHubSpot) -> None
     owner = silent.properties["hubspot_owner_id"]
     touches = [t for b in batches for t in b.records if isinstance(t, Touch)]
     assert any(t.at == at and t.rep_id == owner for t in touches) or str(silent.id) in rejected
+
+
+def test_hand_offs_without_an_owner_are_told_once_a_window(fake_hubspot: FakeHubSpot) -> None:
+    batches = list(connector(fake_hubspot, page_size=20).read("leads"))
+    told = [n for b in batches for n in b.notices if "without an owner to notify" in n]
+    pending = sum(
+        len(map_contact(c.to_json(list(c.properties), ["lifecyclestage", "hubspot_owner_id"]),
+                        HubSpotMapping()).pending)
+        for c in fake_hubspot.portal.live("contacts")
+    )  # fmt: skip
+    assert pending > 3  # the fake's portal has some, over several pages
+    assert len(told) == 1
+    assert told[0].startswith(f"{pending} hand-off(s) without an owner to notify: contact ")
+    assert told[0].endswith(f"(and {pending - 3} more)")
