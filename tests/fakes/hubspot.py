@@ -1169,22 +1169,32 @@ def _sorts(sorts: list[Any]) -> list[tuple[str, bool]]:
 def _after_id(
     groups: list[dict[str, Any]], sorts: list[tuple[str, bool]]
 ) -> tuple[list[dict[str, Any]], float | None]:
-    """A search by ascending id with one ``hs_object_id GT n`` filter in its only group: the
-    groups without that filter, and ``n``; any other search: the groups as given, and None."""
-    if len(groups) != 1 or sorts != [("hs_object_id", False)]:
+    """A search by ascending id whose every group has one ``hs_object_id GT n`` filter, the
+    same ``n``: the groups without that filter, and ``n`` (OR-ing groups that each ask for
+    ids above ``n`` is asking the OR of the rest for ids above ``n``); any other search: the
+    groups as given, and None."""
+    if not groups or sorts != [("hs_object_id", False)]:
         return groups, None
-    filters = list(groups[0].get("filters") or [])
-    after = [
-        f for f in filters if f.get("propertyName") == "hs_object_id" and f.get("operator") == "GT"
-    ]
-    if len(after) != 1:
+    stripped: list[dict[str, Any]] = []
+    values: set[str] = set()
+    for group in groups:
+        filters = list(group.get("filters") or [])
+        after = [
+            f
+            for f in filters
+            if f.get("propertyName") == "hs_object_id" and f.get("operator") == "GT"
+        ]
+        if len(after) != 1:
+            return groups, None
+        values.add(str(after[0].get("value")))
+        stripped.append({**group, "filters": [f for f in filters if f is not after[0]]})
+    if len(values) != 1:
         return groups, None
     try:
-        above = float(str(after[0].get("value")))
+        above = float(values.pop())
     except ValueError:
         return groups, None  # answered 400 by the filter itself, as before
-    rest = [f for f in filters if f is not after[0]]
-    return [{**groups[0], "filters": rest}], above
+    return stripped, above
 
 
 def _sort_key(record: CrmObject, name: str) -> tuple[int, float | str]:

@@ -467,3 +467,36 @@ def test_association_inputs_page_on_their_own(fake_hubspot: FakeHubSpot) -> None
         after = result.paging.next.after
     assert seen == [str(i) for i in links[busy]]
     assert fake_hubspot.calls["associations:contacts->emails"] == len(links[busy])
+
+
+def test_search_after_an_id_in_every_group_answers_the_groups_or(
+    make_fake_hubspot: Callable[..., FakeHubSpot],
+) -> None:
+    # Two groups, each asking for ids above the same one: the OR of the groups, above it
+    # (answered from one match of the groups, sliced, as a single group is).
+    fake = make_fake_hubspot(contacts=40, activity=True)
+    calls = fake.portal.objects["calls"]
+    last = sorted(calls)[len(calls) // 3]
+
+    def group(direction: dict[str, Any]) -> dict[str, Any]:
+        above = {"propertyName": "hs_object_id", "operator": "GT", "value": str(last)}
+        return {"filters": [direction, above]}
+
+    request = {
+        "filterGroups": [
+            group({"propertyName": "hs_call_direction", "operator": "EQ", "value": "INBOUND"}),
+            group({"propertyName": "hs_call_direction", "operator": "NOT_HAS_PROPERTY"}),
+        ],
+        "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+        "limit": 200,
+    }
+    answer = client(fake).crm.objects.search_api.do_search(
+        object_type="calls", public_object_search_request=request
+    )
+    expected = sorted(
+        r.id
+        for r in fake.portal.live("calls")
+        if r.id > last and r.properties.get("hs_call_direction") in ("INBOUND", None, "")
+    )
+    assert expected  # the portal has some
+    assert [int(r.id) for r in answer.results] == expected
