@@ -131,7 +131,12 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=250_000)
     parser.add_argument("--child", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 and 25,000 rows, for a smoke run"
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.rows, options.small = 100_000, 25_000
     if options.child:
         print(json.dumps(child(options.child[0], Path(options.child[1]), options.trace)))
         return 0

@@ -155,7 +155,12 @@ def main() -> int:
         action="store_true",
         help="give the leads stage changes too (SAL, SQL, some withdrawn)",
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="100,000 hand-offs, one timed run, for a smoke run"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.repeat = 100_000, 1
 
     began = time.perf_counter()
     handoffs, touches = build(args.n, args.touches)
