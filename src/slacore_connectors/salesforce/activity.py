@@ -85,7 +85,8 @@ def map_task(row: Mapping[str, Any], lead_of_who: Mapping[str, str] | None = Non
       it was logged). Never ``ActivityDate``: a due date that Salesforce keeps at midnight UTC.
     - Lead: ``WhoId``, a lead (``00Q``) or a contact (``003``) that a lead converted into,
       found in ``lead_of_who`` (contact id -> lead id, from the leads'
-      :class:`~slacore_connectors.salesforce.results.Conversion` s).
+      :class:`~slacore_connectors.salesforce.results.Conversion` s; ids as the API writes
+      them, 18 characters).
     - Rep: ``OwnerId``, a user (``005``).
 
     Returns:

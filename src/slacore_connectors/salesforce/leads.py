@@ -197,7 +197,10 @@ def map_lead(
     - Stage changes: from the ``Status`` rows, oldest first (``CreatedDate``, then row
       ``Id``), backward moves included. The lead starts at its ``CreatedDate`` in the first
       row's ``OldValue``, or in its current ``Status`` when no row changed it; without
-      history it is taken to have held its current status since then.
+      history it is taken to have held its current status since then. Only the changes the
+      history holds are given: one whose row is not read yet (it comes in a later window) or
+      older than the history's retention (18 months by default) is not guessed, so the last
+      change may differ from the current ``Status`` until it is read.
     - Owner changes: from the ``Owner`` rows. One change writes two rows, ``DataType``
       ``EntityId`` (ids) and ``Text`` (names): only the ids one counts, and a row read twice
       counts once. The owner at ``CreatedDate`` is the first row's ``OldValue`` (else the
