@@ -219,3 +219,18 @@ def parse_flag(value: object, *, field: str) -> bool | None:
     raise ValidationError(
         message=f"expected true or false, got {shown(value)}", field=field, value=value
     )
+
+
+def is_deleted(row: Mapping[str, Any]) -> bool:
+    """Whether a row read through ``queryAll`` is deleted (``IsDeleted``): a deletion for the
+    connector to report, not a record to map. A row without the field is not.
+
+    Raises:
+        ValidationError: ``IsDeleted`` is no boolean.
+
+    Examples:
+        >>> is_deleted({"Id": "00Q000000000001AAA", "IsDeleted": "true"}), is_deleted({})
+        (True, False)
+
+    """
+    return parse_flag(row.get("IsDeleted"), field="IsDeleted") or False

@@ -25,10 +25,12 @@ The settings of the mapping are :class:`SalesforceMapping` (schema :data:`MAPPIN
 :func:`fields` lists the fields to select from each object and :func:`check_fields` checks
 the mapped ones against the org's Lead ``describe()`` at start.
 
-What the connector does with the results: it passes the links of converted leads on
-(``Mapped.conversion``: ``contact_id -> lead_id`` to :func:`map_task`/:func:`map_event`,
-``opportunity_id -> lead_id`` to :func:`map_opportunity`), says each ``Mapped.notices``
-sentence once a run, shows ``Mapped.pending``, and watches ``Mapped.currency``.
+What the connector does with the results: it routes deleted rows (:func:`is_deleted`) to
+deletions before mapping, passes the links of converted leads on (``Mapped.conversion``,
+gathered by :meth:`LeadLinks.of`: ``contact_id -> lead_id`` to
+:func:`map_task`/:func:`map_event`, ``opportunity_id -> lead_id`` to
+:func:`map_opportunity`), says each ``Mapped.notices`` sentence once a run, shows
+``Mapped.pending``, and watches ``Mapped.currency``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from slacore.errors import ValidationError  # noqa: F401  (the docstring example
 from slacore_connectors.salesforce._wire import (
     IdKind,
     id_kind,
+    is_deleted,
     parse_date,
     parse_datetime,
     parse_flag,
@@ -45,7 +48,7 @@ from slacore_connectors.salesforce.activity import map_event, map_task
 from slacore_connectors.salesforce.deals import map_opportunity
 from slacore_connectors.salesforce.leads import NO_HISTORY, map_lead
 from slacore_connectors.salesforce.reps import map_user
-from slacore_connectors.salesforce.results import Conversion, Mapped, PendingHandoff
+from slacore_connectors.salesforce.results import Conversion, LeadLinks, Mapped, PendingHandoff
 from slacore_connectors.salesforce.settings import (
     DEFAULT_STATUS_VALUES,
     MAPPING_SETTINGS,
@@ -64,6 +67,7 @@ __all__ = [
     "Conversion",
     "HandoffClock",
     "IdKind",
+    "LeadLinks",
     "Mapped",
     "PendingHandoff",
     "SalesforceMapping",
@@ -71,6 +75,7 @@ __all__ = [
     "check_fields",
     "fields",
     "id_kind",
+    "is_deleted",
     "map_event",
     "map_lead",
     "map_opportunity",
@@ -95,6 +100,8 @@ __test__ = {
     "map_opportunity": map_opportunity,
     "map_user": map_user,
     "id_kind": id_kind,
+    "is_deleted": is_deleted,
+    "LeadLinks": LeadLinks,
     "parse_datetime": parse_datetime,
     "parse_date": parse_date,
     "parse_flag": parse_flag,

@@ -113,3 +113,37 @@ class Mapped:
     def of(self, record_type: type[R]) -> tuple[R, ...]:
         """The records of one core type (``Lead``, ``Handoff``...), in order."""
         return tuple(r for r in self.records if type(r) is record_type)
+
+
+@attrs.frozen(kw_only=True)
+class LeadLinks:
+    """Converted leads' links gathered: what :func:`map_task`, :func:`map_event` and
+    :func:`map_opportunity` take to count a contact's touches and a deal for their lead.
+
+    Attributes:
+        lead_of_who: Contact id -> the lead converted into it.
+        lead_of_opportunity: Opportunity id -> the lead converted into it.
+
+    Examples:
+        >>> links = LeadLinks.of([None, Conversion(lead_id="00Q1", converted_on=None,
+        ...                                         contact_id="0031", opportunity_id="0061")])
+        >>> links.lead_of_who, links.lead_of_opportunity
+        ({'0031': '00Q1'}, {'0061': '00Q1'})
+
+    """
+
+    lead_of_who: dict[str, str] = attrs.field(factory=dict)
+    lead_of_opportunity: dict[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def of(cls, conversions: Iterable[Conversion | None]) -> LeadLinks:
+        """The links of ``conversions`` (``Mapped.conversion`` of each lead; ``None`` skipped)."""
+        links = cls()
+        for conversion in conversions:
+            if conversion is None:
+                continue
+            if conversion.contact_id is not None:
+                links.lead_of_who[conversion.contact_id] = conversion.lead_id
+            if conversion.opportunity_id is not None:
+                links.lead_of_opportunity[conversion.opportunity_id] = conversion.lead_id
+        return links

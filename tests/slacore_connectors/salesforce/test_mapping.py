@@ -23,11 +23,13 @@ from slacore_connectors.salesforce.mapping import (
     NO_HISTORY,
     HandoffClock,
     IdKind,
+    LeadLinks,
     Mapped,
     SalesforceMapping,
     check_fields,
     fields,
     id_kind,
+    is_deleted,
     map_event,
     map_lead,
     map_opportunity,
@@ -826,3 +828,35 @@ def test_mapped_of_picks_records_by_type() -> None:
     result = map_lead(lead_row(), [], MAPPING)
     assert isinstance(result, Mapped)
     assert [type(r) for r in result.of(Lead)] == [Lead]
+
+
+def test_lead_links_carry_converted_contacts_touches_and_deals_to_their_lead() -> None:
+    converted = lead_row(
+        Status="Closed - Converted",
+        IsConverted="true",
+        ConvertedDate="2026-03-20",
+        ConvertedContactId=CONTACT,
+        ConvertedOpportunityId=OPP,
+    )
+    results = [
+        map_lead(converted, [], MAPPING),
+        map_lead(lead_row(Id=LEAD[:-1] + "B"), [], MAPPING),
+    ]
+    links = LeadLinks.of(result.conversion for result in results)
+    assert (links.lead_of_who, links.lead_of_opportunity) == ({CONTACT: LEAD}, {OPP: LEAD})
+    (touch,) = map_event(event(WhoId=CONTACT), links.lead_of_who).records
+    assert touch.lead_id == LEAD  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [({"IsDeleted": True}, True), ({"IsDeleted": "false"}, False), ({}, False)],
+)
+def test_deleted_rows_are_told_apart(row: dict[str, Any], expected: bool) -> None:
+    assert is_deleted(row) is expected
+
+
+def test_a_malformed_deleted_flag_names_the_field() -> None:
+    with pytest.raises(ValidationError) as error:
+        is_deleted({"IsDeleted": "gone"})
+    assert error.value.field == "IsDeleted"
