@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from tests.fakes.hubspot import FakeHubSpot, Portal, generate_portal
+from tests.fakes.salesforce import FakeSalesforce
+from tests.fakes.salesforce_org import Org, generate_org
 
 # CI machines are small and shared: no deadlines, fewer examples unless asked for more.
 settings.register_profile(
@@ -41,3 +43,37 @@ def make_fake_hubspot() -> Iterator[Callable[..., FakeHubSpot]]:
 def fake_hubspot(make_fake_hubspot: Callable[..., FakeHubSpot]) -> FakeHubSpot:
     """A fake HubSpot over a small generated portal (300 contacts, seed 13)."""
     return make_fake_hubspot(seed=13, contacts=300)
+
+
+@pytest.fixture(scope="session")
+def salesforce_ca() -> Any:
+    """One ``trustme`` CA for every fake Salesforce of the run (each issues its own cert)."""
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+@pytest.fixture
+def make_fake_salesforce(salesforce_ca: Any) -> Iterator[Callable[..., FakeSalesforce]]:
+    """Start fake Salesforces on 127.0.0.1 (TLS) over generated orgs; all stop after the test.
+
+    Call it with :func:`tests.fakes.salesforce_org.generate_org`'s arguments (an ``org=`` of
+    your own instead, if you have one). Trust a fake through ``fake.ca_path``.
+    """
+    started: list[FakeSalesforce] = []
+
+    def make(org: Org | None = None, **org_arguments: Any) -> FakeSalesforce:
+        fake = FakeSalesforce(org or generate_org(**org_arguments), ca=salesforce_ca).start()
+        started.append(fake)
+        return fake
+
+    yield make
+    for fake in started:
+        fake.stop()
+    bugs = [error for fake in started for error in fake.errors]
+    assert not bugs, f"the fake Salesforce failed: {bugs}"
+
+
+@pytest.fixture
+def fake_salesforce(make_fake_salesforce: Callable[..., FakeSalesforce]) -> FakeSalesforce:
+    """A fake Salesforce over a small generated org (300 leads, seed 14)."""
+    return make_fake_salesforce(seed=14, leads=300)
