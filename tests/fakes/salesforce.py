@@ -43,15 +43,15 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
 import trustme
+from tests.fakes._serving import Handler, LoopbackFake, Request, take_fault
+from tests.fakes.salesforce_auth import ORG_ID, Answer, LoginMixin, json_answer
 from tests.fakes.salesforce_org import FIELDS, PREFIXES, RELATIONSHIPS, Org
 from tests.fakes.soql import Query, SoqlError, parse, sort_key
 
@@ -71,7 +71,6 @@ ERRORS: dict[str, tuple[int, str]] = {
     "SERVER_UNAVAILABLE": (503, "Server unavailable, try again later."),
     "UNKNOWN_EXCEPTION": (500, "An unexpected error occurred. Please include this ErrorId."),
 }
-ORG_ID = "00D000000000001AAA"
 
 
 def rest_time(moment: datetime) -> str:
@@ -98,28 +97,6 @@ class Fault:
     message: str
     kind: str | None
     times: int
-
-
-@dataclass
-class Request:
-    """A request the fake received, as the hook sees it."""
-
-    method: str
-    path: str
-    kind: str
-    number: int
-    query: dict[str, list[str]]
-    body: bytes
-
-
-@dataclass
-class Answer:
-    """What the fake writes back: status, headers and body bytes."""
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json;charset=UTF-8"
 
 
 class SalesforceError(Exception):
@@ -151,7 +128,7 @@ class _Job:
     polls: int = 0
 
 
-class FakeSalesforce:
+class FakeSalesforce(LoopbackFake, LoginMixin):
     """The fake Salesforce over an :class:`Org`, on 127.0.0.1 over TLS.
 
     Attributes:
@@ -203,54 +180,29 @@ class FakeSalesforce:
         self._faults: list[Fault] = []
         self._cursors: dict[str, _Cursor] = {}
         self._jobs: dict[str, _Job] = {}
-        self._server: _TlsServer | None = None
         self._ca_file: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> FakeSalesforce:
-        """Listen on a free port of 127.0.0.1 in a daemon thread, TLS with a fresh certificate."""
-        fake = self
+    def handler_base(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler (see :class:`tests.fakes._serving.LoopbackFake`)."""
+        return _Handler
 
-        class Handler(_Handler):
-            server_fake = fake
-
+    def make_server(self, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+        """A TLS server with a fresh certificate for 127.0.0.1; the CA written to a file."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self._server = _TlsServer(("127.0.0.1", 0), Handler, context)
         handle, self._ca_file = tempfile.mkstemp(prefix="fake-salesforce-ca-", suffix=".pem")
         with os.fdopen(handle, "wb") as file:
             file.write(self._ca.cert_pem.bytes())
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        thread.start()
-        return self
+        return _TlsServer(("127.0.0.1", 0), handler, context)
 
     def stop(self) -> None:
         """Stop listening and remove the CA file."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
         if self._ca_file is not None:
             os.unlink(self._ca_file)
             self._ca_file = None
-
-    def __enter__(self) -> FakeSalesforce:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop the server."""
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        """``127.0.0.1:PORT``, what simple-salesforce calls ``sf_instance``."""
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
 
     @property
     def url(self) -> str:
@@ -307,21 +259,16 @@ class FakeSalesforce:
         with self.lock:
             self._sessions.clear()
 
-    def calls_of(self, prefix: str) -> int:
-        """How many requests of the kinds starting with ``prefix`` were received."""
-        return sum(count for kind, count in self.calls.items() if kind.startswith(prefix))
-
     def _take_fault(self, kind: str) -> Fault | None:
-        for fault in self._faults:
-            if fault.kind is not None and not kind.startswith(fault.kind):
-                continue
-            if fault.kind is None and kind in ("token", "soap_login"):
-                continue
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.remove(fault)
-            return fault
-        return None
+        # A fault for any request is one for any data request: logins are asked by name.
+        return take_fault(
+            self._faults,
+            lambda fault: (
+                kind.startswith(fault.kind)
+                if fault.kind is not None
+                else kind not in ("token", "soap_login")
+            ),
+        )
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -345,10 +292,12 @@ class FakeSalesforce:
                     return self._token(headers, raw)
                 if kind == "soap_login":
                     return self._soap_login(raw)
-                return self._data(method, path, kind, query, headers, raw)
+                return self._data(request, headers)
             except Exception as error:  # a bug of the fake: visible in errors and as a 500
                 self.errors.append(f"{method} {path}: {error!r}")
-                return _json(500, [{"message": repr(error), "errorCode": "UNKNOWN_EXCEPTION"}])
+                return json_answer(
+                    500, [{"message": repr(error), "errorCode": "UNKNOWN_EXCEPTION"}]
+                )
 
     def _kind(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> str:
         if path.endswith("/services/oauth2/token"):
@@ -374,15 +323,7 @@ class FakeSalesforce:
             return "bulk_results" if parts[3:] == ["results"] else "bulk_job"
         return "other"
 
-    def _data(
-        self,
-        method: str,
-        path: str,
-        kind: str,
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        raw: bytes,
-    ) -> Answer:
+    def _data(self, request: Request, headers: dict[str, str]) -> Answer:
         try:
             token = headers.get("authorization", "").removeprefix("Bearer ").strip()
             if token not in self._sessions:
@@ -390,40 +331,34 @@ class FakeSalesforce:
             self.api_used += 1
             if self.api_used > self.api_max:
                 raise SalesforceError("REQUEST_LIMIT_EXCEEDED")
-            fault = self._take_fault(kind)
+            fault = self._take_fault(request.kind)
             if fault is not None:
                 raise SalesforceError(fault.code, fault.message)
-            answer = self._route(method, path, query, headers, raw)
+            answer = self._route(request, headers)
         except SoqlError as error:
-            answer = _json(400, [{"message": error.message, "errorCode": error.code}])
+            answer = _error_answer(400, error.code, error.message)
         except SalesforceError as error:
-            answer = _json(error.status, [{"message": error.message, "errorCode": error.code}])
+            answer = _error_answer(error.status, error.code, error.message)
         answer.headers["Sforce-Limit-Info"] = f"api-usage={self.api_used}/{self.api_max}"
         return answer
 
-    def _route(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        raw: bytes,
-    ) -> Answer:
-        parts = path.strip("/").split("/")
+    def _route(self, request: Request, headers: dict[str, str]) -> Answer:
+        method, query, raw = request.method, request.query, request.body
+        parts = request.path.strip("/").split("/")
         if parts[:2] != ["services", "data"] or len(parts) < 4:
             raise SalesforceError("NOT_FOUND", "The requested resource does not exist", 404)
         rest = parts[3:]
         if rest[0] in ("query", "queryAll") and method == "GET":
             if len(rest) == 2:
-                return _json(200, self._query_more(rest[1], headers))
-            return _json(200, self._query(query, headers, deleted=rest[0] == "queryAll"))
+                return json_answer(200, self._query_more(rest[1], headers))
+            return json_answer(200, self._query(query, headers, deleted=rest[0] == "queryAll"))
         if rest[0] == "sobjects" and method == "GET":
             if len(rest) == 1:
-                return _json(200, self._describe_global())
+                return json_answer(200, self._describe_global())
             if len(rest) == 3 and rest[2] == "describe":
-                return _json(200, self._describe(rest[1]))
+                return json_answer(200, self._describe(rest[1]))
         if rest == ["limits"] and method == "GET":
-            return _json(200, self._limits())
+            return json_answer(200, self._limits())
         if rest[:2] == ["jobs", "query"]:
             return self._bulk(method, rest[2:], query, raw)
         raise SalesforceError("NOT_FOUND", "The requested resource does not exist", 404)
@@ -585,7 +520,7 @@ class FakeSalesforce:
             job_id = "750" + uuid.uuid4().hex[:15].upper()
             job = _Job(job_id, parsed, operation, rows, datetime.now(UTC))
             self._jobs[job_id] = job
-            return _json(200, self._job_info(job, "UploadComplete"))
+            return json_answer(200, self._job_info(job, "UploadComplete"))
         job = self._jobs.get(rest[0]) if rest else None
         if job is None:
             raise SalesforceError("NOT_FOUND", "The requested resource does not exist", 404)
@@ -595,12 +530,12 @@ class FakeSalesforce:
         if method == "GET" and len(rest) == 1:
             job.polls += 1
             if job.polls <= self.bulk_polls:
-                return _json(200, self._job_info(job, "InProgress"))
+                return json_answer(200, self._job_info(job, "InProgress"))
             if self.bulk_failure is not None:
-                return _json(
+                return json_answer(
                     200, {**self._job_info(job, "Failed"), "errorMessage": self.bulk_failure}
                 )
-            return _json(200, self._job_info(job, "JobComplete"))
+            return json_answer(200, self._job_info(job, "JobComplete"))
         if method == "GET" and rest[1:] == ["results"]:
             return self._bulk_results(job, query)
         raise SalesforceError("NOT_FOUND", "The requested resource does not exist", 404)
@@ -643,96 +578,10 @@ class FakeSalesforce:
         }
         return Answer(200, out.getvalue().encode(), headers, "text/csv")
 
-    # -- logins ----------------------------------------------------------------------------
 
-    def _new_session(self) -> str:
-        session = f"{ORG_ID}!fake-session-{uuid.uuid4().hex}"
-        self._sessions.add(session)
-        return session
-
-    def _token(self, headers: dict[str, str], raw: bytes) -> Answer:
-        form = {key: values[0] for key, values in parse_qs(raw.decode()).items()}
-        fault = self._take_fault("token")
-        if fault is not None:
-            return _oauth_error("invalid_grant", fault.message)
-        grant = form.get("grant_type")
-        if grant == "password":
-            app = (form.get("client_id"), form.get("client_secret"))
-            if app != (self.consumer_key, self.consumer_secret):
-                return _oauth_error("invalid_client_id", "client identifier invalid")
-            passwords = (self.password, self.password + self.security_token)
-            if form.get("username") != self.username or form.get("password") not in passwords:
-                return _oauth_error("invalid_grant", "authentication failure")
-        elif grant == "client_credentials":
-            basic = headers.get("authorization", "").removeprefix("Basic ")
-            expected = f"{self.consumer_key}:{self.consumer_secret}".encode()
-            if base64.b64decode(basic + "==") != expected:
-                return _oauth_error("invalid_client", "invalid client credentials")
-        else:
-            return _oauth_error("unsupported_grant_type", "grant type not supported")
-        return _json(
-            200,
-            {
-                "access_token": self._new_session(),
-                "instance_url": self.url,
-                "id": f"https://login.salesforce.com/id/{ORG_ID}/{self.org._any_user()}",
-                "token_type": "Bearer",
-                "issued_at": str(int(datetime.now(UTC).timestamp() * 1000)),
-                "signature": base64.b64encode(uuid.uuid4().bytes).decode(),
-            },
-        )
-
-    def _soap_login(self, raw: bytes) -> Answer:
-        values = {
-            element.tag.rsplit("}", 1)[-1]: element.text or ""
-            for element in ElementTree.fromstring(raw).iter()
-        }
-        fault = self._take_fault("soap_login")
-        good = values.get("username") == self.username and values.get("password") == (
-            self.password + self.security_token
-        )
-        if fault is not None or not good:
-            message = (
-                fault.message
-                if fault
-                else ("Invalid username, password, security token; or user locked out.")
-            )
-            body = _SOAP_FAULT.format(message=escape(message))
-            return Answer(500, body.encode(), content_type="text/xml;charset=UTF-8")
-        server = f"{self.url}/services/Soap/u/{self.version}/{ORG_ID[:15]}"
-        body = _SOAP_LOGIN.format(
-            server=escape(server), session=escape(self._new_session()), user=self.org._any_user()
-        )
-        return Answer(200, body.encode(), content_type="text/xml;charset=UTF-8")
-
-
-_SOAP_LOGIN = (
-    '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-    'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
-    "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
-    "<serverUrl>{server}</serverUrl><sessionId>{session}</sessionId><userId>{user}</userId>"
-    "</result></loginResponse></soapenv:Body></soapenv:Envelope>"
-)
-_SOAP_FAULT = (
-    '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-    'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-    'xmlns:sf="urn:fault.partner.soap.sforce.com" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>'
-    "<faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: {message}</faultstring>"
-    '<detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN'
-    "</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage></sf:LoginFault>"
-    "</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
-)
-
-
-def _json(status: int, body: Any) -> Answer:
-    return Answer(status, json.dumps(body).encode())
-
-
-def _oauth_error(error: str, description: str) -> Answer:
-    # The OAuth endpoint answers objects, not the REST API's arrays (VENDORS.md 3.4).
-    return _json(400, {"error": error, "error_description": description})
+def _error_answer(status: int, code: str, message: str) -> Answer:
+    # REST and Bulk errors are arrays of {message, errorCode} (VENDORS.md 3.4).
+    return json_answer(status, [{"message": message, "errorCode": code}])
 
 
 def _batch_size(headers: dict[str, str], default: int) -> int:
@@ -810,26 +659,12 @@ class _TlsServer(ThreadingHTTPServer):
             secure.close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     server_fake: FakeSalesforce
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
 
     def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers, raw = self.read()
         answer = self.server_fake.handle(self.command, self.path, headers, raw)
-        self.send_response(answer.status)
-        if answer.content_type:
-            self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer.body)
+        self.write(answer.status, answer.content_type, answer.body, answer.headers)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
