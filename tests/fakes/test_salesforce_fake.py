@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -199,6 +202,7 @@ def test_describe_lists_custom_fields_and_limits_report_usage(
 
     described = sf.Lead.describe()  # takes no timeout in 1.12 (headers only)
     limits = sf.limits(timeout=TIMEOUT)
+    assert "Lead" in {o["name"] for o in sf.describe(timeout=TIMEOUT)["sobjects"]}
 
     fields = {f["name"]: f for f in described["fields"]}
     assert fields["Segment__c"]["custom"] is True
@@ -206,8 +210,8 @@ def test_describe_lists_custom_fields_and_limits_report_usage(
     assert "Sales Accepted" in {v["value"] for v in fields["Status"]["picklistValues"]}
     assert fields["OwnerId"]["referenceTo"] == ["Group", "User"]
     assert limits["DailyApiRequests"] == {"Max": 15_000, "Remaining": 15_000 - 2}
-    assert fake_salesforce.calls == {"describe:Lead": 1, "limits": 1}
-    assert sf.api_usage["api-usage"].used == 2
+    assert fake_salesforce.calls == {"describe:Lead": 1, "limits": 1, "describe": 1}
+    assert sf.api_usage["api-usage"].used == 3
 
 
 @pytest.mark.parametrize(
@@ -391,6 +395,27 @@ def test_tls_is_trusted_through_requests_ca_bundle_and_only_then(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_salesforce.ca_path)
     sf = Salesforce(instance_url=fake_salesforce.url, session_id=fake_salesforce.session_id)
     assert sf.limits(timeout=TIMEOUT)["DailyApiRequests"]["Max"] == 15_000
+
+
+def test_a_subprocess_trusts_the_fake_through_requests_ca_bundle(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    program = (
+        "import sys; from simple_salesforce import Salesforce; "
+        "sf = Salesforce(instance_url=sys.argv[1], session_id=sys.argv[2]); "
+        "print(sf.query('SELECT Id FROM User')['totalSize'])"
+    )
+    environment = {**os.environ, "REQUESTS_CA_BUNDLE": fake_salesforce.ca_path}
+    done = subprocess.run(
+        [sys.executable, "-c", program, fake_salesforce.url, fake_salesforce.session_id],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(len(fake_salesforce.org.tables["User"]))
 
 
 def test_bulk2_query_all_pages_csv_with_locators(fake_salesforce: FakeSalesforce) -> None:
