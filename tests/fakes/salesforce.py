@@ -28,6 +28,10 @@ Logins reach it through ``domain=fake.domain``: the SDK posts to
 ``https://{domain}.salesforce.com/services/...``, and ``fake.domain`` is
 ``127.0.0.1:PORT/login`` so that URL lands on the fake (any path prefix before
 ``/services/oauth2/token`` or ``/services/Soap/u/`` is accepted).
+
+What simple-salesforce 1.12.10 does not let a caller bound (seen against this fake):
+``SFType.describe()`` takes no ``timeout`` (``sf.restful("sobjects/Lead/describe",
+timeout=...)`` does), and the Bulk 2.0 calls pass none to ``requests``.
 """
 
 from __future__ import annotations
