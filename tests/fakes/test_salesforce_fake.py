@@ -475,3 +475,25 @@ def test_the_same_seed_gives_the_same_org() -> None:
     first, second = generate_org(seed=9, leads=50), generate_org(seed=9, leads=50)
     assert first.tables == second.tables
     assert generate_org(seed=10, leads=50).tables != first.tables
+
+
+def test_a_session_expiring_mid_paging_logs_in_again_and_keeps_the_cursor(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    sf = Salesforce(
+        consumer_key=fake_salesforce.consumer_key,
+        consumer_secret=fake_salesforce.consumer_secret,
+        domain=fake_salesforce.domain,
+        session=trusting(fake_salesforce),
+    )
+
+    def expire(request: Request) -> None:
+        if request.kind == "query_more:Lead" and fake_salesforce.calls["token"] == 1:
+            fake_salesforce.expire_sessions()
+
+    fake_salesforce.before_request = expire
+    rows = list(sf.query_all_iter(window(*EVERYTHING), timeout=TIMEOUT, **SMALL_PAGES))
+
+    assert len({r["Id"] for r in rows}) == 300
+    assert fake_salesforce.calls["token"] == 2
+    assert fake_salesforce.calls["query_more:Lead"] == 2  # the refused page, then again
