@@ -42,6 +42,16 @@ def connect(fake: FakeSalesforce, **options: Any) -> Any:
     )
 
 
+def by_client_credentials(fake: FakeSalesforce) -> Any:
+    """The real SDK logged in to the fake with a connected app's key and secret."""
+    return Salesforce(
+        consumer_key=fake.consumer_key,
+        consumer_secret=fake.consumer_secret,
+        domain=fake.domain,
+        session=trusting(fake),
+    )
+
+
 def window(
     start: datetime, end: datetime, *, sobject: str = "Lead", fields: str = LEAD_FIELDS
 ) -> str:
@@ -357,12 +367,7 @@ def test_soap_login_with_a_security_token_and_relogin_on_expiry(
 
 
 def test_client_credentials_and_password_grants(fake_salesforce: FakeSalesforce) -> None:
-    sf = Salesforce(
-        consumer_key=fake_salesforce.consumer_key,
-        consumer_secret=fake_salesforce.consumer_secret,
-        domain=fake_salesforce.domain,
-        session=trusting(fake_salesforce),
-    )
+    sf = by_client_credentials(fake_salesforce)
     assert sf.auth_type == "client-credentials"
     assert sf.query("SELECT Id FROM User LIMIT 1", timeout=TIMEOUT)["totalSize"] == 1
     fake_salesforce.expire_sessions()
@@ -480,12 +485,7 @@ def test_the_same_seed_gives_the_same_org() -> None:
 def test_a_session_expiring_mid_paging_logs_in_again_and_keeps_the_cursor(
     fake_salesforce: FakeSalesforce,
 ) -> None:
-    sf = Salesforce(
-        consumer_key=fake_salesforce.consumer_key,
-        consumer_secret=fake_salesforce.consumer_secret,
-        domain=fake_salesforce.domain,
-        session=trusting(fake_salesforce),
-    )
+    sf = by_client_credentials(fake_salesforce)
 
     def expire(request: Request) -> None:
         if request.kind == "query_more:Lead" and fake_salesforce.calls["token"] == 1:
