@@ -159,7 +159,7 @@ class SyncReport:
 
     def to_text(self) -> str:
         """A table per source (stream, read, stored, unchanged, rejected, deleted), then a
-        line for each refused stream and each notice."""
+        line for each reason streams were refused (naming them) and each notice."""
         parts: list[str] = []
         for source in self.sources:
             head = f"{source.name} ({source.connector}): {source.status}"
@@ -172,7 +172,13 @@ class SyncReport:
             head_row = ["stream", "read", "stored", "unchanged", "rejected", "deleted"]
             table = markdown_table(head_row, rows)
             parts.append(f"{head}\n\n{table}" if rows else head)
-            lines = [f"- {stream}: refused: {error}" for stream, error in source.refused.items()]
+            # Streams refused for one reason (a token refused refuses them all): one line.
+            by_reason: dict[str, list[str]] = {}
+            for stream, error in source.refused.items():
+                by_reason.setdefault(error, []).append(stream)
+            lines = [
+                f"- {', '.join(streams)}: refused: {error}" for error, streams in by_reason.items()
+            ]
             lines += [
                 f"- {stream}: notice: {notice}"
                 for stream, said in source.notices.items()

@@ -26,9 +26,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes._serving import Handler, LoopbackFake, Request, take_fault
 
 #: The portal of the issue's scenario: ``generate_portal(**SCENARIO)`` crosses the search cap
 #: in one window and in one instant, with archived, merged and malformed records.
@@ -562,18 +564,6 @@ class Fault:
     times: int
 
 
-@dataclass
-class Request:
-    """A request the fake received, as the hook sees it."""
-
-    method: str
-    path: str
-    kind: str
-    number: int
-    query: dict[str, list[str]]
-    body: Any
-
-
 class HubSpotError(Exception):
     """An error answer; raised inside a handler, written as HubSpot's JSON error body."""
 
@@ -596,7 +586,7 @@ def _error(status: int, category: str, message: str) -> HubSpotError:
     )
 
 
-class FakeHubSpot:
+class FakeHubSpot(LoopbackFake):
     """The fake HubSpot server over a :class:`Portal`, on 127.0.0.1.
 
     Attributes:
@@ -636,47 +626,17 @@ class FakeHubSpot:
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
         self._search_cache: dict[str, tuple[int, list[CrmObject]]] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> FakeHubSpot:
-        """Listen on a free port of 127.0.0.1 in a daemon thread."""
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeHubSpot:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop the server."""
-        self.stop()
+    def handler_base(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler (see :class:`tests.fakes._serving.LoopbackFake`)."""
+        return _Handler
 
     @property
     def url(self) -> str:
         """The base URL to give the SDK (``host`` and ``base_url``)."""
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{self.host}"
 
     # -- faults ----------------------------------------------------------------------------
 
@@ -730,26 +690,19 @@ class FakeHubSpot:
         self._faults.append(Fault(status, body, {}, kind, method, times))
 
     def _take_fault(self, method: str, kind: str) -> Fault | None:
-        for fault in self._faults:
-            if fault.kind is not None and not kind.startswith(fault.kind):
-                continue
-            if fault.method is not None and fault.method != method:
-                continue
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.remove(fault)
-            return fault
-        return None
+        return take_fault(
+            self._faults,
+            lambda fault: (
+                (fault.kind is None or kind.startswith(fault.kind))
+                and (fault.method is None or fault.method == method)
+            ),
+        )
 
     @contextmanager
     def paused(self) -> Iterator[Portal]:
         """Hold the lock while changing the portal from a test thread."""
         with self.lock:
             yield self.portal
-
-    def calls_of(self, prefix: str) -> int:
-        """How many requests of the kinds starting with ``prefix`` were received."""
-        return sum(count for kind, count in self.calls.items() if kind.startswith(prefix))
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -1204,28 +1157,12 @@ def _sort_key(record: CrmObject, name: str) -> tuple[int, float | str]:
     return (0, value)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     server_fake: FakeHubSpot
-    protocol_version = "HTTP/1.1"
-    # Headers and body are written apart: without TCP_NODELAY, Nagle's algorithm and the
-    # client's delayed ACK held every search answer back about 40 ms.
-    disable_nagle_algorithm = True
 
     def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers, raw = self.read()
         status, extra, body = self.server_fake.handle(self.command, self.path, headers, raw)
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        self.write(status, "application/json;charset=utf-8", json.dumps(body).encode(), extra)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer  # noqa: N815
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""

@@ -32,6 +32,7 @@ from tests.slacore_connectors.hubspot.oracle import (
 
 from slacore.connector import RejectedRecord
 from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.sync import JobConfig, run_sync
 
 PAGE = 10
 """Contacts a search page asks for: 30 contacts are three pages, three batch reads."""
@@ -371,3 +372,32 @@ def test_archived_and_merged_contacts_leave_the_store_and_stay_in_its_past(
     assert set(gone) <= {h.lead_id for h in before["handoffs"]}
     assert set(gone) <= {t.lead_id for t in before["touches"]}
     assert_complete(store_path, fake)
+
+
+def test_streams_refused_for_one_reason_are_one_line_of_the_summary(
+    fake_hubspot: FakeHubSpot, tmp_path: Path
+) -> None:
+    fake_hubspot.expired = True
+    config = JobConfig.from_dict(
+        {
+            "store": "store.db",
+            "sources": [
+                {
+                    "name": "hs",
+                    "connector": "hubspot",
+                    "settings": {
+                        "access_token": {"env": "HUBSPOT_TOKEN"},
+                        "base_url": fake_hubspot.url,
+                    },
+                }
+            ],
+        },
+        base=tmp_path,
+        environ={"HUBSPOT_TOKEN": fake_hubspot.token},
+    )
+    text = run_sync(config).to_text()
+    refused = [line for line in text.splitlines() if ": refused: " in line]
+    assert refused == [
+        "- leads, touches, deals, reps: refused: HubSpot refused the access token (401): check "
+        "the access_token setting (a private app's token, not expired, not revoked)"
+    ]
