@@ -94,8 +94,15 @@ class _Opening:
         db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
         try:
             db.row_factory = sqlite3.Row
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            # Both read in one transaction: read apart, a store another process was creating
+            # could give the version before its first migration and the tables after it, and
+            # look like another application's database.
+            db.execute("BEGIN")
+            try:
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+                names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            finally:
+                db.execute("COMMIT")
             if version == 0 and not names:
                 if new_ok:
                     return db
