@@ -176,6 +176,12 @@ class _Opening:
             message = f"cannot {what}: {error}"
         return StoreError(message=message, path=self.path)
 
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the file."""
+        with self._sql("read the store"):
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
     @contextlib.contextmanager
     def _sql(self, what: str) -> Iterator[None]:
         """Turn an SQLite error into a :class:`StoreError` naming the file (cause chained)."""
