@@ -24,7 +24,8 @@ once the run's share of the daily allocation is used, the next call raises
 ``REQUEST_LIMIT_EXCEEDED`` does. ``QUERY_TIMEOUT`` is a :class:`SalesforceQueryTimeout`
 (the reader narrows its window); ``INVALID_SESSION_ID`` logs in again once where the
 credentials allow it, and is otherwise a :class:`SalesforceAuthError` naming ``session_id``.
-Errors are one line, with Salesforce's ``errorCode``, and never show a secret.
+A call answered 5xx is made again (``retries``, with a doubling wait), but never a Bulk
+job's creation. Errors are one line, with Salesforce's ``errorCode``, and never show a secret.
 """
 
 from __future__ import annotations
@@ -173,6 +174,9 @@ class SalesforceClient:
         bulk_wait: Seconds a Bulk 2.0 job may take to complete before the read gives up.
         bulk_poll: Seconds between two polls of a Bulk 2.0 job at first (doubling, at most
             10 s).
+        retries: How many times a call answered 5xx (``SERVER_UNAVAILABLE``...) is made
+            again; never a Bulk job's creation, which may have happened.
+        backoff: Seconds before the first of those retries, doubling for each next one.
         sleep: How to wait (``time.sleep``; tests pass their own).
         clock: A monotonic clock in seconds (``time.monotonic``).
 
@@ -196,6 +200,8 @@ class SalesforceClient:
         bulk_page: int = BULK_PAGE,
         bulk_wait: float = 3_600.0,
         bulk_poll: float = 0.5,
+        retries: int = 2,
+        backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -230,6 +236,11 @@ class SalesforceClient:
                 message=f"expected {PAGE_MIN} to {PAGE_MAX} rows, got {page_size!r}",
                 field="page_size",
             )
+        for name, number, least in (("bulk_page", bulk_page, 1), ("retries", retries, 0)):
+            if number < least:
+                raise ValidationError(
+                    message=f"expected at least {least}, got {number!r}", field=name
+                )
         self._requests = requests
         self._sdk: Any = simple_salesforce
         self._sdk_errors: Any = sdk_errors
@@ -253,6 +264,8 @@ class SalesforceClient:
         self.bulk_page = bulk_page
         self.bulk_wait = bulk_wait
         self.bulk_poll = bulk_poll
+        self.retries = retries
+        self.backoff = backoff
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
         self._clock = clock
@@ -362,11 +375,14 @@ class SalesforceClient:
                 "rerun later, when the rolling 24 hours allow it",
             )
 
-    def _call(self, what: str, send: Callable[[Any], _T]) -> _T:
+    def _call(self, what: str, send: Callable[[Any], _T], *, idempotent: bool = True) -> _T:
         """Make one API call (``send`` on the SDK client), logging in again once when the
-        session expired and the credentials allow it; Salesforce's errors raised as ours."""
+        session expired and the credentials allow it, retried (when ``idempotent``) on a 5xx
+        answer; Salesforce's errors raised as ours."""
         renewed = False
+        tries = 0
         while True:
+            tries += 1
             sf = self._connect()
             self._check_share()
             self.calls += 1
@@ -379,6 +395,11 @@ class SalesforceClient:
                         self._sf, renewed = None, True
                         continue
                     raise self._expired(renewed, message) from None
+                if idempotent and (error.status or 0) >= 500 and tries <= self.retries:
+                    self._sleep(self.backoff * 2 ** (tries - 1))
+                    continue
+                if (error.status or 0) >= 500 and tries > 1:
+                    message = f"{message} (after {tries} tries)"
                 raise self._refused(what, error.status, code, message) from None
             except self._requests.exceptions.RequestException as error:
                 raise self._unreachable(what, error) from None
@@ -518,7 +539,7 @@ class SalesforceClient:
                 sf.api_usage = sf.parse_api_usage(limit)
             return response
 
-        return self._call(what, send)
+        return self._call(what, send, idempotent=method != "POST")
 
     def bulk_query(
         self, soql: str, *, include_deleted: bool = False

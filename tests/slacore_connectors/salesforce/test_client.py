@@ -203,6 +203,8 @@ def test_the_client_checks_its_settings_without_calling(fake_salesforce: FakeSal
         ({"timeout": 0}, "timeout"),
         ({"daily_share": 1.5}, "daily_share"),
         ({"page_size": 100}, "page_size"),
+        ({"retries": -1}, "retries"),
+        ({"bulk_page": 0}, "bulk_page"),
         (
             {
                 "instance_url": "https://127.0.0.1:1",
@@ -416,6 +418,30 @@ def test_a_session_expiring_mid_paging_logs_in_again_once(
     assert sf.logins == 2
     assert sf.calls == 3  # the first page, the refused page, the page again
     assert fake_salesforce.calls["query_more:Lead"] == 2
+
+
+def test_a_server_error_is_retried_a_few_times_then_raised(
+    fake_salesforce: FakeSalesforce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    sf = client(fake_salesforce, monkeypatch, page_size=200, backoff=0.5, sleep=waits.append)
+    fake_salesforce.fail("SERVER_UNAVAILABLE", kind="query_more", times=2)
+
+    assert len(rows_of(sf.query(window()))) == 300
+    assert waits == [0.5, 1.0]
+    assert sf.calls == 4
+
+    fake_salesforce.fail("UNKNOWN_EXCEPTION", kind="query:Lead", times=3)
+    with pytest.raises(SalesforceError) as raised:
+        list(sf.query(window()))
+    assert raised.value.code == "UNKNOWN_EXCEPTION"
+    assert str(raised.value).endswith("(after 3 tries)")
+    assert sf.calls == 7
+
+    fake_salesforce.fail("SERVER_UNAVAILABLE", kind="bulk_create")
+    with pytest.raises(SalesforceError, match=r"503 to a Bulk 2\.0 query job on Lead"):
+        list(sf.bulk_query(window()))
+    assert fake_salesforce.calls_of("bulk_create") == 1  # a job may have been made: not again
 
 
 def test_a_session_refused_right_after_a_new_login_is_an_auth_error(
