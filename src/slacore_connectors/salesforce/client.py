@@ -380,9 +380,8 @@ class SalesforceClient:
         session expired and the credentials allow it, retried (when ``idempotent``) on a 5xx
         answer; Salesforce's errors raised as ours."""
         renewed = False
-        tries = 0
+        failed = 0  # answers 5xx
         while True:
-            tries += 1
             sf = self._connect()
             self._check_share()
             self.calls += 1
@@ -395,11 +394,13 @@ class SalesforceClient:
                         self._sf, renewed = None, True
                         continue
                     raise self._expired(renewed, message) from None
-                if idempotent and (error.status or 0) >= 500 and tries <= self.retries:
-                    self._sleep(self.backoff * 2 ** (tries - 1))
-                    continue
-                if (error.status or 0) >= 500 and tries > 1:
-                    message = f"{message} (after {tries} tries)"
+                if (error.status or 0) >= 500:
+                    failed += 1
+                    if idempotent and failed <= self.retries:
+                        self._sleep(self.backoff * 2 ** (failed - 1))
+                        continue
+                    if failed > 1:
+                        message = f"{message} (after {failed} tries)"
                 raise self._refused(what, error.status, code, message) from None
             except self._requests.exceptions.RequestException as error:
                 raise self._unreachable(what, error) from None
