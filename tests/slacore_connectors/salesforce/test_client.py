@@ -98,6 +98,7 @@ def test_each_credential_set_logs_in_and_pages_a_query(
     logins = fake_salesforce.calls["soap_login"] + fake_salesforce.calls["token"]
     assert logins == sf.logins
     assert sf.api_usage == (fake_salesforce.api_used, fake_salesforce.api_max)
+    assert_safe(fake_salesforce, sf, sf.credentials, sf=sf)
 
 
 def assert_safe(fake: FakeSalesforce, *shown: object, sf: SalesforceClient | None = None) -> None:
@@ -328,6 +329,20 @@ def test_a_bad_query_is_salesforces_error_in_one_line(
     assert raised.value.code == "INVALID_FIELD"
     assert "No such column 'BADFIELD' on entity 'Lead'" in str(raised.value)
     assert str(raised.value).startswith("Salesforce answered 400 to a query of Lead: INVALID_FIELD")
+    assert_safe(fake_salesforce, raised.value, sf=sf)
+
+
+def test_a_secret_salesforce_echoes_back_is_hidden(
+    fake_salesforce: FakeSalesforce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sf = client(fake_salesforce, monkeypatch, "password")
+    echoed = f"user {fake_salesforce.username} with {fake_salesforce.password}"
+    fake_salesforce.fail("MALFORMED_QUERY", message=echoed)
+
+    with pytest.raises(SalesforceError) as raised:
+        sf.describe("Lead")
+
+    assert str(raised.value).endswith("MALFORMED_QUERY: user *** with ***")
     assert_safe(fake_salesforce, raised.value, sf=sf)
 
 
