@@ -50,6 +50,6 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the peer benchmarks (on demand; not part of the default run)."""
-    session.install("-e", ".[all,test]", "businesstimedelta")
+    session.install("-e", ".[all,test,bench]", "businesstimedelta")
     for script in sorted(__import__("pathlib").Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
