@@ -567,20 +567,25 @@ def _line(step: str, m: dict[str, Any]) -> str:
     )
 
 
+def medians(steps: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """Step -> the median of each figure over the rounds."""
+    return {
+        step: {key: statistics.median(m[key] for m in runs) for key in runs[0]}
+        for step, runs in steps.items()
+    }
+
+
 def table(results: dict[int, dict[str, list[dict[str, Any]]]], totals: dict[int, int]) -> None:
     """The medians as a Markdown table, each time also over DuckDB's for its rule."""
     print("\n| hand-offs (records) | step | wall | records/s | CPU | peak RSS | / DuckDB |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for size, steps in results.items():
-        medians = {
-            step: {key: statistics.median(m[key] for m in runs) for key in runs[0]}
-            for step, runs in steps.items()
-        }
-        for step, m in medians.items():
+        median = medians(steps)
+        for step, m in median.items():
             rule = step.rpartition(", ")[2]
             versus = ""
             if rule in RULES and not step.startswith("duckdb"):
-                versus = f"x{m['seconds'] / medians[f'duckdb, {rule}']['seconds']:.1f}"
+                versus = f"x{m['seconds'] / median[f'duckdb, {rule}']['seconds']:.1f}"
             speed = f"{m['records'] / m['seconds']:,.0f}" if m["records"] else "-"
             wall = f"{m['seconds']:.2f} s" + (f" (query {m['query']:.2f})" if "query" in m else "")
             print(
@@ -588,8 +593,8 @@ def table(results: dict[int, dict[str, list[dict[str, Any]]]], totals: dict[int,
                 f"{m['cpu']:.2f} s | {mib(m['rss'])} | {versus} |"
             )
         for rule in RULES:
-            whole = medians["sync"]["seconds"] + medians[f"slacore report, {rule}"]["seconds"]
-            ratio = whole / medians[f"duckdb, {rule}"]["seconds"]
+            whole = median["sync"]["seconds"] + median[f"slacore report, {rule}"]["seconds"]
+            ratio = whole / median[f"duckdb, {rule}"]["seconds"]
             print(f"| {size:,} | sync + report, {rule} | {whole:.2f} s | | | | x{ratio:.0f} |")
 
 
@@ -611,6 +616,7 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="20,000 hand-offs, for a smoke run")
     parser.add_argument("--workdir", type=Path, help="write and keep the exports and stores here")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument(
         "--peer", nargs=3, metavar=("TOOL", "RULE", "EXPORT"), help=argparse.SUPPRESS
     )
@@ -629,12 +635,12 @@ def main() -> int:
     if not 1 <= options.months <= MAX_MONTHS:
         parser.error(f"--months must be 1 to {MAX_MONTHS}")
 
-    print(
+    machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
         f"{platform.platform()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; duckdb "
-        f"{_version('duckdb')}, polars {_version('polars')}; load {os.getloadavg()[0]:.2f}",
-        flush=True,
+        f"{_version('duckdb')}, polars {_version('polars')}"
     )
+    print(f"{machine}; load {os.getloadavg()[0]:.2f}", flush=True)
     results: dict[int, dict[str, list[dict[str, Any]]]] = {}
     totals: dict[int, int] = {}
     base = options.workdir or Path(tempfile.mkdtemp(prefix="bench-e2e-"))
@@ -661,6 +667,16 @@ def main() -> int:
         if options.workdir is None:
             shutil.rmtree(base, ignore_errors=True)
     table(results, totals)
+    if options.json:
+        figures = {
+            "machine": machine,
+            "months": options.months,
+            "sizes": {
+                size: {"records": totals[size], "rounds": steps, "medians": medians(steps)}
+                for size, steps in results.items()
+            },
+        }
+        options.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0
 
 
