@@ -250,7 +250,12 @@ class Reader:
         """Whether a first load is large enough for Bulk API 2.0 (one count query)."""
         if not window.first or window.resumed or window.since >= window.until:
             return False
-        count = self.client.count(f"FROM {window.sobject} WHERE {soql_where}", include_deleted=True)
+        try:
+            count = self.client.count(
+                f"FROM {window.sobject} WHERE {soql_where}", include_deleted=True
+            )
+        except SalesforceQueryTimeout:
+            return True  # too many to count in time: many enough for a Bulk job
         return count > self.bulk_threshold
 
     def _pages(
@@ -287,7 +292,8 @@ class Reader:
                         raise SalesforceError(
                             message=f"Salesforce timed out (QUERY_TIMEOUT) reading {sobject} "
                             f"rows of SystemModstamp {soql_time(since)} to {soql_time(end)} "
-                            f"even in windows of {self.min_window}: the org is too busy or "
+                            f"even in windows of {self.min_window.total_seconds():g} s: the "
+                            "org is too busy or "
                             "the object too large to read now; rerun later",
                             code="QUERY_TIMEOUT",
                         ) from None
@@ -367,20 +373,41 @@ class Reader:
                 self.memory.history = False
         return self.memory.history
 
+    def _by_ids(
+        self, ids: Sequence[str], soql_of: Callable[[str], str], *, include_deleted: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of ``soql_of(in_list)`` for ``ids``, :data:`IN_CHUNK` ids a query; a
+        chunk Salesforce times out on (``QUERY_TIMEOUT``) is asked again in halves."""
+        chunks = list(_chunks(ids))
+        while chunks:
+            chunk = chunks.pop(0)
+            try:
+                pages = list(
+                    self.client.query(soql_of(_in_list(chunk)), include_deleted=include_deleted)
+                )
+            except SalesforceQueryTimeout:
+                if len(chunk) == 1:
+                    raise
+                half = len(chunk) // 2
+                chunks[:0] = [chunk[:half], chunk[half:]]
+                continue
+            for page in pages:
+                yield from page
+
     def _histories(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """The Status and Owner LeadHistory rows of the leads ``rows``, by lead."""
         ids = [given for given in (_row_id(row) for row in rows) if given is not None]
         found: dict[str, list[dict[str, Any]]] = {given: [] for given in ids}
-        for chunk in _chunks(ids):
-            soql = (
-                f"SELECT {_HISTORY_FIELDS} FROM LeadHistory WHERE LeadId IN ({_in_list(chunk)}) "
+        for history in self._by_ids(
+            ids,
+            lambda listed: (
+                f"SELECT {_HISTORY_FIELDS} FROM LeadHistory WHERE LeadId IN ({listed}) "
                 "AND Field IN ('Status', 'Owner')"
-            )
-            for page in self.client.query(soql):
-                for history in page:
-                    lead = history.get("LeadId")
-                    if isinstance(lead, str) and lead in found:
-                        found[lead].append(history)
+            ),
+        ):
+            lead = history.get("LeadId")
+            if isinstance(lead, str) and lead in found:
+                found[lead].append(history)
         return found
 
     def _converted(self, field: str, ids: Iterable[str]) -> dict[str, str]:
@@ -388,13 +415,14 @@ class Reader:
         ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id."""
         wanted = sorted({given for given in ids if _ID.fullmatch(given)})
         links: dict[str, str] = {}
-        for chunk in _chunks(wanted):
-            soql = f"SELECT Id, {field} FROM Lead WHERE {field} IN ({_in_list(chunk)})"
-            for page in self.client.query(soql, include_deleted=True):
-                for row in page:
-                    target, lead = row.get(field), _row_id(row)
-                    if isinstance(target, str) and lead is not None:
-                        links.setdefault(target, lead)
+        for row in self._by_ids(
+            wanted,
+            lambda listed: f"SELECT Id, {field} FROM Lead WHERE {field} IN ({listed})",
+            include_deleted=True,
+        ):
+            target, lead = row.get(field), _row_id(row)
+            if isinstance(target, str) and lead is not None:
+                links.setdefault(target, lead)
         return links
 
     # -- leads -----------------------------------------------------------------------------
