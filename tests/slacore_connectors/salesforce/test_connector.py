@@ -479,3 +479,60 @@ def test_a_sync_job_reads_the_org_into_a_store(
     assert told
     assert told[-1][1].endswith("Salesforce API calls")
     assert fake_salesforce.session_id not in repr(report)
+
+
+def test_salesforce_not_answering_ends_later_reads_without_trying_again() -> None:
+    sf = SalesforceConnector(
+        {"instance_url": "https://127.0.0.1:9", "session_id": "00D!x", "timeout": "2s"}
+    )
+    with pytest.raises(SalesforceError, match="did not answer the describe of Lead"):
+        list(sf.read("leads"))
+    made = sf.calls
+    with pytest.raises(SalesforceError, match="did not answer"):
+        list(sf.read("touches"))
+    assert sf.calls == made
+
+
+def test_hand_offs_without_a_user_are_told_once_a_window(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=11, leads=300, activity=False)
+    batches = list(connector(fake, window="7d", page_size=200).read("leads"))
+    told = [n for b in batches for n in b.notices if "without a user to notify" in n]
+    assert len(told) == 1  # one window of many pieces and pages
+    assert told[0].startswith("2 hand-off(s) without a user to notify: lead 00Q")
+    assert batches[-1].notices[0] == told[0]  # at the window's end
+
+
+def test_a_killed_bulk_first_load_goes_on_by_rest_after_its_last_row(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=12, leads=700, activity=False)
+    bulk = [
+        b
+        for b in connector(fake, bulk_threshold=100, page_size=200).read("leads")
+        if b.stream is Stream.LEADS
+    ]
+    assert fake.calls["bulk_create:Lead"] == 1
+    stopped = bulk[1].cursor  # two pages stored, then the sync was killed
+    assert "Lead.after_id" in stopped.state
+    read = ids(bulk, Stream.LEADS)
+    before = ids(bulk[:2], Stream.LEADS)
+    resumed = ids(list(connector(fake, bulk_threshold=100).read("leads", stopped)), Stream.LEADS)
+    assert fake.calls["bulk_create:Lead"] == 1  # the rest by REST
+    assert set(before).isdisjoint(resumed)
+    assert sorted(before + resumed) == sorted(read)
+
+
+def test_a_lead_deleted_later_is_a_deletion_of_the_next_read(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    sf = connector(fake_salesforce, lookback="3s")
+    last = list(sf.read("leads"))[-1].cursor
+    time.sleep(1.1)
+    gone = sorted(live(fake_salesforce, "Lead"))[3]
+    fake_salesforce.org.delete("Lead", gone)
+    time.sleep(2.1)
+    batches = list(connector(fake_salesforce, lookback="3s").read("leads", last))
+    assert [given for b in batches for given in b.deleted] == [gone]
+    assert not ids(batches, Stream.LEADS)
