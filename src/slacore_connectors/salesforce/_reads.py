@@ -26,6 +26,7 @@ from slacore.model import Handoff, Lead, OwnerChange, StageChange
 from slacore_connectors._window import state_of
 from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
 from slacore_connectors.salesforce.client import (
+    PAGE_MAX,
     SalesforceClient,
     SalesforceError,
     SalesforceQueryTimeout,
@@ -328,7 +329,8 @@ class Reader:
         moves nothing (it is read again if the read stops, never lost)."""
         if bulk:
             pages: Iterable[list[dict[str, Any]]] = _split(
-                self.client.bulk_query(soql, include_deleted=True), self.client.page_size or 2_000
+                self.client.bulk_query(soql, include_deleted=True),
+                self.client.page_size or PAGE_MAX,
             )
         else:
             pages = self.client.query(soql, include_deleted=True)
