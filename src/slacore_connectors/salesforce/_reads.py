@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
 import attrs
@@ -62,7 +63,7 @@ _NO_OBJECT: Final = frozenset({"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS
 #: for them alone (the mapping still rejects any other that comes), not for to-dos, list
 #: emails, inbound calls (the lead's) or open tasks (planned, not done: read when closed).
 TOUCH_TASKS: Final = (
-    "(TaskSubtype IN ('Call', 'Email') OR Type IN ('Call', 'Email', 'Meeting')) "
+    "WhoId != null AND (TaskSubtype IN ('Call', 'Email') OR Type IN ('Call', 'Email', 'Meeting')) "
     "AND (TaskSubtype = null OR TaskSubtype != 'ListEmail') "
     "AND (CallType = null OR CallType != 'Inbound') AND IsClosed = true"
 )
@@ -120,12 +121,14 @@ class RunMemory:
         told: The notices said this run (each said once).
         history: Whether LeadHistory answers Status and Owner rows (None: not asked yet).
         available: Per sObject, the field names of its ``describe()``.
+        currencies: The opportunities' ``CurrencyIsoCode`` values seen.
 
     """
 
     told: set[str] = attrs.field(factory=set)
     history: bool | None = None
     available: dict[str, frozenset[str]] = attrs.field(factory=dict)
+    currencies: set[str] = attrs.field(factory=set)
 
     def described(
         self, sobject: str, describe: Callable[[str], Mapping[str, Any]]
@@ -148,6 +151,25 @@ class RunMemory:
         new = tuple(dict.fromkeys(n for n in notices if n not in self.told))
         self.told.update(new)
         return new
+
+
+@attrs.define
+class _Skipped:
+    """A window's activities on contacts no lead was converted into: no lead's touches."""
+
+    sobject: str
+    count: int = 0
+
+    def notices(self) -> tuple[str, ...]:
+        """One notice for the window, then the count starts again."""
+        if not self.count:
+            return ()
+        said = (
+            f"{self.count} {self.sobject} row(s) on contacts no lead was converted into: "
+            "no lead's touches, not read",
+        )
+        self.count = 0
+        return said
 
 
 @attrs.define
@@ -499,50 +521,73 @@ class Reader:
         first: list[bool],
         mapper: Callable[[list[dict[str, Any]]], list[Mapped]],
         only: str = "",
+        told: Callable[[], Sequence[str]] = tuple,
     ) -> Iterator[Batch]:
         """The batches of one sObject's pages mapped by ``mapper``; deletions of a stream
-        that takes them (deleted activities are skipped: a touch has no id to delete)."""
+        that takes them (deleted activities are skipped: a touch has no id to delete); what
+        ``told`` says at each window's end."""
         for page in self._pages(sobject, self._fields(sobject), dict(state), only):
             state.clear()
             state.update(page.state)
             mapped = mapper(page.rows) if page.rows else []
             deleted = page.deleted if stream.deletable else ()
-            notices = self.memory.once(self._currencies(mapped))
+            notices = [*self.memory.once(self._currencies(mapped))]
+            if page.last:
+                notices.extend(told())
             yield _batch(
                 stream, mapped, page.state, first=first[0], deleted=deleted, notices=notices
             )
             first[0] = False
 
     def _currencies(self, mapped: Sequence[Mapped]) -> list[str]:
-        codes = sorted({item.currency for item in mapped if item.currency is not None})
-        if self.mapping.currency is not None or len(codes) < 2:
+        """Opportunities of several currencies, summed as they are, said once a run."""
+        seen = self.memory.currencies
+        seen.update(item.currency for item in mapped if item.currency is not None)
+        if self.mapping.currency is not None or len(seen) < 2:
             return []
         return [
-            f"opportunities in several currencies ({', '.join(codes)}) are counted as they are, "
-            "summed together: set currency to count one and reject the others"
+            "opportunities in several currencies are counted as they are, summed together: "
+            "set currency to count one and reject the others"
         ]
 
     def touches(self, cursor: Cursor | None) -> Iterator[Batch]:
-        """The touches of Tasks (calls, emails), then of Events (meetings)."""
+        """The touches of Tasks (calls, emails), then of Events (meetings), of leads and of
+        the contacts leads were converted into; an activity of another contact is no lead's
+        touch, skipped and counted (an org's customers' tasks would otherwise be rejected
+        each time they change)."""
         state, first = state_of(cursor), [cursor is None]
+        for sobject, map_row, only in (
+            (SalesforceObject.TASK, map_task, TOUCH_TASKS),
+            (SalesforceObject.EVENT, map_event, "WhoId != null"),
+        ):
+            skipped = _Skipped(sobject)
+            yield from self._simple(
+                Stream.TOUCHES,
+                sobject,
+                state,
+                first,
+                partial(self._touches, map_row, skipped),
+                only,
+                skipped.notices,
+            )
 
-        def mapper(
-            map_row: Callable[[Mapping[str, Any], Mapping[str, str]], Mapped],
-        ) -> Callable[[list[dict[str, Any]]], list[Mapped]]:
-            def mapped(rows: list[dict[str, Any]]) -> list[Mapped]:
-                named = (row.get("WhoId") for row in rows)
-                contacts = [who for who in named if isinstance(who, str) and who[:3] == "003"]
-                links = self._converted("ConvertedContactId", contacts) if contacts else {}
-                return [map_row(row, links) for row in rows]
-
-            return mapped
-
-        yield from self._simple(
-            Stream.TOUCHES, SalesforceObject.TASK, state, first, mapper(map_task), TOUCH_TASKS
-        )
-        yield from self._simple(
-            Stream.TOUCHES, SalesforceObject.EVENT, state, first, mapper(map_event)
-        )
+    def _touches(
+        self,
+        map_row: Callable[[Mapping[str, Any], Mapping[str, str]], Mapped],
+        skipped: _Skipped,
+        rows: list[dict[str, Any]],
+    ) -> list[Mapped]:
+        named = {row.get("WhoId") for row in rows}
+        contacts = [who for who in named if isinstance(who, str) and who[:3] == "003"]
+        links = self._converted("ConvertedContactId", contacts) if contacts else {}
+        mapped: list[Mapped] = []
+        for row in rows:
+            who = row.get("WhoId")
+            if isinstance(who, str) and who[:3] == "003" and who not in links:
+                skipped.count += 1
+                continue
+            mapped.append(map_row(row, links))
+        return mapped
 
     def deals(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The deals of the Opportunities modified in the window; deleted ones deleted."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fakes import salesforce_org
 from tests.fakes.salesforce import FakeSalesforce
 
 pytest.importorskip("simple_salesforce")
@@ -367,6 +368,7 @@ def test_without_field_history_the_leads_are_mapped_from_the_lead_said_once(
 
 
 def test_a_bulk_first_load_gives_what_rest_gives(fake_salesforce: FakeSalesforce) -> None:
+    fake_salesforce.bulk_polls = 0  # complete at once: no wait between polls
     rest = read_all(connector(fake_salesforce))
     assert not any(k.startswith("bulk") for k in fake_salesforce.calls)
     bulk = read_all(connector(fake_salesforce, bulk_threshold=10))
@@ -558,3 +560,37 @@ def test_a_lead_deleted_later_is_a_deletion_of_the_next_read(
     batches = list(again.read("leads", last[-1].cursor))
     assert [given for b in batches for given in b.deleted] == [gone]
     assert not ids(batches, Stream.LEADS)
+
+
+def test_activities_of_other_contacts_and_of_nobody_are_no_touches(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    org = fake_salesforce.org
+    rep = sorted(org.tables["User"])[0]
+    customer = org.insert("Contact", {"Name": "A customer"}, at=datetime(2026, 2, 1, tzinfo=UTC))
+    call = {"OwnerId": rep, "TaskSubtype": "Call", "Type": "Call", "IsClosed": True}
+    at = datetime(2026, 2, 2, tzinfo=UTC)
+    of_customer = org.insert("Task", {**call, "WhoId": customer}, at=at)
+    of_nobody = org.insert("Task", {**call, "WhoId": None}, at=at)
+    todo = org.insert("Task", {**call, "TaskSubtype": "Task", "Type": "Other"}, at=at)
+    batches = list(connector(fake_salesforce).read("touches"))
+    rejected = {r.record_id for b in batches for r in b.rejected}
+    assert {of_customer, of_nobody, todo}.isdisjoint(rejected)
+    told = [n for b in batches for n in b.notices if "no lead was converted into" in n]
+    assert told == [
+        "1 Task row(s) on contacts no lead was converted into: no lead's touches, not read"
+    ]
+
+
+def test_opportunities_in_several_currencies_are_said_once(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    for number, row in enumerate(fake_salesforce.org.tables["Opportunity"].values()):
+        row["CurrencyIsoCode"] = "EUR" if number % 2 else "USD"
+    salesforce_org.FIELDS["Opportunity"]["CurrencyIsoCode"] = "picklist"
+    try:
+        batches = list(connector(fake_salesforce, window="10d").read("deals"))
+    finally:
+        del salesforce_org.FIELDS["Opportunity"]["CurrencyIsoCode"]
+    told = [n for b in batches for n in b.notices if "several currencies" in n]
+    assert len(told) == 1
