@@ -104,7 +104,8 @@ def _deleted(row: Mapping[str, Any]) -> bool:
 @attrs.frozen
 class _Page:
     """One page of a piece: its live rows, the ids of its deleted rows, the cursor state
-    after it; or, ``done``, the end of a piece (``last``: the window's last piece)."""
+    after it; ``done``: the piece's last page (maybe empty), its state the piece's end;
+    ``last``: the window's last piece."""
 
     rows: list[dict[str, Any]]
     deleted: list[str]
@@ -304,14 +305,21 @@ class Reader:
                     break
                 where = window.where(since, end, after)
                 soql = f"{select} WHERE {where}{also} ORDER BY SystemModstamp, Id"
+                held: _Page | None = None  # the last page ends the piece: held until known
                 try:
                     pieces = self._read_piece(window, soql, since, end, after, state, bulk=bulk)
                     for read in pieces:
+                        if held is not None:
+                            yield held
                         rows, after, state = read
                         live = [row for row in rows if not _deleted(row)]
                         gone = [_row_id(row) or "" for row in rows if _deleted(row)]
-                        yield _Page(live, [given for given in gone if given], state)
-                except SalesforceQueryTimeout:
+                        held = _Page(live, [given for given in gone if given], state)
+                except SalesforceError as error:
+                    if held is not None:
+                        yield held  # read whole: stored, its calls not made again
+                    if not isinstance(error, SalesforceQueryTimeout):
+                        raise
                     if bulk:
                         bulk = False  # the job timed out: windows of REST queries instead
                         continue
@@ -321,14 +329,17 @@ class Reader:
                             message=f"Salesforce timed out (QUERY_TIMEOUT) reading {sobject} "
                             f"rows of SystemModstamp {soql_time(since)} to {soql_time(end)} "
                             f"even in windows of {self.min_window.total_seconds():g} s: the "
-                            "org is too busy or "
-                            "the object too large to read now; rerun later",
+                            "org is too busy or the object too large to read now; rerun later",
                             code="QUERY_TIMEOUT",
                         ) from None
                     continue
                 state = window.done(state, end)
-                yield _Page([], [], state, done=True, last=end >= window.until)
-                if end >= window.until:
+                last = end >= window.until
+                if held is None:
+                    yield _Page([], [], state, done=True, last=last)
+                else:
+                    yield attrs.evolve(held, state=state, done=True, last=last)
+                if last:
                     break
                 since = end
             if not window.resumed:
@@ -463,22 +474,22 @@ class Reader:
         first = dict.fromkeys(Stream, cursor is None)
         pending = _Pending()
         for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
-            if page.done:  # a window's hand-offs without a user are told once, at its end
-                told = pending.notices() if page.last else ()
-                yield from self._lead_batches([], [], page.state, wanted, first, told)
-                pending = pending if not page.last else _Pending()
-                continue
-            histories = self._histories(page.rows) if self._history_tracked() else None
-            mapped = [
-                map_lead(
-                    row,
-                    None if histories is None else histories.get(_row_id(row) or "", []),
-                    self.mapping,
-                )
-                for row in page.rows
-            ]
-            pending.add(mapped)
+            mapped: list[Mapped] = []
+            if page.rows:
+                histories = self._histories(page.rows) if self._history_tracked() else None
+                mapped = [
+                    map_lead(
+                        row,
+                        None if histories is None else histories.get(_row_id(row) or "", []),
+                        self.mapping,
+                    )
+                    for row in page.rows
+                ]
+                pending.add(mapped)
             notices = self.memory.once(n for item in mapped for n in item.notices)
+            if page.last:  # a window's hand-offs without a user are told once, at its end
+                notices = (*notices, *pending.notices())
+                pending = _Pending()
             yield from self._lead_batches(mapped, page.deleted, page.state, wanted, first, notices)
 
     def _lead_batches(

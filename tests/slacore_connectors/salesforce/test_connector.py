@@ -16,6 +16,8 @@ from tests.fakes.salesforce import FakeSalesforce
 
 pytest.importorskip("simple_salesforce")
 
+from tests.cli import slacore
+
 from slacore.connector import Batch, Cursor, Stream, get_connector
 from slacore.errors import ValidationError
 from slacore.model import Deal, Touch
@@ -594,3 +596,34 @@ def test_opportunities_in_several_currencies_are_said_once(
         del salesforce_org.FIELDS["Opportunity"]["CurrencyIsoCode"]
     told = [n for b in batches for n in b.notices if "several currencies" in n]
     assert len(told) == 1
+
+
+def test_the_cli_syncs_logging_in_and_stops_at_the_limit_in_one_line(
+    fake_salesforce: FakeSalesforce, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = "".join(f'"{k}" = "{v}"\n' for k, v in STATUSES["status_values"].items())
+    (tmp_path / "job.toml").write_text(
+        'store = "store.db"\n[[sources]]\nname = "sf"\nconnector = "salesforce"\n'
+        f'[sources.settings]\ninstance_url = "{fake_salesforce.url}"\n'
+        f'domain = "{fake_salesforce.domain}"\nlag = "1s"\n'
+        'username = { env = "SF_USERNAME" }\npassword = { env = "SF_PASSWORD" }\n'
+        'security_token = { env = "SF_TOKEN" }\n'
+        f'handoff_status = "{STATUSES["handoff_status"]}"\n'
+        f"[sources.settings.status_values]\n{statuses}",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SF_USERNAME", fake_salesforce.username)
+    monkeypatch.setenv("SF_PASSWORD", fake_salesforce.password)
+    monkeypatch.setenv("SF_TOKEN", fake_salesforce.security_token)
+    fake_salesforce.fail("REQUEST_LIMIT_EXCEEDED", kind="queryAll:Task", times=1)
+    stopped = slacore("sync", "--config", "job.toml", cwd=tmp_path)
+    assert stopped.returncode == 1
+    errors = [line for line in stopped.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, stopped.stderr
+    assert "touches" in errors[0]
+    assert "REQUEST_LIMIT_EXCEEDED" in errors[0]
+    assert "rerun later" in errors[0]
+    secrets = (fake_salesforce.password, fake_salesforce.security_token)
+    assert not any(s in stopped.stdout + stopped.stderr for s in secrets)
+    done = slacore("sync", "--config", "job.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
