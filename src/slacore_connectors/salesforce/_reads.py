@@ -54,7 +54,8 @@ _CARRIED: Final = (
 )
 #: Ids in one ``IN (...)`` list: about 3,000 characters of SOQL, a URL well under the limits.
 IN_CHUNK: Final = 150
-#: Where a first read starts when an object's oldest row has no time that can be read.
+#: Where a first read starts when an object's oldest row has no time that can be read, or
+#: Salesforce times out finding it.
 _FALLBACK_START: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _ID: Final = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 #: Salesforce's answers to a query of an object the org does not have, or hides.
@@ -256,9 +257,12 @@ class Reader:
         if self.start is not None:
             return self.start
         soql = f"SELECT Id, SystemModstamp FROM {sobject} ORDER BY SystemModstamp, Id LIMIT 1"
-        for page in self.client.query(soql, include_deleted=True):
-            oldest = _position(page[0])
-            return whole_second(oldest.at) if oldest is not None else _FALLBACK_START
+        try:
+            for page in self.client.query(soql, include_deleted=True):
+                oldest = _position(page[0])
+                return whole_second(oldest.at) if oldest is not None else _FALLBACK_START
+        except SalesforceQueryTimeout:  # too many rows to sort in time: a Bulk job reads them
+            return _FALLBACK_START
         return until
 
     def _plan(self, sobject: str, state: Mapping[str, JSONScalar]) -> Window:

@@ -627,3 +627,13 @@ def test_the_cli_syncs_logging_in_and_stops_at_the_limit_in_one_line(
     assert not any(s in stopped.stdout + stopped.stderr for s in secrets)
     done = slacore("sync", "--config", "job.toml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_first_read_whose_oldest_row_times_out_starts_in_2000(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    fake_salesforce.fail("QUERY_TIMEOUT", kind="queryAll:User", times=1)
+    batches = list(connector(fake_salesforce, window="365d").read("reps"))
+    assert sorted(ids(batches, Stream.REPS)) == sorted(fake_salesforce.org.tables["User"])
+    asked = [str(r.query.get("q")) for r in fake_salesforce.requests]
+    assert any("SystemModstamp >= 2000-01-01T00:00:00Z" in q for q in asked)
