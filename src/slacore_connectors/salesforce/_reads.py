@@ -299,6 +299,8 @@ class Reader:
                 except SalesforceQueryTimeout:
                     if held is not None:
                         yield held  # read whole; the rest of the piece is asked again
+                    if after is not None and whole_second(after.at) > since:
+                        since = whole_second(after.at)  # the rows before it were read
                     if bulk:
                         bulk = False  # the job timed out: windows of REST queries instead
                         continue

@@ -670,3 +670,14 @@ def test_an_org_without_lead_history_maps_leads_from_the_lead(
         salesforce_org.FIELDS["LeadHistory"] = history
     assert [n for b in batches for n in b.notices if n == NO_HISTORY] == [NO_HISTORY]
     assert sorted(ids(batches, Stream.LEADS)) == sorted(live(fake_salesforce, "Lead"))
+
+
+def test_a_timeout_while_paging_goes_on_after_the_last_row_read(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=15, leads=700, same_instant=500, activity=False)
+    fake.fail("QUERY_TIMEOUT", kind="query_more:Lead", times=2)
+    batches = list(connector(fake, page_size=200, window="365d").read("leads"))
+    read = ids(batches, Stream.LEADS)
+    assert sorted(read) == sorted(live(fake, "Lead"))  # none lost, none twice
+    assert fake.calls["query_more:Lead"] >= 2
