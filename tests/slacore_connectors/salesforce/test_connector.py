@@ -4,6 +4,7 @@ history fallback, the Bulk 2.0 first load, and the errors that end a run."""
 
 from __future__ import annotations
 
+import doctest
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from slacore.errors import ValidationError
 from slacore.model import Deal, Touch
 from slacore.testing import ConnectorContract
 from slacore_connectors.salesforce import connector as connector_module
+from slacore_connectors.salesforce._window import Position, Window
 from slacore_connectors.salesforce.client import (
     SalesforceAuthError,
     SalesforceError,
@@ -681,3 +683,58 @@ def test_a_timeout_while_paging_goes_on_after_the_last_row_read(
     read = ids(batches, Stream.LEADS)
     assert sorted(read) == sorted(live(fake, "Lead"))  # none lost, none twice
     assert fake.calls["query_more:Lead"] >= 2
+
+
+# -- the cursor state ------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def plan(state: Mapping[str, Any], now: datetime = T0) -> Window:
+    return Window.plan(
+        "Lead",
+        state,
+        now=now,
+        lookback=timedelta(minutes=10),
+        lag=timedelta(minutes=2),
+        start=lambda until: datetime(2026, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC),
+    )
+
+
+def test_a_window_is_whole_seconds_from_the_cursor_less_the_lookback() -> None:
+    first = plan({}, now=T0 + timedelta(milliseconds=700))
+    assert (first.since, first.until, first.first) == (
+        datetime(2026, 1, 1, tzinfo=UTC),
+        T0 - timedelta(minutes=2),
+        True,
+    )
+    state = first.done({}, first.until)
+    later = plan(state, now=T0 + timedelta(hours=1))
+    assert (later.since, later.until, later.first) == (
+        T0 - timedelta(minutes=12),
+        T0 + timedelta(minutes=58),
+        False,
+    )
+    assert later.where(later.since, later.until, None) == (
+        "SystemModstamp >= 2026-03-01T11:48:00Z AND SystemModstamp < 2026-03-01T12:58:00Z"
+    )
+
+
+def test_a_stopped_piece_is_resumed_after_its_last_row() -> None:
+    window = plan({})
+    at = T0 - timedelta(days=3, milliseconds=-250)
+    state = window.reading({}, window.since, window.until, Position(at, "00Q000000000042AAA"))
+    resumed = plan(state, now=T0 + timedelta(days=1))
+    assert resumed.resumed
+    assert (resumed.since, resumed.until) == (window.since, window.until)
+    assert resumed.after == Position(at, "00Q000000000042AAA")
+    assert resumed.where(resumed.since, resumed.until, resumed.after) == (
+        "SystemModstamp >= 2026-02-26T12:00:00Z AND SystemModstamp < 2026-03-01T11:58:00Z "
+        "AND (SystemModstamp > 2026-02-26T12:00:00Z OR Id > '00Q000000000042AAA')"
+    )
+    edited = {**state, "Lead.after_id": "x' OR Id != '"}  # never put into SOQL
+    assert plan(edited).after is None
+
+
+def test_the_connector_module_examples_run() -> None:
+    assert doctest.testmod(connector_module).failed == 0
