@@ -86,7 +86,22 @@ domain = "{domain}"
 username = {{ env = "SF_USERNAME" }}
 password = {{ env = "SF_PASSWORD" }}
 security_token = {{ env = "SF_TOKEN" }}
+handoff_status = "Marketing Qualified"
+segment_field = "Segment__c"
+persona_field = "Persona__c"
+hand_raiser_field = "Hand_Raiser__c"
+status_values = {{ "Open - Not Contacted" = "lead", "Working - Contacted" = "lead", \
+"Marketing Qualified" = "mql", "Sales Accepted" = "sal" }}
 """
+#: What each query is for, told by its SOQL (the connector's queries, as the fake sees them).
+PURPOSES: Final = (
+    (re.compile(r"SELECT COUNT\(\)", re.I), "count"),
+    (re.compile(r"FROM LeadHistory .*LIMIT 1$", re.I | re.S), "history tracked?"),
+    (re.compile(r"ORDER BY SystemModstamp, Id LIMIT 1$", re.I), "oldest row"),
+    (re.compile(r"LeadId IN \(", re.I), "history of a page's leads"),
+    (re.compile(r"Converted(Contact|Opportunity)Id IN \(", re.I), "converted leads of a page"),
+    (re.compile(r"SystemModstamp >=", re.I), "window"),
+)
 
 
 def _cpu_self() -> float:
@@ -105,6 +120,9 @@ def serve(leads: int) -> None:
     """
     from tests.fakes.salesforce import FakeSalesforce
     from tests.fakes.salesforce_org import SCENARIO, generate_org
+    from tests.fakes.soql import parse
+
+    from slacore_connectors.salesforce._reads import TOUCH_TASKS
 
     scale = leads / SCENARIO["leads"]
     org = generate_org(
@@ -119,10 +137,26 @@ def serve(leads: int) -> None:
     counts["LeadHistory read"] = sum(
         1 for row in org.tables["LeadHistory"].values() if row["Field"] in ("Status", "Owner")
     )
+    touches = parse(f"SELECT Id FROM Task WHERE {TOUCH_TASKS}").where
+    counts["Task read"] = sum(1 for row in org.tables["Task"].values() if touches(row))
     counts["deleted"] = sum(
         1 for name in OBJECTS for row in org.tables[name].values() if row.get("IsDeleted")
     )
+    queries: dict[str, list[int]] = {}  # purpose -> [queries, rows answered, empty answers]
     with FakeSalesforce(org) as fake:
+        first_page = fake._query
+
+        def told(query: dict[str, list[str]], headers: dict[str, str], *, deleted: bool) -> Any:
+            answer = first_page(query, headers, deleted=deleted)
+            text = (query.get("q") or [""])[0]
+            purpose = next((name for found, name in PURPOSES if found.search(text)), "other")
+            seen = queries.setdefault(f"{purpose}: {parse(text).sobject}", [0, 0, 0])
+            seen[0] += 1
+            seen[1] += answer["totalSize"]
+            seen[2] += answer["totalSize"] == 0
+            return answer
+
+        fake._query = told  # type: ignore[method-assign]
         served = {
             "url": fake.url,
             "domain": fake.domain,
@@ -138,11 +172,14 @@ def serve(leads: int) -> None:
         for _ in sys.stdin:
             with fake.lock:
                 calls, errors = dict(fake.calls), list(fake.errors)
+                said = dict(queries)
                 fake.calls.clear()
                 fake.errors.clear()
+                queries.clear()
                 fake.api_used = 0
             now = _cpu_self()
-            print(json.dumps({"calls": calls, "cpu": now - spent, "errors": errors}), flush=True)
+            stats = {"calls": calls, "queries": said, "cpu": now - spent, "errors": errors}
+            print(json.dumps(stats), flush=True)
             spent = now
 
 
@@ -156,7 +193,7 @@ def minimum(counts: dict[str, int], bulk_threshold: int, bulk_polls: int) -> dic
     ``query:<Object>``) a first sync of the org needs."""
     least = {"login": 1, **{f"describe:{name}": 1 for name in DESCRIBED}}
     for name in OBJECTS:
-        rows = counts["LeadHistory read" if name == "LeadHistory" else name]
+        rows = counts[f"{name} read"] if f"{name} read" in counts else counts[name]
         if rows > bulk_threshold:
             least[f"bulk_create:{name}"] = 1
             least["bulk_job"] = least.get("bulk_job", 0) + bulk_polls + 1  # last: JobComplete
@@ -317,6 +354,14 @@ def main() -> int:
                     want = least.get(kind, 0)
                     ratio = f"x{made[kind] / want:.2f}" if want else "-"
                     print(f"    {kind:<26} {made[kind]:>6,} calls, minimum {want:>6,} {ratio}")
+                print(
+                    "    the queries by purpose (first pages; the pages after them are query_more):"
+                )
+                for purpose, (n, answered, empty) in sorted(stats["queries"].items()):
+                    print(
+                        f"      {purpose:<40} {n:>5,} queries, {answered:>7,} rows, "
+                        f"{empty:>5,} empty"
+                    )
             fake.stdin.close()
             fake.wait()
 
