@@ -73,6 +73,7 @@ HEADER: Final = (
     "load",
     "sync peak RSS",
     "calls / minimum",
+    "calls of the next sync",
 )
 NOTICE: Final = re.compile(r"Salesforce API calls[^:]*: (\d+)")
 JOB: Final = """store = "store.db"
@@ -194,7 +195,8 @@ def minimum(counts: dict[str, int], bulk_threshold: int, bulk_polls: int) -> dic
     least = {"login": 1, **{f"describe:{name}": 1 for name in DESCRIBED}}
     for name in OBJECTS:
         rows = counts[f"{name} read"] if f"{name} read" in counts else counts[name]
-        if rows > bulk_threshold:
+        # LeadHistory is read with its leads, page by page, never as a first load of its own.
+        if rows > bulk_threshold and name != "LeadHistory":
             least[f"bulk_create:{name}"] = 1
             least["bulk_job"] = least.get("bulk_job", 0) + bulk_polls + 1  # last: JobComplete
             least["bulk_results"] = least.get("bulk_results", 0) + pages(rows, BULK_PAGE)
@@ -219,8 +221,9 @@ def kinds(calls: dict[str, int]) -> Counter[str]:
 
 
 def sync(folder: Path, served: dict[str, Any], settings: dict[str, int]) -> dict[str, Any]:
-    """``slacore sync --json`` in a child process, into a fresh store in ``folder``."""
-    folder.mkdir()
+    """``slacore sync --json`` in a child process, into the store in ``folder`` (made, with
+    the job file, by the first sync there)."""
+    folder.mkdir(exist_ok=True)
     extra = "".join(f"{name} = {value}\n" for name, value in settings.items())
     job = JOB.format(url=served["url"], domain=served["domain"]) + extra
     (folder / "job.toml").write_text(job, encoding="utf-8")
@@ -266,6 +269,51 @@ def sync(folder: Path, served: dict[str, Any], settings: dict[str, int]) -> dict
     }
 
 
+def measure(
+    fake: subprocess.Popen[str],
+    folder: Path,
+    served: dict[str, Any],
+    settings: dict[str, int],
+    least: dict[str, int] | None,
+) -> dict[str, Any]:
+    """One sync (see :func:`sync`) and the fake's counts of it; with ``least``, printed
+    against that minimum, kind by kind, and each query by purpose."""
+    assert fake.stdin is not None
+    assert fake.stdout is not None
+    load = os.getloadavg()[0]
+    result = sync(folder, served, settings)
+    fake.stdin.write("stats\n")
+    fake.stdin.flush()
+    stats = json.loads(fake.stdout.readline())
+    if stats["errors"]:
+        raise SystemExit(f"the fake failed: {stats['errors'][:3]}")
+    made = kinds(stats["calls"])
+    row = {"fake_cpu": stats["cpu"], "load": load, "made": made, **result}
+    row["calls"] = sum(made.values())
+    if least is None:
+        return row
+    row["least"] = sum(least.values())
+    told = "" if result["told"] is None else f" ({result['told']:,} told)"
+    print(
+        f"  {folder.name:<14} {result['read']:>8,} records in {result['seconds']:7.1f} s "
+        f"({result['read'] / result['seconds']:>7,.0f} records/s); CPU: sync "
+        f"{result['cpu']:.1f} s, fake {stats['cpu']:.1f} s; load before {load:.2f}; peak RSS "
+        f"{mib(result['rss'])}; {row['calls']:,} calls{told}, minimum {row['least']:,} "
+        f"(x{row['calls'] / row['least']:.2f})",
+        flush=True,
+    )
+    for stream, said in sorted(result["streams"].items()):
+        print(f"    {stream:<14} {said}")
+    for kind in sorted(set(made) | set(least)):
+        want = least.get(kind, 0)
+        ratio = f"x{made[kind] / want:.2f}" if want else "-"
+        print(f"    {kind:<26} {made[kind]:>6,} calls, minimum {want:>6,} {ratio}")
+    print("    the queries by purpose (first pages; the pages after them are query_more):")
+    for purpose, (n, answered, empty) in sorted(stats["queries"].items()):
+        print(f"      {purpose:<40} {n:>5,} queries, {answered:>7,} rows, {empty:>5,} empty")
+    return row
+
+
 def mib(size: float) -> str:
     return f"{size / 2**20:,.1f} MiB"
 
@@ -285,6 +333,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
             f"{row['load']:.2f}",
             mib(row["rss"]),
             f"{row['calls']:,} / {row['least']:,} (x{row['calls'] / row['least']:.2f})",
+            f"{row['again']:,}",
         )
         print(f"| {' | '.join(cells)} |")
 
@@ -326,42 +375,19 @@ def main() -> int:
             for mode, settings in MODES.items():
                 threshold = int(settings.get("bulk_threshold", defaults["bulk_threshold"]))
                 least = minimum(counts, threshold, served["bulk_polls"])
-                load = os.getloadavg()[0]
-                result = sync(Path(work) / f"{leads}-{mode}", served, settings)
-                fake.stdin.write("stats\n")
-                fake.stdin.flush()
-                stats = json.loads(fake.stdout.readline())
-                if stats["errors"]:
-                    raise SystemExit(f"the fake failed: {stats['errors'][:3]}")
-                made = kinds(stats["calls"])
-                row = {"leads": leads, "mode": mode, "fake_cpu": stats["cpu"], "load": load}
-                row.update(result)
-                row["calls"], row["least"] = sum(made.values()), sum(least.values())
+                folder = Path(work) / f"{leads}-{mode}"
+                row = measure(fake, folder, served, settings, least)
+                row.update(leads=leads, mode=mode)
                 rows.append(row)
-                told = "" if result["told"] is None else f" ({result['told']:,} told)"
+                # Then a sync of the same store, nothing changed: what a nightly run costs.
+                again = measure(fake, folder, served, settings, None)
                 print(
-                    f"  {mode:<8} {result['read']:>8,} records in {result['seconds']:7.1f} s "
-                    f"({result['read'] / result['seconds']:>7,.0f} records/s), "
-                    f"{result['deleted']:,} deleted; CPU: sync {result['cpu']:.1f} s, "
-                    f"fake {stats['cpu']:.1f} s; load before {load:.2f}; peak RSS "
-                    f"{mib(result['rss'])}; {row['calls']:,} calls{told}, minimum "
-                    f"{row['least']:,} (x{row['calls'] / row['least']:.2f})",
+                    f"  then again, nothing changed: {again['read']:,} records read in "
+                    f"{again['seconds']:.1f} s, {again['calls']:,} calls: "
+                    + ", ".join(f"{k} {n}" for k, n in sorted(again["made"].items())),
                     flush=True,
                 )
-                for stream, said in sorted(result["streams"].items()):
-                    print(f"    {stream:<14} {said}")
-                for kind in sorted(set(made) | set(least)):
-                    want = least.get(kind, 0)
-                    ratio = f"x{made[kind] / want:.2f}" if want else "-"
-                    print(f"    {kind:<26} {made[kind]:>6,} calls, minimum {want:>6,} {ratio}")
-                print(
-                    "    the queries by purpose (first pages; the pages after them are query_more):"
-                )
-                for purpose, (n, answered, empty) in sorted(stats["queries"].items()):
-                    print(
-                        f"      {purpose:<40} {n:>5,} queries, {answered:>7,} rows, "
-                        f"{empty:>5,} empty"
-                    )
+                row["again"] = again["calls"]
             fake.stdin.close()
             fake.wait()
 
