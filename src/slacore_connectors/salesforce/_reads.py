@@ -26,6 +26,7 @@ from slacore.model import Handoff, Lead, OwnerChange, StageChange
 from slacore_connectors._window import state_of
 from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
 from slacore_connectors.salesforce.client import (
+    PAGE_MAX,
     SalesforceClient,
     SalesforceError,
     SalesforceQueryTimeout,
@@ -102,12 +103,13 @@ def _deleted(row: Mapping[str, Any]) -> bool:
 @attrs.frozen
 class _Page:
     """One page of a piece: its live rows, the ids of its deleted rows, the cursor state
-    after it; or, ``done``, the end of a piece."""
+    after it; or, ``done``, the end of a piece (``last``: the window's last piece)."""
 
     rows: list[dict[str, Any]]
     deleted: list[str]
     state: dict[str, JSONScalar]
     done: bool = False
+    last: bool = False
 
 
 @attrs.define
@@ -274,6 +276,10 @@ class Reader:
             bulk = self._bulk_worth(window, window.where(window.since, window.until, None) + also)
             while True:
                 end = window.until if bulk else min(since + size, window.until)
+                if since >= end:  # an empty window (an object without rows): no query
+                    state = window.done(state, end)
+                    yield _Page([], [], state, done=True, last=True)
+                    break
                 where = window.where(since, end, after)
                 soql = f"{select} WHERE {where}{also} ORDER BY SystemModstamp, Id"
                 try:
@@ -299,7 +305,7 @@ class Reader:
                         ) from None
                     continue
                 state = window.done(state, end)
-                yield _Page([], [], state, done=True)
+                yield _Page([], [], state, done=True, last=end >= window.until)
                 if end >= window.until:
                     break
                 since = end
@@ -323,7 +329,8 @@ class Reader:
         moves nothing (it is read again if the read stops, never lost)."""
         if bulk:
             pages: Iterable[list[dict[str, Any]]] = _split(
-                self.client.bulk_query(soql, include_deleted=True), self.client.page_size or 2_000
+                self.client.bulk_query(soql, include_deleted=True),
+                self.client.page_size or PAGE_MAX,
             )
         else:
             pages = self.client.query(soql, include_deleted=True)
@@ -434,9 +441,10 @@ class Reader:
         first = dict.fromkeys(Stream, cursor is None)
         pending = _Pending()
         for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
-            if page.done:
-                yield from self._lead_batches([], [], page.state, wanted, first, pending.notices())
-                pending = _Pending()
+            if page.done:  # a window's hand-offs without a user are told once, at its end
+                told = pending.notices() if page.last else ()
+                yield from self._lead_batches([], [], page.state, wanted, first, told)
+                pending = pending if not page.last else _Pending()
                 continue
             histories = self._histories(page.rows) if self._history_tracked() else None
             mapped = [

@@ -4,7 +4,6 @@ history fallback, the Bulk 2.0 first load, and the errors that end a run."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -196,18 +195,42 @@ def test_a_first_read_gives_every_live_row_once_and_the_deleted_as_deletions(
 def test_a_read_from_the_last_cursors_reads_only_changes(
     fake_salesforce: FakeSalesforce,
 ) -> None:
-    sf = connector(fake_salesforce, lookback="3s")
+    now = datetime.now(UTC)
+    sf = SalesforceConnector(settings_of(fake_salesforce), now=lambda: now)
     cursors = {b.stream.value: b.cursor for b in read_all(sf)}
-    time.sleep(1.1)  # past the first read's window end (1 s lag)
     lead = sorted(live(fake_salesforce, "Lead"))[7]
-    fake_salesforce.org.update("Lead", lead, Status="Sales Accepted")
-    time.sleep(2.1)  # inside the second read's window (1 s lag, whole seconds)
-    batches = read_all(connector(fake_salesforce, lookback="3s"), cursors)
+    later = now + timedelta(hours=1)  # after the first read's window, in the second's
+    fake_salesforce.org.update("Lead", lead, at=later, Status="Sales Accepted")
+    again = SalesforceConnector(
+        settings_of(fake_salesforce), now=lambda: later + timedelta(hours=1)
+    )
+    batches = read_all(again, cursors)
     assert ids(batches, Stream.LEADS) == [lead]
     assert not ids(batches, Stream.DEALS)
     assert not [r for b in batches if b.stream is Stream.TOUCHES for r in b.records]
     changes = [r for b in batches if b.stream is Stream.STAGE_CHANGES for r in b.records]
     assert changes[-1].to_stage == "sal"
+
+
+def test_a_row_appearing_late_inside_the_lookback_is_read(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    now = datetime.now(UTC)
+    sf = SalesforceConnector(settings_of(fake_salesforce, lookback="10m"), now=lambda: now)
+    last = list(sf.read("leads"))[-1].cursor
+    # Committed after the first read, stamped 5 minutes before its window's end.
+    late = fake_salesforce.org.insert(
+        "Lead",
+        {
+            "Status": "Open - Not Contacted",
+            "OwnerId": sorted(fake_salesforce.org.tables["User"])[0],
+        },
+        at=now - timedelta(minutes=5),
+    )
+    again = SalesforceConnector(
+        settings_of(fake_salesforce, lookback="10m"), now=lambda: now + timedelta(hours=1)
+    )
+    assert ids(list(again.read("leads", last)), Stream.LEADS) == [late]
 
 
 def test_windows_are_at_most_window_long(fake_salesforce: FakeSalesforce) -> None:
@@ -479,3 +502,59 @@ def test_a_sync_job_reads_the_org_into_a_store(
     assert told
     assert told[-1][1].endswith("Salesforce API calls")
     assert fake_salesforce.session_id not in repr(report)
+
+
+def test_salesforce_not_answering_ends_later_reads_without_trying_again() -> None:
+    sf = SalesforceConnector(
+        {"instance_url": "https://127.0.0.1:9", "session_id": "00D!x", "timeout": "2s"}
+    )
+    with pytest.raises(SalesforceError, match="did not answer the describe of Lead"):
+        list(sf.read("leads"))
+    made = sf.calls
+    with pytest.raises(SalesforceError, match="did not answer"):
+        list(sf.read("touches"))
+    assert sf.calls == made
+
+
+def test_hand_offs_without_a_user_are_told_once_a_window(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=11, leads=300, activity=False)
+    batches = list(connector(fake, window="7d", page_size=200).read("leads"))
+    told = [n for b in batches for n in b.notices if "without a user to notify" in n]
+    assert len(told) == 1  # one window of many pieces and pages
+    assert told[0].startswith("2 hand-off(s) without a user to notify: lead 00Q")
+    assert batches[-1].notices[0] == told[0]  # at the window's end
+
+
+def test_a_killed_bulk_first_load_goes_on_by_rest_after_its_last_row(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=12, leads=700, activity=False)
+    bulk = [
+        b
+        for b in connector(fake, bulk_threshold=100, page_size=200).read("leads")
+        if b.stream is Stream.LEADS
+    ]
+    assert fake.calls["bulk_create:Lead"] == 1
+    stopped = bulk[1].cursor  # two pages stored, then the sync was killed
+    assert "Lead.after_id" in stopped.state
+    read = ids(bulk, Stream.LEADS)
+    before = ids(bulk[:2], Stream.LEADS)
+    resumed = ids(list(connector(fake, bulk_threshold=100).read("leads", stopped)), Stream.LEADS)
+    assert fake.calls["bulk_create:Lead"] == 1  # the rest by REST
+    assert set(before).isdisjoint(resumed)
+    assert sorted(before + resumed) == sorted(read)
+
+
+def test_a_lead_deleted_later_is_a_deletion_of_the_next_read(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    now = datetime.now(UTC)
+    last = list(SalesforceConnector(settings_of(fake_salesforce), now=lambda: now).read("leads"))
+    gone = sorted(live(fake_salesforce, "Lead"))[3]
+    fake_salesforce.org.delete("Lead", gone, at=now + timedelta(minutes=30))
+    again = SalesforceConnector(settings_of(fake_salesforce), now=lambda: now + timedelta(hours=1))
+    batches = list(again.read("leads", last[-1].cursor))
+    assert [given for b in batches for given in b.deleted] == [gone]
+    assert not ids(batches, Stream.LEADS)
