@@ -140,6 +140,7 @@ def serve(leads: int) -> None:
     )
     touches = parse(f"SELECT Id FROM Task WHERE {TOUCH_TASKS}").where
     counts["Task read"] = sum(1 for row in org.tables["Task"].values() if touches(row))
+    counts["Event read"] = sum(1 for row in org.tables["Event"].values() if row["WhoId"])
     counts["deleted"] = sum(
         1 for name in OBJECTS for row in org.tables[name].values() if row.get("IsDeleted")
     )
