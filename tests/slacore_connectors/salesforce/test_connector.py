@@ -637,3 +637,36 @@ def test_a_first_read_whose_oldest_row_times_out_starts_in_2000(
     assert sorted(ids(batches, Stream.REPS)) == sorted(fake_salesforce.org.tables["User"])
     asked = [str(r.query.get("q")) for r in fake_salesforce.requests]
     assert any("SystemModstamp >= 2000-01-01T00:00:00Z" in q for q in asked)
+
+
+def test_an_object_without_rows_costs_one_query_and_ends_its_window(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=13, leads=40, activity=False)
+    batches = list(connector(fake).read("touches"))  # no Task, no Event
+    assert len(batches) == 2
+    assert set(batches[-1].cursor.state) == {"Task.modified", "Event.modified"}
+    assert fake.calls["queryAll:Task"] == fake.calls["queryAll:Event"] == 1  # the oldest: none
+
+
+def test_a_bulk_job_timing_out_falls_back_to_windows(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=14, leads=300, activity=False)
+    fake.query_timeout_rows = 250
+    fake.bulk_polls = 0
+    batches = list(connector(fake, bulk_threshold=10).read("leads"))
+    assert fake.calls["bulk_create:Lead"] == 1
+    assert sorted(ids(batches, Stream.LEADS)) == sorted(live(fake, "Lead"))
+
+
+def test_an_org_without_lead_history_maps_leads_from_the_lead(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    history = salesforce_org.FIELDS.pop("LeadHistory")  # the object unknown: INVALID_TYPE
+    try:
+        batches = list(connector(fake_salesforce).read("leads"))
+    finally:
+        salesforce_org.FIELDS["LeadHistory"] = history
+    assert [n for b in batches for n in b.notices if n == NO_HISTORY] == [NO_HISTORY]
+    assert sorted(ids(batches, Stream.LEADS)) == sorted(live(fake_salesforce, "Lead"))
