@@ -4,6 +4,7 @@ history fallback, the Bulk 2.0 first load, and the errors that end a run."""
 
 from __future__ import annotations
 
+import doctest
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from slacore.errors import ValidationError
 from slacore.model import Deal, Touch
 from slacore.testing import ConnectorContract
 from slacore_connectors.salesforce import connector as connector_module
+from slacore_connectors.salesforce._window import Position, Window
 from slacore_connectors.salesforce.client import (
     SalesforceAuthError,
     SalesforceError,
@@ -531,24 +533,26 @@ def test_hand_offs_without_a_user_are_told_once_a_window(
     assert batches[-1].notices[0] == told[0]  # at the window's end
 
 
-def test_a_killed_bulk_first_load_goes_on_by_rest_after_its_last_row(
+def test_a_killed_bulk_first_load_is_read_again_by_rest(
     make_fake_salesforce: Callable[..., FakeSalesforce],
 ) -> None:
+    # A Bulk job's rows come in no order (it takes no ORDER BY): its pages keep no position.
     fake = make_fake_salesforce(seed=12, leads=700, activity=False)
+    fake.bulk_polls = 0
     bulk = [
         b
         for b in connector(fake, bulk_threshold=100, page_size=200).read("leads")
         if b.stream is Stream.LEADS
     ]
     assert fake.calls["bulk_create:Lead"] == 1
+    job = next(r for r in fake.requests if r.kind == "bulk_create:Lead")
+    assert "ORDER BY" not in job.body.decode()
     stopped = bulk[1].cursor  # two pages stored, then the sync was killed
-    assert "Lead.after_id" in stopped.state
+    assert set(stopped.state) == {"Lead.since", "Lead.until"}
     read = ids(bulk, Stream.LEADS)
-    before = ids(bulk[:2], Stream.LEADS)
     resumed = ids(list(connector(fake, bulk_threshold=100).read("leads", stopped)), Stream.LEADS)
-    assert fake.calls["bulk_create:Lead"] == 1  # the rest by REST
-    assert set(before).isdisjoint(resumed)
-    assert sorted(before + resumed) == sorted(read)
+    assert fake.calls["bulk_create:Lead"] == 1  # the piece again by REST, from its start
+    assert sorted(resumed) == sorted(read)
 
 
 def test_a_lead_deleted_later_is_a_deletion_of_the_next_read(
@@ -670,3 +674,69 @@ def test_an_org_without_lead_history_maps_leads_from_the_lead(
         salesforce_org.FIELDS["LeadHistory"] = history
     assert [n for b in batches for n in b.notices if n == NO_HISTORY] == [NO_HISTORY]
     assert sorted(ids(batches, Stream.LEADS)) == sorted(live(fake_salesforce, "Lead"))
+
+
+def test_a_timeout_while_paging_goes_on_after_the_last_row_read(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=15, leads=700, same_instant=500, activity=False)
+    fake.fail("QUERY_TIMEOUT", kind="query_more:Lead", times=2)
+    batches = list(connector(fake, page_size=200, window="365d").read("leads"))
+    read = ids(batches, Stream.LEADS)
+    assert sorted(read) == sorted(live(fake, "Lead"))  # none lost, none twice
+    assert fake.calls["query_more:Lead"] >= 2
+
+
+# -- the cursor state ------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def plan(state: Mapping[str, Any], now: datetime = T0) -> Window:
+    return Window.plan(
+        "Lead",
+        state,
+        now=now,
+        lookback=timedelta(minutes=10),
+        lag=timedelta(minutes=2),
+        start=lambda until: datetime(2026, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC),
+    )
+
+
+def test_a_window_is_whole_seconds_from_the_cursor_less_the_lookback() -> None:
+    first = plan({}, now=T0 + timedelta(milliseconds=700))
+    assert (first.since, first.until, first.first) == (
+        datetime(2026, 1, 1, tzinfo=UTC),
+        T0 - timedelta(minutes=2),
+        True,
+    )
+    state = first.done({}, first.until)
+    later = plan(state, now=T0 + timedelta(hours=1))
+    assert (later.since, later.until, later.first) == (
+        T0 - timedelta(minutes=12),
+        T0 + timedelta(minutes=58),
+        False,
+    )
+    assert later.where(later.since, later.until, None) == (
+        "SystemModstamp >= 2026-03-01T11:48:00Z AND SystemModstamp < 2026-03-01T12:58:00Z"
+    )
+
+
+def test_a_stopped_piece_is_resumed_after_its_last_row() -> None:
+    window = plan({})
+    at = T0 - timedelta(days=3, milliseconds=-250)
+    state = window.reading({}, window.since, window.until, Position(at, "00Q000000000042AAA"))
+    resumed = plan(state, now=T0 + timedelta(days=1))
+    assert resumed.resumed
+    assert (resumed.since, resumed.until) == (window.since, window.until)
+    assert resumed.after == Position(at, "00Q000000000042AAA")
+    assert resumed.where(resumed.since, resumed.until, resumed.after) == (
+        "SystemModstamp >= 2026-02-26T12:00:00Z AND SystemModstamp < 2026-03-01T11:58:00Z "
+        "AND (SystemModstamp > 2026-02-26T12:00:00Z OR Id > '00Q000000000042AAA')"
+    )
+    edited = {**state, "Lead.after_id": "x' OR Id != '"}  # never put into SOQL
+    assert plan(edited).after is None
+
+
+def test_the_connector_module_examples_run() -> None:
+    assert doctest.testmod(connector_module).failed == 0
