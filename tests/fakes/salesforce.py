@@ -390,6 +390,8 @@ class FakeSalesforce(LoopbackFake, LoginMixin):
     ) -> dict[str, Any]:
         text = (query.get("q") or [""])[0]
         parsed, rows = self._select(text, deleted=deleted)
+        if parsed.count:  # SELECT COUNT(): the number in totalSize, no records
+            return {"totalSize": len(rows), "done": True, "records": []}
         cursor = _Cursor(parsed, rows, _batch_size(headers, PAGE_MAX))
         locator = "01g" + uuid.uuid4().hex[:15].upper()
         self._cursors[locator] = cursor

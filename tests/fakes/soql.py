@@ -1,6 +1,7 @@
 """The small SOQL subset a fake Salesforce understands (:mod:`tests.fakes.salesforce`).
 
-``SELECT f1, f2, Rel.Field FROM Object [WHERE cond] [ORDER BY f [ASC|DESC], ...] [LIMIT n]``,
+``SELECT f1, f2, Rel.Field FROM Object [WHERE cond] [ORDER BY f [ASC|DESC], ...] [LIMIT n]``
+(or ``SELECT COUNT() FROM ...``, answered with ``totalSize`` and no records),
 where ``cond`` combines ``field op literal`` (``= != <> < <= > >=``), ``field [NOT] IN (...)``
 and ``field LIKE 'x%'`` with ``AND``, ``OR``, ``NOT`` and parentheses. Literals: quoted
 strings, unquoted date-times (``2026-01-01T00:00:00Z`` or with an offset), dates, numbers,
@@ -69,6 +70,7 @@ class Query:
     where: Predicate
     order: tuple[tuple[str, bool], ...]
     limit: int | None
+    count: bool = False
 
 
 def parse(text: str) -> Query:
@@ -91,7 +93,8 @@ def parse(text: str) -> Query:
             "'__c' after the entity name.",
         )
     fields = tuple(name.strip() for name in match["fields"].split(","))
-    for name in fields:
+    count = len(fields) == 1 and fields[0].replace(" ", "").upper() == "COUNT()"
+    for name in () if count else fields:
         _check_field(text, sobject, name)
     where: Predicate = lambda row: True  # noqa: E731
     if match["where"]:
@@ -107,7 +110,7 @@ def parse(text: str) -> Query:
         _check_field(text, sobject, words[0])
         order.append((words[0], len(words) > 1 and words[1].upper() == "DESC"))
     limit = int(match["limit"]) if match["limit"] else None
-    return Query(text, sobject, fields, where, tuple(order), limit)
+    return Query(text, sobject, fields, where, tuple(order), limit, count)
 
 
 def _check_field(text: str, sobject: str, name: str) -> None:

@@ -497,3 +497,21 @@ def test_a_session_expiring_mid_paging_logs_in_again_and_keeps_the_cursor(
     assert len({r["Id"] for r in rows}) == 300
     assert fake_salesforce.calls["token"] == 2
     assert fake_salesforce.calls["query_more:Lead"] == 2  # the refused page, then again
+
+
+def test_select_count_answers_the_number_without_records(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=7, leads=200, deleted=5, activity=False)
+    sf = connect(fake)
+
+    live = sf.query("SELECT COUNT() FROM Lead", timeout=TIMEOUT)
+    every = sf.query("SELECT COUNT() FROM Lead", include_deleted=True, timeout=TIMEOUT)
+    converted = sf.query("SELECT COUNT() FROM Lead WHERE IsConverted = true", timeout=TIMEOUT)
+
+    assert live == {"totalSize": 200, "done": True, "records": []}
+    assert every["totalSize"] == 205
+    expected = sum(
+        1 for r in fake.org.tables["Lead"].values() if r["IsConverted"] and not r["IsDeleted"]
+    )
+    assert converted["totalSize"] == expected
