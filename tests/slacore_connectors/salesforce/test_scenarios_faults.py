@@ -1,0 +1,262 @@
+"""Salesforce's faults, each through a real ``slacore sync`` (the command line in a
+subprocess) against the fake Salesforce: ``QUERY_TIMEOUT`` narrowing the window,
+``REQUEST_LIMIT_EXCEEDED`` and the run's daily share ending the run cleanly with the cursor
+kept, an expired session logged in again (username and password) or one clear line
+(``session_id`` alone, the secret never shown), malformed values rejected with their reason
+and record id, field history tracking off. Each ends, where the run completes, with the
+store holding exactly what the fake org holds (the oracle)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.fakes.salesforce import FakeSalesforce, Request
+from tests.slacore_connectors.salesforce.oracle import (
+    MAPPING,
+    assert_store_equals_fake,
+    held,
+)
+from tests.slacore_connectors.salesforce.scenario import (
+    SOURCE,
+    cursors,
+    put_secrets,
+    run_cli,
+    said,
+    since,
+    sync_cli,
+    write_job,
+)
+
+pytest.importorskip("simple_salesforce")
+
+from slacore.connector import RejectedRecord
+from slacore_connectors.salesforce.mapping import NO_HISTORY
+from slacore_connectors.store.sqlite import SQLiteStore
+
+Make = Callable[..., FakeSalesforce]
+PAGE = 200
+_BOUND = re.compile(r"SystemModstamp\s*(>=|<)\s*(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d))")
+
+
+@pytest.fixture
+def begin(
+    make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., tuple[FakeSalesforce, Path]]:
+    """A fake Salesforce over ``generate_org(seed=14, leads=600, **org)`` (pages of 200:
+    three of leads), its secrets in the environment, the job file in ``tmp_path``: the fake
+    and the store's path. ``settings=`` adds settings, ``credentials=`` picks the set."""
+
+    def start(
+        *, credentials: str = "password", settings: dict[str, Any] | None = None, **org: Any
+    ) -> tuple[FakeSalesforce, Path]:
+        fake = make_fake_salesforce(**{"seed": 14, "leads": 600, **org})
+        put_secrets(monkeypatch, fake)
+        store_path = write_job(
+            tmp_path, fake, credentials, **{"page_size": PAGE, **(settings or {})}
+        )
+        return fake, store_path
+
+    return start
+
+
+def assert_complete(store_path: Path, fake: FakeSalesforce) -> None:
+    """The oracle, with the scenarios' mapping; the API calls told on failure."""
+    assert_store_equals_fake(store_path, fake.org, MAPPING, calls=fake.calls)
+
+
+def on_request(fake: FakeSalesforce, kind: str, nth: int, fault: Callable[[], None]) -> None:
+    """Inject ``fault`` when the ``nth`` request of ``kind`` comes (that request meets it)."""
+    seen: list[int] = []
+
+    def inject(request: Request) -> None:
+        if request.kind == kind:
+            seen.append(request.number)
+            if len(seen) == nth:
+                fault()
+
+    fake.before_request = inject
+
+
+def of_kind(fake: FakeSalesforce, prefix: str) -> list[Request]:
+    return [request for request in fake.requests if request.kind.startswith(prefix)]
+
+
+def window(request: Request) -> tuple[datetime, datetime]:
+    """The ``[start, end)`` of a windowed query, from its SOQL."""
+    soql = (request.query.get("q") or [""])[0]
+    bounds = {op: datetime.fromisoformat(at) for op, at in _BOUND.findall(soql)}
+    assert set(bounds) == {">=", "<"}, soql
+    return bounds[">="], bounds["<"]
+
+
+def rejected(store_path: Path) -> list[RejectedRecord]:
+    with SQLiteStore(store_path, read_only=True) as store:
+        return store.rejected()
+
+
+# -- QUERY_TIMEOUT ----------------------------------------------------------------------------
+
+
+def test_a_query_timeout_halves_the_window_and_everything_is_read(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin(leads=300)
+    fake.fail("QUERY_TIMEOUT", kind="queryAll:Lead", times=2)
+    source = sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+    first, second, third, *_ = of_kind(fake, "queryAll:Lead")
+    (start, end), (start2, end2), (start3, end3) = window(first), window(second), window(third)
+    shown = f"windows: {[window(r) for r in of_kind(fake, 'queryAll:Lead')]}"
+    assert start == start2 == start3, shown
+    width = end - start
+    assert abs((end2 - start2) - width / 2) <= timedelta(seconds=1), shown
+    assert abs((end3 - start3) - width / 4) <= timedelta(seconds=1), shown
+    assert source["streams"]["leads"]["read"] + source["streams"]["leads"]["rejected"] == 300
+
+
+def test_windows_too_wide_for_salesforce_are_narrowed_until_each_answers(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    # Any query matching more than 150 rows times out: a whole history in one window would.
+    fake, store_path = begin(leads=300, settings={"window": "400d"})
+    fake.query_timeout_rows = 150
+    sync_cli(tmp_path)
+    fake.query_timeout_rows = None
+    assert_complete(store_path, fake)
+    assert fake.calls["queryAll:Lead"] > 2, dict(fake.calls)
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def test_request_limit_exceeded_mid_sync_stops_cleanly_and_a_rerun_completes(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin()
+    # Two pages of leads read; the third page's request meets the org's limit.
+    on_request(fake, "query_more:Lead", 2, lambda: fake.fail("REQUEST_LIMIT_EXCEEDED"))
+    done, source = run_cli(tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert len(said(done)) == 1, done.stderr
+    (line,) = said(done)
+    assert "REQUEST_LIMIT_EXCEEDED" in line or "limit" in line.casefold(), line
+    assert source["status"] == "failed", source
+    # Nothing was asked of Salesforce after the limit.
+    assert fake.requests[-1].kind == "query_more:Lead", [r.kind for r in fake.requests[-3:]]
+    # The pages read before it are stored, their cursor kept.
+    stored = {lead.id for lead in held(store_path)["leads"]}
+    assert 0 < len(stored) < 600, len(stored)
+    assert "leads" in cursors(store_path), cursors(store_path)
+    fake.before_request = None
+    before = Counter(fake.calls)
+    source = sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+    run = since(before, Counter(fake.calls))
+    leads = source["streams"]["leads"]
+    assert leads["read"] + leads["rejected"] < 600, (dict(run), leads)  # went on, not anew
+
+
+def test_the_runs_daily_share_ends_the_sync_before_salesforces_limit(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin(settings={"daily_share": 0.5})
+    fake.api_max = 1_000
+    fake.api_used = 495  # five calls left of the run's share
+    done, source = run_cli(tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert len(said(done)) == 1, done.stderr
+    assert source["status"] == "failed", source
+    assert fake.api_used <= 501, fake.api_used  # stopped at the share, not at the limit
+    fake.api_used = 0
+    sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+
+
+# -- an expired session ------------------------------------------------------------------------
+
+
+def test_an_expired_session_logs_in_again_with_username_and_password(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin()
+    on_request(fake, "query_more:Lead", 2, fake.expire_sessions)
+    sync_cli(tmp_path)
+    assert fake.calls["soap_login"] == 2, dict(fake.calls)
+    assert_complete(store_path, fake)
+
+
+def _leaks(secret: str, tmp_path: Path, *texts: str | None) -> list[str]:
+    found = [f"output {i}" for i, text in enumerate(texts) if text and secret in text]
+    found += [p.name for p in tmp_path.glob("store.db*") if secret.encode() in p.read_bytes()]
+    return found
+
+
+@pytest.mark.parametrize("mid_sync", [False, True], ids=["at-start", "mid-sync"])
+def test_an_expired_session_id_is_one_line_naming_it_and_never_shown(
+    begin: Callable[..., tuple[FakeSalesforce, Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mid_sync: bool,
+) -> None:
+    fake, store_path = begin(credentials="session_id")
+    secret = fake.session_id
+    if mid_sync:
+        on_request(fake, "query_more:Lead", 2, fake.expire_sessions)
+    else:
+        fake.expire_sessions()
+    done, source = run_cli(tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert len(said(done)) == 1, done.stderr
+    (line,) = said(done)
+    assert "session_id" in line, line
+    assert source["status"] == "failed", source
+    assert not fake.calls["soap_login"]
+    assert not fake.calls["token"]
+    with SQLiteStore(store_path, read_only=True) as store:
+        (run,) = store.runs(SOURCE)
+    assert run.error is not None, run
+    assert "session_id" in run.error, run
+    assert not _leaks(secret, tmp_path, done.stdout, done.stderr, run.error)
+    if mid_sync:
+        assert held(store_path)["leads"], "the pages read before the expiry are stored"
+    # A fresh session id, and the rerun completes.
+    fake.before_request = None
+    monkeypatch.setenv("SF_SESSION", fake._new_session())
+    sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+
+
+# -- malformed values, history tracking off ----------------------------------------------------
+
+
+def test_malformed_values_are_rejected_with_their_reason_and_record_id(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin(malformed=True)
+    sync_cli(tmp_path)
+    kept = {(r.stream.value, r.record_id): r for r in rejected(store_path)}
+    streams = {"Lead": "leads", "Opportunity": "deals"}
+    assert len(fake.org.malformed) == 3
+    for sobject, row_id, name, value in fake.org.malformed:
+        record = kept[(streams[sobject], row_id)]
+        assert record.field == name, record
+        assert value in record.reason, record
+        assert record.raw.get(name) == value, record
+    assert_complete(store_path, fake)
+
+
+def test_without_field_history_tracking_the_sync_says_so_once_and_reads_the_leads(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin(leads=200)
+    fake.org.history_tracking = False
+    source = sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+    notices = [n for said in source["notices"].values() for n in said if n == NO_HISTORY]
+    assert len(notices) == 1, source["notices"]
