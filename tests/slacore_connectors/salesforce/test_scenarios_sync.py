@@ -38,6 +38,7 @@ from tests.slacore_connectors.salesforce.scenario import (
     put_secrets,
     reads,
     recently,
+    run_cli,
     since,
     sync_cli,
     task_row,
@@ -154,6 +155,41 @@ def test_leads_sharing_one_systemmodstamp_across_pages_are_read_each_once(
     assert leads["read"] + leads["rejected"] == 1_000, shown
     assert leads["unchanged"] == 0, shown  # none read twice
     assert calls["queryAll:Lead"] + calls["query_more:Lead"] >= 1_000 // PAGE, shown
+
+
+def test_a_sync_stopped_inside_one_systemmodstamp_goes_on_after_the_last_row_stored(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = started(make_fake_salesforce, monkeypatch, leads=1_000, same_instant=700, activity=False)
+    # One window for all: ~150 leads before the instant, 700 in it, ~150 after; pages of 200.
+    store_path = write_job(tmp_path, fake, page_size=PAGE, window="1000d")
+    seen: list[int] = []
+
+    def limit(request: Request) -> None:
+        if request.kind == "query_more:Lead":
+            seen.append(request.number)
+            if len(seen) == 2:  # the third page, inside the instant: the org's limit
+                fake.fail("REQUEST_LIMIT_EXCEEDED")
+
+    fake.before_request = limit
+    done, first = run_cli(tmp_path)
+    fake.before_request = None
+    assert done.returncode == 1, done.stderr
+    stored = first["streams"]["leads"]
+    assert stored["read"] + stored["rejected"] == 2 * PAGE, first["streams"]
+    state = cursors(store_path)["leads"]
+    instant = max(
+        Counter(r["SystemModstamp"] for r in fake.org.tables["Lead"].values()).items(),
+        key=lambda kv: kv[1],
+    )[0]
+    assert state.get("Lead.after_at") == int(instant.timestamp() * 1000), state
+
+    source = sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+    leads = source["streams"]["leads"]
+    # The rest, each once: none of the instant's rows stored before read again, none lost.
+    assert leads["read"] + leads["rejected"] == 1_000 - 2 * PAGE, leads
+    assert leads["unchanged"] == 0, leads
 
 
 # -- 4. a row appearing late, inside and outside the lookback --------------------------------
