@@ -113,6 +113,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "StartDateTime": "datetime",
         "EndDateTime": "datetime",
         "DurationInMinutes": "int",
+        "IsAllDayEvent": "boolean",
     },
     "Opportunity": {
         **_COMMON,
@@ -433,6 +434,7 @@ def _activity(
             "StartDateTime": begins,
             "EndDateTime": begins + timedelta(minutes=30),
             "DurationInMinutes": 30,
+            "IsAllDayEvent": False,
         }
         org.insert("Event", event, at=begins - timedelta(days=rng.randint(0, 3)))
 
