@@ -240,18 +240,14 @@ def test_deleted_leads_and_opportunities_leave_the_store_and_stay_in_its_past(
     org = fake.org
     first = held(store_path)
     between = recently(0)
-    # A lead with a hand-off and touches (not converted: no deal), deleted with its
-    # activities as Salesforce does; an opportunity deleted on its own.
+    # A lead with a hand-off and touches (not converted: no deal), deleted (its activities
+    # with it, as Salesforce does); an opportunity deleted on its own.
     handed = {h.lead_id for h in first["handoffs"]} & {t.lead_id for t in first["touches"]}
     gone = min(i for i in handed if not org.tables["Lead"][i]["IsConverted"])
     deal = min(d.id for d in first["deals"])
     at = recently()
     with fake.lock:
-        org.delete("Lead", gone, at=at)
-        for sobject in ("Task", "Event"):
-            for row in list(org.tables[sobject].values()):
-                if row["WhoId"] == gone and not row["IsDeleted"]:
-                    org.delete(sobject, row["Id"], at=at)
+        org.delete("Lead", gone, at=at)  # its tasks and events with it
         org.delete("Opportunity", deal, at=at)
     before = Counter(fake.calls)
     source = sync_cli(tmp_path)
