@@ -10,8 +10,9 @@ the connector's reads), with the pure mapping of
   org tracks none: the fake then answers no Status and Owner rows);
 - every live Task and Event through :func:`~slacore_connectors.salesforce.mapping.map_task`
   and :func:`~slacore_connectors.salesforce.mapping.map_event` with the links of the
-  converted live leads (:class:`~slacore_connectors.salesforce.mapping.LeadLinks`), so a
-  touch logged on a converted contact counts for its lead;
+  converted live leads (:class:`~slacore_connectors.salesforce.mapping.LeadLinks`, from
+  their rows: a lead rejected for a malformed value was converted all the same), so a touch
+  logged on a converted contact counts for its lead;
 - every live Opportunity through
   :func:`~slacore_connectors.salesforce.mapping.map_opportunity` (its lead: the live lead
   converted into it);
@@ -59,6 +60,7 @@ from tests.slacore_connectors.store_oracle import (
 
 from slacore.connector import Stream
 from slacore_connectors.salesforce.mapping import (
+    Conversion,
     LeadLinks,
     Mapped,
     SalesforceMapping,
@@ -161,6 +163,19 @@ def orphans(org: Org) -> set[str]:
     }
 
 
+def _conversion(row: Mapping[str, Any]) -> Conversion | None:
+    """A live lead's conversion links, from its row: a lead rejected for a malformed value
+    (its Status, its CreatedDate) was still converted into its contact and opportunity."""
+    if row.get("IsConverted") is not True:
+        return None
+    return Conversion(
+        lead_id=row["Id"],
+        converted_on=None,
+        contact_id=row.get("ConvertedContactId"),
+        opportunity_id=row.get("ConvertedOpportunityId"),
+    )
+
+
 def _mapped(org: Org, mapping: SalesforceMapping) -> Iterable[Mapped]:
     """Every row of the org a complete sync reads, mapped: leads first (their links)."""
     history = _history(org)
@@ -170,7 +185,7 @@ def _mapped(org: Org, mapping: SalesforceMapping) -> Iterable[Mapped]:
         for row in _live(org, "Lead")
     ]
     yield from leads
-    links = LeadLinks.of(lead.conversion for lead in leads)
+    links = LeadLinks.of(_conversion(row) for row in _live(org, "Lead"))
     left_out = orphans(org)
     for row in _live(org, "Task"):
         if row["Id"] not in left_out:

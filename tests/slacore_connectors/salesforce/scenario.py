@@ -3,15 +3,17 @@ Salesforce, its secrets in the environment, and syncs through the command line (
 subprocess) or in this process.
 
 The job reads the fake's generated org with the oracle's mapping settings
-(:data:`~tests.slacore_connectors.salesforce.oracle.SETTINGS`), a lag of one second (a
-window ends a second before its run starts) and a first window starting a month before the
-org's oldest rows (its users, a year before its leads).
+(:data:`~tests.slacore_connectors.salesforce.oracle.SETTINGS`) and a lag of one second (a
+window ends a second before its run starts); the rest are the connector's defaults. A
+scenario that needs all leads in one query's pages (a fault on the third page) asks for
+:data:`ONE_WINDOW`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections import Counter
 from collections.abc import Mapping
@@ -21,7 +23,7 @@ from typing import Any
 
 import pytest
 from tests.cli import slacore
-from tests.fakes.salesforce import FakeSalesforce
+from tests.fakes.salesforce import FakeSalesforce, Request
 from tests.fakes.salesforce_org import Org
 from tests.slacore_connectors.salesforce.oracle import SETTINGS as MAPPING_SETTINGS
 
@@ -31,7 +33,10 @@ from slacore_connectors.sync import SyncReport, run_sync
 
 SOURCE = "sf"
 #: The settings every scenario's job gives the connector, besides the fake's address.
-SETTINGS: dict[str, Any] = {"lag": "1s", "start": "2024-12-01", **MAPPING_SETTINGS}
+SETTINGS: dict[str, Any] = {"lag": "1s", **MAPPING_SETTINGS}
+#: A window longer than the generated org's history (its users are a year older than its
+#: leads): one query a sObject, its pages crossing the whole history.
+ONE_WINDOW = "1000d"
 #: The environment variables of each credential set (the job file names them).
 CREDENTIALS = {
     "password": {
@@ -43,6 +48,11 @@ CREDENTIALS = {
 }
 #: Request kinds that read data (not logins, describes or limits).
 READS = ("query:", "queryAll:", "query_more:", "bulk_")
+#: The queries that read an sObject by a window of its ``SystemModstamp``, one kind each.
+WINDOWED = tuple(
+    f"queryAll:{sobject}" for sobject in ("Lead", "Task", "Event", "Opportunity", "User")
+)
+_BOUND = re.compile(r"SystemModstamp\s*(>=|<)\s*(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d))")
 
 
 def put_secrets(monkeypatch: pytest.MonkeyPatch, fake: FakeSalesforce) -> None:
@@ -196,3 +206,23 @@ def task_row(org: Org, who: str, owner: str, at: datetime, subtype: str = "Call"
 def active_user(org: Org) -> str:
     """The first active user of the org."""
     return min(i for i, row in org.tables["User"].items() if row["IsActive"])
+
+
+def soql_of(request: Request) -> str:
+    """The SOQL of a query request (none for a ``nextRecordsUrl`` page)."""
+    return (request.query.get("q") or [""])[0]
+
+
+def is_window_query(request: Request) -> bool:
+    """Whether ``request`` reads rows by a ``SystemModstamp`` window (not a count, not a
+    lookup by ids)."""
+    soql = soql_of(request)
+    return "COUNT()" not in soql and _BOUND.search(soql) is not None
+
+
+def window(request: Request) -> tuple[datetime, datetime]:
+    """The ``[start, end)`` of a window query, from its SOQL."""
+    soql = soql_of(request)
+    bounds = {op: datetime.fromisoformat(at) for op, at in _BOUND.findall(soql)}
+    assert set(bounds) == {">=", "<"}, soql
+    return bounds[">="], bounds["<"]

@@ -8,10 +8,9 @@ store holding exactly what the fake org holds (the oracle)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,16 @@ from tests.slacore_connectors.salesforce.oracle import (
     held,
 )
 from tests.slacore_connectors.salesforce.scenario import (
+    ONE_WINDOW,
     SOURCE,
     cursors,
+    is_window_query,
     put_secrets,
     run_cli,
     said,
     since,
     sync_cli,
+    window,
     write_job,
 )
 
@@ -41,15 +43,14 @@ from slacore_connectors.store.sqlite import SQLiteStore
 
 Make = Callable[..., FakeSalesforce]
 PAGE = 200
-_BOUND = re.compile(r"SystemModstamp\s*(>=|<)\s*(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d))")
 
 
 @pytest.fixture
 def begin(
     make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Callable[..., tuple[FakeSalesforce, Path]]:
-    """A fake Salesforce over ``generate_org(seed=14, leads=600, **org)`` (pages of 200:
-    three of leads), its secrets in the environment, the job file in ``tmp_path``: the fake
+    """A fake Salesforce over ``generate_org(seed=14, leads=600, **org)`` (one window, pages
+    of 200: three of leads), its secrets in the environment, the job file in ``tmp_path``: the fake
     and the store's path. ``settings=`` adds settings, ``credentials=`` picks the set."""
 
     def start(
@@ -58,7 +59,10 @@ def begin(
         fake = make_fake_salesforce(**{"seed": 14, "leads": 600, **org})
         put_secrets(monkeypatch, fake)
         store_path = write_job(
-            tmp_path, fake, credentials, **{"page_size": PAGE, **(settings or {})}
+            tmp_path,
+            fake,
+            credentials,
+            **{"page_size": PAGE, "window": ONE_WINDOW, **(settings or {})},
         )
         return fake, store_path
 
@@ -87,14 +91,6 @@ def of_kind(fake: FakeSalesforce, prefix: str) -> list[Request]:
     return [request for request in fake.requests if request.kind.startswith(prefix)]
 
 
-def window(request: Request) -> tuple[datetime, datetime]:
-    """The ``[start, end)`` of a windowed query, from its SOQL."""
-    soql = soql_of(request)
-    bounds = {op: datetime.fromisoformat(at) for op, at in _BOUND.findall(soql)}
-    assert set(bounds) == {">=", "<"}, soql
-    return bounds[">="], bounds["<"]
-
-
 def rejected(store_path: Path) -> list[RejectedRecord]:
     with SQLiteStore(store_path, read_only=True) as store:
         return store.rejected()
@@ -103,18 +99,9 @@ def rejected(store_path: Path) -> list[RejectedRecord]:
 # -- QUERY_TIMEOUT ----------------------------------------------------------------------------
 
 
-def soql_of(request: Request) -> str:
-    """The SOQL of a query request (none for a ``nextRecordsUrl`` page)."""
-    return (request.query.get("q") or [""])[0]
-
-
 def windowed(fake: FakeSalesforce, kind: str) -> list[Request]:
     """The requests of ``kind`` that read rows by a window (not counts, not lookups)."""
-    return [
-        request
-        for request in of_kind(fake, kind)
-        if "COUNT()" not in soql_of(request) and _BOUND.search(soql_of(request))
-    ]
+    return [request for request in of_kind(fake, kind) if is_window_query(request)]
 
 
 def test_a_query_timeout_halves_the_window_and_everything_is_read(
@@ -149,7 +136,7 @@ def test_windows_too_wide_for_salesforce_are_narrowed_until_each_answers(
     begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
 ) -> None:
     # Any query matching more than 150 rows times out: a whole history in one window would.
-    fake, store_path = begin(leads=300, settings={"window": "400d"})
+    fake, store_path = begin(leads=300)
     fake.query_timeout_rows = 150
     sync_cli(tmp_path)
     fake.query_timeout_rows = None

@@ -32,9 +32,12 @@ from tests.slacore_connectors.salesforce.oracle import (
     held_rejected,
 )
 from tests.slacore_connectors.salesforce.scenario import (
+    ONE_WINDOW,
     SOURCE,
+    WINDOWED,
     active_user,
     cursors,
+    is_window_query,
     put_secrets,
     reads,
     recently,
@@ -118,6 +121,7 @@ def test_an_incremental_sync_reads_only_the_changes(
         org.insert("Task", task_row(org, new, rep, at), at=at)
         deal = min(i for i, r in org.tables["Opportunity"].items() if not r["IsClosed"])
         org.update("Opportunity", deal, at=at, Amount=12_345.5)
+    first = len(fake.requests)
     source = sync_cli(tmp_path)
     run = since(before, Counter(fake.calls))
     assert_complete(store_path, fake, run)
@@ -127,10 +131,13 @@ def test_an_incremental_sync_reads_only_the_changes(
     assert streams["leads"]["read"] == 3, shown
     assert streams["touches"]["read"] == 1, shown
     assert streams["deals"]["read"] == 1, shown
-    # One query an object, one page each: nothing paged, nothing bulk.
+    # One window query an object, one page each: nothing paged, nothing bulk; besides them
+    # only lookups (the changed leads' history, the leads converted into the deal).
     queried = reads(run)
-    assert all(count == 1 for count in queried.values()), shown
     assert not [kind for kind in queried if kind.startswith(("query_more", "bulk"))], shown
+    windows = Counter(r.kind for r in fake.requests[first:] if is_window_query(r))
+    assert windows == dict.fromkeys(WINDOWED, 1), shown
+    assert sum(queried.values()) <= 2 * len(WINDOWED), shown
     assert run["soap_login"] == 1, shown
     handoffs = {h.lead_id for h in held(store_path)["handoffs"]}
     assert leads[0] in handoffs, shown
@@ -162,7 +169,7 @@ def test_a_sync_stopped_inside_one_systemmodstamp_goes_on_after_the_last_row_sto
 ) -> None:
     fake = started(make_fake_salesforce, monkeypatch, leads=1_000, same_instant=700, activity=False)
     # One window for all: ~150 leads before the instant, 700 in it, ~150 after; pages of 200.
-    store_path = write_job(tmp_path, fake, page_size=PAGE, window="1000d")
+    store_path = write_job(tmp_path, fake, page_size=PAGE, window=ONE_WINDOW)
     seen: list[int] = []
 
     def limit(request: Request) -> None:
@@ -263,6 +270,29 @@ def test_deleted_leads_and_opportunities_leave_the_store_and_stay_in_its_past(
     assert deal in {d.id for d in then["deals"]}
 
 
+def test_a_deleted_converted_lead_gets_no_touch_of_its_contact_and_its_deal_no_lead(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = started(make_fake_salesforce, monkeypatch)
+    store_path = write_job(tmp_path, fake)
+    sync_cli(tmp_path)
+    org = fake.org
+    lead = min(i for i, r in org.tables["Lead"].items() if r["ConvertedOpportunityId"])
+    contact = org.tables["Lead"][lead]["ConvertedContactId"]
+    opportunity = org.tables["Lead"][lead]["ConvertedOpportunityId"]
+    at = recently()
+    with fake.lock:
+        org.delete("Lead", lead, at=at)  # the contact and the opportunity stay
+        org.insert("Task", task_row(org, contact, active_user(org), at), at=at)
+        org.update("Opportunity", opportunity, at=at, StageName="Negotiation")
+    sync_cli(tmp_path)
+    # No touch of the deleted lead (the oracle checks it), and its deal, read again, names
+    # no lead: a deleted lead is no lead.
+    assert_complete(store_path, fake)
+    (deal,) = [d for d in held(store_path)["deals"] if d.id == opportunity]
+    assert deal.lead_id is None, deal
+
+
 # -- 6. a lead converted between syncs -------------------------------------------------------
 
 
@@ -311,7 +341,7 @@ def test_a_lead_converted_between_syncs_keeps_its_later_touches_and_gets_its_dea
     assert isinstance(deal, Deal)
     assert deal.lead_id == lead
 
-    # A touch logged on the contact a run later: the lead is not read again, its link kept.
+    # A touch logged on the contact a run later: the lead unchanged, its link still found.
     later = recently(3)
     with fake.lock:
         org.insert("Task", task_row(org, contact, rep, later, "Email"), at=later)
@@ -319,7 +349,7 @@ def test_a_lead_converted_between_syncs_keeps_its_later_touches_and_gets_its_dea
     source = sync_cli(tmp_path)
     run = since(before, Counter(fake.calls))
     assert_complete(store_path, fake, run)
-    assert source["streams"]["leads"]["read"] == 0, source["streams"]
+    assert source["streams"]["leads"]["stored"] == 0, source["streams"]  # re-read at most
     email = Touch(lead_id=lead, rep_id=rep, at=to_ms(later), channel="email")
     assert email in held(store_path)["touches"]
 
@@ -398,7 +428,7 @@ def test_a_killed_sync_resumes_to_the_same_store(
     tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = started(make_fake_salesforce, monkeypatch, leads=1_200, deleted=3)
-    store_path = write_job(tmp_path, fake, page_size=PAGE)
+    store_path = write_job(tmp_path, fake, page_size=PAGE, window=ONE_WINDOW)
     # Killed as the fourth page of leads is asked for: three pages stored (or being).
     assert killed_sync(tmp_path, fake, "query_more:Lead", 3) == -signal.SIGKILL
     stored = {lead.id for lead in held(store_path)["leads"]}
@@ -421,7 +451,7 @@ def test_a_killed_sync_resumes_to_the_same_store(
     # And the same store as one uninterrupted sync of the same org.
     clean = tmp_path / "clean"
     clean.mkdir()
-    write_job(clean, fake, page_size=PAGE)
+    write_job(clean, fake, page_size=PAGE, window=ONE_WINDOW)
     sync_cli(clean)
     assert held(store_path) == held(clean / "store.db")
     with SQLiteStore(store_path, read_only=True) as store:
