@@ -44,6 +44,7 @@ from tests.slacore_connectors.salesforce.scenario import (
     run_cli,
     since,
     sync_cli,
+    sync_here,
     task_row,
     write_job,
 )
@@ -70,6 +71,11 @@ def assert_complete(
 ) -> None:
     """The oracle, with the scenarios' mapping; the API calls told on failure."""
     assert_store_equals_fake(store_path, fake.org, MAPPING, calls=calls or fake.calls)
+
+
+def lacking(lead_id: str) -> str:
+    """What the oracle says of a store that lacks one lead, ``lead_id`` (a regex)."""
+    return rf"leads records: 1 missing, e\.g\. \[Lead\(id='{lead_id}'"
 
 
 # -- 1. a first sync through the command line -----------------------------------------------
@@ -228,11 +234,38 @@ def test_a_row_appearing_late_inside_the_lookback_is_read_by_the_next_sync(
     assert {t.lead_id for t in held(store_path)["touches"]} >= {late}
     # Behind the lookback it is lost to incremental syncs: the store lacks it alone.
     assert too_late not in stored
-    with pytest.raises(
-        AssertionError, match=rf"leads records: 1 missing, e\.g\. \[Lead\(id='{too_late}'"
-    ):
+    with pytest.raises(AssertionError, match=lacking(too_late)):
         assert_complete(store_path, fake, run)
     assert source["streams"]["leads"]["read"] == 1, source["streams"]
+
+
+def test_a_lead_changed_while_the_sync_reads_is_read_by_the_next(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = started(make_fake_salesforce, monkeypatch, leads=150)
+    org = fake.org
+    lead = min(i for i, r in org.tables["Lead"].items() if r["Status"] == STATUSES[1])
+    changed: list[datetime] = []
+
+    def during(request: Request) -> None:
+        # The leads are read: a change committed now, stamped inside this run's window.
+        if request.kind == "queryAll:Task" and not changed:
+            changed.append(recently(30))
+            org.update("Lead", lead, at=changed[0], Status=STATUSES[2])
+
+    fake.before_request = during
+    sync_here(tmp_path, fake)
+    fake.before_request = None
+    assert changed
+    store_path = tmp_path / "store.db"
+    with pytest.raises(AssertionError, match=lacking(lead)):
+        assert_complete(store_path, fake)
+    before = Counter(fake.calls)
+    report = sync_here(tmp_path, fake)
+    run = since(before, Counter(fake.calls))
+    assert_complete(store_path, fake, run)
+    (source,) = report.sources
+    assert source.streams["leads"].stored == 1, (dict(run), source.streams)
 
 
 # -- 5. deleted rows -------------------------------------------------------------------------
