@@ -127,14 +127,24 @@ def check_secrets(connector_class: type[Connector], settings: Mapping[str, Any])
 
     Each secret text setting of the schema, given in ``settings`` or not, is replaced by a
     random value of the check's own, so a sample secret that happens to occur elsewhere (in a
-    path, say) is no false alarm. stdout and stderr are captured while the connector is made
-    and read, down to the file descriptors (a child process or a C library writing there).
+    path, say) is no false alarm; a connector that refuses its secrets all given at once
+    (credentials of which exactly one set is given: a session id, or a user's password) gets
+    only those ``settings`` give replaced. stdout and stderr are captured while the connector
+    is made and read, down to the file descriptors (a child process or a C library writing
+    there).
     """
     planted = {
         setting.name: secrets.token_hex(16)
         for setting in connector_class.settings_schema
         if setting.secret and setting.kind is SettingKind.TEXT
     }
+    alone = {name: value for name, value in planted.items() if name in settings}
+    if alone != planted:
+        with _captured_output(), _captured_logs():
+            try:
+                connector_class({**settings, **planted})
+            except ValidationError:
+                planted = alone  # its secrets are sets, one given
     settings = {**settings, **planted}
     shown: list[tuple[str, str]] = []
     failure: BaseException | None = None

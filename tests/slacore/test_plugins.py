@@ -418,7 +418,7 @@ def test_a_plugin_that_fails_to_import_is_an_error_naming_it(fake_site: FakeSite
         "plugin 'broken' from broken-crm 1.0 failed to load: "
         "ModuleNotFoundError: No module named 'nowhere'; uninstall broken-crm, or set "
         "SLACORE_LOAD_PLUGINS to the plugins to load without it (installed: broken, csv, "
-        "hubspot)"
+        "hubspot, salesforce)"
     )
 
 
@@ -505,7 +505,8 @@ def test_load_plugins_chooses_the_installed_plugins(
         return [(i.name, i.package) for i in list_connectors(plugin_manager=manager)]
 
     assert listed() == [
-        ("csv", "slacore"), ("dup", "dup-one"), ("dup", "dup-two"), ("hubspot", "slacore")
+        ("csv", "slacore"), ("dup", "dup-one"), ("dup", "dup-two"), ("hubspot", "slacore"),
+        ("salesforce", "slacore"),
     ]  # fmt: skip
     monkeypatch.setenv("SLACORE_LOAD_PLUGINS", " dup_two, csv ,")
     assert listed() == [("csv", "slacore"), ("dup", "dup-two")]
@@ -518,7 +519,7 @@ def test_load_plugins_chooses_the_installed_plugins(
         plugin_manager(entry_points=True)
     assert str(info.value) == (
         "SLACORE_LOAD_PLUGINS names 'dup_three', which no installed package declares "
-        "(installed plugins: csv, dup_one, dup_two, hubspot)"
+        "(installed plugins: csv, dup_one, dup_two, hubspot, salesforce)"
     )
 
 
@@ -555,6 +556,7 @@ def test_cli_connectors_lists_a_clash_marked(fake_site: FakeSite) -> None:
         ("dup", "dup-one"): ["package dup-two 1.0 (plugin 'dup_two')"],
         ("dup", "dup-two"): ["package dup-one 1.0 (plugin 'dup_one')"],
         ("hubspot", "slacore"): [],
+        ("salesforce", "slacore"): [],
     }
     chosen = slacore_cli("connectors", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="dup_one")
     assert [(c["name"], c["package"]) for c in json.loads(chosen.stdout)["connectors"]] == [
@@ -626,6 +628,8 @@ def test_list_plugins_names_package_version_and_hooks(fake_site: FakeSite) -> No
         {"name": "hubspot", "package": "slacore", "version": slacore.__version__,
          "hooks": ["slacore_register_connectors"]},
         {"name": "idle", "package": "idle-crm", "version": "1.0", "hooks": []},
+        {"name": "salesforce", "package": "slacore", "version": slacore.__version__,
+         "hooks": ["slacore_register_connectors"]},
     ]  # fmt: skip
     local = plugins.list_plugins(plugin_manager=plugin_manager(Plugin(NullConnector)))
     assert local == (
@@ -647,6 +651,7 @@ def test_cli_plugins(fake_site: FakeSite) -> None:
         "| acme | acme-crm | 2.3.1 | slacore_register_connectors |\n"
         f"| csv | slacore | {slacore.__version__} | slacore_register_connectors |\n"
         f"| hubspot | slacore | {slacore.__version__} | slacore_register_connectors |\n"
+        f"| salesforce | slacore | {slacore.__version__} | slacore_register_connectors |\n"
     )
     done = slacore_cli("plugins", "--json", PYTHONPATH=path, SLACORE_LOAD_PLUGINS="acme")
     assert (done.returncode, done.stderr) == (0, "")
@@ -733,7 +738,7 @@ def test_third_party_plugin_is_listed_by_the_cli(venv: Path) -> None:
     done = _in_venv(venv, "slacore", "connectors", "--json")
     assert done.returncode == 0, done.stderr
     found = {c["name"]: c for c in json.loads(done.stdout)["connectors"]}
-    assert set(found) == {"csv", "example-crm", "hubspot"}
+    assert set(found) == {"csv", "example-crm", "hubspot", "salesforce"}
     assert (found["example-crm"]["package"], found["example-crm"]["version"]) == (
         "slacore-example-crm", "0.1.0",
     )  # fmt: skip

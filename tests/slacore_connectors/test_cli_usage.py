@@ -189,7 +189,7 @@ def test_a_failed_source_is_an_error_on_stderr(failing_job: Path, as_json: bool)
     assert errors_of(done) == [
         "slacore: error: crm: leads: refused: leads.csv:1: the file is empty: expected a "
         "header row naming the columns",
-        "slacore: error: other: no connector 'nope' is installed (known: csv, hubspot)",
+        "slacore: error: other: no connector 'nope' is installed (known: csv, hubspot, salesforce)",
     ]
     # The figures stay whole on stdout: the summary, or one JSON document.
     if as_json:

@@ -14,37 +14,15 @@ state keeps, per object type (``<type>.`` keys, so one stream can read several t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Final
+from datetime import datetime, timedelta
 
 import attrs
 
-from slacore.connector import Cursor
 from slacore.connector.streams import JSONScalar
+from slacore_connectors._window import EPOCH, from_ms, state_of, to_ms
+from slacore_connectors._window import int_of as _int
 
-#: Where a first read starts when no ``start`` setting says otherwise: the epoch.
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_ms(moment: datetime) -> int:
-    """A time as epoch milliseconds."""
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: int) -> datetime:
-    """Epoch milliseconds as an aware UTC time."""
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
-
-
-def _int(state: Mapping[str, JSONScalar], key: str) -> int | None:
-    value = state.get(key)
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+__all__ = ["EPOCH", "Window", "from_ms", "state_of", "to_ms"]
 
 
 @attrs.frozen(kw_only=True)
@@ -123,8 +101,3 @@ class Window:
         kept = {k: v for k, v in state.items() if not k.startswith(prefix)}
         kept[f"{prefix}modified"] = to_ms(self.until)
         return kept
-
-
-def state_of(cursor: Cursor | None) -> dict[str, JSONScalar]:
-    """A cursor's state, or an empty one."""
-    return {} if cursor is None else dict(cursor.state)

@@ -36,8 +36,8 @@ from slacore.connector import (
     Stream,
 )
 from slacore.errors import ValidationError
+from slacore_connectors._window import EPOCH, parse_start
 from slacore_connectors.hubspot._reads import Reader
-from slacore_connectors.hubspot._window import EPOCH
 from slacore_connectors.hubspot.client import (
     DEFAULT_BASE_URL,
     SEARCH_PAGE_MAX,
@@ -127,26 +127,7 @@ def slacore_register_connectors(register: Callable[[type[Connector]], None]) -> 
 
 
 def _start(value: object) -> datetime:
-    if value is None:
-        return EPOCH
-    text = str(value).strip()
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(
-            message=f"expected an ISO date or time like 2026-01-01T00:00:00Z, got {text!r}",
-            field="start",
-            value=text,
-        ) from None
-    if len(text) == 10:  # a date: its start, in UTC
-        moment = moment.replace(tzinfo=UTC)
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationError(
-            message=f"expected a time with its offset (Z, +01:00), got {text!r}",
-            field="start",
-            value=text,
-        )
-    return moment.astimezone(UTC)
+    return parse_start(value) or EPOCH
 
 
 class HubSpotConnector(Connector):

@@ -24,7 +24,8 @@ once the run's share of the daily allocation is used, the next call raises
 ``REQUEST_LIMIT_EXCEEDED`` does. ``QUERY_TIMEOUT`` is a :class:`SalesforceQueryTimeout`
 (the reader narrows its window); ``INVALID_SESSION_ID`` logs in again once where the
 credentials allow it, and is otherwise a :class:`SalesforceAuthError` naming ``session_id``.
-Errors are one line, with Salesforce's ``errorCode``, and never show a secret.
+A call answered 5xx is made again (``retries``, with a doubling wait), but never a Bulk
+job's creation. Errors are one line, with Salesforce's ``errorCode``, and never show a secret.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import csv
 import io
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from slacore.errors import SlacoreError, ValidationError
+from slacore_connectors.salesforce._credentials import CREDENTIAL_SETS, Credentials
 
 __all__ = [
     "BULK_PAGE",
@@ -61,17 +63,9 @@ PAGE_MAX: Final = 2_000
 PAGE_MIN: Final = 200
 #: Rows a Bulk 2.0 results page asks for (``maxRecords``).
 BULK_PAGE: Final = 50_000
-#: The credential sets, each complete on its own: exactly one is given.
-CREDENTIAL_SETS: Final[Mapping[str, tuple[str, ...]]] = {
-    "session_id": ("session_id",),
-    "password": ("username", "password", "security_token"),
-    "client_credentials": ("consumer_key", "consumer_secret"),
-}
-_SHOWN_SETS: Final = (
-    "session_id; or username + password + security_token; or consumer_key + consumer_secret"
-)
 _SECRET: Final = "***"
 _NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_JOB_ID: Final = re.compile(r"[A-Za-z0-9]{15,18}")
 _FROM: Final = re.compile(r"\bFROM\s+([A-Za-z][A-Za-z0-9_]*)", re.IGNORECASE)
 _T = TypeVar("_T")
 
@@ -112,108 +106,6 @@ def missing_sdk(name: str | None) -> str:
         f"the salesforce connector needs simple-salesforce ({name or 'simple_salesforce'} is "
         "not installed): pip install 'slacore[salesforce]'"
     )
-
-
-def _text(name: str, value: Any) -> str | None:
-    """A credential setting's value as text (a :class:`~slacore.connector.Secret` revealed);
-    None when absent or empty. The value is never put into an error."""
-    if value is None:
-        return None
-    reveal = getattr(value, "reveal", None)
-    if callable(reveal):
-        value = reveal()
-    if not isinstance(value, str):
-        raise ValidationError(
-            message=f"setting {name!r}: expected text, got {type(value).__name__}", field=name
-        )
-    return value if value.strip() else None
-
-
-@attrs.frozen(kw_only=True, repr=False)
-class Credentials:
-    """How to log in to Salesforce: exactly one complete set. ``repr`` and ``str`` name the
-    set and hide every value (the username too).
-
-    Attributes:
-        session_id: A session id (an access token), used as it is; it cannot be renewed.
-        username, password, security_token: A user's, for the SOAP login.
-        consumer_key, consumer_secret: A connected app's, for the OAuth client-credentials
-            flow.
-
-    """
-
-    session_id: str | None = None
-    username: str | None = None
-    password: str | None = None
-    security_token: str | None = None
-    consumer_key: str | None = None
-    consumer_secret: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        """Check that exactly one set is given, complete."""
-        given = {name for name in _CREDENTIAL_NAMES if getattr(self, name)}
-        touched = [kind for kind, names in CREDENTIAL_SETS.items() if given & set(names)]
-        if not touched:
-            raise ValidationError(
-                message=f"no Salesforce credentials: set {_SHOWN_SETS} "
-                '(secrets, from the environment: { env = "..." })',
-                field="session_id",
-            )
-        if len(touched) > 1:
-            shown = " and ".join(
-                " + ".join(n for n in CREDENTIAL_SETS[kind] if n in given) for kind in touched
-            )
-            raise ValidationError(
-                message=f"Salesforce credentials of two kinds given ({shown}): set exactly one "
-                f"of {_SHOWN_SETS}",
-                field=next(n for n in CREDENTIAL_SETS[touched[1]] if n in given),
-            )
-        names = CREDENTIAL_SETS[touched[0]]
-        missing = [name for name in names if name not in given]
-        if missing:
-            raise ValidationError(
-                message=f"Salesforce credentials {' + '.join(names)}: "
-                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing",
-                field=missing[0],
-            )
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Credentials:
-        """The credentials in a connector's settings (text or
-        :class:`~slacore.connector.Secret` values; empty ones count as not given).
-
-        Raises:
-            ValidationError: No set, two sets, or an incomplete one; the error names the
-                setting missing or in excess, never a value.
-
-        """
-        return cls(**{name: _text(name, settings.get(name)) for name in _CREDENTIAL_NAMES})
-
-    @property
-    def kind(self) -> str:
-        """Which set: ``session_id``, ``password`` or ``client_credentials``."""
-        if self.session_id:
-            return "session_id"
-        return "password" if self.username else "client_credentials"
-
-    @property
-    def can_login(self) -> bool:
-        """Whether a new session can be had (False for a ``session_id`` alone)."""
-        return self.kind != "session_id"
-
-    def secrets(self) -> tuple[str, ...]:
-        """Every value given, to hide from any text shown."""
-        values = (getattr(self, name) for name in _CREDENTIAL_NAMES)
-        return tuple(value for value in values if value)
-
-    def __repr__(self) -> str:
-        """The set's kind, no value."""
-        return f"Credentials(kind={self.kind!r}, values hidden)"
-
-    __str__ = __repr__
-
-
-_CREDENTIAL_NAMES: Final = tuple(name for names in CREDENTIAL_SETS.values() for name in names)
 
 
 class _TimedLogin:
@@ -282,6 +174,9 @@ class SalesforceClient:
         bulk_wait: Seconds a Bulk 2.0 job may take to complete before the read gives up.
         bulk_poll: Seconds between two polls of a Bulk 2.0 job at first (doubling, at most
             10 s).
+        retries: How many times a call answered 5xx (``SERVER_UNAVAILABLE``...) is made
+            again; never a Bulk job's creation, which may have happened.
+        backoff: Seconds before the first of those retries, doubling for each next one.
         sleep: How to wait (``time.sleep``; tests pass their own).
         clock: A monotonic clock in seconds (``time.monotonic``).
 
@@ -305,6 +200,8 @@ class SalesforceClient:
         bulk_page: int = BULK_PAGE,
         bulk_wait: float = 3_600.0,
         bulk_poll: float = 0.5,
+        retries: int = 2,
+        backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -339,6 +236,11 @@ class SalesforceClient:
                 message=f"expected {PAGE_MIN} to {PAGE_MAX} rows, got {page_size!r}",
                 field="page_size",
             )
+        for name, number, least in (("bulk_page", bulk_page, 1), ("retries", retries, 0)):
+            if number < least:
+                raise ValidationError(
+                    message=f"expected at least {least}, got {number!r}", field=name
+                )
         self._requests = requests
         self._sdk: Any = simple_salesforce
         self._sdk_errors: Any = sdk_errors
@@ -362,6 +264,8 @@ class SalesforceClient:
         self.bulk_page = bulk_page
         self.bulk_wait = bulk_wait
         self.bulk_poll = bulk_poll
+        self.retries = retries
+        self.backoff = backoff
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
         self._clock = clock
@@ -471,10 +375,12 @@ class SalesforceClient:
                 "rerun later, when the rolling 24 hours allow it",
             )
 
-    def _call(self, what: str, send: Callable[[Any], _T]) -> _T:
+    def _call(self, what: str, send: Callable[[Any], _T], *, idempotent: bool = True) -> _T:
         """Make one API call (``send`` on the SDK client), logging in again once when the
-        session expired and the credentials allow it; Salesforce's errors raised as ours."""
+        session expired and the credentials allow it, retried (when ``idempotent``) on a 5xx
+        answer; Salesforce's errors raised as ours."""
         renewed = False
+        failed = 0  # answers 5xx
         while True:
             sf = self._connect()
             self._check_share()
@@ -488,6 +394,13 @@ class SalesforceClient:
                         self._sf, renewed = None, True
                         continue
                     raise self._expired(renewed, message) from None
+                if (error.status or 0) >= 500:
+                    failed += 1
+                    if idempotent and failed <= self.retries:
+                        self._sleep(self.backoff * 2 ** (failed - 1))
+                        continue
+                    if failed > 1:
+                        message = f"{message} (after {failed} tries)"
                 raise self._refused(what, error.status, code, message) from None
             except self._requests.exceptions.RequestException as error:
                 raise self._unreachable(what, error) from None
@@ -627,7 +540,7 @@ class SalesforceClient:
                 sf.api_usage = sf.parse_api_usage(limit)
             return response
 
-        return self._call(what, send)
+        return self._call(what, send, idempotent=method != "POST")
 
     def bulk_query(
         self, soql: str, *, include_deleted: bool = False
@@ -660,7 +573,7 @@ class SalesforceClient:
         }
         created = self._bulk(what, "POST", "query", json=body).json()
         job = str(created.get("id") or "")
-        if not _NAME.fullmatch(job):
+        if not _JOB_ID.fullmatch(job):
             raise SalesforceError(message=f"Salesforce answered no job id to {what}")
         self._await(what, job)
         locator: str | None = None

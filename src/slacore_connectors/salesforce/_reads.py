@@ -1,0 +1,539 @@
+"""The reads of the ``salesforce`` connector: Salesforce's pages, mapped, as batches with cursors.
+
+:class:`Reader` reads one run's worth of each sObject: its ``SystemModstamp`` window
+(:mod:`._window`), in pieces of at most ``window`` (halved on ``QUERY_TIMEOUT``), a query page
+at a time through ``queryAll`` (deleted rows too, ``ORDER BY SystemModstamp, Id``); a first
+load above ``bulk_threshold`` rows goes through one Bulk API 2.0 job instead. For each page it
+reads what the page's rows do not hold (the leads' LeadHistory; the leads converted into the
+contacts and opportunities the page names) and yields the page's batches. A page's batches
+say the piece is read up to its last row; the batch after a piece's last page moves the
+cursor to the piece's end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import attrs
+
+from slacore.connector import Batch, Cursor, Stream
+from slacore.connector.streams import JSONScalar
+from slacore.errors import ValidationError
+from slacore.model import Handoff, Lead, OwnerChange, StageChange
+from slacore_connectors._window import state_of
+from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
+from slacore_connectors.salesforce.client import (
+    SalesforceClient,
+    SalesforceError,
+    SalesforceQueryTimeout,
+)
+from slacore_connectors.salesforce.mapping import (
+    Mapped,
+    PendingHandoff,
+    SalesforceMapping,
+    SalesforceObject,
+    fields,
+    is_deleted,
+    map_event,
+    map_lead,
+    map_opportunity,
+    map_task,
+    map_user,
+    parse_datetime,
+)
+
+_CARRIED: Final = (
+    (Stream.STAGE_CHANGES, StageChange),
+    (Stream.OWNER_CHANGES, OwnerChange),
+    (Stream.HANDOFFS, Handoff),
+)
+#: Ids in one ``IN (...)`` list: about 3,000 characters of SOQL, a URL well under the limits.
+IN_CHUNK: Final = 150
+#: Where a first read starts when an object's oldest row has no time that can be read.
+_FALLBACK_START: Final = datetime(2000, 1, 1, tzinfo=UTC)
+_ID: Final = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+#: Salesforce's answers to a query of an object the org does not have, or hides.
+_NO_OBJECT: Final = frozenset({"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS"})
+#: Only a rep's own calls, emails and meetings logged as tasks are touches: the queries ask
+#: for them alone (the mapping still rejects any other that comes), not for to-dos, list
+#: emails, inbound calls (the lead's) or open tasks (planned, not done: read when closed).
+TOUCH_TASKS: Final = (
+    "(TaskSubtype IN ('Call', 'Email') OR Type IN ('Call', 'Email', 'Meeting')) "
+    "AND (TaskSubtype = null OR TaskSubtype != 'ListEmail') "
+    "AND (CallType = null OR CallType != 'Inbound') AND IsClosed = true"
+)
+_HISTORY_FIELDS: Final = ", ".join(fields(SalesforceMapping(), SalesforceObject.LEAD_HISTORY))
+
+
+def _chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _in_list(ids: Iterable[str]) -> str:
+    return ", ".join(f"'{given}'" for given in ids)
+
+
+def _row_id(row: Mapping[str, Any]) -> str | None:
+    value = row.get("Id")
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
+def _position(row: Mapping[str, Any]) -> Position | None:
+    """A row's place in ``ORDER BY SystemModstamp, Id``; None when it cannot be read."""
+    row_id = _row_id(row)
+    try:
+        at = parse_datetime(row.get("SystemModstamp"), field="SystemModstamp")
+    except ValidationError:
+        return None
+    return None if row_id is None else Position(at, row_id)
+
+
+def _deleted(row: Mapping[str, Any]) -> bool:
+    try:
+        return is_deleted(row)
+    except ValidationError:  # a malformed IsDeleted: mapped, and rejected saying why
+        return False
+
+
+@attrs.frozen
+class _Page:
+    """One page of a piece: its live rows, the ids of its deleted rows, the cursor state
+    after it; or, ``done``, the end of a piece."""
+
+    rows: list[dict[str, Any]]
+    deleted: list[str]
+    state: dict[str, JSONScalar]
+    done: bool = False
+
+
+@attrs.define
+class RunMemory:
+    """What a run learns once and keeps for all its reads.
+
+    Attributes:
+        told: The notices said this run (each said once).
+        history: Whether LeadHistory answers Status and Owner rows (None: not asked yet).
+        available: Per sObject, the field names of its ``describe()``.
+
+    """
+
+    told: set[str] = attrs.field(factory=set)
+    history: bool | None = None
+    available: dict[str, frozenset[str]] = attrs.field(factory=dict)
+
+    def described(
+        self, sobject: str, describe: Callable[[str], Mapping[str, Any]]
+    ) -> frozenset[str]:
+        """The field names of ``sobject``'s ``describe()``, asked once a run."""
+        if sobject not in self.available:
+            self.learn(sobject, describe(sobject))
+        return self.available[sobject]
+
+    def learn(self, sobject: str, described: Mapping[str, Any]) -> None:
+        """Keep the field names of ``sobject``'s ``describe()`` answer."""
+        self.available[sobject] = frozenset(
+            str(item.get("name"))
+            for item in described.get("fields") or ()
+            if isinstance(item, Mapping)
+        )
+
+    def once(self, notices: Iterable[str]) -> tuple[str, ...]:
+        """The ``notices`` not said yet this run, now said."""
+        new = tuple(dict.fromkeys(n for n in notices if n not in self.told))
+        self.told.update(new)
+        return new
+
+
+@attrs.define
+class _Pending:
+    """A window's hand-offs without a user to notify: how many, and the first few."""
+
+    count: int = 0
+    named: list[PendingHandoff] = attrs.field(factory=list)
+
+    def add(self, mapped: Iterable[Mapped]) -> None:
+        for item in mapped:
+            for pending in item.pending:
+                self.count += 1
+                if len(self.named) < 3:
+                    self.named.append(pending)
+
+    def notices(self) -> tuple[str, ...]:
+        """One notice for the window, naming a few leads."""
+        if not self.count:
+            return ()
+        named = "; ".join(str(item) for item in self.named)
+        more = f" (and {self.count - len(self.named)} more)" if self.count > len(self.named) else ""
+        return (f"{self.count} hand-off(s) without a user to notify: {named}{more}",)
+
+
+def _batch(
+    stream: Stream,
+    mapped: Sequence[Mapped],
+    state: dict[str, JSONScalar],
+    *,
+    first: bool,
+    deleted: Sequence[str] = (),
+    notices: Sequence[str] = (),
+) -> Batch:
+    """The batch of the rows ``mapped``: their records and their rejections."""
+    records = [record for item in mapped for record in item.records]
+    held = {getattr(record, "id", None) for record in records}
+    return Batch(
+        stream=stream,
+        records=records,
+        rejected=[record for item in mapped for record in item.rejected],
+        deleted=[given for given in dict.fromkeys(deleted) if given not in held],
+        notices=notices,
+        cursor=Cursor(stream=stream, state=state),
+        from_start=first,
+    )
+
+
+@attrs.define(kw_only=True)
+class Reader:
+    """One run's reads: each sObject's window ends ``lag`` before ``now``.
+
+    Attributes:
+        client: Fetches the pages.
+        mapping: The mapping settings.
+        now: The run's start.
+        lookback: How far before the last window's end the next one starts.
+        lag: How far before ``now`` the window ends.
+        window: The longest piece one query reads.
+        min_window: The narrowest piece ``QUERY_TIMEOUT`` may halve it to.
+        start: Where a first read starts (None: each object's oldest row).
+        bulk_threshold: Rows above which a first load uses Bulk API 2.0.
+        memory: What the run learned (notices said, history tracking, describes).
+
+    """
+
+    client: SalesforceClient
+    mapping: SalesforceMapping
+    now: datetime
+    lookback: timedelta
+    lag: timedelta
+    window: timedelta
+    min_window: timedelta
+    start: datetime | None
+    bulk_threshold: int
+    memory: RunMemory
+
+    # -- windows and pages -----------------------------------------------------------------
+
+    def _first_start(self, sobject: str, until: datetime) -> datetime:
+        """Where a first read of ``sobject`` starts: the ``start`` setting, else its oldest
+        row's ``SystemModstamp`` (one query), so an org's empty years cost no query."""
+        if self.start is not None:
+            return self.start
+        soql = f"SELECT Id, SystemModstamp FROM {sobject} ORDER BY SystemModstamp, Id LIMIT 1"
+        for page in self.client.query(soql, include_deleted=True):
+            oldest = _position(page[0])
+            return whole_second(oldest.at) if oldest is not None else _FALLBACK_START
+        return until
+
+    def _plan(self, sobject: str, state: Mapping[str, JSONScalar]) -> Window:
+        return Window.plan(
+            sobject,
+            state,
+            now=self.now,
+            lookback=self.lookback,
+            lag=self.lag,
+            start=lambda until: self._first_start(sobject, until),
+        )
+
+    def _bulk_worth(self, window: Window, soql_where: str) -> bool:
+        """Whether a first load is large enough for Bulk API 2.0 (one count query)."""
+        if not window.first or window.resumed or window.since >= window.until:
+            return False
+        count = self.client.count(f"FROM {window.sobject} WHERE {soql_where}", include_deleted=True)
+        return count > self.bulk_threshold
+
+    def _pages(
+        self, sobject: str, names: Sequence[str], state: dict[str, JSONScalar], only: str = ""
+    ) -> Iterator[_Page]:
+        """The pages of ``sobject``'s window (a piece an earlier read stopped in first, then
+        today's), each piece ended by a ``done`` page that moves the cursor to its end; only
+        the rows matching ``only`` (a SOQL condition), if given."""
+        select = f"SELECT {', '.join(names)} FROM {sobject}"
+        also = f" AND ({only})" if only else ""
+        while True:
+            window = self._plan(sobject, state)
+            since, after, size = window.since, window.after, self.window
+            if after is not None and whole_second(after.at) > since:
+                since = whole_second(after.at)  # the rows before it were read
+            bulk = self._bulk_worth(window, window.where(window.since, window.until, None) + also)
+            while True:
+                end = window.until if bulk else min(since + size, window.until)
+                where = window.where(since, end, after)
+                soql = f"{select} WHERE {where}{also} ORDER BY SystemModstamp, Id"
+                try:
+                    pieces = self._read_piece(window, soql, since, end, after, state, bulk=bulk)
+                    for read in pieces:
+                        rows, after, state = read
+                        live = [row for row in rows if not _deleted(row)]
+                        gone = [_row_id(row) or "" for row in rows if _deleted(row)]
+                        yield _Page(live, [given for given in gone if given], state)
+                except SalesforceQueryTimeout:
+                    if bulk:
+                        bulk = False  # the job timed out: windows of REST queries instead
+                        continue
+                    size = min(size, end - since) / 2
+                    if size < self.min_window:
+                        raise SalesforceError(
+                            message=f"Salesforce timed out (QUERY_TIMEOUT) reading {sobject} "
+                            f"rows of SystemModstamp {soql_time(since)} to {soql_time(end)} "
+                            f"even in windows of {self.min_window}: the org is too busy or "
+                            "the object too large to read now; rerun later",
+                            code="QUERY_TIMEOUT",
+                        ) from None
+                    continue
+                state = window.done(state, end)
+                yield _Page([], [], state, done=True)
+                if end >= window.until:
+                    break
+                since = end
+            if not window.resumed:
+                return
+
+    def _read_piece(
+        self,
+        window: Window,
+        soql: str,
+        since: datetime,
+        end: datetime,
+        after: Position | None,
+        state: dict[str, JSONScalar],
+        *,
+        bulk: bool,
+    ) -> Iterator[tuple[list[dict[str, Any]], Position | None, dict[str, JSONScalar]]]:
+        """The rows of one piece after ``after``, each page with the position and cursor
+        state after it. Rows of the second of ``after`` that come at or before it (the
+        query's bounds are whole seconds) are skipped; a row whose place cannot be read
+        moves nothing (it is read again if the read stops, never lost)."""
+        if bulk:
+            pages: Iterable[list[dict[str, Any]]] = _split(
+                self.client.bulk_query(soql, include_deleted=True), self.client.page_size or 2_000
+            )
+        else:
+            pages = self.client.query(soql, include_deleted=True)
+        # Bounds are whole seconds: when the stop was inside a second, the rows of that
+        # second up to it come again, and are skipped here (otherwise the query's own
+        # ``Id >`` condition already left them out).
+        resume = after if after is not None and after.at != whole_second(after.at) else None
+        last, ordered = after, True
+        for page in pages:
+            rows: list[dict[str, Any]] = []
+            for row in page:
+                place = _position(row)
+                if place is not None and resume is not None and resume.passed(*place.key):
+                    continue
+                rows.append(row)
+                if place is None or not ordered:
+                    continue
+                if last is not None and last.passed(*place.key):
+                    ordered = False  # rows out of order (a Bulk job): keep no position
+                else:
+                    last = place
+            state = window.reading(state, since, end, last if ordered else None)
+            if rows:
+                yield rows, last if ordered else None, state
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def _fields(self, sobject: SalesforceObject) -> tuple[str, ...]:
+        """The fields to select from ``sobject``: those the mapping reads that its
+        ``describe()`` (one call a run) lists; SOQL refuses a field the org lacks, and the
+        mapping reads one not selected as empty."""
+        available = self.memory.described(sobject, self.client.describe)
+        names = fields(self.mapping, sobject, available=available)
+        return tuple(name for name in names if name in available or name == "Id")
+
+    def _history_tracked(self) -> bool:
+        """Whether LeadHistory answers Status and Owner rows (one query a run): off, leads
+        are mapped without history and :data:`~slacore_connectors.salesforce.mapping.
+        NO_HISTORY` says so once."""
+        if self.memory.history is None:
+            soql = "SELECT Id FROM LeadHistory WHERE Field IN ('Status', 'Owner') LIMIT 1"
+            try:
+                self.memory.history = any(True for _ in self.client.query(soql))
+            except SalesforceError as error:
+                if error.code not in _NO_OBJECT:
+                    raise
+                self.memory.history = False
+        return self.memory.history
+
+    def _histories(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """The Status and Owner LeadHistory rows of the leads ``rows``, by lead."""
+        ids = [given for given in (_row_id(row) for row in rows) if given is not None]
+        found: dict[str, list[dict[str, Any]]] = {given: [] for given in ids}
+        for chunk in _chunks(ids):
+            soql = (
+                f"SELECT {_HISTORY_FIELDS} FROM LeadHistory WHERE LeadId IN ({_in_list(chunk)}) "
+                "AND Field IN ('Status', 'Owner')"
+            )
+            for page in self.client.query(soql):
+                for history in page:
+                    lead = history.get("LeadId")
+                    if isinstance(lead, str) and lead in found:
+                        found[lead].append(history)
+        return found
+
+    def _converted(self, field: str, ids: Iterable[str]) -> dict[str, str]:
+        """The leads converted into ``ids`` (contacts or opportunities, by ``field``:
+        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id."""
+        wanted = sorted({given for given in ids if _ID.fullmatch(given)})
+        links: dict[str, str] = {}
+        for chunk in _chunks(wanted):
+            soql = f"SELECT Id, {field} FROM Lead WHERE {field} IN ({_in_list(chunk)})"
+            for page in self.client.query(soql, include_deleted=True):
+                for row in page:
+                    target, lead = row.get(field), _row_id(row)
+                    if isinstance(target, str) and lead is not None:
+                        links.setdefault(target, lead)
+        return links
+
+    # -- leads -----------------------------------------------------------------------------
+
+    def leads(self, cursor: Cursor | None, wanted: set[Stream]) -> Iterator[Batch]:
+        """The batches of the ``wanted`` lead streams: per page, the stage changes, owner
+        changes and hand-offs first, the leads (with rejections and deletions) last."""
+        state = state_of(cursor)
+        first = dict.fromkeys(Stream, cursor is None)
+        pending = _Pending()
+        for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
+            if page.done:
+                yield from self._lead_batches([], [], page.state, wanted, first, pending.notices())
+                pending = _Pending()
+                continue
+            histories = self._histories(page.rows) if self._history_tracked() else None
+            mapped = [
+                map_lead(
+                    row,
+                    None if histories is None else histories.get(_row_id(row) or "", []),
+                    self.mapping,
+                )
+                for row in page.rows
+            ]
+            pending.add(mapped)
+            notices = self.memory.once(n for item in mapped for n in item.notices)
+            yield from self._lead_batches(mapped, page.deleted, page.state, wanted, first, notices)
+
+    def _lead_batches(
+        self,
+        mapped: Sequence[Mapped],
+        deleted: Sequence[str],
+        state: dict[str, JSONScalar],
+        wanted: set[Stream],
+        first: dict[Stream, bool],
+        notices: Sequence[str],
+    ) -> Iterator[Batch]:
+        for stream, kind in _CARRIED:
+            if stream in wanted:
+                yield Batch(
+                    stream=stream,
+                    records=[record for item in mapped for record in item.of(kind)],
+                    cursor=Cursor(stream=stream, state=state),
+                    from_start=first[stream],
+                )
+                first[stream] = False
+        if Stream.LEADS in wanted:
+            leads = [Mapped(records=item.of(Lead), rejected=item.rejected) for item in mapped]
+            yield _batch(
+                Stream.LEADS,
+                leads,
+                state,
+                first=first[Stream.LEADS],
+                deleted=deleted,
+                notices=notices,
+            )
+            first[Stream.LEADS] = False
+
+    # -- touches, deals, reps --------------------------------------------------------------
+
+    def _simple(
+        self,
+        stream: Stream,
+        sobject: SalesforceObject,
+        state: dict[str, JSONScalar],
+        first: list[bool],
+        mapper: Callable[[list[dict[str, Any]]], list[Mapped]],
+        only: str = "",
+    ) -> Iterator[Batch]:
+        """The batches of one sObject's pages mapped by ``mapper``; deletions of a stream
+        that takes them (deleted activities are skipped: a touch has no id to delete)."""
+        for page in self._pages(sobject, self._fields(sobject), dict(state), only):
+            state.clear()
+            state.update(page.state)
+            mapped = mapper(page.rows) if page.rows else []
+            deleted = page.deleted if stream.deletable else ()
+            notices = self.memory.once(self._currencies(mapped))
+            yield _batch(
+                stream, mapped, page.state, first=first[0], deleted=deleted, notices=notices
+            )
+            first[0] = False
+
+    def _currencies(self, mapped: Sequence[Mapped]) -> list[str]:
+        codes = sorted({item.currency for item in mapped if item.currency is not None})
+        if self.mapping.currency is not None or len(codes) < 2:
+            return []
+        return [
+            f"opportunities in several currencies ({', '.join(codes)}) are counted as they are, "
+            "summed together: set currency to count one and reject the others"
+        ]
+
+    def touches(self, cursor: Cursor | None) -> Iterator[Batch]:
+        """The touches of Tasks (calls, emails), then of Events (meetings)."""
+        state, first = state_of(cursor), [cursor is None]
+
+        def mapper(
+            map_row: Callable[[Mapping[str, Any], Mapping[str, str]], Mapped],
+        ) -> Callable[[list[dict[str, Any]]], list[Mapped]]:
+            def mapped(rows: list[dict[str, Any]]) -> list[Mapped]:
+                named = (row.get("WhoId") for row in rows)
+                contacts = [who for who in named if isinstance(who, str) and who[:3] == "003"]
+                links = self._converted("ConvertedContactId", contacts) if contacts else {}
+                return [map_row(row, links) for row in rows]
+
+            return mapped
+
+        yield from self._simple(
+            Stream.TOUCHES, SalesforceObject.TASK, state, first, mapper(map_task), TOUCH_TASKS
+        )
+        yield from self._simple(
+            Stream.TOUCHES, SalesforceObject.EVENT, state, first, mapper(map_event)
+        )
+
+    def deals(self, cursor: Cursor | None) -> Iterator[Batch]:
+        """The deals of the Opportunities modified in the window; deleted ones deleted."""
+
+        def mapped(rows: list[dict[str, Any]]) -> list[Mapped]:
+            ids = [given for given in (_row_id(row) for row in rows) if given is not None]
+            links = self._converted("ConvertedOpportunityId", ids)
+            currency = self.mapping.currency
+            return [map_opportunity(row, links, currency=currency) for row in rows]
+
+        yield from self._simple(
+            Stream.DEALS, SalesforceObject.OPPORTUNITY, state_of(cursor), [cursor is None], mapped
+        )
+
+    def reps(self, cursor: Cursor | None) -> Iterator[Batch]:
+        """The reps of the Users modified in the window, inactive ones too."""
+        yield from self._simple(
+            Stream.REPS,
+            SalesforceObject.USER,
+            state_of(cursor),
+            [cursor is None],
+            lambda rows: [map_user(row) for row in rows],
+        )
+
+
+def _split(pages: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Pages of at most ``size`` rows (a Bulk 2.0 results page holds up to 50,000)."""
+    for page in pages:
+        for start in range(0, len(page), size):
+            yield page[start : start + size]
