@@ -102,12 +102,13 @@ def _deleted(row: Mapping[str, Any]) -> bool:
 @attrs.frozen
 class _Page:
     """One page of a piece: its live rows, the ids of its deleted rows, the cursor state
-    after it; or, ``done``, the end of a piece."""
+    after it; or, ``done``, the end of a piece (``last``: the window's last piece)."""
 
     rows: list[dict[str, Any]]
     deleted: list[str]
     state: dict[str, JSONScalar]
     done: bool = False
+    last: bool = False
 
 
 @attrs.define
@@ -250,7 +251,12 @@ class Reader:
         """Whether a first load is large enough for Bulk API 2.0 (one count query)."""
         if not window.first or window.resumed or window.since >= window.until:
             return False
-        count = self.client.count(f"FROM {window.sobject} WHERE {soql_where}", include_deleted=True)
+        try:
+            count = self.client.count(
+                f"FROM {window.sobject} WHERE {soql_where}", include_deleted=True
+            )
+        except SalesforceQueryTimeout:
+            return True  # too many to count in time: many enough for a Bulk job
         return count > self.bulk_threshold
 
     def _pages(
@@ -269,6 +275,10 @@ class Reader:
             bulk = self._bulk_worth(window, window.where(window.since, window.until, None) + also)
             while True:
                 end = window.until if bulk else min(since + size, window.until)
+                if since >= end:  # an empty window (an object without rows): no query
+                    state = window.done(state, end)
+                    yield _Page([], [], state, done=True, last=True)
+                    break
                 where = window.where(since, end, after)
                 soql = f"{select} WHERE {where}{also} ORDER BY SystemModstamp, Id"
                 try:
@@ -287,13 +297,14 @@ class Reader:
                         raise SalesforceError(
                             message=f"Salesforce timed out (QUERY_TIMEOUT) reading {sobject} "
                             f"rows of SystemModstamp {soql_time(since)} to {soql_time(end)} "
-                            f"even in windows of {self.min_window}: the org is too busy or "
+                            f"even in windows of {self.min_window.total_seconds():g} s: the "
+                            "org is too busy or "
                             "the object too large to read now; rerun later",
                             code="QUERY_TIMEOUT",
                         ) from None
                     continue
                 state = window.done(state, end)
-                yield _Page([], [], state, done=True)
+                yield _Page([], [], state, done=True, last=end >= window.until)
                 if end >= window.until:
                     break
                 since = end
@@ -367,20 +378,41 @@ class Reader:
                 self.memory.history = False
         return self.memory.history
 
+    def _by_ids(
+        self, ids: Sequence[str], soql_of: Callable[[str], str], *, include_deleted: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of ``soql_of(in_list)`` for ``ids``, :data:`IN_CHUNK` ids a query; a
+        chunk Salesforce times out on (``QUERY_TIMEOUT``) is asked again in halves."""
+        chunks = list(_chunks(ids))
+        while chunks:
+            chunk = chunks.pop(0)
+            try:
+                pages = list(
+                    self.client.query(soql_of(_in_list(chunk)), include_deleted=include_deleted)
+                )
+            except SalesforceQueryTimeout:
+                if len(chunk) == 1:
+                    raise
+                half = len(chunk) // 2
+                chunks[:0] = [chunk[:half], chunk[half:]]
+                continue
+            for page in pages:
+                yield from page
+
     def _histories(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """The Status and Owner LeadHistory rows of the leads ``rows``, by lead."""
         ids = [given for given in (_row_id(row) for row in rows) if given is not None]
         found: dict[str, list[dict[str, Any]]] = {given: [] for given in ids}
-        for chunk in _chunks(ids):
-            soql = (
-                f"SELECT {_HISTORY_FIELDS} FROM LeadHistory WHERE LeadId IN ({_in_list(chunk)}) "
+        for history in self._by_ids(
+            ids,
+            lambda listed: (
+                f"SELECT {_HISTORY_FIELDS} FROM LeadHistory WHERE LeadId IN ({listed}) "
                 "AND Field IN ('Status', 'Owner')"
-            )
-            for page in self.client.query(soql):
-                for history in page:
-                    lead = history.get("LeadId")
-                    if isinstance(lead, str) and lead in found:
-                        found[lead].append(history)
+            ),
+        ):
+            lead = history.get("LeadId")
+            if isinstance(lead, str) and lead in found:
+                found[lead].append(history)
         return found
 
     def _converted(self, field: str, ids: Iterable[str]) -> dict[str, str]:
@@ -388,13 +420,14 @@ class Reader:
         ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id."""
         wanted = sorted({given for given in ids if _ID.fullmatch(given)})
         links: dict[str, str] = {}
-        for chunk in _chunks(wanted):
-            soql = f"SELECT Id, {field} FROM Lead WHERE {field} IN ({_in_list(chunk)})"
-            for page in self.client.query(soql, include_deleted=True):
-                for row in page:
-                    target, lead = row.get(field), _row_id(row)
-                    if isinstance(target, str) and lead is not None:
-                        links.setdefault(target, lead)
+        for row in self._by_ids(
+            wanted,
+            lambda listed: f"SELECT Id, {field} FROM Lead WHERE {field} IN ({listed})",
+            include_deleted=True,
+        ):
+            target, lead = row.get(field), _row_id(row)
+            if isinstance(target, str) and lead is not None:
+                links.setdefault(target, lead)
         return links
 
     # -- leads -----------------------------------------------------------------------------
@@ -406,9 +439,10 @@ class Reader:
         first = dict.fromkeys(Stream, cursor is None)
         pending = _Pending()
         for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
-            if page.done:
-                yield from self._lead_batches([], [], page.state, wanted, first, pending.notices())
-                pending = _Pending()
+            if page.done:  # a window's hand-offs without a user are told once, at its end
+                told = pending.notices() if page.last else ()
+                yield from self._lead_batches([], [], page.state, wanted, first, told)
+                pending = pending if not page.last else _Pending()
                 continue
             histories = self._histories(page.rows) if self._history_tracked() else None
             mapped = [

@@ -148,6 +148,12 @@ def slacore_register_connectors(register: Callable[[type[Connector]], None]) -> 
     register(SalesforceConnector)
 
 
+def _unanswered(error: SalesforceError) -> bool:
+    """Whether Salesforce did not answer at all (no connection, no answer in time): the next
+    stream would wait as long for nothing."""
+    return error.code is None and error.message.startswith("Salesforce did not answer")
+
+
 def _duration(settings: Mapping[str, Any], name: str) -> timedelta:
     return parse_duration(str(settings[name]).strip(), field=name)
 
@@ -341,8 +347,8 @@ class SalesforceConnector(Connector):
 
     def _guarded(self, read: Callable[[Reader], Iterable[Batch]]) -> Iterator[Batch]:
         """``read``'s batches, the last one telling the API calls made so far; a refused
-        login or session, or the API limit, is remembered, so later reads of the run make
-        no call.
+        login or session, the API limit or Salesforce not answering is remembered, so later
+        reads of the run make no call.
 
         A batch is held back until the next one comes (to tell the calls in the last); when
         Salesforce refuses a later call, the batch held is still given before the error: its
@@ -356,7 +362,7 @@ class SalesforceConnector(Connector):
                     yield last
                 last = batch
         except SalesforceError as error:
-            if isinstance(error, SalesforceAuthError | SalesforceLimitError):
+            if isinstance(error, SalesforceAuthError | SalesforceLimitError) or _unanswered(error):
                 self._fatal = error
             if last is not None:
                 yield self._with_calls(last)

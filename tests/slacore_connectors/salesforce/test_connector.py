@@ -77,7 +77,7 @@ def read_all(sf: SalesforceConnector, cursors: Mapping[str, Cursor] | None = Non
 
 def ids(batches: list[Batch], stream: Stream) -> list[str]:
     """The ids of the records and rejections of ``stream`` (leads, deals, reps)."""
-    held = [str(getattr(r, "id")) for b in batches if b.stream is stream for r in b.records]
+    held = [str(r.id) for b in batches if b.stream is stream for r in b.records]
     return held + [str(r.record_id) for b in batches if b.stream is stream for r in b.rejected]
 
 
@@ -213,14 +213,16 @@ def test_a_read_from_the_last_cursors_reads_only_changes(
 def test_windows_are_at_most_window_long(fake_salesforce: FakeSalesforce) -> None:
     sf = connector(fake_salesforce, window="10d", start="2026-01-01")
     batches = list(sf.read("deals"))
-    pieces = [b for b in batches if "Opportunity.modified" in b.cursor.state]
+    pieces = [b for b in batches if "Opportunity.since" not in b.cursor.state]
     now = datetime.now(UTC)
     expected = -(-(now - datetime(2026, 1, 1, tzinfo=UTC)) // timedelta(days=10))
     assert len(pieces) == expected  # one batch ends each piece, moving the cursor
     assert fake_salesforce.calls["queryAll:Opportunity"] >= expected
 
 
-def test_a_query_timeout_halves_the_window(make_fake_salesforce: Callable[..., FakeSalesforce]) -> None:
+def test_a_query_timeout_halves_the_window(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
     fake = make_fake_salesforce(seed=6, leads=200)
     fake.query_timeout_rows = 40
     sf = connector(fake, window="90d", start="2026-01-01")
@@ -233,9 +235,12 @@ def test_a_query_timeout_even_in_the_narrowest_window_is_one_clear_error(
     fake_salesforce: FakeSalesforce,
 ) -> None:
     fake_salesforce.query_timeout_rows = 0
-    sf = connector(fake_salesforce, start="2026-01-01", window="2m")
-    with pytest.raises(SalesforceError, match="QUERY_TIMEOUT.*even in windows of 0:01:00"):
+    # Every user was created at one time, 2025-01-01: no window is narrow enough.
+    sf = connector(fake_salesforce, start="2025-01-01", window="2m")
+    with pytest.raises(SalesforceError, match=r"QUERY_TIMEOUT.*even in windows of 60 s") as raised:
         list(sf.read("reps"))
+    assert "\n" not in str(raised.value)
+    assert sf.calls < 10
 
 
 def _instant(fake: FakeSalesforce) -> datetime:
@@ -255,9 +260,7 @@ def test_rows_sharing_a_stamp_across_pages_are_read_once_when_a_read_resumes(
     assert len(all_ids) == len(set(all_ids))
     # A read killed after a page that ended inside the instant goes on after its last row.
     inside = [
-        b
-        for b in leads
-        if b.cursor.state.get("Lead.after_at") == int(instant.timestamp() * 1000)
+        b for b in leads if b.cursor.state.get("Lead.after_at") == int(instant.timestamp() * 1000)
     ]
     assert len(inside) >= 2  # the instant spans several pages
     stopped = inside[0].cursor
@@ -275,9 +278,7 @@ def test_a_resume_inside_a_second_skips_the_rows_read_in_it(
     sf = connector(fake, window="365d", start="2026-01-01")
     leads = [b for b in sf.read("leads") if b.stream is Stream.LEADS]
     read = ids(leads, Stream.LEADS)
-    rows = sorted(
-        (r["SystemModstamp"], r["Id"]) for r in fake.org.tables["Lead"].values()
-    )
+    rows = sorted((r["SystemModstamp"], r["Id"]) for r in fake.org.tables["Lead"].values())
     at, last = rows[30]
     assert at.microsecond  # inside a second
     state = {
@@ -366,12 +367,14 @@ def test_a_bulk_first_load_gives_what_rest_gives(fake_salesforce: FakeSalesforce
 
 def test_the_api_limit_stops_the_run_keeping_the_cursor(fake_salesforce: FakeSalesforce) -> None:
     sf = connector(fake_salesforce, window="20d")
-    fake_salesforce.fail("REQUEST_LIMIT_EXCEEDED", kind="queryAll:Lead", times=100)
-    kept: list[Batch] = []
+    fake_salesforce.fail("REQUEST_LIMIT_EXCEEDED", kind="queryAll:Event", times=100)
+    kept = list(sf.read("deals"))
+    assert kept
+    touches = sf.read("touches")
     with pytest.raises(SalesforceLimitError, match="rerun later"):
-        kept.extend(sf.read("deals"))
-        kept.extend(sf.read("leads"))
-    assert kept  # the deals were read and stored
+        kept.extend(touches)
+    assert Counter(b.stream for b in kept)[Stream.TOUCHES]  # the tasks, read before
+    assert "Task.modified" in kept[-1].cursor.state  # the tasks' windows are kept
     made = sf.calls
     with pytest.raises(SalesforceLimitError):
         list(sf.read("reps"))
@@ -422,7 +425,7 @@ def test_an_expired_session_is_renewed_with_a_password(fake_salesforce: FakeSale
 def test_a_mapped_field_the_org_lacks_is_an_error_at_start(fake_salesforce: FakeSalesforce) -> None:
     sf = connector(fake_salesforce, persona_field="Persona_c")
     for stream in ("leads", "deals"):
-        with pytest.raises(ValidationError, match='persona_field.*did you mean "Persona__c"'):
+        with pytest.raises(ValidationError, match=r'persona_field.*did you mean "Persona__c"'):
             list(sf.read(stream))
     assert dict(fake_salesforce.calls) == {"describe:Lead": 1}  # checked once, nothing read
 
@@ -430,8 +433,12 @@ def test_a_mapped_field_the_org_lacks_is_an_error_at_start(fake_salesforce: Fake
 def test_the_api_calls_are_told_in_the_last_batch(fake_salesforce: FakeSalesforce) -> None:
     sf = connector(fake_salesforce)
     batches = list(sf.read("reps"))
-    assert batches[-1].notices[-1].startswith(
-        f"Salesforce API calls so far this run: {sf.calls} (the org's daily allocation: "
+    assert (
+        batches[-1]
+        .notices[-1]
+        .startswith(
+            f"Salesforce API calls so far this run: {sf.calls} (the org's daily allocation: "
+        )
     )
     assert sf.activity() == f"{sf.calls} Salesforce API calls"
 
@@ -472,3 +479,60 @@ def test_a_sync_job_reads_the_org_into_a_store(
     assert told
     assert told[-1][1].endswith("Salesforce API calls")
     assert fake_salesforce.session_id not in repr(report)
+
+
+def test_salesforce_not_answering_ends_later_reads_without_trying_again() -> None:
+    sf = SalesforceConnector(
+        {"instance_url": "https://127.0.0.1:9", "session_id": "00D!x", "timeout": "2s"}
+    )
+    with pytest.raises(SalesforceError, match="did not answer the describe of Lead"):
+        list(sf.read("leads"))
+    made = sf.calls
+    with pytest.raises(SalesforceError, match="did not answer"):
+        list(sf.read("touches"))
+    assert sf.calls == made
+
+
+def test_hand_offs_without_a_user_are_told_once_a_window(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=11, leads=300, activity=False)
+    batches = list(connector(fake, window="7d", page_size=200).read("leads"))
+    told = [n for b in batches for n in b.notices if "without a user to notify" in n]
+    assert len(told) == 1  # one window of many pieces and pages
+    assert told[0].startswith("2 hand-off(s) without a user to notify: lead 00Q")
+    assert batches[-1].notices[0] == told[0]  # at the window's end
+
+
+def test_a_killed_bulk_first_load_goes_on_by_rest_after_its_last_row(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=12, leads=700, activity=False)
+    bulk = [
+        b
+        for b in connector(fake, bulk_threshold=100, page_size=200).read("leads")
+        if b.stream is Stream.LEADS
+    ]
+    assert fake.calls["bulk_create:Lead"] == 1
+    stopped = bulk[1].cursor  # two pages stored, then the sync was killed
+    assert "Lead.after_id" in stopped.state
+    read = ids(bulk, Stream.LEADS)
+    before = ids(bulk[:2], Stream.LEADS)
+    resumed = ids(list(connector(fake, bulk_threshold=100).read("leads", stopped)), Stream.LEADS)
+    assert fake.calls["bulk_create:Lead"] == 1  # the rest by REST
+    assert set(before).isdisjoint(resumed)
+    assert sorted(before + resumed) == sorted(read)
+
+
+def test_a_lead_deleted_later_is_a_deletion_of_the_next_read(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    sf = connector(fake_salesforce, lookback="3s")
+    last = list(sf.read("leads"))[-1].cursor
+    time.sleep(1.1)
+    gone = sorted(live(fake_salesforce, "Lead"))[3]
+    fake_salesforce.org.delete("Lead", gone)
+    time.sleep(2.1)
+    batches = list(connector(fake_salesforce, lookback="3s").read("leads", last))
+    assert [given for b in batches for given in b.deleted] == [gone]
+    assert not ids(batches, Stream.LEADS)
