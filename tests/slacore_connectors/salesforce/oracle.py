@@ -8,8 +8,10 @@ the connector's reads), with the pure mapping of
 - every live Lead (``IsDeleted`` false) with its whole LeadHistory through
   :func:`~slacore_connectors.salesforce.mapping.map_lead` (``None`` for the history when the
   org tracks none: the fake then answers no Status and Owner rows);
-- every live Task and Event through :func:`~slacore_connectors.salesforce.mapping.map_task`
-  and :func:`~slacore_connectors.salesforce.mapping.map_event` with the links of the
+- every live Task the connector asks for (a closed call or email, not inbound, not a list
+  email: the query leaves the other tasks out) and every live Event through
+  :func:`~slacore_connectors.salesforce.mapping.map_task` and
+  :func:`~slacore_connectors.salesforce.mapping.map_event` with the links of the
   converted live leads (:class:`~slacore_connectors.salesforce.mapping.LeadLinks`, from
   their rows: a lead rejected for a malformed value was converted all the same), so a touch
   logged on a converted contact counts for its lead;
@@ -163,6 +165,19 @@ def orphans(org: Org) -> set[str]:
     }
 
 
+def _asked(task: Mapping[str, Any]) -> bool:
+    """Whether the connector's Task query asks for ``task``: a closed call or email (by
+    ``TaskSubtype``, else ``Type``), not a list email, not an inbound call (the other tasks
+    are no rep's touch: the mapping would reject them, the query leaves them out)."""
+    subtype, kind = task.get("TaskSubtype"), task.get("Type")
+    return (
+        (subtype in ("Call", "Email") or kind in ("Call", "Email", "Meeting"))
+        and subtype != "ListEmail"
+        and task.get("CallType") != "Inbound"
+        and task.get("IsClosed") is True
+    )
+
+
 def _conversion(row: Mapping[str, Any]) -> Conversion | None:
     """A live lead's conversion links, from its row: a lead rejected for a malformed value
     (its Status, its CreatedDate) was still converted into its contact and opportunity."""
@@ -188,7 +203,7 @@ def _mapped(org: Org, mapping: SalesforceMapping) -> Iterable[Mapped]:
     links = LeadLinks.of(_conversion(row) for row in _live(org, "Lead"))
     left_out = orphans(org)
     for row in _live(org, "Task"):
-        if row["Id"] not in left_out:
+        if row["Id"] not in left_out and _asked(row):
             yield map_task(rest_row(row), links.lead_of_who)
     for row in _live(org, "Event"):
         if row["Id"] not in left_out:
