@@ -183,6 +183,9 @@ def test_the_runs_daily_share_ends_the_sync_before_salesforces_limit(
     done, source = run_cli(tmp_path)
     assert done.returncode == 1, done.stderr
     assert len(said(done)) == 1, done.stderr
+    (line,) = said(done)
+    assert "daily_share" in line, line
+    assert "50%" in line, line  # the share as the setting gives it (a percent)
     assert source["status"] == "failed", source
     assert fake.api_used <= 501, fake.api_used  # stopped at the share, not at the limit
     fake.api_used = 0
