@@ -371,7 +371,7 @@ class SalesforceClient:
         if most > 0 and used / most >= self.daily_share:
             raise SalesforceLimitError(
                 message=f"this run's share of Salesforce's daily API allocation is used "
-                f"({used:,} of {most:,} calls, daily_share {self.daily_share:g}): stopped; "
+                f"({used:,} of {most:,} calls, daily_share {self.daily_share:.0%}): stopped; "
                 "rerun later, when the rolling 24 hours allow it",
             )
 
