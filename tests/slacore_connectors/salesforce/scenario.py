@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from tests.cli import slacore
 from tests.fakes.salesforce import FakeSalesforce, Request
-from tests.fakes.salesforce_org import Org
+from tests.fakes.salesforce_org import STATUSES, Org, sf_id
 from tests.slacore_connectors.salesforce.oracle import SETTINGS as MAPPING_SETTINGS
 
 from slacore_connectors.jobs import JobConfig
@@ -201,6 +201,38 @@ def task_row(org: Org, who: str, owner: str, at: datetime, subtype: str = "Call"
         "CompletedDateTime": at,
         "IsArchived": False,
     }
+
+
+def convert(org: Org, lead: str, rep: str, at: datetime) -> tuple[str, str]:
+    """Convert ``lead`` at ``at`` as Salesforce does: a contact and an opportunity (owned by
+    ``rep``) made, the lead's Status ``Closed - Converted`` (its history written) and its
+    conversion fields set. Returns the contact's and the opportunity's ids."""
+    contact = org.insert("Contact", {"Name": f"Contact of {lead}", "Email": "c@example.org"}, at=at)
+    opportunity = org.insert(
+        "Opportunity",
+        {
+            "Name": f"Deal of {lead}",
+            "Amount": 25_000.0,
+            "CloseDate": (at + timedelta(days=30)).date(),
+            "StageName": "Prospecting",
+            "IsWon": False,
+            "IsClosed": False,
+            "OwnerId": rep,
+        },
+        at=at,
+    )
+    org.update(
+        "Lead",
+        lead,
+        at=at,
+        Status=STATUSES[4],
+        IsConverted=True,
+        ConvertedDate=at.date(),
+        ConvertedContactId=contact,
+        ConvertedOpportunityId=opportunity,
+        ConvertedAccountId=sf_id("Account", 999_000 + int(lead[3:15])),
+    )
+    return contact, opportunity
 
 
 def active_user(org: Org) -> str:

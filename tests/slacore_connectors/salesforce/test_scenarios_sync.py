@@ -17,13 +17,13 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.fakes.salesforce import FakeSalesforce, Request
-from tests.fakes.salesforce_org import STATUSES, sf_id
+from tests.fakes.salesforce_org import STATUSES
 from tests.slacore_connectors.salesforce.oracle import (
     MAPPING,
     assert_store_equals_fake,
@@ -36,6 +36,7 @@ from tests.slacore_connectors.salesforce.scenario import (
     SOURCE,
     WINDOWED,
     active_user,
+    convert,
     cursors,
     is_window_query,
     put_secrets,
@@ -340,31 +341,7 @@ def test_a_lead_converted_between_syncs_keeps_its_later_touches_and_gets_its_dea
     lead = min(i for i, r in org.tables["Lead"].items() if r["Status"] == STATUSES[3])
     at = recently()
     with fake.lock:
-        contact = org.insert("Contact", {"Name": "Converted", "Email": "c@example.org"}, at=at)
-        opportunity = org.insert(
-            "Opportunity",
-            {
-                "Name": "Converted deal",
-                "Amount": 25_000.0,
-                "CloseDate": (at + timedelta(days=30)).date(),
-                "StageName": "Prospecting",
-                "IsWon": False,
-                "IsClosed": False,
-                "OwnerId": rep,
-            },
-            at=at,
-        )
-        org.update(
-            "Lead",
-            lead,
-            at=at,
-            Status=STATUSES[4],
-            IsConverted=True,
-            ConvertedDate=at.date(),
-            ConvertedContactId=contact,
-            ConvertedOpportunityId=opportunity,
-            ConvertedAccountId=sf_id("Account", 999_999),
-        )
+        contact, opportunity = convert(org, lead, rep, at)
         org.insert("Task", task_row(org, contact, rep, at), at=at)
     sync_cli(tmp_path)
     assert_complete(store_path, fake)
