@@ -304,3 +304,28 @@ def test_a_malformed_value_corrected_is_stored_and_its_rejection_leaves(
     kept = {r.record_id for r in rejected(store_path)}
     assert not kept & {lead, deal}, kept
     assert_complete(store_path, fake)
+
+
+@pytest.mark.parametrize("fault", ["expired", "limit"])
+def test_a_bulk_first_load_meeting_a_fault_logs_in_again_or_stops_and_goes_on(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path, fault: str
+) -> None:
+    fake, store_path = begin(settings={"bulk_threshold": 100})
+
+    def limit() -> None:
+        fake.fail("REQUEST_LIMIT_EXCEEDED")
+
+    inject = fake.expire_sessions if fault == "expired" else limit
+    on_request(fake, "bulk_results", 1, inject)  # the first results page of the first job
+    done, _ = run_cli(tmp_path)
+    if fault == "expired":
+        assert done.returncode == 0, done.stderr
+        assert fake.calls["soap_login"] == 2, dict(fake.calls)
+    else:
+        assert done.returncode == 1, done.stderr
+        assert len(said(done)) == 1, done.stderr
+        assert fake.requests[-1].kind == "bulk_results", [r.kind for r in fake.requests[-3:]]
+        fake.before_request = None
+        sync_cli(tmp_path)
+    assert of_kind(fake, "bulk_create:Lead")
+    assert_complete(store_path, fake)
