@@ -45,6 +45,7 @@ CREDENTIALS = {
         "security_token": "SF_TOKEN",
     },
     "session_id": {"session_id": "SF_SESSION"},
+    "client_credentials": {"consumer_key": "SF_KEY", "consumer_secret": "SF_SECRET"},
 }
 #: Request kinds that read data (not logins, describes or limits).
 READS = ("query:", "queryAll:", "query_more:", "bulk_")
@@ -62,6 +63,8 @@ def put_secrets(monkeypatch: pytest.MonkeyPatch, fake: FakeSalesforce) -> None:
     monkeypatch.setenv("SF_PASSWORD", fake.password)
     monkeypatch.setenv("SF_TOKEN", fake.security_token)
     monkeypatch.setenv("SF_SESSION", fake.session_id)
+    monkeypatch.setenv("SF_KEY", fake.consumer_key)
+    monkeypatch.setenv("SF_SECRET", fake.consumer_secret)
 
 
 def settings_of(

@@ -197,13 +197,30 @@ def test_the_runs_daily_share_ends_the_sync_before_salesforces_limit(
 # -- an expired session ------------------------------------------------------------------------
 
 
-def test_an_expired_session_logs_in_again_with_username_and_password(
+@pytest.mark.parametrize(
+    ("credentials", "login"), [("password", "soap_login"), ("client_credentials", "token")]
+)
+def test_an_expired_session_logs_in_again_where_the_credentials_allow(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path, credentials: str, login: str
+) -> None:
+    fake, store_path = begin(credentials=credentials)
+    on_request(fake, "query_more:Lead", 2, fake.expire_sessions)
+    sync_cli(tmp_path)
+    assert fake.calls[login] == 2, dict(fake.calls)
+    # The page refused is asked again, after the new login, and nothing is read twice.
+    refused, again = [r for r in fake.requests if r.kind == "query_more:Lead"][1:3]
+    assert again.path == refused.path, (refused, again)
+    assert_complete(store_path, fake)
+
+
+def test_salesforce_unavailable_once_is_asked_again_and_the_sync_completes(
     begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
 ) -> None:
     fake, store_path = begin()
-    on_request(fake, "query_more:Lead", 2, fake.expire_sessions)
+    on_request(fake, "query_more:Lead", 1, lambda: fake.fail("SERVER_UNAVAILABLE"))
     sync_cli(tmp_path)
-    assert fake.calls["soap_login"] == 2, dict(fake.calls)
+    refused, again = [r for r in fake.requests if r.kind == "query_more:Lead"][:2]
+    assert (again.path, again.number) == (refused.path, refused.number + 1)
     assert_complete(store_path, fake)
 
 
