@@ -434,13 +434,32 @@ def killed_sync(folder: Path, fake: FakeSalesforce, kind: str, nth: int) -> int:
     return process.returncode
 
 
+@pytest.mark.parametrize(
+    ("way", "kind", "nth"),
+    [
+        # REST: killed as the fourth page of leads is asked for (three read).
+        ("rest", "query_more:Lead", 3),
+        # Bulk 2.0: the job's rows read in pages of 200, each page's history asked for in
+        # two lookups after the run's one probe: killed in the third page's (a page's leads
+        # are stored when the next page's batches come).
+        ("bulk", "query:LeadHistory", 6),
+    ],
+)
 def test_a_killed_sync_resumes_to_the_same_store(
-    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    make_fake_salesforce: Make,
+    monkeypatch: pytest.MonkeyPatch,
+    way: str,
+    kind: str,
+    nth: int,
 ) -> None:
     fake = started(make_fake_salesforce, monkeypatch, leads=1_200, deleted=3)
-    store_path = write_job(tmp_path, fake, page_size=PAGE, window=ONE_WINDOW)
-    # Killed as the fourth page of leads is asked for: three pages stored (or being).
-    assert killed_sync(tmp_path, fake, "query_more:Lead", 3) == -signal.SIGKILL
+    settings = {"page_size": PAGE, "window": ONE_WINDOW}
+    if way == "bulk":
+        settings["bulk_threshold"] = 100
+    store_path = write_job(tmp_path, fake, **settings)
+    assert killed_sync(tmp_path, fake, kind, nth) == -signal.SIGKILL
+    assert bool(fake.calls["bulk_create:Lead"]) is (way == "bulk"), dict(fake.calls)
     stored = {lead.id for lead in held(store_path)["leads"]}
     live = len(expected(fake.org, MAPPING)["leads"])
     assert 0 < len(stored) < live, (len(stored), live, cursors(store_path))
@@ -461,7 +480,7 @@ def test_a_killed_sync_resumes_to_the_same_store(
     # And the same store as one uninterrupted sync of the same org.
     clean = tmp_path / "clean"
     clean.mkdir()
-    write_job(clean, fake, page_size=PAGE, window=ONE_WINDOW)
+    write_job(clean, fake, **settings)
     sync_cli(clean)
     assert held(store_path) == held(clean / "store.db")
     with SQLiteStore(store_path, read_only=True) as store:
