@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
 import attrs
@@ -26,6 +27,7 @@ from slacore.model import Handoff, Lead, OwnerChange, StageChange
 from slacore_connectors._window import state_of
 from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
 from slacore_connectors.salesforce.client import (
+    PAGE_MAX,
     SalesforceClient,
     SalesforceError,
     SalesforceQueryTimeout,
@@ -52,7 +54,8 @@ _CARRIED: Final = (
 )
 #: Ids in one ``IN (...)`` list: about 3,000 characters of SOQL, a URL well under the limits.
 IN_CHUNK: Final = 150
-#: Where a first read starts when an object's oldest row has no time that can be read.
+#: Where a first read starts when an object's oldest row has no time that can be read, or
+#: Salesforce times out finding it.
 _FALLBACK_START: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _ID: Final = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 #: Salesforce's answers to a query of an object the org does not have, or hides.
@@ -61,7 +64,7 @@ _NO_OBJECT: Final = frozenset({"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS
 #: for them alone (the mapping still rejects any other that comes), not for to-dos, list
 #: emails, inbound calls (the lead's) or open tasks (planned, not done: read when closed).
 TOUCH_TASKS: Final = (
-    "(TaskSubtype IN ('Call', 'Email') OR Type IN ('Call', 'Email', 'Meeting')) "
+    "WhoId != null AND (TaskSubtype IN ('Call', 'Email') OR Type IN ('Call', 'Email', 'Meeting')) "
     "AND (TaskSubtype = null OR TaskSubtype != 'ListEmail') "
     "AND (CallType = null OR CallType != 'Inbound') AND IsClosed = true"
 )
@@ -102,7 +105,8 @@ def _deleted(row: Mapping[str, Any]) -> bool:
 @attrs.frozen
 class _Page:
     """One page of a piece: its live rows, the ids of its deleted rows, the cursor state
-    after it; or, ``done``, the end of a piece (``last``: the window's last piece)."""
+    after it; ``done``: the piece's last page (maybe empty), its state the piece's end;
+    ``last``: the window's last piece."""
 
     rows: list[dict[str, Any]]
     deleted: list[str]
@@ -119,12 +123,14 @@ class RunMemory:
         told: The notices said this run (each said once).
         history: Whether LeadHistory answers Status and Owner rows (None: not asked yet).
         available: Per sObject, the field names of its ``describe()``.
+        currencies: The opportunities' ``CurrencyIsoCode`` values seen.
 
     """
 
     told: set[str] = attrs.field(factory=set)
     history: bool | None = None
     available: dict[str, frozenset[str]] = attrs.field(factory=dict)
+    currencies: set[str] = attrs.field(factory=set)
 
     def described(
         self, sobject: str, describe: Callable[[str], Mapping[str, Any]]
@@ -147,6 +153,25 @@ class RunMemory:
         new = tuple(dict.fromkeys(n for n in notices if n not in self.told))
         self.told.update(new)
         return new
+
+
+@attrs.define
+class _Skipped:
+    """A window's activities on contacts no lead was converted into: no lead's touches."""
+
+    sobject: str
+    count: int = 0
+
+    def notices(self) -> tuple[str, ...]:
+        """One notice for the window, then the count starts again."""
+        if not self.count:
+            return ()
+        said = (
+            f"{self.count} {self.sobject} row(s) on contacts no lead was converted into: "
+            "no lead's touches, not read",
+        )
+        self.count = 0
+        return said
 
 
 @attrs.define
@@ -232,9 +257,12 @@ class Reader:
         if self.start is not None:
             return self.start
         soql = f"SELECT Id, SystemModstamp FROM {sobject} ORDER BY SystemModstamp, Id LIMIT 1"
-        for page in self.client.query(soql, include_deleted=True):
-            oldest = _position(page[0])
-            return whole_second(oldest.at) if oldest is not None else _FALLBACK_START
+        try:
+            for page in self.client.query(soql, include_deleted=True):
+                oldest = _position(page[0])
+                return whole_second(oldest.at) if oldest is not None else _FALLBACK_START
+        except SalesforceQueryTimeout:  # too many rows to sort in time: a Bulk job reads them
+            return _FALLBACK_START
         return until
 
     def _plan(self, sobject: str, state: Mapping[str, JSONScalar]) -> Window:
@@ -281,14 +309,21 @@ class Reader:
                     break
                 where = window.where(since, end, after)
                 soql = f"{select} WHERE {where}{also} ORDER BY SystemModstamp, Id"
+                held: _Page | None = None  # the last page ends the piece: held until known
                 try:
                     pieces = self._read_piece(window, soql, since, end, after, state, bulk=bulk)
                     for read in pieces:
+                        if held is not None:
+                            yield held
                         rows, after, state = read
                         live = [row for row in rows if not _deleted(row)]
                         gone = [_row_id(row) or "" for row in rows if _deleted(row)]
-                        yield _Page(live, [given for given in gone if given], state)
-                except SalesforceQueryTimeout:
+                        held = _Page(live, [given for given in gone if given], state)
+                except SalesforceError as error:
+                    if held is not None:
+                        yield held  # read whole: stored, its calls not made again
+                    if not isinstance(error, SalesforceQueryTimeout):
+                        raise
                     if bulk:
                         bulk = False  # the job timed out: windows of REST queries instead
                         continue
@@ -298,14 +333,17 @@ class Reader:
                             message=f"Salesforce timed out (QUERY_TIMEOUT) reading {sobject} "
                             f"rows of SystemModstamp {soql_time(since)} to {soql_time(end)} "
                             f"even in windows of {self.min_window.total_seconds():g} s: the "
-                            "org is too busy or "
-                            "the object too large to read now; rerun later",
+                            "org is too busy or the object too large to read now; rerun later",
                             code="QUERY_TIMEOUT",
                         ) from None
                     continue
                 state = window.done(state, end)
-                yield _Page([], [], state, done=True, last=end >= window.until)
-                if end >= window.until:
+                last = end >= window.until
+                if held is None:
+                    yield _Page([], [], state, done=True, last=last)
+                else:
+                    yield attrs.evolve(held, state=state, done=True, last=last)
+                if last:
                     break
                 since = end
             if not window.resumed:
@@ -328,7 +366,8 @@ class Reader:
         moves nothing (it is read again if the read stops, never lost)."""
         if bulk:
             pages: Iterable[list[dict[str, Any]]] = _split(
-                self.client.bulk_query(soql, include_deleted=True), self.client.page_size or 2_000
+                self.client.bulk_query(soql, include_deleted=True),
+                self.client.page_size or PAGE_MAX,
             )
         else:
             pages = self.client.query(soql, include_deleted=True)
@@ -441,22 +480,22 @@ class Reader:
         first = dict.fromkeys(Stream, cursor is None)
         pending = _Pending()
         for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
-            if page.done:  # a window's hand-offs without a user are told once, at its end
-                told = pending.notices() if page.last else ()
-                yield from self._lead_batches([], [], page.state, wanted, first, told)
-                pending = pending if not page.last else _Pending()
-                continue
-            histories = self._histories(page.rows) if self._history_tracked() else None
-            mapped = [
-                map_lead(
-                    row,
-                    None if histories is None else histories.get(_row_id(row) or "", []),
-                    self.mapping,
-                )
-                for row in page.rows
-            ]
-            pending.add(mapped)
+            mapped: list[Mapped] = []
+            if page.rows:
+                histories = self._histories(page.rows) if self._history_tracked() else None
+                mapped = [
+                    map_lead(
+                        row,
+                        None if histories is None else histories.get(_row_id(row) or "", []),
+                        self.mapping,
+                    )
+                    for row in page.rows
+                ]
+                pending.add(mapped)
             notices = self.memory.once(n for item in mapped for n in item.notices)
+            if page.last:  # a window's hand-offs without a user are told once, at its end
+                notices = (*notices, *pending.notices())
+                pending = _Pending()
             yield from self._lead_batches(mapped, page.deleted, page.state, wanted, first, notices)
 
     def _lead_batches(
@@ -499,50 +538,73 @@ class Reader:
         first: list[bool],
         mapper: Callable[[list[dict[str, Any]]], list[Mapped]],
         only: str = "",
+        told: Callable[[], Sequence[str]] = tuple,
     ) -> Iterator[Batch]:
         """The batches of one sObject's pages mapped by ``mapper``; deletions of a stream
-        that takes them (deleted activities are skipped: a touch has no id to delete)."""
+        that takes them (deleted activities are skipped: a touch has no id to delete); what
+        ``told`` says at each window's end."""
         for page in self._pages(sobject, self._fields(sobject), dict(state), only):
             state.clear()
             state.update(page.state)
             mapped = mapper(page.rows) if page.rows else []
             deleted = page.deleted if stream.deletable else ()
-            notices = self.memory.once(self._currencies(mapped))
+            notices = [*self.memory.once(self._currencies(mapped))]
+            if page.last:
+                notices.extend(told())
             yield _batch(
                 stream, mapped, page.state, first=first[0], deleted=deleted, notices=notices
             )
             first[0] = False
 
     def _currencies(self, mapped: Sequence[Mapped]) -> list[str]:
-        codes = sorted({item.currency for item in mapped if item.currency is not None})
-        if self.mapping.currency is not None or len(codes) < 2:
+        """Opportunities of several currencies, summed as they are, said once a run."""
+        seen = self.memory.currencies
+        seen.update(item.currency for item in mapped if item.currency is not None)
+        if self.mapping.currency is not None or len(seen) < 2:
             return []
         return [
-            f"opportunities in several currencies ({', '.join(codes)}) are counted as they are, "
-            "summed together: set currency to count one and reject the others"
+            "opportunities in several currencies are counted as they are, summed together: "
+            "set currency to count one and reject the others"
         ]
 
     def touches(self, cursor: Cursor | None) -> Iterator[Batch]:
-        """The touches of Tasks (calls, emails), then of Events (meetings)."""
+        """The touches of Tasks (calls, emails), then of Events (meetings), of leads and of
+        the contacts leads were converted into; an activity of another contact is no lead's
+        touch, skipped and counted (an org's customers' tasks would otherwise be rejected
+        each time they change)."""
         state, first = state_of(cursor), [cursor is None]
+        for sobject, map_row, only in (
+            (SalesforceObject.TASK, map_task, TOUCH_TASKS),
+            (SalesforceObject.EVENT, map_event, "WhoId != null"),
+        ):
+            skipped = _Skipped(sobject)
+            yield from self._simple(
+                Stream.TOUCHES,
+                sobject,
+                state,
+                first,
+                partial(self._touches, map_row, skipped),
+                only,
+                skipped.notices,
+            )
 
-        def mapper(
-            map_row: Callable[[Mapping[str, Any], Mapping[str, str]], Mapped],
-        ) -> Callable[[list[dict[str, Any]]], list[Mapped]]:
-            def mapped(rows: list[dict[str, Any]]) -> list[Mapped]:
-                named = (row.get("WhoId") for row in rows)
-                contacts = [who for who in named if isinstance(who, str) and who[:3] == "003"]
-                links = self._converted("ConvertedContactId", contacts) if contacts else {}
-                return [map_row(row, links) for row in rows]
-
-            return mapped
-
-        yield from self._simple(
-            Stream.TOUCHES, SalesforceObject.TASK, state, first, mapper(map_task), TOUCH_TASKS
-        )
-        yield from self._simple(
-            Stream.TOUCHES, SalesforceObject.EVENT, state, first, mapper(map_event)
-        )
+    def _touches(
+        self,
+        map_row: Callable[[Mapping[str, Any], Mapping[str, str]], Mapped],
+        skipped: _Skipped,
+        rows: list[dict[str, Any]],
+    ) -> list[Mapped]:
+        named = {row.get("WhoId") for row in rows}
+        contacts = [who for who in named if isinstance(who, str) and who[:3] == "003"]
+        links = self._converted("ConvertedContactId", contacts) if contacts else {}
+        mapped: list[Mapped] = []
+        for row in rows:
+            who = row.get("WhoId")
+            if isinstance(who, str) and who[:3] == "003" and who not in links:
+                skipped.count += 1
+                continue
+            mapped.append(map_row(row, links))
+        return mapped
 
     def deals(self, cursor: Cursor | None) -> Iterator[Batch]:
         """The deals of the Opportunities modified in the window; deleted ones deleted."""

@@ -276,6 +276,9 @@ class SalesforceConnector(Connector):
                 daily_share=self.settings["daily_share"] / 100,
                 session=self._session,
                 page_size=self.settings["page_size"],
+                # Bulk 2.0 results pages as large as REST's: a first load's memory stays that
+                # of one page whatever the org's size (a page is one API call either way).
+                bulk_page=self.settings["page_size"],
             )
         return self._client
 

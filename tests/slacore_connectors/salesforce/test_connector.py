@@ -4,7 +4,6 @@ history fallback, the Bulk 2.0 first load, and the errors that end a run."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -12,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fakes import salesforce_org
 from tests.fakes.salesforce import FakeSalesforce
 
 pytest.importorskip("simple_salesforce")
+
+from tests.cli import slacore
 
 from slacore.connector import Batch, Cursor, Stream, get_connector
 from slacore.errors import ValidationError
@@ -196,18 +198,42 @@ def test_a_first_read_gives_every_live_row_once_and_the_deleted_as_deletions(
 def test_a_read_from_the_last_cursors_reads_only_changes(
     fake_salesforce: FakeSalesforce,
 ) -> None:
-    sf = connector(fake_salesforce, lookback="3s")
+    now = datetime.now(UTC)
+    sf = SalesforceConnector(settings_of(fake_salesforce), now=lambda: now)
     cursors = {b.stream.value: b.cursor for b in read_all(sf)}
-    time.sleep(1.1)  # past the first read's window end (1 s lag)
     lead = sorted(live(fake_salesforce, "Lead"))[7]
-    fake_salesforce.org.update("Lead", lead, Status="Sales Accepted")
-    time.sleep(2.1)  # inside the second read's window (1 s lag, whole seconds)
-    batches = read_all(connector(fake_salesforce, lookback="3s"), cursors)
+    later = now + timedelta(hours=1)  # after the first read's window, in the second's
+    fake_salesforce.org.update("Lead", lead, at=later, Status="Sales Accepted")
+    again = SalesforceConnector(
+        settings_of(fake_salesforce), now=lambda: later + timedelta(hours=1)
+    )
+    batches = read_all(again, cursors)
     assert ids(batches, Stream.LEADS) == [lead]
     assert not ids(batches, Stream.DEALS)
     assert not [r for b in batches if b.stream is Stream.TOUCHES for r in b.records]
     changes = [r for b in batches if b.stream is Stream.STAGE_CHANGES for r in b.records]
     assert changes[-1].to_stage == "sal"
+
+
+def test_a_row_appearing_late_inside_the_lookback_is_read(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    now = datetime.now(UTC)
+    sf = SalesforceConnector(settings_of(fake_salesforce, lookback="10m"), now=lambda: now)
+    last = list(sf.read("leads"))[-1].cursor
+    # Committed after the first read, stamped 5 minutes before its window's end.
+    late = fake_salesforce.org.insert(
+        "Lead",
+        {
+            "Status": "Open - Not Contacted",
+            "OwnerId": sorted(fake_salesforce.org.tables["User"])[0],
+        },
+        at=now - timedelta(minutes=5),
+    )
+    again = SalesforceConnector(
+        settings_of(fake_salesforce, lookback="10m"), now=lambda: now + timedelta(hours=1)
+    )
+    assert ids(list(again.read("leads", last)), Stream.LEADS) == [late]
 
 
 def test_windows_are_at_most_window_long(fake_salesforce: FakeSalesforce) -> None:
@@ -344,6 +370,7 @@ def test_without_field_history_the_leads_are_mapped_from_the_lead_said_once(
 
 
 def test_a_bulk_first_load_gives_what_rest_gives(fake_salesforce: FakeSalesforce) -> None:
+    fake_salesforce.bulk_polls = 0  # complete at once: no wait between polls
     rest = read_all(connector(fake_salesforce))
     assert not any(k.startswith("bulk") for k in fake_salesforce.calls)
     bulk = read_all(connector(fake_salesforce, bulk_threshold=10))
@@ -527,12 +554,86 @@ def test_a_killed_bulk_first_load_goes_on_by_rest_after_its_last_row(
 def test_a_lead_deleted_later_is_a_deletion_of_the_next_read(
     fake_salesforce: FakeSalesforce,
 ) -> None:
-    sf = connector(fake_salesforce, lookback="3s")
-    last = list(sf.read("leads"))[-1].cursor
-    time.sleep(1.1)
+    now = datetime.now(UTC)
+    last = list(SalesforceConnector(settings_of(fake_salesforce), now=lambda: now).read("leads"))
     gone = sorted(live(fake_salesforce, "Lead"))[3]
-    fake_salesforce.org.delete("Lead", gone)
-    time.sleep(2.1)
-    batches = list(connector(fake_salesforce, lookback="3s").read("leads", last))
+    fake_salesforce.org.delete("Lead", gone, at=now + timedelta(minutes=30))
+    again = SalesforceConnector(settings_of(fake_salesforce), now=lambda: now + timedelta(hours=1))
+    batches = list(again.read("leads", last[-1].cursor))
     assert [given for b in batches for given in b.deleted] == [gone]
     assert not ids(batches, Stream.LEADS)
+
+
+def test_activities_of_other_contacts_and_of_nobody_are_no_touches(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    org = fake_salesforce.org
+    rep = sorted(org.tables["User"])[0]
+    customer = org.insert("Contact", {"Name": "A customer"}, at=datetime(2026, 2, 1, tzinfo=UTC))
+    call = {"OwnerId": rep, "TaskSubtype": "Call", "Type": "Call", "IsClosed": True}
+    at = datetime(2026, 2, 2, tzinfo=UTC)
+    of_customer = org.insert("Task", {**call, "WhoId": customer}, at=at)
+    of_nobody = org.insert("Task", {**call, "WhoId": None}, at=at)
+    todo = org.insert("Task", {**call, "TaskSubtype": "Task", "Type": "Other"}, at=at)
+    batches = list(connector(fake_salesforce).read("touches"))
+    rejected = {r.record_id for b in batches for r in b.rejected}
+    assert {of_customer, of_nobody, todo}.isdisjoint(rejected)
+    told = [n for b in batches for n in b.notices if "no lead was converted into" in n]
+    assert told == [
+        "1 Task row(s) on contacts no lead was converted into: no lead's touches, not read"
+    ]
+
+
+def test_opportunities_in_several_currencies_are_said_once(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    for number, row in enumerate(fake_salesforce.org.tables["Opportunity"].values()):
+        row["CurrencyIsoCode"] = "EUR" if number % 2 else "USD"
+    salesforce_org.FIELDS["Opportunity"]["CurrencyIsoCode"] = "picklist"
+    try:
+        batches = list(connector(fake_salesforce, window="10d").read("deals"))
+    finally:
+        del salesforce_org.FIELDS["Opportunity"]["CurrencyIsoCode"]
+    told = [n for b in batches for n in b.notices if "several currencies" in n]
+    assert len(told) == 1
+
+
+def test_the_cli_syncs_logging_in_and_stops_at_the_limit_in_one_line(
+    fake_salesforce: FakeSalesforce, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = "".join(f'"{k}" = "{v}"\n' for k, v in STATUSES["status_values"].items())
+    (tmp_path / "job.toml").write_text(
+        'store = "store.db"\n[[sources]]\nname = "sf"\nconnector = "salesforce"\n'
+        f'[sources.settings]\ninstance_url = "{fake_salesforce.url}"\n'
+        f'domain = "{fake_salesforce.domain}"\nlag = "1s"\n'
+        'username = { env = "SF_USERNAME" }\npassword = { env = "SF_PASSWORD" }\n'
+        'security_token = { env = "SF_TOKEN" }\n'
+        f'handoff_status = "{STATUSES["handoff_status"]}"\n'
+        f"[sources.settings.status_values]\n{statuses}",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SF_USERNAME", fake_salesforce.username)
+    monkeypatch.setenv("SF_PASSWORD", fake_salesforce.password)
+    monkeypatch.setenv("SF_TOKEN", fake_salesforce.security_token)
+    fake_salesforce.fail("REQUEST_LIMIT_EXCEEDED", kind="queryAll:Task", times=1)
+    stopped = slacore("sync", "--config", "job.toml", cwd=tmp_path)
+    assert stopped.returncode == 1
+    errors = [line for line in stopped.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, stopped.stderr
+    assert "touches" in errors[0]
+    assert "REQUEST_LIMIT_EXCEEDED" in errors[0]
+    assert "rerun later" in errors[0]
+    secrets = (fake_salesforce.password, fake_salesforce.security_token)
+    assert not any(s in stopped.stdout + stopped.stderr for s in secrets)
+    done = slacore("sync", "--config", "job.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_first_read_whose_oldest_row_times_out_starts_in_2000(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    fake_salesforce.fail("QUERY_TIMEOUT", kind="queryAll:User", times=1)
+    batches = list(connector(fake_salesforce, window="365d").read("reps"))
+    assert sorted(ids(batches, Stream.REPS)) == sorted(fake_salesforce.org.tables["User"])
+    asked = [str(r.query.get("q")) for r in fake_salesforce.requests]
+    assert any("SystemModstamp >= 2000-01-01T00:00:00Z" in q for q in asked)
