@@ -12,6 +12,7 @@ from slacore.connector import Record, Stream
 from slacore.connector._converters import parse_boolean
 from slacore.errors import ValidationError
 from slacore.model import Handoff, Lead, OwnerChange, StageChange
+from slacore_connectors._crm import joined_segment, names_any
 from slacore_connectors.hubspot._objects import (
     _build,
     _created,
@@ -138,9 +139,7 @@ def _segment(props: Mapping[str, Any], mapping: HubSpotMapping) -> str | None:
         if mapping.segment_property
         else None
     )
-    if persona and segment:
-        return f"{persona} x {segment}"
-    return persona or segment
+    return joined_segment(persona, segment)
 
 
 def _hand_raiser(props: Mapping[str, Any], mapping: HubSpotMapping) -> bool:
@@ -151,8 +150,7 @@ def _hand_raiser(props: Mapping[str, Any], mapping: HubSpotMapping) -> bool:
     if text is None:
         return False
     if mapping.hand_raiser_values:
-        wanted = {v.strip().casefold() for v in mapping.hand_raiser_values}
-        return any(part.strip().casefold() in wanted for part in text.split(";"))
+        return names_any(text, mapping.hand_raiser_values)
     try:
         return parse_boolean(text)
     except ValueError:

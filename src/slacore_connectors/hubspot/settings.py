@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -14,6 +14,15 @@ from slacore.agreement.sections import DEFAULT_EXIT_STAGES
 from slacore.connector import Setting, SettingKind
 from slacore.errors import ValidationError
 from slacore.model import STANDARD_LADDER, Team
+from slacore_connectors._crm import (
+    Vocabulary,
+    check_fields_and_handoff,
+    check_ladder,
+    exit_stage_keys,
+    hand_raiser_values,
+    stage_keys,
+    table,
+)
 
 
 class ObjectType(enum.StrEnum):
@@ -113,54 +122,24 @@ MAPPING_SETTINGS: Final[tuple[Setting, ...]] = (
 """The settings of the mapping, for the connector's ``settings_schema``; read them with
 :meth:`HubSpotMapping.from_settings`."""
 
-_PROPERTY_NAME: Final = re.compile(r"[A-Za-z0-9_]+")
-_KEY: Final = re.compile(r"\S+")
-
-
-def _table(field: str) -> Callable[[Any], dict[str, Any]]:
-    def convert(value: Any) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            raise ValidationError(
-                message=f"expected a table (mapping), got {type(value).__name__}",
-                field=field,
-                value=value,
-            )
-        return dict(value)
-
-    return convert
-
-
-def _names(field: str) -> Callable[[Any], tuple[str, ...]]:
-    def convert(value: Any) -> tuple[str, ...]:
-        if isinstance(value, str) or not isinstance(value, Iterable):
-            raise ValidationError(
-                message=f"expected a list of names, got {value!r}", field=field, value=value
-            )
-        return tuple(value)
-
-    return convert
+_WORDS: Final = Vocabulary(
+    values_setting="stage_values",
+    value="lifecycle stage value",
+    stage="lifecycle stage",
+    stage_map="stage map",
+    handoff_setting="handoff_stage",
+    field="property",
+    field_pattern=re.compile(r"[A-Za-z0-9_]+"),
+    field_example="expected a HubSpot property's internal name like hs_persona (not its label)",
+)
 
 
 def _stage_values(value: Any) -> dict[str, Any]:
-    return _table("stage_values")(value)
+    return table("stage_values")(value)
 
 
 def _team_values(value: Any) -> dict[str, Any]:
-    return _table("team_values")(value)
-
-
-def _stages(value: Any) -> tuple[str, ...]:
-    return _names("stages")(value)
-
-
-def _exit_stages(value: Any) -> tuple[str, ...]:
-    return _names("exit_stages")(value)
-
-
-def _hand_raiser_values(value: Any) -> tuple[str, ...]:
-    return _names("hand_raiser_values")(value)
+    return table("team_values")(value)
 
 
 def _clock(value: HandoffClock | str) -> HandoffClock:
@@ -216,12 +195,14 @@ class HubSpotMapping:
     """
 
     stage_values: Mapping[str, str] = attrs.field(factory=dict, converter=_stage_values)
-    stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=_stages)
-    exit_stages: tuple[str, ...] = attrs.field(default=DEFAULT_EXIT_STAGES, converter=_exit_stages)
+    stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=stage_keys)
+    exit_stages: tuple[str, ...] = attrs.field(
+        default=DEFAULT_EXIT_STAGES, converter=exit_stage_keys
+    )
     segment_property: str | None = None
     persona_property: str | None = None
     hand_raiser_property: str | None = None
-    hand_raiser_values: tuple[str, ...] = attrs.field(default=(), converter=_hand_raiser_values)
+    hand_raiser_values: tuple[str, ...] = attrs.field(default=(), converter=hand_raiser_values)
     handoff_stage: str = "marketingqualifiedlead"
     handoff_notified: HandoffClock = attrs.field(
         default=HandoffClock.LATER_OF_STAGE_AND_OWNER, converter=_clock
@@ -254,40 +235,7 @@ class HubSpotMapping:
     def __attrs_post_init__(self) -> None:
         problems = Problems()
         self._check_stages(problems)
-        for name in ("segment_property", "persona_property", "hand_raiser_property"):
-            value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, str) or not _PROPERTY_NAME.fullmatch(value)
-            ):
-                problems.add(
-                    (name,),
-                    f"expected a HubSpot property's internal name like hs_persona (not its "
-                    f"label), got {value!r}",
-                    value,
-                )
-        if self.hand_raiser_values and self.hand_raiser_property is None:
-            problems.add(
-                ("hand_raiser_values",), "needs hand_raiser_property, the property they are of"
-            )
-        if not all(isinstance(v, str) and v.strip() for v in self.hand_raiser_values):
-            problems.add(("hand_raiser_values",), "expected non-empty property values")
-        key = (
-            self.lifecycle.get(self.handoff_stage) if isinstance(self.handoff_stage, str) else None
-        )
-        if key is None:
-            problems.add(
-                ("handoff_stage",),
-                f"{self.handoff_stage!r} is no lifecycle stage of the stage map (known: "
-                f"{', '.join(self.lifecycle)}); map it in stage_values",
-                self.handoff_stage,
-            )
-        elif key not in self.stages:
-            problems.add(
-                ("handoff_stage",),
-                f"{self.handoff_stage!r} maps to {key!r}, which is not a stage of the ladder "
-                f"(stages: {', '.join(self.stages)})",
-                self.handoff_stage,
-            )
+        check_fields_and_handoff(problems, _WORDS, self, in_force=self.lifecycle)
         teams = ", ".join(t.value for t in Team)
         for name, team in self.team_values.items():
             if not isinstance(team, str) or team.strip().lower() not in {t.value for t in Team}:
@@ -297,32 +245,13 @@ class HubSpotMapping:
         problems.raise_any("the HubSpot mapping settings")
 
     def _check_stages(self, problems: Problems) -> None:
-        for name, keys in (("stages", self.stages), ("exit_stages", self.exit_stages)):
-            seen: set[str] = set()
-            for key in keys:
-                if not isinstance(key, str) or not _KEY.fullmatch(key):
-                    problems.add((name,), f"expected stage keys without spaces, got {key!r}", key)
-                elif key in seen:
-                    problems.add((name,), f"stage key {key!r} appears twice", key)
-                seen.add(key)
-        if not self.stages:
-            problems.add(("stages",), "the ladder needs at least one stage")
-        both = sorted(set(self.stages) & set(self.exit_stages))
-        if both:
-            problems.add(
-                ("exit_stages",), f"{', '.join(both)} also in stages: a stage is one or the other"
-            )
-        known = (*self.stages, *self.exit_stages)
-        for value, key in self.stage_values.items():
-            if not isinstance(value, str) or not value.strip():
-                problems.add(("stage_values",), f"expected a lifecycle stage value, got {value!r}")
-            elif key not in known:
-                problems.add(
-                    ("stage_values", value),
-                    f"maps {value!r} to {key!r}, which is not a stage (known: "
-                    f"{', '.join(known)}; add it to stages or exit_stages)",
-                    key,
-                )
+        check_ladder(
+            problems,
+            _WORDS,
+            stages=self.stages,
+            exit_stages=self.exit_stages,
+            values=self.stage_values,
+        )
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> HubSpotMapping:

@@ -12,6 +12,7 @@ import attrs
 from slacore.connector import Record, Stream
 from slacore.errors import ValidationError
 from slacore.model import Handoff, Lead, OwnerChange, StageChange
+from slacore_connectors._crm import joined_segment, names_any
 from slacore_connectors.salesforce._rows import build, rejection, row_of, unique
 from slacore_connectors.salesforce._wire import (
     IdKind,
@@ -141,9 +142,7 @@ def _segment(row: Mapping[str, Any], mapping: SalesforceMapping) -> str | None:
         if mapping.segment_field
         else None
     )
-    if persona and segment:
-        return f"{persona} x {segment}"
-    return persona or segment
+    return joined_segment(persona, segment)
 
 
 def _hand_raiser(row: Mapping[str, Any], mapping: SalesforceMapping) -> bool:
@@ -156,8 +155,7 @@ def _hand_raiser(row: Mapping[str, Any], mapping: SalesforceMapping) -> bool:
     found = text(value, name)
     if found is None:
         return False
-    wanted = {v.strip().casefold() for v in mapping.hand_raiser_values}
-    return any(part.strip().casefold() in wanted for part in found.split(";"))
+    return names_any(found, mapping.hand_raiser_values)
 
 
 def _conversion(row: Mapping[str, Any], lead_id: str) -> Conversion | None:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import TypeVar
+from datetime import date
 
 import attrs
 
-from slacore.connector import Record, RejectedRecord
+from slacore_connectors._crm import MappedBase, PendingHandoffBase, R, iso_z
 
-R = TypeVar("R", bound=Record)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+__all__ = ["Conversion", "LeadLinks", "Mapped", "PendingHandoff", "R"]
 
 
 @attrs.frozen(kw_only=True)
-class PendingHandoff:
+class PendingHandoff(PendingHandoffBase):
     """A lead that reached the hand-off status while a queue (no rep) owned it, and no user
     took it before it reached the status again, or yet.
 
@@ -30,18 +25,13 @@ class PendingHandoff:
 
     """
 
-    lead_id: str
-    stage: str
-    reached_at: datetime
-    superseded_at: datetime | None = None
-
     def __str__(self) -> str:
-        reached = f"lead {self.lead_id} reached {self.stage} at {_iso(self.reached_at)}"
+        reached = f"lead {self.lead_id} reached {self.stage} at {iso_z(self.reached_at)}"
         if self.superseded_at is None:
             return f"{reached} owned by a queue: its hand-off comes when a user takes it"
         return (
             f"{reached} owned by a queue, and no user took it before it reached it again at "
-            f"{_iso(self.superseded_at)}: that first hand-off was never notified"
+            f"{iso_z(self.superseded_at)}: that first hand-off was never notified"
         )
 
 
@@ -71,24 +61,12 @@ class Conversion:
     account_id: str | None = None
 
 
-def _rejected(value: Iterable[RejectedRecord]) -> tuple[RejectedRecord, ...]:
-    return tuple(value)
-
-
-def _records(value: Iterable[Record]) -> tuple[Record, ...]:
-    return tuple(value)
-
-
-def _pending(value: Iterable[PendingHandoff]) -> tuple[PendingHandoff, ...]:
-    return tuple(value)
-
-
 def _notices(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
 @attrs.frozen(kw_only=True, hash=False)  # holds rejected records: unhashable
-class Mapped:
+class Mapped(MappedBase[PendingHandoff]):
     """What one Salesforce row gave: its records, or the one rejected record saying why not.
 
     Attributes:
@@ -103,16 +81,9 @@ class Mapped:
 
     """
 
-    records: tuple[Record, ...] = attrs.field(default=(), converter=_records)
-    rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
-    pending: tuple[PendingHandoff, ...] = attrs.field(default=(), converter=_pending)
     notices: tuple[str, ...] = attrs.field(default=(), converter=_notices)
     conversion: Conversion | None = None
     currency: str | None = None
-
-    def of(self, record_type: type[R]) -> tuple[R, ...]:
-        """The records of one core type (``Lead``, ``Handoff``...), in order."""
-        return tuple(r for r in self.records if type(r) is record_type)
 
 
 @attrs.frozen(kw_only=True)

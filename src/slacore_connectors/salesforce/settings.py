@@ -15,6 +15,15 @@ from slacore.agreement.sections import DEFAULT_EXIT_STAGES
 from slacore.connector import Setting, SettingKind
 from slacore.errors import ValidationError
 from slacore.model import STANDARD_LADDER
+from slacore_connectors._crm import (
+    Vocabulary,
+    check_fields_and_handoff,
+    check_ladder,
+    exit_stage_keys,
+    hand_raiser_values,
+    stage_keys,
+    table,
+)
 
 
 class SalesforceObject(enum.StrEnum):
@@ -121,41 +130,21 @@ MAPPING_SETTINGS: Final[tuple[Setting, ...]] = (
 """The settings of the mapping, for the connector's ``settings_schema``; read them with
 :meth:`SalesforceMapping.from_settings`."""
 
-_FIELD_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_KEY: Final = re.compile(r"\S+")
+_WORDS: Final = Vocabulary(
+    values_setting="status_values",
+    value="Lead.Status value",
+    stage="status",
+    stage_map="status map",
+    handoff_setting="handoff_status",
+    field="field",
+    field_pattern=re.compile(r"[A-Za-z][A-Za-z0-9_]*"),
+    field_example="expected a Lead field's API name like Persona__c (not its label)",
+)
 _CURRENCY: Final = re.compile(r"[A-Z]{3}")
 
 
-def _table(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValidationError(
-            message=f"expected a table (mapping), got {type(value).__name__}",
-            field="status_values",
-            value=value,
-        )
-    return dict(value)
-
-
-def _list_of(field: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError(
-            message=f"expected a list of names, got {value!r}", field=field, value=value
-        )
-    return tuple(value)
-
-
-def _stages(value: Any) -> tuple[str, ...]:
-    return _list_of("stages", value)
-
-
-def _exit_stages(value: Any) -> tuple[str, ...]:
-    return _list_of("exit_stages", value)
-
-
-def _hand_raiser_values(value: Any) -> tuple[str, ...]:
-    return _list_of("hand_raiser_values", value)
+def _status_values(value: Any) -> dict[str, Any]:
+    return table("status_values")(value)
 
 
 def _clock(value: HandoffClock | str) -> HandoffClock:
@@ -210,13 +199,15 @@ class SalesforceMapping:
 
     """
 
-    status_values: Mapping[str, str] = attrs.field(factory=dict, converter=_table)
-    stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=_stages)
-    exit_stages: tuple[str, ...] = attrs.field(default=DEFAULT_EXIT_STAGES, converter=_exit_stages)
+    status_values: Mapping[str, str] = attrs.field(factory=dict, converter=_status_values)
+    stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=stage_keys)
+    exit_stages: tuple[str, ...] = attrs.field(
+        default=DEFAULT_EXIT_STAGES, converter=exit_stage_keys
+    )
     segment_field: str | None = None
     persona_field: str | None = None
     hand_raiser_field: str | None = None
-    hand_raiser_values: tuple[str, ...] = attrs.field(default=(), converter=_hand_raiser_values)
+    hand_raiser_values: tuple[str, ...] = attrs.field(default=(), converter=hand_raiser_values)
     handoff_status: str = "Open - Not Contacted"
     handoff_notified: HandoffClock = attrs.field(
         default=HandoffClock.LATER_OF_STATUS_AND_USER_OWNER, converter=_clock
@@ -240,38 +231,7 @@ class SalesforceMapping:
     def __attrs_post_init__(self) -> None:
         problems = Problems()
         self._check_stages(problems)
-        for name in ("segment_field", "persona_field", "hand_raiser_field"):
-            value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, str) or not _FIELD_NAME.fullmatch(value)
-            ):
-                problems.add(
-                    (name,),
-                    f"expected a Lead field's API name like Persona__c (not its label), got "
-                    f"{value!r}",
-                    value,
-                )
-        if self.hand_raiser_values and self.hand_raiser_field is None:
-            problems.add(("hand_raiser_values",), "needs hand_raiser_field, the field they are of")
-        if not all(isinstance(v, str) and v.strip() for v in self.hand_raiser_values):
-            problems.add(("hand_raiser_values",), "expected non-empty field values")
-        key = (
-            self.statuses.get(self.handoff_status) if isinstance(self.handoff_status, str) else None
-        )
-        if key is None:
-            problems.add(
-                ("handoff_status",),
-                f"{self.handoff_status!r} is no status of the status map (known: "
-                f"{', '.join(self.statuses)}); map it in status_values",
-                self.handoff_status,
-            )
-        elif key not in self.stages:
-            problems.add(
-                ("handoff_status",),
-                f"{self.handoff_status!r} maps to {key!r}, which is not a stage of the ladder "
-                f"(stages: {', '.join(self.stages)})",
-                self.handoff_status,
-            )
+        check_fields_and_handoff(problems, _WORDS, self, in_force=self.statuses)
         if self.currency is not None and (
             not isinstance(self.currency, str) or not _CURRENCY.fullmatch(self.currency)
         ):
@@ -281,32 +241,13 @@ class SalesforceMapping:
         problems.raise_any("the Salesforce mapping settings")
 
     def _check_stages(self, problems: Problems) -> None:
-        for name, keys in (("stages", self.stages), ("exit_stages", self.exit_stages)):
-            seen: set[str] = set()
-            for key in keys:
-                if not isinstance(key, str) or not _KEY.fullmatch(key):
-                    problems.add((name,), f"expected stage keys without spaces, got {key!r}", key)
-                elif key in seen:
-                    problems.add((name,), f"stage key {key!r} appears twice", key)
-                seen.add(key)
-        if not self.stages:
-            problems.add(("stages",), "the ladder needs at least one stage")
-        both = sorted(set(self.stages) & set(self.exit_stages))
-        if both:
-            problems.add(
-                ("exit_stages",), f"{', '.join(both)} also in stages: a stage is one or the other"
-            )
-        known = (*self.stages, *self.exit_stages)
-        for value, key in self.status_values.items():
-            if not isinstance(value, str) or not value.strip():
-                problems.add(("status_values",), f"expected a Lead.Status value, got {value!r}")
-            elif key not in known:
-                problems.add(
-                    ("status_values", value),
-                    f"maps {value!r} to {key!r}, which is not a stage (known: "
-                    f"{', '.join(known)}; add it to stages or exit_stages)",
-                    key,
-                )
+        check_ladder(
+            problems,
+            _WORDS,
+            stages=self.stages,
+            exit_stages=self.exit_stages,
+            values=self.status_values,
+        )
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SalesforceMapping:
