@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,12 @@ def on_request(fake: FakeSalesforce, kind: str, nth: int, fault: Callable[[], No
     fake.before_request = inject
 
 
+def used_up(fake: FakeSalesforce) -> None:
+    """The org's daily API allocation used up from this request on: every data request is
+    answered ``REQUEST_LIMIT_EXCEEDED`` (until ``api_max`` is raised)."""
+    fake.api_max = fake.api_used
+
+
 def of_kind(fake: FakeSalesforce, prefix: str) -> list[Request]:
     return [request for request in fake.requests if request.kind.startswith(prefix)]
 
@@ -152,8 +159,9 @@ def test_request_limit_exceeded_mid_sync_stops_cleanly_and_a_rerun_completes(
     begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
 ) -> None:
     fake, store_path = begin()
-    # Two pages of leads read; the third page's request meets the org's limit.
-    on_request(fake, "query_more:Lead", 2, lambda: fake.fail("REQUEST_LIMIT_EXCEEDED"))
+    # Two pages of leads read; the third page's request meets the org's limit, and every
+    # request after it (the allocation is used up for the day).
+    on_request(fake, "query_more:Lead", 2, lambda: used_up(fake))
     done, source = run_cli(tmp_path)
     assert done.returncode == 1, done.stderr
     assert len(said(done)) == 1, done.stderr
@@ -161,18 +169,20 @@ def test_request_limit_exceeded_mid_sync_stops_cleanly_and_a_rerun_completes(
     assert "REQUEST_LIMIT_EXCEEDED" in line or "limit" in line.casefold(), line
     assert source["status"] == "failed", source
     # Nothing was asked of Salesforce after the limit.
-    assert fake.requests[-1].kind == "query_more:Lead", [r.kind for r in fake.requests[-3:]]
+    refused = [r for r in fake.requests if r.kind == "query_more:Lead"][1]
+    assert fake.requests[-1] == refused, [r.kind for r in fake.requests[refused.number - 1 :]]
     # The pages read before it are stored, their cursor kept.
     stored = {lead.id for lead in held(store_path)["leads"]}
     assert 0 < len(stored) < 600, len(stored)
     assert "leads" in cursors(store_path), cursors(store_path)
     fake.before_request = None
+    fake.api_used, fake.api_max = 0, 15_000  # a new day
     before = Counter(fake.calls)
     source = sync_cli(tmp_path)
     assert_complete(store_path, fake)
     run = since(before, Counter(fake.calls))
     leads = source["streams"]["leads"]
-    assert leads["read"] + leads["rejected"] < 600, (dict(run), leads)  # went on, not anew
+    assert leads["read"] + leads["rejected"] == 600 - len(stored), (dict(run), leads)
 
 
 def test_the_runs_daily_share_ends_the_sync_before_salesforces_limit(
@@ -329,10 +339,7 @@ def test_a_bulk_first_load_meeting_a_fault_logs_in_again_or_stops_and_goes_on(
 ) -> None:
     fake, store_path = begin(settings={"bulk_threshold": 100})
 
-    def limit() -> None:
-        fake.fail("REQUEST_LIMIT_EXCEEDED")
-
-    inject = fake.expire_sessions if fault == "expired" else limit
+    inject = fake.expire_sessions if fault == "expired" else partial(used_up, fake)
     on_request(fake, "bulk_results", 1, inject)  # the first results page of the first job
     done, _ = run_cli(tmp_path)
     if fault == "expired":
@@ -343,6 +350,7 @@ def test_a_bulk_first_load_meeting_a_fault_logs_in_again_or_stops_and_goes_on(
         assert len(said(done)) == 1, done.stderr
         assert fake.requests[-1].kind == "bulk_results", [r.kind for r in fake.requests[-3:]]
         fake.before_request = None
+        fake.api_used, fake.api_max = 0, 15_000  # a new day
         sync_cli(tmp_path)
     assert of_kind(fake, "bulk_create:Lead")
     assert_complete(store_path, fake)
