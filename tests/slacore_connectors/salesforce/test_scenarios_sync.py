@@ -67,6 +67,17 @@ def started(make: Make, monkeypatch: pytest.MonkeyPatch, **org: Any) -> FakeSale
     return fake
 
 
+def synced(
+    folder: Path, make: Make, monkeypatch: pytest.MonkeyPatch, **org: Any
+) -> tuple[FakeSalesforce, Path]:
+    """:func:`started`, its job in ``folder`` synced once through the command line: the fake
+    and the store's path."""
+    fake = started(make, monkeypatch, **org)
+    store_path = write_job(folder, fake)
+    sync_cli(folder)
+    return fake, store_path
+
+
 def assert_complete(
     store_path: Path, fake: FakeSalesforce, calls: Counter[str] | None = None
 ) -> None:
@@ -109,9 +120,7 @@ def test_a_first_sync_through_the_cli_stores_exactly_the_org(
 def test_an_incremental_sync_reads_only_the_changes(
     tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = started(make_fake_salesforce, monkeypatch)
-    store_path = write_job(tmp_path, fake)
-    sync_cli(tmp_path)
+    fake, store_path = synced(tmp_path, make_fake_salesforce, monkeypatch)
     before = Counter(fake.calls)
     org = fake.org
     at = recently()
@@ -214,9 +223,7 @@ def test_a_sync_stopped_inside_one_systemmodstamp_goes_on_after_the_last_row_sto
 def test_a_row_appearing_late_inside_the_lookback_is_read_by_the_next_sync(
     tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = started(make_fake_salesforce, monkeypatch, leads=120)
-    store_path = write_job(tmp_path, fake)
-    sync_cli(tmp_path)
+    fake, store_path = synced(tmp_path, make_fake_salesforce, monkeypatch, leads=120)
     org = fake.org
     rep = active_user(org)
     # Committed now with a SystemModstamp the last window already passed (VENDORS.md 4.6):
@@ -277,9 +284,7 @@ def test_a_lead_changed_while_the_sync_reads_is_read_by_the_next(
 def test_deleted_leads_and_opportunities_leave_the_store_and_stay_in_its_past(
     tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = started(make_fake_salesforce, monkeypatch, deleted=3)
-    store_path = write_job(tmp_path, fake)
-    sync_cli(tmp_path)
+    fake, store_path = synced(tmp_path, make_fake_salesforce, monkeypatch, deleted=3)
     org = fake.org
     first = held(store_path)
     between = recently(0)
@@ -309,9 +314,7 @@ def test_deleted_leads_and_opportunities_leave_the_store_and_stay_in_its_past(
 def test_a_deleted_converted_lead_gets_no_touch_of_its_contact_and_its_deal_no_lead(
     tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = started(make_fake_salesforce, monkeypatch)
-    store_path = write_job(tmp_path, fake)
-    sync_cli(tmp_path)
+    fake, store_path = synced(tmp_path, make_fake_salesforce, monkeypatch)
     org = fake.org
     lead = min(i for i, r in org.tables["Lead"].items() if r["ConvertedOpportunityId"])
     contact = org.tables["Lead"][lead]["ConvertedContactId"]
@@ -335,9 +338,7 @@ def test_a_deleted_converted_lead_gets_no_touch_of_its_contact_and_its_deal_no_l
 def test_a_lead_converted_between_syncs_keeps_its_later_touches_and_gets_its_deal(
     tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = started(make_fake_salesforce, monkeypatch)
-    store_path = write_job(tmp_path, fake)
-    sync_cli(tmp_path)
+    fake, store_path = synced(tmp_path, make_fake_salesforce, monkeypatch)
     org = fake.org
     rep = active_user(org)
     lead = min(i for i, r in org.tables["Lead"].items() if r["Status"] == STATUSES[3])
