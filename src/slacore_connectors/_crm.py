@@ -254,3 +254,37 @@ class MappedBase(Generic[P]):
     def of(self, record_type: type[R]) -> tuple[R, ...]:
         """The records of one core type (``Lead``, ``Handoff``...), in order."""
         return tuple(r for r in self.records if type(r) is record_type)
+
+
+@attrs.define
+class PendingTally:
+    """A window's hand-offs whose rep was not notified yet: how many, and the first few, so
+    a connector says them in one notice a window (one a page would be a hundred lines of a
+    large first sync).
+
+    Attributes:
+        rep: What the CRM notifies ("an owner", "a user"), for the notice.
+        count: How many were added.
+        named: The first few, named in the notice.
+
+    """
+
+    rep: str
+    count: int = 0
+    named: list[PendingHandoffBase] = attrs.field(factory=list)
+
+    def add(self, mapped: Iterable[MappedBase[Any]]) -> None:
+        """Count the pending hand-offs of ``mapped``."""
+        for item in mapped:
+            for pending in item.pending:
+                self.count += 1
+                if len(self.named) < 3:
+                    self.named.append(pending)
+
+    def notices(self) -> tuple[str, ...]:
+        """The window's one notice, naming a few leads (none when nothing is pending)."""
+        if not self.count:
+            return ()
+        named = "; ".join(str(item) for item in self.named)
+        more = f" (and {self.count - len(self.named)} more)" if self.count > len(self.named) else ""
+        return (f"{self.count} hand-off(s) without {self.rep} to notify: {named}{more}",)

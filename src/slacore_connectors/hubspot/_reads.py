@@ -18,6 +18,7 @@ import attrs
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.connector.streams import JSONScalar
 from slacore.model import Handoff, Lead, OwnerChange, StageChange
+from slacore_connectors._crm import PendingTally
 from slacore_connectors.hubspot._times import parse_time
 from slacore_connectors.hubspot._window import Window, state_of
 from slacore_connectors.hubspot.client import ASSOCIATIONS_BATCH, HubSpotClient
@@ -25,7 +26,6 @@ from slacore_connectors.hubspot.mapping import (
     HubSpotMapping,
     Mapped,
     ObjectType,
-    PendingHandoff,
     history_properties,
     map_contact,
     map_deal,
@@ -96,30 +96,6 @@ def _merged(objects: Iterable[dict[str, Any]]) -> list[str]:
         if isinstance(value, str):
             gone.extend(part.strip() for part in value.split(";") if part.strip())
     return gone
-
-
-@attrs.define
-class _Pending:
-    """A window's hand-offs without an owner to notify: how many, and the first few."""
-
-    count: int = 0
-    named: list[PendingHandoff] = attrs.field(factory=list)
-
-    def add(self, mapped: Iterable[Mapped]) -> None:
-        for item in mapped:
-            for pending in item.pending:
-                self.count += 1
-                if len(self.named) < 3:
-                    self.named.append(pending)
-
-    def notices(self) -> tuple[str, ...]:
-        """One notice for the window, naming a few contacts (one a page would be a hundred
-        lines of a large first sync)."""
-        if not self.count:
-            return ()
-        named = "; ".join(str(item) for item in self.named)
-        more = f" (and {self.count - len(self.named)} more)" if self.count > len(self.named) else ""
-        return (f"{self.count} hand-off(s) without an owner to notify: {named}{more}",)
 
 
 def _batch(
@@ -226,7 +202,7 @@ class Reader:
         history = history_properties(ObjectType.CONTACTS)
         while True:  # a window a stopped read left is finished, then today's is read
             window = self._window(ObjectType.CONTACTS, state)
-            pending = _Pending()
+            pending = PendingTally("an owner")
             for page in self._search(window, ("hs_object_id",)):
                 ids = _ids(page)
                 objects, rejected = self._read_contacts(ids, wanted_properties, history)

@@ -24,6 +24,7 @@ from slacore.connector import Batch, Cursor, Stream
 from slacore.connector.streams import JSONScalar
 from slacore.errors import ValidationError
 from slacore.model import Handoff, Lead, OwnerChange, StageChange
+from slacore_connectors._crm import PendingTally
 from slacore_connectors._window import state_of
 from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
 from slacore_connectors.salesforce.client import (
@@ -34,7 +35,6 @@ from slacore_connectors.salesforce.client import (
 )
 from slacore_connectors.salesforce.mapping import (
     Mapped,
-    PendingHandoff,
     SalesforceMapping,
     SalesforceObject,
     fields,
@@ -172,29 +172,6 @@ class _Skipped:
         )
         self.count = 0
         return said
-
-
-@attrs.define
-class _Pending:
-    """A window's hand-offs without a user to notify: how many, and the first few."""
-
-    count: int = 0
-    named: list[PendingHandoff] = attrs.field(factory=list)
-
-    def add(self, mapped: Iterable[Mapped]) -> None:
-        for item in mapped:
-            for pending in item.pending:
-                self.count += 1
-                if len(self.named) < 3:
-                    self.named.append(pending)
-
-    def notices(self) -> tuple[str, ...]:
-        """One notice for the window, naming a few leads."""
-        if not self.count:
-            return ()
-        named = "; ".join(str(item) for item in self.named)
-        more = f" (and {self.count - len(self.named)} more)" if self.count > len(self.named) else ""
-        return (f"{self.count} hand-off(s) without a user to notify: {named}{more}",)
 
 
 def _batch(
@@ -478,7 +455,7 @@ class Reader:
         changes and hand-offs first, the leads (with rejections and deletions) last."""
         state = state_of(cursor)
         first = dict.fromkeys(Stream, cursor is None)
-        pending = _Pending()
+        pending = PendingTally("a user")
         for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
             mapped: list[Mapped] = []
             if page.rows:
@@ -495,7 +472,7 @@ class Reader:
             notices = self.memory.once(n for item in mapped for n in item.notices)
             if page.last:  # a window's hand-offs without a user are told once, at its end
                 notices = (*notices, *pending.notices())
-                pending = _Pending()
+                pending = PendingTally("a user")
             yield from self._lead_batches(mapped, page.deleted, page.state, wanted, first, notices)
 
     def _lead_batches(
