@@ -413,8 +413,10 @@ def test_a_bulk_first_load_stores_what_a_rest_first_load_stores(
 # -- 8. a sync killed, then run again ---------------------------------------------------------
 
 
-def killed_sync(folder: Path, fake: FakeSalesforce, kind: str, nth: int) -> int:
-    """``slacore sync`` in a subprocess, SIGKILLed when the ``nth`` request of ``kind``
+def killed_sync(
+    folder: Path, fake: FakeSalesforce, kind: str, nth: int, how: signal.Signals
+) -> int:
+    """``slacore sync`` in a subprocess, sent ``how`` when the ``nth`` request of ``kind``
     reaches the fake (the pages before it stored by then): its exit status."""
     seen: list[str] = []
     running: list[subprocess.Popen[str]] = []
@@ -423,7 +425,7 @@ def killed_sync(folder: Path, fake: FakeSalesforce, kind: str, nth: int) -> int:
         if request.kind == kind:
             seen.append(kind)
             if len(seen) == nth:
-                os.kill(running[0].pid, signal.SIGKILL)
+                os.kill(running[0].pid, how)
 
     fake.before_request = hook
     command = [sys.executable, "-m", "slacore_connectors", "sync", "--json"]
@@ -438,15 +440,18 @@ def killed_sync(folder: Path, fake: FakeSalesforce, kind: str, nth: int) -> int:
 
 
 @pytest.mark.parametrize(
-    ("way", "kind", "nth"),
+    ("way", "kind", "nth", "how"),
     [
         # REST: killed as the fourth page of leads is asked for (three read).
-        ("rest", "query_more:Lead", 3),
+        ("rest", "query_more:Lead", 3, signal.SIGKILL),
         # Bulk 2.0: the job's rows read in pages of 200, each page's history asked for in
         # two lookups after the run's one probe: killed in the third page's (a page's leads
         # are stored when the next page's batches come).
-        ("bulk", "query:LeadHistory", 6),
+        ("bulk", "query:LeadHistory", 6, signal.SIGKILL),
+        # Stopped (SIGTERM, as a service manager does) rather than killed.
+        ("rest", "query_more:Lead", 3, signal.SIGTERM),
     ],
+    ids=["rest-SIGKILL", "bulk-SIGKILL", "rest-SIGTERM"],
 )
 def test_a_killed_sync_resumes_to_the_same_store(
     tmp_path: Path,
@@ -455,20 +460,23 @@ def test_a_killed_sync_resumes_to_the_same_store(
     way: str,
     kind: str,
     nth: int,
+    how: signal.Signals,
 ) -> None:
     fake = started(make_fake_salesforce, monkeypatch, leads=1_200, deleted=3)
     settings = {"page_size": PAGE, "window": ONE_WINDOW}
     if way == "bulk":
         settings["bulk_threshold"] = 100
     store_path = write_job(tmp_path, fake, **settings)
-    assert killed_sync(tmp_path, fake, kind, nth) == -signal.SIGKILL
+    status = killed_sync(tmp_path, fake, kind, nth, how)
+    assert status == (-signal.SIGKILL if how is signal.SIGKILL else 128 + how), status
     assert bool(fake.calls["bulk_create:Lead"]) is (way == "bulk"), dict(fake.calls)
     stored = {lead.id for lead in held(store_path)["leads"]}
     live = len(expected(fake.org, MAPPING)["leads"])
     assert 0 < len(stored) < live, (len(stored), live, cursors(store_path))
     with SQLiteStore(store_path, read_only=True) as store:
         (run,) = store.runs(SOURCE)
-    assert run.status == "running", run  # killed: nothing recorded its end
+    # Killed, nothing recorded its end (the next sync does); stopped, the run says partial.
+    assert run.status == ("running" if how is signal.SIGKILL else "partial"), run
 
     before = Counter(fake.calls)
     source = sync_cli(tmp_path)
