@@ -165,3 +165,59 @@ def test_a_handoff_waiting_for_a_user_comes_when_one_takes_the_lead(
     assert isinstance(handoff, Handoff)
     assert handoff.owner_id == rep
     assert handoff.notified_at == taken.replace(microsecond=taken.microsecond // 1000 * 1000)
+
+
+def test_a_mass_update_in_one_instant_is_read_whole_by_the_next_sync(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A data load stamps 450 leads with one SystemModstamp: the next window pages through it.
+    fake = make_fake_salesforce(seed=9, leads=600, activity=False)
+    put_secrets(monkeypatch, fake)
+    store_path = tmp_path / "store.db"
+    sync_here(tmp_path, fake, page_size=200)
+    org = fake.org
+    at = recently(3)
+    loaded = _live(org, "Lead")[:450]
+    with fake.lock:
+        for lead in loaded:
+            org.update("Lead", lead, at=at, LeadSource="Purchased List")
+    before = Counter(fake.calls)
+    report = sync_here(tmp_path, fake, page_size=200)
+    run = since(before, Counter(fake.calls))
+    assert_store_equals_fake(store_path, org, MAPPING, calls=run)
+    (source,) = report.sources
+    leads = source.streams["leads"]
+    assert leads.read == 450, (dict(run), leads)  # each once (some had that source already)
+    assert run["query_more:Lead"] == 2, dict(run)  # 450 rows: pages of 200, 200 and 50
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a touch is keyed by its lead, rep, time and channel, not by the Task it comes "
+    "from (slacore.model.Touch has no activity id): a task given to another lead or rep "
+    "leaves its former touch current beside the new one, and a task deleted alone leaves "
+    "its touch (the connector skips deleted activities: it could not name the touch)",
+)
+@pytest.mark.parametrize("change", ["reassigned", "deleted"])
+def test_a_changed_task_keeps_one_touch(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    fake = make_fake_salesforce(seed=14, leads=60)
+    put_secrets(monkeypatch, fake)
+    sync_here(tmp_path, fake)
+    org = fake.org
+    touched = {t.lead_id for t in held(tmp_path / "store.db")["touches"]}
+    task = min(
+        i
+        for i, row in org.tables["Task"].items()
+        if row["WhoId"] in touched and row["TaskSubtype"] == "Call" and row["CallType"] != "Inbound"
+    )
+    at = recently()
+    with fake.lock:
+        if change == "deleted":
+            org.delete("Task", task, at=at)
+        else:
+            others = [u for u in _users(org) if u != org.tables["Task"][task]["OwnerId"]]
+            org.update("Task", task, at=at, OwnerId=others[0])
+    sync_here(tmp_path, fake)
+    assert_store_equals_fake(tmp_path / "store.db", org, MAPPING, calls=fake.calls)
