@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +276,47 @@ def test_a_lead_changed_while_the_sync_reads_is_read_by_the_next(
     assert_complete(store_path, fake, run)
     (source,) = report.sources
     assert source.streams["leads"].stored == 1, (dict(run), source.streams)
+
+
+def test_rows_on_window_bounds_are_read_once_and_in_the_window_they_belong_to(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = started(make_fake_salesforce, monkeypatch, leads=150, activity=False)
+    org = fake.org
+    rep = active_user(org)
+    # A first read starts at the oldest lead's second and goes by pieces of 30 days: leads
+    # on a piece's end, a millisecond before it and after it.
+    oldest = min(r["SystemModstamp"] for r in org.tables["Lead"].values()).replace(microsecond=0)
+    bound = oldest + timedelta(days=30)
+    on_bounds = [
+        org.insert("Lead", {"Name": f"Bound {n}", "Status": STATUSES[0], "OwnerId": rep}, at=at)
+        for n, at in enumerate(
+            (bound - timedelta(milliseconds=1), bound, bound + timedelta(milliseconds=1))
+        )
+    ]
+    store_path = write_job(tmp_path, fake)
+    source = sync_cli(tmp_path)
+    assert_complete(store_path, fake)
+    leads = source["streams"]["leads"]
+    assert leads["read"] + leads["rejected"] == 153, leads  # each once
+    assert set(on_bounds) <= {lead.id for lead in held(store_path)["leads"]}
+
+    # The next window starts ``lookback`` (10 minutes) before the last one's end: a row
+    # stamped on that start is read again, one a millisecond before it is not.
+    end = datetime.fromtimestamp(cursors(store_path)["leads"]["Lead.modified"] / 1000, UTC)
+    start = end - timedelta(minutes=10)
+    with fake.lock:
+        inside = org.insert("Lead", {"Name": "In", "Status": STATUSES[0], "OwnerId": rep}, at=start)
+        outside = org.insert(
+            "Lead",
+            {"Name": "Out", "Status": STATUSES[0], "OwnerId": rep},
+            at=start - timedelta(milliseconds=1),
+        )
+    source = sync_cli(tmp_path)
+    stored = {lead.id for lead in held(store_path)["leads"]}
+    assert inside in stored
+    assert outside not in stored
+    assert source["streams"]["leads"]["read"] == 1, source["streams"]
 
 
 # -- 5. deleted rows -------------------------------------------------------------------------
