@@ -215,12 +215,19 @@ def test_an_expired_session_logs_in_again_where_the_credentials_allow(
 ) -> None:
     fake, store_path = begin(credentials=credentials)
     on_request(fake, "query_more:Lead", 2, fake.expire_sessions)
-    sync_cli(tmp_path)
+    done, _ = run_cli(tmp_path)
+    assert done.returncode == 0, done.stderr
     assert fake.calls[login] == 2, dict(fake.calls)
     # The page refused is asked again, after the new login, and nothing is read twice.
     refused, again = [r for r in fake.requests if r.kind == "query_more:Lead"][1:3]
     assert again.path == refused.path, (refused, again)
     assert_complete(store_path, fake)
+    # No secret of the set, nor the sessions given, in the output or the store.
+    with SQLiteStore(store_path, read_only=True) as store:
+        (run,) = store.runs(SOURCE)
+    secrets = (fake.password, fake.security_token, fake.consumer_secret, fake.session_id)
+    for secret in secrets:
+        assert not _leaks(secret, tmp_path, done.stdout, done.stderr, str(run)), secret
 
 
 def test_salesforce_unavailable_once_is_asked_again_and_the_sync_completes(
