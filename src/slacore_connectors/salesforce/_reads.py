@@ -296,11 +296,11 @@ class Reader:
                         live = [row for row in rows if not _deleted(row)]
                         gone = [_row_id(row) or "" for row in rows if _deleted(row)]
                         held = _Page(live, [given for given in gone if given], state)
-                except SalesforceError as error:
+                except SalesforceQueryTimeout:
                     if held is not None:
-                        yield held  # read whole: stored, its calls not made again
-                    if not isinstance(error, SalesforceQueryTimeout):
-                        raise
+                        yield held  # read whole; the rest of the piece is asked again
+                    if after is not None and whole_second(after.at) > since:
+                        since = whole_second(after.at)  # the rows before it were read
                     if bulk:
                         bulk = False  # the job timed out: windows of REST queries instead
                         continue

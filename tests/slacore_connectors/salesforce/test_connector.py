@@ -4,6 +4,7 @@ history fallback, the Bulk 2.0 first load, and the errors that end a run."""
 
 from __future__ import annotations
 
+import doctest
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from slacore.errors import ValidationError
 from slacore.model import Deal, Touch
 from slacore.testing import ConnectorContract
 from slacore_connectors.salesforce import connector as connector_module
+from slacore_connectors.salesforce._window import Position, Window
 from slacore_connectors.salesforce.client import (
     SalesforceAuthError,
     SalesforceError,
@@ -637,3 +639,102 @@ def test_a_first_read_whose_oldest_row_times_out_starts_in_2000(
     assert sorted(ids(batches, Stream.REPS)) == sorted(fake_salesforce.org.tables["User"])
     asked = [str(r.query.get("q")) for r in fake_salesforce.requests]
     assert any("SystemModstamp >= 2000-01-01T00:00:00Z" in q for q in asked)
+
+
+def test_an_object_without_rows_costs_one_query_and_ends_its_window(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=13, leads=40, activity=False)
+    batches = list(connector(fake).read("touches"))  # no Task, no Event
+    assert len(batches) == 2
+    assert set(batches[-1].cursor.state) == {"Task.modified", "Event.modified"}
+    assert fake.calls["queryAll:Task"] == fake.calls["queryAll:Event"] == 1  # the oldest: none
+
+
+def test_a_bulk_job_timing_out_falls_back_to_windows(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=14, leads=300, activity=False)
+    fake.query_timeout_rows = 250
+    fake.bulk_polls = 0
+    batches = list(connector(fake, bulk_threshold=10).read("leads"))
+    assert fake.calls["bulk_create:Lead"] == 1
+    assert sorted(ids(batches, Stream.LEADS)) == sorted(live(fake, "Lead"))
+
+
+def test_an_org_without_lead_history_maps_leads_from_the_lead(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    history = salesforce_org.FIELDS.pop("LeadHistory")  # the object unknown: INVALID_TYPE
+    try:
+        batches = list(connector(fake_salesforce).read("leads"))
+    finally:
+        salesforce_org.FIELDS["LeadHistory"] = history
+    assert [n for b in batches for n in b.notices if n == NO_HISTORY] == [NO_HISTORY]
+    assert sorted(ids(batches, Stream.LEADS)) == sorted(live(fake_salesforce, "Lead"))
+
+
+def test_a_timeout_while_paging_goes_on_after_the_last_row_read(
+    make_fake_salesforce: Callable[..., FakeSalesforce],
+) -> None:
+    fake = make_fake_salesforce(seed=15, leads=700, same_instant=500, activity=False)
+    fake.fail("QUERY_TIMEOUT", kind="query_more:Lead", times=2)
+    batches = list(connector(fake, page_size=200, window="365d").read("leads"))
+    read = ids(batches, Stream.LEADS)
+    assert sorted(read) == sorted(live(fake, "Lead"))  # none lost, none twice
+    assert fake.calls["query_more:Lead"] >= 2
+
+
+# -- the cursor state ------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def plan(state: Mapping[str, Any], now: datetime = T0) -> Window:
+    return Window.plan(
+        "Lead",
+        state,
+        now=now,
+        lookback=timedelta(minutes=10),
+        lag=timedelta(minutes=2),
+        start=lambda until: datetime(2026, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC),
+    )
+
+
+def test_a_window_is_whole_seconds_from_the_cursor_less_the_lookback() -> None:
+    first = plan({}, now=T0 + timedelta(milliseconds=700))
+    assert (first.since, first.until, first.first) == (
+        datetime(2026, 1, 1, tzinfo=UTC),
+        T0 - timedelta(minutes=2),
+        True,
+    )
+    state = first.done({}, first.until)
+    later = plan(state, now=T0 + timedelta(hours=1))
+    assert (later.since, later.until, later.first) == (
+        T0 - timedelta(minutes=12),
+        T0 + timedelta(minutes=58),
+        False,
+    )
+    assert later.where(later.since, later.until, None) == (
+        "SystemModstamp >= 2026-03-01T11:48:00Z AND SystemModstamp < 2026-03-01T12:58:00Z"
+    )
+
+
+def test_a_stopped_piece_is_resumed_after_its_last_row() -> None:
+    window = plan({})
+    at = T0 - timedelta(days=3, milliseconds=-250)
+    state = window.reading({}, window.since, window.until, Position(at, "00Q000000000042AAA"))
+    resumed = plan(state, now=T0 + timedelta(days=1))
+    assert resumed.resumed
+    assert (resumed.since, resumed.until) == (window.since, window.until)
+    assert resumed.after == Position(at, "00Q000000000042AAA")
+    assert resumed.where(resumed.since, resumed.until, resumed.after) == (
+        "SystemModstamp >= 2026-02-26T12:00:00Z AND SystemModstamp < 2026-03-01T11:58:00Z "
+        "AND (SystemModstamp > 2026-02-26T12:00:00Z OR Id > '00Q000000000042AAA')"
+    )
+    edited = {**state, "Lead.after_id": "x' OR Id != '"}  # never put into SOQL
+    assert plan(edited).after is None
+
+
+def test_the_connector_module_examples_run() -> None:
+    assert doctest.testmod(connector_module).failed == 0
