@@ -70,9 +70,11 @@ def put_secrets(monkeypatch: pytest.MonkeyPatch, fake: FakeSalesforce) -> None:
 def settings_of(
     fake: FakeSalesforce, credentials: str = "password", **settings: Any
 ) -> dict[str, Any]:
-    """The source's settings: the fake's address, secrets from the environment, the rest."""
+    """The source's settings: the fake's address, secrets from the environment, the rest
+    (a setting given ``None`` is left out: the connector's default)."""
     secrets = {name: {"env": variable} for name, variable in CREDENTIALS[credentials].items()}
-    return {"instance_url": fake.url, "domain": fake.domain, **secrets, **SETTINGS, **settings}
+    given = {"instance_url": fake.url, "domain": fake.domain, **secrets, **SETTINGS, **settings}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def toml_value(value: Any) -> str:

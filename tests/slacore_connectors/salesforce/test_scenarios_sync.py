@@ -23,13 +23,16 @@ from typing import Any
 
 import pytest
 from tests.fakes.salesforce import FakeSalesforce, Request
-from tests.fakes.salesforce_org import STATUSES
+from tests.fakes.salesforce_org import SEGMENTS, STATUSES
 from tests.slacore_connectors.salesforce.oracle import (
     MAPPING,
     assert_store_equals_fake,
     expected,
     held,
     held_rejected,
+)
+from tests.slacore_connectors.salesforce.oracle import (
+    SETTINGS as ORACLE_SETTINGS,
 )
 from tests.slacore_connectors.salesforce.scenario import (
     ONE_WINDOW,
@@ -53,6 +56,7 @@ from tests.slacore_connectors.salesforce.scenario import (
 pytest.importorskip("simple_salesforce")
 
 from slacore.model import Deal, Touch
+from slacore_connectors.salesforce.mapping import SalesforceMapping
 from slacore_connectors.store.sqlite import SQLiteStore
 
 Make = Callable[..., FakeSalesforce]
@@ -112,6 +116,30 @@ def test_a_first_sync_through_the_cli_stores_exactly_the_org(
     for sobject in ("Lead", "Task", "Event", "Opportunity"):
         assert calls[f"queryAll:{sobject}"] >= 1, shown
     assert calls["soap_login"] == 1, shown  # logged in once for the whole run
+
+
+def test_a_first_sync_with_other_mapping_settings_maps_by_them(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hand-off at Sales Accepted, notified when the status is entered (queue or not);
+    # the segment alone, no persona; hand-raisers by a picklist's values.
+    settings: dict[str, Any] = {
+        "handoff_status": "Sales Accepted",
+        "handoff_notified": "status_entered",
+        "persona_field": None,
+        "hand_raiser_field": "Persona__c",
+        "hand_raiser_values": ["Champion", "Economic Buyer"],
+    }
+    fake = started(make_fake_salesforce, monkeypatch)
+    store_path = write_job(tmp_path, fake, **settings)
+    sync_cli(tmp_path)
+    chosen = {k: v for k, v in {**ORACLE_SETTINGS, **settings}.items() if v is not None}
+    mapping = SalesforceMapping.from_settings(chosen)
+    assert_store_equals_fake(store_path, fake.org, mapping, calls=fake.calls)
+    have = held(store_path)
+    assert {h.stage for h in have["handoffs"]} == {"sal"}
+    assert {lead.segment for lead in have["leads"]} == {*SEGMENTS, None}  # no " x " persona
+    assert {lead.hand_raiser for lead in have["leads"]} == {True, False}
 
 
 # -- 2. an incremental sync reads only what changed -----------------------------------------
