@@ -361,3 +361,17 @@ def test_a_bulk_first_load_meeting_a_fault_logs_in_again_or_stops_and_goes_on(
         sync_cli(tmp_path)
     assert of_kind(fake, "bulk_create:Lead")
     assert_complete(store_path, fake)
+
+
+def test_a_mapped_field_the_org_lacks_is_one_line_naming_the_setting_before_any_read(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    fake, store_path = begin(settings={"segment_field": "Segmnt__c"})
+    done, source = run_cli(tmp_path)
+    assert done.returncode == 1, done.stderr
+    (line,) = said(done)
+    assert "segment_field" in line, line
+    assert "Segment__c" in line, line  # the field it may have meant
+    assert source["status"] == "failed", source
+    assert not [r for r in fake.requests if r.kind.startswith(("query", "bulk"))], fake.calls
+    assert not held(store_path)["leads"]
