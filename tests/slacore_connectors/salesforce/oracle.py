@@ -30,10 +30,11 @@ for each key. Rejected records are compared by stream and id (:func:`expected_re
 
 What a store cannot know, and the oracle so does not ask:
 
-- a Task or Event of a deleted lead (its ``WhoId`` the lead, or the contact a deleted lead
-  was converted into; the generated org deletes one task of each deleted lead and leaves the
-  others) gives no touch of a current lead; whether the store lists it as rejected depends
-  on when it was read (:func:`orphans`), so rejected touches leave them out;
+- a Task or Event of no current lead (no ``WhoId``; a deleted lead's, whose activities
+  Salesforce deletes with it unless they are on the contact it was converted into; a
+  contact's no lead was converted into) gives no touch; whether the store lists it as
+  rejected depends on when it was read (:func:`orphans`), so rejected touches leave them
+  out;
 - a touch has no activity id (its key is lead, rep, time and channel): a Task deleted or
   changed after it was stored leaves its former touch (the scenarios delete leads, not
   tasks alone);
@@ -149,19 +150,25 @@ def _history(org: Org) -> dict[str, list[dict[str, Any]]]:
 
 
 def orphans(org: Org) -> set[str]:
-    """The ids of the live Tasks and Events of deleted leads: their ``WhoId`` a deleted lead,
-    or the contact a deleted lead was converted into (no touch of a current lead)."""
+    """The ids of the live Tasks and Events of no current lead: without a ``WhoId``, or
+    whose ``WhoId`` is a deleted lead, or a contact no live lead was converted into (the
+    connector asks for none of the first, skips the others: no touch, no rejection)."""
     gone = deleted_leads(org)
-    contacts = {
-        row.get("ConvertedContactId")
-        for lead_id, row in org.tables.get("Lead", {}).items()
-        if lead_id in gone and row.get("ConvertedContactId")
+    linked = {
+        row["ConvertedContactId"]
+        for row in _live(org, "Lead")
+        if row.get("IsConverted") is True and row.get("ConvertedContactId")
     }
+
+    def of_no_lead(who: Any) -> bool:
+        contact = isinstance(who, str) and who.startswith("003")
+        return who is None or who in gone or (contact and who not in linked)
+
     return {
         row["Id"]
         for sobject in ("Task", "Event")
         for row in _live(org, sobject)
-        if row.get("WhoId") in gone | contacts
+        if of_no_lead(row.get("WhoId"))
     }
 
 

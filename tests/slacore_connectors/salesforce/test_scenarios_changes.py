@@ -34,7 +34,9 @@ from tests.slacore_connectors.salesforce.scenario import (
 
 pytest.importorskip("simple_salesforce")
 
+from slacore.connector import RejectedRecord
 from slacore.model import Handoff
+from slacore_connectors.store.sqlite import SQLiteStore
 
 Make = Callable[..., FakeSalesforce]
 
@@ -221,3 +223,36 @@ def test_a_changed_task_keeps_one_touch(
             org.update("Task", task, at=at, OwnerId=others[0])
     sync_here(tmp_path, fake)
     assert_store_equals_fake(tmp_path / "store.db", org, MAPPING, calls=fake.calls)
+
+
+def test_activities_of_no_lead_are_neither_touches_nor_rejected(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = make_fake_salesforce(seed=14, leads=100)
+    put_secrets(monkeypatch, fake)
+    store_path = tmp_path / "store.db"
+    sync_here(tmp_path, fake)
+    org = fake.org
+    rep = active_user(org)
+    at = recently()
+    with fake.lock:
+        # A customer's contact (no lead converted into it), a call logged on no one.
+        customer = org.insert("Contact", {"Name": "Customer", "Email": "c@example.com"}, at=at)
+        on_customer = org.insert("Task", task_row(org, customer, rep, at), at=at)
+        lead = _live(org, "Lead")[0]
+        on_no_one = org.insert("Task", {**task_row(org, lead, rep, at), "WhoId": None}, at=at)
+        meeting = {"WhoId": customer, "OwnerId": rep, "StartDateTime": at, "EventSubtype": "Event"}
+        at_customer = org.insert("Event", meeting, at=at)
+    report = sync_here(tmp_path, fake)
+    assert_store_equals_fake(store_path, org, MAPPING, calls=fake.calls)
+    (source,) = report.sources
+    assert not source.streams["touches"].rejected, source.streams
+    kept = {r.record_id for r in held_rejected_all(store_path)}
+    assert not kept & {on_customer, on_no_one, at_customer}, kept
+    told = [n for n in source.notices.get("touches", []) if "no lead was converted" in n]
+    assert told, source.notices
+
+
+def held_rejected_all(store_path: Path) -> list[RejectedRecord]:
+    with SQLiteStore(store_path, read_only=True) as store:
+        return store.rejected()
