@@ -519,8 +519,10 @@ def killed_sync(
         ("bulk", "query:LeadHistory", 6, signal.SIGKILL),
         # Stopped (SIGTERM, as a service manager does) rather than killed.
         ("rest", "query_more:Lead", 3, signal.SIGTERM),
+        # Killed in the touches, as the fourth page of tasks is asked for: the leads done.
+        ("rest", "query_more:Task", 3, signal.SIGKILL),
     ],
-    ids=["rest-SIGKILL", "bulk-SIGKILL", "rest-SIGTERM"],
+    ids=["rest-SIGKILL", "bulk-SIGKILL", "rest-SIGTERM", "tasks-SIGKILL"],
 )
 def test_a_killed_sync_resumes_to_the_same_store(
     tmp_path: Path,
@@ -539,9 +541,10 @@ def test_a_killed_sync_resumes_to_the_same_store(
     status = killed_sync(tmp_path, fake, kind, nth, how)
     assert status == (-signal.SIGKILL if how is signal.SIGKILL else 128 + how), status
     assert bool(fake.calls["bulk_create:Lead"]) is (way == "bulk"), dict(fake.calls)
-    stored = {lead.id for lead in held(store_path)["leads"]}
-    live = len(expected(fake.org, MAPPING)["leads"])
-    assert 0 < len(stored) < live, (len(stored), live, cursors(store_path))
+    stream = "touches" if kind.endswith("Task") else "leads"
+    stored = held(store_path)[stream]
+    total = len(expected(fake.org, MAPPING)[stream])
+    assert 0 < len(stored) < total, (len(stored), total, cursors(store_path))
     with SQLiteStore(store_path, read_only=True) as store:
         (run,) = store.runs(SOURCE)
     # Killed, nothing recorded its end (the next sync does); stopped, the run says partial.
@@ -551,11 +554,11 @@ def test_a_killed_sync_resumes_to_the_same_store(
     source = sync_cli(tmp_path)
     calls = since(before, Counter(fake.calls))
     assert_complete(store_path, fake, calls)
-    leads = source["streams"]["leads"]
-    shown = f"calls: {dict(calls)}; leads: {leads}; stored before: {len(stored)}"
-    # Resumed after the last stored batch, not from the start.
-    assert leads["read"] + leads["rejected"] < 1_200, shown
-    assert len(stored) + leads["read"] >= live, shown
+    read = source["streams"][stream]
+    shown = f"calls: {dict(calls)}; {stream}: {read}; stored before: {len(stored)}"
+    # Resumed after the last stored batch, not from the start, and nothing left out.
+    assert read["read"] + read["rejected"] < total, shown
+    assert len(stored) + read["stored"] >= total, shown
 
     # And the same store as one uninterrupted sync of the same org.
     clean = tmp_path / "clean"
