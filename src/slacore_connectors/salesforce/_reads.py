@@ -285,7 +285,9 @@ class Reader:
                     yield _Page([], [], state, done=True, last=True)
                     break
                 where = window.where(since, end, after)
-                soql = f"{select} WHERE {where}{also} ORDER BY SystemModstamp, Id"
+                # Bulk 2.0 takes no ORDER BY (it would turn off the job's chunking).
+                order = "" if bulk else " ORDER BY SystemModstamp, Id"
+                soql = f"{select} WHERE {where}{also}{order}"
                 held: _Page | None = None  # the last page ends the piece: held until known
                 try:
                     pieces = self._read_piece(window, soql, since, end, after, state, bulk=bulk)
@@ -340,7 +342,8 @@ class Reader:
         """The rows of one piece after ``after``, each page with the position and cursor
         state after it. Rows of the second of ``after`` that come at or before it (the
         query's bounds are whole seconds) are skipped; a row whose place cannot be read
-        moves nothing (it is read again if the read stops, never lost)."""
+        moves nothing (it is read again if the read stops, never lost), nor do rows out of
+        ``ORDER BY SystemModstamp, Id`` (a Bulk job's)."""
         if bulk:
             pages: Iterable[list[dict[str, Any]]] = _split(
                 self.client.bulk_query(soql, include_deleted=True),
@@ -352,7 +355,9 @@ class Reader:
         # second up to it come again, and are skipped here (otherwise the query's own
         # ``Id >`` condition already left them out).
         resume = after if after is not None and after.at != whole_second(after.at) else None
-        last, ordered = after, True
+        # A Bulk job's rows come in no order: its pages keep no position (a read stopped in
+        # it reads the piece again from its start).
+        last, ordered = after, not bulk
         for page in pages:
             rows: list[dict[str, Any]] = []
             for row in page:
