@@ -11,10 +11,7 @@ killed and resumed.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli import signalled_sync
 from tests.fakes.salesforce import FakeSalesforce, Request
 from tests.fakes.salesforce_org import SEGMENTS, STATUSES
 from tests.slacore_connectors.salesforce.oracle import (
@@ -482,32 +480,6 @@ def test_a_bulk_first_load_stores_what_a_rest_first_load_stores(
 # -- 8. a sync killed, then run again ---------------------------------------------------------
 
 
-def killed_sync(
-    folder: Path, fake: FakeSalesforce, kind: str, nth: int, how: signal.Signals
-) -> int:
-    """``slacore sync`` in a subprocess, sent ``how`` when the ``nth`` request of ``kind``
-    reaches the fake (the pages before it stored by then): its exit status."""
-    seen: list[str] = []
-    running: list[subprocess.Popen[str]] = []
-
-    def hook(request: Request) -> None:
-        if request.kind == kind:
-            seen.append(kind)
-            if len(seen) == nth:
-                os.kill(running[0].pid, how)
-
-    fake.before_request = hook
-    command = [sys.executable, "-m", "slacore_connectors", "sync", "--json"]
-    with subprocess.Popen(
-        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        running.append(process)
-        _, stderr = process.communicate(timeout=120)
-    fake.before_request = None
-    assert len(seen) >= nth, f"ended before the {nth}th {kind}: {stderr}"
-    return process.returncode
-
-
 @pytest.mark.parametrize(
     ("way", "kind", "nth", "how"),
     [
@@ -538,7 +510,7 @@ def test_a_killed_sync_resumes_to_the_same_store(
     if way == "bulk":
         settings["bulk_threshold"] = 100
     store_path = write_job(tmp_path, fake, **settings)
-    status = killed_sync(tmp_path, fake, kind, nth, how)
+    status = signalled_sync(tmp_path, fake, kind, nth, how)
     assert status == (-signal.SIGKILL if how is signal.SIGKILL else 128 + how), status
     assert bool(fake.calls["bulk_create:Lead"]) is (way == "bulk"), dict(fake.calls)
     stream = "touches" if kind.endswith("Task") else "leads"
