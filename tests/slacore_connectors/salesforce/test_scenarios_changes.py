@@ -106,6 +106,12 @@ def change_at_random(org: Org, rng: random.Random, at: datetime, deleted: list[s
     leaving = rng.choice(users[1:])
     org.update("User", leaving, at=at, IsActive=False)
     done.append(f"user {leaving} inactive")
+    hired = org.insert("User", {"Name": "New rep", "Email": "new@example.com", "IsActive": True})
+    org.tables["User"][hired].update(SystemModstamp=at, CreatedDate=at, LastModifiedDate=at)
+    org.insert("Task", task_row(org, rng.choice(_live(org, "Lead")), hired, at), at=at)
+    standalone = {"Name": "Upsell", "Amount": 999.99, "IsWon": False, "IsClosed": False}
+    org.insert("Opportunity", {**standalone, "OwnerId": hired, "StageName": "Prospecting"}, at=at)
+    done.append(f"user {hired} hired, with a call and an opportunity of no lead")
     return done
 
 
