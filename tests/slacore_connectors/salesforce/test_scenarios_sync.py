@@ -3,10 +3,12 @@
 Each scenario ends with :func:`~tests.slacore_connectors.salesforce.oracle.assert_store_equals_fake`
 (the store holds exactly what the fake org holds, record for record, each once, nothing of a
 deleted lead) and checks the API calls the sync made (``fake.calls``), shown in its failure
-messages: a first sync, an incremental one reading only the changes, leads sharing one
-``SystemModstamp`` across a page boundary, a row appearing late inside the lookback, deleted
-rows, a lead converted between syncs, a Bulk 2.0 first load equal to a REST one, and a sync
-killed and resumed.
+messages: a first sync (and one with other mapping settings), an incremental one reading
+only the changes, leads sharing one ``SystemModstamp`` across page boundaries (and a run
+stopped inside it), rows appearing late inside and past the lookback, rows on window bounds,
+a lead changed while the sync reads, deleted rows (a deleted converted lead's contact and
+deal too), a lead converted between syncs, a Bulk 2.0 first load equal to a REST one, and a
+sync killed or stopped (REST, Bulk 2.0, in the touches) and resumed to the same store.
 """
 
 from __future__ import annotations
