@@ -437,14 +437,16 @@ class Reader:
         return found
 
     def _converted(self, field: str, ids: Iterable[str]) -> dict[str, str]:
-        """The leads converted into ``ids`` (contacts or opportunities, by ``field``:
-        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id."""
+        """The live leads converted into ``ids`` (contacts or opportunities, by ``field``:
+        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id. A deleted
+        lead is none: a touch logged on its contact would be a current touch of a lead the
+        store deleted, its deal would name it."""
         wanted = sorted({given for given in ids if _ID.fullmatch(given)})
         links: dict[str, str] = {}
         for row in self._by_ids(
             wanted,
             lambda listed: f"SELECT Id, {field} FROM Lead WHERE {field} IN ({listed})",
-            include_deleted=True,
+            include_deleted=False,
         ):
             target, lead = row.get(field), _row_id(row)
             if isinstance(target, str) and lead is not None:
