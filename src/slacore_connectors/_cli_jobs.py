@@ -15,12 +15,13 @@ from slacore.errors import ConfigError, SlacoreError, ValidationError
 __all__ = ["bad_job_file", "check_setting_names", "load_job"]
 
 
-def load_job(config_path: str) -> Any:
-    """The job file, or a usage error (exit 2) naming the problem."""
+def load_job(config_path: str, *, secrets: bool = True) -> Any:
+    """The job file, or a usage error (exit 2) naming the problem; ``secrets=False`` for a
+    command that reads no source (its settings from the environment are not read)."""
     from slacore_connectors.sync import JobConfig
 
     try:
-        return JobConfig.load(config_path)
+        return JobConfig.load(config_path, secrets=secrets)
     except ValidationError as error:
         bad_job_file(error)
 

@@ -12,7 +12,9 @@ import click
 
 
 class Progress:
-    """A progress bar on a terminal; plain log lines on stderr in a pipe.
+    """A progress bar on a terminal; plain log lines on stderr in a pipe, one a batch that
+    holds records (a batch of none, a window without changes, says nothing there: the sync's
+    summary tells each stream's counts).
 
     When stderr's reader goes away (``slacore sync 2>&1 | head -1``) the lines stop and the
     work goes on: progress is never a reason to fail a stream.
@@ -43,7 +45,7 @@ class Progress:
 
     def __call__(self, source: str, stream: str, records: int) -> None:
         if self.bar is None:
-            if not self.closed:
+            if records and not self.closed:
                 try:
                     click.echo(f"{source}: {stream}: +{records:,} records", err=True)
                 except BrokenPipeError:

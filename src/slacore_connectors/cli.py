@@ -471,7 +471,7 @@ def forget_command(config_path: str, source: str) -> None:
     """
     from slacore_connectors.store import open_store
 
-    config = load_job(config_path)
+    config = load_job(config_path, secrets=False)
     with open_store(config.store, locked=True) as store:
         deleted = store.forget_source(source)
     if not deleted:
@@ -573,7 +573,7 @@ def report_command(
     from slacore_connectors.report.build import build_report, period_span
     from slacore_connectors.store import open_store
 
-    config = load_job(config_path)
+    config = load_job(config_path, secrets=False)
     if config.agreement is None:
         raise click.UsageError('the job file names no agreement: add agreement = "FILE"')
     if not config.agreement.is_file():

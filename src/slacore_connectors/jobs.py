@@ -85,8 +85,18 @@ class JobConfig:
     _lines: KeyLines | None = attrs.field(default=None, eq=False, repr=False, alias="lines")
 
     @classmethod
-    def load(cls, path: str | Path, *, environ: Mapping[str, str] | None = None) -> JobConfig:
+    def load(
+        cls, path: str | Path, *, environ: Mapping[str, str] | None = None, secrets: bool = True
+    ) -> JobConfig:
         """Read and check a job file.
+
+        Args:
+            path: The job file.
+            environ: Where ``{ env = "NAME" }`` settings are read (default: the process's
+                environment).
+            secrets: Whether the sources' settings from the environment are read. A command
+                that reads no source (``slacore report``, ``forget``) passes ``False``: the
+                variables need not be set, and those settings are ``None``.
 
         Raises:
             ValidationError: The file is missing or not TOML, a key is missing, unknown or of
@@ -101,7 +111,9 @@ class JobConfig:
                 message="no such job file (create one, or pass --config)", file=str(file)
             )
         data, lines = read_toml(file)
-        return cls._read(data, base=file.parent, environ=environ, path=file, lines=lines)
+        return cls._read(
+            data, base=file.parent, environ=environ, path=file, lines=lines, secrets=secrets
+        )
 
     @classmethod
     def from_dict(
@@ -118,7 +130,7 @@ class JobConfig:
             ValidationError: As :meth:`load`, without lines.
 
         """
-        return cls._read(data, base=base, environ=environ, path=path, lines=None)
+        return cls._read(data, base=base, environ=environ, path=path, lines=None, secrets=True)
 
     @classmethod
     def _read(
@@ -129,6 +141,7 @@ class JobConfig:
         environ: Mapping[str, str] | None,
         path: Path | None,
         lines: KeyLines | None,
+        secrets: bool,
     ) -> JobConfig:
         env = os.environ if environ is None else environ
         root = base or Path.cwd()
@@ -150,7 +163,7 @@ class JobConfig:
             top.problem("sources", "expected at least one [[sources]] table")
         tables = top.tables("sources")
         for table in tables:
-            source = _read_source(table, env)
+            source = _read_source(table, env if secrets else None)
             if source is None:
                 continue
             if any(s.name == source.name for s in sources):
@@ -237,8 +250,9 @@ class JobConfig:
         return one(error)
 
 
-def _read_source(table: Table, env: Mapping[str, str]) -> SourceConfig | None:
-    """One ``[[sources]]`` table, or ``None`` with its problems recorded."""
+def _read_source(table: Table, env: Mapping[str, str] | None) -> SourceConfig | None:
+    """One ``[[sources]]`` table, or ``None`` with its problems recorded; ``env`` None: the
+    settings from the environment are left ``None``, unread."""
     connector = table.text("connector")
     if not connector and not table.has("connector"):
         table.problem("connector", 'missing; expected a connector name such as "csv"')
@@ -278,15 +292,15 @@ def _read_source(table: Table, env: Mapping[str, str]) -> SourceConfig | None:
     )
 
 
-def _resolve(value: Any, where: KeyPath, env: Mapping[str, str], problems: Problems) -> Any:
-    """Secrets from the environment (``{env = "NAME"}``)."""
+def _resolve(value: Any, where: KeyPath, env: Mapping[str, str] | None, problems: Problems) -> Any:
+    """Secrets from the environment (``{env = "NAME"}``); ``env`` None: not read (``None``)."""
     if isinstance(value, Mapping):
         if set(value) == {"env"}:
             name = value["env"]
-            if not isinstance(name, str) or name not in env:
+            if not isinstance(name, str) or (env is not None and name not in env):
                 problems.add(where, f"environment variable {name!r} is not set")
                 return None
-            return env[name]
+            return None if env is None else env[name]
         return {key: _resolve(item, (*where, key), env, problems) for key, item in value.items()}
     if isinstance(value, list):
         return [_resolve(item, (*where, i), env, problems) for i, item in enumerate(value)]

@@ -114,6 +114,27 @@ def test_a_bad_job_file_shows_every_problem_on_its_line(tmp_path: Path) -> None:
     ]
 
 
+def test_report_and_forget_need_no_source_secrets(demo: Path) -> None:
+    # A report is read from the store: a shell without the CRM's token can run it; a sync,
+    # which reads the CRM, still says which variable to set.
+    job = (demo / "slacore.toml").read_text(encoding="utf-8")
+    job += (
+        '\n[[sources]]\nname = "hs"\nconnector = "hubspot"\n[sources.settings]\n'
+        'access_token = { env = "SLACORE_TEST_UNSET_TOKEN" }\n'
+    )
+    (demo / "with-crm.toml").write_text(job, encoding="utf-8")
+    assert "SLACORE_TEST_UNSET_TOKEN" not in os.environ
+    report = slacore("report", "--config", "with-crm.toml", "--period", "2020-06", cwd=demo)
+    assert report.returncode == 0, report.stderr
+    assert "SLA report for 2020-06" in report.stdout
+    forget = slacore("forget", "--config", "with-crm.toml", "hs", cwd=demo)
+    assert forget.returncode == 1  # past the job file, to the store: hs was never synced
+    assert forget.stderr == "slacore: error: the store holds nothing of source 'hs'\n"
+    sync = slacore("sync", "--config", "with-crm.toml", cwd=demo)
+    assert sync.returncode == 2
+    assert "environment variable 'SLACORE_TEST_UNSET_TOKEN' is not set" in sync.stderr
+
+
 def test_sync_json_and_incremental(demo: Path) -> None:
     done = slacore("sync", "--json", cwd=demo)
     assert done.returncode == 0, done.stderr

@@ -1,15 +1,18 @@
 """Issue 14: syncs of the ``salesforce`` connector between changes users make in the org, in
-this process: after each, the store holds exactly what the fake org holds (the oracle), and
-each sync read the changes by one window query an object.
+this process: after each, the store holds exactly what the fake org holds (the oracle).
 
 - random edits between syncs (statuses, owners, new leads and tasks, conversions, deletions
   and restorations, deals, users leaving), from a seed;
 - a hand-off that waits for a user: a lead reaching the hand-off status while a queue owns
-  it is handed off when a user takes it, a sync later.
+  it is handed off when a user takes it, a sync later;
+- a mass update in one instant; activities of no lead; a task changed after it was read
+  (pinned as an ``xfail``: a touch has no activity id);
+- two orgs with the same ids (production and its sandbox) as two sources of one store.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -27,6 +30,7 @@ from tests.slacore_connectors.salesforce.scenario import (
     is_window_query,
     put_secrets,
     recently,
+    settings_of,
     since,
     sync_here,
     task_row,
@@ -36,7 +40,9 @@ pytest.importorskip("simple_salesforce")
 
 from slacore.connector import RejectedRecord
 from slacore.model import Handoff
+from slacore_connectors.jobs import JobConfig
 from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.sync import run_sync
 
 Make = Callable[..., FakeSalesforce]
 
@@ -106,6 +112,12 @@ def change_at_random(org: Org, rng: random.Random, at: datetime, deleted: list[s
     leaving = rng.choice(users[1:])
     org.update("User", leaving, at=at, IsActive=False)
     done.append(f"user {leaving} inactive")
+    hired = org.insert("User", {"Name": "New rep", "Email": "new@example.com", "IsActive": True})
+    org.tables["User"][hired].update(SystemModstamp=at, CreatedDate=at, LastModifiedDate=at)
+    org.insert("Task", task_row(org, rng.choice(_live(org, "Lead")), hired, at), at=at)
+    standalone = {"Name": "Upsell", "Amount": 999.99, "IsWon": False, "IsClosed": False}
+    org.insert("Opportunity", {**standalone, "OwnerId": hired, "StageName": "Prospecting"}, at=at)
+    done.append(f"user {hired} hired, with a call and an opportunity of no lead")
     return done
 
 
@@ -256,3 +268,33 @@ def test_activities_of_no_lead_are_neither_touches_nor_rejected(
 def held_rejected_all(store_path: Path) -> list[RejectedRecord]:
     with SQLiteStore(store_path, read_only=True) as store:
         return store.rejected()
+
+
+def test_two_orgs_with_the_same_ids_are_two_sources_of_one_store(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A production org and its full sandbox: the same rows, the same ids.
+    production, sandbox = (make_fake_salesforce(seed=14, leads=80) for _ in range(2))
+    put_secrets(monkeypatch, production)  # both fakes take the same credentials
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", production.ca_path)  # one CA issued both
+    config = JobConfig.from_dict(
+        {
+            "store": "store.db",
+            "sources": [
+                {"name": name, "connector": "salesforce", "settings": settings_of(fake)}
+                for name, fake in (("prod", production), ("sandbox", sandbox))
+            ],
+        },
+        base=tmp_path,
+        environ=dict(os.environ),
+    )
+    assert run_sync(config).ok
+    gone = _live(sandbox.org, "Lead")[0]
+    with sandbox.lock:
+        sandbox.org.delete("Lead", gone, at=recently())
+    report = run_sync(config)
+    assert report.ok, report.to_dict()
+    store_path = tmp_path / "store.db"
+    for name, fake in (("prod", production), ("sandbox", sandbox)):
+        assert_store_equals_fake(store_path, fake.org, MAPPING, source_name=name)
+    assert gone in {lead.id for lead in held(store_path, source_name="prod")["leads"]}

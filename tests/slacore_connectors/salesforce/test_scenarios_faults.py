@@ -1,10 +1,12 @@
 """Salesforce's faults, each through a real ``slacore sync`` (the command line in a
 subprocess) against the fake Salesforce: ``QUERY_TIMEOUT`` narrowing the window,
 ``REQUEST_LIMIT_EXCEEDED`` and the run's daily share ending the run cleanly with the cursor
-kept, an expired session logged in again (username and password) or one clear line
-(``session_id`` alone, the secret never shown), malformed values rejected with their reason
-and record id, field history tracking off. Each ends, where the run completes, with the
-store holding exactly what the fake org holds (the oracle)."""
+kept (REST and Bulk 2.0), an expired session logged in again (username and password, client
+credentials) or one clear line (``session_id`` alone, the secret never shown), Salesforce
+unavailable once, malformed values rejected with their reason and record id (and, pinned as
+an ``xfail``, their rejection kept once corrected), a mapped field the org lacks, field
+history tracking off. Each ends, where the run completes, with the store holding exactly
+what the fake org holds (the oracle)."""
 
 from __future__ import annotations
 
@@ -52,8 +54,9 @@ def begin(
     make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Callable[..., tuple[FakeSalesforce, Path]]:
     """A fake Salesforce over ``generate_org(seed=14, leads=600, **org)`` (one window, pages
-    of 200: three of leads), its secrets in the environment, the job file in ``tmp_path``: the fake
-    and the store's path. ``settings=`` adds settings, ``credentials=`` picks the set."""
+    of 200: three of leads), its secrets in the environment, the job file in ``tmp_path``:
+    the fake and the store's path. ``settings=`` adds settings, ``credentials=`` picks the
+    set."""
 
     def start(
         *, credentials: str = "password", settings: dict[str, Any] | None = None, **org: Any

@@ -3,18 +3,17 @@
 Each scenario ends with :func:`~tests.slacore_connectors.salesforce.oracle.assert_store_equals_fake`
 (the store holds exactly what the fake org holds, record for record, each once, nothing of a
 deleted lead) and checks the API calls the sync made (``fake.calls``), shown in its failure
-messages: a first sync, an incremental one reading only the changes, leads sharing one
-``SystemModstamp`` across a page boundary, a row appearing late inside the lookback, deleted
-rows, a lead converted between syncs, a Bulk 2.0 first load equal to a REST one, and a sync
-killed and resumed.
+messages: a first sync (and one with other mapping settings), an incremental one reading
+only the changes, leads sharing one ``SystemModstamp`` across page boundaries (and a run
+stopped inside it), rows appearing late inside and past the lookback, rows on window bounds,
+a lead changed while the sync reads, deleted rows (a deleted converted lead's contact and
+deal too), a lead converted between syncs, a Bulk 2.0 first load equal to a REST one, and a
+sync killed or stopped (REST, Bulk 2.0, in the touches) and resumed to the same store.
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli import signalled_sync
 from tests.fakes.salesforce import FakeSalesforce, Request
 from tests.fakes.salesforce_org import SEGMENTS, STATUSES
 from tests.slacore_connectors.salesforce.oracle import (
@@ -482,32 +482,6 @@ def test_a_bulk_first_load_stores_what_a_rest_first_load_stores(
 # -- 8. a sync killed, then run again ---------------------------------------------------------
 
 
-def killed_sync(
-    folder: Path, fake: FakeSalesforce, kind: str, nth: int, how: signal.Signals
-) -> int:
-    """``slacore sync`` in a subprocess, sent ``how`` when the ``nth`` request of ``kind``
-    reaches the fake (the pages before it stored by then): its exit status."""
-    seen: list[str] = []
-    running: list[subprocess.Popen[str]] = []
-
-    def hook(request: Request) -> None:
-        if request.kind == kind:
-            seen.append(kind)
-            if len(seen) == nth:
-                os.kill(running[0].pid, how)
-
-    fake.before_request = hook
-    command = [sys.executable, "-m", "slacore_connectors", "sync", "--json"]
-    with subprocess.Popen(
-        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        running.append(process)
-        _, stderr = process.communicate(timeout=120)
-    fake.before_request = None
-    assert len(seen) >= nth, f"ended before the {nth}th {kind}: {stderr}"
-    return process.returncode
-
-
 @pytest.mark.parametrize(
     ("way", "kind", "nth", "how"),
     [
@@ -538,7 +512,7 @@ def test_a_killed_sync_resumes_to_the_same_store(
     if way == "bulk":
         settings["bulk_threshold"] = 100
     store_path = write_job(tmp_path, fake, **settings)
-    status = killed_sync(tmp_path, fake, kind, nth, how)
+    status = signalled_sync(tmp_path, fake, kind, nth, how)
     assert status == (-signal.SIGKILL if how is signal.SIGKILL else 128 + how), status
     assert bool(fake.calls["bulk_create:Lead"]) is (way == "bulk"), dict(fake.calls)
     stream = "touches" if kind.endswith("Task") else "leads"
