@@ -115,6 +115,8 @@ class RunMemory:
         history: Whether LeadHistory answers Status and Owner rows (None: not asked yet).
         available: Per sObject, the field names of its ``describe()``.
         currencies: The opportunities' ``CurrencyIsoCode`` values seen.
+        converted: The contacts and opportunities live leads read this run were converted
+            into: id -> lead id (no lookup is made for them).
 
     """
 
@@ -122,6 +124,17 @@ class RunMemory:
     history: bool | None = None
     available: dict[str, frozenset[str]] = attrs.field(factory=dict)
     currencies: set[str] = attrs.field(factory=set)
+    converted: dict[str, str] = attrs.field(factory=dict)
+
+    def learn_conversions(self, mapped: Iterable[Mapped]) -> None:
+        """Keep the conversions of the leads ``mapped`` (their ``Mapped.conversion``)."""
+        for item in mapped:
+            done = item.conversion
+            if done is None:
+                continue
+            for target in (done.contact_id, done.opportunity_id):
+                if target is not None:
+                    self.converted.setdefault(target, done.lead_id)
 
     def described(
         self, sobject: str, describe: Callable[[str], Mapping[str, Any]]
@@ -432,14 +445,16 @@ class Reader:
 
     def _converted(self, field: str, ids: Iterable[str]) -> dict[str, str]:
         """The live leads converted into ``ids`` (contacts or opportunities, by ``field``:
-        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id. A deleted
-        lead is none: a touch logged on its contact would be a current touch of a lead the
-        store deleted, its deal would name it."""
+        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id; those of the
+        leads this run read are known, the others looked up. A deleted lead is none: a
+        touch logged on its contact would be a current touch of a lead the store deleted,
+        its deal would name it."""
+        known = self.memory.converted
         wanted = sorted({given for given in ids if _ID.fullmatch(given)})
-        links: dict[str, str] = {}
+        links = {given: known[given] for given in wanted if given in known}
         for row in by_ids(
             self.client,
-            wanted,
+            [given for given in wanted if given not in links],
             lambda listed: f"SELECT Id, {field} FROM Lead WHERE {field} IN ({listed})",
             include_deleted=False,
         ):
@@ -466,6 +481,7 @@ class Reader:
                 if page.rows:
                     mapped = self._map_leads(page, histories)
                     pending.add(mapped)
+                    self.memory.learn_conversions(mapped)
                 notices = self.memory.once(n for item in mapped for n in item.notices)
                 if page.last:  # a window's hand-offs without a user are told once, at its end
                     notices = (*notices, *pending.notices())

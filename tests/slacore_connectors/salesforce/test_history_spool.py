@@ -1,18 +1,22 @@
-"""The leads' LeadHistory read once into a spool on a large read, by lead on a small one:
-each ends with the oracle (the store equals the fake's org record for record) and counts the
-calls the fake saw."""
+"""The leads' LeadHistory read once into a spool on a large read, by lead on a small one; the
+converted leads of touches and deals known from the leads the run read: each ends with the
+oracle (the store equals the fake's org record for record) and counts the calls the fake
+saw."""
 
 from __future__ import annotations
 
 import math
+import re
 import signal
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from tests.cli import signalled_sync
 from tests.fakes.salesforce import PAGE_MAX, FakeSalesforce
 from tests.slacore_connectors.salesforce.oracle import MAPPING, assert_store_equals_fake, held
 from tests.slacore_connectors.salesforce.scenario import (
@@ -21,9 +25,9 @@ from tests.slacore_connectors.salesforce.scenario import (
     soql_of,
     sync_cli,
     sync_here,
+    task_row,
     write_job,
 )
-from tests.slacore_connectors.salesforce.test_scenarios_sync import killed_sync
 
 pytest.importorskip("simple_salesforce")
 
@@ -155,7 +159,7 @@ def test_a_sync_killed_in_the_spool_path_resumes_to_the_same_store(
     put_secrets(monkeypatch, fake)
     settings = {"bulk_threshold": BULK[way]}
     store_path = write_job(tmp_path, fake, **settings)
-    status = killed_sync(tmp_path, fake, kind, nth, signal.SIGKILL)
+    status = signalled_sync(tmp_path, fake, kind, nth, signal.SIGKILL)
     assert status == -signal.SIGKILL, status
     assert "COUNT() FROM LeadHistory" in " ".join(lead_history_queries(fake))  # spooled
     if kind == "queryAll:Lead":
@@ -171,3 +175,24 @@ def test_a_sync_killed_in_the_spool_path_resumes_to_the_same_store(
     write_job(clean, fake, **settings)
     sync_cli(clean)
     assert held(store_path) == held(clean / "store.db")
+
+
+def test_converted_leads_read_this_run_are_not_looked_up(
+    tmp_path: Path, make_fake_salesforce: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = make_fake_salesforce(seed=14, leads=400, deleted=3)
+    put_secrets(monkeypatch, fake)
+    org = fake.org
+    # A call logged on a contact no lead was converted into (a customer's): looked up.
+    customer = org.insert("Contact", {"Name": "A customer", "Email": "c@example.com"})
+    rep = min(i for i, row in org.tables["User"].items() if row["IsActive"])
+    at = datetime(2026, 2, 1, tzinfo=UTC)
+    org.insert("Task", task_row(org, customer, rep, at), at=at)
+    store_path = write_job(tmp_path, fake)
+    sync_here(tmp_path, fake)
+    assert_store_equals_fake(store_path, fake.org, MAPPING, calls=fake.calls)
+    lookups = [soql_of(r) for r in fake.requests if re.search(r"Converted\w+Id IN", soql_of(r))]
+    assert any(isinstance(r.get("ConvertedContactId"), str) for r in org.tables["Lead"].values())
+    # Every other contact and opportunity is a lead's this run read: one lookup, of one id.
+    assert len(lookups) == 1, lookups
+    assert lookups[0].endswith(f"ConvertedContactId IN ('{customer}')"), lookups
