@@ -3,10 +3,10 @@ subprocess) against the fake Salesforce: ``QUERY_TIMEOUT`` narrowing the window,
 ``REQUEST_LIMIT_EXCEEDED`` and the run's daily share ending the run cleanly with the cursor
 kept (REST and Bulk 2.0), an expired session logged in again (username and password, client
 credentials) or one clear line (``session_id`` alone, the secret never shown), Salesforce
-unavailable once, malformed values rejected with their reason and record id (and, pinned as
-an ``xfail``, their rejection kept once corrected), a mapped field the org lacks, field
-history tracking off. Each ends, where the run completes, with the store holding exactly
-what the fake org holds (the oracle)."""
+unavailable once, malformed values rejected with their reason and record id (their rejection
+leaving once they are corrected), a mapped field the org lacks, field history tracking off.
+Each ends, where the run completes, with the store holding exactly what the fake org holds
+(the oracle)."""
 
 from __future__ import annotations
 
@@ -315,12 +315,6 @@ def test_without_field_history_tracking_the_sync_says_so_once_and_reads_the_lead
     assert len(notices) == 1, source["notices"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store keeps a rejected record current until a read of its stream from the "
-    "start or the record's deletion (SQLiteStore.write_batch): a lead or deal corrected in "
-    "Salesforce is stored by the next incremental sync, and its old rejection stays beside it",
-)
 def test_a_malformed_value_corrected_is_stored_and_its_rejection_leaves(
     begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
 ) -> None:
