@@ -5,6 +5,7 @@ saw."""
 
 from __future__ import annotations
 
+import doctest
 import math
 import re
 import signal
@@ -31,6 +32,7 @@ from tests.slacore_connectors.salesforce.scenario import (
 
 pytest.importorskip("simple_salesforce")
 
+from slacore_connectors.salesforce import _history
 from slacore_connectors.salesforce._history import URI_BUDGET, Spool
 
 Make = Callable[..., FakeSalesforce]
@@ -196,3 +198,7 @@ def test_converted_leads_read_this_run_are_not_looked_up(
     # Every other contact and opportunity is a lead's this run read: one lookup, of one id.
     assert len(lookups) == 1, lookups
     assert lookups[0].endswith(f"ConvertedContactId IN ('{customer}')"), lookups
+
+
+def test_the_history_module_examples_run() -> None:
+    assert doctest.testmod(_history).failed == 0
