@@ -99,7 +99,9 @@ PURPOSES: Final = (
     (re.compile(r"SELECT COUNT\(\)", re.I), "count"),
     (re.compile(r"FROM LeadHistory .*LIMIT 1$", re.I | re.S), "history tracked?"),
     (re.compile(r"ORDER BY SystemModstamp, Id LIMIT 1$", re.I), "oldest row"),
+    (re.compile(r"ORDER BY SystemModstamp LIMIT 1$", re.I), "next row after an empty piece"),
     (re.compile(r"LeadId IN \(", re.I), "history of a page's leads"),
+    (re.compile(r"FROM LeadHistory .*CreatedDate <", re.I | re.S), "history into the spool"),
     (re.compile(r"Converted(Contact|Opportunity)Id IN \(", re.I), "converted leads of a page"),
     (re.compile(r"SystemModstamp >=", re.I), "window"),
 )

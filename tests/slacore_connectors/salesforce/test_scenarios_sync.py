@@ -488,8 +488,9 @@ def test_a_bulk_first_load_stores_what_a_rest_first_load_stores(
         # REST: killed as the fourth page of leads is asked for (three read).
         ("rest", "query_more:Lead", 3, signal.SIGKILL),
         # Bulk 2.0: the job's rows read in pages of 200, each page's history asked for in
-        # two lookups after the run's one probe: killed in the third page's (a page's leads
-        # are stored when the next page's batches come), the leads of the pages before kept.
+        # one lookup after the run's probe and the history's count (the spool would cost
+        # more): killed in the fourth page's (a page's leads are stored when the next
+        # page's batches come), the leads of the pages before kept.
         ("bulk", "query:LeadHistory", 6, signal.SIGKILL),
         # Stopped (SIGTERM, as a service manager does) rather than killed.
         ("rest", "query_more:Lead", 3, signal.SIGTERM),
