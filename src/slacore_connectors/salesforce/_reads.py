@@ -422,12 +422,28 @@ class Reader:
     # -- lookups ---------------------------------------------------------------------------
 
     def _fields(self, sobject: SalesforceObject) -> tuple[str, ...]:
-        """The fields to select from ``sobject``: those the mapping reads that its
-        ``describe()`` (one call a run) lists; SOQL refuses a field the org lacks, and the
-        mapping reads one not selected as empty."""
+        """The fields to select from ``sobject``: those the mapping reads, and the optional
+        ones its ``describe()`` (one call a run) lists.
+
+        Raises:
+            SalesforceError: A field the mapping reads is not in the ``describe()`` (hidden
+                from the integration user, or not in the org): the stream fails naming it,
+                rather than read it as empty for every row.
+
+        """
         available = self.memory.described(sobject, self.client.describe)
         names = fields(self.mapping, sobject, available=available)
-        return tuple(name for name in names if name in available or name == "Id")
+        hidden = [name for name in names if name not in available and name != "Id"]
+        if hidden:
+            # Read without them, every row would come back with them empty: a lead with no
+            # stage, a deal with no amount, and no word of why.
+            listed = ", ".join(f"{sobject.value}.{name}" for name in hidden)
+            raise SalesforceError(
+                message=f"the integration user cannot read {listed} (not in {sobject.value}'s "
+                "describe(): field-level security hides it, or the org lacks it); give the "
+                "user read access to it, or map another field"
+            )
+        return names
 
     def _history_tracked(self) -> bool:
         """Whether LeadHistory answers Status and Owner rows (one query a run): off, leads

@@ -372,3 +372,22 @@ def test_a_mapped_field_the_org_lacks_is_one_line_naming_the_setting_before_any_
     assert source["status"] == "failed", source
     assert not [r for r in fake.requests if r.kind.startswith(("query", "bulk"))], fake.calls
     assert not held(store_path)["leads"]
+
+
+def test_a_field_hidden_from_the_integration_user_fails_its_stream_naming_it(
+    begin: Callable[..., tuple[FakeSalesforce, Path]], tmp_path: Path
+) -> None:
+    # Field-level security hides Lead.Status and Opportunity.Amount: read without them, every
+    # lead would have no stage and every deal no amount. Their streams fail, naming them; the
+    # others are read.
+    fake, store_path = begin(leads=100)
+    fake.hidden = {"Lead.Status", "Opportunity.Amount"}
+    done, source = run_cli(tmp_path)
+    assert done.returncode == 1, done.stderr
+    text = "\n".join(said(done))
+    assert "cannot read Lead.Status" in text, text
+    assert "cannot read Opportunity.Amount" in text, text
+    assert source["streams"]["touches"]["stored"] > 0, source["streams"]
+    assert source["streams"]["reps"]["stored"] > 0, source["streams"]
+    assert not held(store_path)["leads"]
+    assert not held(store_path)["deals"]
