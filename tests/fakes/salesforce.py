@@ -154,6 +154,9 @@ class FakeSalesforce(LoopbackFake, LoginMixin):
             answered ``REQUEST_LIMIT_EXCEEDED``.
         query_timeout_rows: Answer ``QUERY_TIMEOUT`` to a query or Bulk job matching more
             rows than this (a window too wide); None: never.
+        hidden: Fields (``"Lead.Status"``) the integration user cannot see (field-level
+            security): ``describe()`` leaves them out and a query naming them is answered
+            ``INVALID_FIELD``, as Salesforce does.
         bulk_polls: How many job polls answer ``InProgress`` before ``JobComplete``.
         bulk_failure: When set, Bulk jobs end ``Failed`` with this ``errorMessage``.
         errors: Requests the fake failed on (a bug of the fake, answered 500); the fixtures
@@ -176,6 +179,7 @@ class FakeSalesforce(LoopbackFake, LoginMixin):
         self.api_used = 0
         self.api_max = 15_000
         self.query_timeout_rows: int | None = None
+        self.hidden: set[str] = set()
         self.bulk_polls = 1
         self.bulk_failure: str | None = None
         self.errors: list[str] = []
@@ -372,6 +376,11 @@ class FakeSalesforce(LoopbackFake, LoginMixin):
 
     def _select(self, text: str, *, deleted: bool) -> tuple[Query, list[dict[str, Any]]]:
         parsed = parse(text)
+        for name in parsed.fields:
+            if f"{parsed.sobject}.{name}" in self.hidden:
+                raise SalesforceError(
+                    "INVALID_FIELD", f"No such column '{name}' on entity '{parsed.sobject}'."
+                )
         table = self.org.tables.get(parsed.sobject, {})
         rows = [
             r for r in table.values() if (deleted or not r.get("IsDeleted")) and parsed.where(r)
@@ -480,6 +489,8 @@ class FakeSalesforce(LoopbackFake, LoginMixin):
                     values.setdefault(name, set()).add(row[name])
         fields = []
         for name, kind in FIELDS[sobject].items():
+            if f"{sobject}.{name}" in self.hidden:
+                continue
             fields.append(
                 {
                     "name": name,

@@ -113,6 +113,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "StartDateTime": "datetime",
         "EndDateTime": "datetime",
         "DurationInMinutes": "int",
+        "IsAllDayEvent": "boolean",
     },
     "Opportunity": {
         **_COMMON,
@@ -204,8 +205,17 @@ class Org:
         return row
 
     def delete(self, sobject: str, row_id: str, *, at: datetime | None = None) -> None:
-        """Delete a row: ``query`` stops seeing it, ``queryAll`` answers it ``IsDeleted``."""
+        """Delete a row: ``query`` stops seeing it, ``queryAll`` answers it ``IsDeleted``.
+
+        A lead takes its tasks and events with it (those whose ``WhoId`` it is), as
+        Salesforce deletes a record's activities with the record.
+        """
         self.update(sobject, row_id, at=at, IsDeleted=True)
+        if sobject == "Lead":
+            for activity in ("Task", "Event"):
+                for row in list(self.tables.get(activity, {}).values()):
+                    if row["WhoId"] == row_id and not row["IsDeleted"]:
+                        self.update(activity, row["Id"], at=at, IsDeleted=True)
 
     def history(self, lead: dict[str, Any], name: str, old: Any, new: Any, when: datetime) -> None:
         """Write the LeadHistory of one change: two rows for an owner change (ids, names)."""
@@ -266,7 +276,7 @@ def generate_org(
         days: How long the history runs.
         same_instant: How many leads share one single ``SystemModstamp`` (the middle of the
             history), so that a window's pages cross a boundary inside one instant.
-        deleted: How many extra leads (and one task each, if activity is on) are deleted.
+        deleted: How many extra leads are deleted, with their tasks and events.
         malformed: Whether some rows carry a malformed value (see :attr:`Org.malformed`): a
             Lead Status no mapping knows, a Lead CreatedDate that is not a date, an
             Opportunity Amount that is a string.
@@ -302,10 +312,7 @@ def generate_org(
         if number < same_instant:
             lead["SystemModstamp"] = lead["LastModifiedDate"] = instant
     for lead_id in list(org.tables["Lead"])[leads:]:
-        org.delete("Lead", lead_id, at=moment(start, end))
-        tasks = [t for t in org.tables["Task"].values() if t["WhoId"] == lead_id]
-        for task in tasks[:1]:
-            org.delete("Task", task["Id"], at=moment(start, end))
+        org.delete("Lead", lead_id, at=moment(start, end))  # its tasks and events with it
     if malformed:
         _make_malformed(org)
     return org
@@ -433,6 +440,7 @@ def _activity(
             "StartDateTime": begins,
             "EndDateTime": begins + timedelta(minutes=30),
             "DurationInMinutes": 30,
+            "IsAllDayEvent": False,
         }
         org.insert("Event", event, at=begins - timedelta(days=rng.randint(0, 3)))
 

@@ -199,6 +199,22 @@ def test_rejected_records_are_kept_once(store: Store) -> None:
     assert str(kept[0]).startswith("leads.csv:12: record L-7: created_at:")
 
 
+def test_a_record_stored_after_its_rejection_leaves_the_rejected_list(store: Store) -> None:
+    bad = RejectedRecord(
+        stream="leads", reason="expected a time", record_id="L-7", field="created_at"
+    )
+    touch_bad = RejectedRecord(stream="touches", reason="expected a rep", record_id="L-7")
+    store.write_batch("crm", batch("leads", [], 1, (bad,)), run_id=1, seen_at=T0)
+    store.write_batch("crm", batch("touches", [], 1, (touch_bad,)), run_id=1, seen_at=T0)
+    # Corrected at the source, given again: stored, and no longer asked to be fixed.
+    store.write_batch("crm", batch("leads", [lead("L-7")], 2), run_id=2, seen_at=T0 + H)
+    assert store.rejected() == [touch_bad]  # a touch is no lead: its own id is not "L-7"
+    assert store.rejected(as_of=T0 + H / 2) == [bad, touch_bad]  # the past report keeps it
+    # Rejected again in the batch that stores another version: the rejection stands.
+    store.write_batch("crm", batch("leads", [lead("L-7")], 3, (bad,)), run_id=3, seen_at=T0 + 2 * H)
+    assert store.rejected() == [bad, touch_bad]
+
+
 def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     path = tmp_path / "sla.db"
     with SQLiteStore(path, timeout=0.05) as store:

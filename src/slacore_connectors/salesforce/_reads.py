@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
@@ -26,6 +26,7 @@ from slacore.errors import ValidationError
 from slacore.model import Handoff, Lead, OwnerChange, StageChange
 from slacore_connectors._crm import PendingTally
 from slacore_connectors._window import state_of
+from slacore_connectors.salesforce._history import FALLBACK_START, LeadHistories, by_ids
 from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
 from slacore_connectors.salesforce.client import (
     PAGE_MAX,
@@ -52,11 +53,8 @@ _CARRIED: Final = (
     (Stream.OWNER_CHANGES, OwnerChange),
     (Stream.HANDOFFS, Handoff),
 )
-#: Ids in one ``IN (...)`` list: about 3,000 characters of SOQL, a URL well under the limits.
-IN_CHUNK: Final = 150
-#: Where a first read starts when an object's oldest row has no time that can be read, or
-#: Salesforce times out finding it.
-_FALLBACK_START: Final = datetime(2000, 1, 1, tzinfo=UTC)
+#: The count of a window Salesforce timed out counting: more than any threshold.
+_MANY: Final = 10**12
 _ID: Final = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 #: Salesforce's answers to a query of an object the org does not have, or hides.
 _NO_OBJECT: Final = frozenset({"INVALID_TYPE", "NOT_FOUND", "INSUFFICIENT_ACCESS"})
@@ -68,16 +66,6 @@ TOUCH_TASKS: Final = (
     "AND (TaskSubtype = null OR TaskSubtype != 'ListEmail') "
     "AND (CallType = null OR CallType != 'Inbound') AND IsClosed = true"
 )
-_HISTORY_FIELDS: Final = ", ".join(fields(SalesforceMapping(), SalesforceObject.LEAD_HISTORY))
-
-
-def _chunks(ids: Sequence[str], size: int = IN_CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def _in_list(ids: Iterable[str]) -> str:
-    return ", ".join(f"'{given}'" for given in ids)
 
 
 def _row_id(row: Mapping[str, Any]) -> str | None:
@@ -106,13 +94,16 @@ def _deleted(row: Mapping[str, Any]) -> bool:
 class _Page:
     """One page of a piece: its live rows, the ids of its deleted rows, the cursor state
     after it; ``done``: the piece's last page (maybe empty), its state the piece's end;
-    ``last``: the window's last piece."""
+    ``last``: the window's last piece; ``until``: the window's end; ``counted``: its rows,
+    when a first read counted them."""
 
     rows: list[dict[str, Any]]
     deleted: list[str]
     state: dict[str, JSONScalar]
     done: bool = False
     last: bool = False
+    until: datetime | None = None
+    counted: int | None = None
 
 
 @attrs.define
@@ -124,6 +115,8 @@ class RunMemory:
         history: Whether LeadHistory answers Status and Owner rows (None: not asked yet).
         available: Per sObject, the field names of its ``describe()``.
         currencies: The opportunities' ``CurrencyIsoCode`` values seen.
+        converted: The contacts and opportunities live leads read this run were converted
+            into: id -> lead id (no lookup is made for them).
 
     """
 
@@ -131,6 +124,17 @@ class RunMemory:
     history: bool | None = None
     available: dict[str, frozenset[str]] = attrs.field(factory=dict)
     currencies: set[str] = attrs.field(factory=set)
+    converted: dict[str, str] = attrs.field(factory=dict)
+
+    def learn_conversions(self, mapped: Iterable[Mapped]) -> None:
+        """Keep the conversions of the leads ``mapped`` (their ``Mapped.conversion``)."""
+        for item in mapped:
+            done = item.conversion
+            if done is None:
+                continue
+            for target in (done.contact_id, done.opportunity_id):
+                if target is not None:
+                    self.converted.setdefault(target, done.lead_id)
 
     def described(
         self, sobject: str, describe: Callable[[str], Mapping[str, Any]]
@@ -237,9 +241,9 @@ class Reader:
         try:
             for page in self.client.query(soql, include_deleted=True):
                 oldest = _position(page[0])
-                return whole_second(oldest.at) if oldest is not None else _FALLBACK_START
+                return whole_second(oldest.at) if oldest is not None else FALLBACK_START
         except SalesforceQueryTimeout:  # too many rows to sort in time: a Bulk job reads them
-            return _FALLBACK_START
+            return FALLBACK_START
         return until
 
     def _plan(self, sobject: str, state: Mapping[str, JSONScalar]) -> Window:
@@ -252,24 +256,32 @@ class Reader:
             start=lambda until: self._first_start(sobject, until),
         )
 
-    def _bulk_worth(self, window: Window, soql_where: str) -> bool:
-        """Whether a first load is large enough for Bulk API 2.0 (one count query)."""
-        if not window.first or window.resumed or window.since >= window.until:
-            return False
+    def _count(self, window: Window, soql_where: str, *, resumed: bool) -> int | None:
+        """The rows of a first read's window (one count query), for the Bulk decision (and
+        the leads' history); None for a later read, or a window an earlier read stopped in
+        unless ``resumed``; :data:`_MANY` when Salesforce times out counting them."""
+        if not window.first or (window.resumed and not resumed) or window.since >= window.until:
+            return None
         try:
-            count = self.client.count(
+            return self.client.count(
                 f"FROM {window.sobject} WHERE {soql_where}", include_deleted=True
             )
         except SalesforceQueryTimeout:
-            return True  # too many to count in time: many enough for a Bulk job
-        return count > self.bulk_threshold
+            return _MANY  # too many to count in time: many enough for a Bulk job
 
     def _pages(
-        self, sobject: str, names: Sequence[str], state: dict[str, JSONScalar], only: str = ""
+        self,
+        sobject: str,
+        names: Sequence[str],
+        state: dict[str, JSONScalar],
+        only: str = "",
+        *,
+        count_resumed: bool = False,
     ) -> Iterator[_Page]:
         """The pages of ``sobject``'s window (a piece an earlier read stopped in first, then
         today's), each piece ended by a ``done`` page that moves the cursor to its end; only
-        the rows matching ``only`` (a SOQL condition), if given."""
+        the rows matching ``only`` (a SOQL condition), if given. A first read's rows are
+        counted (the piece an earlier read stopped in too, if ``count_resumed``)."""
         select = f"SELECT {', '.join(names)} FROM {sobject}"
         also = f" AND ({only})" if only else ""
         while True:
@@ -277,12 +289,16 @@ class Reader:
             since, after, size = window.since, window.after, self.window
             if after is not None and whole_second(after.at) > since:
                 since = whole_second(after.at)  # the rows before it were read
-            bulk = self._bulk_worth(window, window.where(window.since, window.until, None) + also)
+            where = window.where(window.since, window.until, window.after) + also
+            counted = self._count(window, where, resumed=count_resumed)
+            bulk = not window.resumed and counted is not None and counted > self.bulk_threshold
             while True:
                 end = window.until if bulk else min(since + size, window.until)
                 if since >= end:  # an empty window (an object without rows): no query
                     state = window.done(state, end)
-                    yield _Page([], [], state, done=True, last=True)
+                    yield _Page(
+                        [], [], state, done=True, last=True, until=window.until, counted=counted
+                    )
                     break
                 where = window.where(since, end, after)
                 # Bulk 2.0 takes no ORDER BY (it would turn off the job's chunking).
@@ -297,7 +313,13 @@ class Reader:
                         rows, after, state = read
                         live = [row for row in rows if not _deleted(row)]
                         gone = [_row_id(row) or "" for row in rows if _deleted(row)]
-                        held = _Page(live, [given for given in gone if given], state)
+                        held = _Page(
+                            live,
+                            [given for given in gone if given],
+                            state,
+                            until=window.until,
+                            counted=counted,
+                        )
                 except SalesforceQueryTimeout:
                     if held is not None:
                         yield held  # read whole; the rest of the piece is asked again
@@ -316,10 +338,15 @@ class Reader:
                             code="QUERY_TIMEOUT",
                         ) from None
                     continue
+                if held is None and not bulk and end < window.until:
+                    # An empty piece: the next row's second, not the empty pieces up to it.
+                    end = self._next_row(sobject, end, window.until, also)
                 state = window.done(state, end)
                 last = end >= window.until
                 if held is None:
-                    yield _Page([], [], state, done=True, last=last)
+                    yield _Page(
+                        [], [], state, done=True, last=last, until=window.until, counted=counted
+                    )
                 else:
                     yield attrs.evolve(held, state=state, done=True, last=last)
                 if last:
@@ -327,6 +354,23 @@ class Reader:
                 since = end
             if not window.resumed:
                 return
+
+    def _next_row(self, sobject: str, since: datetime, until: datetime, also: str) -> datetime:
+        """The second of the first row of ``sobject`` in ``[since, until)`` (deleted rows
+        too; one query), or ``until`` when there is none: the rows before it are none, so
+        a window's empty months cost one query, not one a piece. A ``QUERY_TIMEOUT`` gives
+        ``since`` (the pieces are walked instead)."""
+        soql = (
+            f"SELECT SystemModstamp FROM {sobject} WHERE SystemModstamp >= {soql_time(since)} "
+            f"AND SystemModstamp < {soql_time(until)}{also} ORDER BY SystemModstamp LIMIT 1"
+        )
+        try:
+            for page in self.client.query(soql, include_deleted=True):
+                at = parse_datetime(page[0].get("SystemModstamp"), field="SystemModstamp")
+                return max(since, min(until, whole_second(at)))
+        except (SalesforceQueryTimeout, ValidationError):
+            return since
+        return until
 
     def _read_piece(
         self,
@@ -378,12 +422,28 @@ class Reader:
     # -- lookups ---------------------------------------------------------------------------
 
     def _fields(self, sobject: SalesforceObject) -> tuple[str, ...]:
-        """The fields to select from ``sobject``: those the mapping reads that its
-        ``describe()`` (one call a run) lists; SOQL refuses a field the org lacks, and the
-        mapping reads one not selected as empty."""
+        """The fields to select from ``sobject``: those the mapping reads, and the optional
+        ones its ``describe()`` (one call a run) lists.
+
+        Raises:
+            SalesforceError: A field the mapping reads is not in the ``describe()`` (hidden
+                from the integration user, or not in the org): the stream fails naming it,
+                rather than read it as empty for every row.
+
+        """
         available = self.memory.described(sobject, self.client.describe)
         names = fields(self.mapping, sobject, available=available)
-        return tuple(name for name in names if name in available or name == "Id")
+        hidden = [name for name in names if name not in available and name != "Id"]
+        if hidden:
+            # Read without them, every row would come back with them empty: a lead with no
+            # stage, a deal with no amount, and no word of why.
+            listed = ", ".join(f"{sobject.value}.{name}" for name in hidden)
+            raise SalesforceError(
+                message=f"the integration user cannot read {listed} (not in {sobject.value}'s "
+                "describe(): field-level security hides it, or the org lacks it); give the "
+                "user read access to it, or map another field"
+            )
+        return names
 
     def _history_tracked(self) -> bool:
         """Whether LeadHistory answers Status and Owner rows (one query a run): off, leads
@@ -399,52 +459,20 @@ class Reader:
                 self.memory.history = False
         return self.memory.history
 
-    def _by_ids(
-        self, ids: Sequence[str], soql_of: Callable[[str], str], *, include_deleted: bool = False
-    ) -> Iterator[dict[str, Any]]:
-        """The rows of ``soql_of(in_list)`` for ``ids``, :data:`IN_CHUNK` ids a query; a
-        chunk Salesforce times out on (``QUERY_TIMEOUT``) is asked again in halves."""
-        chunks = list(_chunks(ids))
-        while chunks:
-            chunk = chunks.pop(0)
-            try:
-                pages = list(
-                    self.client.query(soql_of(_in_list(chunk)), include_deleted=include_deleted)
-                )
-            except SalesforceQueryTimeout:
-                if len(chunk) == 1:
-                    raise
-                half = len(chunk) // 2
-                chunks[:0] = [chunk[:half], chunk[half:]]
-                continue
-            for page in pages:
-                yield from page
-
-    def _histories(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        """The Status and Owner LeadHistory rows of the leads ``rows``, by lead."""
-        ids = [given for given in (_row_id(row) for row in rows) if given is not None]
-        found: dict[str, list[dict[str, Any]]] = {given: [] for given in ids}
-        for history in self._by_ids(
-            ids,
-            lambda listed: (
-                f"SELECT {_HISTORY_FIELDS} FROM LeadHistory WHERE LeadId IN ({listed}) "
-                "AND Field IN ('Status', 'Owner')"
-            ),
-        ):
-            lead = history.get("LeadId")
-            if isinstance(lead, str) and lead in found:
-                found[lead].append(history)
-        return found
-
     def _converted(self, field: str, ids: Iterable[str]) -> dict[str, str]:
-        """The leads converted into ``ids`` (contacts or opportunities, by ``field``:
-        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id."""
+        """The live leads converted into ``ids`` (contacts or opportunities, by ``field``:
+        ``ConvertedContactId`` or ``ConvertedOpportunityId``): id -> lead id; those of the
+        leads this run read are known, the others looked up. A deleted lead is none: a
+        touch logged on its contact would be a current touch of a lead the store deleted,
+        its deal would name it."""
+        known = self.memory.converted
         wanted = sorted({given for given in ids if _ID.fullmatch(given)})
-        links: dict[str, str] = {}
-        for row in self._by_ids(
-            wanted,
+        links = {given: known[given] for given in wanted if given in known}
+        for row in by_ids(
+            self.client,
+            [given for given in wanted if given not in links],
             lambda listed: f"SELECT Id, {field} FROM Lead WHERE {field} IN ({listed})",
-            include_deleted=True,
+            include_deleted=False,
         ):
             target, lead = row.get(field), _row_id(row)
             if isinstance(target, str) and lead is not None:
@@ -459,24 +487,39 @@ class Reader:
         state = state_of(cursor)
         first = dict.fromkeys(Stream, cursor is None)
         pending = PendingTally("a user")
-        for page in self._pages(SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state):
-            mapped: list[Mapped] = []
-            if page.rows:
-                histories = self._histories(page.rows) if self._history_tracked() else None
-                mapped = [
-                    map_lead(
-                        row,
-                        None if histories is None else histories.get(_row_id(row) or "", []),
-                        self.mapping,
-                    )
-                    for row in page.rows
-                ]
-                pending.add(mapped)
-            notices = self.memory.once(n for item in mapped for n in item.notices)
-            if page.last:  # a window's hand-offs without a user are told once, at its end
-                notices = (*notices, *pending.notices())
-                pending = PendingTally("a user")
-            yield from self._lead_batches(mapped, page.deleted, page.state, wanted, first, notices)
+        histories = LeadHistories(client=self.client, min_window=self.min_window)
+        pages = self._pages(
+            SalesforceObject.LEAD, self._fields(SalesforceObject.LEAD), state, count_resumed=True
+        )
+        try:
+            for page in pages:
+                mapped: list[Mapped] = []
+                if page.rows:
+                    mapped = self._map_leads(page, histories)
+                    pending.add(mapped)
+                    self.memory.learn_conversions(mapped)
+                notices = self.memory.once(n for item in mapped for n in item.notices)
+                if page.last:  # a window's hand-offs without a user are told once, at its end
+                    notices = (*notices, *pending.notices())
+                    pending = PendingTally("a user")
+                yield from self._lead_batches(
+                    mapped, page.deleted, page.state, wanted, first, notices
+                )
+        finally:
+            histories.close()  # the spool, if one was made, deleted
+
+    def _map_leads(self, page: _Page, histories: LeadHistories) -> list[Mapped]:
+        """The page's leads mapped with their history (by lead, or from the spool)."""
+        found: dict[str, list[dict[str, Any]]] | None = None
+        if self._history_tracked():
+            ids = [given for given in (_row_id(row) for row in page.rows) if given is not None]
+            found = histories.of_page(ids, page.until or self.now, page.counted)
+        return [
+            map_lead(
+                row, None if found is None else found.get(_row_id(row) or "", []), self.mapping
+            )
+            for row in page.rows
+        ]
 
     def _lead_batches(
         self,

@@ -276,6 +276,9 @@ class SalesforceClient:
         self.logins = 0
         #: ``(used, max)`` of the daily API allocation, from the last ``Sforce-Limit-Info``.
         self.api_usage: tuple[int, int] | None = None
+        #: Salesforce's REQUEST_LIMIT_EXCEEDED once answered: every later call raises it
+        #: without being made (the allocation is used up until the rolling 24 hours free it).
+        self._used_up: SalesforceLimitError | None = None
 
     def __repr__(self) -> str:
         """The client without its secrets."""
@@ -371,7 +374,7 @@ class SalesforceClient:
         if most > 0 and used / most >= self.daily_share:
             raise SalesforceLimitError(
                 message=f"this run's share of Salesforce's daily API allocation is used "
-                f"({used:,} of {most:,} calls, daily_share {self.daily_share:g}): stopped; "
+                f"({used:,} of {most:,} calls, daily_share {self.daily_share:.0%}): stopped; "
                 "rerun later, when the rolling 24 hours allow it",
             )
 
@@ -382,6 +385,8 @@ class SalesforceClient:
         renewed = False
         failed = 0  # answers 5xx
         while True:
+            if self._used_up is not None:
+                raise self._used_up  # the org refused one call for its limit: all the rest too
             sf = self._connect()
             self._check_share()
             self.calls += 1
@@ -401,7 +406,10 @@ class SalesforceClient:
                         continue
                     if failed > 1:
                         message = f"{message} (after {failed} tries)"
-                raise self._refused(what, error.status, code, message) from None
+                refused = self._refused(what, error.status, code, message)
+                if isinstance(refused, SalesforceLimitError):
+                    self._used_up = refused
+                raise refused from None
             except self._requests.exceptions.RequestException as error:
                 raise self._unreachable(what, error) from None
             usage = sf.api_usage.get("api-usage")

@@ -24,14 +24,14 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
-from slacore.model import id_field
+from slacore.model import id_field, id_is_key
 from slacore_connectors.store._runs import _CONNECTORS_FROM, _Runs
 from slacore_connectors.store._tables import TABLES, _key, _Table, _us
 from slacore_connectors.store.base import (
@@ -263,7 +263,9 @@ class SQLiteStore(_Runs):
         ``as_of`` reads before. A deleted lead's current stage changes, hand-offs, touches and
         owner changes of this source are closed with it, so they leave the reports too (they
         come back only when the source gives them again, as a full sync does). The
-        stream's rejected records of a deleted id leave :meth:`rejected` too. An id the
+        stream's rejected records of a deleted id leave :meth:`rejected` too, and so do those
+        of an id this batch stores, for leads, deals and reps (a record refused, then given
+        again corrected, is no longer asked to be fixed). An id the
         store does not hold as current counts nothing; a record given again later is stored
         as a new version.
 
@@ -288,6 +290,7 @@ class SQLiteStore(_Runs):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = self._upsert(table, source_name, staged, seen)
+                self._supersede(table, source_name, latest, seen)
                 deleted = self._delete(table, source_name, batch.deleted, seen)
                 if batch.from_start:
                     # This read replaces what earlier reads of the stream rejected: the rows
@@ -320,6 +323,28 @@ class SQLiteStore(_Runs):
             rejected=rejected,
             deleted=deleted,
         )
+
+    def _supersede(
+        self, table: _Table, source_name: str, stored: Mapping[str, Any], seen: int
+    ) -> None:
+        """Close the stream's current rejected records of the ids this batch stores, for
+        streams whose id alone is a record's key (leads, deals, reps): a record the source
+        refused and then gave again, corrected, is no longer asked to be fixed. A rejection
+        of the same batch is written after this, so it stays."""
+        if not stored or not id_is_key(table.stream.record_type):
+            return
+        self._db.execute("DROP TABLE IF EXISTS temp.stored_ids")
+        self._db.execute("CREATE TEMP TABLE stored_ids (id TEXT PRIMARY KEY)")
+        self._db.executemany(
+            "INSERT OR IGNORE INTO temp.stored_ids VALUES (?)",
+            [(record.id,) for record in stored.values()],
+        )
+        self._db.execute(
+            "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+            "AND seen_to IS NULL AND record_id IN (SELECT id FROM temp.stored_ids)",
+            (seen, source_name, table.stream.value),
+        )
+        self._db.execute("DROP TABLE temp.stored_ids")
 
     def _delete(self, table: _Table, source_name: str, ids: Sequence[str], seen: int) -> int:
         """Close the current versions of the records ``ids`` names (and, for leads, their

@@ -31,15 +31,22 @@ What a store cannot know, and the oracle so does not ask:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.hubspot import ENGAGEMENTS, TRACKED, CrmObject, Portal
+from tests.slacore_connectors.store_oracle import (
+    SHOWN,
+    assert_no_problems,
+    calls_line,
+    collect,
+    differences,
+    left_of,
+    read_store,
+)
 
 from slacore.connector import Stream
-from slacore.model import id_field, natural_key
 from slacore_connectors.hubspot.connector import HubSpotConnector
 from slacore_connectors.hubspot.mapping import (
     HubSpotMapping,
@@ -49,12 +56,21 @@ from slacore_connectors.hubspot.mapping import (
     map_engagement,
     map_owner,
 )
-from slacore_connectors.store.sqlite import SQLiteStore
 
 #: The streams compared: all the connector's.
 STREAMS: tuple[Stream, ...] = tuple(HubSpotConnector.streams)
-#: How many missing and extra records a difference names, per stream.
-SHOWN = 5
+__all__ = [
+    "SHOWN",
+    "STREAMS",
+    "assert_store_equals_fake",
+    "deleted_contacts",
+    "differences",
+    "expected",
+    "expected_rejected",
+    "held",
+    "held_rejected",
+    "orphans",
+]
 
 
 def _full_json(record: CrmObject) -> dict[str, Any]:
@@ -118,26 +134,10 @@ def _mapped(portal: Portal, mapping: HubSpotMapping) -> Iterable[Mapped]:
         yield map_owner(owner.to_json(), mapping)
 
 
-def _stream_of(record: Any) -> Stream:
-    for stream in STREAMS:
-        if type(record) is stream.record_type:
-            return stream
-    raise TypeError(f"no stream holds {type(record).__name__} records")
-
-
 def _expected(
     portal: Portal, mapping: HubSpotMapping | None
 ) -> tuple[dict[str, set[Any]], dict[str, set[str]]]:
-    mapping = mapping or HubSpotMapping()
-    by_key: dict[Stream, dict[tuple[Any, ...], Any]] = {stream: {} for stream in STREAMS}
-    rejected: dict[str, set[str]] = {stream.value: set() for stream in STREAMS}
-    for mapped in _mapped(portal, mapping):
-        for record in mapped.records:
-            by_key[_stream_of(record)][natural_key(record)] = record
-        for refused in mapped.rejected:
-            rejected[Stream.parse(refused.stream).value].add(str(refused.record_id))
-    records = {stream.value: set(by_key[stream].values()) for stream in STREAMS}
-    return records, rejected
+    return collect(_mapped(portal, mapping or HubSpotMapping()), STREAMS)
 
 
 def expected(portal: Portal, mapping: HubSpotMapping | None = None) -> dict[str, set[Any]]:
@@ -163,21 +163,7 @@ def expected_rejected(portal: Portal, mapping: HubSpotMapping | None = None) -> 
 def _held(
     store_path: str | Path, source_name: str | None
 ) -> tuple[dict[str, set[Any]], dict[str, set[str]]]:
-    records: dict[str, set[Any]] = {}
-    rejected: dict[str, set[str]] = {stream.value: set() for stream in STREAMS}
-    with SQLiteStore(store_path, read_only=True) as store:
-        for stream in STREAMS:
-            rows = list(store.records(stream, source_name=source_name))
-            keys = Counter(natural_key(row) for row in rows)
-            twice = [key for key, count in keys.items() if count > 1]
-            assert not twice, (
-                f"{stream.value}: the store holds {len(twice)} key(s) twice, e.g. {twice[:SHOWN]}"
-            )
-            records[stream.value] = set(rows)
-        for refused in store.rejected(source_name=source_name):
-            name = Stream.parse(refused.stream).value
-            rejected.setdefault(name, set()).add(str(refused.record_id))
-    return records, rejected
+    return read_store(store_path, STREAMS, source_name)
 
 
 def held(store_path: str | Path, *, source_name: str | None = None) -> dict[str, set[Any]]:
@@ -197,26 +183,6 @@ def held(store_path: str | Path, *, source_name: str | None = None) -> dict[str,
 def held_rejected(store_path: str | Path, *, source_name: str | None = None) -> dict[str, set[str]]:
     """The ids of the rejected records the store keeps as current, per stream name."""
     return _held(store_path, source_name)[1]
-
-
-def _shown(records: Iterable[Any]) -> list[Any]:
-    return sorted(records, key=repr)[:SHOWN]
-
-
-def differences(
-    want: Mapping[str, set[Any]], have: Mapping[str, set[Any]], what: str = "records"
-) -> list[str]:
-    """One line per stream whose sets differ: counts, and up to five missing and extra."""
-    lines = []
-    for name in want.keys() | have.keys():
-        missing = want.get(name, set()) - have.get(name, set())
-        extra = have.get(name, set()) - want.get(name, set())
-        if missing or extra:
-            lines.append(
-                f"{name} {what}: {len(missing)} missing, e.g. {_shown(missing)}; "
-                f"{len(extra)} extra, e.g. {_shown(extra)}"
-            )
-    return sorted(lines)
 
 
 def deleted_contacts(portal: Portal) -> set[str]:
@@ -253,18 +219,5 @@ def assert_store_equals_fake(
     have_rejected[Stream.TOUCHES.value] -= orphans(portal)
     problems = differences(want, have)
     problems += differences(want_rejected, have_rejected, "rejected ids")
-    gone = deleted_contacts(portal)
-    for stream in STREAMS:
-        # A lead by its id; its events (stage changes, hand-offs, touches...) by lead_id.
-        field = "id" if stream is Stream.LEADS else id_field(stream.record_type)
-        if stream is Stream.LEADS or field == "lead_id":
-            left = _shown(r for r in have[stream.value] if getattr(r, field) in gone)
-            if left:
-                problems.append(f"{stream.value}: records of deleted contacts, e.g. {left}")
-    told = (
-        [] if calls is None else [f"API calls: {sum(calls.values())} {dict(sorted(calls.items()))}"]
-    )
-    assert not problems, "\n".join(["the store differs from the fake:", *problems, *told])
-    # Shown by ``pytest -rP`` (or -s): what was compared, and what it cost.
-    held_counts = {name: len(records) for name, records in have.items()}
-    print("the store equals the fake:", held_counts, *told)
+    problems += left_of(have, deleted_contacts(portal), STREAMS)
+    assert_no_problems(problems, have, calls_line(calls))

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.cli import slacore
+from tests.cli import signalled_sync, slacore
 from tests.fakes.hubspot import FakeHubSpot, Portal, Request
 from tests.slacore_connectors.hubspot.oracle import (
     assert_store_equals_fake,
@@ -395,25 +392,7 @@ def test_more_than_ten_thousand_in_one_instant_are_read_each_once(
 def stopped_sync(folder: Path, fake: FakeHubSpot, reads: int, how: signal.Signals) -> int:
     """``slacore sync`` in a subprocess, sent ``how`` by the fake when the contacts'
     ``reads``-th batch read comes (the pages before it stored by then); its exit status."""
-    seen: list[str] = []
-    running: list[subprocess.Popen[str]] = []
-
-    def hook(request: Request) -> None:
-        if request.kind == "batch_read:contacts":
-            seen.append(request.kind)
-            if len(seen) == reads:
-                os.kill(running[0].pid, how)
-
-    fake.before_request = hook
-    command = [sys.executable, "-m", "slacore_connectors", "sync", "--json"]
-    with subprocess.Popen(
-        command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        running.append(process)
-        _, stderr = process.communicate(timeout=120)
-    fake.before_request = None
-    assert len(seen) >= reads, f"stopped before the {reads}th batch read: {stderr}"
-    return process.returncode
+    return signalled_sync(folder, fake, "batch_read:contacts", reads, how)
 
 
 def leads_cursor(store_path: Path) -> dict[str, Any]:

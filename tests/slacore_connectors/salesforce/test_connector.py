@@ -18,6 +18,7 @@ from tests.fakes.salesforce import FakeSalesforce
 pytest.importorskip("simple_salesforce")
 
 from tests.cli import slacore
+from tests.slacore_connectors.salesforce.scenario import is_window_query, soql_of, window
 
 from slacore.connector import Batch, Cursor, Stream, get_connector
 from slacore.errors import ValidationError
@@ -241,11 +242,54 @@ def test_a_row_appearing_late_inside_the_lookback_is_read(
 def test_windows_are_at_most_window_long(fake_salesforce: FakeSalesforce) -> None:
     sf = connector(fake_salesforce, window="10d", start="2026-01-01")
     batches = list(sf.read("deals"))
+    assert sorted(ids(batches, Stream.DEALS)) == sorted(live(fake_salesforce, "Opportunity"))
+    windows = [
+        window(r)
+        for r in fake_salesforce.requests
+        if r.kind == "queryAll:Opportunity"
+        and is_window_query(r)
+        and not soql_of(r).endswith("LIMIT 1")  # the next row's time, to the window's end
+    ]
+    assert windows
+    assert all(end - start <= timedelta(days=10) for start, end in windows)
     pieces = [b for b in batches if "Opportunity.since" not in b.cursor.state]
     now = datetime.now(UTC)
-    expected = -(-(now - datetime(2026, 1, 1, tzinfo=UTC)) // timedelta(days=10))
-    assert len(pieces) == expected  # one batch ends each piece, moving the cursor
-    assert fake_salesforce.calls["queryAll:Opportunity"] >= expected
+    walked = -(-(now - datetime(2026, 1, 1, tzinfo=UTC)) // timedelta(days=10))
+    # The org's rows end in April 2026: the months after them cost one empty piece and one
+    # query of the next row (none), not a query each.
+    assert len(pieces) < walked
+    assert fake_salesforce.calls["queryAll:Opportunity"] < walked
+
+
+def test_empty_pieces_cost_one_query_of_the_next_rows_time(
+    fake_salesforce: FakeSalesforce,
+) -> None:
+    org = fake_salesforce.org
+    # The org's users were all made on 2025-01-01; one more, 14 months later.
+    late = org.insert(
+        "User",
+        {"Name": "Late Rep", "Email": "late@example.com", "IsActive": True},
+        at=datetime(2026, 3, 5, 12, 30, 15, 250_000, tzinfo=UTC),
+    )
+    now = datetime.now(UTC)
+    sf = SalesforceConnector(settings_of(fake_salesforce, window="10d"), now=lambda: now)
+    batches = list(sf.read("reps"))
+    assert sorted(ids(batches, Stream.REPS)) == sorted(org.tables["User"])
+    asked = [soql_of(r) for r in fake_salesforce.requests if r.kind == "queryAll:User"]
+    # The oldest row; the count (the Bulk decision); the piece of 2025-01-01 and the empty
+    # one after it; the next row's time (2026-03-05); the piece from its second and the
+    # empty one after it; the next row's time: none, the window is read.
+    assert len(asked) == 8, asked
+    assert [q for q in asked if q.endswith("ORDER BY SystemModstamp LIMIT 1")] == [
+        asked[4],
+        asked[7],
+    ]
+    assert "SystemModstamp >= 2026-03-05T12:30:15Z" in asked[5]
+    modified = [b.cursor.state["User.modified"] for b in batches]
+    # Each empty piece's batch moves the cursor to the next row's second (or the end).
+    assert modified[1] == int(datetime(2026, 3, 5, 12, 30, 15, tzinfo=UTC).timestamp() * 1000)
+    assert modified[-1] == int((now - timedelta(seconds=1)).timestamp()) * 1000
+    assert [str(r.id) for r in batches[2].records] == [late]
 
 
 def test_a_query_timeout_halves_the_window(
