@@ -26,7 +26,8 @@ running at the report's moment), and the script checks that slacore found none o
 For each step it prints the wall time of the child process (start to exit, the interpreter's
 start and imports included), records per second (the export's records over the wall time;
 for the sync, the records it read), the child's CPU time and peak resident memory
-(``os.wait4``'s ``ru_maxrss``), and each time over DuckDB's for the same rule. ``--repeat``
+(``ru_maxrss`` from ``os.wait4`` in a small launcher process that forks it), and each time
+over DuckDB's for the same rule. ``--repeat``
 runs every step that many times, interleaved (all steps of one round, then the next), each
 round into a fresh store; the table gives the medians. ``--months 3`` spreads the hand-offs
 over May, June and July (the report is still of July, a third of them): a report's cost should
@@ -453,20 +454,42 @@ def polars_counts(export: Path, rule: str) -> dict[str, list[int]]:
 # --- measuring ---------------------------------------------------------------------------------
 
 
+# Linux counts the memory of the process that forked a child in the child's peak RSS (exec
+# keeps the larger of the old and the new peak), and this process grows with the export it
+# writes. A small launcher of its own forks each measured command instead, times it and passes
+# its usage back on stdout.
+LAUNCHER: Final = """
+import json, os, sys, time
+began = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.dup2(int(sys.argv[1]), 1)
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps({"seconds": time.perf_counter() - began, "status": status,
+                  "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss}))
+"""
+
+
 def run(command: list[str], cwd: Path, output: Path) -> dict[str, Any]:
     """Run ``command`` in ``cwd`` with stdout to ``output``; its wall, CPU and peak RSS."""
     with output.open("w") as out, output.with_suffix(".err").open("w") as err:
-        began = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - began
-    code = os.waitstatus_to_exitcode(status)
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", LAUNCHER, str(out.fileno()), *command],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            pass_fds=(out.fileno(),),
+            check=True,
+        )
+    usage = json.loads(done.stdout)
+    code = os.waitstatus_to_exitcode(usage["status"])
     if code != 0:
         raise SystemExit(
             f"{' '.join(command[1:])} exited {code}:\n{output.with_suffix('.err').read_text()}"
         )
-    rss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "rss": rss}
+    rss = usage["maxrss"] * (1 if sys.platform == "darwin" else 1024)
+    return {"seconds": usage["seconds"], "cpu": usage["cpu"], "rss": rss}
 
 
 def slacore_counts(report: dict[str, Any]) -> dict[str, list[int]]:
