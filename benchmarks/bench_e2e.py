@@ -27,9 +27,9 @@ For each step it prints the wall time of the child process (start to exit, the i
 start and imports included), records per second (the export's records over the wall time;
 for the sync, the records it read), the child's CPU time and peak resident memory
 (``ru_maxrss`` from ``os.wait4`` in a small launcher process that forks it), and each time
-over DuckDB's for the same rule. ``--repeat``
-runs every step that many times, interleaved (all steps of one round, then the next), each
-round into a fresh store; the table gives the medians. ``--months 3`` spreads the hand-offs
+over DuckDB's for the same rule. ``--repeat`` runs every step that many times, interleaved
+(all steps of one round, then the next), each round into a fresh store; the table gives the
+medians. ``--months 3`` spreads the hand-offs
 over May, June and July (the report is still of July, a third of them): a report's cost should
 follow the period reported, not the history stored.
 
