@@ -9,19 +9,40 @@ connector's messages speak its CRM's language while the rules stay one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, Self, TypeVar
 
 import attrs
 
 from slacore._config import Problems
-from slacore.connector import Record, RejectedRecord
+from slacore.connector import Batch, Cursor, Record, RejectedRecord, Setting, Stream
+from slacore.connector.streams import JSONScalar
 from slacore.errors import ValidationError
+from slacore.model import Handoff, OwnerChange, StageChange
 
 R = TypeVar("R", bound=Record)
 
 _KEY: Final = re.compile(r"\S+")
+
+#: The streams a CRM connector reads, in the order it reads them.
+CRM_STREAMS: Final = (
+    Stream.LEADS,
+    Stream.STAGE_CHANGES,
+    Stream.OWNER_CHANGES,
+    Stream.HANDOFFS,
+    Stream.TOUCHES,
+    Stream.DEALS,
+    Stream.REPS,
+)
+#: The lead's streams its ``leads`` pass carries (``Connector.carries``), with their record
+#: types: one CRM object (a contact, a lead and its history) gives all four.
+CARRIED: Final = (
+    (Stream.STAGE_CHANGES, StageChange),
+    (Stream.OWNER_CHANGES, OwnerChange),
+    (Stream.HANDOFFS, Handoff),
+)
+LEAD_STREAMS: Final = tuple(stream for stream, _ in CARRIED)
 
 
 def iso_z(moment: datetime) -> str:
@@ -180,6 +201,46 @@ def check_fields_and_handoff(
         )
 
 
+class StageMap:
+    """What a CRM's mapping settings class shares (an attrs class mixing this in): reading
+    itself from a connector's settings, the ladder's checks and its ranks.
+
+    The class sets ``SETTINGS`` (its mapping settings), ``WORDS`` (its :class:`Vocabulary`)
+    and has ``stages``, ``exit_stages`` and the ``WORDS.values_setting`` attribute.
+    """
+
+    SETTINGS: ClassVar[tuple[Setting, ...]]
+    WORDS: ClassVar[Vocabulary]
+    stages: tuple[str, ...]
+    exit_stages: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Self:
+        """The mapping from a connector's settings: the mapping settings given (others are
+        the connector's and left alone; ``None`` is a default).
+
+        Raises:
+            ValidationError: A setting is invalid (see the class).
+
+        """
+        names = {setting.name for setting in cls.SETTINGS}
+        given = {k: v for k, v in settings.items() if k in names and v is not None}
+        return cls(**given)
+
+    def _check_stages(self, problems: Problems) -> None:
+        check_ladder(
+            problems,
+            self.WORDS,
+            stages=self.stages,
+            exit_stages=self.exit_stages,
+            values=getattr(self, self.WORDS.values_setting),
+        )
+
+    def rank(self, key: str | None) -> int:
+        """A stage key's position in the ladder; ``-1`` for no stage and exit stages."""
+        return self.stages.index(key) if key in self.stages else -1
+
+
 # --- values ---------------------------------------------------------------------------------
 
 
@@ -254,6 +315,26 @@ class MappedBase(Generic[P]):
     def of(self, record_type: type[R]) -> tuple[R, ...]:
         """The records of one core type (``Lead``, ``Handoff``...), in order."""
         return tuple(r for r in self.records if type(r) is record_type)
+
+
+def carried_batches(
+    mapped: Sequence[MappedBase[Any]],
+    state: Mapping[str, JSONScalar],
+    wanted: set[Stream],
+    first: dict[Stream, bool],
+) -> Iterator[Batch]:
+    """The batches of the :data:`CARRIED` streams ``wanted`` of one page of leads, each at
+    the page's cursor ``state``; ``first`` says which stream's batch is its first of a read
+    from the start, and is updated."""
+    for stream, kind in CARRIED:
+        if stream in wanted:
+            yield Batch(
+                stream=stream,
+                records=[record for item in mapped for record in item.of(kind)],
+                cursor=Cursor(stream=stream, state=state),
+                from_start=first[stream],
+            )
+            first[stream] = False
 
 
 @attrs.define

@@ -17,8 +17,8 @@ import attrs
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.connector.streams import JSONScalar
-from slacore.model import Handoff, Lead, OwnerChange, StageChange
-from slacore_connectors._crm import PendingTally
+from slacore.model import Lead
+from slacore_connectors._crm import PendingTally, carried_batches
 from slacore_connectors.hubspot._times import parse_time
 from slacore_connectors.hubspot._window import Window, state_of
 from slacore_connectors.hubspot.client import ASSOCIATIONS_BATCH, HubSpotClient
@@ -34,11 +34,6 @@ from slacore_connectors.hubspot.mapping import (
     properties,
 )
 
-_CARRIED: Final = (
-    (Stream.STAGE_CHANGES, StageChange),
-    (Stream.OWNER_CHANGES, OwnerChange),
-    (Stream.HANDOFFS, Handoff),
-)
 _ENGAGEMENTS: Final = (ObjectType.CALLS, ObjectType.EMAILS, ObjectType.MEETINGS)
 # Only a rep's engagements are touches: the searches ask for them alone (the mapping still
 # rejects any other that comes): sent emails; calls not inbound (a call logged without a
@@ -260,15 +255,7 @@ class Reader:
         *,
         notices: Sequence[str] = (),
     ) -> Iterator[Batch]:
-        for stream, kind in _CARRIED:
-            if stream in wanted:
-                yield Batch(
-                    stream=stream,
-                    records=[record for item in mapped for record in item.of(kind)],
-                    cursor=Cursor(stream=stream, state=state),
-                    from_start=first[stream],
-                )
-                first[stream] = False
+        yield from carried_batches(mapped, state, wanted, first)
         if Stream.LEADS in wanted:
             leads = [lead for item in mapped for lead in item.of(Lead)]
             held = {lead.id for lead in leads}

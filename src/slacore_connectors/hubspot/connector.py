@@ -36,6 +36,7 @@ from slacore.connector import (
     Stream,
 )
 from slacore.errors import ValidationError
+from slacore_connectors._crm import CRM_STREAMS, LEAD_STREAMS
 from slacore_connectors._window import EPOCH, parse_start
 from slacore_connectors.hubspot._reads import Reader
 from slacore_connectors.hubspot.client import (
@@ -61,7 +62,6 @@ __all__ = [
     "slacore_register_connectors",
 ]
 
-_CONTACT_STREAMS: Final = (Stream.STAGE_CHANGES, Stream.OWNER_CHANGES, Stream.HANDOFFS)
 
 SETTINGS: Final[tuple[Setting, ...]] = (
     Setting(
@@ -155,16 +155,8 @@ class HubSpotConnector(Connector):
 
     name = "hubspot"
     description = "HubSpot CRM: contacts, calls, emails, meetings, deals and owners"
-    streams = (
-        Stream.LEADS,
-        Stream.STAGE_CHANGES,
-        Stream.OWNER_CHANGES,
-        Stream.HANDOFFS,
-        Stream.TOUCHES,
-        Stream.DEALS,
-        Stream.REPS,
-    )
-    carries: ClassVar[Mapping[Stream, tuple[Stream, ...]]] = {Stream.LEADS: _CONTACT_STREAMS}
+    streams = CRM_STREAMS
+    carries: ClassVar[Mapping[Stream, tuple[Stream, ...]]] = {Stream.LEADS: LEAD_STREAMS}
     settings_schema = SETTINGS
 
     def __init__(
@@ -291,7 +283,7 @@ class HubSpotConnector(Connector):
 
     def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
         """Yield the batches of ``stream`` after ``cursor`` (see the module)."""
-        if stream is Stream.LEADS or stream in _CONTACT_STREAMS:
+        if stream is Stream.LEADS or stream in LEAD_STREAMS:
             carrier = Cursor(stream=Stream.LEADS, state=cursor.state) if cursor else None
             batches = self._guarded(lambda reader: reader.contacts(carrier, {stream}))
             yield from (batch for batch in batches if batch.stream is stream)

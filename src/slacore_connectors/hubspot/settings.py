@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -15,9 +15,9 @@ from slacore.connector import Setting, SettingKind
 from slacore.errors import ValidationError
 from slacore.model import STANDARD_LADDER, Team
 from slacore_connectors._crm import (
+    StageMap,
     Vocabulary,
     check_fields_and_handoff,
-    check_ladder,
     exit_stage_keys,
     hand_raiser_values,
     stage_keys,
@@ -154,7 +154,7 @@ def _clock(value: HandoffClock | str) -> HandoffClock:
 
 
 @attrs.frozen(kw_only=True, hash=False)  # holds dicts: unhashable
-class HubSpotMapping:
+class HubSpotMapping(StageMap):
     """The settings of the HubSpot mapping, checked: which stage is which, which properties
     give segment, persona and hand-raiser, and the hand-off rule.
 
@@ -193,6 +193,9 @@ class HubSpotMapping:
         ('sal', 'mql')
 
     """
+
+    SETTINGS: ClassVar[tuple[Setting, ...]] = MAPPING_SETTINGS
+    WORDS: ClassVar[Vocabulary] = _WORDS
 
     stage_values: Mapping[str, str] = attrs.field(factory=dict, converter=_stage_values)
     stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=stage_keys)
@@ -244,28 +247,6 @@ class HubSpotMapping:
                 )
         problems.raise_any("the HubSpot mapping settings")
 
-    def _check_stages(self, problems: Problems) -> None:
-        check_ladder(
-            problems,
-            _WORDS,
-            stages=self.stages,
-            exit_stages=self.exit_stages,
-            values=self.stage_values,
-        )
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> HubSpotMapping:
-        """The mapping from a connector's settings: the :data:`MAPPING_SETTINGS` given (others
-        are the connector's and left alone; ``None`` is a default).
-
-        Raises:
-            ValidationError: A setting is invalid (see the class).
-
-        """
-        names = {setting.name for setting in MAPPING_SETTINGS}
-        given = {k: v for k, v in settings.items() if k in names and v is not None}
-        return cls(**given)
-
     def stage_key(self, value: str, *, field: str = "lifecyclestage") -> str:
         """The stage key of HubSpot lifecycle stage ``value`` (exact, then ignoring case).
 
@@ -284,10 +265,6 @@ class HubSpotMapping:
                 value=value,
             )
         return key
-
-    def rank(self, key: str | None) -> int:
-        """A stage key's position in the ladder; ``-1`` for no stage and exit stages."""
-        return self.stages.index(key) if key in self.stages else -1
 
     def team_of(self, teams: Sequence[Mapping[str, Any]]) -> Team | None:
         """The slacore team of an owner in HubSpot ``teams`` (primary first), or ``None``."""

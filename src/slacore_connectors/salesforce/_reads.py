@@ -23,8 +23,8 @@ import attrs
 from slacore.connector import Batch, Cursor, Stream
 from slacore.connector.streams import JSONScalar
 from slacore.errors import ValidationError
-from slacore.model import Handoff, Lead, OwnerChange, StageChange
-from slacore_connectors._crm import PendingTally
+from slacore.model import Lead
+from slacore_connectors._crm import PendingTally, carried_batches
 from slacore_connectors._window import state_of
 from slacore_connectors.salesforce._history import FALLBACK_START, LeadHistories, by_ids
 from slacore_connectors.salesforce._window import Position, Window, soql_time, whole_second
@@ -48,11 +48,6 @@ from slacore_connectors.salesforce.mapping import (
     parse_datetime,
 )
 
-_CARRIED: Final = (
-    (Stream.STAGE_CHANGES, StageChange),
-    (Stream.OWNER_CHANGES, OwnerChange),
-    (Stream.HANDOFFS, Handoff),
-)
 #: The count of a window Salesforce timed out counting: more than any threshold.
 _MANY: Final = 10**12
 _ID: Final = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
@@ -530,15 +525,7 @@ class Reader:
         first: dict[Stream, bool],
         notices: Sequence[str],
     ) -> Iterator[Batch]:
-        for stream, kind in _CARRIED:
-            if stream in wanted:
-                yield Batch(
-                    stream=stream,
-                    records=[record for item in mapped for record in item.of(kind)],
-                    cursor=Cursor(stream=stream, state=state),
-                    from_start=first[stream],
-                )
-                first[stream] = False
+        yield from carried_batches(mapped, state, wanted, first)
         if Stream.LEADS in wanted:
             leads = [Mapped(records=item.of(Lead), rejected=item.rejected) for item in mapped]
             yield _batch(

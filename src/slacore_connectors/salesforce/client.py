@@ -55,6 +55,7 @@ __all__ = [
     "SalesforceError",
     "SalesforceLimitError",
     "SalesforceQueryTimeout",
+    "SalesforceUnreachable",
     "missing_sdk",
 ]
 
@@ -93,6 +94,12 @@ class SalesforceAuthError(SalesforceError):
 class SalesforceLimitError(SalesforceError):
     """``REQUEST_LIMIT_EXCEEDED``, or the run's share of the daily API allocation is used:
     stop, keep the cursor, rerun later."""
+
+
+@attrs.frozen(auto_exc=True, kw_only=True)
+class SalesforceUnreachable(SalesforceError):  # noqa: N818  (like SalesforceQueryTimeout)
+    """Salesforce did not answer: no connection, no answer within ``timeout``, or a TLS
+    certificate not trusted. A later call of the run would wait as long for nothing."""
 
 
 @attrs.frozen(auto_exc=True, kw_only=True)
@@ -354,7 +361,7 @@ class SalesforceClient:
             raise self._unreachable(f"the login at {self.domain}.salesforce.com", error) from None
         return str(session_id), str(instance)
 
-    def _unreachable(self, what: str, error: Exception) -> SalesforceError:
+    def _unreachable(self, what: str, error: Exception) -> SalesforceUnreachable:
         requests = self._requests
         if isinstance(error, requests.exceptions.Timeout):
             reason = f"no answer within {self.timeout:g} s (the timeout setting)"
@@ -365,7 +372,7 @@ class SalesforceClient:
             )
         else:
             reason = f"could not connect ({type(error).__name__})"
-        return SalesforceError(message=f"Salesforce did not answer {what}: {reason}")
+        return SalesforceUnreachable(message=f"Salesforce did not answer {what}: {reason}")
 
     def _check_share(self) -> None:
         if self.api_usage is None:

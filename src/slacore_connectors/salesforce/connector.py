@@ -31,6 +31,7 @@ from slacore import hookimpl
 from slacore.calendar.duration import parse_duration
 from slacore.connector import Batch, Connector, Cursor, FieldMapping, Setting, SettingKind, Stream
 from slacore.errors import ValidationError
+from slacore_connectors._crm import CRM_STREAMS, LEAD_STREAMS
 from slacore_connectors._window import parse_start
 from slacore_connectors.salesforce._reads import Reader, RunMemory
 from slacore_connectors.salesforce.client import (
@@ -41,6 +42,7 @@ from slacore_connectors.salesforce.client import (
     SalesforceClient,
     SalesforceError,
     SalesforceLimitError,
+    SalesforceUnreachable,
 )
 from slacore_connectors.salesforce.mapping import (
     MAPPING_SETTINGS,
@@ -57,8 +59,6 @@ __all__ = [
     "SalesforceLimitError",
     "slacore_register_connectors",
 ]
-
-_LEAD_STREAMS: Final = (Stream.STAGE_CHANGES, Stream.OWNER_CHANGES, Stream.HANDOFFS)
 
 
 def _secret(name: str, what: str, env: str) -> Setting:
@@ -148,12 +148,6 @@ def slacore_register_connectors(register: Callable[[type[Connector]], None]) -> 
     register(SalesforceConnector)
 
 
-def _unanswered(error: SalesforceError) -> bool:
-    """Whether Salesforce did not answer at all (no connection, no answer in time): the next
-    stream would wait as long for nothing."""
-    return error.code is None and error.message.startswith("Salesforce did not answer")
-
-
 def _duration(settings: Mapping[str, Any], name: str) -> timedelta:
     return parse_duration(str(settings[name]).strip(), field=name)
 
@@ -187,16 +181,8 @@ class SalesforceConnector(Connector):
 
     name = "salesforce"
     description = "Salesforce: leads with their history, tasks, events, opportunities and users"
-    streams = (
-        Stream.LEADS,
-        Stream.STAGE_CHANGES,
-        Stream.OWNER_CHANGES,
-        Stream.HANDOFFS,
-        Stream.TOUCHES,
-        Stream.DEALS,
-        Stream.REPS,
-    )
-    carries: ClassVar[Mapping[Stream, tuple[Stream, ...]]] = {Stream.LEADS: _LEAD_STREAMS}
+    streams = CRM_STREAMS
+    carries: ClassVar[Mapping[Stream, tuple[Stream, ...]]] = {Stream.LEADS: LEAD_STREAMS}
     settings_schema = SETTINGS
 
     def __init__(
@@ -330,7 +316,7 @@ class SalesforceConnector(Connector):
 
     def read_stream(self, stream: Stream, cursor: Cursor | None) -> Iterator[Batch]:
         """Yield the batches of ``stream`` after ``cursor`` (see the module)."""
-        if stream is Stream.LEADS or stream in _LEAD_STREAMS:
+        if stream is Stream.LEADS or stream in LEAD_STREAMS:
             carrier = Cursor(stream=Stream.LEADS, state=cursor.state) if cursor else None
             batches = self._guarded(lambda reader: reader.leads(carrier, {stream}))
             yield from (batch for batch in batches if batch.stream is stream)
@@ -365,7 +351,10 @@ class SalesforceConnector(Connector):
                     yield last
                 last = batch
         except SalesforceError as error:
-            if isinstance(error, SalesforceAuthError | SalesforceLimitError) or _unanswered(error):
+            # The run cannot go on: each later read would be refused, or wait for nothing.
+            if isinstance(
+                error, SalesforceAuthError | SalesforceLimitError | SalesforceUnreachable
+            ):
                 self._fatal = error
             if last is not None:
                 yield self._with_calls(last)

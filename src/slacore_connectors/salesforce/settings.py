@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -16,9 +16,9 @@ from slacore.connector import Setting, SettingKind
 from slacore.errors import ValidationError
 from slacore.model import STANDARD_LADDER
 from slacore_connectors._crm import (
+    StageMap,
     Vocabulary,
     check_fields_and_handoff,
-    check_ladder,
     exit_stage_keys,
     hand_raiser_values,
     stage_keys,
@@ -159,7 +159,7 @@ def _clock(value: HandoffClock | str) -> HandoffClock:
 
 
 @attrs.frozen(kw_only=True, hash=False)  # holds dicts: unhashable
-class SalesforceMapping:
+class SalesforceMapping(StageMap):
     """The settings of the Salesforce mapping, checked: which status is which stage, which
     Lead fields give segment, persona and hand-raiser, and the hand-off rule.
 
@@ -198,6 +198,9 @@ class SalesforceMapping:
         ('lead', 'sal')
 
     """
+
+    SETTINGS: ClassVar[tuple[Setting, ...]] = MAPPING_SETTINGS
+    WORDS: ClassVar[Vocabulary] = _WORDS
 
     status_values: Mapping[str, str] = attrs.field(factory=dict, converter=_status_values)
     stages: tuple[str, ...] = attrs.field(default=STANDARD_LADDER.keys, converter=stage_keys)
@@ -240,28 +243,6 @@ class SalesforceMapping:
             )
         problems.raise_any("the Salesforce mapping settings")
 
-    def _check_stages(self, problems: Problems) -> None:
-        check_ladder(
-            problems,
-            _WORDS,
-            stages=self.stages,
-            exit_stages=self.exit_stages,
-            values=self.status_values,
-        )
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> SalesforceMapping:
-        """The mapping from a connector's settings: the :data:`MAPPING_SETTINGS` given (others
-        are the connector's and left alone; ``None`` is a default).
-
-        Raises:
-            ValidationError: A setting is invalid (see the class).
-
-        """
-        names = {setting.name for setting in MAPPING_SETTINGS}
-        given = {k: v for k, v in settings.items() if k in names and v is not None}
-        return cls(**given)
-
     def stage_key(self, status: str, *, field: str = "Status") -> str:
         """The stage key of ``Lead.Status`` value ``status`` (exact, then ignoring case and
         runs of spaces).
@@ -281,10 +262,6 @@ class SalesforceMapping:
                 value=status,
             )
         return key
-
-    def rank(self, key: str | None) -> int:
-        """A stage key's position in the ladder; ``-1`` for no stage and exit stages."""
-        return self.stages.index(key) if key in self.stages else -1
 
     @property
     def handoff_rank(self) -> int:

@@ -24,7 +24,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,6 @@ class SQLiteStore(_Runs):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = self._upsert(table, source_name, staged, seen)
-                self._supersede(table, source_name, latest, seen)
                 deleted = self._delete(table, source_name, batch.deleted, seen)
                 if batch.from_start:
                     # This read replaces what earlier reads of the stream rejected: the rows
@@ -323,28 +322,6 @@ class SQLiteStore(_Runs):
             rejected=rejected,
             deleted=deleted,
         )
-
-    def _supersede(
-        self, table: _Table, source_name: str, stored: Mapping[str, Any], seen: int
-    ) -> None:
-        """Close the stream's current rejected records of the ids this batch stores, for
-        streams whose id alone is a record's key (leads, deals, reps): a record the source
-        refused and then gave again, corrected, is no longer asked to be fixed. A rejection
-        of the same batch is written after this, so it stays."""
-        if not stored or not id_is_key(table.stream.record_type):
-            return
-        self._db.execute("DROP TABLE IF EXISTS temp.stored_ids")
-        self._db.execute("CREATE TEMP TABLE stored_ids (id TEXT PRIMARY KEY)")
-        self._db.executemany(
-            "INSERT OR IGNORE INTO temp.stored_ids VALUES (?)",
-            [(record.id,) for record in stored.values()],
-        )
-        self._db.execute(
-            "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
-            "AND seen_to IS NULL AND record_id IN (SELECT id FROM temp.stored_ids)",
-            (seen, source_name, table.stream.value),
-        )
-        self._db.execute("DROP TABLE temp.stored_ids")
 
     def _delete(self, table: _Table, source_name: str, ids: Sequence[str], seen: int) -> int:
         """Close the current versions of the records ``ids`` names (and, for leads, their
@@ -413,6 +390,14 @@ class SQLiteStore(_Runs):
             f"AND {name}.key = staged.key)",
             (source_name, seen, seen, source_name),
         ).rowcount
+        if id_is_key(table.stream.record_type):
+            # A lead, deal or rep the source refused and now gives again, corrected, is no
+            # longer asked to be fixed; a rejection of this batch is written after, and stays.
+            db.execute(
+                "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                "AND seen_to IS NULL AND record_id IN (SELECT id FROM temp.staged)",
+                (seen, source_name, table.stream.value),
+            )
         db.execute("DROP TABLE temp.staged")
         return inserted - updated, updated, unchanged
 
