@@ -60,7 +60,7 @@ from slacore.rules._engine.columns import (
 )
 from slacore.rules._engine.gc import bulk_evaluate
 from slacore.rules._engine.results import LazyResults
-from slacore.rules._engine.tallies import _source, _tallies
+from slacore.rules._engine.tallies import _source, _tallies, _Tally
 from slacore.rules.common import (
     NEVER,
     Clock,
@@ -169,21 +169,41 @@ class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
 
     def _build(self, handoff: Handoff, at: int) -> ResponseResult:
         columns = self._figures
-        start = columns.started[at]
         start_us, due_us, end_us = columns.figures(at)
-        spent = end_us - start_us
-        business = None if columns.business_us is None else columns.business_us[at] * _ONE_US
-        return ResponseResult(
-            handoff=handoff,
-            status=columns.status[at],
-            started_at=start,
-            due_at=self._rule._due_datetime(start, due_us),
-            first_touch_at=columns.stopped[at],
-            withdrawn_at=columns.withdrawn.get(at),
-            owner_id=columns.owner[at],
-            elapsed=spent * _ONE_US if spent > 0 else _ZERO,
-            business_elapsed=business,
-        )
+        business = columns.business_us
+        return _result(
+            self._rule, handoff, columns.status[at], columns.started[at], start_us, due_us,
+            end_us, columns.stopped[at], columns.withdrawn.get(at), columns.owner[at],
+            None if business is None else business[at],
+        )  # fmt: skip
+
+
+def _result(
+    rule: ResponseRule,
+    handoff: Handoff,
+    status: SlaStatus,
+    start: datetime,
+    start_us: int,
+    due_us: int,
+    end_us: int,
+    stopped: datetime | None,
+    withdrawn: datetime | None,
+    owner: str | None,
+    business_us: int | None,
+) -> ResponseResult:
+    """One eligible hand-off's result from its decided figures (times in microseconds)."""
+    spent = end_us - start_us
+    return ResponseResult(
+        handoff=handoff,
+        status=status,
+        started_at=start,
+        due_at=rule._due_datetime(start, due_us),
+        first_touch_at=stopped,
+        withdrawn_at=withdrawn,
+        owner_id=owner,
+        elapsed=spent * _ONE_US if spent > 0 else _ZERO,
+        business_elapsed=None if business_us is None else business_us * _ONE_US,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -346,13 +366,20 @@ class ResponseRule:
             channels=stop.channels if isinstance(stop, FirstTouch) else None,
             stop_stages=stop.stages if isinstance(stop, StageReached) else (),
         )  # fmt: skip
-        overall, by_rep, by_source = _tallies(
-            columns.owner, list(map(_source, eligible)), columns.status, taken
-        )
+        tallies = _tallies(columns.owner, list(map(_source, eligible)), columns.status, taken)
+        return self._report(moment, _Results(self, items, flags, columns), tallies)
+
+    def _report(
+        self,
+        moment: datetime,
+        results: Sequence[ResponseResult],
+        tallies: tuple[_Tally, dict[str, _Tally], dict[str, _Tally]],
+    ) -> ResponseReport:
+        overall, by_rep, by_source = tallies
         return ResponseReport(
             rule=self,
             now=moment,
-            results=_Results(self, items, flags, columns),
+            results=results,
             summary=_summarise(overall, self.target, self.clock),
             by_rep={k: _summarise(v, self.target, self.clock) for k, v in sorted(by_rep.items())},
             by_source={

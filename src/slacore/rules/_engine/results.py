@@ -28,7 +28,11 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
     _noun = "results"
 
     def __init__(
-        self, rule: _Rule, handoffs: list[Handoff], eligible: list[bool], figures: _Figures
+        self,
+        rule: _Rule,
+        handoffs: Sequence[Handoff],
+        eligible: Sequence[bool],
+        figures: _Figures,
     ) -> None:
         self._rule = rule
         self._handoffs = handoffs
