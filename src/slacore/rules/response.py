@@ -28,6 +28,7 @@ source: counts, the compliance share against a target, and the distribution of r
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -58,7 +59,7 @@ from slacore.rules._engine.columns import (
     _ResponseColumns,
     response_columns,
 )
-from slacore.rules._engine.gc import bulk_evaluate
+from slacore.rules._engine.gc import bulk_evaluate, gc_paused
 from slacore.rules._engine.results import LazyResults
 from slacore.rules._engine.tallies import _source, _tallies, _Tally
 from slacore.rules.common import (
@@ -66,6 +67,7 @@ from slacore.rules.common import (
     Clock,
     Never,
     SlaStatus,
+    aware_now,
     check_rule,
     instant,
     owner_at,
@@ -82,6 +84,8 @@ from slacore.rules.response_report import ResponseReport, ResponseResult, _summa
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+    from slacore.columns import Columns
+    from slacore.rules._engine.arrays import ArrayFigures
 
 
 __all__ = [
@@ -175,6 +179,37 @@ class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
             self._rule, handoff, columns.status[at], columns.started[at], start_us, due_us,
             end_us, columns.stopped[at], columns.withdrawn.get(at), columns.owner[at],
             None if business is None else business[at],
+        )  # fmt: skip
+
+
+class _ColumnResults(
+    LazyResults[ResponseResult, "ResponseRule", "tuple[ArrayFigures, Columns | None]"]
+):
+    """The results of an evaluation on columns, each built from the arrays when read."""
+
+    __slots__ = ()
+    _noun = "response results"
+
+    def _not_applicable(self, handoff: Handoff) -> ResponseResult:
+        return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+
+    def _build(self, handoff: Handoff, at: int) -> ResponseResult:
+        from slacore.rules._engine.arrays import STATUSES, when
+
+        figures: ArrayFigures
+        touches: Columns | None
+        figures, touches = self._figures
+        decision = figures.general.get(at)
+        if decision is None:
+            start, stopped, withdrawn = handoff.notified_at, when(figures, touches, at), None
+        else:
+            start, stopped, withdrawn = decision[1], decision[4], decision[5]
+        business = figures.business_us
+        return _result(
+            self._rule, handoff, STATUSES[figures.status[at]], start,
+            int(figures.start_us[at]), int(figures.due_us[at]), int(figures.end_us[at]),
+            stopped, withdrawn, figures.owner[at],
+            None if business is None else int(business[at]),
         )  # fmt: skip
 
 
@@ -386,6 +421,96 @@ class ResponseRule:
                 k: _summarise(v, self.target, self.clock) for k, v in sorted(by_source.items())
             },
         )
+
+    def evaluate_columns(
+        self,
+        handoffs: object,
+        touches: object = None,
+        *,
+        now: datetime,
+        stage_changes: object = None,
+        owner_changes: object = None,
+        reps: object = None,
+        pause_gc: bool = True,
+    ) -> ResponseReport:
+        """Measure every hand-off of a table against the rule, a column at a time.
+
+        What :meth:`evaluate` answers on the same records as objects (the same summary,
+        ``by_rep``, ``by_source`` and results), without building an object per record: the
+        work is done on numpy arrays (lead ids as integer codes, times as integer
+        microseconds), and the results are built from them when read. For data held in
+        Arrow, pandas or polars, or a million hand-offs and more.
+
+        Each table is a mapping of column name to a column (numpy array, list, pandas
+        ``Series``, pyarrow array), a pandas ``DataFrame``, or (with pyarrow installed) a
+        pyarrow ``Table``, a polars ``DataFrame`` or anything offering an Arrow stream; its
+        columns are named after the record class's fields (see :mod:`slacore.columns`).
+
+        Args:
+            handoffs: The hand-offs: columns of :class:`~slacore.model.Handoff`.
+            touches: The touches (columns of :class:`~slacore.model.Touch`), if any.
+            now: The moment of evaluation (aware).
+            stage_changes: Columns of :class:`~slacore.model.StageChange`, if any.
+            owner_changes: Columns of :class:`~slacore.model.OwnerChange`, if any.
+            reps: Columns of :class:`~slacore.model.Rep`, if known (as in :meth:`evaluate`).
+            pause_gc: As in :meth:`evaluate`.
+
+        Returns:
+            A :class:`ResponseReport`, equal to ``evaluate``'s on the same records; each
+            result's ``handoff`` is the row as a :class:`~slacore.model.Handoff`, its times
+            as given (in the column's time zone for Arrow and pandas columns).
+
+        Raises:
+            ValidationError: ``now`` is naive; a table is not a table, lacks a required
+                column, or holds a naive time column or a bad value (named by table, column
+                and row).
+
+        """
+        moment = aware_now(now)
+        with gc_paused() if pause_gc else contextlib.nullcontext():
+            return self._evaluate_columns(
+                handoffs, touches, moment, stage_changes, owner_changes, reps
+            )
+
+    def _evaluate_columns(
+        self,
+        handoffs: object,
+        touches: object,
+        moment: datetime,
+        stage_changes: object,
+        owner_changes: object,
+        reps: object,
+    ) -> ResponseReport:
+        # numpy is imported here, by the column path, never by ``import slacore``.
+        from slacore.columns import read_table
+        from slacore.rules._engine import arrays
+
+        table = read_table(handoffs, "handoffs")
+        rows = arrays.Rows(table)
+        team_of: dict[str, Team] | None = None
+        if reps is not None:
+            people = read_table(reps, "reps")
+            team_of = dict(
+                zip(people.column("id").tolist(), people.column("team").tolist(), strict=True)
+            )
+        touched = None if touches is None else read_table(touches, "touches")
+        flags = arrays.eligible_mask(self.applies_to, table, lambda: list(rows))
+        stop = self.stop_event
+        figures, taken, stopped = arrays.response_arrays(
+            self, table, flags,
+            touched,
+            epoch_us(moment),
+            None if stage_changes is None else read_table(stage_changes, "stage_changes"),
+            None if owner_changes is None else read_table(owner_changes, "owner_changes"),
+            team_of,
+            channels=frozenset(stop.channels) if isinstance(stop, FirstTouch) else None,
+            stop_stages=stop.stages if isinstance(stop, StageReached) else (),
+        )  # fmt: skip
+        tallies = arrays.array_tallies(
+            figures.owner, table.column("source")[figures.rows], figures.status, taken, stopped
+        )
+        results = _ColumnResults(self, rows, flags.tolist(), (figures, touched))
+        return self._report(moment, results, tallies)
 
     def _decide(
         self,

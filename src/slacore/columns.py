@@ -1,0 +1,442 @@
+"""Tables of records as columns: the input of the rules' column path.
+
+:meth:`ResponseRule.evaluate_columns <slacore.rules.response.ResponseRule.evaluate_columns>`
+takes its hand-offs, touches, stage changes, owner changes and reps as tables, a column per
+field of the record class, and never builds a record object per row. :func:`read_table` reads
+one such table and checks it as the record classes check their fields.
+
+A table is any of:
+
+- a mapping of column name to a one-dimensional column: a numpy array, a list or tuple, a
+  pandas ``Series``, a pyarrow ``Array`` or ``ChunkedArray``;
+- a pandas ``DataFrame``;
+- with pyarrow installed, a pyarrow ``Table`` or ``RecordBatch``, anything with a
+  ``to_arrow()`` method that gives one (a polars ``DataFrame``), or anything that offers the
+  Arrow C stream interface (``__arrow_c_stream__``).
+
+Column names are the record class's field names (:func:`slacore.connector.core_fields`);
+other columns are ignored, and an optional field's column may be absent (its default then).
+Times must be aware: an Arrow ``timestamp`` with a time zone, a pandas ``datetime64[..., tz]``
+column, or objects that are aware ``datetime`` values. A missing value (null, ``None``,
+``NaN``) of an optional field is its default. Every other problem raises
+:class:`~slacore.errors.ValidationError` naming the table, the column and the first bad row:
+``handoffs.notified_at: row 3: expected a timezone-aware time, got naive 2026-03-02T09:00``.
+
+numpy is imported by this module: ``import slacore`` does not load it, the column path does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import attrs
+import numpy as np
+
+from slacore._values import FIRST_YEAR, LAST_YEAR, identifier
+from slacore.connector.streams import Stream
+from slacore.errors import ValidationError
+
+__all__ = ["Columns", "TimeColumn", "read_table"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+_EARLIEST_US = (datetime(FIRST_YEAR, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
+_AFTER_LAST_US = (datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
+_UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": -1_000}
+"""Microseconds per unit of an Arrow or numpy time unit (negative: units per microsecond)."""
+_TIME_FIELDS = frozenset({"at", "notified_at", "created_at", "opened_at", "closed_at"})
+_BOOLEAN_FIELDS = frozenset({"hand_raiser", "won", "active"})
+
+
+@attrs.frozen(eq=False)
+class TimeColumn:
+    """A column of aware times as integer microseconds since the Unix epoch (UTC).
+
+    Attributes:
+        us: The instants, an ``int64`` array.
+        zone: The column's time zone (Arrow and pandas columns have one), or ``None`` when the
+            times were given as ``datetime`` objects, each with a zone of its own.
+        given: The ``datetime`` objects as given, when given so; ``None`` otherwise.
+
+    """
+
+    us: np.ndarray[Any, np.dtype[np.int64]]
+    zone: tzinfo | None = None
+    given: np.ndarray[Any, np.dtype[np.object_]] | None = None
+
+    def at(self, row: int) -> datetime:
+        """The time at ``row``: as given, or the instant in the column's zone."""
+        if self.given is not None:
+            value: datetime = self.given[row]
+            return value
+        instant = _EPOCH + int(self.us[row]) * _ONE_US
+        return instant if self.zone is UTC else instant.astimezone(self.zone)
+
+
+@attrs.frozen(eq=False)
+class Columns:
+    """One table of records, read and checked: a numpy array per field.
+
+    Attributes:
+        name: The table's name in errors (``"handoffs"``).
+        stream: The kind of record each row is.
+        rows: How many rows.
+        values: The fields that are not times, by name: object arrays (text, ``None`` for
+            missing; teams and channels as :class:`~slacore.model.Team` and
+            :class:`~slacore.model.Channel`) or ``bool`` arrays.
+        times: The time fields, by name.
+
+    """
+
+    name: str
+    stream: Stream
+    rows: int
+    values: dict[str, np.ndarray[Any, Any]]
+    times: dict[str, TimeColumn]
+
+    def column(self, field: str) -> np.ndarray[Any, Any]:
+        """The column of ``field``, or the field's default on every row when it was absent."""
+        found = self.values.get(field)
+        if found is not None:
+            return found
+        default = attrs.fields_dict(self.stream.record_type)[field].default
+        if isinstance(default, bool):
+            return np.full(self.rows, default, dtype=bool)
+        filled = np.empty(self.rows, dtype=object)
+        filled.fill(default)
+        return filled
+
+
+def _error(
+    table: str, column: str, row: int | None, message: str, value: object = None
+) -> NoReturn:
+    where = "" if row is None else f"row {row}: "
+    raise ValidationError(message=where + message, field=f"{table}.{column}", value=value)
+
+
+def _raw_columns(table: object, name: str) -> Mapping[str, Any]:
+    """The table's columns by name, from any of the table kinds :func:`read_table` takes."""
+    if isinstance(table, Mapping):
+        return table
+    columns = getattr(table, "columns", None)
+    if columns is not None and hasattr(table, "iloc"):  # a pandas DataFrame
+        return {str(label): table[label] for label in columns}  # type: ignore[index]
+    if hasattr(table, "column_names") and hasattr(table, "column"):  # pyarrow
+        return {label: table.column(label) for label in table.column_names}
+    to_arrow = getattr(table, "to_arrow", None)
+    if callable(to_arrow):  # polars
+        return _raw_columns(to_arrow(), name)
+    if hasattr(table, "__arrow_c_stream__"):
+        try:
+            import pyarrow as pa
+        except ImportError:
+            raise ValidationError(
+                message="an Arrow stream needs pyarrow: pip install pyarrow", field=name
+            ) from None
+        return _raw_columns(pa.table(table), name)
+    raise ValidationError(
+        message=(
+            f"expected a table (a mapping of column name to array, a pandas or polars "
+            f"DataFrame, an Arrow table), got {type(table).__name__}"
+        ),
+        field=name,
+    )
+
+
+def _is_arrow(column: object) -> bool:
+    return type(column).__module__.startswith("pyarrow") and hasattr(column, "null_count")
+
+
+def _is_pandas(column: object) -> bool:
+    return type(column).__module__.startswith("pandas") and hasattr(column, "dtype")
+
+
+def _missing(value: object) -> bool:
+    """Whether ``value`` stands for no value: ``None``, NaN, pandas' ``NA`` or ``NaT``."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _objects(column: object, table: str, name: str) -> np.ndarray[Any, Any]:
+    """A column of values that are not times as a one-dimensional numpy array."""
+    if _is_arrow(column):
+        kind = getattr(column, "type", None)
+        if kind is not None and hasattr(kind, "value_type"):  # dictionary-encoded
+            column = column.cast(kind.value_type)  # type: ignore[attr-defined]
+        array = column.to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
+    elif _is_pandas(column):
+        dtype = column.dtype  # type: ignore[attr-defined]
+        array = column.to_numpy(dtype=bool if dtype.kind == "b" else object)  # type: ignore[attr-defined]
+    elif isinstance(column, np.ndarray):
+        array = column
+    elif isinstance(column, Sequence) and not isinstance(column, str | bytes):
+        array = np.empty(len(column), dtype=object)
+        array[:] = list(column)
+    else:
+        _error(table, name, None, f"expected a column (array or list), got {type(column).__name__}")
+    array = np.asarray(array)
+    if array.ndim != 1:
+        _error(table, name, None, f"expected a one-dimensional column, got shape {array.shape}")
+    return array
+
+
+def _text(
+    array: np.ndarray[Any, Any],
+    table: str,
+    name: str,
+    *,
+    required: bool,
+    check: Callable[[Any], Any] | None,
+) -> np.ndarray[Any, Any]:
+    """A text column as an object array, ``None`` for missing values, each distinct value
+    checked (or converted) once by ``check``."""
+    if array.dtype.kind in "US":
+        array = array.astype(object)
+    elif array.dtype != object:
+        _error(table, name, 0, f"expected text, got a column of {array.dtype}")
+    values = array.tolist()
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:  # an unhashable value: no text
+        for row, value in enumerate(values):
+            if not isinstance(value, str | int | float | type(None)):
+                _error(table, name, row, f"expected text, got {type(value).__name__}", value)
+        raise
+    changed: dict[Any, Any] = {}
+    for value in distinct:
+        if _missing(value):
+            if required:
+                _error(table, name, values.index(value), "a value is required, got none", value)
+            changed[value] = None
+            continue
+        if check is None:
+            continue
+        try:
+            result = check(value)
+        except ValidationError as error:
+            _error(table, name, values.index(value), error.message, value)
+        if result is not value:
+            changed[value] = result
+    if not changed:
+        return array
+    out = np.empty(len(values), dtype=object)
+    out[:] = [changed.get(v, v) for v in values]
+    return out
+
+
+def _booleans(array: np.ndarray[Any, Any], table: str, name: str) -> np.ndarray[Any, Any]:
+    if array.dtype == bool:
+        return array
+    if array.dtype == object:
+        for row, value in enumerate(array.tolist()):
+            if not isinstance(value, bool):
+                _error(table, name, row, f"expected True or False, got {value!r}", value)
+        return array.astype(bool)
+    _error(table, name, 0, f"expected True or False, got a column of {array.dtype}")
+
+
+def _zone(value: object) -> tzinfo:
+    """A zone object of the standard library for an Arrow or pandas column's time zone."""
+    if isinstance(value, ZoneInfo | timezone):
+        return value
+    key = getattr(value, "key", None) or getattr(value, "zone", None) or str(value)
+    if key in ("UTC", "utc", "Etc/UTC", "Z", "+00:00"):
+        return UTC
+    if key[:1] in "+-":
+        sign = -1 if key[0] == "-" else 1
+        hours, _, minutes = key[1:].partition(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
+    return ZoneInfo(key)
+
+
+def _scaled(raw: np.ndarray[Any, Any], unit: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    factor = _UNITS[unit]
+    ints = raw.astype(np.int64, copy=False)
+    return ints * factor if factor > 0 else ints // -factor
+
+
+def _naive(table: str, name: str, kind: str) -> NoReturn:
+    _error(
+        table,
+        name,
+        0,
+        f"expected timezone-aware times, got a naive {kind} column "
+        "(give the column a zone, e.g. pandas' .dt.tz_localize('America/New_York'))",
+    )
+
+
+def _times(column: object, table: str, name: str, *, required: bool) -> TimeColumn:
+    """A time column as epoch microseconds, with its zone or its datetimes as given."""
+    if _is_arrow(column):
+        kind = column.type  # type: ignore[attr-defined]
+        unit = getattr(kind, "unit", None)
+        if not isinstance(unit, str) or not hasattr(kind, "tz"):
+            _error(table, name, 0, f"expected aware times, got an Arrow column of {kind}")
+        if kind.tz is None:
+            _naive(table, name, "Arrow timestamp")
+        if column.null_count:  # type: ignore[attr-defined]
+            row = column.is_null().to_pylist().index(True)  # type: ignore[attr-defined]
+            _error(table, name, row, "a time is required, got none")
+        raw = column.cast("int64").to_numpy()  # type: ignore[attr-defined]
+        result = TimeColumn(us=_scaled(raw, unit), zone=_zone(kind.tz))
+    elif (
+        _is_pandas(column)
+        and getattr(column, "dtype", None) is not None
+        and (
+            column.dtype.kind == "M"  # type: ignore[attr-defined]
+        )
+    ):
+        zone = getattr(column.dtype, "tz", None)  # type: ignore[attr-defined]
+        if zone is None:
+            _naive(table, name, "pandas datetime64")
+        utc = column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()  # type: ignore[attr-defined]
+        result = _from_datetime64(utc, table, name, zone=_zone(zone))
+    else:
+        array = _objects(column, table, name)
+        if array.dtype.kind == "M":
+            _naive(table, name, "numpy datetime64")
+        if array.dtype != object:
+            _error(table, name, 0, f"expected aware datetimes, got a column of {array.dtype}")
+        result = _from_objects(array, table, name)
+    us = result.us
+    if len(us):
+        bad = np.flatnonzero((us < _EARLIEST_US) | (us >= _AFTER_LAST_US))
+        if len(bad):
+            row = int(bad[0])
+            _error(
+                table,
+                name,
+                row,
+                f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR} (in UTC), "
+                f"got {result.at(row).isoformat()}",
+            )
+    return result
+
+
+def _from_datetime64(
+    utc: np.ndarray[Any, Any], table: str, name: str, *, zone: tzinfo
+) -> TimeColumn:
+    missing = np.isnat(utc)
+    if missing.any():
+        _error(table, name, int(np.flatnonzero(missing)[0]), "a time is required, got none")
+    unit = np.datetime_data(utc.dtype)[0]
+    if unit not in _UNITS:
+        utc, unit = utc.astype("datetime64[us]"), "us"
+    return TimeColumn(us=_scaled(utc.view(np.int64), unit), zone=zone)
+
+
+def _from_objects(array: np.ndarray[Any, Any], table: str, name: str) -> TimeColumn:
+    items = array.tolist()
+    try:
+        # Subtracting an aware datetime fails for anything naive or not a time: the fast
+        # path needs no check per item.
+        us = [(at - _EPOCH) // _ONE_US for at in items]
+    except TypeError:
+        for row, at in enumerate(items):
+            if not isinstance(at, datetime):
+                message = (
+                    "a time is required, got none"
+                    if _missing(at)
+                    else f"expected a timezone-aware datetime, got {type(at).__name__} {at!r}"
+                )
+                _error(table, name, row, message, at)
+            if at.utcoffset() is None:
+                _error(
+                    table,
+                    name,
+                    row,
+                    f"expected a timezone-aware datetime, got naive {at.isoformat()}",
+                    at,
+                )
+        raise
+    return TimeColumn(us=np.asarray(us, dtype=np.int64), given=array)
+
+
+def _checker(record_type: type, field: attrs.Attribute[Any]) -> Callable[[Any], Any] | None:
+    """What checks (or converts) one value of a text ``field``, as the record class does."""
+    if field.converter is not None:
+        convert: Callable[[Any], Any] = field.converter  # type: ignore[assignment]
+        return convert
+    validators = getattr(field.validator, "_validators", (field.validator,))
+    if identifier in validators:
+
+        def check(value: Any) -> Any:
+            identifier(None, field, value)
+            return value
+
+        return check
+    return None
+
+
+def read_table(table: object, stream: Stream | str, *, name: str | None = None) -> Columns:
+    """Read ``table`` as records of ``stream``, a column per field, checked.
+
+    Args:
+        table: The table (see the module's introduction for the kinds taken).
+        stream: The kind of record a row is (``"handoffs"``, ``Stream.TOUCHES``...).
+        name: The table's name in errors; default the stream's name.
+
+    Returns:
+        The table's :class:`Columns`.
+
+    Raises:
+        ValidationError: Not a table, a required column missing, columns of different
+            lengths, a naive time column, a value of the wrong type or a bad value (named by
+            table, column and row).
+
+    """
+    kind = Stream.parse(stream)
+    label = name or kind.value
+    record_type = kind.record_type
+    raw = _raw_columns(table, label)
+    rows: int | None = None
+    values: dict[str, np.ndarray[Any, Any]] = {}
+    times: dict[str, TimeColumn] = {}
+    for field in attrs.fields(record_type):
+        required = field.default is attrs.NOTHING
+        if field.name not in raw:
+            if required:
+                _error(
+                    label,
+                    field.name,
+                    None,
+                    f"the table has no column {field.name!r} (it has {sorted(map(str, raw))})",
+                )
+            continue
+        column = raw[field.name]
+        if field.name in _TIME_FIELDS:
+            times[field.name] = found = _times(column, label, field.name, required=required)
+            size = len(found.us)
+        else:
+            array = _objects(column, label, field.name)
+            if field.name in _BOOLEAN_FIELDS:
+                values[field.name] = _booleans(array, label, field.name)
+            else:
+                values[field.name] = _text(
+                    array, label, field.name, required=required,
+                    check=_checker(record_type, field),
+                )  # fmt: skip
+            size = len(array)
+        if rows is None:
+            rows = size
+        elif size != rows:
+            _error(label, field.name, None, f"has {size} rows, the columns before it {rows}")
+    result = Columns(name=label, stream=kind, rows=rows or 0, values=values, times=times)
+    if "from_team" in values or "to_team" in values:
+        same = np.flatnonzero(result.column("from_team") == result.column("to_team"))
+        if len(same):
+            team = result.column("to_team")[same[0]]
+            _error(
+                label,
+                "to_team",
+                int(same[0]),
+                f"a hand-off goes from one team to the other, got {team} to {team}",
+            )
+    return result

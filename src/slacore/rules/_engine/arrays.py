@@ -1,0 +1,380 @@
+"""The response rule over numpy arrays: the engine of ``ResponseRule.evaluate_columns``.
+
+The same decisions as :func:`~slacore.rules._engine.columns.response_columns`, made on
+columns (:class:`~slacore.columns.Columns`) rather than record objects: lead ids factorized
+to integer codes, times as ``int64`` epoch microseconds, routing as masks over the codes, the
+first counted touch of each hand-off as a grouped minimum over the touches, due times and
+business time through the calendar's timeline with :func:`numpy.searchsorted`. The hand-offs
+the general path takes (see :func:`~slacore.rules._engine.routing.route`) are decided one at a
+time by the rule's ``_decide``, with record objects built for their leads only.
+
+Imported by ``evaluate_columns`` only: numpy stays out of ``import slacore``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from slacore.calendar._timeline_np import due_and_elapsed_array, elapsed_array
+from slacore.columns import Columns
+from slacore.model import Handoff, StageChange, Team, Touch
+from slacore.rules._engine.columns import _ONE_US, _Decision
+from slacore.rules._engine.tallies import _Tally, tally_groups
+from slacore.rules.common import Clock, SlaStatus, stages_that_matter
+from slacore.rules.eligibility import (
+    Eligibility,
+    _All,
+    _Any,
+    _Everything,
+    _Field,
+    _HandRaiser,
+    _Not,
+    _total,
+)
+
+if TYPE_CHECKING:
+    from slacore.rules.response import ResponseRule
+
+Ints = np.ndarray[Any, np.dtype[np.int64]]
+Flags = np.ndarray[Any, np.dtype[np.bool_]]
+Objects = np.ndarray[Any, np.dtype[np.object_]]
+
+STATUSES = tuple(SlaStatus)
+"""Status codes: a status is its position here."""
+_MET, _BREACHED, _PENDING, _AT_RISK = (
+    STATUSES.index(s)
+    for s in (SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING, SlaStatus.AT_RISK)
+)
+_SAFE = 2**62
+"""Products below this fit ``int64``: the at-risk test uses Python integers above it."""
+
+
+def factorize(values: Sequence[Any]) -> tuple[Ints, list[Any]]:
+    """Integer codes of ``values`` (in order of first appearance) and the distinct values."""
+    distinct = list(dict.fromkeys(values))
+    code_of = dict(zip(distinct, range(len(distinct)), strict=True))
+    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+    return codes, distinct
+
+
+def _member(values: Objects, wanted: frozenset[Any] | set[Any]) -> Flags:
+    """Whether each of ``values`` is in ``wanted``, each distinct value tested once."""
+    items = values.tolist()
+    answer = {value: value in wanted for value in dict.fromkeys(items)}
+    return np.fromiter(map(answer.__getitem__, items), dtype=bool, count=len(items))
+
+
+def eligible_mask(
+    selector: Eligibility, handoffs: Columns, objects: Callable[[], list[Handoff]]
+) -> Flags:
+    """Which rows ``selector`` covers: slacore's own selectors a column at a time; any other
+    selector through its ``matches_many`` on the record objects (``objects``)."""
+    if not _total(selector):
+        return np.asarray(list(map(bool, selector.matches_many(objects()))), dtype=bool)
+    return _selected(selector, handoffs)
+
+
+def _selected(selector: Eligibility, handoffs: Columns) -> Flags:
+    if isinstance(selector, _Everything):
+        return np.ones(handoffs.rows, dtype=bool)
+    if isinstance(selector, _Field):
+        return _member(handoffs.column(selector.kind), frozenset(selector.names))
+    if isinstance(selector, _HandRaiser):
+        return handoffs.column("hand_raiser").astype(bool)
+    if isinstance(selector, _Not):
+        return ~_selected(selector.part, handoffs)
+    assert isinstance(selector, _All | _Any)
+    masks = [_selected(part, handoffs) for part in selector.parts]
+    combine = np.logical_and if isinstance(selector, _All) else np.logical_or
+    result = masks[0]
+    for mask in masks[1:]:
+        result = combine(result, mask)
+    return result
+
+
+@attrs.define(slots=True)
+class ArrayFigures:
+    """The decided figures of the eligible hand-offs, an array per figure (position-aligned).
+
+    ``first`` is each hand-off's first counted touch as a row of the touches table (-1 for
+    none) on the column path; ``general`` holds the decisions of the general path, whose
+    times (clock start, stop, withdrawal) come from there.
+    """
+
+    rows: Ints
+    status: np.ndarray[Any, np.dtype[np.int8]]
+    start_us: Ints
+    due_us: Ints
+    end_us: Ints
+    first: Ints
+    owner: Objects
+    general: dict[int, _Decision]
+    business_us: Ints | None
+
+
+def _codes(leads: Objects, code_of: dict[str, int]) -> Ints:
+    """Each lead's code among the eligible hand-offs' leads, -1 for another lead."""
+    items = leads.tolist()
+    return np.fromiter(map(code_of.get, items, [-1] * len(items)), dtype=np.int64, count=len(items))
+
+
+def _by_lead(table: Columns | None, keep: Flags | None) -> dict[str, list[Any]]:
+    """The records at the kept rows of ``table`` as objects, by lead, in time order (ties in
+    row order)."""
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    if table is None or keep is None:
+        return grouped
+    make = Maker(table)
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(table.times["at"].us[rows], kind="stable")]
+    for row in rows.tolist():
+        record = make(row)
+        grouped[record.lead_id].append(record)
+    return grouped
+
+
+class Maker:
+    """Record objects from table rows, for the general path and the lazy results."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: Columns) -> None:
+        self.table = table
+
+    def __call__(self, row: int) -> Any:
+        table = self.table
+        values: dict[str, Any] = {}
+        for name, column in table.values.items():
+            value = column[row]
+            values[name] = bool(value) if column.dtype == bool else value
+        for name, times in table.times.items():
+            values[name] = times.at(row)
+        return table.stream.record_type(**values)
+
+
+def _late(rule: ResponseRule, starts: Ints, now_us: int) -> Flags:
+    """``late_many`` over an array: whether each running clock is past ``at_risk_at``."""
+    share = rule.at_risk_at
+    limit = rule.within // _ONE_US * share.numerator
+    if rule.clock is Clock.BUSINESS:
+        assert rule.calendar is not None
+        spent = elapsed_array(rule.calendar, starts, np.full(len(starts), now_us, dtype=np.int64))
+    else:
+        spent = np.maximum(now_us - starts, 0)
+    if limit >= _SAFE or (len(spent) and int(spent.max()) * share.denominator >= _SAFE):
+        late = [int(taken) * share.denominator >= limit for taken in spent.tolist()]
+        return np.asarray(late, dtype=bool)
+    return spent * share.denominator >= limit
+
+
+def response_arrays(
+    rule: ResponseRule,
+    handoffs: Columns,
+    eligible: Flags,
+    touches: Columns | None,
+    now_us: int,
+    stage_changes: Columns | None,
+    owner_changes: Columns | None,
+    team_of: dict[str, Team] | None,
+    *,
+    channels: frozenset[Any] | None,
+    stop_stages: tuple[str, ...],
+) -> tuple[ArrayFigures, Ints, Flags]:
+    """The figures of the eligible hand-offs under ``rule``, a column at a time.
+
+    The clock stops at the first touch on one of ``channels`` or, with ``channels`` ``None``,
+    at the lead's move into one of ``stop_stages``. Returns the figures, each hand-off's
+    response time on the rule's clock in microseconds, and whether its clock stopped.
+    """
+    rows = np.flatnonzero(eligible)
+    size = len(rows)
+    leads = handoffs.column("lead_id")[rows]
+    lead_codes, distinct = factorize(leads.tolist())
+    code_of = dict(zip(distinct, range(len(distinct)), strict=True))
+    general_lead = np.bincount(lead_codes, minlength=len(distinct)) > 1
+    start_us = handoffs.times["notified_at"].us[rows].copy()
+
+    # Routing, as ``route`` does: several hand-offs of a lead, stage changes that matter,
+    # reassignments, mixed teams: the general path.
+    stages = handoffs.column("stage")[rows]
+    matter = stages_that_matter(set(stages.tolist()), rule.withdraw_on, rule.ladder, stop_stages)
+    changes_kept = owners_kept = None
+    if stage_changes is not None and stage_changes.rows:
+        codes = _codes(stage_changes.column("lead_id"), code_of)
+        changes_kept = (
+            (codes >= 0)
+            & (stage_changes.times["at"].us <= now_us)
+            & _member(stage_changes.column("to_stage"), matter)
+        )
+        general_lead[codes[changes_kept]] = True
+    if owner_changes is not None and owner_changes.rows:
+        codes = _codes(owner_changes.column("lead_id"), code_of)
+        owners_kept = (codes >= 0) & (owner_changes.times["at"].us <= now_us)
+        general_lead[codes[owners_kept]] = True
+    outsiders: frozenset[str] = frozenset()
+    if team_of is not None:
+        teams = set(handoffs.column("to_team")[rows].tolist())
+        if len(teams) > 1:
+            general_lead[:] = True
+        elif teams:
+            (team,) = teams
+            outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
+    general_at = general_lead[lead_codes]
+    position_of = np.full(len(distinct), -1, dtype=np.int64)
+    position_of[lead_codes] = np.arange(size, dtype=np.int64)
+
+    # The first counted touch of each hand-off on the column path: the earliest touch of its
+    # lead between its notification and ``now`` (the first row among equal instants).
+    first = np.full(size, -1, dtype=np.int64)
+    first_us = np.full(size, now_us, dtype=np.int64)
+    stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
+    if channels is not None and touches is not None and touches.rows and size:
+        codes = _codes(touches.column("lead_id"), code_of)
+        counted = (codes >= 0) & _member(touches.column("channel"), channels)
+        if outsiders:
+            counted &= ~_member(touches.column("rep_id"), outsiders)
+        at_us = touches.times["at"].us
+        on_general = counted & general_lead[np.maximum(codes, 0)]
+        column = np.flatnonzero(counted & ~on_general)
+        positions = position_of[codes[column]]
+        times = at_us[column]
+        fits = (times >= start_us[positions]) & (times <= now_us)
+        column, positions, times = column[fits], positions[fits], times[fits]
+        earliest = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(earliest, positions, times)
+        firsts = times == earliest[positions]
+        first_row = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_row, positions[firsts], column[firsts])
+        found = first_row != np.iinfo(np.int64).max
+        first[found] = first_row[found]
+        first_us[found] = earliest[found]
+        touch = Maker(touches)
+        for row in np.flatnonzero(on_general & (at_us <= now_us)).tolist():
+            made = touch(row)
+            stops[made.lead_id].append(made)
+    changes = _by_lead(stage_changes, changes_kept)
+    owners = _by_lead(owner_changes, owners_kept)
+    if channels is None:
+        targets = set(stop_stages)
+        for lead, lead_changes in changes.items():
+            stops[lead] = [c for c in lead_changes if c.to_stage in targets]
+
+    stopped = first >= 0
+    end_us = np.where(stopped, first_us, now_us)
+    business: Ints | None = None
+    calendar = rule.calendar
+    if rule.clock is Clock.BUSINESS:
+        assert calendar is not None
+        due_us, business = due_and_elapsed_array(calendar, start_us, end_us, rule.within // _ONE_US)
+    else:
+        due_us = start_us + rule.within // _ONE_US
+    status = np.where(
+        stopped,
+        np.where(end_us <= due_us, _MET, _BREACHED),
+        np.where(now_us >= due_us, _BREACHED, _PENDING),
+    ).astype(np.int8)
+    owner = handoffs.column("owner_id")[rows].copy()
+
+    # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
+    decided: dict[int, _Decision] = {}
+    hand_off = Maker(handoffs)
+    general = np.flatnonzero(general_at)
+    for position in general.tolist():
+        decision = rule._decide(
+            hand_off(int(rows[position])),
+            int(start_us[position]),
+            int(due_us[position]),
+            now_us,
+            stops,
+            changes,
+            owners,
+            team_of,
+        )
+        decided[position] = decision
+        state, _, start_us[position], due_us[position], touched, _, owner[position], end = decision
+        status[position] = STATUSES.index(state)
+        end_us[position] = end
+        stopped[position] = touched is not None
+    running = np.flatnonzero(status == _PENDING)
+    if len(running):
+        status[running[_late(rule, start_us[running], now_us)]] = _AT_RISK
+
+    if calendar is not None:
+        if business is None:
+            business = elapsed_array(calendar, start_us, end_us)
+        elif len(general):
+            business[general] = elapsed_array(calendar, start_us[general], end_us[general])
+    taken = business if rule.clock is Clock.BUSINESS else end_us - start_us
+    assert taken is not None
+    figures = ArrayFigures(
+        rows=rows, status=status, start_us=start_us, due_us=due_us, end_us=end_us,
+        first=first, owner=owner, general=decided, business_us=business,
+    )  # fmt: skip
+    return figures, taken, stopped
+
+
+def array_tallies(
+    owners: Objects, sources: Objects, status: np.ndarray[Any, Any], taken: Ints, stopped: Flags
+) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
+    """:func:`~slacore.rules._engine.tallies._tallies` over arrays: the counts from one
+    ``numpy.unique`` over (owner, source, status, unanswered) codes, each (owner, source)
+    cell's response times sorted in one ``lexsort``."""
+    owner_codes, owner_values = factorize(owners.tolist())
+    source_codes, source_values = factorize(sources.tolist())
+    width = len(source_values)
+    cell = owner_codes * width + source_codes
+    key = (cell * len(STATUSES) + status) * 2 + ~stopped
+    found, counts = np.unique(key, return_counts=True)
+    rows = []
+    for value, number in zip(found.tolist(), counts.tolist(), strict=True):
+        rest, never = divmod(value, 2)
+        rest, state = divmod(rest, len(STATUSES))
+        rest, origin = divmod(rest, width)
+        rows.append(
+            ((owner_values[rest], source_values[origin], STATUSES[state], bool(never)), number)
+        )
+    kept = np.flatnonzero(stopped)
+    times = taken[kept].astype(np.float64)
+    cells = cell[kept]
+    order = np.lexsort((times, cells))
+    times, cells = times[order], cells[order]
+    bounds = np.flatnonzero(np.diff(cells)) + 1
+    runs = []
+    for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(cells)], strict=True):
+        if begin == end:
+            continue
+        owner, origin = divmod(int(cells[begin]), width)
+        runs.append(((owner_values[owner], source_values[origin]), times[begin:end].tolist()))
+    return tally_groups(rows, runs)
+
+
+def when(figures: ArrayFigures, touches: Columns | None, position: int) -> datetime | None:
+    """The first counted touch of the hand-off at ``position`` of the column path, as given."""
+    row = int(figures.first[position])
+    if row < 0 or touches is None:
+        return None
+    return touches.times["at"].at(row)
+
+
+class Rows(Sequence[Handoff]):
+    """The hand-offs of a table as record objects, each made when read."""
+
+    __slots__ = ("_make", "_size")
+
+    def __init__(self, handoffs: Columns) -> None:
+        self._make = Maker(handoffs)
+        self._size = handoffs.rows
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._size)))
+        return self._make(range(self._size)[index])
