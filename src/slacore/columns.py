@@ -202,6 +202,13 @@ def _text(
     elif array.dtype != object:
         _error(table, name, 0, f"expected text, got a column of {array.dtype}")
     values = array.tolist()
+    if all(issubclass(kind, str) for kind in set(map(type, values))):
+        # Text only, the common case: an id needs no look at each distinct value, only a
+        # test for blanks over the whole column (in C).
+        if check is None:
+            return array
+        if isinstance(check, _Identifier) and not ("" in values or any(map(str.isspace, values))):
+            return array
     try:
         distinct = dict.fromkeys(values)
     except TypeError:  # an unhashable value: no text
@@ -227,7 +234,7 @@ def _text(
     if not changed:
         return array
     out = np.empty(len(values), dtype=object)
-    out[:] = [changed.get(v, v) for v in values]
+    out[:] = list(map(changed.get, values, values))
     return out
 
 
@@ -359,20 +366,24 @@ def _from_objects(array: np.ndarray[Any, Any], table: str, name: str) -> TimeCol
     return TimeColumn(us=np.asarray(us, dtype=np.int64), given=array)
 
 
-def _checker(record_type: type, field: attrs.Attribute[Any]) -> Callable[[Any], Any] | None:
+@attrs.frozen
+class _Identifier:
+    """The record class's check of a non-empty id, on one value."""
+
+    field: attrs.Attribute[Any]
+
+    def __call__(self, value: Any) -> Any:
+        identifier(None, self.field, value)
+        return value
+
+
+def _checker(field: attrs.Attribute[Any]) -> Callable[[Any], Any] | None:
     """What checks (or converts) one value of a text ``field``, as the record class does."""
     if field.converter is not None:
         convert: Callable[[Any], Any] = field.converter  # type: ignore[assignment]
         return convert
     validators = getattr(field.validator, "_validators", (field.validator,))
-    if identifier in validators:
-
-        def check(value: Any) -> Any:
-            identifier(None, field, value)
-            return value
-
-        return check
-    return None
+    return _Identifier(field) if identifier in validators else None
 
 
 def read_table(table: object, stream: Stream | str, *, name: str | None = None) -> Columns:
@@ -421,7 +432,7 @@ def read_table(table: object, stream: Stream | str, *, name: str | None = None) 
             else:
                 values[field.name] = _text(
                     array, label, field.name, required=required,
-                    check=_checker(record_type, field),
+                    check=_checker(field),
                 )  # fmt: skip
             size = len(array)
         if rows is None:
