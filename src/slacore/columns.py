@@ -28,8 +28,9 @@ numpy is imported by this module: ``import slacore`` does not load it, the colum
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from operator import attrgetter
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -40,7 +41,7 @@ from slacore._values import FIRST_YEAR, LAST_YEAR, identifier
 from slacore.connector.streams import Stream
 from slacore.errors import ValidationError
 
-__all__ = ["Columns", "TimeColumn", "read_table"]
+__all__ = ["ArrowText", "Columns", "TimeColumn", "read_table"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -78,8 +79,46 @@ class TimeColumn:
 
 
 @attrs.frozen(eq=False)
+class ArrowText:
+    """A text column kept as Arrow: searched and encoded by Arrow's compute functions,
+    turned into Python objects only when a value is read.
+
+    Attributes:
+        array: The values, an Arrow ``string`` or ``large_string`` array (nulls: missing).
+        converted: What the record class makes of each distinct value (a channel, a team),
+            for a field it converts; empty for plain text.
+
+    """
+
+    array: Any
+    converted: dict[str, Any] = attrs.field(factory=dict)
+
+    def value(self, row: int) -> Any:
+        """The value at ``row``, as the record class holds it."""
+        raw = self.array[row].as_py()
+        return self.converted.get(raw, raw) if self.converted else raw
+
+    def objects(self) -> np.ndarray[Any, Any]:
+        """The whole column as an object array."""
+        values = self.array.to_numpy(zero_copy_only=False)
+        if self.converted:
+            values = np.asarray(list(map(self.converted.get, values, values)), dtype=object)
+        return values  # type: ignore[no-any-return]
+
+    def raw(self, wanted: Collection[Any]) -> list[str]:
+        """The stored strings that stand for one of ``wanted``."""
+        if not self.converted:
+            return [value for value in wanted if isinstance(value, str)]
+        return [raw for raw, value in self.converted.items() if value in wanted]
+
+
+@attrs.frozen(eq=False)
 class Columns:
-    """One table of records, read and checked: a numpy array per field.
+    """One table of records, read and checked: an array per field.
+
+    The engine asks for columns through the methods below, which answer with numpy arrays
+    whatever the table held: text given as Arrow stays Arrow (encoded and searched by Arrow),
+    text given as Python objects is searched with dictionaries.
 
     Attributes:
         name: The table's name in errors (``"handoffs"``).
@@ -87,7 +126,7 @@ class Columns:
         rows: How many rows.
         values: The fields that are not times, by name: object arrays (text, ``None`` for
             missing; teams and channels as :class:`~slacore.model.Team` and
-            :class:`~slacore.model.Channel`) or ``bool`` arrays.
+            :class:`~slacore.model.Channel`), ``bool`` arrays, or :class:`ArrowText`.
         times: The time fields, by name.
 
     """
@@ -95,12 +134,15 @@ class Columns:
     name: str
     stream: Stream
     rows: int
-    values: dict[str, np.ndarray[Any, Any]]
+    values: dict[str, np.ndarray[Any, Any] | ArrowText]
     times: dict[str, TimeColumn]
 
     def column(self, field: str) -> np.ndarray[Any, Any]:
-        """The column of ``field``, or the field's default on every row when it was absent."""
+        """The column of ``field`` as a numpy array, or the field's default on every row
+        when it was absent."""
         found = self.values.get(field)
+        if isinstance(found, ArrowText):
+            return found.objects()
         if found is not None:
             return found
         default = attrs.fields_dict(self.stream.record_type)[field].default
@@ -109,6 +151,64 @@ class Columns:
         filled = np.empty(self.rows, dtype=object)
         filled.fill(default)
         return filled
+
+    def value(self, field: str, row: int) -> Any:
+        """The value of ``field`` at ``row`` as the record class holds it."""
+        found = self.values[field]
+        if isinstance(found, ArrowText):
+            return found.value(row)
+        value = found[row]
+        return bool(value) if found.dtype == bool else value
+
+    def isin(self, field: str, wanted: Collection[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Whether each row's ``field`` is one of ``wanted`` (a missing value never is)."""
+        found = self.values.get(field)
+        if isinstance(found, ArrowText):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            kept = pa.array(found.raw(wanted), type=found.array.type)
+            flags = pc.is_in(found.array, value_set=kept).fill_null(False)
+            return flags.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+        items = self.column(field).tolist()
+        answer = {value: value in wanted for value in dict.fromkeys(items)}
+        return np.fromiter(map(answer.__getitem__, items), dtype=bool, count=len(items))
+
+    def codes(self, field: str, known: Sequence[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Each row's position of ``field`` in ``known`` (distinct texts), -1 for none."""
+        found = self.values.get(field)
+        if isinstance(found, ArrowText) and not found.converted:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            places = pc.index_in(found.array, value_set=pa.array(known, type=found.array.type))
+            return places.fill_null(-1).to_numpy().astype(np.int64)  # type: ignore[no-any-return]
+        code_of = dict(zip(known, range(len(known)), strict=True))
+        items = self.column(field).tolist()
+        return np.fromiter(
+            map(code_of.get, items, [-1] * len(items)), dtype=np.int64, count=len(items)
+        )
+
+    def factorize(
+        self, field: str, rows: np.ndarray[Any, np.dtype[np.int64]]
+    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[Any]]:
+        """Integer codes of ``field`` at ``rows`` and the distinct values they stand for
+        (``None`` for a missing value), in order of first appearance."""
+        found = self.values.get(field)
+        if isinstance(found, ArrowText):
+            import pyarrow.compute as pc
+
+            encoded = pc.dictionary_encode(found.array.take(rows), null_encoding="encode")
+            distinct = [
+                found.converted.get(v, v) if found.converted else v
+                for v in encoded.dictionary.to_pylist()
+            ]
+            return encoded.indices.to_numpy().astype(np.int64), distinct
+        values = self.column(field)[rows].tolist()
+        distinct = list(dict.fromkeys(values))
+        code_of = dict(zip(distinct, range(len(distinct)), strict=True))
+        codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
+        return codes, distinct
 
 
 def _error(
@@ -238,6 +338,97 @@ def _text(
     return out
 
 
+_ARROW_TEXT = ("string", "large_string", "string_view", "large_utf8", "utf8")
+
+
+_ARROW_FROM = 4096
+"""From this many rows, a column of Python strings or datetimes is handed to Arrow (when
+pyarrow is installed), whose conversion and hashing run in C: below it, Arrow's fixed cost
+per call is more than a Python loop's."""
+
+
+def _arrow() -> Any:
+    """The pyarrow module, or ``None`` when it is not installed (it is optional)."""
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - the tests run with pyarrow
+        return None
+    return pyarrow
+
+
+def _as_arrow(column: object) -> Any:
+    """``column`` as an Arrow array when it is one, or a column of text that pyarrow reads
+    as text (a pandas column, or a long enough list or object array); else ``None``."""
+    if _is_arrow(column):
+        return column
+    if _is_pandas(column):
+        dtype = getattr(column, "dtype", None)
+        if dtype is None or dtype.kind not in "OU":
+            return None
+    elif isinstance(column, np.ndarray):
+        if column.dtype != object or column.ndim != 1 or len(column) < _ARROW_FROM:
+            return None
+    elif not isinstance(column, list | tuple) or len(column) < _ARROW_FROM:
+        return None
+    pa = _arrow()
+    if pa is None:  # pragma: no cover - the tests run with pyarrow
+        return None
+    try:
+        return pa.array(column, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # not all text: read as objects, which names the bad row
+
+
+def _arrow_text(
+    column: object,
+    table: str,
+    name: str,
+    required: bool,
+    check: Callable[[Any], Any] | None,
+) -> ArrowText | None:
+    """A text column given as Arrow (or as a pandas column pyarrow reads as text), checked
+    with Arrow's compute functions; ``None`` for any other column."""
+    column = _as_arrow(column)
+    if column is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array: Any = column
+    if hasattr(array, "combine_chunks"):
+        array = array.combine_chunks()
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        array = array.cast(kind.value_type)
+        kind = array.type
+    if str(kind) not in _ARROW_TEXT:
+        if pa.types.is_null(kind) and not required:
+            array = pa.nulls(len(array), pa.large_string())
+        else:
+            return None
+    if str(kind) == "string_view":
+        array = array.cast(pa.large_string())
+    if required and array.null_count:
+        row = array.is_null().to_numpy(zero_copy_only=False).argmax()
+        _error(table, name, int(row), "a value is required, got none")
+    if isinstance(check, _Identifier):
+        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(array)), 0).fill_null(False)
+        if pc.any(blank).as_py():
+            row = int(blank.to_numpy(zero_copy_only=False).argmax())
+            value = array[row].as_py()
+            _error(table, name, row, f"expected a non-empty string, got {value!r}", value)
+        return ArrowText(array)
+    converted: dict[str, Any] = {}
+    if check is not None:
+        for raw in pc.unique(array).drop_null().to_pylist():
+            try:
+                converted[raw] = check(raw)
+            except ValidationError as error:
+                row = pc.index(array, raw).as_py()
+                _error(table, name, row, error.message, raw)
+    return ArrowText(array, converted)
+
+
 def _booleans(array: np.ndarray[Any, Any], table: str, name: str) -> np.ndarray[Any, Any]:
     if array.dtype == bool:
         return array
@@ -341,6 +532,16 @@ def _from_datetime64(
 
 def _from_objects(array: np.ndarray[Any, Any], table: str, name: str) -> TimeColumn:
     items = array.tolist()
+    pa = _arrow() if len(items) >= _ARROW_FROM else None
+    if (
+        pa is not None
+        and set(map(type, items)) == {datetime}
+        and all(isinstance(z, ZoneInfo | timezone) for z in set(map(attrgetter("tzinfo"), items)))
+    ):
+        # Aware datetimes of the standard library's zones: Arrow converts them to UTC
+        # microseconds in C, exactly (it would take a naive one as UTC: none here).
+        utc = pa.array(items, type=pa.timestamp("us", tz="UTC"))
+        return TimeColumn(us=utc.cast(pa.int64()).to_numpy(), given=array)
     try:
         # Subtracting an aware datetime fails for anything naive or not a time: the fast
         # path needs no check per item.
@@ -408,7 +609,7 @@ def read_table(table: object, stream: Stream | str, *, name: str | None = None) 
     record_type = kind.record_type
     raw = _raw_columns(table, label)
     rows: int | None = None
-    values: dict[str, np.ndarray[Any, Any]] = {}
+    values: dict[str, np.ndarray[Any, Any] | ArrowText] = {}
     times: dict[str, TimeColumn] = {}
     for field in attrs.fields(record_type):
         required = field.default is attrs.NOTHING
@@ -425,6 +626,11 @@ def read_table(table: object, stream: Stream | str, *, name: str | None = None) 
         if field.name in _TIME_FIELDS:
             times[field.name] = found = _times(column, label, field.name, required=required)
             size = len(found.us)
+        elif field.name not in _BOOLEAN_FIELDS and (
+            text := _arrow_text(column, label, field.name, required, _checker(field))
+        ):
+            values[field.name] = text
+            size = len(text.array)
         else:
             array = _objects(column, label, field.name)
             if field.name in _BOOLEAN_FIELDS:

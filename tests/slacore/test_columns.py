@@ -3,7 +3,7 @@ and row."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -158,3 +158,39 @@ def test_an_arrow_stream_is_read() -> None:
     assert columns.times["notified_at"].at(0) == AT
     assert str(columns.times["notified_at"].at(0).tzinfo) == "Europe/Paris"
     assert columns.column("stage").tolist() == ["mql"]
+
+
+def test_long_columns_name_their_bad_row_too() -> None:
+    """Long columns of Python values are read by Arrow: the same errors, the same rows."""
+    size = 5000
+    leads = [f"L{i}" for i in range(size)]
+    times = [AT] * size
+    stages = ["mql"] * size
+    blank = fails({"lead_id": [*leads[:-1], " "], "notified_at": times, "stage": stages})
+    assert (blank.field, blank.message) == (
+        "handoffs.lead_id",
+        f"row {size - 1}: expected a non-empty string, got ' '",
+    )
+    missing = fails(
+        {"lead_id": [*leads[:9], None, *leads[10:]], "notified_at": times, "stage": stages}
+    )
+    assert (missing.field, missing.message) == (
+        "handoffs.lead_id",
+        "row 9: a value is required, got none",
+    )
+    mixed = fails({"lead_id": [*leads[:-1], 7], "notified_at": times, "stage": stages})
+    assert (mixed.field, mixed.message) == (
+        "handoffs.lead_id",
+        f"row {size - 1}: expected a non-empty string, got 7",
+    )
+    naive = fails(
+        {"lead_id": leads, "notified_at": [*times[:-2], datetime(2026, 3, 2), AT], "stage": stages}
+    )
+    assert (naive.field, naive.message[:14]) == ("handoffs.notified_at", f"row {size - 2}: expe")
+    columns = read_table(
+        {"lead_id": np.array(leads, dtype=object), "notified_at": np.array(times), "stage": stages},
+        "handoffs",
+    )
+    epoch_us = (AT - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert columns.times["notified_at"].us.tolist() == [epoch_us] * size
+    assert columns.value("lead_id", 4321) == "L4321"

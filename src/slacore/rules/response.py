@@ -208,7 +208,7 @@ class _ColumnResults(
         return _result(
             self._rule, handoff, STATUSES[figures.status[at]], start,
             int(figures.start_us[at]), int(figures.due_us[at]), int(figures.end_us[at]),
-            stopped, withdrawn, figures.owner[at],
+            stopped, withdrawn, figures.owners[figures.owner[at]],
             None if business is None else int(business[at]),
         )  # fmt: skip
 
@@ -507,7 +507,7 @@ class ResponseRule:
             stop_stages=stop.stages if isinstance(stop, StageReached) else (),
         )  # fmt: skip
         tallies = arrays.array_tallies(
-            figures.owner, table.column("source")[figures.rows], figures.status, taken, stopped
+            figures, *table.factorize("source", figures.rows), taken, stopped
         )
         results = _ColumnResults(self, rows, flags.tolist(), (figures, touched))
         return self._report(moment, results, tallies)

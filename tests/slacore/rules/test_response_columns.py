@@ -352,3 +352,47 @@ def test_general_path_beside_the_column_path() -> None:
     assert got.results[7].started_at == at + timedelta(minutes=3)
     assert got.results[9].status.value == "withdrawn"
     assert got.summary.met == 30  # L0-L30 within 30 minutes, but L9 (withdrawn)
+
+
+def test_long_columns_of_python_values_equal_objects() -> None:
+    """From 4,096 rows a column of Python strings or datetimes is handed to Arrow: the same
+    answers, with leads on both paths (several hand-offs, withdrawals, reassignments)."""
+    import random
+
+    rnd = random.Random(5)
+    start = datetime(2026, 3, 2, 0, tzinfo=UTC)
+    items = [
+        Handoff(
+            lead_id=f"L{rnd.randrange(4500)}",
+            notified_at=(start + timedelta(minutes=rnd.randrange(20000))).astimezone(
+                NY if i % 3 else UTC
+            ),
+            stage="mql",
+            owner_id=rnd.choice(["R1", "R2", None]),
+            source=rnd.choice(["web", "webinar", None]),
+            hand_raiser=rnd.random() < 0.7,
+        )
+        for i in range(5000)
+    ]
+    touched = [
+        Touch(
+            lead_id=f"L{rnd.randrange(4600)}",
+            rep_id=rnd.choice(["R1", "R2"]),
+            at=start + timedelta(minutes=rnd.randrange(21000)),
+            channel=rnd.choice(["call", "email", "other"]),
+        )
+        for _ in range(9000)
+    ]
+    # Some leads leave sales (withdrawn) or are accepted, when some of their touches are made.
+    changed = [
+        StageChange(lead_id=t.lead_id, to_stage=rnd.choice(["disqualified", "sal"]), at=t.at)
+        for t in touched[:300]
+    ]
+    moved = [
+        OwnerChange(lead_id=f"L{rnd.randrange(4500)}", owner_id="R3", at=start) for _ in range(100)
+    ]
+    case = Case(items, touched, changed, moved, start + timedelta(days=10), True)
+    for rule in COLUMN_RULES:
+        for kind in ("numpy", "lists"):
+            expected, got, _ = evaluate_both(rule, case, kind, "")
+            assert_same_report(expected, got)

@@ -55,21 +55,6 @@ _SAFE = 2**62
 """Products below this fit ``int64``: the at-risk test uses Python integers above it."""
 
 
-def factorize(values: Sequence[Any]) -> tuple[Ints, list[Any]]:
-    """Integer codes of ``values`` (in order of first appearance) and the distinct values."""
-    distinct = list(dict.fromkeys(values))
-    code_of = dict(zip(distinct, range(len(distinct)), strict=True))
-    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
-    return codes, distinct
-
-
-def _member(values: Objects, wanted: frozenset[Any] | set[Any]) -> Flags:
-    """Whether each of ``values`` is in ``wanted``, each distinct value tested once."""
-    items = values.tolist()
-    answer = {value: value in wanted for value in dict.fromkeys(items)}
-    return np.fromiter(map(answer.__getitem__, items), dtype=bool, count=len(items))
-
-
 def eligible_mask(
     selector: Eligibility, handoffs: Columns, objects: Callable[[], list[Handoff]]
 ) -> Flags:
@@ -84,7 +69,7 @@ def _selected(selector: Eligibility, handoffs: Columns) -> Flags:
     if isinstance(selector, _Everything):
         return np.ones(handoffs.rows, dtype=bool)
     if isinstance(selector, _Field):
-        return _member(handoffs.column(selector.kind), frozenset(selector.names))
+        return handoffs.isin(selector.kind, frozenset(selector.names))
     if isinstance(selector, _HandRaiser):
         return handoffs.column("hand_raiser").astype(bool)
     if isinstance(selector, _Not):
@@ -103,8 +88,9 @@ class ArrayFigures:
     """The decided figures of the eligible hand-offs, an array per figure (position-aligned).
 
     ``first`` is each hand-off's first counted touch as a row of the touches table (-1 for
-    none) on the column path; ``general`` holds the decisions of the general path, whose
-    times (clock start, stop, withdrawal) come from there.
+    none) on the column path; ``owner`` each accountable owner as a code in ``owners``;
+    ``general`` holds the decisions of the general path, whose times (clock start, stop,
+    withdrawal) come from there.
     """
 
     rows: Ints
@@ -113,15 +99,10 @@ class ArrayFigures:
     due_us: Ints
     end_us: Ints
     first: Ints
-    owner: Objects
+    owner: Ints
+    owners: list[str | None]
     general: dict[int, _Decision]
     business_us: Ints | None
-
-
-def _codes(leads: Objects, code_of: dict[str, int]) -> Ints:
-    """Each lead's code among the eligible hand-offs' leads, -1 for another lead."""
-    items = leads.tolist()
-    return np.fromiter(map(code_of.get, items, [-1] * len(items)), dtype=np.int64, count=len(items))
 
 
 def _by_lead(table: Columns | None, keep: Flags | None) -> dict[str, list[Any]]:
@@ -149,10 +130,7 @@ class Maker:
 
     def __call__(self, row: int) -> Any:
         table = self.table
-        values: dict[str, Any] = {}
-        for name, column in table.values.items():
-            value = column[row]
-            values[name] = bool(value) if column.dtype == bool else value
+        values: dict[str, Any] = {name: table.value(name, row) for name in table.values}
         for name, times in table.times.items():
             values[name] = times.at(row)
         return table.stream.record_type(**values)
@@ -194,32 +172,30 @@ def response_arrays(
     """
     rows = np.flatnonzero(eligible)
     size = len(rows)
-    leads = handoffs.column("lead_id")[rows]
-    lead_codes, distinct = factorize(leads.tolist())
-    code_of = dict(zip(distinct, range(len(distinct)), strict=True))
+    lead_codes, distinct = handoffs.factorize("lead_id", rows)
     general_lead = np.bincount(lead_codes, minlength=len(distinct)) > 1
     start_us = handoffs.times["notified_at"].us[rows].copy()
 
     # Routing, as ``route`` does: several hand-offs of a lead, stage changes that matter,
     # reassignments, mixed teams: the general path.
-    stages = handoffs.column("stage")[rows]
-    matter = stages_that_matter(set(stages.tolist()), rule.withdraw_on, rule.ladder, stop_stages)
+    stages = handoffs.factorize("stage", rows)[1]
+    matter = stages_that_matter(stages, rule.withdraw_on, rule.ladder, stop_stages)
     changes_kept = owners_kept = None
     if stage_changes is not None and stage_changes.rows:
-        codes = _codes(stage_changes.column("lead_id"), code_of)
+        codes = stage_changes.codes("lead_id", distinct)
         changes_kept = (
             (codes >= 0)
             & (stage_changes.times["at"].us <= now_us)
-            & _member(stage_changes.column("to_stage"), matter)
+            & stage_changes.isin("to_stage", matter)
         )
         general_lead[codes[changes_kept]] = True
     if owner_changes is not None and owner_changes.rows:
-        codes = _codes(owner_changes.column("lead_id"), code_of)
+        codes = owner_changes.codes("lead_id", distinct)
         owners_kept = (codes >= 0) & (owner_changes.times["at"].us <= now_us)
         general_lead[codes[owners_kept]] = True
     outsiders: frozenset[str] = frozenset()
     if team_of is not None:
-        teams = set(handoffs.column("to_team")[rows].tolist())
+        teams = set(handoffs.factorize("to_team", rows)[1])
         if len(teams) > 1:
             general_lead[:] = True
         elif teams:
@@ -235,10 +211,10 @@ def response_arrays(
     first_us = np.full(size, now_us, dtype=np.int64)
     stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
     if channels is not None and touches is not None and touches.rows and size:
-        codes = _codes(touches.column("lead_id"), code_of)
-        counted = (codes >= 0) & _member(touches.column("channel"), channels)
+        codes = touches.codes("lead_id", distinct)
+        counted = (codes >= 0) & touches.isin("channel", channels)
         if outsiders:
-            counted &= ~_member(touches.column("rep_id"), outsiders)
+            counted &= ~touches.isin("rep_id", outsiders)
         at_us = touches.times["at"].us
         on_general = counted & general_lead[np.maximum(codes, 0)]
         column = np.flatnonzero(counted & ~on_general)
@@ -279,7 +255,8 @@ def response_arrays(
         np.where(end_us <= due_us, _MET, _BREACHED),
         np.where(now_us >= due_us, _BREACHED, _PENDING),
     ).astype(np.int8)
-    owner = handoffs.column("owner_id")[rows].copy()
+    owner, owners_seen = handoffs.factorize("owner_id", rows)
+    owner_code = dict(zip(owners_seen, range(len(owners_seen)), strict=True))
 
     # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
     decided: dict[int, _Decision] = {}
@@ -297,7 +274,12 @@ def response_arrays(
             team_of,
         )
         decided[position] = decision
-        state, _, start_us[position], due_us[position], touched, _, owner[position], end = decision
+        state, _, start_us[position], due_us[position], touched, _, accountable, end = decision
+        code = owner_code.get(accountable)
+        if code is None:
+            code = owner_code[accountable] = len(owners_seen)
+            owners_seen.append(accountable)
+        owner[position] = code
         status[position] = STATUSES.index(state)
         end_us[position] = end
         stopped[position] = touched is not None
@@ -314,20 +296,23 @@ def response_arrays(
     assert taken is not None
     figures = ArrayFigures(
         rows=rows, status=status, start_us=start_us, due_us=due_us, end_us=end_us,
-        first=first, owner=owner, general=decided, business_us=business,
+        first=first, owner=owner, owners=owners_seen, general=decided, business_us=business,
     )  # fmt: skip
     return figures, taken, stopped
 
 
 def array_tallies(
-    owners: Objects, sources: Objects, status: np.ndarray[Any, Any], taken: Ints, stopped: Flags
+    figures: ArrayFigures,
+    source_codes: Ints,
+    source_values: list[Any],
+    taken: Ints,
+    stopped: Flags,
 ) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
     """:func:`~slacore.rules._engine.tallies._tallies` over arrays: the counts from one
     ``numpy.unique`` over (owner, source, status, unanswered) codes, each (owner, source)
     cell's response times sorted in one ``lexsort``."""
-    owner_codes, owner_values = factorize(owners.tolist())
-    source_codes, source_values = factorize(sources.tolist())
-    width = len(source_values)
+    owner_codes, owner_values, status = figures.owner, figures.owners, figures.status
+    width = max(len(source_values), 1)
     cell = owner_codes * width + source_codes
     key = (cell * len(STATUSES) + status) * 2 + ~stopped
     found, counts = np.unique(key, return_counts=True)
