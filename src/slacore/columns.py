@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from operator import attrgetter
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -78,10 +77,16 @@ class TimeColumn:
         return instant if self.zone is UTC else instant.astimezone(self.zone)
 
 
-@attrs.frozen(eq=False)
+_LIST_AFTER = 1024
+"""After this many values of an Arrow text column read one at a time, the column is turned
+into a Python list whole: reading every result of a report costs a list per column, not an
+Arrow scalar per value."""
+
+
+@attrs.define(eq=False, slots=True)
 class ArrowText:
     """A text column kept as Arrow: searched and encoded by Arrow's compute functions,
-    turned into Python objects only when a value is read.
+    turned into Python objects only when values are read.
 
     Attributes:
         array: The values, an Arrow ``string`` or ``large_string`` array (nulls: missing).
@@ -92,9 +97,17 @@ class ArrowText:
 
     array: Any
     converted: dict[str, Any] = attrs.field(factory=dict)
+    _reads: int = attrs.field(default=0, init=False, repr=False)
+    _list: list[Any] | None = attrs.field(default=None, init=False, repr=False)
 
     def value(self, row: int) -> Any:
         """The value at ``row``, as the record class holds it."""
+        if self._list is not None:
+            return self._list[row]
+        self._reads += 1
+        if self._reads > _LIST_AFTER:
+            self._list = self.objects().tolist()
+            return self._list[row]
         raw = self.array[row].as_py()
         return self.converted.get(raw, raw) if self.converted else raw
 
@@ -342,9 +355,9 @@ _ARROW_TEXT = ("string", "large_string", "string_view", "large_utf8", "utf8")
 
 
 _ARROW_FROM = 4096
-"""From this many rows, a column of Python strings or datetimes is handed to Arrow (when
-pyarrow is installed), whose conversion and hashing run in C: below it, Arrow's fixed cost
-per call is more than a Python loop's."""
+"""From this many rows, a column of Python strings is handed to Arrow (when pyarrow is
+installed), whose checks and hashing run in C: below it, Arrow's fixed cost per call is more
+than a Python loop's. (Python datetimes are not: Arrow converts them no faster than Python.)"""
 
 
 def _arrow() -> Any:
@@ -366,7 +379,11 @@ def _as_arrow(column: object) -> Any:
         if dtype is None or dtype.kind not in "OU":
             return None
     elif isinstance(column, np.ndarray):
-        if column.dtype != object or column.ndim != 1 or len(column) < _ARROW_FROM:
+        # Fixed-width text is converted by Arrow in C, however short; Python strings from
+        # _ARROW_FROM rows on.
+        if column.ndim != 1 or not (
+            column.dtype.kind == "U" or (column.dtype == object and len(column) >= _ARROW_FROM)
+        ):
             return None
     elif not isinstance(column, list | tuple) or len(column) < _ARROW_FROM:
         return None
@@ -532,16 +549,6 @@ def _from_datetime64(
 
 def _from_objects(array: np.ndarray[Any, Any], table: str, name: str) -> TimeColumn:
     items = array.tolist()
-    pa = _arrow() if len(items) >= _ARROW_FROM else None
-    if (
-        pa is not None
-        and set(map(type, items)) == {datetime}
-        and all(isinstance(z, ZoneInfo | timezone) for z in set(map(attrgetter("tzinfo"), items)))
-    ):
-        # Aware datetimes of the standard library's zones: Arrow converts them to UTC
-        # microseconds in C, exactly (it would take a naive one as UTC: none here).
-        utc = pa.array(items, type=pa.timestamp("us", tz="UTC"))
-        return TimeColumn(us=utc.cast(pa.int64()).to_numpy(), given=array)
     try:
         # Subtracting an aware datetime fails for anything naive or not a time: the fast
         # path needs no check per item.

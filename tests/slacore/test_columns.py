@@ -194,3 +194,15 @@ def test_long_columns_name_their_bad_row_too() -> None:
     epoch_us = (AT - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     assert columns.times["notified_at"].us.tolist() == [epoch_us] * size
     assert columns.value("lead_id", 4321) == "L4321"
+
+
+def test_fixed_width_text_is_read() -> None:
+    table = handoffs(lead_id=np.array(["L1", "L2"]), stage=np.array(["mql", "sql"]))
+    columns = read_table(table, "handoffs")
+    assert columns.value("lead_id", 1) == "L2"
+    assert columns.column("stage").tolist() == ["mql", "sql"]
+    blank = fails(handoffs(lead_id=np.array(["L1", ""])))
+    assert (blank.field, blank.message) == (
+        "handoffs.lead_id",
+        "row 1: expected a non-empty string, got ''",
+    )
