@@ -26,8 +26,9 @@ figures at scattered places, which costs more.
     python benchmarks/bench_response.py --order lead --columns   # evaluate_columns too
 
 With ``--columns`` the response rules are also evaluated by ``evaluate_columns`` on the same
-records held as columns (a dict of numpy arrays, and pyarrow Tables), in the same run, after
-``evaluate`` on the objects; the summaries and per-rep figures must agree.
+records held as columns (a dict of numpy arrays, pandas DataFrames, pyarrow Tables), in the
+same run, in rounds that alternate with ``evaluate`` on the objects; the summaries and per-rep
+figures must agree.
 """
 
 from __future__ import annotations
@@ -250,10 +251,11 @@ def measure(
 
 def as_columns(
     handoffs: list[Handoff], touches: list[Touch], changes: list[StageChange]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """The records as tables of two kinds: a dict of numpy arrays (ids as object arrays, times
-    as object arrays of aware datetimes, flags as a bool array) and pyarrow Tables (times as
-    ``timestamp[us, UTC]``)."""
+) -> dict[str, dict[str, Any]]:
+    """The records as tables of three kinds: a dict of numpy arrays (ids as object arrays,
+    times as object arrays of aware datetimes, flags as a bool array), pyarrow Tables (times
+    as ``timestamp[us, UTC]``) and pandas DataFrames (``datetime64[us, UTC]``, made from
+    the Arrow tables)."""
     import numpy as np
     import pyarrow as pa
 
@@ -262,7 +264,7 @@ def as_columns(
         "touches": (touches, ("lead_id", "rep_id", "at", "channel")),
         "stage_changes": (changes, ("lead_id", "to_stage", "at")),
     }
-    kinds: dict[str, dict[str, dict[str, Any]]] = {"numpy": {}, "arrow": {}}
+    kinds: dict[str, dict[str, Any]] = {"numpy": {}, "pandas": {}, "arrow": {}}
     for table, (records, names) in fields.items():
         columns: dict[str, Any] = {}
         for name in names:
@@ -274,7 +276,7 @@ def as_columns(
         if table == "touches":
             columns["channel"] = columns["channel"].astype(str).astype(object)
         kinds["numpy"][table] = columns
-        kinds["arrow"][table] = pa.table(
+        arrow = pa.table(
             {
                 name: pa.array(
                     values.tolist(),
@@ -283,6 +285,8 @@ def as_columns(
                 for name, values in columns.items()
             }
         )
+        kinds["arrow"][table] = arrow
+        kinds["pandas"][table] = arrow.to_pandas()
     return kinds
 
 
@@ -292,8 +296,9 @@ def measure_columns(
     now: datetime,
     repeat: int,
 ) -> None:
-    """Time ``evaluate_columns`` on the records as numpy arrays and as Arrow tables, against
-    ``evaluate`` on the objects, checking that the summaries agree."""
+    """Time ``evaluate`` on the objects and ``evaluate_columns`` on the same records as numpy
+    arrays, pandas DataFrames and Arrow tables, in interleaved rounds (this machine's speed
+    drifts), checking that the summaries and per-rep figures agree."""
     handoffs, touches, changes = records
     began = time.perf_counter()
     kinds = as_columns(handoffs, touches, changes)
@@ -303,16 +308,12 @@ def measure_columns(
     )
     print(f"{'evaluation':<52} {'median s':>8} {'best s':>7} {'vs objects':>10} {'peak MiB':>9}")
     for name, rule in rules.items():
-        objects: list[float] = []
+        took: dict[str, list[float]] = {"objects": [], **{kind: [] for kind in kinds}}
         for _ in range(repeat):
             began = time.perf_counter()
             expected = rule.evaluate(handoffs, touches, now=now, stage_changes=changes)
-            objects.append(time.perf_counter() - began)
-        base = statistics.median(objects)
-        print(f"{name + ', objects':<52} {base:>8.2f} {min(objects):>7.2f} {1:>9.2f}x")
-        for kind, tables in kinds.items():
-            took: list[float] = []
-            for _ in range(repeat):
+            took["objects"].append(time.perf_counter() - began)
+            for kind, tables in kinds.items():
                 began = time.perf_counter()
                 report = rule.evaluate_columns(
                     tables["handoffs"],
@@ -320,16 +321,20 @@ def measure_columns(
                     now=now,
                     stage_changes=tables["stage_changes"] if changes else None,
                 )
-                took.append(time.perf_counter() - began)
-            assert report.summary == expected.summary, (kind, name)
-            assert report.by_rep == expected.by_rep, (kind, name)
-            median = statistics.median(took)
+                took[kind].append(time.perf_counter() - began)
+                assert report.summary == expected.summary, (kind, name)
+                assert report.by_rep == expected.by_rep, (kind, name)
+                del report
+            del expected
+        base = statistics.median(took["objects"])
+        print(name)
+        for kind, times in took.items():
+            label = "evaluate, objects" if kind == "objects" else f"evaluate_columns, {kind}"
+            median = statistics.median(times)
             print(
-                f"{'    evaluate_columns, ' + kind:<52} {median:>8.2f} {min(took):>7.2f} "
+                f"{'    ' + label:<52} {median:>8.2f} {min(times):>7.2f} "
                 f"{median / base:>9.2f}x {peak_mib():>9,.0f}"
             )
-            del report
-        del expected
 
 
 if __name__ == "__main__":
