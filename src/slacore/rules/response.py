@@ -482,34 +482,25 @@ class ResponseRule:
         reps: object,
     ) -> ResponseReport:
         # numpy is imported here, by the column path, never by ``import slacore``.
-        from slacore.columns import read_table
         from slacore.rules._engine import arrays
 
-        table = read_table(handoffs, "handoffs")
-        rows = arrays.Rows(table)
-        team_of: dict[str, Team] | None = None
-        if reps is not None:
-            people = read_table(reps, "reps")
-            team_of = dict(
-                zip(people.column("id").tolist(), people.column("team").tolist(), strict=True)
-            )
-        touched = None if touches is None else read_table(touches, "touches")
-        flags = arrays.eligible_mask(self.applies_to, table, lambda: list(rows))
+        inputs = arrays.read_inputs(
+            self.applies_to, handoffs, touches, stage_changes, owner_changes, reps,
+            epoch_us(moment),
+        )  # fmt: skip
         stop = self.stop_event
         figures, taken, stopped = arrays.response_arrays(
-            self, table, flags,
-            touched,
-            epoch_us(moment),
-            None if stage_changes is None else read_table(stage_changes, "stage_changes"),
-            None if owner_changes is None else read_table(owner_changes, "owner_changes"),
-            team_of,
+            self,
+            inputs,
             channels=frozenset(stop.channels) if isinstance(stop, FirstTouch) else None,
             stop_stages=stop.stages if isinstance(stop, StageReached) else (),
-        )  # fmt: skip
-        tallies = arrays.array_tallies(
-            figures, *table.factorize("source", figures.rows), taken, stopped
         )
-        results = _ColumnResults(self, rows, flags.tolist(), (figures, touched))
+        tallies = arrays.array_tallies(
+            figures, *inputs.handoffs.factorize("source", figures.rows), taken, stopped
+        )
+        results = _ColumnResults(
+            self, inputs.rows, inputs.eligible.tolist(), (figures, inputs.touches)
+        )
         return self._report(moment, results, tallies)
 
     def _decide(

@@ -22,8 +22,8 @@ import attrs
 import numpy as np
 
 from slacore.calendar._timeline_np import due_and_elapsed_array, elapsed_array
-from slacore.columns import Columns
-from slacore.model import Handoff, StageChange, Team, Touch
+from slacore.columns import Columns, read_table
+from slacore.model import Handoff, OwnerChange, StageChange, Team, Touch
 from slacore.rules._engine.columns import _ONE_US, _Decision
 from slacore.rules._engine.tallies import _Tally, tally_groups
 from slacore.rules.common import Clock, SlaStatus, stages_that_matter
@@ -51,6 +51,7 @@ _MET, _BREACHED, _PENDING, _AT_RISK = (
     STATUSES.index(s)
     for s in (SlaStatus.MET, SlaStatus.BREACHED, SlaStatus.PENDING, SlaStatus.AT_RISK)
 )
+_LAST = np.iinfo(np.int64).max
 _SAFE = 2**62
 """Products below this fit ``int64``: the at-risk test uses Python integers above it."""
 
@@ -151,42 +152,121 @@ def _late(rule: ResponseRule, starts: Ints, now_us: int) -> Flags:
     return spent * share.denominator >= limit
 
 
-def response_arrays(
-    rule: ResponseRule,
-    handoffs: Columns,
-    eligible: Flags,
-    touches: Columns | None,
-    now_us: int,
-    stage_changes: Columns | None,
-    owner_changes: Columns | None,
-    team_of: dict[str, Team] | None,
-    *,
-    channels: frozenset[Any] | None,
-    stop_stages: tuple[str, ...],
-) -> tuple[ArrayFigures, Ints, Flags]:
-    """The figures of the eligible hand-offs under ``rule``, a column at a time.
+@attrs.frozen(eq=False)
+class Inputs:
+    """The tables of a column evaluation, read and checked, and what comes of them first.
 
-    The clock stops at the first touch on one of ``channels`` or, with ``channels`` ``None``,
-    at the lead's move into one of ``stop_stages``. Returns the figures, each hand-off's
-    response time on the rule's clock in microseconds, and whether its clock stopped.
+    Attributes:
+        handoffs: The hand-offs.
+        rows: The hand-offs as record objects, each made when read.
+        eligible: Which hand-offs the rule covers.
+        touches: The touches, if any.
+        stage_changes: The stage changes, if any.
+        owner_changes: The reassignments, if any.
+        team_of: Each known rep's team, when reps were given.
+        now_us: The moment of evaluation in epoch microseconds.
+
     """
-    rows = np.flatnonzero(eligible)
+
+    handoffs: Columns
+    rows: Rows
+    eligible: Flags
+    touches: Columns | None
+    stage_changes: Columns | None
+    owner_changes: Columns | None
+    team_of: dict[str, Team] | None
+    now_us: int
+
+
+def read_inputs(
+    applies_to: Eligibility,
+    handoffs: object,
+    touches: object,
+    stage_changes: object,
+    owner_changes: object,
+    reps: object,
+    now_us: int,
+) -> Inputs:
+    """Read the tables of an evaluation (see :func:`slacore.columns.read_table`), and which
+    hand-offs ``applies_to`` covers."""
+    table = read_table(handoffs, "handoffs")
+    rows = Rows(table)
+    team_of: dict[str, Team] | None = None
+    if reps is not None:
+        people = read_table(reps, "reps")
+        team_of = dict(
+            zip(people.column("id").tolist(), people.column("team").tolist(), strict=True)
+        )
+    return Inputs(
+        handoffs=table,
+        rows=rows,
+        eligible=eligible_mask(applies_to, table, lambda: list(rows)),
+        touches=None if touches is None else read_table(touches, "touches"),
+        stage_changes=None if stage_changes is None else read_table(stage_changes, "stage_changes"),
+        owner_changes=None if owner_changes is None else read_table(owner_changes, "owner_changes"),
+        team_of=team_of,
+        now_us=now_us,
+    )
+
+
+@attrs.define(slots=True)
+class ArrayRoutes:
+    """Which eligible hand-offs a column evaluation works on arrays, as
+    :class:`~slacore.rules._engine.routing.Routes` says for objects.
+
+    Attributes:
+        rows: The eligible hand-offs' rows in the hand-offs table, in order.
+        start_us: Their notification times.
+        general: Their positions on the general path, in order.
+        changes: The stage changes that matter (objects), by lead, in time order.
+        owners: The reassignments (objects), by lead, in time order.
+        touch_rows: The counted touches of leads on the column path (rows of the touches
+            table, in order), with ``touch_positions`` (their hand-off's position) and
+            ``touch_us`` (their times); not yet cut to any window.
+        general_touches: The counted touches of leads on the general path known by ``now``
+            (rows, in order).
+
+    """
+
+    rows: Ints
+    start_us: Ints
+    general: Ints
+    changes: dict[str, list[StageChange]]
+    owners: dict[str, list[OwnerChange]]
+    touch_rows: Ints
+    touch_positions: Ints
+    touch_us: Ints
+    general_touches: Ints
+
+
+_NONE = np.empty(0, dtype=np.int64)
+
+
+def route_arrays(
+    inputs: Inputs,
+    *,
+    matter: Callable[[list[str]], frozenset[str]],
+    channels: frozenset[Any] | None,
+) -> ArrayRoutes:
+    """Send each eligible hand-off down the column path or the general path, as ``route``
+    does: several hand-offs of a lead, a stage change into one of ``matter(stages)`` (given
+    the eligible hand-offs' stages), a reassignment, hand-offs to different teams with reps
+    known: the general path. Touches on one of ``channels`` are split between the paths."""
+    handoffs, touches, now_us = inputs.handoffs, inputs.touches, inputs.now_us
+    stage_changes, owner_changes = inputs.stage_changes, inputs.owner_changes
+    team_of = inputs.team_of
+    rows = np.flatnonzero(inputs.eligible)
     size = len(rows)
     lead_codes, distinct = handoffs.factorize("lead_id", rows)
     general_lead = np.bincount(lead_codes, minlength=len(distinct)) > 1
-    start_us = handoffs.times["notified_at"].us[rows].copy()
-
-    # Routing, as ``route`` does: several hand-offs of a lead, stage changes that matter,
-    # reassignments, mixed teams: the general path.
-    stages = handoffs.factorize("stage", rows)[1]
-    matter = stages_that_matter(stages, rule.withdraw_on, rule.ladder, stop_stages)
+    moves = matter(handoffs.factorize("stage", rows)[1])
     changes_kept = owners_kept = None
     if stage_changes is not None and stage_changes.rows:
         codes = stage_changes.codes("lead_id", distinct)
         changes_kept = (
             (codes >= 0)
             & (stage_changes.times["at"].us <= now_us)
-            & stage_changes.isin("to_stage", matter)
+            & stage_changes.isin("to_stage", moves)
         )
         general_lead[codes[changes_kept]] = True
     if owner_changes is not None and owner_changes.rows:
@@ -201,15 +281,9 @@ def response_arrays(
         elif teams:
             (team,) = teams
             outsiders = frozenset(rep for rep, theirs in team_of.items() if theirs != team)
-    general_at = general_lead[lead_codes]
     position_of = np.full(len(distinct), -1, dtype=np.int64)
     position_of[lead_codes] = np.arange(size, dtype=np.int64)
-
-    # The first counted touch of each hand-off on the column path: the earliest touch of its
-    # lead between its notification and ``now`` (the first row among equal instants).
-    first = np.full(size, -1, dtype=np.int64)
-    first_us = np.full(size, now_us, dtype=np.int64)
-    stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
+    column, positions, times, general_touches = _NONE, _NONE, _NONE, _NONE
     if channels is not None and touches is not None and touches.rows and size:
         codes = touches.codes("lead_id", distinct)
         counted = (codes >= 0) & touches.isin("channel", channels)
@@ -220,22 +294,66 @@ def response_arrays(
         column = np.flatnonzero(counted & ~on_general)
         positions = position_of[codes[column]]
         times = at_us[column]
-        fits = (times >= start_us[positions]) & (times <= now_us)
-        column, positions, times = column[fits], positions[fits], times[fits]
-        earliest = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(earliest, positions, times)
-        firsts = times == earliest[positions]
-        first_row = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first_row, positions[firsts], column[firsts])
-        found = first_row != np.iinfo(np.int64).max
-        first[found] = first_row[found]
-        first_us[found] = earliest[found]
+        general_touches = np.flatnonzero(on_general & (at_us <= now_us))
+    return ArrayRoutes(
+        rows=rows,
+        start_us=handoffs.times["notified_at"].us[rows].copy(),
+        general=np.flatnonzero(general_lead[lead_codes]),
+        changes=_by_lead(stage_changes, changes_kept),
+        owners=_by_lead(owner_changes, owners_kept),
+        touch_rows=column,
+        touch_positions=positions,
+        touch_us=times,
+        general_touches=general_touches,
+    )
+
+
+def response_arrays(
+    rule: ResponseRule,
+    inputs: Inputs,
+    *,
+    channels: frozenset[Any] | None,
+    stop_stages: tuple[str, ...],
+) -> tuple[ArrayFigures, Ints, Flags]:
+    """The figures of the eligible hand-offs under ``rule``, a column at a time.
+
+    The clock stops at the first touch on one of ``channels`` or, with ``channels`` ``None``,
+    at the lead's move into one of ``stop_stages``. Returns the figures, each hand-off's
+    response time on the rule's clock in microseconds, and whether its clock stopped.
+    """
+    routes = route_arrays(
+        inputs,
+        matter=lambda stages: stages_that_matter(
+            stages, rule.withdraw_on, rule.ladder, stop_stages
+        ),
+        channels=channels,
+    )
+    handoffs, touches, now_us = inputs.handoffs, inputs.touches, inputs.now_us
+    rows, start_us, changes, owners = routes.rows, routes.start_us, routes.changes, routes.owners
+    size = len(rows)
+
+    # The first counted touch of each hand-off on the column path: the earliest touch of its
+    # lead between its notification and ``now`` (the first row among equal instants).
+    first = np.full(size, -1, dtype=np.int64)
+    first_us = np.full(size, now_us, dtype=np.int64)
+    positions, times = routes.touch_positions, routes.touch_us
+    fits = (times >= start_us[positions]) & (times <= now_us)
+    column, positions, times = routes.touch_rows[fits], positions[fits], times[fits]
+    earliest = np.full(size, _LAST, dtype=np.int64)
+    np.minimum.at(earliest, positions, times)
+    firsts = times == earliest[positions]
+    first_row = np.full(size, _LAST, dtype=np.int64)
+    np.minimum.at(first_row, positions[firsts], column[firsts])
+    found = first_row != _LAST
+    first[found] = first_row[found]
+    first_us[found] = earliest[found]
+    stops: dict[str, list[Touch | StageChange]] = defaultdict(list)
+    if len(routes.general_touches):
+        assert touches is not None
         touch = Maker(touches)
-        for row in np.flatnonzero(on_general & (at_us <= now_us)).tolist():
+        for row in routes.general_touches.tolist():
             made = touch(row)
             stops[made.lead_id].append(made)
-    changes = _by_lead(stage_changes, changes_kept)
-    owners = _by_lead(owner_changes, owners_kept)
     if channels is None:
         targets = set(stop_stages)
         for lead, lead_changes in changes.items():
@@ -261,7 +379,7 @@ def response_arrays(
     # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
     decided: dict[int, _Decision] = {}
     hand_off = Maker(handoffs)
-    general = np.flatnonzero(general_at)
+    general = routes.general
     for position in general.tolist():
         decision = rule._decide(
             hand_off(int(rows[position])),
@@ -271,7 +389,7 @@ def response_arrays(
             stops,
             changes,
             owners,
-            team_of,
+            inputs.team_of,
         )
         decided[position] = decision
         state, _, start_us[position], due_us[position], touched, _, accountable, end = decision
