@@ -28,11 +28,11 @@ source: counts, the compliance share against a target, and the distribution of r
 
 from __future__ import annotations
 
-import contextlib
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING
 
 import attrs
@@ -59,15 +59,14 @@ from slacore.rules._engine.columns import (
     _ResponseColumns,
     response_columns,
 )
-from slacore.rules._engine.gc import bulk_evaluate, gc_paused
-from slacore.rules._engine.results import LazyResults
+from slacore.rules._engine.gc import ColumnFront, Tables, bulk_evaluate
+from slacore.rules._engine.results import Builders, ColumnResults, LazyResults
 from slacore.rules._engine.tallies import _source, _tallies, _Tally
 from slacore.rules.common import (
     NEVER,
     Clock,
     Never,
     SlaStatus,
-    aware_now,
     check_rule,
     instant,
     owner_at,
@@ -169,7 +168,7 @@ class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
     _noun = "response results"
 
     def _not_applicable(self, handoff: Handoff) -> ResponseResult:
-        return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+        return _not_covered(handoff)
 
     def _build(self, handoff: Handoff, at: int) -> ResponseResult:
         columns = self._figures
@@ -182,35 +181,32 @@ class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
         )  # fmt: skip
 
 
-class _ColumnResults(
-    LazyResults[ResponseResult, "ResponseRule", "tuple[ArrayFigures, Columns | None]"]
-):
-    """The results of an evaluation on columns, each built from the arrays when read."""
+def _column_result(
+    rule: ResponseRule,
+    figures: ArrayFigures,
+    touches: Columns | None,
+    handoff: Handoff,
+    at: int,
+) -> ResponseResult:
+    """The result of a covered hand-off of an evaluation on columns, from the arrays."""
+    from slacore.rules._engine.arrays import STATUSES, when
 
-    __slots__ = ()
-    _noun = "response results"
+    decision = figures.general.get(at)
+    if decision is None:
+        start, stopped, withdrawn = handoff.notified_at, when(figures, touches, at), None
+    else:
+        start, stopped, withdrawn = decision[1], decision[4], decision[5]
+    business = figures.business_us
+    return _result(
+        rule, handoff, STATUSES[figures.status[at]], start,
+        int(figures.start_us[at]), int(figures.due_us[at]), int(figures.end_us[at]),
+        stopped, withdrawn, figures.owners[figures.owner[at]],
+        None if business is None else int(business[at]),
+    )  # fmt: skip
 
-    def _not_applicable(self, handoff: Handoff) -> ResponseResult:
-        return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
 
-    def _build(self, handoff: Handoff, at: int) -> ResponseResult:
-        from slacore.rules._engine.arrays import STATUSES, when
-
-        figures: ArrayFigures
-        touches: Columns | None
-        figures, touches = self._figures
-        decision = figures.general.get(at)
-        if decision is None:
-            start, stopped, withdrawn = handoff.notified_at, when(figures, touches, at), None
-        else:
-            start, stopped, withdrawn = decision[1], decision[4], decision[5]
-        business = figures.business_us
-        return _result(
-            self._rule, handoff, STATUSES[figures.status[at]], start,
-            int(figures.start_us[at]), int(figures.due_us[at]), int(figures.end_us[at]),
-            stopped, withdrawn, figures.owners[figures.owner[at]],
-            None if business is None else int(business[at]),
-        )  # fmt: skip
+def _not_covered(handoff: Handoff) -> ResponseResult:
+    return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
 
 
 def _result(
@@ -242,7 +238,7 @@ def _result(
 
 
 @attrs.frozen(kw_only=True)
-class ResponseRule:
+class ResponseRule(ColumnFront[ResponseReport]):
     """A promise to act on each eligible hand-off within a window.
 
     Attributes:
@@ -422,72 +418,11 @@ class ResponseRule:
             },
         )
 
-    def evaluate_columns(
-        self,
-        handoffs: object,
-        touches: object = None,
-        *,
-        now: datetime,
-        stage_changes: object = None,
-        owner_changes: object = None,
-        reps: object = None,
-        pause_gc: bool = True,
-    ) -> ResponseReport:
-        """Measure every hand-off of a table against the rule, a column at a time.
-
-        What :meth:`evaluate` answers on the same records as objects (the same summary,
-        ``by_rep``, ``by_source`` and results), without building an object per record: the
-        work is done on numpy arrays (lead ids as integer codes, times as integer
-        microseconds), and the results are built from them when read. For data held in
-        Arrow, pandas or polars, or a million hand-offs and more.
-
-        Each table is a mapping of column name to a column (numpy array, list, pandas
-        ``Series``, pyarrow array), a pandas ``DataFrame``, or (with pyarrow installed) a
-        pyarrow ``Table``, a polars ``DataFrame`` or anything offering an Arrow stream; its
-        columns are named after the record class's fields (see :mod:`slacore.columns`).
-
-        Args:
-            handoffs: The hand-offs: columns of :class:`~slacore.model.Handoff`.
-            touches: The touches (columns of :class:`~slacore.model.Touch`), if any.
-            now: The moment of evaluation (aware).
-            stage_changes: Columns of :class:`~slacore.model.StageChange`, if any.
-            owner_changes: Columns of :class:`~slacore.model.OwnerChange`, if any.
-            reps: Columns of :class:`~slacore.model.Rep`, if known (as in :meth:`evaluate`).
-            pause_gc: As in :meth:`evaluate`.
-
-        Returns:
-            A :class:`ResponseReport`, equal to ``evaluate``'s on the same records; each
-            result's ``handoff`` is the row as a :class:`~slacore.model.Handoff`, its times
-            as given (in the column's time zone for Arrow and pandas columns).
-
-        Raises:
-            ValidationError: ``now`` is naive; a table is not a table, lacks a required
-                column, or holds a naive time column or a bad value (named by table, column
-                and row).
-
-        """
-        moment = aware_now(now)
-        with gc_paused() if pause_gc else contextlib.nullcontext():
-            return self._evaluate_columns(
-                handoffs, touches, moment, stage_changes, owner_changes, reps
-            )
-
-    def _evaluate_columns(
-        self,
-        handoffs: object,
-        touches: object,
-        moment: datetime,
-        stage_changes: object,
-        owner_changes: object,
-        reps: object,
-    ) -> ResponseReport:
+    def _columns(self, tables: Tables, moment: datetime) -> ResponseReport:
         # numpy is imported here, by the column path, never by ``import slacore``.
         from slacore.rules._engine import arrays
 
-        inputs = arrays.read_inputs(
-            self.applies_to, handoffs, touches, stage_changes, owner_changes, reps,
-            epoch_us(moment),
-        )  # fmt: skip
+        inputs = arrays.read_inputs(self.applies_to, tables, epoch_us(moment))
         stop = self.stop_event
         figures, taken, stopped = arrays.response_arrays(
             self,
@@ -498,9 +433,10 @@ class ResponseRule:
         tallies = arrays.array_tallies(
             figures, *inputs.handoffs.factorize("source", figures.rows), taken, stopped
         )
-        results = _ColumnResults(
-            self, inputs.rows, inputs.eligible.tolist(), (figures, inputs.touches)
+        made = Builders(
+            partial(_column_result, self, figures, inputs.touches), _not_covered, "response results"
         )
+        results = ColumnResults(self, inputs.rows, inputs.eligible.tolist(), made)
         return self._report(moment, results, tallies)
 
     def _decide(

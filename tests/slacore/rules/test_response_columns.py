@@ -230,10 +230,17 @@ def test_columns_equal_objects_and_the_reference(rule: ResponseRule, case: Case)
     assert_same_report(expected, got)
     if rule.stop is not None:  # the reference knows touches only
         return
-    team_of = TEAMED if case.teams else None
-    for handoff, result in covered(rule, records, got):
-        want = reference(rule, handoff, records, team_of)
-        have = tuple(getattr(result, name) for name in REFERENCE_FIGURES)
+    assert_as_reference(rule, records, got, reference, REFERENCE_FIGURES)
+
+
+def assert_as_reference(
+    rule: Any, records: Case, report: Any, answer: Any, names: tuple[str, ...]
+) -> None:
+    """Each covered hand-off's figures ``names`` are what the plain reference ``answer``s."""
+    team_of = TEAMED if records.teams else None
+    for handoff, result in covered(rule, records, report):
+        want = answer(rule, handoff, records, team_of)
+        have = tuple(getattr(result, name) for name in names)
         assert same_instants(have) == same_instants(want), handoff
 
 

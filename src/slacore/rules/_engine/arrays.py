@@ -25,6 +25,7 @@ from slacore.calendar._timeline_np import due_and_elapsed_array, elapsed_array
 from slacore.columns import Columns, read_table
 from slacore.model import Handoff, OwnerChange, StageChange, Team, Touch
 from slacore.rules._engine.columns import _ONE_US, _Decision
+from slacore.rules._engine.gc import Tables
 from slacore.rules._engine.tallies import _Tally, tally_groups
 from slacore.rules.common import Clock, SlaStatus, stages_that_matter
 from slacore.rules.eligibility import (
@@ -39,6 +40,7 @@ from slacore.rules.eligibility import (
 )
 
 if TYPE_CHECKING:
+    from slacore.rules.cadence import CadenceRule
     from slacore.rules.response import ResponseRule
 
 Ints = np.ndarray[Any, np.dtype[np.int64]]
@@ -137,7 +139,7 @@ class Maker:
         return table.stream.record_type(**values)
 
 
-def _late(rule: ResponseRule, starts: Ints, now_us: int) -> Flags:
+def late_array(rule: ResponseRule | CadenceRule, starts: Ints, now_us: int) -> Flags:
     """``late_many`` over an array: whether each running clock is past ``at_risk_at``."""
     share = rule.at_risk_at
     limit = rule.within // _ONE_US * share.numerator
@@ -178,17 +180,10 @@ class Inputs:
     now_us: int
 
 
-def read_inputs(
-    applies_to: Eligibility,
-    handoffs: object,
-    touches: object,
-    stage_changes: object,
-    owner_changes: object,
-    reps: object,
-    now_us: int,
-) -> Inputs:
+def read_inputs(applies_to: Eligibility, tables: Tables, now_us: int) -> Inputs:
     """Read the tables of an evaluation (see :func:`slacore.columns.read_table`), and which
     hand-offs ``applies_to`` covers."""
+    handoffs, touches, stage_changes, owner_changes, reps = tables
     table = read_table(handoffs, "handoffs")
     rows = Rows(table)
     team_of: dict[str, Team] | None = None
@@ -403,7 +398,7 @@ def response_arrays(
         stopped[position] = touched is not None
     running = np.flatnonzero(status == _PENDING)
     if len(running):
-        status[running[_late(rule, start_us[running], now_us)]] = _AT_RISK
+        status[running[late_array(rule, start_us[running], now_us)]] = _AT_RISK
 
     if calendar is not None:
         if business is None:
