@@ -25,7 +25,7 @@ figures at scattered places, which costs more.
     python benchmarks/bench_response.py --changes --order lead
     python benchmarks/bench_response.py --order lead --columns   # evaluate_columns too
 
-With ``--columns`` the response rules are also evaluated by ``evaluate_columns`` on the same
+With ``--columns`` every rule is also evaluated by ``evaluate_columns`` on the same
 records held as columns (a dict of numpy arrays, pandas DataFrames, pyarrow Tables), in the
 same run, in rounds that alternate with ``evaluate`` on the objects; the summaries and per-rep
 figures must agree.
@@ -208,8 +208,7 @@ def main() -> int:
         )
         measure(rules, handoffs, touches, changes, now, args.repeat)
         if args.columns:
-            response = {k: r for k, r in rules.items() if isinstance(r, ResponseRule)}
-            measure_columns(response, (handoffs, touches, changes), now, args.repeat)
+            measure_columns(rules, (handoffs, touches, changes), now, args.repeat)
     return 0
 
 
@@ -291,7 +290,7 @@ def as_columns(
 
 
 def measure_columns(
-    rules: dict[str, ResponseRule],
+    rules: dict[str, ResponseRule | CadenceRule],
     records: tuple[list[Handoff], list[Touch], list[StageChange]],
     now: datetime,
     repeat: int,
