@@ -472,8 +472,14 @@ def _zone(value: object) -> tzinfo:
 
 
 def _scaled(raw: np.ndarray[Any, Any], unit: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Times in ``unit`` as microseconds; a value too large for them is held at the largest
+    (outside the years a time may have: the range check names its row)."""
     factor = _UNITS[unit]
     ints = raw.astype(np.int64, copy=False)
+    if factor > 1:
+        limit = np.iinfo(np.int64).max // factor
+        clipped: np.ndarray[Any, np.dtype[np.int64]] = np.clip(ints, -limit, limit)
+        return clipped * factor
     return ints * factor if factor > 0 else ints // -factor
 
 
@@ -525,12 +531,15 @@ def _times(column: object, table: str, name: str, *, required: bool) -> TimeColu
         bad = np.flatnonzero((us < _EARLIEST_US) | (us >= _AFTER_LAST_US))
         if len(bad):
             row = int(bad[0])
+            try:
+                shown = result.at(row).isoformat()
+            except OverflowError:  # past what a datetime holds
+                shown = f"{int(us[row])} microseconds after 1970"
             _error(
                 table,
                 name,
                 row,
-                f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR} (in UTC), "
-                f"got {result.at(row).isoformat()}",
+                f"expected a time in the years {FIRST_YEAR} to {LAST_YEAR} (in UTC), got {shown}",
             )
     return result
 

@@ -206,3 +206,13 @@ def test_fixed_width_text_is_read() -> None:
         "handoffs.lead_id",
         "row 1: expected a non-empty string, got ''",
     )
+
+
+def test_a_time_past_any_datetime_names_its_row() -> None:
+    late = fails(handoffs(notified_at=[AT, datetime(2150, 1, 1, tzinfo=UTC)]))
+    assert late.message.startswith("row 1: expected a time in the years 1900 to 2099")
+    seconds = pa.array([1_000_000_000, 2**62], pa.timestamp("s", tz="UTC"))
+    huge = fails(handoffs(notified_at=seconds))
+    assert huge.field == "handoffs.notified_at"
+    assert huge.message.startswith("row 1: expected a time in the years 1900 to 2099")
+    assert huge.message.endswith("microseconds after 1970")
