@@ -28,7 +28,7 @@ numpy is imported by this module: ``import slacore`` does not load it, the colum
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -40,7 +40,7 @@ from slacore._values import FIRST_YEAR, LAST_YEAR, identifier
 from slacore.connector.streams import Stream
 from slacore.errors import ValidationError
 
-__all__ = ["ArrowText", "Columns", "TimeColumn", "read_table"]
+__all__ = ["ArrowText", "Columns", "Distinct", "TimeColumn", "read_table"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -194,7 +194,14 @@ class Columns:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            places = pc.index_in(found.array, value_set=pa.array(known, type=found.array.type))
+            kind = found.array.type
+            if isinstance(known, Distinct) and known.arrow is not None:
+                value_set = known.arrow
+                if value_set.type != kind:
+                    value_set = value_set.cast(kind)
+            else:
+                value_set = pa.array(list(known), type=kind)
+            places = pc.index_in(found.array, value_set=value_set)
             return places.fill_null(-1).to_numpy().astype(np.int64)  # type: ignore[no-any-return]
         code_of = dict(zip(known, range(len(known)), strict=True))
         items = self.column(field).tolist()
@@ -204,7 +211,7 @@ class Columns:
 
     def factorize(
         self, field: str, rows: np.ndarray[Any, np.dtype[np.int64]]
-    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[Any]]:
+    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], Distinct]:
         """Integer codes of ``field`` at ``rows`` and the distinct values they stand for
         (``None`` for a missing value), in order of first appearance."""
         found = self.values.get(field)
@@ -212,16 +219,48 @@ class Columns:
             import pyarrow.compute as pc
 
             encoded = pc.dictionary_encode(found.array.take(rows), null_encoding="encode")
-            distinct = [
-                found.converted.get(v, v) if found.converted else v
-                for v in encoded.dictionary.to_pylist()
-            ]
+            distinct = Distinct(arrow=encoded.dictionary, converted=found.converted)
             return encoded.indices.to_numpy().astype(np.int64), distinct
         values = self.column(field)[rows].tolist()
-        distinct = list(dict.fromkeys(values))
-        code_of = dict(zip(distinct, range(len(distinct)), strict=True))
+        seen = list(dict.fromkeys(values))
+        code_of = dict(zip(seen, range(len(seen)), strict=True))
         codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
-        return codes, distinct
+        return codes, Distinct(seen)
+
+
+class Distinct(Sequence[Any]):
+    """The distinct values of a column, as :meth:`Columns.factorize` finds them: a Python
+    list, or an Arrow array turned into one only when read (a million lead ids are searched
+    for in other tables as Arrow, never made Python strings)."""
+
+    __slots__ = ("_converted", "_list", "arrow")
+
+    def __init__(
+        self,
+        values: list[Any] | None = None,
+        *,
+        arrow: Any = None,
+        converted: dict[str, Any] | None = None,
+    ) -> None:
+        self.arrow = arrow
+        self._list = values
+        self._converted = converted or {}
+
+    def _values(self) -> list[Any]:
+        if self._list is None:
+            raw = self.arrow.to_pylist()
+            convert = self._converted
+            self._list = [convert.get(v, v) for v in raw] if convert else raw
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self.arrow) if self._list is None else len(self._list)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._values()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values())
 
 
 def _error(

@@ -240,7 +240,7 @@ _NONE = np.empty(0, dtype=np.int64)
 def route_arrays(
     inputs: Inputs,
     *,
-    matter: Callable[[list[str]], frozenset[str]],
+    matter: Callable[[Sequence[str]], frozenset[str]],
     channels: frozenset[Any] | None,
 ) -> ArrayRoutes:
     """Send each eligible hand-off down the column path or the general path, as ``route``
@@ -368,7 +368,8 @@ def response_arrays(
         np.where(end_us <= due_us, _MET, _BREACHED),
         np.where(now_us >= due_us, _BREACHED, _PENDING),
     ).astype(np.int8)
-    owner, owners_seen = handoffs.factorize("owner_id", rows)
+    owner, seen = handoffs.factorize("owner_id", rows)
+    owners_seen: list[str | None] = list(seen)
     owner_code = dict(zip(owners_seen, range(len(owners_seen)), strict=True))
 
     # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
@@ -417,7 +418,7 @@ def response_arrays(
 def array_tallies(
     figures: ArrayFigures,
     source_codes: Ints,
-    source_values: list[Any],
+    source_values: Sequence[Any],
     taken: Ints,
     stopped: Flags,
 ) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
