@@ -439,10 +439,7 @@ def array_tallies(
             ((owner_values[rest], source_values[origin], STATUSES[state], bool(never)), number)
         )
     kept = np.flatnonzero(stopped)
-    times = taken[kept].astype(np.float64)
-    cells = cell[kept]
-    order = np.lexsort((times, cells))
-    times, cells = times[order], cells[order]
+    cells, times = _sorted_by_cell(cell[kept], taken[kept])
     bounds = np.flatnonzero(np.diff(cells)) + 1
     runs = []
     for begin, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(cells)], strict=True):
@@ -451,6 +448,25 @@ def array_tallies(
         owner, origin = divmod(int(cells[begin]), width)
         runs.append(((owner_values[owner], source_values[origin]), times[begin:end].tolist()))
     return tally_groups(rows, runs)
+
+
+_TIME_BITS = 46
+"""Response times below 2**46 microseconds (2.2 years) and cells below 2**16 share one
+``int64`` key: one sort of it costs a fifth of a ``lexsort`` of the two."""
+
+
+def _sorted_by_cell(cells: Ints, times: Ints) -> tuple[Ints, np.ndarray[Any, Any]]:
+    """``cells`` and ``times`` (whole microseconds) sorted by cell, then by time; the times
+    as floats (see ``_Runs``)."""
+    if len(times) and (
+        int(times.min()) >= 0
+        and int(times.max()) >> _TIME_BITS == 0
+        and int(cells.max()) >> 16 == 0
+    ):
+        keys = np.sort((cells << _TIME_BITS) | times)
+        return keys >> _TIME_BITS, (keys & ((1 << _TIME_BITS) - 1)).astype(np.float64)
+    order = np.lexsort((times, cells))
+    return cells[order], times[order].astype(np.float64)
 
 
 def when(figures: ArrayFigures, touches: Columns | None, position: int) -> datetime | None:
