@@ -135,7 +135,7 @@ def _column_result(
         window_end=rule._end_at(handoff.notified_at, close),
         touches=int(figures.counted[at]),
         met_at=met_at(figures, touches, at) if status is SlaStatus.MET else None,
-        owner_id=figures.owner[at],
+        owner_id=figures.owners[figures.owner[at]],
     )
 
 

@@ -44,7 +44,8 @@ class CadenceFigures:
 
     ``counted`` is each window's count of counted touches up to ``now``, ``met_row`` the row
     in the touches table of the touch that met the cadence (-1 for none), ``owner`` each
-    accountable owner; ``general`` holds the results of the general path.
+    accountable owner as a code in ``owners``; ``general`` holds the results of the general
+    path.
     """
 
     rows: Ints
@@ -52,7 +53,8 @@ class CadenceFigures:
     close_us: Ints
     counted: Ints
     met_row: Ints
-    owner: list[str | None]
+    owner: Ints
+    owners: list[str | None]
     general: dict[int, CadenceResult]
 
 
@@ -89,7 +91,9 @@ def cadence_arrays(rule: CadenceRule, inputs: Inputs) -> CadenceFigures:
     met_row = np.full(size, -1, dtype=np.int64)
     met_row[met] = column[order][firsts[met] + need - 1]
     status = np.where(met, _MET, np.where(now_us >= close_us, _BREACHED, _PENDING)).astype(np.int8)
-    owner: list[str | None] = inputs.handoffs.column("owner_id")[rows].tolist()
+    owner, seen = inputs.handoffs.factorize("owner_id", rows)
+    owners: list[str | None] = list(seen)
+    owner_code = dict(zip(owners, range(len(owners)), strict=True))
 
     # The general path, one hand-off at a time: withdrawals, reassignments, team checks.
     times_of: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
@@ -121,7 +125,11 @@ def cadence_arrays(rule: CadenceRule, inputs: Inputs) -> CadenceFigures:
         )
         general[position] = result
         status[position] = STATUSES.index(result.status)
-        owner[position] = result.owner_id
+        code = owner_code.get(result.owner_id)
+        if code is None:
+            code = owner_code[result.owner_id] = len(owners)
+            owners.append(result.owner_id)
+        owner[position] = code
     running = np.flatnonzero(status == _PENDING)
     general_at = np.zeros(size, dtype=bool)
     general_at[routes.general] = True
@@ -130,7 +138,7 @@ def cadence_arrays(rule: CadenceRule, inputs: Inputs) -> CadenceFigures:
         status[running[late_array(rule, start_us[running], now_us)]] = _AT_RISK
     return CadenceFigures(
         rows=rows, status=status, close_us=close_us, counted=counted, met_row=met_row,
-        owner=owner, general=general,
+        owner=owner, owners=owners, general=general,
     )  # fmt: skip
 
 
@@ -138,13 +146,7 @@ def cadence_tally(
     figures: CadenceFigures, handoffs: int
 ) -> tuple[dict[SlaStatus, int], dict[str, dict[SlaStatus, int]]]:
     """The counts by status overall (with the hand-offs not covered) and per rep."""
-    owner_codes: dict[str | None, int] = {}
-    codes = np.fromiter(
-        (owner_codes.setdefault(o, len(owner_codes)) for o in figures.owner),
-        dtype=np.int64,
-        count=len(figures.owner),
-    )
-    owners = list(owner_codes)
+    codes, owners = figures.owner, figures.owners
     keys, numbers = np.unique(codes * len(STATUSES) + figures.status, return_counts=True)
     overall: dict[SlaStatus, int] = defaultdict(int)
     by_rep: dict[str, dict[SlaStatus, int]] = defaultdict(lambda: defaultdict(int))
