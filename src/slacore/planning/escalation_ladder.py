@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore.agreement import Agreement, Rung
 from slacore.calendar.periods import Period
 from slacore.errors import ValidationError
@@ -55,7 +57,7 @@ class EscalationStep:
 
 
 @attrs.frozen(kw_only=True)
-class Escalation:
+class Escalation(arrow.TableResult):
     """The ramifications ladder after a history of periods. See :func:`escalation`.
 
     Attributes:
@@ -95,6 +97,26 @@ class Escalation:
     def first_terminated(self) -> str | None:
         """The first period of the history in which the termination condition was reached."""
         return next((step.label for step in self.steps if step.terminate), None)
+
+    def to_arrow(self) -> Any:
+        """The steps as a ``pyarrow.Table``, a row per period, oldest first: ``label``
+        (string), ``met`` (bool), ``missed_in_a_row`` and ``level`` (ints), ``terminate``
+        (bool).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.steps,
+            [
+                ("label", arrow.strings, attrgetter("label")),
+                ("met", arrow.flags, attrgetter("met")),
+                ("missed_in_a_row", arrow.integers, attrgetter("missed_in_a_row")),
+                ("level", arrow.integers, attrgetter("level")),
+                ("terminate", arrow.flags, attrgetter("terminate")),
+            ],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready."""

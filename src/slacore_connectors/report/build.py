@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from slacore._arrow import pandas_of
 from slacore._values import FIRST_YEAR, LAST_YEAR
 from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
-from slacore.connector import RejectedRecord
+from slacore.connector import RejectedRecord, rejected_table
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
@@ -133,6 +134,67 @@ class SlaReport:
                 "notices": list(self.notices),
             }
         )
+
+    def to_arrow(self) -> dict[str, Any]:
+        """The report's tables as ``pyarrow.Table`` s, by name, in the report's order.
+
+        Names: for each response rule ``response.<rule name>`` (a row per hand-off of the
+        period, :meth:`ResponseReport.to_arrow
+        <slacore.rules.response_report.ResponseReport.to_arrow>`), ``...by_rep`` and
+        ``...by_source`` (its summaries); for each cadence rule ``cadence.<rule name>`` and
+        ``...by_rep``; then, when the report has them, ``dashboard``, ``pacing`` (the
+        weeks), ``curve`` (the business days), ``scorecard`` (the lines), ``escalation``
+        (the periods) and always ``rejected`` (the rejected rows,
+        :func:`~slacore.connector.rejected_table`). A rule name used twice gets ``#2``.
+        Column types as in :mod:`slacore._arrow`: UTC timestamps, exact decimals for money,
+        dictionaries for statuses.
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        tables: dict[str, Any] = {}
+
+        def put(name: str, *parts: tuple[str, Any]) -> None:
+            taken = sum(1 for key in tables if key == name or key.startswith(f"{name}#"))
+            if taken:
+                name = f"{name}#{taken + 1}"
+            for suffix, table in parts:
+                tables[name + suffix] = table
+
+        for response in self.responses:
+            put(
+                f"response.{response.rule.name}",
+                ("", response.to_arrow()),
+                (".by_rep", response.summary_to_arrow("rep")),
+                (".by_source", response.summary_to_arrow("source")),
+            )
+        for cadence in self.cadences:
+            put(
+                f"cadence.{cadence.rule.name}",
+                ("", cadence.to_arrow()),
+                (".by_rep", cadence.summary_to_arrow("rep")),
+            )
+        for name, part in (
+            ("dashboard", self.dashboard),
+            ("pacing", self.pacing),
+            ("curve", self.curve),
+            ("scorecard", self.scorecard),
+            ("escalation", self.escalation),
+        ):
+            if part is not None:
+                tables[name] = part.to_arrow()
+        tables["rejected"] = rejected_table(self.rejected_rows)
+        return tables
+
+    def to_pandas(self) -> dict[str, Any]:
+        """:meth:`to_arrow`'s tables as pandas ``DataFrame`` s, by the same names.
+
+        Raises:
+            ModuleNotFoundError: pyarrow or pandas is not installed.
+
+        """
+        return {name: pandas_of(table) for name, table in self.to_arrow().items()}
 
     def _sections(self) -> list[tuple[str, list[Block]]]:
         """(heading, the result's blocks) for each part of the report."""
