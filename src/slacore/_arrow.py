@@ -139,10 +139,16 @@ def timestamps(values: Sequence[datetime | None]) -> Any:
     return pa.array(values).cast(pa.timestamp("us", tz="UTC"))
 
 
-def micros_timestamps(values: Sequence[int | None]) -> Any:
-    """A ``timestamp[us, tz=UTC]`` array of epoch microseconds."""
+def sparse_timestamps(values: Mapping[int, datetime], size: int) -> Any:
+    """A ``timestamp[us, tz=UTC]`` array of ``size`` rows, null but at the positions of
+    ``values``."""
     pa = pyarrow()
-    return pa.array(values, type=pa.timestamp("us", tz="UTC"))
+    if not values:
+        return pa.nulls(size, pa.timestamp("us", tz="UTC"))
+    column: list[datetime | None] = [None] * size
+    for position, at in values.items():
+        column[position] = at
+    return timestamps(column)
 
 
 def durations(values: Sequence[timedelta | None]) -> Any:
@@ -182,8 +188,10 @@ def categories(values: Sequence[Enum | str | None], choices: Iterable[Enum | str
     value must be one of them)."""
     pa = pyarrow()
     names = [str(c) for c in choices]
-    code = {name: index for index, name in enumerate(names)}
-    indices = [None if v is None else code[str(v)] for v in values]
+    # A member of a string enum is its own key: it hashes and compares as its value.
+    code: dict[Enum | str | None, int | None] = {name: index for index, name in enumerate(names)}
+    code[None] = None
+    indices = [code[v] for v in values]
     return pa.DictionaryArray.from_arrays(
         pa.array(indices, type=pa.int8()), pa.array(names, type=pa.string())
     )

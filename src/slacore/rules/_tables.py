@@ -88,10 +88,7 @@ def response_table(results: Sequence[ResponseResult]) -> Any:
     pa, pc = arrow.pyarrow(), arrow.compute()
     spread = _Spread(flags)
     size = len(columns.status)
-    withdrawn: list[Any] = [None] * size
-    for position, at in columns.withdrawn.items():
-        withdrawn[position] = at
-    withdrawn_at = arrow.timestamps(withdrawn)
+    withdrawn_at = arrow.sparse_timestamps(columns.withdrawn, size)
     if columns.micros is not None:
         # Starts, due times and span ends in epoch microseconds: a span ends at the first
         # touch when there is one, at the withdrawal when withdrawn.

@@ -20,7 +20,7 @@ from tests.slacore.rules.test_response_reference import CADENCES, RULES, Case, c
 
 from slacore import Handoff, Touch
 from slacore.errors import ValidationError
-from slacore.rules import CadenceRule, ResponseRule, SlaStatus
+from slacore.rules import NEVER, CadenceRule, ResponseRule, SlaStatus
 from slacore.rules._tables import _cadence_rows, _response_rows
 from slacore.rules.response_report import bucket_labels
 
@@ -92,6 +92,26 @@ def _check_rows(table: pa.Table, results: Any) -> None:
         assert row == _expected(result, table.column_names)
 
 
+def _check_summaries(report: Any, groupings: tuple[str, ...]) -> None:
+    """Each summary table's rows hold the figures of the summaries they come from."""
+    for by in groupings:
+        groups = {"rep": report.by_rep, "all": {"all": report.summary}}.get(by)
+        groups = report.by_source if groups is None else groups
+        rows = report.summary_to_arrow(by).to_pylist()
+        assert [row.pop(by) for row in rows] == list(groups)
+        for row, summary in zip(rows, groups.values(), strict=True):
+            figures = summary.to_dict()
+            buckets = figures.pop("buckets", {})
+            for name, value in figures.items():
+                key = name.removesuffix("_seconds")
+                if key in ("p50", "p90"):
+                    never = getattr(summary, key) == NEVER
+                    assert row.pop(f"{key}_never") is never
+                    value = None if value is None or never else timedelta(seconds=value)
+                assert row.pop(key) == value, name
+            assert row == buckets
+
+
 @given(case=cases)
 def test_response_table_holds_each_result(case: Case) -> None:
     for rule in RULES:
@@ -101,6 +121,7 @@ def test_response_table_holds_each_result(case: Case) -> None:
         _check_rows(table, report.results)
         # The rows of the result objects make the same table.
         assert _response_rows(list(report.results)).equals(table)
+        _check_summaries(report, ("rep", "source", "all"))
 
 
 @given(case=cases)
@@ -111,6 +132,7 @@ def test_cadence_table_holds_each_result(case: Case) -> None:
         assert table.schema == CADENCE_SCHEMA
         _check_rows(table, report.results)
         assert _cadence_rows(list(report.results)).equals(table)
+        _check_summaries(report, ("rep", "all"))
 
 
 def _handoffs() -> list[Handoff]:
