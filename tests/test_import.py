@@ -45,9 +45,15 @@ def test_import_slacore_loads_only_the_core() -> None:
 
 
 def test_to_arrow_without_pyarrow_names_the_extra() -> None:
-    """Without pyarrow, a table of results is one clear error naming the extra to install."""
+    """Without pyarrow (or pandas), a table of results is one clear error naming what to
+    install."""
     code = (
-        "import sys; sys.modules['pyarrow'] = None\n"
+        "import sys\n"
+        "class Missing:\n"  # as if the package were not installed
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pyarrow':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Missing())\n"
         "from datetime import UTC, datetime\n"
         "from slacore import ResponseRule\n"
         "report = ResponseRule(within='1h', clock='calendar').evaluate("
@@ -60,6 +66,10 @@ def test_to_arrow_without_pyarrow_names_the_extra() -> None:
     assert _python(code).strip() == (
         "pyarrow Arrow tables of results need pyarrow, which is not installed: "
         "pip install 'slacore[arrow]'"
+    )
+    without_pandas = code.replace("== 'pyarrow'", "== 'pandas'").replace("to_arrow", "to_pandas")
+    assert _python(without_pandas).strip() == (
+        "pandas to_pandas() needs pandas, which is not installed: pip install pandas"
     )
 
 

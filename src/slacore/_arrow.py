@@ -35,9 +35,22 @@ __all__ = [
     "INSTALL",
     "Column",
     "TableResult",
+    "categories",
+    "compute",
+    "days",
+    "decimals",
+    "durations",
+    "flags",
+    "integers",
     "pandas_of",
     "pyarrow",
     "records_table",
+    "shares",
+    "sparse_timestamps",
+    "string_lists",
+    "strings",
+    "table",
+    "timestamps",
 ]
 
 INSTALL = "pip install 'slacore[arrow]'"
@@ -56,7 +69,9 @@ def pyarrow() -> ModuleType:
     """
     try:
         return importlib.import_module("pyarrow")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as error:
+        if error.name != "pyarrow":  # pyarrow is there, but something it needs is not
+            raise
         raise ModuleNotFoundError(
             f"Arrow tables of results need pyarrow, which is not installed: {INSTALL}",
             name="pyarrow",
@@ -73,7 +88,9 @@ def pandas_of(table: Any) -> Any:
     """
     try:
         pd = importlib.import_module("pandas")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as error:
+        if error.name != "pandas":
+            raise
         raise ModuleNotFoundError(
             "to_pandas() needs pandas, which is not installed: pip install pandas",
             name="pandas",
