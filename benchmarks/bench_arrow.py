@@ -1,7 +1,8 @@
 """Benchmark: a million response results as an Arrow table, and what pandas and polars add.
 
 The hand-offs and touches of ``bench_response.py`` (1,000,000 hand-offs, 3 touches each, lead
-order), evaluated by seed 000's business-hours rule and by a 24-hour calendar-clock rule; then
+order), evaluated by seed 000's business-hours rule and by a 24-hour calendar-clock rule (and
+the cadence rule of seed 001, 5 calls in 14 days, for its table alone); then
 ``report.to_arrow()`` (made from the evaluation's columns), ``to_pandas()``,
 ``polars.from_arrow()``, and for comparison the result objects built one by one
 (``list(report.results)``) and the same table made from them. Each step timed alone (median
@@ -21,8 +22,8 @@ from typing import Any
 
 from bench_response import build, peak_mib
 
-from slacore import BusinessCalendar, ResponseRule
-from slacore.rules._tables import _response_rows
+from slacore import BusinessCalendar, CadenceRule, ResponseRule
+from slacore.rules._tables import _cadence_rows, _response_rows
 
 
 def timed(what: str, step: Callable[[], Any], repeat: int) -> Any:
@@ -72,6 +73,12 @@ def main() -> None:
         rows = timed("the table from those objects", lambda o=results: _response_rows(o), 1)
         assert rows.equals(table)
         del results, rows, report, table
+    cadence = CadenceRule(min_touches=5, within="14d", channels=("call",))
+    print("cadence, 5 calls in 14 days:")
+    report = timed("evaluate", lambda: cadence.evaluate(handoffs, touches, now=now), 1)
+    table = timed("to_arrow() from the columns", report.to_arrow, args.repeat)
+    results = timed("result objects (list(results))", lambda: list(report.results), 1)
+    assert _cadence_rows(results).equals(table)
 
 
 if __name__ == "__main__":
