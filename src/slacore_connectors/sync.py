@@ -198,6 +198,12 @@ def run_sync(
                 run_id, status=status, counts=result.run_counts(), error=failure, at=clock()
             )
             results.append(result)
+        succeeded = stop.caught is None and all(r.status == "success" for r in results)
+        if config.agreement is not None and succeeded:
+            from slacore_connectors.report.history import keep_period_results
+
+            # For reports, which open the store read-only (report/period_results.py).
+            keep_period_results(store, config.agreement, now=clock())
         return SyncReport(
             store=config.store,
             started_at=started,
