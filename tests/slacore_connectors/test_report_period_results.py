@@ -215,6 +215,26 @@ def test_a_sync_with_nothing_new_evaluates_nothing(demo: Path) -> None:
         assert store.period_results(fp) == before
 
 
+def test_a_sync_that_changes_no_kept_period_evaluates_nothing(demo: Path) -> None:
+    tamper(demo)
+    # A touch of a lead no kept period holds: what a sync of the current month brings.
+    touch = Touch(lead_id="L-NEW", rep_id="R01", at=LATER - timedelta(hours=1), channel="call")
+    write(demo, batch("touches", [touch]))
+    fp = fingerprint(agreement_of(demo))
+    assert fp is not None
+    with SQLiteStore(demo / "slacore.db") as store:
+        before = store.period_results(fp)
+        assert keep_period_results(store, agreement_of(demo), now=LATER) == 3
+        after = store.period_results(fp)
+    assert before is not None
+    assert after is not None
+    # Kept at the new watermark, as they were (tampered: none evaluated again).
+    assert after.results == before.results
+    assert after.mark.rows["touches"] == before.mark.rows["touches"] + 1
+    assert after.mark.at == LATER
+    assert {r.met for r in after.results} == {True}
+
+
 def test_a_later_sync_keeps_what_changed_afresh(demo: Path) -> None:
     tamper(demo)
     may = lead_of(demo, 5)

@@ -2,31 +2,70 @@
 
 A report opens the store read-only, so the sync keeps the results
 (:mod:`slacore_connectors.report.period_results`): at the end of a successful sync whose job
-file names an agreement, :func:`keep_period_results` evaluates the agreement's history as the
-default report would, at the sync's moment, using the results still valid, and keeps those of
-every period that cannot change with time alone.
+file names an agreement, :func:`keep_period_results` walks the agreement's history as the
+report of the last ended period would, at the sync's moment, using the results still valid,
+and keeps those of every period that cannot change with time alone. When the sync changed
+nothing a kept result depends on (new records of the current period only, say), nothing is
+evaluated: the results are kept at the new watermark.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import attrs
+
 from slacore.agreement import Agreement
+from slacore.calendar.periods import PeriodSpan
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore_connectors.report.build import NothingToReportError, _build
 from slacore_connectors.report.period_results import PeriodLedger, fingerprint
 from slacore_connectors.store.base import Store
-from slacore_connectors.store.periods import KeptPeriods
+from slacore_connectors.store.periods import KeptPeriods, StoreChanges
 
 __all__ = ["keep_period_results"]
+
+
+def _unchanged(
+    kept: KeptPeriods, changes: StoreChanges, ledger: PeriodLedger, current: PeriodSpan
+) -> bool:
+    """Whether the results kept are still the ones to keep: every ended period was kept
+    then, all are still valid, no period has ended since, and no hand-off changed before
+    the current period (one could start the history earlier)."""
+    zone = ledger.zone
+    return (
+        kept.settled
+        and ledger.all_valid
+        and not changes.everything
+        and kept.mark.at.astimezone(zone).date() >= current.start
+        and all(t.astimezone(zone).date() >= current.start for t in changes.handoffs)
+    )
+
+
+def _build_history(
+    store: Store, agreement: Agreement, current: PeriodSpan, *, now: datetime, ledger: PeriodLedger
+) -> None:
+    """Walk the history up to the last ended period holding hand-offs, as its report would:
+    the current period, never kept, is evaluated only when no ended period holds hand-offs
+    after the earliest (then the report of the latest period walks them)."""
+    ended = agreement.period.span(current.start - timedelta(days=1))
+    try:
+        _build(store, agreement, period=ended.label, now=now, ledger=ledger)
+    except NothingToReportError as error:
+        if error.last is None:
+            return  # no hand-offs yet: nothing to keep
+        latest = agreement.period.span(error.last)
+        period = latest.label if latest.start < ended.start else None
+        _build(store, agreement, period=period, now=now, ledger=ledger)
 
 
 def keep_period_results(store: Store, agreement: Agreement | Path, *, now: datetime) -> int | None:
     """Keep the results of the agreement's ended, decided periods in ``store``.
 
     Nothing is evaluated when nothing a kept result depends on changed since they were kept,
-    every ended period was kept then, and ``now`` is in the same period as then.
+    every ended period was kept then, ``now`` is in the same period as then, and no hand-off
+    before the current period changed.
 
     Args:
         store: The store, open to write (the sync holds its lock).
@@ -52,21 +91,15 @@ def keep_period_results(store: Store, agreement: Agreement | Path, *, now: datet
     zone = loaded.calendar.zone
     kept = store.period_results(mark)
     changes = None if kept is None else store.changes_since(kept.mark)
-    if (
-        kept is not None
-        and changes is not None
-        and changes.empty
-        and kept.settled
-        and loaded.period.span(kept.mark.at.astimezone(zone).date())
-        == loaded.period.span(now.astimezone(zone).date())
-    ):
-        return len(kept.results)
     watermark = store.watermark(at=now)  # the lock is held: nothing is written meanwhile
     ledger = PeriodLedger(zone=zone, kept=kept, changes=changes, keeping=store, moment=now)
+    current = loaded.period.span(now.astimezone(zone).date())
+    if kept is not None and changes is not None and _unchanged(kept, changes, ledger, current):
+        if not changes.empty:  # later checks then cost what changes after this one
+            store.keep_period_results(mark, attrs.evolve(kept, mark=watermark))
+        return len(kept.results)
     try:
-        _build(store, loaded, now=now, ledger=ledger)
-    except NothingToReportError:
-        pass  # no hand-offs yet: nothing to keep
+        _build_history(store, loaded, current, now=now, ledger=ledger)
     except (PlanError, ValidationError):
         return None  # a moment outside the years covered: the report says so
     result: KeptPeriods = ledger.to_keep(watermark)

@@ -110,10 +110,13 @@ class PeriodLedger:
         keeping: Store | None = None,
         moment: datetime | None = None,
     ) -> None:
-        self._zone = zone
+        self.zone = zone
+        """The agreement's time zone."""
         self._valid: dict[str, PeriodResult] = {}
         if kept is not None and changes is not None:
             self._valid = {r.label: r for r in kept.results if not _stale(r, changes, zone)}
+        self.all_valid = kept is not None and len(self._valid) == len(kept.results)
+        """Whether every kept result is still valid."""
         self._keeping = keeping
         self._moment = moment
         self._future: frozenset[str] | None = None
@@ -158,7 +161,7 @@ class PeriodLedger:
         """Note a period evaluated: a sync keeps it when it cannot change with time alone."""
         if self._keeping is None or self._moment is None:
             return
-        if _start_of(part.end + timedelta(days=1), self._zone) > self._moment:
+        if _start_of(part.end + timedelta(days=1), self.zone) > self._moment:
             return  # not ended: its clocks still run
         leads = frozenset(h.lead_id for h in chosen)
         future = self._future_leads()
