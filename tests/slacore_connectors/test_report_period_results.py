@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 from tests.slacore_connectors.test_report import JOB
+from tests.slacore_connectors.test_report_extremes import _add_extremes
 
 from slacore import Deal, Handoff, Rep, Touch
 from slacore.agreement import Agreement
@@ -307,6 +308,14 @@ def test_a_deleted_lead(demo: Path) -> None:
     tamper(demo)
     write(demo, batch("leads", [], deleted=(lead_of(demo, 4),)))
     assert ladder(demo) == [("2020-04", False), ("2020-05", True), ("2020-06", False)]
+
+
+def test_a_record_with_a_placeholder_date(demo: Path) -> None:
+    # As an older slacore let it be stored (9999-12-31): no period can place it, so none is
+    # used; the report leaves it out.
+    tamper(demo)
+    _add_extremes(demo / "slacore.db")
+    assert ladder(demo) == [("2020-04", False), ("2020-05", False), ("2020-06", False)]
 
 
 def test_a_changed_agreement(demo: Path) -> None:

@@ -11,7 +11,8 @@ evaluated: the results are kept at the new watermark.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import contextlib
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import attrs
@@ -46,17 +47,18 @@ def _unchanged(
 def _build_history(
     store: Store, agreement: Agreement, current: PeriodSpan, *, now: datetime, ledger: PeriodLedger
 ) -> None:
-    """Walk the history up to the last ended period holding hand-offs, as its report would:
-    the current period, never kept, is evaluated only when no ended period holds hand-offs
-    after the earliest (then the report of the latest period walks them)."""
+    """Walk the history as the report of the last ended period would, when that period holds
+    hand-offs (the current period, never kept, is then not evaluated); else as the report of
+    the latest period."""
+    assert agreement.calendar is not None
+    zone = agreement.calendar.zone
     ended = agreement.period.span(current.start - timedelta(days=1))
-    try:
-        _build(store, agreement, period=ended.label, now=now, ledger=ledger)
-    except NothingToReportError as error:
-        if error.last is None:
-            return  # no hand-offs yet: nothing to keep
-        latest = agreement.period.span(error.last)
-        period = latest.label if latest.start < ended.start else None
+    first = datetime.combine(ended.start, time(), tzinfo=zone)
+    until = datetime.combine(current.start, time(), tzinfo=zone)
+    # One row at most is read: the records come in time order, from the time index.
+    held = store.records("handoffs", since=first, until=until, invalid=lambda _: None)
+    period = ended.label if next(held, None) is not None else None
+    with contextlib.suppress(NothingToReportError):  # no hand-offs yet: nothing to keep
         _build(store, agreement, period=period, now=now, ledger=ledger)
 
 

@@ -84,7 +84,10 @@ def _stale(result: PeriodResult, changes: StoreChanges, zone: ZoneInfo) -> bool:
     stop = _start_of(result.end + timedelta(days=1), zone)
     if any(first <= t < stop for t in changes.handoffs):
         return True
-    days = (t.astimezone(zone).date() for t in changes.deals_closed)
+    try:
+        days = [t.astimezone(zone).date() for t in changes.deals_closed]
+    except OverflowError:  # a time at the very end of the calendar, in this zone
+        return True
     return any(result.start <= day <= result.end for day in days)
 
 

@@ -7,7 +7,7 @@ values are those of :mod:`slacore_connectors.store.periods`.
 from __future__ import annotations
 
 import zlib
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from slacore_connectors.store._open import _Opening
@@ -77,14 +77,14 @@ class _PeriodResults(_Opening):
             if value is None:
                 continue  # a deal still open counts in no period
             try:
-                closed.append(datetime.fromisoformat(value))
-            except (TypeError, ValueError):
-                everything += 1
+                closed.append(datetime.fromisoformat(value).astimezone(UTC))
+            except (TypeError, ValueError, OverflowError):
+                everything += 1  # a time no model reads (a placeholder 9999-12-31)
         handoffs: list[datetime] = []
         for value in found["handoffs"]:
-            if isinstance(value, int):
+            try:
                 handoffs.append(_from_us(value))
-            else:
+            except (TypeError, OverflowError):
                 everything += 1
         return StoreChanges(
             handoffs=tuple(handoffs),
