@@ -187,7 +187,7 @@ def test_an_undecided_period_is_not_kept_until_its_clocks_run_out(tmp_path: Path
         kept = store.period_results(fp or "")
     assert kept is not None
     assert kept.settled
-    assert [(r.label, r.met, r.leads) for r in kept.results] == [
+    assert [(r.label, r.met, r.leads.ids()) for r in kept.results] == [
         ("2020-06", False, frozenset({"L1"}))
     ]
 

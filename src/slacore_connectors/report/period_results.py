@@ -39,7 +39,13 @@ from slacore.planning.scorecards import Scorecard
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.response_report import ResponseReport
 from slacore_connectors.store.base import Store
-from slacore_connectors.store.periods import KeptPeriods, PeriodResult, StoreChanges, Watermark
+from slacore_connectors.store.periods import (
+    KeptPeriods,
+    LeadIds,
+    PeriodResult,
+    StoreChanges,
+    Watermark,
+)
 
 __all__ = ["PeriodLedger", "fingerprint"]
 
@@ -177,7 +183,7 @@ class PeriodLedger:
             end=part.end,
             met=None if card is None else card.met,
             since=since,
-            leads=leads,
+            leads=LeadIds.of(leads),
         )
 
     def _future_leads(self) -> frozenset[str] | None:

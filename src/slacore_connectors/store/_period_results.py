@@ -6,7 +6,6 @@ values are those of :mod:`slacore_connectors.store.periods`.
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from slacore_connectors.store._tables import _from_us, _us
 from slacore_connectors.store.periods import (
     PERIOD_TABLES,
     KeptPeriods,
+    LeadIds,
     PeriodResult,
     StoreChanges,
     Watermark,
@@ -25,15 +25,6 @@ _PERIODS_FROM = 6
 ``period_marks``) and indexes each read table's closed rows (``<table>_closed``)."""
 
 _LEAD_EVENTS = ("touches", "stage_changes", "owner_changes")
-
-
-def _pack(leads: frozenset[str]) -> bytes:
-    return zlib.compress("\n".join(sorted(leads)).encode())
-
-
-def _unpack(blob: bytes) -> frozenset[str]:
-    text = zlib.decompress(blob).decode()
-    return frozenset(text.split("\n")) if text else frozenset()
 
 
 class _PeriodResults(_Opening):
@@ -119,7 +110,7 @@ class _PeriodResults(_Opening):
                     end=date.fromisoformat(row["end"]),
                     met=None if row["met"] is None else bool(row["met"]),
                     since=date.fromisoformat(row["since"]),
-                    leads=_unpack(row["leads"]),
+                    leads=LeadIds(bytes(row["leads"])),
                 )
                 for row in rows
             ),
@@ -141,7 +132,7 @@ class _PeriodResults(_Opening):
                 r.end.isoformat(),
                 None if r.met is None else int(r.met),
                 r.since.isoformat(),
-                _pack(r.leads),
+                r.leads.packed,
             )
             for r in kept.results
         ]

@@ -102,7 +102,7 @@ _MIGRATION_5 = ("ALTER TABLE deals ADD COLUMN owner_id",)
 # Version 6: stored period results (slacore_connectors.report.period_results). A closed,
 # decided period's shared-goal verdict for one agreement (its fingerprint): met 1 or 0, NULL
 # when the period had no scorecard; its span (ISO dates); since, the first day of the history
-# it was evaluated in; leads, the ids of its hand-offs' leads (zlib of the ids, one a line).
+# it was evaluated in; leads, the ids of its hand-offs' leads (zlib of a JSON list).
 # period_marks holds, per fingerprint, the store's watermark when the results were kept (the
 # largest row_id of each table read, and the time) and whether every ended period was kept.
 # An index of the closed rows of each table a report reads, so that what was closed after a

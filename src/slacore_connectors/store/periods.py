@@ -15,14 +15,22 @@ is still valid; the store only keeps them and answers the changes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 import attrs
 
 from slacore.errors import ValidationError
 
-__all__ = ["PERIOD_TABLES", "KeptPeriods", "PeriodResult", "StoreChanges", "Watermark"]
+__all__ = [
+    "PERIOD_TABLES",
+    "KeptPeriods",
+    "LeadIds",
+    "PeriodResult",
+    "StoreChanges",
+    "Watermark",
+]
 
 PERIOD_TABLES = ("handoffs", "touches", "stage_changes", "owner_changes", "deals", "reps")
 """The tables a report reads, whose changes a kept period result depends on."""
@@ -68,6 +76,33 @@ class Watermark:
         return cls(rows=rows, at=at)
 
 
+@attrs.frozen
+class LeadIds:
+    """The ids of a period's leads, kept packed (zlib of the sorted ids as a JSON list): a
+    period holds up to millions, and they are unpacked only when a lead's events changed.
+
+    Attributes:
+        packed: The packed ids, as the store keeps them.
+
+    """
+
+    packed: bytes
+
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> LeadIds:
+        """The ids, packed."""
+        return cls(zlib.compress(json.dumps(sorted(set(ids))).encode()))
+
+    def ids(self) -> frozenset[str]:
+        """The ids, unpacked."""
+        return frozenset(json.loads(zlib.decompress(self.packed)))
+
+    def isdisjoint(self, other: frozenset[str]) -> bool:
+        """Whether none of ``other`` is among the ids (unpacked only if ``other`` is not
+        empty)."""
+        return not other or self.ids().isdisjoint(other)
+
+
 @attrs.frozen(kw_only=True)
 class PeriodResult:
     """The verdict of one ended, decided period for one agreement.
@@ -90,7 +125,7 @@ class PeriodResult:
     end: date
     met: bool | None
     since: date
-    leads: frozenset[str] = frozenset()
+    leads: LeadIds
 
 
 @attrs.frozen(kw_only=True)
