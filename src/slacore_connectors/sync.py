@@ -89,6 +89,10 @@ def run_sync(
 ) -> SyncReport:
     """Run a sync job: every source, every stream, batch by batch into the store.
 
+    When every source succeeded and the job names an agreement, the sync then keeps the
+    results of the agreement's ended, decided periods for reports
+    (:func:`~slacore_connectors.report.history.keep_period_results`).
+
     Args:
         config: The job.
         full: Read every stream from the start instead of from its cursor. Records already
