@@ -9,6 +9,7 @@ the period.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from tests.cli import slacore
 from tests.slacore_connectors.test_report import JOB
 from tests.slacore_connectors.test_report_extremes import _add_extremes
 
@@ -151,6 +153,21 @@ def test_a_report_uses_the_kept_verdicts_of_earlier_periods_only(demo: Path) -> 
     tamper(demo)
     # April and May come from the store; June, the period reported, is always evaluated.
     assert ladder(demo) == [("2020-04", True), ("2020-05", True), ("2020-06", False)]
+
+
+def test_slacore_report_uses_them_and_sync_keeps_them(demo: Path) -> None:
+    tamper(demo)
+    done = slacore("report", "--json", "--period", "2020-06", cwd=demo)
+    assert done.returncode == 0, done.stderr
+    steps = json.loads(done.stdout)["escalation"]["steps"]
+    assert [(s["label"], s["met"]) for s in steps] == [
+        ("2020-04", True),
+        ("2020-05", True),
+        ("2020-06", False),
+    ]
+    forget_kept(demo)
+    assert slacore("sync", cwd=demo).returncode == 0  # today: every month ended and decided
+    assert kept_labels(demo) == ["2020-04", "2020-05", "2020-06"]
 
 
 def test_an_as_of_report_uses_none(demo: Path) -> None:
