@@ -32,7 +32,7 @@ from slacore.connector import RejectedRecord, rejected_table
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
-from slacore.planning.escalation_ladder import Escalation, escalation
+from slacore.planning.escalation_ladder import Escalation, PeriodVerdict, escalation
 from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
@@ -41,6 +41,7 @@ from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
+from slacore_connectors.report.period_results import PeriodLedger
 from slacore_connectors.store.base import Store
 
 __all__ = [
@@ -362,7 +363,22 @@ def build_report(
             :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
 
     """
-    moment = as_of or datetime.now(UTC)
+    return _build(store, agreement, period=period, as_of=as_of)
+
+
+def _build(
+    store: Store,
+    agreement: Agreement,
+    *,
+    period: date | str | None = None,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+    ledger: PeriodLedger | None = None,
+) -> SlaReport:
+    """:func:`build_report`, evaluated at ``now`` (default the current time) when ``as_of``
+    is not given, with the kept period results of ``ledger`` (default those valid in the
+    store; a sync passes its own, which notes what to keep)."""
+    moment = as_of or now or datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValidationError(message="expected a timezone-aware time", field="as_of")
     # A day's slack either side: --as-of 2099-12-31 means the end of that day, in any zone.
@@ -446,10 +462,20 @@ def build_report(
         pacing = agreement.pace(delivered, as_of=pace_day)
         curve = pacing_curve(pacing, delivered, calendar=calendar)
 
-    history: list[Scorecard] = []
+    # The ladder's earlier periods: a kept result (period_results.py) where one is valid,
+    # else evaluated; the period reported always is.
+    if ledger is None:
+        ledger = PeriodLedger.for_report(store, agreement, as_of=as_of)
+    history: list[Scorecard | PeriodVerdict] = []
     card: Scorecard | None = None
     part = first_span
     while part.start <= span.start:
+        kept = None if part == span else ledger.verdict(part, first_span.start)
+        if kept is not None:
+            if kept.met is not None:
+                history.append(PeriodVerdict(span=part, met=kept.met))
+            part = agreement.period.span(part.end + timedelta(days=1))
+            continue
         part_chosen, part_responses, part_cadences = (
             (chosen, responses, cadences) if part == span else evaluate(part)
         )
@@ -462,6 +488,7 @@ def build_report(
             deals,
             min(moment.astimezone(zone).date(), part.end),
         )
+        ledger.evaluated(part, first_span.start, result, part_chosen, part_responses, part_cadences)
         if result is not None:
             history.append(result)
             card = result if part == span else card
