@@ -403,3 +403,20 @@ def test_long_columns_of_python_values_equal_objects() -> None:
         for kind in ("numpy", "lists"):
             expected, got, _ = evaluate_both(rule, case, kind, "")
             assert_same_report(expected, got)
+
+
+def test_a_column_report_is_the_same_table() -> None:
+    """``to_arrow()`` of a report on columns is the table of the report on objects."""
+    at = datetime(2026, 3, 2, 14, tzinfo=UTC)
+    items = [
+        Handoff(lead_id=f"L{i % 7}", notified_at=at + timedelta(minutes=9 * i), stage="mql")
+        for i in range(12)
+    ]
+    touched = [
+        Touch(lead_id=f"L{i % 9}", rep_id="R1", at=at + timedelta(minutes=13 * i), channel="call")
+        for i in range(20)
+    ]
+    case = Case(items, touched, [], [], at + timedelta(hours=3), False)
+    for rule in COLUMN_RULES:
+        expected, got, _ = evaluate_both(rule, case, "arrow", "America/New_York")
+        assert got.to_arrow().equals(expected.to_arrow())
