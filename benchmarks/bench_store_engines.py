@@ -2,16 +2,19 @@
 
 On the export of ``bench_e2e.py`` (its generator, imported: N hand-offs, 7N + 52 records), it
 measures, each step in a child process of its own (wall time, CPU, peak RSS from
-``bench_e2e.run``'s launcher), for SQLite and for DuckDB:
+``bench_e2e.run``'s launcher):
 
 - **Ingest**, a first load and a re-load of the same data (every record unchanged), batch by
-  batch in batches of the ``csv`` connector's size (10,000 rows): for SQLite, the real
-  ``CsvConnector`` and ``SQLiteStore.write_batch`` of a sync, timed apart (reading the CSV into
-  validated records, then storing them); for DuckDB, Arrow batches read by ``pyarrow.csv`` and
-  stored by a prototype with the SQLite store's semantics (``DuckStore`` below: natural key,
-  digest, ``seen_from``/``seen_to`` versions with one current row per key, ``last_seen``, a
-  batch and its cursor row in one transaction) with set-based SQL. The cost of the last
-  touches batches against the first says whether a batch costs more as the store grows.
+  batch in batches of the ``csv`` connector's size (10,000 rows), reading the CSV and storing
+  timed apart, into three stores: ``sqlite``, the real ``CsvConnector`` and
+  ``SQLiteStore.write_batch`` of a sync (validated record objects); ``sqlite-columns``, Arrow
+  batches read by ``pyarrow.csv`` and stored by ``SQLiteStore``'s own upsert, the key, cells
+  and digest made a column at a time (what SQLite costs once the sync hands over columns);
+  ``duckdb``, the same Arrow batches stored by a prototype with the SQLite store's semantics
+  (``DuckStore`` below: natural key, digest, ``seen_from``/``seen_to`` versions with one
+  current row per key, ``last_seen``, a batch and its cursor row in one transaction) in
+  set-based SQL. The cost of the last touches batches against the first says whether a batch
+  costs more as the store grows. The stores must store the same number of records.
 - **Reading a month**: the current hand-offs of July 2020 and the touches from July 1 to
   August 31 (every column a report needs) into columns: today's ``SQLiteStore.records()``
   (record objects, the baseline), ``sqlite3`` fetched in batches of 100,000 rows and turned
@@ -36,6 +39,7 @@ Needs the ``bench`` extra (duckdb) and pyarrow; without pyarrow it says so and s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -79,6 +83,10 @@ def _fields(stream: str) -> list[tuple[str, str]]:
 
 def _sql_type(kind: str) -> str:
     return SQL_TYPES.get(kind, "VARCHAR")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _time_column(stream: str) -> str:
@@ -138,9 +146,9 @@ class DuckStore:
         present = set(batch.column_names)
         values = [f'"{n}"' if n in present else f'NULL::{_sql_type(k)} AS "{n}"' for n, k in fields]
         kinds = dict(fields)
+        key_fields = Stream.parse(stream).record_type.KEY_FIELDS
         key = ", ".join(
-            f'epoch_us("{n}")::VARCHAR' if kinds[n] == "time" else f'"{n}"'
-            for n in Stream.parse(stream).record_type.KEY_FIELDS
+            f'epoch_us("{n}")::VARCHAR' if kinds[n] == "time" else f'"{n}"' for n in key_fields
         )
         digest = ", ".join(f'coalesce("{n}"::VARCHAR, chr(0))' for n, _ in fields)
         time_col = _time_column(stream)
@@ -156,9 +164,19 @@ class DuckStore:
                 f"AS digest, {time_us} AS time_us, {names}, n FROM (SELECT {', '.join(values)}, n "
                 "FROM arrow_in)) QUALIFY row_number() OVER (PARTITION BY key ORDER BY n DESC) = 1"
             )
+            # A stored row of one of the batch's keys lies within the batch's range of keys,
+            # and of times when the time is part of the key. Given as constants, DuckDB skips
+            # the row groups outside them by their min/max; with no index for a join, it would
+            # otherwise read the whole table for each batch.
+            low, high, first, last = db.execute(
+                "SELECT min(key), max(key), min(time_us), max(time_us) FROM staged"
+            ).fetchone()
             current = (
-                f"{stream}.source_name = ? AND {stream}.seen_to IS NULL AND {stream}.key = s.key"
+                f"{stream}.source_name = ? AND {stream}.seen_to IS NULL AND {stream}.key = s.key "
+                f"AND {stream}.key BETWEEN {_literal(low)} AND {_literal(high)}"
             )
+            if time_col in key_fields:
+                current += f" AND {stream}.time_us BETWEEN {first} AND {last}"
             db.execute(
                 f"UPDATE {stream} SET last_seen = ? FROM staged s WHERE {current} "
                 f"AND {stream}.digest = s.digest",
@@ -192,8 +210,8 @@ class DuckStore:
         return inserted - updated, updated, batch.num_rows - inserted
 
 
-def arrow_batches(path: Path, stream: str) -> Iterator[Any]:
-    """The CSV file's rows as Arrow tables of ``BATCH`` rows, each with its row number ``n``."""
+def arrow_batches(path: Path, stream: str, size: int = BATCH) -> Iterator[Any]:
+    """The CSV file's rows as Arrow tables of ``size`` rows, each with its row number ``n``."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -209,9 +227,9 @@ def arrow_batches(path: Path, stream: str) -> Iterator[Any]:
     for block in reader:
         pending.append(block)
         held += block.num_rows
-        while held >= BATCH:
+        while held >= size:
             table = pa.Table.from_batches(pending)
-            piece, rest = table.slice(0, BATCH), table.slice(BATCH)
+            piece, rest = table.slice(0, size), table.slice(size)
             yield piece.append_column("n", pa.array(range(done, done + piece.num_rows)))
             done += piece.num_rows
             pending, held = rest.to_batches(), rest.num_rows
@@ -234,14 +252,16 @@ def _ends(costs: list[float]) -> dict[str, float]:
     return {"first_ms": first * 1e3, "last_ms": last * 1e3, "last_over_first": last / first}
 
 
-ENGINES: Final = ("sqlite", "sqlite-columns", "duckdb")
+ENGINES: Final = ("sqlite", "sqlite-columns", "duckdb", "duckdb-100k")
 """The real sync's path into SQLite, SQLite fed from Arrow batches by the store's own SQL, and
-the DuckDB prototype."""
+the DuckDB prototype, in the connector's batches and in batches ten times larger."""
 FILES: Final = {
     "sqlite": "store.db",
     "sqlite-columns": "store-columns.db",
     "duckdb": "store.duckdb",
+    "duckdb-100k": "store-100k.duckdb",
 }
+LARGE_BATCH: Final = 100_000
 
 
 def ingest(work: Path, engine: str, step: str) -> dict[str, Any]:
@@ -254,7 +274,7 @@ def ingest(work: Path, engine: str, step: str) -> dict[str, Any]:
     seen_at = datetime.now(UTC)
     seen = int(seen_at.timestamp() * 10**6)
     store: Any
-    if engine == "duckdb":
+    if engine.startswith("duckdb"):
         store = DuckStore(work / FILES[engine])
 
         def write(stream: str, batch: Any) -> tuple[int, int, int]:
@@ -277,40 +297,49 @@ def ingest(work: Path, engine: str, step: str) -> dict[str, Any]:
             return done.read, done.stored, done.unchanged
 
     connector = CsvConnector({"path": str(work / "export")})
-    read = cost = 0.0
+    spent = {"read_s": 0.0, "write_s": 0.0, "read_cpu": 0.0, "write_cpu": 0.0}
     counts = [0, 0, 0, 0]  # records, stored, unchanged, batches
-    touches: list[float] = []
+    touches: dict[str, list[float]] = {"wall": [], "cpu": []}
     for stream in STREAMS:
         if engine == "sqlite":
             reading: Iterator[Any] = connector.read_stream(Stream.parse(stream), None)
         else:
-            reading = arrow_batches(work / "export" / f"{stream}.csv", stream)
+            size = LARGE_BATCH if engine == "duckdb-100k" else BATCH
+            reading = arrow_batches(work / "export" / f"{stream}.csv", stream, size)
         while True:
-            began = time.perf_counter()
-            batch = next(reading, None)
-            read += time.perf_counter() - began
+            with _clock(spent, "read"):
+                batch = next(reading, None)
             if batch is None:
                 break
-            began = time.perf_counter()
-            figures = write(stream, batch)
-            spent = time.perf_counter() - began
-            cost += spent
+            with _clock(spent, "write") as cost:
+                figures = write(stream, batch)
             counts = [*(n + m for n, m in zip(counts, figures, strict=False)), counts[3] + 1]
             if stream == "touches":
-                touches.append(spent)
+                touches["wall"].append(cost[0])
+                touches["cpu"].append(cost[1])
     store.close()
     records, stored, unchanged, batches = counts
     if stored + unchanged != records or (step == "reload" and stored):
         raise SystemExit(f"{step}: stored {stored:,}, unchanged {unchanged:,} of {records:,}")
     return {
         "seen_at": seen_at.isoformat(),
-        "read_s": read,
-        "write_s": cost,
+        **spent,
         "records": records,
         "stored": stored,
         "batches": batches,
-        "touches": _ends(touches),
+        "touches": {clock: _ends(costs) for clock, costs in touches.items()},
     }
+
+
+@contextlib.contextmanager
+def _clock(spent: dict[str, float], what: str) -> Iterator[list[float]]:
+    """Add the block's wall and CPU time to ``spent``; the block sees them after it ends."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    cost: list[float] = []
+    yield cost
+    cost += [time.perf_counter() - wall, time.process_time() - cpu]
+    spent[f"{what}_s"] += cost[0]
+    spent[f"{what}_cpu"] += cost[1]
 
 
 def write_columns(store: Any, stream: str, batch: Any, seen: int) -> tuple[int, int, int]:
@@ -592,7 +621,8 @@ def one_size(work: Path, size: int) -> dict[str, Any]:
             m = step(work, load, engine)
             m["disk"] = disk(work, engine)
             got["ingest"][f"{engine} {load}"] = m
-            print(f"  {engine} {load}: {_ingest_line(m)}", flush=True)
+            cells = zip(INGEST_HEADS, _ingest_cells(m), strict=True)
+            print(f"  {engine} {load}: " + "; ".join(f"{h} {c}" for h, c in cells), flush=True)
         stored = {got["ingest"][f"{engine} {load}"]["stored"] for engine in ENGINES}
         if len(stored) != 1:
             raise SystemExit(f"the {load}s stored different numbers of records: {stored}")
@@ -635,15 +665,29 @@ def one_size(work: Path, size: int) -> dict[str, Any]:
     return got
 
 
-def _ingest_line(m: dict[str, Any]) -> str:
-    t = m["touches"]
-    return (
-        f"wall {m['seconds']:.2f} s (read {m['read_s']:.2f} + store {m['write_s']:.2f}), "
-        f"{m['records'] / (m['read_s'] + m['write_s']):,.0f} records/s, store alone "
-        f"{m['records'] / m['write_s']:,.0f}/s; a touches batch {t['first_ms']:.1f} -> "
-        f"{t['last_ms']:.1f} ms (x{t['last_over_first']:.2f}); CPU {m['cpu']:.2f} s, peak RSS "
-        f"{e2e.mib(m['rss'])}, on disk {e2e.mib(m['disk'])}"
-    )
+INGEST_HEADS: Final = (
+    "wall (CPU)",
+    "read + store (CPU)",
+    "records/s",
+    "store alone",
+    "a touches batch, first -> last (CPU)",
+    "peak RSS",
+    "on disk",
+)
+
+
+def _ingest_cells(m: dict[str, Any]) -> list[str]:
+    """An ingest step's figures (``INGEST_HEADS``); records/s from the wall times."""
+    t = m["touches"]["cpu"]
+    return [
+        f"{m['seconds']:.1f} s ({m['cpu']:.1f})",
+        f"{m['read_s']:.1f} + {m['write_s']:.1f} s ({m['read_cpu']:.1f} + {m['write_cpu']:.1f})",
+        f"{m['records'] / (m['read_s'] + m['write_s']):,.0f}",
+        f"{m['records'] / m['write_s']:,.0f}",
+        f"{t['first_ms']:.0f} -> {t['last_ms']:.0f} ms (x{t['last_over_first']:.2f})",
+        e2e.mib(m["rss"]),
+        e2e.mib(m["disk"]),
+    ]
 
 
 def dependencies(work: Path) -> dict[str, dict[str, Any]]:
@@ -696,31 +740,19 @@ def dependencies(work: Path) -> dict[str, dict[str, Any]]:
 
 def tables(results: dict[int, dict[str, Any]], deps: dict[str, dict[str, Any]]) -> None:
     """The figures as Markdown tables."""
-    print(
-        "\n| hand-offs (records) | engine, step | wall | read + store | records/s | store "
-        "alone | a touches batch, first -> last | peak RSS | on disk |"
-    )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"\n| hand-offs (records) | engine, step | {' | '.join(INGEST_HEADS)} |")
+    print("| ---: | --- |" + " ---: |" * len(INGEST_HEADS))
     for size, got in results.items():
         for label, m in got["ingest"].items():
-            t = m["touches"]
-            print(
-                f"| {size:,} ({got['records']:,}) | {label} | {m['seconds']:.1f} s | "
-                f"{m['read_s']:.1f} + {m['write_s']:.1f} s | "
-                f"{m['records'] / (m['read_s'] + m['write_s']):,.0f} | "
-                f"{m['records'] / m['write_s']:,.0f} | {t['first_ms']:.1f} -> "
-                f"{t['last_ms']:.1f} ms (x{t['last_over_first']:.2f}) | {e2e.mib(m['rss'])} | "
-                f"{e2e.mib(m['disk'])} |"
-            )
-    print("\n| hand-offs | read of the month | wall (child) | read | peak RSS | rows |")
+            cells = " | ".join(_ingest_cells(m))
+            print(f"| {size:,} ({got['records']:,}) | {label} | {cells} |")
+    print("\n| hand-offs | read of the month | wall (CPU) | the read | peak RSS | rows |")
     print("| ---: | --- | ---: | ---: | ---: | ---: |")
     for size, got in results.items():
         for label, m in got["read"].items():
             rows = f"{m['handoffs']['rows']:,} + {m['touches']['rows']:,}"
-            print(
-                f"| {size:,} | {label} | {m['seconds']:.2f} s | {m['read_s']:.2f} s | "
-                f"{e2e.mib(m['rss'])} | {rows} |"
-            )
+            wall = f"{m['seconds']:.2f} s ({m['cpu']:.2f}) | {m['read_s']:.2f} s"
+            print(f"| {size:,} | {label} | {wall} | {e2e.mib(m['rss'])} | {rows} |")
     print("\n| package | version | wheel | installed | import |")
     print("| --- | --- | ---: | ---: | ---: |")
     for name, d in deps.items():
