@@ -518,6 +518,23 @@ def hold_writer(work: Path, engine: str) -> None:
         )
 
 
+def hold_reader(work: Path, engine: str) -> None:
+    """Open the store to read, start reading the touches (a report at work), say ``ready``
+    and wait there to be killed."""
+    if engine == "duckdb":
+        store = DuckStore(work / FILES[engine], read_only=True)
+        rows = store.db.execute("SELECT * FROM touches")
+        rows.fetchmany(1000)
+    else:
+        from slacore_connectors.store import SQLiteStore
+
+        reader = SQLiteStore(work / FILES[engine], read_only=True)
+        rows = reader.records("touches")
+        next(rows)  # the read transaction is open while the statement is
+    print("ready", flush=True)
+    time.sleep(3600)
+
+
 def check_store(work: Path, engine: str) -> dict[str, Any]:
     """The store reopened to write, as the next sync opens it: its current touches, those of
     the killed batch, and the touches cursor."""
@@ -549,17 +566,19 @@ def child(argv: list[str]) -> int:
     folder = Path(work)
     if step in ("load", "reload"):
         answer: dict[str, Any] = ingest(folder, engine, step)
-    elif step == "read":
-        how, moment = rest
-        try:
-            answer = read_month(folder, engine, how, int(moment) if moment != "now" else None)
-        except Exception as error:  # the reader refused while a writer holds the file
-            answer = {"error": f"{type(error).__name__}: {error}"}
-    elif step == "hold":
-        hold_writer(folder, engine)
+    elif step in ("hold", "hold-read"):
+        (hold_writer if step == "hold" else hold_reader)(folder, engine)
         return 0
     else:
-        answer = check_store(folder, engine)
+        try:
+            if step == "read":
+                how, moment = rest
+                at = int(moment) if moment != "now" else None
+                answer = read_month(folder, engine, how, at)
+            else:
+                answer = check_store(folder, engine)
+        except Exception as error:  # refused: another process holds the store
+            answer = {"error": f"{type(error).__name__}: {error}"}
     print(json.dumps(answer))
     return 0
 
@@ -580,28 +599,43 @@ def disk(work: Path, engine: str) -> int:
     return sum(path.stat().st_size for path in files if not path.name.endswith(".lock"))
 
 
+@contextlib.contextmanager
+def _held(work: Path, engine: str, role: str) -> Iterator[None]:
+    """A child that holds the store (``hold``: inside a batch's transaction; ``hold-read``:
+    in the middle of a read) for the block, SIGKILLed at its end."""
+    command = [sys.executable, __file__, "--step", role, str(work), engine]
+    errors = work / f"{role}-{engine}.err"
+    with errors.open("w") as err:
+        holder = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            assert holder.stdout is not None
+            if holder.stdout.readline().strip() != "ready":
+                raise SystemExit(f"{role} {engine} did not start: {errors.read_text()}")
+            yield
+        finally:
+            os.kill(holder.pid, signal.SIGKILL)
+            holder.wait()
+
+
 def killed(work: Path, engine: str) -> dict[str, Any]:
-    """A writer killed inside a batch's transaction while a reader reads the month."""
+    """A reader while a writer is inside a batch's transaction, the writer SIGKILLed there,
+    and a sync opening the store while a report reads it."""
     before = step(work, "check", engine)
-    command = [sys.executable, __file__, "--step", "hold", str(work), engine]
-    with (work / f"hold-{engine}.err").open("w") as err:
-        writer = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=err, text=True)
-        assert writer.stdout is not None
-        if writer.stdout.readline().strip() != "ready":
-            writer.wait()
-            raise SystemExit(
-                f"the {engine} writer did not start: {(work / f'hold-{engine}.err').read_text()}"
-            )
+    with _held(work, engine, "hold"):
         reader = step(work, "read", engine, "columns" if engine == "sqlite" else "arrow", "now")
-        os.kill(writer.pid, signal.SIGKILL)
-        writer.wait()
     after = step(work, "check", engine)
+    with _held(work, engine, "hold-read"):
+        sync = step(work, "check", engine)
     keep = ("current", "killed_rows", "cursor")
+    for found in (before, after):
+        if "error" in found:
+            raise SystemExit(f"{engine}: {found['error']}")
     return {
         "reader": reader,
         "before": {k: before[k] for k in keep},
         "after": {k: after[k] for k in keep},
         "batch_absent": after["killed_rows"] == 0 and all(after[k] == before[k] for k in keep),
+        "sync_while_reading": sync.get("error", "opened to write"),
     }
 
 
@@ -657,6 +691,11 @@ def one_size(work: Path, size: int) -> dict[str, Any]:
             f"read {reader['touches']['rows']:,} touches in {reader['read_s']:.2f} s"
         )
         print(f"  {engine}, a reader while a writer is inside a batch: {seen}", flush=True)
+        print(
+            f"  {engine}, a sync opening the store while a report reads it: "
+            f"{outcome['sync_while_reading']}",
+            flush=True,
+        )
         print(
             f"  {engine}, writer SIGKILLed inside the batch: batch wholly absent after "
             f"reopening: {outcome['batch_absent']} ({outcome['after']})",
