@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
+
+import attrs
 
 from slacore.model import (
     Handoff,
@@ -28,7 +30,11 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
     _noun = "results"
 
     def __init__(
-        self, rule: _Rule, handoffs: list[Handoff], eligible: list[bool], figures: _Figures
+        self,
+        rule: _Rule,
+        handoffs: Sequence[Handoff],
+        eligible: Sequence[bool],
+        figures: _Figures,
     ) -> None:
         self._rule = rule
         self._handoffs = handoffs
@@ -80,3 +86,30 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
 
     def __repr__(self) -> str:
         return f"<{len(self)} {self._noun}>"
+
+
+@attrs.frozen
+class Builders(Generic[_Result]):
+    """How an evaluation on columns makes its results: ``build(handoff, position)`` for a
+    covered hand-off (its figures at ``position`` among the covered), ``not_applicable`` for
+    the others; ``noun`` names them in the ``repr``."""
+
+    build: Callable[[Handoff, int], _Result]
+    not_applicable: Callable[[Handoff], _Result]
+    noun: str
+
+
+class ColumnResults(LazyResults[_Result, Any, Builders[_Result]]):
+    """The results of an evaluation on columns, each built from the arrays when read (by the
+    rule's :class:`Builders`)."""
+
+    __slots__ = ()
+
+    def _not_applicable(self, handoff: Handoff) -> _Result:
+        return self._figures.not_applicable(handoff)
+
+    def _build(self, handoff: Handoff, at: int) -> _Result:
+        return self._figures.build(handoff, at)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} {self._figures.noun}>"
