@@ -21,7 +21,6 @@ The schema version is the file's ``PRAGMA user_version``; on open, the numbered 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +32,7 @@ from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
 from slacore.model import id_field, id_is_key
 from slacore_connectors.store._runs import _CONNECTORS_FROM, _Runs
+from slacore_connectors.store._staging import stager
 from slacore_connectors.store._tables import TABLES, _key, _Table, _us
 from slacore_connectors.store.base import (
     BatchResult,
@@ -275,17 +275,7 @@ class SQLiteStore(_Runs):
         """
         table = TABLES[batch.stream]
         seen = _us(seen_at)
-        latest: dict[str, Any] = {}
-        for record in batch.records:
-            latest[table.key(record)] = record
-        staged = []
-        for key, record in latest.items():
-            row = table.to_row(record)
-            digest = hashlib.blake2b(
-                json.dumps(row, separators=(",", ":")).encode(), digest_size=16
-            ).hexdigest()
-            time_us = [_us(getattr(record, table.time_column))] if table.time_column else []
-            staged.append((key, digest, *time_us, *row))
+        staged = list(stager(table)(batch.records).values())
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -318,7 +308,7 @@ class SQLiteStore(_Runs):
             read=len(batch.records),
             inserted=inserted,
             updated=updated,
-            unchanged=unchanged + (len(batch.records) - len(latest)),
+            unchanged=unchanged + (len(batch.records) - len(staged)),
             rejected=rejected,
             deleted=deleted,
         )
