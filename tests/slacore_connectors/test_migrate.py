@@ -168,6 +168,18 @@ SCHEMAS[5] = (
     SCHEMAS[4][1],
 )
 
+# Version 6: the current rejected records of a stream, by record id.
+SCHEMAS[6] = (
+    SCHEMAS[5][0],
+    {
+        **SCHEMAS[5][1],
+        "rejected_current": (
+            "CREATE INDEX rejected_current ON rejected (source_name, stream, record_id) "
+            "WHERE seen_to IS NULL"
+        ),
+    },
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

@@ -99,12 +99,22 @@ _MIGRATION_4 = (
 _MIGRATION_5 = ("ALTER TABLE deals ADD COLUMN owner_id",)
 """Version 5: each deal's owner."""
 
+# Version 6: the current rejected records of a stream found by record id, so that a batch that
+# stores a lead, deal or rep (or deletes one) closes its rejections without reading every
+# rejection the source holds.
+_MIGRATION_6 = (
+    "CREATE INDEX rejected_current ON rejected (source_name, stream, record_id) "
+    "WHERE seen_to IS NULL",
+)
+"""Version 6: an index of the current rejected records by stream and record id."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _MIGRATION_1,
     _MIGRATION_2,
     _MIGRATION_3,
     _MIGRATION_4,
     _MIGRATION_5,
+    _MIGRATION_6,
 )
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 

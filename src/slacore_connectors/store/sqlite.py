@@ -59,7 +59,7 @@ class SQLiteStore(_Runs):
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    5
+    6
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
