@@ -10,6 +10,7 @@ and replayed under ``EXPLAIN QUERY PLAN``; only the batch's own staged rows may 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,8 +54,10 @@ def _batch(stream: str, records: Sequence[object], **kwargs: object) -> Batch:
 
 
 def _plans(store: SQLiteStore, batch: Batch, seen_at: datetime) -> dict[str, list[str]]:
-    """Write ``batch``, then replay every statement it ran under EXPLAIN QUERY PLAN (and
-    roll the replay back): statement -> the plan's lines."""
+    """Write ``batch``, then replay every statement it ran, under EXPLAIN QUERY PLAN, on a
+    copy of the store taken before: statement -> the plan's lines."""
+    before = sqlite3.connect(":memory:", isolation_level=None)
+    store._db.backup(before)
     statements: list[str] = []
     store._db.set_trace_callback(statements.append)
     try:
@@ -62,18 +65,12 @@ def _plans(store: SQLiteStore, batch: Batch, seen_at: datetime) -> dict[str, lis
     finally:
         store._db.set_trace_callback(None)
     plans: dict[str, list[str]] = {}
-    db = store._db
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in statements:
-            if statement.split()[0] in ("BEGIN", "COMMIT", "ROLLBACK"):
-                continue
-            if statement.split()[0] in ("UPDATE", "INSERT", "DELETE", "SELECT"):
-                rows = db.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
-                plans[statement] = [row[3] for row in rows]
-            db.execute(statement)
-    finally:
-        db.execute("ROLLBACK")
+    for statement in statements:
+        if statement.split()[0] in ("UPDATE", "INSERT", "DELETE", "SELECT"):
+            rows = before.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
+            plans[statement] = [row[3] for row in rows]
+        before.execute(statement)
+    before.close()
     assert plans, "no statement traced"
     return plans
 
