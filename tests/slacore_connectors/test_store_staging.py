@@ -7,19 +7,22 @@ The digests below are those slacore 0.x stored (``json.dumps`` of the cells, the
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import Batch, Cursor, Stream
+from slacore.model import Channel
 from slacore_connectors.store import SQLiteStore
-from slacore_connectors.store._staging import row_json, stager
-from slacore_connectors.store._tables import TABLES
+from slacore_connectors.store._staging import _cell_of, row_json, stager
+from slacore_connectors.store._tables import TABLES, _to_cell
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EST = timezone(timedelta(hours=-5))
@@ -132,3 +135,21 @@ cell = st.one_of(
 @given(st.lists(cell, max_size=8))
 def test_rows_are_written_as_json_dumps_writes_them(cells: list[object]) -> None:
     assert row_json(tuple(cells)) == json.dumps(tuple(cells), separators=(",", ":"))
+
+
+class _Color(enum.Flag):
+    RED = 1
+    BLUE = 2
+
+
+class _Size(enum.IntEnum):
+    SMALL = 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_Color.RED, _Color.RED | _Color.BLUE, _Size.SMALL, Channel.CALL, True, Decimal("1.50"), T0],
+)
+def test_each_value_becomes_the_cell_it_became_before(value: object) -> None:
+    convert = _cell_of(type(value))
+    assert (value if convert is None else convert(value)) == _to_cell(value)

@@ -69,7 +69,17 @@ def _cell_of(kind: type) -> Callable[[Any], Any] | None:
     if kind in _CELLS:
         return _CELLS[kind]
     if issubclass(kind, enum.Enum) and not issubclass(kind, datetime | Decimal | bool):
-        return operator.attrgetter("value")  # what _to_cell gives an enum
+        # What _to_cell gives an enum, its value: looked up by member (Enum.value is a
+        # property, about ten times slower), or asked for a member not listed (a Flag's).
+        values = {member: member.value for member in kind}
+
+        def value(member: enum.Enum) -> Any:
+            try:
+                return values[member]
+            except KeyError:
+                return member.value
+
+        return value
     return _to_cell
 
 
