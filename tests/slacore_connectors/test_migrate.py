@@ -168,11 +168,43 @@ SCHEMAS[5] = (
     SCHEMAS[4][1],
 )
 
-# Version 6: the current rejected records of a stream, by record id.
+# Version 6: stored period results and their marks; each read table's closed rows indexed.
 SCHEMAS[6] = (
-    SCHEMAS[5][0],
+    {
+        **SCHEMAS[5][0],
+        "period_results": [
+            "fingerprint TEXT NOT NULL PK1",
+            "label TEXT NOT NULL PK2",
+            "start TEXT NOT NULL",
+            "end TEXT NOT NULL",
+            "met INTEGER",
+            "since TEXT NOT NULL",
+            "leads BLOB NOT NULL",
+        ],
+        "period_marks": [
+            "fingerprint TEXT NOT NULL PK1",
+            "mark TEXT NOT NULL",
+            "settled INTEGER NOT NULL",
+        ],
+    },
     {
         **SCHEMAS[5][1],
+        **{
+            f"{table}_closed": (
+                f"CREATE INDEX {table}_closed ON {table} (seen_to) WHERE seen_to IS NOT NULL"
+            )
+            for table in ("deals", "handoffs", "owner_changes", "reps", "stage_changes", "touches")
+        },
+        "sqlite_autoindex_period_results_1": None,  # the primary key of period_results
+        "sqlite_autoindex_period_marks_1": None,  # the primary key of period_marks
+    },
+)
+
+# Version 7: the current rejected records of a stream, by record id.
+SCHEMAS[7] = (
+    SCHEMAS[6][0],
+    {
+        **SCHEMAS[6][1],
         "rejected_current": (
             "CREATE INDEX rejected_current ON rejected (source_name, stream, record_id) "
             "WHERE seen_to IS NULL"

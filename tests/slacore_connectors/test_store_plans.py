@@ -3,7 +3,7 @@
 A statement that scans a record table (or the rejected records) costs what the store holds,
 not what the batch holds: a first sync then costs the square of its size, as it did when the
 upsert was written ``UPDATE ... FROM temp.staged``, and a batch's closing of rejections walked
-every rejected row of the source before schema version 6. Every statement a batch runs is traced
+every rejected row of the source before schema version 7. Every statement a batch runs is traced
 and replayed under ``EXPLAIN QUERY PLAN``; only the batch's own staged rows may be scanned.
 """
 
