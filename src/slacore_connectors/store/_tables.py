@@ -72,9 +72,6 @@ class _Table:
         """The record's natural key (:func:`slacore.model.natural_key`) as one text."""
         return _key(*natural_key(record))
 
-    def to_row(self, record: Any) -> tuple[Any, ...]:
-        return tuple(_to_cell(getattr(record, column)) for column in self.columns)
-
     def reader(self) -> Callable[[tuple[Any, ...]], Any]:
         """A function that makes a record of the row of its ``columns``, in their order.
 
