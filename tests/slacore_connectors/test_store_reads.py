@@ -3,6 +3,7 @@ object per offset, and rows the model refuses still go through the model."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -15,7 +16,7 @@ from slacore import Channel, Handoff, StageChange, Touch
 from slacore.connector import Batch, Cursor, Stream
 from slacore.errors import ValidationError
 from slacore_connectors.store import SQLiteStore, StoreError
-from slacore_connectors.store._tables import TABLES
+from slacore_connectors.store._tables import TABLES, _stored_time
 
 NY = ZoneInfo("America/New_York")
 T0 = datetime(2020, 7, 1, 9, tzinfo=NY)
@@ -174,3 +175,44 @@ def test_a_row_the_model_refuses_is_refused_as_before(
         assert list(store.records("touches", invalid=skipped.append)) == []
     (error,) = skipped
     assert error.field == field
+
+
+TEXTS = [
+    "2020-07-01T09:00:00-04:00",
+    "2020-07-01T09:00:00.000250-04:00",
+    "2020-12-01T09:00:00-05:00",
+    "2020-07-01T13:00:00+00:00",
+    "2020-07-01T13:00:00Z",
+    "2020-07-01T18:30:00+05:30",
+    "1900-01-01T09:00:00-04:56:02",
+    "2020-07-01T09:00-04:00",
+    "2020-07-01T09:00:00",
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:00:00-05:00",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_stored_time_is_the_time_written(text: str) -> None:
+    for _ in range(2):  # the first of an offset, then one that finds its zone shared
+        moment = _stored_time(text)
+        expected = datetime.fromisoformat(text)
+        assert moment == expected
+        assert moment.isoformat() == expected.isoformat()
+        assert moment.utcoffset() == expected.utcoffset()
+    if expected.tzinfo is not None:
+        assert _stored_time(text).tzinfo is moment.tzinfo
+
+
+@pytest.mark.parametrize(
+    "text", ["2020-13-01T09:00:00-04:00", "not a time-04:00", "2020-07-01T25:00:00+00:00", ""]
+)
+def test_a_stored_time_that_is_no_time_fails_as_before(text: str) -> None:
+    _stored_time("2020-07-01T09:00:00-04:00")  # the offsets of the others are known
+    _stored_time("2020-07-01T09:00:00+00:00")
+    try:
+        datetime.fromisoformat(text)
+    except ValueError as error:
+        expected = str(error)
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        _stored_time(text)

@@ -43,6 +43,9 @@ def _to_cell(value: Any) -> Any:
 _ZONES: dict[tzinfo, tzinfo] = {}
 """One shared ``timezone`` per offset, for every time read from a store."""
 
+_OFFSETS: dict[str, tzinfo] = {}
+"""The shared zones by the offset as a stored time ends with it (``"-04:00"``)."""
+
 
 def _stored_time(text: str) -> datetime:
     """A stored time (ISO 8601 with its offset) with the one shared time zone of its offset.
@@ -53,12 +56,32 @@ def _stored_time(text: str) -> datetime:
     millions of times, and a zone object (about 100 bytes) kept for every time. The time
     keeps its instant and its offset, so it prints and compares exactly as before.
     """
+    zone = _OFFSETS.get(text[-6:])
+    if zone is not None:
+        try:
+            local = datetime.fromisoformat(text[:-6])
+        except ValueError:
+            pass  # not a time: refused below, in fromisoformat's own words
+        else:
+            return datetime(
+                local.year,
+                local.month,
+                local.day,
+                local.hour,
+                local.minute,
+                local.second,
+                local.microsecond,
+                zone,
+            )
     moment = datetime.fromisoformat(text)
-    zone = moment.tzinfo
-    if zone is None:
+    found = moment.tzinfo
+    if found is None:
         return moment  # naive: the model refuses it, naming the field
-    shared = _ZONES.setdefault(zone, zone)
-    if shared is zone:
+    shared = _ZONES.setdefault(found, found)
+    suffix = text[-6:]
+    if suffix[0] in "+-" and suffix[3] == ":":  # +HH:MM, as isoformat() writes an offset
+        _OFFSETS.setdefault(suffix, shared)
+    if shared is found:
         return moment
     try:
         return moment.astimezone(shared)
