@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import accumulate
-from typing import Generic, TypeVar, overload
+from typing import Generic, Protocol, TypeVar, overload
 
 from slacore.model import (
     Handoff,
 )
+from slacore.rules.common import SlaStatus
+
+
+class _Decided(Protocol):
+    """What every rule's figures hold per eligible hand-off: its status and the rep
+    accountable, as its result says them."""
+
+    status: list[SlaStatus]
+    owner: list[str | None]
+
 
 _Result = TypeVar("_Result")
 _Rule = TypeVar("_Rule")
-_Figures = TypeVar("_Figures")
+_Figures = TypeVar("_Figures", bound=_Decided)
 
 
 class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
@@ -65,6 +75,35 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
             # as logical "or".)
             self._index = list(accumulate(map(bool, self._eligible)))
         return self._build(handoff, self._index[index] - 1)
+
+    def _matching(self, wanted: Collection[SlaStatus]) -> Iterator[tuple[Handoff, int | None]]:
+        """Each hand-off whose result has a status in ``wanted``, in input order, with the
+        position of its figures (``None``: the rule does not cover it); no result is built."""
+        status = self._figures.status
+        not_applicable = SlaStatus.NOT_APPLICABLE in wanted
+        at = -1
+        for handoff, eligible in zip(self._handoffs, self._eligible, strict=True):
+            if eligible:
+                at += 1
+                if status[at] in wanted:
+                    yield handoff, at
+            elif not_applicable:
+                yield handoff, None
+
+    def with_status(self, wanted: Collection[SlaStatus]) -> tuple[_Result, ...]:
+        """The results whose status is in ``wanted``, in input order: only those are built."""
+        return tuple(
+            self._not_applicable(handoff) if at is None else self._build(handoff, at)
+            for handoff, at in self._matching(wanted)
+        )
+
+    def accountable(self, wanted: Collection[SlaStatus]) -> list[tuple[str | None, Handoff]]:
+        """The accountable rep (``owner_id`` of the result) and the hand-off of each result
+        whose status is in ``wanted``, in input order, without building the results."""
+        owner = self._figures.owner
+        return [
+            (None if at is None else owner[at], handoff) for handoff, at in self._matching(wanted)
+        ]
 
     def __iter__(self) -> Iterator[_Result]:
         return (self[i] for i in range(len(self)))
