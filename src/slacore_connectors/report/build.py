@@ -33,9 +33,10 @@ from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
 from slacore.planning.escalation_ladder import Escalation, escalation
 from slacore.planning.outcomes import deal_outcomes
-from slacore.planning.pacing import Pacing
+from slacore.planning.pacing import Delivery, Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
 from slacore.render import Block, Paragraph, Table, json_dict
+from slacore.rules._engine.gc import gc_paused
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
@@ -300,6 +301,17 @@ def build_report(
             :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
 
     """
+    # Reading the store makes a few records a hand-off that form no cycles and stay alive to
+    # the end: with the collector on, each burst of them set off collections that walked
+    # every record read so far.
+    with gc_paused():
+        return _build(store, agreement, period, as_of)
+
+
+def _build(
+    store: Store, agreement: Agreement, period: date | str | None, as_of: datetime | None
+) -> SlaReport:
+    """:func:`build_report`, with Python's cyclic garbage collector paused."""
     moment = as_of or datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValidationError(message="expected a timezone-aware time", field="as_of")
@@ -379,6 +391,8 @@ def build_report(
     pacing: Pacing | None = None
     curve: PacingCurve | None = None
     pace_day = min(moment.astimezone(zone).date(), span.end)
+    # The period's deliveries, made once for the pacing and the scorecard.
+    delivered: list[Delivery] | None = None
     if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
         delivered = agreement.deliveries(chosen)
         pacing = agreement.pace(delivered, as_of=pace_day)
@@ -399,6 +413,7 @@ def build_report(
             part_cadences,
             deals,
             min(moment.astimezone(zone).date(), part.end),
+            delivered if part == span else None,
         )
         if result is not None:
             history.append(result)
@@ -504,8 +519,13 @@ def _score(
     cadences: tuple[CadenceReport, ...],
     deals: list[Deal],
     as_of: date,
+    delivered: list[Delivery] | None = None,
 ) -> Scorecard | None:
-    """The scorecard of one period from the store's records, or ``None`` if nothing counts."""
+    """The scorecard of one period from the store's records, or ``None`` if nothing counts.
+
+    ``delivered``: the period's deliveries (``agreement.deliveries(chosen)``), when the
+    caller made them already.
+    """
     calendar = agreement.calendar
     assert calendar is not None
     zone = calendar.zone
@@ -518,7 +538,9 @@ def _score(
             milestones[goal.metric] = figure
     lead_value: Decimal | None = None
     if agreement.lead_values is not None:
-        lead_value = sum((d.value for d in agreement.deliveries(chosen)), Decimal(0))
+        if delivered is None:
+            delivered = agreement.deliveries(chosen)
+        lead_value = sum((d.value for d in delivered), Decimal(0))
     kwargs: dict[str, Any] = {
         "revenue": outcome.revenue if agreement.goals is not None else None,
         "lead_value": lead_value,
