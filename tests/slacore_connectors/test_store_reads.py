@@ -216,3 +216,10 @@ def test_a_stored_time_that_is_no_time_fails_as_before(text: str) -> None:
         expected = str(error)
     with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
         _stored_time(text)
+
+
+def test_a_read_keeps_one_string_per_value(store: SQLiteStore) -> None:
+    touches = list(store.records("touches"))
+    assert len(touches) == 400
+    assert len({id(touch.lead_id) for touch in touches}) == 40
+    assert len({id(touch.rep_id) for touch in touches}) == 3

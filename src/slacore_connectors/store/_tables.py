@@ -96,6 +96,10 @@ _FROM_CELL: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_SHARED = frozenset({"text", "stage"})
+"""The kinds of cells a read keeps one string of per value (ids, stages, names, sources)."""
+
+
 @attrs.frozen
 class _Table:
     """How one stream's records map to a table: the record's own fields, in the model's
@@ -135,14 +139,21 @@ class _Table:
         without running them again (:func:`slacore._trusted.trusted_maker`); any other row is
         made by the record's class, which converts it or refuses it with the model's own
         error.
+
+        Text is kept once per value and read: SQLite gives every cell a string of its own,
+        and the ids, stages, reps and sources of millions of rows repeat a few values (a
+        lead's id, once per touch). Each function keeps its own strings, which go with it.
         """
         names = self.columns
         namespace: dict[str, Any] = {
             "_make": self.stream.record_type,
             "_trusted": trusted_maker(self.stream.record_type),
+            "_keep": {}.setdefault,
         }
         lines = ["def read(row):", f"    {', '.join(names)}, = row"]
         for field in core_fields(self.stream):
+            if field.kind in _SHARED:
+                lines.append(f"    {field.name} = _keep({field.name}, {field.name})")
             convert = _FROM_CELL.get(field.kind)
             if convert is not None:
                 namespace[f"_{field.kind}"] = convert
