@@ -17,11 +17,13 @@ FORBIDDEN = (
     "rich",
     "pandas",
     "numpy",
+    "pyarrow",
+    "polars",
 )
 
 
-def test_import_slacore_loads_only_the_core() -> None:
-    code = "import json, sys, slacore; print(json.dumps(sorted(sys.modules)))"
+def _python(code: str) -> str:
+    """What ``code`` prints, run by a fresh interpreter."""
     # Coverage measures subprocesses (and loads sqlite3 to do it): keep it out of this one.
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE")}
     done = subprocess.run(
@@ -32,9 +34,43 @@ def test_import_slacore_loads_only_the_core() -> None:
         timeout=60,
         env=env,
     )
-    loaded = json.loads(done.stdout)
+    return done.stdout
+
+
+def test_import_slacore_loads_only_the_core() -> None:
+    code = "import json, sys, slacore; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(_python(code))
     offenders = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
     assert offenders == []
+
+
+def test_to_arrow_without_pyarrow_names_the_extra() -> None:
+    """Without pyarrow (or pandas), a table of results is one clear error naming what to
+    install."""
+    code = (
+        "import sys\n"
+        "class Missing:\n"  # as if the package were not installed
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'pyarrow':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Missing())\n"
+        "from datetime import UTC, datetime\n"
+        "from slacore import ResponseRule\n"
+        "report = ResponseRule(within='1h', clock='calendar').evaluate("
+        "[], now=datetime(2026, 1, 1, tzinfo=UTC))\n"
+        "try:\n"
+        "    report.to_arrow()\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error.name, error)\n"
+    )
+    assert _python(code).strip() == (
+        "pyarrow Arrow tables of results need pyarrow, which is not installed: "
+        "pip install 'slacore[arrow]'"
+    )
+    without_pandas = code.replace("== 'pyarrow'", "== 'pandas'").replace("to_arrow", "to_pandas")
+    assert _python(without_pandas).strip() == (
+        "pandas to_pandas() needs pandas, which is not installed: pip install pandas"
+    )
 
 
 def test_public_names_are_exported() -> None:

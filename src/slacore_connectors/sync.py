@@ -89,6 +89,10 @@ def run_sync(
 ) -> SyncReport:
     """Run a sync job: every source, every stream, batch by batch into the store.
 
+    When every source succeeded and the job names an agreement, the sync then keeps the
+    results of the agreement's ended, decided periods for reports
+    (:func:`~slacore_connectors.report.history.keep_period_results`).
+
     Args:
         config: The job.
         full: Read every stream from the start instead of from its cursor. Records already
@@ -198,6 +202,12 @@ def run_sync(
                 run_id, status=status, counts=result.run_counts(), error=failure, at=clock()
             )
             results.append(result)
+        succeeded = stop.caught is None and all(r.status == "success" for r in results)
+        if config.agreement is not None and succeeded:
+            from slacore_connectors.report.history import keep_period_results
+
+            # For reports, which open the store read-only (report/period_results.py).
+            keep_period_results(store, config.agreement, now=clock())
         return SyncReport(
             store=config.store,
             started_at=started,

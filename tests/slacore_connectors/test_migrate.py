@@ -168,6 +168,38 @@ SCHEMAS[5] = (
     SCHEMAS[4][1],
 )
 
+# Version 6: stored period results and their marks; each read table's closed rows indexed.
+SCHEMAS[6] = (
+    {
+        **SCHEMAS[5][0],
+        "period_results": [
+            "fingerprint TEXT NOT NULL PK1",
+            "label TEXT NOT NULL PK2",
+            "start TEXT NOT NULL",
+            "end TEXT NOT NULL",
+            "met INTEGER",
+            "since TEXT NOT NULL",
+            "leads BLOB NOT NULL",
+        ],
+        "period_marks": [
+            "fingerprint TEXT NOT NULL PK1",
+            "mark TEXT NOT NULL",
+            "settled INTEGER NOT NULL",
+        ],
+    },
+    {
+        **SCHEMAS[5][1],
+        **{
+            f"{table}_closed": (
+                f"CREATE INDEX {table}_closed ON {table} (seen_to) WHERE seen_to IS NOT NULL"
+            )
+            for table in ("deals", "handoffs", "owner_changes", "reps", "stage_changes", "touches")
+        },
+        "sqlite_autoindex_period_results_1": None,  # the primary key of period_results
+        "sqlite_autoindex_period_marks_1": None,  # the primary key of period_marks
+    },
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

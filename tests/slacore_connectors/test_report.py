@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from importlib.resources import as_file, files
 from pathlib import Path
 
+import attrs
 import pytest
 
 from slacore.agreement import Agreement
@@ -199,6 +200,49 @@ def test_the_pacing_chart_s_axes_carry_values(demo: Path, tmp_path: Path) -> Non
     assert leads.pacing is not None
     assert _ticks(leads.to_html(), "y") == ["0", "100", "200", "300", "400"]
     assert "leads delivered to date" in leads.to_html()
+
+
+def test_report_tables_by_name(demo: Path) -> None:
+    """``to_arrow()`` gives each part of the report as a table, by a documented name, made
+    by the part's own method; ``to_pandas()`` the same as data frames."""
+    import pandas as pd
+
+    agreement = Agreement.load(demo / "company_a.toml")
+    with SQLiteStore(demo / "slacore.db") as store:
+        report = build_report(store, agreement, as_of=datetime(2020, 7, 20, tzinfo=UTC))
+    tables = report.to_arrow()
+    (response,) = report.responses
+    name = f"response.{response.rule.name}"
+    assert list(tables) == [
+        name,
+        f"{name}.by_rep",
+        f"{name}.by_source",
+        "dashboard",
+        "pacing",
+        "curve",
+        "scorecard",
+        "escalation",
+        "rejected",
+    ]
+    assert tables[name].equals(response.to_arrow())
+    assert tables[name].num_rows == report.handoffs == 314
+    assert tables[f"{name}.by_rep"].equals(response.summary_to_arrow("rep"))
+    assert report.scorecard is not None
+    assert tables["scorecard"].equals(report.scorecard.to_arrow())
+    assert tables["rejected"].num_rows == report.rejected == 5
+    frames = report.to_pandas()
+    assert list(frames) == list(tables)
+    assert all(isinstance(frame, pd.DataFrame) for frame in frames.values())
+    assert str(frames[name]["status"].dtype) == "category"
+    twice = attrs.evolve(report, responses=(response, response), cadences=())
+    assert [key for key in twice.to_arrow() if key.startswith("response.")] == [
+        name,
+        f"{name}.by_rep",
+        f"{name}.by_source",
+        f"{name}#2",
+        f"{name}#2.by_rep",
+        f"{name}#2.by_source",
+    ]
 
 
 def test_no_collection_runs_while_a_report_is_built(demo: Path) -> None:

@@ -27,7 +27,15 @@ from slacore.connector.registry import (
     list_connectors,
 )
 from slacore.connector.settings import Secret, Setting, SettingKind, Settings
-from slacore.connector.streams import Batch, Cursor, Record, RejectedRecord, Stream
+from slacore.connector.streams import (
+    Batch,
+    Cursor,
+    Record,
+    RejectedRecord,
+    Stream,
+    rejected_frame,
+    rejected_table,
+)
 from slacore.errors import MissingColumnsError
 
 __all__ = [
@@ -52,4 +60,6 @@ __all__ = [
     "get_connector",
     "list_connectors",
     "parse_time",
+    "rejected_frame",
+    "rejected_table",
 ]

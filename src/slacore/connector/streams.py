@@ -11,10 +11,12 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any, Final, TypeAlias
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore.errors import UnknownKeyError, ValidationError
 from slacore.model import (
     Deal,
@@ -28,7 +30,15 @@ from slacore.model import (
     id_is_key,
 )
 
-__all__ = ["Batch", "Cursor", "Record", "RejectedRecord", "Stream"]
+__all__ = [
+    "Batch",
+    "Cursor",
+    "Record",
+    "RejectedRecord",
+    "Stream",
+    "rejected_frame",
+    "rejected_table",
+]
 
 Record: TypeAlias = Lead | StageChange | Handoff | Touch | Deal | Rep | OwnerChange
 """Any core object a connector yields."""
@@ -378,3 +388,40 @@ class Batch:
     def __len__(self) -> int:
         """The vendor records the batch speaks of: mapped, rejected and deleted."""
         return len(self.records) + len(self.rejected) + len(self.deleted)
+
+
+def rejected_table(records: Iterable[RejectedRecord]) -> Any:
+    """Rejected records as a ``pyarrow.Table``, a row per record in the order given.
+
+    Columns: ``stream`` (dictionary of every :class:`Stream`); ``source``, ``record_id``,
+    ``field`` and ``reason`` (strings); ``line`` (int); ``raw`` (the vendor record as JSON
+    text, keys as read: vendor values are of any type, so one typed column cannot hold them).
+    A part a record lacks is null. :func:`rejected_frame` gives the same as a pandas
+    ``DataFrame``; ``polars.from_arrow()`` takes it.
+
+    Raises:
+        ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+    """
+    return arrow.records_table(
+        records,
+        [
+            ("stream", lambda v: arrow.categories(v, Stream), attrgetter("stream")),
+            ("source", arrow.strings, attrgetter("source")),
+            ("line", arrow.integers, attrgetter("line")),
+            ("record_id", arrow.strings, attrgetter("record_id")),
+            ("field", arrow.strings, attrgetter("field")),
+            ("reason", arrow.strings, attrgetter("reason")),
+            ("raw", arrow.strings, lambda r: json.dumps(r.to_dict()["raw"], default=str)),
+        ],
+    )
+
+
+def rejected_frame(records: Iterable[RejectedRecord]) -> Any:
+    """:func:`rejected_table` as a pandas ``DataFrame`` (``line`` a nullable ``Int64``).
+
+    Raises:
+        ModuleNotFoundError: pyarrow or pandas is not installed.
+
+    """
+    return arrow.pandas_of(rejected_table(records))

@@ -18,10 +18,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore._values import format_rate, quantize_money
 from slacore.errors import ValidationError
 from slacore.model import Deal, Lead
@@ -63,7 +65,7 @@ class SegmentValue:
 
 
 @attrs.frozen(kw_only=True)
-class Calibration:
+class Calibration(arrow.TableResult):
     """Lead values learnt from history, per segment, with the overall figures.
 
     Attributes:
@@ -111,6 +113,31 @@ class Calibration:
             message=f"no segment {name!r} in the calibration",
             key=name,
             known=tuple(s.segment for s in self.segments),
+        )
+
+    def to_arrow(self) -> Any:
+        """The segments as a ``pyarrow.Table``, largest first: ``segment`` (string),
+        ``leads`` and ``customers`` (ints), ``revenue`` (decimal), ``raw_close_rate`` and
+        ``close_rate`` (float shares), ``average_deal_value`` and ``value`` (decimals),
+        ``reliable`` (bool).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.segments,
+            [
+                ("segment", arrow.strings, attrgetter("segment")),
+                ("leads", arrow.integers, attrgetter("leads")),
+                ("customers", arrow.integers, attrgetter("customers")),
+                ("revenue", arrow.decimals, attrgetter("revenue")),
+                ("raw_close_rate", arrow.shares, attrgetter("raw_close_rate")),
+                ("close_rate", arrow.shares, attrgetter("close_rate")),
+                ("average_deal_value", arrow.decimals, attrgetter("average_deal_value")),
+                ("value", arrow.decimals, attrgetter("value")),
+                ("reliable", arrow.flags, attrgetter("reliable")),
+            ],
         )
 
     def to_dict(self) -> dict[str, Any]:

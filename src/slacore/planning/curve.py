@@ -24,10 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore.planning.pacing import Delivery, Measure, Pacing
 from slacore.render import json_dict, markdown_table
 
@@ -56,7 +58,7 @@ class CurvePoint:
 
 
 @attrs.frozen(kw_only=True)
-class PacingCurve:
+class PacingCurve(arrow.TableResult):
     """Delivery against the line at the end of each business day. See :func:`pacing_curve`.
 
     Attributes:
@@ -67,6 +69,24 @@ class PacingCurve:
 
     pacing: Pacing
     points: tuple[CurvePoint, ...]
+
+    def to_arrow(self) -> Any:
+        """The points as a ``pyarrow.Table``, a row per business day: ``day`` (date),
+        ``delivered`` (decimal, null after ``as_of``) and ``line`` (decimal, exact). Leads are
+        counted as whole decimals too, so the table has one shape for both measures.
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.points,
+            [
+                ("day", arrow.days, attrgetter("day")),
+                ("delivered", arrow.decimals, attrgetter("delivered")),
+                ("line", arrow.decimals, attrgetter("line")),
+            ],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The points, JSON-ready (amounts as decimal strings)."""

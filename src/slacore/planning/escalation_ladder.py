@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore.agreement import Agreement, Rung
-from slacore.calendar.periods import Period
+from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import ValidationError
 from slacore.planning.scorecards import Scorecard
 from slacore.render import (
@@ -27,7 +29,27 @@ from slacore.render import (
     json_dict,
 )
 
-__all__ = ["Escalation", "EscalationStep", "escalation"]
+__all__ = ["Escalation", "EscalationStep", "PeriodVerdict", "escalation"]
+
+
+@attrs.frozen(kw_only=True)
+class PeriodVerdict:
+    """A period's shared-goal verdict without the scorecard it came from: all the ladder
+    needs of a period evaluated earlier (a report keeps those of ended periods).
+
+    Attributes:
+        span: The period.
+        met: Whether the shared goals were met.
+
+    """
+
+    span: PeriodSpan
+    met: bool
+
+    @property
+    def label(self) -> str:
+        """The period's label, ``"2020-07"``."""
+        return self.span.label
 
 
 @attrs.frozen(kw_only=True)
@@ -55,7 +77,7 @@ class EscalationStep:
 
 
 @attrs.frozen(kw_only=True)
-class Escalation:
+class Escalation(arrow.TableResult):
     """The ramifications ladder after a history of periods. See :func:`escalation`.
 
     Attributes:
@@ -95,6 +117,26 @@ class Escalation:
     def first_terminated(self) -> str | None:
         """The first period of the history in which the termination condition was reached."""
         return next((step.label for step in self.steps if step.terminate), None)
+
+    def to_arrow(self) -> Any:
+        """The steps as a ``pyarrow.Table``, a row per period, oldest first: ``label``
+        (string), ``met`` (bool), ``missed_in_a_row`` and ``level`` (ints), ``terminate``
+        (bool).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.steps,
+            [
+                ("label", arrow.strings, attrgetter("label")),
+                ("met", arrow.flags, attrgetter("met")),
+                ("missed_in_a_row", arrow.integers, attrgetter("missed_in_a_row")),
+                ("level", arrow.integers, attrgetter("level")),
+                ("terminate", arrow.flags, attrgetter("terminate")),
+            ],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready."""
@@ -172,7 +214,9 @@ class Escalation:
         return blocks_markdown(self.to_blocks())
 
 
-def escalation(agreement: Agreement, history: Sequence[Scorecard | bool]) -> Escalation:
+def escalation(
+    agreement: Agreement, history: Sequence[Scorecard | PeriodVerdict | bool]
+) -> Escalation:
     """Walk the ramifications ladder over a history of periods, oldest first.
 
     Each miss in a row climbs the ladder: the rung that applies is the last one whose length
@@ -182,24 +226,24 @@ def escalation(agreement: Agreement, history: Sequence[Scorecard | bool]) -> Esc
 
     Args:
         agreement: Gives the ladder, the period and the termination condition.
-        history: Scorecards (their ``met``) or plain ``True``/``False`` flags, consecutive
-            periods, oldest first.
+        history: Scorecards or verdicts (their ``met``) or plain ``True``/``False`` flags,
+            consecutive periods, oldest first.
 
     Returns:
         An :class:`Escalation`.
 
     Raises:
-        ValidationError: An item is neither a scorecard nor a flag, or two scorecards in a
-            row are not consecutive periods.
+        ValidationError: An item is neither a scorecard, a verdict nor a flag, or two
+            scorecards or verdicts in a row are not consecutive periods.
 
     """
     rungs = agreement.ramifications
     limit = None if agreement.termination is None else agreement.termination.unmet_periods
     steps: list[EscalationStep] = []
     run = 0
-    previous: Scorecard | None = None
+    previous: Scorecard | PeriodVerdict | None = None
     for index, item in enumerate(history):
-        if isinstance(item, Scorecard):
+        if isinstance(item, Scorecard | PeriodVerdict):
             if previous is not None and item.span.start != previous.span.end + timedelta(days=1):
                 raise ValidationError(
                     message=(
@@ -213,7 +257,9 @@ def escalation(agreement: Agreement, history: Sequence[Scorecard | bool]) -> Esc
             met, label, previous = item, f"period {index + 1}", None
         else:
             raise ValidationError(
-                message=f"expected a Scorecard or True/False, got {type(item).__name__}",
+                message=(
+                    f"expected a Scorecard, PeriodVerdict or True/False, got {type(item).__name__}"
+                ),
                 field=f"history[{index}]",
             )
         run = 0 if met else run + 1

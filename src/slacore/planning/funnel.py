@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore._values import (
     MoneyLike,
     RateLike,
@@ -219,7 +220,7 @@ def capacity(
 
 
 @attrs.frozen(kw_only=True)
-class FunnelPlan:
+class FunnelPlan(arrow.TableResult):
     """The result of :func:`reverse_funnel`: records needed at every stage.
 
     Attributes:
@@ -287,6 +288,24 @@ class FunnelPlan:
             tolerance=tolerance,
         )
         return attrs.evolve(self, capacity=check)
+
+    def to_arrow(self) -> Any:
+        """The stages as a ``pyarrow.Table``, top of the funnel first: ``stage`` (string),
+        ``needed`` (int), ``rate`` (float share, null for the last stage) and ``expected``
+        (float: :meth:`forward`'s figure).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.table(
+            {
+                "stage": arrow.strings([s.name for s in self.stages]),
+                "needed": arrow.integers([s.needed for s in self.stages]),
+                "rate": arrow.shares([s.rate for s in self.stages]),
+                "expected": arrow.shares(list(self.forward())),
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The plan, JSON-ready: ``leads_needed``, ``deals_needed``, ``stages`` and inputs."""

@@ -12,10 +12,12 @@ import calendar
 import enum
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore._values import CENT, MoneyLike, quantize_money, to_money
 from slacore.errors import PlanError, ValidationError
 from slacore.render import format_money, json_dict, markdown_table, result_markdown
@@ -158,7 +160,7 @@ class MonthPlan:
 
 
 @attrs.frozen(kw_only=True)
-class CatchUp:
+class CatchUp(arrow.TableResult):
     """What each month of the year must bring so that it ends on the annual goal.
 
     Attributes:
@@ -198,6 +200,27 @@ class CatchUp:
     def required(self) -> tuple[MonthPlan, ...]:
         """The months still to come from the target month on."""
         return tuple(m for m in self.months if m.kind is MonthKind.REQUIRED)
+
+    def to_arrow(self) -> Any:
+        """The months as a ``pyarrow.Table``: ``month`` (int, from 1), ``label`` (string),
+        ``kind`` (dictionary of :class:`MonthKind`), ``amount``, ``run_rate`` and ``gap``
+        (decimals).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.months,
+            [
+                ("month", arrow.integers, attrgetter("month")),
+                ("label", arrow.strings, attrgetter("label")),
+                ("kind", lambda v: arrow.categories(v, MonthKind), attrgetter("kind")),
+                ("amount", arrow.decimals, attrgetter("amount")),
+                ("run_rate", arrow.decimals, attrgetter("run_rate")),
+                ("gap", arrow.decimals, attrgetter("gap")),
+            ],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The plan, JSON-ready (money as decimal strings)."""

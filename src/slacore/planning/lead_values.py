@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore._values import (
     MoneyLike,
     RateLike,
@@ -145,8 +147,21 @@ class MixLine:
     value: Decimal
 
 
+def _mix_table(lines: Iterable[MixLine]) -> Any:
+    """The lines of a mix as a ``pyarrow.Table``."""
+    return arrow.records_table(
+        lines,
+        [
+            ("key", arrow.strings, attrgetter("key")),
+            ("count", arrow.integers, attrgetter("count")),
+            ("unit_value", arrow.decimals, attrgetter("unit_value")),
+            ("value", arrow.decimals, attrgetter("value")),
+        ],
+    )
+
+
 @attrs.frozen(kw_only=True)
-class MixValue:
+class MixValue(arrow.TableResult):
     """The lead value of a mix of leads (a month's delivery, say).
 
     Attributes:
@@ -169,6 +184,16 @@ class MixValue:
     def meets_quota(self) -> bool | None:
         """Whether the total reaches the quota (``None`` without a quota)."""
         return None if self.quota is None else self.total >= self.quota
+
+    def to_arrow(self) -> Any:
+        """The lines as a ``pyarrow.Table``: ``key`` (the source or segment, a string),
+        ``count`` (int), ``unit_value`` and ``value`` (decimals).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return _mix_table(self.lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready."""
@@ -205,7 +230,7 @@ class MixValue:
 
 
 @attrs.frozen(kw_only=True)
-class QuotaMix:
+class QuotaMix(arrow.TableResult):
     """The smallest mix of leads, in the given proportions, that reaches a quota.
 
     Attributes:
@@ -225,6 +250,16 @@ class QuotaMix:
     def count(self) -> int:
         """Leads in the mix."""
         return sum(line.count for line in self.lines)
+
+    def to_arrow(self) -> Any:
+        """The lines as a ``pyarrow.Table``: ``key`` (the source or segment, a string),
+        ``count`` (int), ``unit_value`` and ``value`` (decimals).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return _mix_table(self.lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready."""
@@ -268,7 +303,7 @@ def _count(key: str, value: int) -> int:
 
 
 @attrs.frozen
-class LeadValueTable(Mapping[str, Decimal]):
+class LeadValueTable(Mapping[str, Decimal], arrow.TableResult):
     """Lead values by source or segment; a read-only mapping of name -> value.
 
     >>> table = LeadValueTable.from_mapping(
@@ -424,6 +459,18 @@ class LeadValueTable(Mapping[str, Decimal]):
             shares=tuple((key, w / weight_total) for key, w in weights.items()),
             lines=tuple(lines),
             total=sum((line.value for line in lines), Decimal(0)),
+        )
+
+    def to_arrow(self) -> Any:
+        """The values as a ``pyarrow.Table``: ``key`` (the source or segment, a string) and
+        ``value`` (decimal), in the table's order.
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.table(
+            {"key": arrow.strings(list(self)), "value": arrow.decimals(list(self.values()))}
         )
 
     def to_dict(self) -> dict[str, Any]:

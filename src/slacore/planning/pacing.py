@@ -23,10 +23,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore._values import RateLike, format_rate, to_money, to_rate
 from slacore.calendar.periods import Period, PeriodSpan
 from slacore.errors import PlanError, ValidationError
@@ -266,7 +268,7 @@ def _round(value: Fraction, measure: Measure) -> Decimal:
 
 
 @attrs.frozen(kw_only=True)
-class Pacing:
+class Pacing(arrow.TableResult):
     """Delivery to date against the straight line by business day. See :func:`pace`.
 
     Attributes:
@@ -350,6 +352,32 @@ class Pacing:
         if self.measure is Measure.LEADS:
             return f"{format_count(int(amount))} leads"
         return format_money(amount)
+
+    def to_arrow(self) -> Any:
+        """The weeks as a ``pyarrow.Table``, a row per week: ``start`` and ``end`` (dates),
+        ``business_days`` and ``leads`` (ints), ``expected``, ``delivered`` and ``capacity``
+        (decimals, ``capacity`` null when unknown), ``load`` (dictionary of
+        :class:`~slacore.planning.funnel.CapacityStatus`, null for weeks not over) and
+        ``complete`` (bool).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.weeks,
+            [
+                ("start", arrow.days, attrgetter("start")),
+                ("end", arrow.days, attrgetter("end")),
+                ("business_days", arrow.integers, attrgetter("business_days")),
+                ("expected", arrow.decimals, attrgetter("expected")),
+                ("delivered", arrow.decimals, attrgetter("delivered")),
+                ("leads", arrow.integers, attrgetter("leads")),
+                ("capacity", arrow.decimals, attrgetter("capacity")),
+                ("load", lambda v: arrow.categories(v, CapacityStatus), attrgetter("load")),
+                ("complete", arrow.flags, attrgetter("complete")),
+            ],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The figures, JSON-ready (money as decimal strings, shares as numbers)."""

@@ -19,10 +19,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore._values import RateLike, format_rate, to_money, to_rate
 from slacore.agreement import Agreement, Commitment
 from slacore.calendar.duration import format_duration
@@ -96,6 +98,29 @@ class ScoreLine:
         )
 
 
+_KINDS = ("amount", "count", "share", "deliverables")
+_SHARE_PLACES = Decimal("1e-12")
+
+
+def _kind(target: object) -> str:
+    """What a line's target is, by its type: one of ``_KINDS``."""
+    if isinstance(target, Mapping):
+        return "deliverables"
+    if isinstance(target, Fraction):
+        return "share"
+    return "count" if isinstance(target, int) else "amount"
+
+
+def _figure(value: object) -> Decimal | None:
+    """A line's target or actual as a Decimal for a table (``None`` for deliverables)."""
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return exact if Fraction(exact) == value else exact.quantize(_SHARE_PLACES)
+    if isinstance(value, Decimal | int):
+        return Decimal(value)
+    return None
+
+
 def _plain(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
@@ -103,7 +128,7 @@ def _plain(value: object) -> object:
 
 
 @attrs.frozen(kw_only=True)
-class Scorecard:
+class Scorecard(arrow.TableResult):
     """Every commitment of an agreement in one period. See :func:`scorecard`.
 
     Attributes:
@@ -156,6 +181,34 @@ class Scorecard:
                 return item
         raise UnknownKeyError(
             message=f"no scorecard line {key!r}", key=key, known=tuple(i.key for i in self.lines)
+        )
+
+    def to_arrow(self) -> Any:
+        """The lines as a ``pyarrow.Table``, in the scorecard's order: ``key``, ``team`` and
+        ``commitment`` (strings); ``kind`` (dictionary: ``amount``, ``count``, ``share`` or
+        ``deliverables``, what ``target`` is); ``target`` and ``actual`` (decimals: amounts
+        exactly, counts, shares as a fraction of 1, exact when it ends, else to 12 places;
+        null for deliverables, which a line counts by item, and for an actual not
+        measured); ``met`` (bool, null when not measured); ``target_text`` and
+        ``actual_text`` (strings, as the scorecard writes them).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.records_table(
+            self.lines,
+            [
+                ("key", arrow.strings, attrgetter("key")),
+                ("team", arrow.strings, attrgetter("team")),
+                ("commitment", arrow.strings, attrgetter("commitment")),
+                ("kind", lambda v: arrow.categories(v, _KINDS), lambda line: _kind(line.target)),
+                ("target", arrow.decimals, lambda line: _figure(line.target)),
+                ("actual", arrow.decimals, lambda line: _figure(line.actual)),
+                ("met", arrow.flags, attrgetter("met")),
+                ("target_text", arrow.strings, attrgetter("target_text")),
+                ("actual_text", arrow.strings, attrgetter("actual_text")),
+            ],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from slacore._arrow import TableResult, pandas_of
 from slacore._values import format_rate
+from slacore.errors import ValidationError
 from slacore.model import Handoff
 from slacore.render import (
     Block,
@@ -26,6 +28,7 @@ from slacore.render import (
     result_markdown,
 )
 from slacore.rules._engine.results import LazyResults
+from slacore.rules._tables import cadence_summary_table, cadence_table
 from slacore.rules.common import SlaStatus, result_sentence
 
 if TYPE_CHECKING:
@@ -170,7 +173,7 @@ def _summarise(counts: Mapping[SlaStatus, int], target: Fraction | None) -> Cade
 
 
 @attrs.frozen(kw_only=True)
-class CadenceReport:
+class CadenceReport(TableResult):
     """The result of :meth:`CadenceRule.evaluate`.
 
     Attributes:
@@ -195,6 +198,46 @@ class CadenceReport:
         if isinstance(self.results, LazyResults):
             return self.results.with_status(wanted)  # builds only those
         return tuple(r for r in self.results if r.status in wanted)
+
+    def to_arrow(self) -> Any:
+        """The results as a ``pyarrow.Table``: a row per hand-off, in input order.
+
+        Columns: ``lead_id``, ``stage``, ``source``, ``owner_id`` (strings); ``status``
+        (dictionary of every :class:`SlaStatus`, a pandas category); ``window_end``,
+        ``met_at``, ``withdrawn_at`` (``timestamp[us, tz=UTC]``); ``touches`` (int). A figure
+        a result does not have is null (``touches`` is 0). Made from the evaluation's
+        columns, without building the result objects. ``to_pandas()`` gives the same as a
+        ``DataFrame``; ``polars.from_arrow()`` takes it.
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return cadence_table(self.results, self.rule.min_touches)
+
+    def summary_to_arrow(self, by: str = "rep") -> Any:
+        """The summaries as a ``pyarrow.Table``: a row per rep (``by="rep"``, as
+        :attr:`by_rep`) or one for all (``by="all"``).
+
+        Columns: the group (``rep`` or ``all``, a string), ``eligible``, ``met``,
+        ``breached``, ``pending``, ``at_risk``, ``withdrawn`` (ints), ``compliance`` and
+        ``target`` (float shares, null for none) and ``target_met`` (bool).
+
+        Raises:
+            ValidationError: ``by`` is not ``"rep"`` or ``"all"``.
+            ModuleNotFoundError: pyarrow is not installed.
+
+        """
+        groups = {"rep": self.by_rep, "all": {"all": self.summary}}
+        if by not in groups:
+            raise ValidationError(
+                message=f'expected "rep" or "all", got {by!r}', field="by", value=by
+            )
+        return cadence_summary_table(by, groups[by])
+
+    def summary_to_pandas(self, by: str = "rep") -> Any:
+        """:meth:`summary_to_arrow` as a pandas ``DataFrame``."""
+        return pandas_of(self.summary_to_arrow(by))
 
     def to_dict(self, *, results: bool = False) -> dict[str, Any]:
         """The report, JSON-ready; with ``results=True`` every hand-off's result too."""

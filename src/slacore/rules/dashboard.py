@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from slacore import _arrow as arrow
 from slacore.calendar.duration import format_duration
 from slacore.model import Handoff
 from slacore.render import Block, Paragraph, Table, blocks_markdown, json_dict
@@ -55,7 +56,7 @@ class DashboardRow:
 
 
 @attrs.frozen(kw_only=True)
-class DontBeOnIt:
+class DontBeOnIt(arrow.TableResult):
     """Per rep, the leads that broke the response or the cadence rule; most violations first.
 
     Attributes:
@@ -76,6 +77,23 @@ class DontBeOnIt:
     def row(self, rep_id: str) -> DashboardRow | None:
         """The row of ``rep_id``, or ``None`` if the rep is not on the dashboard."""
         return next((r for r in self.rows if r.rep_id == rep_id), None)
+
+    def to_arrow(self) -> Any:
+        """The rows as a ``pyarrow.Table``, most violations first: ``rep_id`` (string),
+        ``not_contacted`` and ``under_touched`` (lists of lead ids) and ``violations`` (int).
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return arrow.table(
+            {
+                "rep_id": arrow.strings([r.rep_id for r in self.rows]),
+                "not_contacted": arrow.string_lists([r.not_contacted for r in self.rows]),
+                "under_touched": arrow.string_lists([r.under_touched for r in self.rows]),
+                "violations": arrow.integers([r.violations for r in self.rows]),
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The dashboard, JSON-ready."""

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from slacore._arrow import TableResult, pandas_of
 from slacore._values import format_rate
 from slacore.calendar.duration import format_duration
+from slacore.errors import ValidationError
 from slacore.model import Handoff
 from slacore.render import (
     Block,
@@ -29,6 +31,7 @@ from slacore.render import (
 from slacore.rules._engine.columns import _ONE_US
 from slacore.rules._engine.results import LazyResults
 from slacore.rules._engine.tallies import _percentile, _Runs, _Tally
+from slacore.rules._tables import response_summary_table, response_table
 from slacore.rules.common import NEVER, Clock, Never, SlaStatus, result_sentence
 
 if TYPE_CHECKING:
@@ -289,7 +292,7 @@ def _summarise(tally: _Tally, target: Fraction | None, clock: Clock) -> Response
 
 
 @attrs.frozen(kw_only=True)
-class ResponseReport:
+class ResponseReport(TableResult):
     """The result of :meth:`ResponseRule.evaluate`.
 
     Attributes:
@@ -316,6 +319,50 @@ class ResponseReport:
         if isinstance(self.results, LazyResults):
             return self.results.with_status(wanted)  # builds only those
         return tuple(r for r in self.results if r.status in wanted)
+
+    def to_arrow(self) -> Any:
+        """The results as a ``pyarrow.Table``: a row per hand-off, in input order.
+
+        Columns: ``lead_id``, ``stage``, ``source``, ``owner_id`` (strings); ``status``
+        (dictionary of every :class:`SlaStatus`, a pandas category); ``started_at``,
+        ``due_at``, ``first_touch_at``, ``withdrawn_at`` (``timestamp[us, tz=UTC]``);
+        ``elapsed``, ``business_elapsed`` (``duration[us]``). A figure a result does not have
+        (``None``) is null: a not-applicable hand-off has its hand-off's columns and status
+        only. Made from the evaluation's columns, without building the result objects.
+        ``to_pandas()`` gives the same as a ``DataFrame``; ``polars.from_arrow()`` takes it.
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        return response_table(self.results)
+
+    def summary_to_arrow(self, by: str = "rep") -> Any:
+        """The summaries as a ``pyarrow.Table``: a row per rep (``by="rep"``, as
+        :attr:`by_rep`), per source (``by="source"``) or one for all (``by="all"``).
+
+        Columns: the group (``rep``, ``source`` or ``all``, a string), ``eligible``, ``met``,
+        ``breached``, ``pending``, ``at_risk``, ``withdrawn`` (ints), ``compliance`` and
+        ``target`` (float shares, null for none), ``target_met`` (bool), ``p50`` and ``p90``
+        (``duration[us]``, null for none or never), ``p50_never`` and ``p90_never`` (the
+        percentile falls among the hand-offs never touched), then one int column per
+        response-time bucket, named by :func:`bucket_labels` for the rule's clock.
+
+        Raises:
+            ValidationError: ``by`` is not ``"rep"``, ``"source"`` or ``"all"``.
+            ModuleNotFoundError: pyarrow is not installed.
+
+        """
+        groups = {"rep": self.by_rep, "source": self.by_source, "all": {"all": self.summary}}
+        if by not in groups:
+            raise ValidationError(
+                message=f'expected "rep", "source" or "all", got {by!r}', field="by", value=by
+            )
+        return response_summary_table(by, groups[by], bucket_labels(self.rule.clock))
+
+    def summary_to_pandas(self, by: str = "rep") -> Any:
+        """:meth:`summary_to_arrow` as a pandas ``DataFrame``."""
+        return pandas_of(self.summary_to_arrow(by))
 
     def to_dict(self, *, results: bool = False) -> dict[str, Any]:
         """The report, JSON-ready; with ``results=True`` every hand-off's result too."""

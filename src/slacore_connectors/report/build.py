@@ -24,14 +24,15 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from slacore._arrow import pandas_of
 from slacore._values import FIRST_YEAR, LAST_YEAR
 from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
-from slacore.connector import RejectedRecord
+from slacore.connector import RejectedRecord, rejected_table
 from slacore.errors import PlanError, SlacoreError, ValidationError
 from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
-from slacore.planning.escalation_ladder import Escalation, escalation
+from slacore.planning.escalation_ladder import Escalation, PeriodVerdict, escalation
 from slacore.planning.outcomes import deal_outcomes
 from slacore.planning.pacing import Delivery, Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
@@ -41,6 +42,7 @@ from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
 from slacore_connectors.report.html import report_page
+from slacore_connectors.report.period_results import PeriodLedger
 from slacore_connectors.store.base import Store
 
 __all__ = [
@@ -134,6 +136,67 @@ class SlaReport:
                 "notices": list(self.notices),
             }
         )
+
+    def to_arrow(self) -> dict[str, Any]:
+        """The report's tables as ``pyarrow.Table`` s, by name, in the report's order.
+
+        Names: for each response rule ``response.<rule name>`` (a row per hand-off of the
+        period, :meth:`ResponseReport.to_arrow
+        <slacore.rules.response_report.ResponseReport.to_arrow>`), ``...by_rep`` and
+        ``...by_source`` (its summaries); for each cadence rule ``cadence.<rule name>`` and
+        ``...by_rep``; then, when the report has them, ``dashboard``, ``pacing`` (the
+        weeks), ``curve`` (the business days), ``scorecard`` (the lines), ``escalation``
+        (the periods) and always ``rejected`` (the rejected rows,
+        :func:`~slacore.connector.rejected_table`). A rule name used twice gets ``#2``.
+        Column types as in :mod:`slacore._arrow`: UTC timestamps, exact decimals for money,
+        dictionaries for statuses.
+
+        Raises:
+            ModuleNotFoundError: pyarrow is not installed (``pip install 'slacore[arrow]'``).
+
+        """
+        tables: dict[str, Any] = {}
+
+        def put(name: str, *parts: tuple[str, Any]) -> None:
+            taken = sum(1 for key in tables if key == name or key.startswith(f"{name}#"))
+            if taken:
+                name = f"{name}#{taken + 1}"
+            for suffix, table in parts:
+                tables[name + suffix] = table
+
+        for response in self.responses:
+            put(
+                f"response.{response.rule.name}",
+                ("", response.to_arrow()),
+                (".by_rep", response.summary_to_arrow("rep")),
+                (".by_source", response.summary_to_arrow("source")),
+            )
+        for cadence in self.cadences:
+            put(
+                f"cadence.{cadence.rule.name}",
+                ("", cadence.to_arrow()),
+                (".by_rep", cadence.summary_to_arrow("rep")),
+            )
+        for name, part in (
+            ("dashboard", self.dashboard),
+            ("pacing", self.pacing),
+            ("curve", self.curve),
+            ("scorecard", self.scorecard),
+            ("escalation", self.escalation),
+        ):
+            if part is not None:
+                tables[name] = part.to_arrow()
+        tables["rejected"] = rejected_table(self.rejected_rows)
+        return tables
+
+    def to_pandas(self) -> dict[str, Any]:
+        """:meth:`to_arrow`'s tables as pandas ``DataFrame`` s, by the same names.
+
+        Raises:
+            ModuleNotFoundError: pyarrow or pandas is not installed.
+
+        """
+        return {name: pandas_of(table) for name, table in self.to_arrow().items()}
 
     def _sections(self) -> list[tuple[str, list[Block]]]:
         """(heading, the result's blocks) for each part of the report."""
@@ -305,14 +368,22 @@ def build_report(
     # the end: with the collector on, each burst of them set off collections that walked
     # every record read so far.
     with gc_paused():
-        return _build(store, agreement, period, as_of)
+        return _build(store, agreement, period=period, as_of=as_of)
 
 
 def _build(
-    store: Store, agreement: Agreement, period: date | str | None, as_of: datetime | None
+    store: Store,
+    agreement: Agreement,
+    *,
+    period: date | str | None = None,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+    ledger: PeriodLedger | None = None,
 ) -> SlaReport:
-    """:func:`build_report`, with Python's cyclic garbage collector paused."""
-    moment = as_of or datetime.now(UTC)
+    """:func:`build_report`, evaluated at ``now`` (default the current time) when ``as_of``
+    is not given, with the kept period results of ``ledger`` (default those valid in the
+    store; a sync passes its own, which notes what to keep)."""
+    moment = as_of or now or datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValidationError(message="expected a timezone-aware time", field="as_of")
     # A day's slack either side: --as-of 2099-12-31 means the end of that day, in any zone.
@@ -398,10 +469,20 @@ def _build(
         pacing = agreement.pace(delivered, as_of=pace_day)
         curve = pacing_curve(pacing, delivered, calendar=calendar)
 
-    history: list[Scorecard] = []
+    # The ladder's earlier periods: a kept result (period_results.py) where one is valid,
+    # else evaluated; the period reported always is.
+    if ledger is None:
+        ledger = PeriodLedger.for_report(store, agreement, as_of=as_of)
+    history: list[Scorecard | PeriodVerdict] = []
     card: Scorecard | None = None
     part = first_span
     while part.start <= span.start:
+        kept = None if part == span else ledger.verdict(part, first_span.start)
+        if kept is not None:
+            if kept.met is not None:
+                history.append(PeriodVerdict(span=part, met=kept.met))
+            part = agreement.period.span(part.end + timedelta(days=1))
+            continue
         part_chosen, part_responses, part_cadences = (
             (chosen, responses, cadences) if part == span else evaluate(part)
         )
@@ -415,6 +496,7 @@ def _build(
             min(moment.astimezone(zone).date(), part.end),
             delivered if part == span else None,
         )
+        ledger.evaluated(part, first_span.start, result, part_chosen, part_responses, part_cadences)
         if result is not None:
             history.append(result)
             card = result if part == span else card

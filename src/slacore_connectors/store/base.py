@@ -11,6 +11,7 @@ import attrs
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import SlacoreError, ValidationError
+from slacore_connectors.store.periods import KeptPeriods, StoreChanges, Watermark
 
 __all__ = [
     "BatchResult",
@@ -310,5 +311,32 @@ class Store(Protocol):
         """Every table's current rows as plain tuples, bookkeeping columns left out.
 
         For comparing two stores row for row (e.g. after a killed and resumed sync).
+        """
+        ...
+
+    def watermark(self, *, at: datetime) -> Watermark:
+        """Where the store stands now: the largest row id of each table a report reads, and
+        ``at`` (aware), the moment from which a row closed later is found."""
+        ...
+
+    def changes_since(self, mark: Watermark) -> StoreChanges:
+        """What changed after ``mark``: rows stored after it, or closed at or after its time.
+
+        Costs what changed, not what the store holds.
+        """
+        ...
+
+    def period_results(self, fingerprint: str) -> KeptPeriods | None:
+        """The period results kept for an agreement (its fingerprint), or ``None``: none
+        kept, or a store of an older schema opened read-only."""
+        ...
+
+    def keep_period_results(self, fingerprint: str, kept: KeptPeriods) -> None:
+        """Replace the period results kept for an agreement (its fingerprint), in one
+        transaction. :meth:`forget_source` drops every agreement's.
+
+        Raises:
+            StoreError: The store cannot be written; the results kept before stay.
+
         """
         ...

@@ -99,12 +99,36 @@ _MIGRATION_4 = (
 _MIGRATION_5 = ("ALTER TABLE deals ADD COLUMN owner_id",)
 """Version 5: each deal's owner."""
 
+# Version 6: stored period results (slacore_connectors.report.period_results). A closed,
+# decided period's shared-goal verdict for one agreement (its fingerprint): met 1 or 0, NULL
+# when the period had no scorecard; its span (ISO dates); since, the first day of the history
+# it was evaluated in; leads, the ids of its hand-offs' leads (zlib of a JSON list).
+# period_marks holds, per fingerprint, the store's watermark when the results were kept (the
+# largest row_id of each table read, and the time) and whether every ended period was kept.
+# An index of the closed rows of each table a report reads, so that what was closed after a
+# watermark is found without reading the table.
+_MIGRATION_6 = (
+    "CREATE TABLE period_results (fingerprint TEXT NOT NULL, label TEXT NOT NULL, "
+    "start TEXT NOT NULL, end TEXT NOT NULL, met INTEGER, since TEXT NOT NULL, "
+    "leads BLOB NOT NULL, PRIMARY KEY (fingerprint, label))",
+    "CREATE TABLE period_marks (fingerprint TEXT NOT NULL PRIMARY KEY, mark TEXT NOT NULL, "
+    "settled INTEGER NOT NULL)",
+    "CREATE INDEX handoffs_closed ON handoffs (seen_to) WHERE seen_to IS NOT NULL",
+    "CREATE INDEX touches_closed ON touches (seen_to) WHERE seen_to IS NOT NULL",
+    "CREATE INDEX stage_changes_closed ON stage_changes (seen_to) WHERE seen_to IS NOT NULL",
+    "CREATE INDEX owner_changes_closed ON owner_changes (seen_to) WHERE seen_to IS NOT NULL",
+    "CREATE INDEX deals_closed ON deals (seen_to) WHERE seen_to IS NOT NULL",
+    "CREATE INDEX reps_closed ON reps (seen_to) WHERE seen_to IS NOT NULL",
+)
+"""Version 6: stored period results, and an index of each read table's closed rows."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _MIGRATION_1,
     _MIGRATION_2,
     _MIGRATION_3,
     _MIGRATION_4,
     _MIGRATION_5,
+    _MIGRATION_6,
 )
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 

@@ -32,6 +32,7 @@ from typing import Any
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
 from slacore.model import id_field, id_is_key
+from slacore_connectors.store._period_results import _PeriodResults
 from slacore_connectors.store._runs import _CONNECTORS_FROM, _Runs
 from slacore_connectors.store._tables import TABLES, _key, _Table, _us
 from slacore_connectors.store.base import (
@@ -53,13 +54,13 @@ _EVENTS_OF_A_LEAD = tuple(
 touches, owner changes. A lead deleted closes its current events of the same source."""
 
 
-class SQLiteStore(_Runs):
+class SQLiteStore(_Runs, _PeriodResults):
     """The store in one SQLite file.
 
     >>> import tempfile, pathlib
     >>> with SQLiteStore(pathlib.Path(tempfile.mkdtemp()) / "sla.db") as store:
     ...     store.schema_version
-    5
+    6
 
     A store opened ``read_only`` never writes: the file is opened read-only (no write-ahead
     log switch, no migration, no lock file), so a report can read a store in a folder it may
@@ -222,7 +223,7 @@ class SQLiteStore(_Runs):
         """Delete what the store holds of a source: every version of its records, its
         rejected records, its cursors and its connector, in one transaction. Its runs stay,
         as the history of what ran. The next sync of the source starts afresh, with any
-        connector.
+        connector. Every agreement's kept period results go too (not counted).
 
         Returns:
             The rows deleted (0: the store held nothing of the source).
@@ -241,6 +242,7 @@ class SQLiteStore(_Runs):
                     deleted += self._db.execute(
                         f"DELETE FROM {name} WHERE source_name = ?", (source_name,)
                     ).rowcount
+                self._forget_period_results()
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
