@@ -23,6 +23,12 @@ figures at scattered places, which costs more.
     python benchmarks/bench_response.py                 # 1,000,000 hand-offs, both layouts
     python benchmarks/bench_response.py --n 100000 --order lead
     python benchmarks/bench_response.py --changes --order lead
+    python benchmarks/bench_response.py --order lead --columns   # evaluate_columns too
+
+With ``--columns`` every rule is also evaluated by ``evaluate_columns`` on the same
+records held as columns (a dict of numpy arrays, pandas DataFrames, pyarrow Tables), in the
+same run, in rounds that alternate with ``evaluate`` on the objects; the summaries and per-rep
+figures must agree.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slacore import BusinessCalendar, Handoff, ResponseRule, StageChange, Touch
 from slacore.rules.cadence import CadenceRule
@@ -156,6 +163,11 @@ def main() -> int:
         help="give the leads stage changes too (SAL, SQL, some withdrawn)",
     )
     parser.add_argument(
+        "--columns",
+        action="store_true",
+        help="also evaluate_columns on the same records held as columns (numpy, Arrow)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="100,000 hand-offs, one timed run, for a smoke run"
     )
     args = parser.parse_args()
@@ -195,6 +207,8 @@ def main() -> int:
             else "hand-offs and touches in time order, as the store yields them:"
         )
         measure(rules, handoffs, touches, changes, now, args.repeat)
+        if args.columns:
+            measure_columns(rules, (handoffs, touches, changes), now, args.repeat)
     return 0
 
 
@@ -232,6 +246,94 @@ def measure(
         f"slowest response evaluation (median of {repeat}) {worst:.2f} s {verdict} "
         f"the target of {target:.2f} s"
     )
+
+
+def as_columns(
+    handoffs: list[Handoff], touches: list[Touch], changes: list[StageChange]
+) -> dict[str, dict[str, Any]]:
+    """The records as tables of three kinds: a dict of numpy arrays (ids as object arrays,
+    times as object arrays of aware datetimes, flags as a bool array), pyarrow Tables (times
+    as ``timestamp[us, UTC]``) and pandas DataFrames (``datetime64[us, UTC]``, made from
+    the Arrow tables)."""
+    import numpy as np
+    import pyarrow as pa
+
+    fields = {
+        "handoffs": (handoffs, ("lead_id", "notified_at", "stage", "owner_id", "source")),
+        "touches": (touches, ("lead_id", "rep_id", "at", "channel")),
+        "stage_changes": (changes, ("lead_id", "to_stage", "at")),
+    }
+    kinds: dict[str, dict[str, Any]] = {"numpy": {}, "pandas": {}, "arrow": {}}
+    for table, (records, names) in fields.items():
+        columns: dict[str, Any] = {}
+        for name in names:
+            column = np.empty(len(records), dtype=object)
+            column[:] = [getattr(r, name) for r in records]
+            columns[name] = column
+        if table == "handoffs":
+            columns["hand_raiser"] = np.array([h.hand_raiser for h in records], dtype=bool)
+        if table == "touches":
+            columns["channel"] = columns["channel"].astype(str).astype(object)
+        kinds["numpy"][table] = columns
+        arrow = pa.table(
+            {
+                name: pa.array(
+                    values.tolist(),
+                    type=pa.timestamp("us", tz="UTC") if name in ("at", "notified_at") else None,
+                )
+                for name, values in columns.items()
+            }
+        )
+        kinds["arrow"][table] = arrow
+        kinds["pandas"][table] = arrow.to_pandas()
+    return kinds
+
+
+def measure_columns(
+    rules: dict[str, ResponseRule | CadenceRule],
+    records: tuple[list[Handoff], list[Touch], list[StageChange]],
+    now: datetime,
+    repeat: int,
+) -> None:
+    """Time ``evaluate`` on the objects and ``evaluate_columns`` on the same records as numpy
+    arrays, pandas DataFrames and Arrow tables, in interleaved rounds (this machine's speed
+    drifts), checking that the summaries and per-rep figures agree."""
+    handoffs, touches, changes = records
+    began = time.perf_counter()
+    kinds = as_columns(handoffs, touches, changes)
+    print(
+        f"\nthe same records as columns, made in {time.perf_counter() - began:.1f} s; "
+        f"peak memory {peak_mib():,.0f} MiB"
+    )
+    print(f"{'evaluation':<52} {'median s':>8} {'best s':>7} {'vs objects':>10} {'peak MiB':>9}")
+    for name, rule in rules.items():
+        took: dict[str, list[float]] = {"objects": [], **{kind: [] for kind in kinds}}
+        for _ in range(repeat):
+            began = time.perf_counter()
+            expected = rule.evaluate(handoffs, touches, now=now, stage_changes=changes)
+            took["objects"].append(time.perf_counter() - began)
+            for kind, tables in kinds.items():
+                began = time.perf_counter()
+                report = rule.evaluate_columns(
+                    tables["handoffs"],
+                    tables["touches"],
+                    now=now,
+                    stage_changes=tables["stage_changes"] if changes else None,
+                )
+                took[kind].append(time.perf_counter() - began)
+                assert report.summary == expected.summary, (kind, name)
+                assert report.by_rep == expected.by_rep, (kind, name)
+                del report
+            del expected
+        base = statistics.median(took["objects"])
+        print(name)
+        for kind, times in took.items():
+            label = "evaluate, objects" if kind == "objects" else f"evaluate_columns, {kind}"
+            median = statistics.median(times)
+            print(
+                f"{'    ' + label:<52} {median:>8.2f} {min(times):>7.2f} "
+                f"{median / base:>9.2f}x {peak_mib():>9,.0f}"
+            )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ Rows are streamed: a batch (10,000 rows by default) is mapped and yielded before
 read. The cursor after a batch is the file's identity (path, device and inode, the SHA-256 of
 every byte before the offset) and the byte offset and line after the last complete row, so a
 re-run after rows were appended reads only the new rows, and a file that was replaced or
-rewritten, even at the same size, is read again from the start. A last line without a
+rewritten, even at the same size, is read again from the start. The hash is checked only
+when the file may have been written since the cursor was made: on POSIX systems a file whose
+size, modification time and change time are those the cursor holds (taken when it had not
+been written for two seconds) is not read again to hash it. A last line without a
 newline is taken for a row still being written and left for the next run (setting
 ``wait_for_newline``); nothing else is: a malformed row (a quote that never closes) has its
 first line rejected, and reading goes on at the next line.
@@ -28,6 +31,7 @@ import codecs
 import csv
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, ClassVar, Final
@@ -58,6 +62,9 @@ _INNER_BOM: Final = "holds a byte-order mark (U+FEFF) past the file's start (fil
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
 _CHUNK: Final = 1 << 20
 _HEAD_BYTES: Final = 1 << 16
+_SETTLED_NS: Final = 2_000_000_000
+"""How long before a read a file must have been last written for its status (size, and
+modification and change times) to vouch for its content at the next read."""
 
 
 @hookimpl
@@ -221,15 +228,18 @@ class _Prefix:
     parsing; going back to an earlier offset starts again from the first byte.
     """
 
-    __slots__ = ("digest", "end", "file")
+    __slots__ = ("digest", "end", "file", "known")
 
     def __init__(self, file: IO[bytes]) -> None:
         self.file = file
         self.digest = hashlib.sha256()
         self.end = 0
+        self.known: tuple[int, str] | None = None
 
     def at(self, offset: int) -> str:
         """The hex digest of the bytes before ``offset``."""
+        if self.known is not None and offset == self.known[0]:
+            return self.known[1]
         if offset < self.end:
             self.digest, self.end = hashlib.sha256(), 0
         self.file.seek(self.end)
@@ -446,6 +456,7 @@ class CsvConnector(Connector):
         source = path.name
         with path.open("rb") as file, path.open("rb") as probe:
             status = os.fstat(file.fileno())
+            settled = time.time_ns() - status.st_ctime_ns > _SETTLED_NS
             prefix = _Prefix(probe)
             identity: dict[str, str | int] = {
                 "path": str(path.resolve()),
@@ -454,12 +465,14 @@ class CsvConnector(Connector):
             }
 
             def cursor_at(offset: int, line: int) -> Cursor:
-                state = {
+                state: dict[str, str | int] = {
                     **identity,
                     "offset": offset,
                     "line": line,
                     "sha256": prefix.at(offset),
                 }
+                if settled and _VOUCHES:
+                    state["written"] = _written(status)
                 return Cursor(stream=stream, state=state)
 
             header = self._header(file, path) if has_header else None
@@ -480,7 +493,7 @@ class CsvConnector(Connector):
             offset, line = header.offset, header.line
             notices: list[str] = []
             if cursor is not None:
-                resumed = self._resume(cursor, identity, status.st_size, prefix)
+                resumed = self._resume(cursor, identity, status, prefix)
                 if isinstance(resumed, str):
                     notices.append(f"{source}: {resumed}; it is read again from the start")
                 elif resumed[0] >= offset:
@@ -607,13 +620,23 @@ class CsvConnector(Connector):
                 )
 
     def _resume(
-        self, cursor: Cursor, identity: Mapping[str, str | int], size: int, prefix: _Prefix
+        self,
+        cursor: Cursor,
+        identity: Mapping[str, str | int],
+        status: os.stat_result,
+        prefix: _Prefix,
     ) -> tuple[int, int] | str:
         """Where to go on from ``cursor``, or why the file is read again from the start.
 
         The cursor holds the SHA-256 of every byte before its offset: any change to the part
         already read (a same-size export written over the file, one value edited) is seen.
+        Reading that part again to hash it costs what the file holds, so it is skipped when
+        the file was not written since the cursor was made: its size, modification time and
+        change time (which no tool sets back) are still those the cursor holds, taken when
+        the file had not been written for :data:`_SETTLED_NS` (a write in the same tick of
+        the clock as the one before would leave the times as they were).
         """
+        size = status.st_size
         state = cursor.state
         offset, line = state.get("offset"), state.get("line")
         changed = [key for key, value in identity.items() if state.get(key) != value]
@@ -623,8 +646,23 @@ class CsvConnector(Connector):
             return f"its {' and '.join(changed)} changed since the last run"
         if size < offset:
             return "it is shorter than at the last run"
-        if not isinstance(state.get("sha256"), str):
+        hashed = state.get("sha256")
+        if not isinstance(hashed, str):
             return "the cursor is from an older slacore, without the hash of the part read"
-        if prefix.at(offset) != state["sha256"]:
+        if _VOUCHES and state.get("written") == _written(status):
+            prefix.known = (offset, hashed)
+            return offset, line
+        if prefix.at(offset) != hashed:
             return "the part read at the last run changed since"
         return offset, line
+
+
+_VOUCHES: Final = os.name == "posix"
+"""Whether a file's status can vouch that it was not written: on POSIX systems its change
+time (``st_ctime``) moves with every write and cannot be set back; on Windows it is the
+creation time."""
+
+
+def _written(status: os.stat_result) -> str:
+    """What changes when a file is written: its size, modification and change times."""
+    return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}"

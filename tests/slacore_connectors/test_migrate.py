@@ -200,6 +200,18 @@ SCHEMAS[6] = (
     },
 )
 
+# Version 7: the current rejected records of a stream, by record id.
+SCHEMAS[7] = (
+    SCHEMAS[6][0],
+    {
+        **SCHEMAS[6][1],
+        "rejected_current": (
+            "CREATE INDEX rejected_current ON rejected (source_name, stream, record_id) "
+            "WHERE seen_to IS NULL"
+        ),
+    },
+)
+
 
 def _column(row: tuple[int, str, str, int, str | None, int]) -> str:
     _, name, kind, notnull, default, pk = row

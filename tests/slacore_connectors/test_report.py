@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import re
 import shutil
 from datetime import UTC, datetime
@@ -242,3 +243,26 @@ def test_report_tables_by_name(demo: Path) -> None:
         f"{name}#2.by_rep",
         f"{name}#2.by_source",
     ]
+
+
+def test_no_collection_runs_while_a_report_is_built(demo: Path) -> None:
+    # Reading the store makes a few records a hand-off that stay alive to the end of the
+    # report: left on, the collector walked every record read so far, again and again.
+    agreement = Agreement.load(demo / "company_a.toml")
+    started: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.enable()
+    with SQLiteStore(demo / "slacore.db", read_only=True) as store:
+        gc.callbacks.append(note)
+        try:
+            report = build_report(store, agreement, as_of=datetime(2020, 7, 20, tzinfo=UTC))
+        finally:
+            gc.callbacks.remove(note)
+    assert report.handoffs == 314
+    # At most one, set off by the report's allocations as the collector comes back on.
+    assert len(started) <= 1
+    assert gc.isenabled()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -72,6 +73,9 @@ class _Timeline:
     ends: list[int]
     before: list[int]
     after: list[int]
+    arrays: list[Any] = attrs.field(factory=list, init=False, eq=False, repr=False)
+    """The four lists as numpy arrays, made by the column path when it first needs them
+    (see :mod:`slacore.calendar._timeline_np`)."""
 
     def business_at(self, instant: int) -> int:
         index = bisect_right(self.starts, instant) - 1

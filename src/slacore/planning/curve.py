@@ -155,10 +155,13 @@ def pacing_curve(
     if not days:
         return PacingCurve(pacing=pacing, points=())
     by_day: dict[date, Decimal] = {}
+    counts_on: dict[date, date] = {}  # the business day a delivery's day counts for
     for item in delivered:
         if item.on not in span:
             continue
-        target_day = next((d for d in days if d >= item.on), days[-1])
+        target_day = counts_on.get(item.on)
+        if target_day is None:
+            target_day = counts_on[item.on] = next((d for d in days if d >= item.on), days[-1])
         amount = item.value if pacing.measure is Measure.VALUE else Decimal(item.leads)
         by_day[target_day] = by_day.get(target_day, Decimal(0)) + amount
     points: list[CurvePoint] = []

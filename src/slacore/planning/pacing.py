@@ -18,6 +18,7 @@ Periods (:class:`~slacore.calendar.Period`: week, month, quarter, year) live in
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -200,17 +201,23 @@ def deliveries(
     # A plain dict: a LeadValueTable raises for an unknown key even under `in`.
     table = None if values is None else {key: values[key] for key in values}
     result: list[Delivery] = []
+    # Equal deliveries are one object: a day's hand-offs of one source are worth the same,
+    # and a period of 100,000 hand-offs makes a few hundred deliveries, not 100,000.
+    made: dict[tuple[date, str], Delivery] = {}
     for handoff in handoffs:
-        value = Decimal(0)
-        unvalued: tuple[str, str] | None = None
-        if table is not None:
-            key = (handoff.source if by == "source" else handoff.segment) or ""
-            if key in table:
-                value = table[key]
-            else:
-                unvalued = (by, key)
+        key = "" if table is None else (handoff.source if by == "source" else handoff.segment) or ""
         on = handoff.notified_at.astimezone(zone).date()
-        result.append(Delivery(on=on, value=value, unvalued=unvalued))
+        delivery = made.get((on, key))
+        if delivery is None:
+            value = Decimal(0)
+            unvalued: tuple[str, str] | None = None
+            if table is not None:
+                if key in table:
+                    value = table[key]
+                else:
+                    unvalued = (by, key)
+            delivery = made[on, key] = Delivery(on=on, value=value, unvalued=unvalued)
+        result.append(delivery)
     return result
 
 
@@ -569,14 +576,22 @@ def pace(
     amounts = [Fraction(0)] * n
     leads = [0] * n
     unvalued: dict[tuple[str, str], int] = {}
+    # Each delivery object once, times the number of times it comes (deliveries() gives
+    # one object to equal deliveries): exact, as Fractions and ints are.
+    items: dict[int, Delivery] = {}
+    times: Counter[int] = Counter()
     for item in delivered:
+        items.setdefault(id(item), item)
+        times[id(item)] += 1
+    for key, item in items.items():
         if item.on not in span or item.on > day:
             continue
         i = index_of(item.on)
-        amounts[i] += Fraction(item.leads if how is Measure.LEADS else item.value)
-        leads[i] += item.leads
+        many = times[key]
+        amounts[i] += Fraction(item.leads if how is Measure.LEADS else item.value) * many
+        leads[i] += item.leads * many
         if item.unvalued is not None and how is Measure.VALUE:
-            unvalued[item.unvalued] = unvalued.get(item.unvalued, 0) + item.leads
+            unvalued[item.unvalued] = unvalued.get(item.unvalued, 0) + item.leads * many
     total = sum(amounts, Fraction(0))
     goal_exact = Fraction(goal)
     line = goal_exact * elapsed / n

@@ -42,7 +42,7 @@ def _handoff_columns(handoffs: Sequence[Handoff]) -> dict[str, Any]:
     }
 
 
-def _view(results: Sequence[Any], kind: type) -> tuple[list[Handoff], list[bool], Any] | None:
+def _view(results: Sequence[Any], kind: type) -> tuple[Sequence[Handoff], list[bool], Any] | None:
     """The hand-offs, eligibility flags and columns behind an evaluation's lazy results, or
     ``None`` when ``results`` are held some other way."""
     if isinstance(results, LazyResults) and isinstance(results._figures, kind):

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING
 
 import attrs
@@ -39,12 +40,14 @@ from slacore.model import (
     Touch,
 )
 from slacore.rules._engine.columns import (
+    _EPOCH,
+    _ONE_US,
     _CadenceColumns,
     cadence_columns,
     late_many,
 )
-from slacore.rules._engine.gc import bulk_evaluate
-from slacore.rules._engine.results import LazyResults
+from slacore.rules._engine.gc import ColumnFront, Tables, bulk_evaluate
+from slacore.rules._engine.results import Builders, ColumnResults, LazyResults
 from slacore.rules.cadence_report import CadenceReport, CadenceResult, _summarise
 from slacore.rules.common import (
     Clock,
@@ -64,6 +67,8 @@ from slacore.rules.eligibility import ALL, Eligibility
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+    from slacore.columns import Columns
+    from slacore.rules._engine.cadence_arrays import CadenceFigures
 
 
 __all__ = ["CadenceRule"]
@@ -86,7 +91,7 @@ class _Results(LazyResults[CadenceResult, "CadenceRule", _CadenceColumns]):
     _noun = "cadence results"
 
     def _not_applicable(self, handoff: Handoff) -> CadenceResult:
-        return CadenceResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+        return _not_covered(handoff)
 
     def _build(self, handoff: Handoff, at: int) -> CadenceResult:
         columns = self._figures
@@ -108,8 +113,38 @@ class _Results(LazyResults[CadenceResult, "CadenceRule", _CadenceColumns]):
         )
 
 
+def _column_result(
+    rule: CadenceRule,
+    figures: CadenceFigures,
+    touches: Columns | None,
+    handoff: Handoff,
+    at: int,
+) -> CadenceResult:
+    """The result of a covered hand-off of an evaluation on columns, from the arrays."""
+    from slacore.rules._engine.arrays import STATUSES
+    from slacore.rules._engine.cadence_arrays import met_at
+
+    decided = figures.general.get(at)
+    if decided is not None:
+        return decided
+    status = STATUSES[figures.status[at]]
+    close = _EPOCH + int(figures.close_us[at]) * _ONE_US
+    return CadenceResult(
+        handoff=handoff,
+        status=status,
+        window_end=rule._end_at(handoff.notified_at, close),
+        touches=int(figures.counted[at]),
+        met_at=met_at(figures, touches, at) if status is SlaStatus.MET else None,
+        owner_id=figures.owners[figures.owner[at]],
+    )
+
+
+def _not_covered(handoff: Handoff) -> CadenceResult:
+    return CadenceResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+
+
 @attrs.frozen(kw_only=True)
-class CadenceRule:
+class CadenceRule(ColumnFront[CadenceReport]):
     """A promise to touch each eligible lead at least ``min_touches`` times in a window.
 
     Attributes:
@@ -244,6 +279,30 @@ class CadenceRule:
             rule=self,
             now=moment,
             results=_Results(self, items, flags, columns),
+            summary=_summarise(overall, self.target),
+            by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
+        )
+
+    def _columns(self, tables: Tables, moment: datetime) -> CadenceReport:
+        # numpy is imported here, by the column path, never by ``import slacore``.
+        from slacore.rules._engine import arrays, cadence_arrays
+
+        inputs = arrays.read_inputs(self.applies_to, tables, epoch_us(moment))
+        figures = cadence_arrays.cadence_arrays(self, inputs)
+        overall, by_rep = cadence_arrays.cadence_tally(figures, inputs.handoffs.rows)
+        return CadenceReport(
+            rule=self,
+            now=moment,
+            results=ColumnResults(
+                self,
+                inputs.rows,
+                inputs.eligible.tolist(),
+                Builders(
+                    partial(_column_result, self, figures, inputs.touches),
+                    _not_covered,
+                    "cadence results",
+                ),
+            ),
             summary=_summarise(overall, self.target),
             by_rep={k: _summarise(v, self.target) for k, v in sorted(by_rep.items())},
         )

@@ -27,6 +27,7 @@ from slacore.render import (
     json_dict,
     result_markdown,
 )
+from slacore.rules._engine.results import LazyResults
 from slacore.rules._tables import cadence_summary_table, cadence_table
 from slacore.rules.common import SlaStatus, result_sentence
 
@@ -194,6 +195,8 @@ class CadenceReport(TableResult):
     def with_status(self, *statuses: SlaStatus | str) -> tuple[CadenceResult, ...]:
         """The results with one of ``statuses``, in input order."""
         wanted = {SlaStatus(s) for s in statuses}
+        if isinstance(self.results, LazyResults):
+            return self.results.with_status(wanted)  # builds only those
         return tuple(r for r in self.results if r.status in wanted)
 
     def to_arrow(self) -> Any:

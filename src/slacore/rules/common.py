@@ -277,7 +277,16 @@ def moves_that_matter(
     A lead's other moves (accepted, qualified) change nothing for a clock rule: leaving them
     out keeps such leads off the one-at-a-time path.
     """
-    stages = {h.stage for h in handoffs}
+    return stages_that_matter({h.stage for h in handoffs}, withdraw_on, ladder, also)
+
+
+def stages_that_matter(
+    stages: Iterable[str],
+    withdraw_on: tuple[str, ...],
+    ladder: StageLadder,
+    also: Iterable[str] = (),
+) -> frozenset[str]:
+    """:func:`moves_that_matter` for hand-offs into ``stages``."""
     keys = ladder.keys
     placed = [stage for stage in stages if stage in keys]
     back = {key for key in keys if any(ladder.is_before(key, stage) for stage in placed)}

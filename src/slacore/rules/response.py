@@ -32,6 +32,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING
 
 import attrs
@@ -58,9 +59,9 @@ from slacore.rules._engine.columns import (
     _ResponseColumns,
     response_columns,
 )
-from slacore.rules._engine.gc import bulk_evaluate
-from slacore.rules._engine.results import LazyResults
-from slacore.rules._engine.tallies import _source, _tallies
+from slacore.rules._engine.gc import ColumnFront, Tables, bulk_evaluate
+from slacore.rules._engine.results import Builders, ColumnResults, LazyResults
+from slacore.rules._engine.tallies import _source, _tallies, _Tally
 from slacore.rules.common import (
     NEVER,
     Clock,
@@ -82,6 +83,8 @@ from slacore.rules.response_report import ResponseReport, ResponseResult, _summa
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+    from slacore.columns import Columns
+    from slacore.rules._engine.arrays import ArrayFigures
 
 
 __all__ = [
@@ -165,29 +168,77 @@ class _Results(LazyResults[ResponseResult, "ResponseRule", _ResponseColumns]):
     _noun = "response results"
 
     def _not_applicable(self, handoff: Handoff) -> ResponseResult:
-        return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+        return _not_covered(handoff)
 
     def _build(self, handoff: Handoff, at: int) -> ResponseResult:
         columns = self._figures
-        start = columns.started[at]
         start_us, due_us, end_us = columns.figures(at)
-        spent = end_us - start_us
-        business = None if columns.business_us is None else columns.business_us[at] * _ONE_US
-        return ResponseResult(
-            handoff=handoff,
-            status=columns.status[at],
-            started_at=start,
-            due_at=self._rule._due_datetime(start, due_us),
-            first_touch_at=columns.stopped[at],
-            withdrawn_at=columns.withdrawn.get(at),
-            owner_id=columns.owner[at],
-            elapsed=spent * _ONE_US if spent > 0 else _ZERO,
-            business_elapsed=business,
-        )
+        business = columns.business_us
+        return _result(
+            self._rule, handoff, columns.status[at], columns.started[at], start_us, due_us,
+            end_us, columns.stopped[at], columns.withdrawn.get(at), columns.owner[at],
+            None if business is None else business[at],
+        )  # fmt: skip
+
+
+def _column_result(
+    rule: ResponseRule,
+    figures: ArrayFigures,
+    touches: Columns | None,
+    handoff: Handoff,
+    at: int,
+) -> ResponseResult:
+    """The result of a covered hand-off of an evaluation on columns, from the arrays."""
+    from slacore.rules._engine.arrays import STATUSES, when
+
+    decision = figures.general.get(at)
+    if decision is None:
+        start, stopped, withdrawn = handoff.notified_at, when(figures, touches, at), None
+    else:
+        start, stopped, withdrawn = decision[1], decision[4], decision[5]
+    business = figures.business_us
+    return _result(
+        rule, handoff, STATUSES[figures.status[at]], start,
+        int(figures.start_us[at]), int(figures.due_us[at]), int(figures.end_us[at]),
+        stopped, withdrawn, figures.owners[figures.owner[at]],
+        None if business is None else int(business[at]),
+    )  # fmt: skip
+
+
+def _not_covered(handoff: Handoff) -> ResponseResult:
+    return ResponseResult(handoff=handoff, status=SlaStatus.NOT_APPLICABLE)
+
+
+def _result(
+    rule: ResponseRule,
+    handoff: Handoff,
+    status: SlaStatus,
+    start: datetime,
+    start_us: int,
+    due_us: int,
+    end_us: int,
+    stopped: datetime | None,
+    withdrawn: datetime | None,
+    owner: str | None,
+    business_us: int | None,
+) -> ResponseResult:
+    """One eligible hand-off's result from its decided figures (times in microseconds)."""
+    spent = end_us - start_us
+    return ResponseResult(
+        handoff=handoff,
+        status=status,
+        started_at=start,
+        due_at=rule._due_datetime(start, due_us),
+        first_touch_at=stopped,
+        withdrawn_at=withdrawn,
+        owner_id=owner,
+        elapsed=spent * _ONE_US if spent > 0 else _ZERO,
+        business_elapsed=None if business_us is None else business_us * _ONE_US,
+    )
 
 
 @attrs.frozen(kw_only=True)
-class ResponseRule:
+class ResponseRule(ColumnFront[ResponseReport]):
     """A promise to act on each eligible hand-off within a window.
 
     Attributes:
@@ -346,19 +397,47 @@ class ResponseRule:
             channels=stop.channels if isinstance(stop, FirstTouch) else None,
             stop_stages=stop.stages if isinstance(stop, StageReached) else (),
         )  # fmt: skip
-        overall, by_rep, by_source = _tallies(
-            columns.owner, list(map(_source, eligible)), columns.status, taken
-        )
+        tallies = _tallies(columns.owner, list(map(_source, eligible)), columns.status, taken)
+        return self._report(moment, _Results(self, items, flags, columns), tallies)
+
+    def _report(
+        self,
+        moment: datetime,
+        results: Sequence[ResponseResult],
+        tallies: tuple[_Tally, dict[str, _Tally], dict[str, _Tally]],
+    ) -> ResponseReport:
+        overall, by_rep, by_source = tallies
         return ResponseReport(
             rule=self,
             now=moment,
-            results=_Results(self, items, flags, columns),
+            results=results,
             summary=_summarise(overall, self.target, self.clock),
             by_rep={k: _summarise(v, self.target, self.clock) for k, v in sorted(by_rep.items())},
             by_source={
                 k: _summarise(v, self.target, self.clock) for k, v in sorted(by_source.items())
             },
         )
+
+    def _columns(self, tables: Tables, moment: datetime) -> ResponseReport:
+        # numpy is imported here, by the column path, never by ``import slacore``.
+        from slacore.rules._engine import arrays
+
+        inputs = arrays.read_inputs(self.applies_to, tables, epoch_us(moment))
+        stop = self.stop_event
+        figures, taken, stopped = arrays.response_arrays(
+            self,
+            inputs,
+            channels=frozenset(stop.channels) if isinstance(stop, FirstTouch) else None,
+            stop_stages=stop.stages if isinstance(stop, StageReached) else (),
+        )
+        tallies = arrays.array_tallies(
+            figures, *inputs.handoffs.factorize("source", figures.rows), taken, stopped
+        )
+        made = Builders(
+            partial(_column_result, self, figures, inputs.touches), _not_covered, "response results"
+        )
+        results = ColumnResults(self, inputs.rows, inputs.eligible.tolist(), made)
+        return self._report(moment, results, tallies)
 
     def _decide(
         self,

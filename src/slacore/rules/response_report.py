@@ -29,6 +29,7 @@ from slacore.render import (
     result_markdown,
 )
 from slacore.rules._engine.columns import _ONE_US
+from slacore.rules._engine.results import LazyResults
 from slacore.rules._engine.tallies import _percentile, _Runs, _Tally
 from slacore.rules._tables import response_summary_table, response_table
 from slacore.rules.common import NEVER, Clock, Never, SlaStatus, result_sentence
@@ -315,6 +316,8 @@ class ResponseReport(TableResult):
     def with_status(self, *statuses: SlaStatus | str) -> tuple[ResponseResult, ...]:
         """The results with one of ``statuses``, in input order."""
         wanted = {SlaStatus(s) for s in statuses}
+        if isinstance(self.results, LazyResults):
+            return self.results.with_status(wanted)  # builds only those
         return tuple(r for r in self.results if r.status in wanted)
 
     def to_arrow(self) -> Any:

@@ -34,9 +34,10 @@ from slacore.model import Deal, Handoff
 from slacore.planning.curve import PacingCurve, pacing_curve
 from slacore.planning.escalation_ladder import Escalation, PeriodVerdict, escalation
 from slacore.planning.outcomes import deal_outcomes
-from slacore.planning.pacing import Pacing
+from slacore.planning.pacing import Delivery, Pacing
 from slacore.planning.scorecards import Scorecard, scorecard
 from slacore.render import Block, Paragraph, Table, json_dict
+from slacore.rules._engine.gc import gc_paused
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
@@ -363,7 +364,11 @@ def build_report(
             :data:`FIRST_YEAR` to :data:`LAST_YEAR`.
 
     """
-    return _build(store, agreement, period=period, as_of=as_of)
+    # Reading the store makes a few records a hand-off that form no cycles and stay alive to
+    # the end: with the collector on, each burst of them set off collections that walked
+    # every record read so far.
+    with gc_paused():
+        return _build(store, agreement, period=period, as_of=as_of)
 
 
 def _build(
@@ -457,6 +462,8 @@ def _build(
     pacing: Pacing | None = None
     curve: PacingCurve | None = None
     pace_day = min(moment.astimezone(zone).date(), span.end)
+    # The period's deliveries, made once for the pacing and the scorecard.
+    delivered: list[Delivery] | None = None
     if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
         delivered = agreement.deliveries(chosen)
         pacing = agreement.pace(delivered, as_of=pace_day)
@@ -487,6 +494,7 @@ def _build(
             part_cadences,
             deals,
             min(moment.astimezone(zone).date(), part.end),
+            delivered if part == span else None,
         )
         ledger.evaluated(part, first_span.start, result, part_chosen, part_responses, part_cadences)
         if result is not None:
@@ -593,8 +601,13 @@ def _score(
     cadences: tuple[CadenceReport, ...],
     deals: list[Deal],
     as_of: date,
+    delivered: list[Delivery] | None = None,
 ) -> Scorecard | None:
-    """The scorecard of one period from the store's records, or ``None`` if nothing counts."""
+    """The scorecard of one period from the store's records, or ``None`` if nothing counts.
+
+    ``delivered``: the period's deliveries (``agreement.deliveries(chosen)``), when the
+    caller made them already.
+    """
     calendar = agreement.calendar
     assert calendar is not None
     zone = calendar.zone
@@ -607,7 +620,9 @@ def _score(
             milestones[goal.metric] = figure
     lead_value: Decimal | None = None
     if agreement.lead_values is not None:
-        lead_value = sum((d.value for d in agreement.deliveries(chosen)), Decimal(0))
+        if delivered is None:
+            delivered = agreement.deliveries(chosen)
+        lead_value = sum((d.value for d in delivered), Decimal(0))
     kwargs: dict[str, Any] = {
         "revenue": outcome.revenue if agreement.goals is not None else None,
         "lead_value": lead_value,

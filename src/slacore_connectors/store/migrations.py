@@ -122,6 +122,15 @@ _MIGRATION_6 = (
 )
 """Version 6: stored period results, and an index of each read table's closed rows."""
 
+# Version 7: the current rejected records of a stream found by record id, so that a batch that
+# stores a lead, deal or rep (or deletes one) closes its rejections without reading every
+# rejection the source holds.
+_MIGRATION_7 = (
+    "CREATE INDEX rejected_current ON rejected (source_name, stream, record_id) "
+    "WHERE seen_to IS NULL",
+)
+"""Version 7: an index of the current rejected records by stream and record id."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _MIGRATION_1,
     _MIGRATION_2,
@@ -129,6 +138,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _MIGRATION_4,
     _MIGRATION_5,
     _MIGRATION_6,
+    _MIGRATION_7,
 )
 """The statements of each migration, in order; migration ``n`` is ``MIGRATIONS[n - 1]``."""
 

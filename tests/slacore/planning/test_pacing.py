@@ -6,8 +6,10 @@ import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,6 +27,7 @@ from slacore import (
     deliveries,
     pace,
 )
+from slacore.planning.curve import pacing_curve
 from slacore.planning.pacing import Unvalued
 
 # July 2020 in New York: 22 business days (July 3 is the observed Independence Day).
@@ -286,3 +289,43 @@ def test_delivery_on_the_line_is_on_pace_and_even(per_day: int) -> None:
         check = pace(delivered, target=per_day * 22, as_of=as_of, calendar=PLAIN)
         assert check.status is PaceStatus.ON_PACE
         assert check.loading is Loading.EVEN
+
+
+NY = ZoneInfo("America/New_York")
+SOURCES = ["referral", "content", "webinar", None]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(st.integers(0, 40 * 24 - 1), st.sampled_from(SOURCES), st.booleans()),
+        max_size=60,
+    ),
+    as_of=st.integers(0, 31),
+)
+def test_shared_deliveries_pace_as_one_object_each(
+    picks: list[tuple[int, str | None, bool]], as_of: int
+) -> None:
+    # deliveries() gives equal deliveries as one object, and pace() and pacing_curve() count
+    # each object once, times its number: the figures are those of one object per hand-off.
+    handoffs = [
+        Handoff(lead_id=f"L{n}", notified_at=datetime(2020, 6, 28, tzinfo=NY)
+                + timedelta(hours=hour), stage="mql", source=source, segment="vp" if vp else None)
+        for n, (hour, source, vp) in enumerate(picks)
+    ]  # fmt: skip
+    values = {"referral": Decimal("1500.50"), "content": Decimal("100.0"), "webinar": Decimal(0)}
+    day = date(2020, 7, 1) + timedelta(days=as_of % 31)
+    for by, table in (("source", values), ("segment", {"vp": Decimal("7.25")}), ("source", None)):
+        shared = deliveries(handoffs, calendar=CAL, values=table, by=by)
+        assert len({id(d) for d in shared}) == len(set(shared))  # equal ones are one object
+        apart = [attrs.evolve(d) for d in shared]  # one object each, as before
+        for measure in ("value", "leads"):
+            kwargs: dict[str, Any] = {"target": 100_000, "as_of": day, "calendar": CAL}
+            together = pace(shared, measure=measure, capacity=40, **kwargs)
+            assert together == pace(apart, measure=measure, capacity=40, **kwargs)
+            assert (
+                together.to_dict() == pace(apart, measure=measure, capacity=40, **kwargs).to_dict()
+            )
+            assert pacing_curve(together, shared, calendar=CAL) == pacing_curve(
+                together, apart, calendar=CAL
+            )

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import accumulate
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, cast, overload
+
+import attrs
 
 from slacore.model import (
     Handoff,
 )
+from slacore.rules.common import SlaStatus
+
+
+class _Decided(Protocol):
+    """What every rule's figures hold per eligible hand-off: its status and the rep
+    accountable, as its result says them."""
+
+    status: list[SlaStatus]
+    owner: list[str | None]
+
 
 _Result = TypeVar("_Result")
 _Rule = TypeVar("_Rule")
@@ -28,7 +40,11 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
     _noun = "results"
 
     def __init__(
-        self, rule: _Rule, handoffs: list[Handoff], eligible: list[bool], figures: _Figures
+        self,
+        rule: _Rule,
+        handoffs: Sequence[Handoff],
+        eligible: Sequence[bool],
+        figures: _Figures,
     ) -> None:
         self._rule = rule
         self._handoffs = handoffs
@@ -66,6 +82,35 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
             self._index = list(accumulate(map(bool, self._eligible)))
         return self._build(handoff, self._index[index] - 1)
 
+    def _matching(self, wanted: Collection[SlaStatus]) -> Iterator[tuple[Handoff, int | None]]:
+        """Each hand-off whose result has a status in ``wanted``, in input order, with the
+        position of its figures (``None``: the rule does not cover it); no result is built."""
+        status = cast(_Decided, self._figures).status
+        not_applicable = SlaStatus.NOT_APPLICABLE in wanted
+        at = -1
+        for handoff, eligible in zip(self._handoffs, self._eligible, strict=True):
+            if eligible:
+                at += 1
+                if status[at] in wanted:
+                    yield handoff, at
+            elif not_applicable:
+                yield handoff, None
+
+    def with_status(self, wanted: Collection[SlaStatus]) -> tuple[_Result, ...]:
+        """The results whose status is in ``wanted``, in input order: only those are built."""
+        return tuple(
+            self._not_applicable(handoff) if at is None else self._build(handoff, at)
+            for handoff, at in self._matching(wanted)
+        )
+
+    def accountable(self, wanted: Collection[SlaStatus]) -> list[tuple[str | None, Handoff]]:
+        """The accountable rep (``owner_id`` of the result) and the hand-off of each result
+        whose status is in ``wanted``, in input order, without building the results."""
+        owner = cast(_Decided, self._figures).owner
+        return [
+            (None if at is None else owner[at], handoff) for handoff, at in self._matching(wanted)
+        ]
+
     def __iter__(self) -> Iterator[_Result]:
         return (self[i] for i in range(len(self)))
 
@@ -80,3 +125,43 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
 
     def __repr__(self) -> str:
         return f"<{len(self)} {self._noun}>"
+
+
+@attrs.frozen
+class Builders(Generic[_Result]):
+    """How an evaluation on columns makes its results: ``build(handoff, position)`` for a
+    covered hand-off (its figures at ``position`` among the covered), ``not_applicable`` for
+    the others; ``noun`` names them in the ``repr``."""
+
+    build: Callable[[Handoff, int], _Result]
+    not_applicable: Callable[[Handoff], _Result]
+    noun: str
+
+
+class ColumnResults(LazyResults[_Result, Any, Builders[_Result]]):
+    """The results of an evaluation on columns, each built from the arrays when read (by the
+    rule's :class:`Builders`).
+
+    Its figures are the builders, not status and owner lists: picking by status builds each
+    result and reads its own status.
+    """
+
+    __slots__ = ()
+
+    def with_status(self, wanted: Collection[SlaStatus]) -> tuple[_Result, ...]:
+        """The results whose status is in ``wanted``, in input order."""
+        return tuple(r for r in self if cast(Any, r).status in wanted)
+
+    def accountable(self, wanted: Collection[SlaStatus]) -> list[tuple[str | None, Handoff]]:
+        """The accountable rep and the hand-off of each result whose status is in ``wanted``."""
+        picked: list[Any] = [r for r in self if cast(Any, r).status in wanted]
+        return [(r.owner_id, r.handoff) for r in picked]
+
+    def _not_applicable(self, handoff: Handoff) -> _Result:
+        return self._figures.not_applicable(handoff)
+
+    def _build(self, handoff: Handoff, at: int) -> _Result:
+        return self._figures.build(handoff, at)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} {self._figures.noun}>"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 from fractions import Fraction
 from itertools import chain, repeat
@@ -121,12 +122,34 @@ def _tallies(
     the rows, and only response times are distributed in a loop. Groups are keyed by the raw
     owner and source and named ("(unassigned)", "(none)") at the end.
     """
+    unanswered = list(map(is_, taken, repeat(None)))
+    rows = Counter(zip(owners, sources, statuses, unanswered, strict=True))
+    # Response times per (rep, source) cell, each cell sorted once (see ``tally_groups``).
+    cells: defaultdict[tuple[str | None, str | None], list[float]] = defaultdict(list)
+    for owner, origin, time in zip(owners, sources, taken, strict=True):
+        if time is not None:
+            cells[owner, origin].append(time)
+    for times in cells.values():
+        times.sort()
+    return tally_groups(rows.items(), cells.items())
+
+
+def tally_groups(
+    rows: Iterable[tuple[tuple[str | None, str | None, SlaStatus, bool], int]],
+    cells: Iterable[tuple[tuple[str | None, str | None], list[float]]],
+) -> tuple[_Tally, dict[str, _Tally], dict[str, _Tally]]:
+    """The tallies overall, per rep and per source from counted rows and sorted cells.
+
+    ``rows`` holds how many hand-offs share an (owner, source, status, unanswered) row;
+    ``cells`` the sorted response times of each (owner, source) cell, each shared, as a run,
+    by the cell's rep, its source and the whole report (see ``_Runs``). Groups are keyed by
+    the raw owner and source and named ("(unassigned)", "(none)") at the end. The object path
+    and the array path of the response rule both end here.
+    """
     overall = _Tally()
     by_rep: dict[str | None, _Tally] = {}
     by_source: dict[str | None, _Tally] = {}
-    unanswered = list(map(is_, taken, repeat(None)))
-    rows = Counter(zip(owners, sources, statuses, unanswered, strict=True))
-    for (owner, origin, status, never), number in rows.items():
+    for (owner, origin, status, never), number in rows:
         lost = number if never and status is SlaStatus.BREACHED else 0
         for tally in (
             overall,
@@ -135,14 +158,7 @@ def _tallies(
         ):
             tally.counts[status] += number
             tally.never += lost
-    # Response times per (rep, source) cell, each cell sorted once and shared, as a run, by
-    # the cell's rep, its source and the whole report (see ``_Runs``).
-    cells: defaultdict[tuple[str | None, str | None], list[float]] = defaultdict(list)
-    for owner, origin, time in zip(owners, sources, taken, strict=True):
-        if time is not None:
-            cells[owner, origin].append(time)
-    for (owner, origin), times in cells.items():
-        times.sort()
+    for (owner, origin), times in cells:
         by_rep[owner].runs.append(times)
         by_source[origin].runs.append(times)
         overall.runs.append(times)

@@ -1,0 +1,218 @@
+"""Reading tables as columns: every bad input is one ValidationError naming table, column
+and row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from slacore.columns import read_table
+from slacore.errors import ValidationError
+from slacore.model import Channel, Team
+
+AT = datetime(2026, 3, 2, 14, tzinfo=UTC)
+
+
+def handoffs(**changes: Any) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "lead_id": ["L1", "L2"],
+        "notified_at": [AT, AT],
+        "stage": ["mql", "mql"],
+    }
+    table.update(changes)
+    return {k: v for k, v in table.items() if v is not None}
+
+
+def fails(table: Any, stream: str = "handoffs") -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        read_table(table, stream)
+    return caught.value
+
+
+def test_defaults_fill_absent_optional_columns() -> None:
+    columns = read_table(handoffs(), "handoffs")
+    assert columns.rows == 2
+    assert columns.column("to_team").tolist() == [Team.SALES, Team.SALES]
+    assert columns.column("hand_raiser").tolist() == [False, False]
+    assert columns.column("owner_id").tolist() == [None, None]
+    assert columns.times["notified_at"].at(1) is AT
+
+
+def test_values_are_converted_as_the_records_convert_them() -> None:
+    touches = {
+        "lead_id": ["L1", "L2"],
+        "rep_id": ["R1", "R1"],
+        "at": [AT, AT],
+        "channel": ["Call", "EMAIL"],
+    }
+    assert read_table(touches, "touches").column("channel").tolist() == [
+        Channel.CALL,
+        Channel.EMAIL,
+    ]
+    frame = pd.DataFrame({**handoffs(), "owner_id": ["R1", None]})
+    assert read_table(frame, "handoffs").column("owner_id").tolist() == ["R1", None]
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "words"),
+    [
+        (handoffs(stage=None), "handoffs.stage", "has no column 'stage'"),
+        (handoffs(lead_id=["L1", " "]), "handoffs.lead_id", "row 1: expected a non-empty string"),
+        (handoffs(lead_id=["L1", None]), "handoffs.lead_id", "row 1: a value is required"),
+        (handoffs(lead_id=np.array([1, 2])), "handoffs.lead_id", "row 0: expected text"),
+        (
+            handoffs(notified_at=[AT, datetime(2026, 3, 2, 9)]),
+            "handoffs.notified_at",
+            "row 1: expected a timezone-aware datetime, got naive",
+        ),
+        (
+            handoffs(notified_at=[AT, "2026-03-02"]),
+            "handoffs.notified_at",
+            "row 1: expected a timezone-aware datetime, got str",
+        ),
+        (handoffs(notified_at=[None, AT]), "handoffs.notified_at", "row 0: a time is required"),
+        (
+            handoffs(notified_at=np.array(["2026-03-02", "2026-03-03"], dtype="datetime64[us]")),
+            "handoffs.notified_at",
+            "row 0: expected timezone-aware times, got a naive numpy datetime64 column",
+        ),
+        (
+            handoffs(notified_at=pd.Series(pd.to_datetime(["2026-03-02", "2026-03-03"]))),
+            "handoffs.notified_at",
+            "got a naive pandas datetime64 column",
+        ),
+        (
+            handoffs(notified_at=pa.array([AT, AT], type=pa.timestamp("us"))),
+            "handoffs.notified_at",
+            "got a naive Arrow timestamp column",
+        ),
+        (
+            handoffs(notified_at=pa.array([AT, None], type=pa.timestamp("us", tz="UTC"))),
+            "handoffs.notified_at",
+            "row 1: a time is required",
+        ),
+        (
+            handoffs(notified_at=pa.array(["a", "b"])),
+            "handoffs.notified_at",
+            "row 0: expected aware times, got an Arrow column of string",
+        ),
+        (
+            handoffs(notified_at=[AT, datetime(1800, 1, 1, tzinfo=UTC)]),
+            "handoffs.notified_at",
+            "row 1: expected a time in the years 1900 to 2099",
+        ),
+        (handoffs(hand_raiser=[True, "yes"]), "handoffs.hand_raiser", "row 1: expected True"),
+        (
+            handoffs(hand_raiser=np.array([1, 0])),
+            "handoffs.hand_raiser",
+            "row 0: expected True or False, got a column of int64",
+        ),
+        (handoffs(to_team=["sales", "finance"]), "handoffs.to_team", "row 1: expected one of"),
+        (
+            handoffs(from_team=["marketing", "sales"]),
+            "handoffs.to_team",
+            "row 1: a hand-off goes from one team to the other",
+        ),
+        (handoffs(stage=["mql"]), "handoffs.stage", "has 1 rows, the columns before it 2"),
+        (handoffs(stage=np.array([["mql"], ["mql"]])), "handoffs.stage", "one-dimensional"),
+        (handoffs(stage=5), "handoffs.stage", "expected a column (array or list), got int"),
+    ],
+)
+def test_each_bad_input_names_table_column_and_row(table: Any, field: str, words: str) -> None:
+    error = fails(table)
+    assert error.field == field
+    assert words in error.message
+
+
+def test_a_bad_channel_names_its_row() -> None:
+    touches = {"lead_id": ["L1"], "rep_id": ["R1"], "at": [AT], "channel": ["fax"]}
+    error = fails(touches, "touches")
+    assert (error.field, error.message[:6]) == ("touches.channel", "row 0:")
+
+
+def test_not_a_table() -> None:
+    error = fails(["L1", "L2"])
+    assert error.field == "handoffs"
+    assert "expected a table" in error.message
+
+
+def test_an_arrow_stream_is_read() -> None:
+    table = pa.table(
+        {
+            "lead_id": ["L1"],
+            "notified_at": pa.array([AT], type=pa.timestamp("ns", tz="Europe/Paris")),
+            "stage": pa.array(["mql"]).dictionary_encode(),
+        }
+    )
+
+    class Stream:
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            return table.__arrow_c_stream__(requested_schema)
+
+    columns = read_table(Stream(), "handoffs")
+    assert columns.times["notified_at"].at(0) == AT
+    assert str(columns.times["notified_at"].at(0).tzinfo) == "Europe/Paris"
+    assert columns.column("stage").tolist() == ["mql"]
+
+
+def test_long_columns_name_their_bad_row_too() -> None:
+    """Long columns of Python values are read by Arrow: the same errors, the same rows."""
+    size = 5000
+    leads = [f"L{i}" for i in range(size)]
+    times = [AT] * size
+    stages = ["mql"] * size
+    blank = fails({"lead_id": [*leads[:-1], " "], "notified_at": times, "stage": stages})
+    assert (blank.field, blank.message) == (
+        "handoffs.lead_id",
+        f"row {size - 1}: expected a non-empty string, got ' '",
+    )
+    missing = fails(
+        {"lead_id": [*leads[:9], None, *leads[10:]], "notified_at": times, "stage": stages}
+    )
+    assert (missing.field, missing.message) == (
+        "handoffs.lead_id",
+        "row 9: a value is required, got none",
+    )
+    mixed = fails({"lead_id": [*leads[:-1], 7], "notified_at": times, "stage": stages})
+    assert (mixed.field, mixed.message) == (
+        "handoffs.lead_id",
+        f"row {size - 1}: expected a non-empty string, got 7",
+    )
+    naive = fails(
+        {"lead_id": leads, "notified_at": [*times[:-2], datetime(2026, 3, 2), AT], "stage": stages}
+    )
+    assert (naive.field, naive.message[:14]) == ("handoffs.notified_at", f"row {size - 2}: expe")
+    columns = read_table(
+        {"lead_id": np.array(leads, dtype=object), "notified_at": np.array(times), "stage": stages},
+        "handoffs",
+    )
+    epoch_us = (AT - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert columns.times["notified_at"].us.tolist() == [epoch_us] * size
+    assert columns.value("lead_id", 4321) == "L4321"
+
+
+def test_fixed_width_text_is_read() -> None:
+    table = handoffs(lead_id=np.array(["L1", "L2"]), stage=np.array(["mql", "sql"]))
+    columns = read_table(table, "handoffs")
+    assert columns.value("lead_id", 1) == "L2"
+    assert columns.column("stage").tolist() == ["mql", "sql"]
+    blank = fails(handoffs(lead_id=np.array(["L1", ""])))
+    assert (blank.field, blank.message) == (
+        "handoffs.lead_id",
+        "row 1: expected a non-empty string, got ''",
+    )
+
+
+def test_a_time_past_any_datetime_names_its_row() -> None:
+    late = fails(handoffs(notified_at=[AT, datetime(2150, 1, 1, tzinfo=UTC)]))
+    assert late.message.startswith("row 1: expected a time in the years 1900 to 2099")
+    seconds = pa.array([1_000_000_000, 2**62], pa.timestamp("s", tz="UTC"))
+    huge = fails(handoffs(notified_at=seconds))
+    assert huge.field == "handoffs.notified_at"
+    assert huge.message.startswith("row 1: expected a time in the years 1900 to 2099")
+    assert huge.message.endswith("microseconds after 1970")
