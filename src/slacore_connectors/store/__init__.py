@@ -38,6 +38,7 @@ __all__ = [
     "StoreError",
     "SyncLockedError",
     "SyncRun",
+    "copy_store",
     "open_store",
     "store_engine",
     "store_path",
@@ -158,3 +159,29 @@ def store_engine(url: str | os.PathLike[str]) -> str:
         if match is not None:
             return match.group(1).lower()
     return "duckdb" if path.suffix.lower() == ".duckdb" else "sqlite"
+
+
+def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> dict[str, int]:
+    """Copy the store at ``source`` into a new store at ``target`` (of the engine
+    :func:`store_engine` chooses for it): every version of every record, runs, cursors,
+    rejected records, sources and kept period results. ``slacore store migrate`` runs it.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> open_store(folder / "sla.db").close()
+    >>> copied = copy_store(folder / "sla.db", folder / "sla.duckdb")
+    >>> with open_store(folder / "sla.duckdb", read_only=True) as store:
+    ...     type(store).__name__, copied["leads"]
+    ('DuckDBStore', 0)
+
+    Returns:
+        The rows copied, per table.
+
+    Raises:
+        StoreError: ``target`` exists (nothing is written); ``source`` is missing or not a
+            store, or an SQLite store of an older schema (a sync brings it up to date).
+
+    """
+    from slacore_connectors.store._copy import copy_store as copy
+
+    return copy(source, target)
