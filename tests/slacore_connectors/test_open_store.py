@@ -140,6 +140,14 @@ def test_a_file_that_is_not_a_duckdb_store_is_refused_untouched(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+def test_a_locked_open_refuses_another_file_before_making_the_lock(tmp_path: Path) -> None:
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database at all, but long enough to have a header\n")
+    with pytest.raises(StoreError, match=r"notes\.duckdb: not a slacore store"):
+        open_store(text, locked=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.duckdb"]
+
+
 def test_an_unknown_scheme_names_the_supported_ones() -> None:
     with pytest.raises(StoreError, match=r"no store for URL scheme 'postgresql'.*sqlite:///PATH"):
         open_store("postgresql://sla:secret@db.example.com/sla")

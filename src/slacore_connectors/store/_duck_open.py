@@ -91,14 +91,9 @@ class _DuckOpening(_Locking):
 
         if self.path != ":memory:":
             file = Path(self.path)
-            if file.is_dir():
-                raise StoreError(message="not a slacore store: it is a folder", path=self.path)
+            self._refuse_other_files()
             if read_only and not file.exists():
                 raise StoreError(message="no store here: run slacore sync first", path=self.path)
-            if file.exists() and file.stat().st_size and file_engine(file) != "duckdb":
-                raise StoreError(
-                    message="not a slacore store: not a DuckDB database", path=self.path
-                )
             if not read_only:
                 try:
                     file.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +113,16 @@ class _DuckOpening(_Locking):
         except BaseException:
             self._db.close()
             raise
+
+    def _refuse_other_files(self) -> None:
+        """Refuse a folder, or a file (not empty) that is not a DuckDB database."""
+        file = Path(self.path)
+        if self.path == ":memory:" or not file.exists():
+            return
+        if file.is_dir():
+            raise StoreError(message="not a slacore store: it is a folder", path=self.path)
+        if file.stat().st_size and file_engine(file) != "duckdb":
+            raise StoreError(message="not a slacore store: not a DuckDB database", path=self.path)
 
     def _connect(self, duckdb: Any, timeout: float, *, read_only: bool) -> Any:
         deadline = time.monotonic() + timeout

@@ -129,6 +129,8 @@ class DuckDBStore(_DuckOpening):
         self._locks = 0
         self._next_row: dict[str, int] = {}  # per table, the row_id the next row gets
         if locked:
+            # Another application's file is refused before the lock file is made beside it.
+            self._refuse_other_files()
             # Before the file is opened, let alone created: a refused sync leaves no trace.
             self._held.enter_context(self.lock())
         try:
@@ -671,12 +673,7 @@ class DuckDBStore(_DuckOpening):
                         record = read(row)
                     except ValidationError as error:
                         if invalid is None:
-                            raise StoreError(
-                                message=(
-                                    f"holds a {table.name} record this slacore refuses: {error}"
-                                ),
-                                path=self.path,
-                            ) from error
+                            raise self._refused_row(table, error) from error
                         invalid(error)
                         continue
                     yield record
@@ -784,13 +781,15 @@ class DuckDBStore(_DuckOpening):
                 read(row[1:])
             except ValidationError as error:
                 if invalid is None:
-                    raise StoreError(
-                        message=f"holds a {table.name} record this slacore refuses: {error}",
-                        path=self.path,
-                    ) from error
+                    raise self._refused_row(table, error) from error
                 invalid(error)
                 refused.append(int(row[0]))
         return refused
+
+    def _refused_row(self, table: _Table, error: ValidationError) -> StoreError:
+        return StoreError(
+            message=f"holds a {table.name} record this slacore refuses: {error}", path=self.path
+        )
 
     @staticmethod
     def _cells(table: _Table, *, flags_as_integers: bool = False) -> str:
