@@ -127,6 +127,32 @@ def test_round_trip_of_every_record_type(store: Store) -> None:
     assert handoff.notified_at.utcoffset() == timedelta(hours=-5)  # the offset survives
 
 
+@pytest.mark.parametrize("name", sorted(IMPLEMENTATIONS))
+def test_two_store_objects_of_one_file_write_in_turn(tmp_path: Path, name: str) -> None:
+    # Two objects of one process share the file (DuckDB even shares its database): each
+    # numbers the rows it stores after every row the other stored.
+    location = IMPLEMENTATIONS[name](tmp_path)
+    with open_store(location) as first, open_store(location) as second:
+        first.write_batch("crm", batch("leads", [lead("L1")], 1), run_id=1, seen_at=T0)
+        second.write_batch("crm", batch("leads", [lead("L2")], 2), run_id=1, seen_at=T0 + H)
+        first.write_batch(
+            "crm", batch("leads", [lead("L1", segment="smb")], 3), run_id=1, seen_at=T0 + 2 * H
+        )
+        # Same created_at: in the order stored, L1's new version last.
+        assert [(x.id, x.segment) for x in second.records("leads")] == [
+            ("L2", None),
+            ("L1", "smb"),
+        ]
+        assert [x.id for x in first.records("leads", as_of=T0 + H)] == ["L1", "L2"]
+        second.write_batch("crm", batch("leads", [lead("L3")], 4), run_id=1, seen_at=T0 + 3 * H)
+        assert [x.id for x in first.records("leads")] == ["L2", "L1", "L3"]
+        assert second.dump() == first.dump()
+        numbered = first._db.execute(  # type: ignore[attr-defined]
+            "SELECT count(*), count(DISTINCT row_id) FROM leads"
+        ).fetchall()
+        assert [tuple(row) for row in numbered] == [(4, 4)]
+
+
 def test_upserts_are_idempotent(store: Store) -> None:
     first = store.write_batch(
         "crm", batch("leads", [lead("L1"), lead("L2")], 2), run_id=1, seen_at=T0

@@ -127,7 +127,6 @@ class DuckDBStore(_DuckOpening):
         self.read_only = read_only and self.path != ":memory:"
         self._held = contextlib.ExitStack()
         self._locks = 0
-        self._next_row: dict[str, int] = {}  # per table, the row_id the next row gets
         if locked:
             # Another application's file is refused before the lock file is made beside it.
             self._refuse_other_files()
@@ -179,7 +178,6 @@ class DuckDBStore(_DuckOpening):
             try:
                 yield db
             except BaseException:
-                self._next_row.clear()  # row numbers taken in the transaction are free again
                 db.rollback()
                 raise
             db.commit()
@@ -389,16 +387,10 @@ class DuckDBStore(_DuckOpening):
         )
 
     def _row_ids(self, name: str, count: int) -> np.ndarray[Any, Any]:
-        """``count`` new row numbers of table ``name``, after every one it holds.
-
-        Only this process can write the file while it is open, so the next number is kept
-        here once read; a rolled-back transaction forgets it.
-        """
-        first = self._next_row.get(name)
-        if first is None:
-            row = _first(self._db, f"SELECT coalesce(max(row_id), 0) FROM {name}")
-            first = int(row[0] if row else 0) + 1
-        self._next_row[name] = first + count
+        """``count`` new row numbers of table ``name``, after every one it holds (read in
+        the batch's transaction: two store objects of one process share the database)."""
+        row = _first(self._db, f"SELECT coalesce(max(row_id), 0) FROM {name}")
+        first = int(row[0] if row else 0) + 1
         return np.arange(first, first + count, dtype=np.int64)
 
     def _upsert(
