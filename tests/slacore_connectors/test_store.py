@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import attrs
 import filelock
 import pytest
 
@@ -19,12 +20,14 @@ from slacore_connectors.store import (
     DUCKDB_SCHEMA_VERSION,
     SCHEMA_VERSION,
     DuckDBStore,
+    SourceConnectorError,
     SQLiteStore,
     Store,
     StoreError,
     SyncLockedError,
     open_store,
 )
+from slacore_connectors.store.periods import KeptPeriods, LeadIds, PeriodResult
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -450,3 +453,59 @@ def test_a_batch_costs_no_more_in_a_store_that_holds_many_records(tmp_path: Path
             new = [lead(f"N{n:03d}", stage=stage) for n in range(100)]
             assert steps(full, new, at) < 2 * steps(empty, new, at)
         assert full.count("leads") == 20_100
+
+
+def test_a_source_is_claimed_and_forgotten(store: Store) -> None:
+    store.claim_source("crm", "csv", at=T0)
+    assert store.source_connector("crm") == "csv"
+    store.claim_source("crm", "hubspot", at=T0)  # it holds nothing yet: any connector
+    assert store.source_connector("crm") == "hubspot"
+    run = store.start_run("crm", connector="hubspot", at=T0)
+    store.write_batch("crm", batch("leads", [lead("L1")], 1), run_id=run, seen_at=T0)
+    with pytest.raises(SourceConnectorError) as refused:
+        store.claim_source("crm", "csv")
+    assert (refused.value.owner, refused.value.connector) == ("hubspot", "csv")
+    assert store.source_connector("crm") == "hubspot"
+    assert store.forget_source("crm") == 3  # the lead, its cursor, its connector
+    assert store.forget_source("crm") == 0
+    assert (store.cursor("crm", "leads"), store.source_connector("crm")) == (None, None)
+    assert list(store.records("leads")) == []
+    assert [r.run_id for r in store.runs()] == [run]
+
+
+def test_period_results_are_kept_and_changes_found(store: Store) -> None:
+    handoff = Handoff(lead_id="L1", notified_at=T0, stage="mql")
+    store.write_batch("crm", batch("handoffs", [handoff], 1), run_id=1, seen_at=T0)
+    mark = store.watermark(at=T0 + H)
+    assert mark.rows["handoffs"] >= 1
+    assert store.changes_since(mark).empty
+    kept = KeptPeriods(
+        mark=mark,
+        results=(
+            PeriodResult(
+                label="2026-03",
+                start=date(2026, 3, 1),
+                end=date(2026, 3, 31),
+                met=True,
+                since=date(2026, 3, 1),
+                leads=LeadIds.of(["L1"]),
+            ),
+        ),
+    )
+    assert store.period_results("fp") is None
+    store.keep_period_results("fp", kept)
+    assert store.period_results("fp") == kept
+    touch = Touch(lead_id="L1", rep_id="R1", at=T0 + H, channel="call")
+    store.write_batch("crm", batch("touches", [touch], 1), run_id=1, seen_at=T0 + 2 * H)
+    deal = Deal(id="D1", amount=Decimal("5"), opened_at=T0, closed_at=T0 + H, won=True)
+    store.write_batch("crm", batch("deals", [deal], 1), run_id=1, seen_at=T0 + 2 * H)
+    changed = attrs.evolve(handoff, owner_id="R1")
+    store.write_batch("crm", batch("handoffs", [changed], 2), run_id=1, seen_at=T0 + 2 * H)
+    changes = store.changes_since(mark)
+    assert changes.leads == frozenset({"L1"})
+    assert changes.deals_closed == (T0 + H,)
+    assert sorted(changes.handoffs) == [T0, T0]  # the old version closed, the new one stored
+    store.keep_period_results("fp", KeptPeriods(mark=store.watermark(at=T0 + 3 * H)))
+    assert store.period_results("fp") == KeptPeriods(mark=store.watermark(at=T0 + 3 * H))
+    store.forget_source("crm")
+    assert store.period_results("fp") is None
