@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,3 +188,58 @@ def test_duckdb_readers_share_a_store(tmp_path: Path) -> None:
             assert store.count("leads") == 0
     finally:
         stop(holder)
+
+
+def _export(folder: Path, rows: int) -> None:
+    data = folder / "data"
+    data.mkdir(parents=True)
+    with (data / "leads.csv").open("w") as file:
+        file.write("id,created_at,source,segment\n")
+        for i in range(rows):
+            file.write(f"L{i:06d},2020-05-01T10:{i % 60:02d}:00-04:00,web,s{i % 7}\n")
+    (folder / "slacore.toml").write_text(
+        'store = "sla.duckdb"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data", batch_size = 1000 }\n'
+    )
+
+
+def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=folder,
+    )  # fmt: skip
+
+
+def test_a_sync_into_duckdb_killed_and_resumed_stores_every_record_once(
+    tmp_path: Path,
+) -> None:
+    _export(tmp_path, 10_000)
+    with subprocess.Popen(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    ) as process:  # fmt: skip
+        # DuckDB lets no other process read the store while the sync writes it: its log
+        # growing past the store's creation says batches are being committed.
+        log = tmp_path / "sla.duckdb.wal"
+        deadline = time.monotonic() + 120
+        while not (log.exists() and log.stat().st_size > 20_000):
+            assert process.poll() is None, "the sync ended before it could be killed"
+            assert time.monotonic() < deadline, "the sync stored nothing"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    with open_store(tmp_path / "sla.duckdb", read_only=True) as store:
+        stored = store.count("leads")
+        (run,) = store.runs()
+        cursor = store.cursor("crm", "leads")
+    assert 0 < stored < 10_000, "killed in the middle of the sync"
+    assert cursor is not None
+    assert cursor.state["line"] == stored + 1  # the cursor is the stored batches'
+    assert run.status == "running"
+    resumed = _sync(tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with open_store(tmp_path / "sla.duckdb", read_only=True) as store:
+        assert current(store) == {f"L{i:06d}": f"s{i % 7}" for i in range(10_000)}
+        assert [r.status for r in store.runs()] == ["partial", "success"]
+        counts = store.runs()[1].counts["leads"]
+        assert (counts["read"], counts["stored"]) == (10_000 - stored, 10_000 - stored)
