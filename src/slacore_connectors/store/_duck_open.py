@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slacore.connector import core_fields
 from slacore_connectors.store._lock import _Locking
+from slacore_connectors.store._tables import _Table
 from slacore_connectors.store.base import StoreError
 from slacore_connectors.store.duckdb_migrations import DUCKDB_MIGRATIONS, DUCKDB_SCHEMA_VERSION
 
@@ -66,6 +68,16 @@ def _run_many(db: Any, query: str, rows: Any) -> None:
     db.executemany(query, rows)
     with contextlib.suppress(Exception):
         db.fetchall()
+
+
+def _q(name: str) -> str:
+    """A column name quoted for DuckDB (``at`` and ``end`` are key words)."""
+    return f'"{name}"'
+
+
+def _booleans(table: _Table) -> frozenset[str]:
+    """The names of a table's flags (BOOLEAN columns)."""
+    return frozenset(f.name for f in core_fields(table.stream) if f.kind == "boolean")
 
 
 def _held_elsewhere(error: Exception) -> bool:
@@ -202,6 +214,25 @@ class _DuckOpening(_Locking):
             self._db.rollback()
             raise
         self._db.commit()
+
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[Any]:
+        """One transaction: committed at the end of the block, rolled back on any error."""
+        with self._sql(what):
+            db = self._db
+            db.begin()
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            db.commit()
+
+    def _dicts(self, query: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a query as dictionaries by column name."""
+        result = self._db.execute(query, list(args))
+        names = [column[0] for column in result.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
     @property
     def schema_version(self) -> int:
