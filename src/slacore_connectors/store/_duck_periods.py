@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from slacore_connectors.store._duck_open import _DuckOpening, _first, _run, _run_many
-from slacore_connectors.store._period_results import CHANGE_COLUMNS, kept_periods, store_changes
+from slacore_connectors.store._period_results import (
+    CHANGE_COLUMNS,
+    kept_periods,
+    period_rows,
+    store_changes,
+)
 from slacore_connectors.store._tables import _us
 from slacore_connectors.store.periods import PERIOD_TABLES, KeptPeriods, StoreChanges, Watermark
 
@@ -75,18 +80,7 @@ class _DuckPeriodResults(_DuckOpening):
             StoreError: The store cannot be written; the results kept before stay.
 
         """
-        rows = [
-            (
-                fingerprint,
-                r.label,
-                r.start.isoformat(),
-                r.end.isoformat(),
-                None if r.met is None else int(r.met),
-                r.since.isoformat(),
-                r.leads.packed,
-            )
-            for r in kept.results
-        ]
+        rows = period_rows(fingerprint, kept)
         with self._transaction("keep the period results") as db:
             _run(db, "DELETE FROM period_results WHERE fingerprint = ?", [fingerprint])
             if rows:

@@ -15,7 +15,7 @@ from slacore.errors import ValidationError
 from slacore.model import Channel
 from slacore_connectors.store._duck_open import _booleans, _DuckOpening, _q, _run
 from slacore_connectors.store._staging import rejected_record
-from slacore_connectors.store._tables import TABLES, _Table, _us
+from slacore_connectors.store._tables import TABLES, _Table, _us, row_filter
 from slacore_connectors.store.base import StoreError
 
 if TYPE_CHECKING:
@@ -49,23 +49,9 @@ class _DuckReads(_DuckOpening):
     ) -> tuple[str, list[Any]]:
         """The WHERE clause of a read (as :meth:`SQLiteStore.records
         <slacore_connectors.store.SQLiteStore.records>` selects) and its arguments."""
-        where: list[str] = []
-        args: list[Any] = []
-        if as_of is None:
-            where.append("seen_to IS NULL")
-        else:
-            moment = _us(as_of)
-            where.append("seen_from <= ? AND (seen_to IS NULL OR seen_to > ?)")
-            args += [moment, moment]
-        if source_name is not None:
-            where.append("source_name = ?")
-            args.append(source_name)
-        if since is not None and table.time_column:
-            where.append("time_us >= ?")
-            args.append(_us(since))
-        if until is not None and table.time_column:
-            where.append("time_us < ?")
-            args.append(_us(until))
+        where, args = row_filter(
+            table, as_of=as_of, since=since, until=until, source_name=source_name
+        )
         return " AND ".join(where), args
 
     @staticmethod

@@ -96,18 +96,7 @@ class _PeriodResults(_Opening):
             StoreError: The store cannot be written; the results kept before stay.
 
         """
-        rows = [
-            (
-                fingerprint,
-                r.label,
-                r.start.isoformat(),
-                r.end.isoformat(),
-                None if r.met is None else int(r.met),
-                r.since.isoformat(),
-                r.leads.packed,
-            )
-            for r in kept.results
-        ]
+        rows = period_rows(fingerprint, kept)
         with self._sql("keep the period results"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -181,3 +170,20 @@ def kept_periods(mark: str, settled: object, rows: Iterable[Mapping[str, Any]]) 
             for row in rows
         ),
     )
+
+
+def period_rows(fingerprint: str, kept: KeptPeriods) -> list[tuple[Any, ...]]:
+    """The rows of ``period_results`` for an agreement's kept results: ``(fingerprint,
+    label, start, end, met, since, leads)``, days as ISO text, ``met`` 1, 0 or NULL."""
+    return [
+        (
+            fingerprint,
+            r.label,
+            r.start.isoformat(),
+            r.end.isoformat(),
+            None if r.met is None else int(r.met),
+            r.since.isoformat(),
+            r.leads.packed,
+        )
+        for r in kept.results
+    ]

@@ -189,3 +189,34 @@ _EVENTS_OF_A_LEAD = tuple(
 )
 """The tables of a lead's events, named by its id (``lead_id``): stage changes, hand-offs,
 touches, owner changes. A lead deleted closes its current events of the same source."""
+
+
+def row_filter(
+    table: _Table,
+    *,
+    as_of: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source_name: str | None = None,
+) -> tuple[list[str], list[Any]]:
+    """The conditions (SQL, ``?`` parameters; both engines) and arguments of a read of
+    ``table``'s records: current now or ``as_of``, of a source, with a main time in
+    ``[since, until)`` (a table without a main time ignores the range)."""
+    where: list[str] = []
+    args: list[Any] = []
+    if as_of is None:
+        where.append("seen_to IS NULL")
+    else:
+        moment = _us(as_of)
+        where.append("seen_from <= ? AND (seen_to IS NULL OR seen_to > ?)")
+        args += [moment, moment]
+    if source_name is not None:
+        where.append("source_name = ?")
+        args.append(source_name)
+    if since is not None and table.time_column:
+        where.append("time_us >= ?")
+        args.append(_us(since))
+    if until is not None and table.time_column:
+        where.append("time_us < ?")
+        args.append(_us(until))
+    return where, args
