@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,22 @@ def test_a_file_that_is_not_a_duckdb_store_is_refused_untouched(
     with pytest.raises(StoreError, match=r"notes\.duckdb: not a slacore store"):
         open_store(f"duckdb:///{text.as_posix()}", read_only=read_only)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_duckdb_store_open_to_write_is_read_in_the_same_process(tmp_path: Path) -> None:
+    # DuckDB shares one database per file and process: the reader reads through the
+    # writer's, and writes nothing.
+    from slacore import Lead
+    from slacore.connector import Batch, Cursor
+
+    path = tmp_path / "sla.duckdb"
+    lead = Lead(id="L1", created_at=datetime(2026, 3, 2, tzinfo=UTC))
+    with open_store(path, locked=True) as writer:
+        first = Batch(stream="leads", records=[lead], cursor=Cursor(stream="leads"))
+        writer.write_batch("crm", first, run_id=1, seen_at=lead.created_at)
+        with open_store(path, read_only=True) as reader:
+            assert [x.id for x in reader.records("leads")] == ["L1"]
+        assert writer.count("leads") == 1
 
 
 def test_a_locked_open_refuses_another_file_before_making_the_lock(tmp_path: Path) -> None:
