@@ -64,10 +64,8 @@ def _first(db: Any, query: str, args: Any = None) -> Any:
 
 
 def _run_many(db: Any, query: str, rows: Any) -> None:
-    """Run a statement for each of ``rows``, to its end."""
+    """Run a statement for each of ``rows`` (``executemany`` leaves no result unfinished)."""
     db.executemany(query, rows)
-    with contextlib.suppress(Exception):
-        db.fetchall()
 
 
 def _q(name: str) -> str:
