@@ -34,7 +34,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, ClassVar, Final
+from typing import IO, Any, ClassVar, Final, NamedTuple
 
 import attrs
 
@@ -252,6 +252,139 @@ class _Prefix:
             self.end += len(chunk)
         self.end = offset
         return self.digest.hexdigest()
+
+
+class _Row(NamedTuple):
+    """One CSV row read: mapped (``record``), rejected, or neither (a blank line)."""
+
+    line: int
+    record: Record | None = None
+    rejected: RejectedRecord | None = None
+    values: list[str] | None = None
+
+
+class _Rows:
+    """The row path: the CSV rows of a file from a position, each mapped or rejected.
+
+    :meth:`step` reads one row, exactly as a read always did: a malformed row has its first
+    line rejected and reading goes on at the next line; a row of the wrong width, or not
+    of the file's encoding, or holding a NUL or a byte-order mark, is rejected; a blank
+    line is skipped; any other row is mapped, or rejected with the mapper's error (a row of
+    blank values only is skipped). A repeated id is the caller's to judge (per batch).
+    """
+
+    __slots__ = ("encoding", "lines", "mapper", "notices", "reader", "source", "stream", "unique")
+
+    def __init__(
+        self,
+        stream: Stream,
+        source: str,
+        encoding: str,
+        mapper: RowMapper,
+        lines: _Lines,
+        delimiter: str,
+    ) -> None:
+        self.stream = stream
+        self.source = source
+        self.encoding = encoding
+        self.mapper = mapper
+        self.lines = lines
+        self.reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        self.unique = id_is_key(stream.record_type)
+        self.notices: list[str] = []
+
+    def step(self) -> _Row | None:
+        """The next row, or ``None`` at the end (a last line waiting for its newline is
+        then in :attr:`notices`)."""
+        lines, stream, source, mapper = self.lines, self.stream, self.source, self.mapper
+        before_offset, before_line = lines.offset, lines.line
+        first_line = before_line + 1
+        try:
+            row = next(self.reader)
+        except StopIteration:
+            if lines.cut.strip():
+                self.notices.append(
+                    f"{source}:{lines.line + 1}: the last line has no newline yet; it "
+                    "waits for the next run (wait_for_newline = false reads it as it is)"
+                )
+            return None
+        except csv.Error as error:
+            if lines.line > before_line + 1:
+                # Only the first line is rejected: a stray quote must not swallow
+                # the lines after it, which are read as rows of their own.
+                lines.restart(before_offset, before_line)
+            lines.undecodable, lines.odd = False, ""
+            return _Row(
+                first_line,
+                rejected=RejectedRecord(
+                    stream=stream,
+                    reason=f"malformed CSV: {_malformed(error)}",
+                    source=source,
+                    line=first_line,
+                ),
+            )
+        if lines.undecodable or lines.odd or (row and len(row) != mapper.width):
+            if lines.undecodable:
+                reason = f"the row is not valid {self.encoding}"
+            elif lines.odd:
+                reason = f"the row {lines.odd}"
+            else:
+                reason = f"the row has {len(row)} fields, the header {mapper.width}"
+            lines.undecodable, lines.odd = False, ""
+            if lines.line > first_line:
+                reason += (
+                    f" (a quoted value runs from this line over {lines.line - before_line}"
+                    " lines; a stray quote?)"
+                )
+                lines.restart(before_offset, before_line)  # as for malformed CSV
+            return _Row(first_line, rejected=self.refused(row, first_line, reason))
+        if not row:
+            return _Row(first_line)  # a blank line
+        return self.mapped(row, first_line)
+
+    def mapped(self, row: list[str], line: int) -> _Row:
+        """A row of the header's width mapped, or rejected with the mapper's error; a row
+        of blank values only is neither."""
+        try:
+            record = self.mapper.map(row)
+        except ValidationError as error:
+            if not any(value.strip() for value in row):
+                return _Row(line)
+            return _Row(
+                line,
+                rejected=RejectedRecord.from_error(
+                    error,
+                    stream=self.stream,
+                    raw=self.mapper.raw(row),
+                    source=self.source,
+                    line=line,
+                    record_id=self.mapper.record_id(row),
+                ),
+            )
+        return _Row(line, record=record, values=row)
+
+    def refused(self, row: list[str], line: int, reason: str) -> RejectedRecord:
+        """The rejected record of a row refused for ``reason``."""
+        return RejectedRecord(
+            stream=self.stream,
+            reason=reason,
+            source=self.source,
+            line=line,
+            record_id=self.mapper.record_id(row),
+            raw=self.mapper.raw(row),
+        )
+
+    def duplicate(self, key: str | None, first: int, row: _Row) -> RejectedRecord:
+        """The rejected record of a row whose id an earlier row of the batch has."""
+        return RejectedRecord(
+            stream=self.stream,
+            reason=f"duplicate id {key!r}: line {first} has it too",
+            source=self.source,
+            line=row.line,
+            record_id=key,
+            field=self.mapper.column(id_field(self.stream.record_type)),
+            raw=self.mapper.raw(row.values or []),
+        )
 
 
 class CsvConnector(Connector):
@@ -500,104 +633,25 @@ class CsvConnector(Connector):
                     offset, line = resumed
             from_start = offset == header.offset  # the first batch says so
             lines = _Lines(file, self._encoding, offset, line, wait, header.newline)
-            reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
-            width = mapper.width
-            unique = id_is_key(stream.record_type)
+            rows = _Rows(stream, source, self._encoding, mapper, lines, header.delimiter)
             id_name = id_field(stream.record_type)
             records: list[Record] = []
             rejected: list[RejectedRecord] = []
             seen: dict[str, int] = {}
             yielded = False
-            while True:
-                before_offset, before_line = lines.offset, lines.line
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    if lines.cut.strip():
-                        notices.append(
-                            f"{source}:{lines.line + 1}: the last line has no newline yet; it "
-                            "waits for the next run (wait_for_newline = false reads it as it is)"
-                        )
-                    break
-                except csv.Error as error:
-                    rejected.append(
-                        RejectedRecord(
-                            stream=stream,
-                            reason=f"malformed CSV: {_malformed(error)}",
-                            source=source,
-                            line=before_line + 1,
-                        )
-                    )
-                    row = None
-                    if lines.line > before_line + 1:
-                        # Only the first line is rejected: a stray quote must not swallow
-                        # the lines after it, which are read as rows of their own.
-                        lines.restart(before_offset, before_line)
-                    lines.undecodable, lines.odd = False, ""
-                first_line = before_line + 1
-                if row is None:
-                    pass
-                elif lines.undecodable or lines.odd or (row and len(row) != width):
-                    if lines.undecodable:
-                        reason = f"the row is not valid {self._encoding}"
-                    elif lines.odd:
-                        reason = f"the row {lines.odd}"
+            while (row := rows.step()) is not None:
+                if row.rejected is not None:
+                    rejected.append(row.rejected)
+                elif row.record is not None:
+                    # Within a batch a repeated id is an error; across batches it is an
+                    # update (the store upserts by id). Remembering every id ever read
+                    # would make memory grow with the file.
+                    key: str | None = getattr(row.record, id_name) if rows.unique else None
+                    first = row.line if key is None else seen.setdefault(key, row.line)
+                    if first == row.line:
+                        records.append(row.record)
                     else:
-                        reason = f"the row has {len(row)} fields, the header {width}"
-                    lines.undecodable, lines.odd = False, ""
-                    if lines.line > first_line:
-                        reason += (
-                            f" (a quoted value runs from this line over {lines.line - before_line}"
-                            " lines; a stray quote?)"
-                        )
-                        lines.restart(before_offset, before_line)  # as for malformed CSV
-                    rejected.append(
-                        RejectedRecord(
-                            stream=stream,
-                            reason=reason,
-                            source=source,
-                            line=first_line,
-                            record_id=mapper.record_id(row),
-                            raw=mapper.raw(row),
-                        )
-                    )
-                elif not row:
-                    pass  # a blank line
-                else:
-                    try:
-                        record = mapper.map(row)
-                    except ValidationError as error:
-                        if any(value.strip() for value in row):
-                            rejected.append(
-                                RejectedRecord.from_error(
-                                    error,
-                                    stream=stream,
-                                    raw=mapper.raw(row),
-                                    source=source,
-                                    line=first_line,
-                                    record_id=mapper.record_id(row),
-                                )
-                            )
-                    else:
-                        # Within a batch a repeated id is an error; across batches it is an
-                        # update (the store upserts by id). Remembering every id ever read
-                        # would make memory grow with the file.
-                        key: str | None = getattr(record, id_name) if unique else None
-                        first = first_line if key is None else seen.setdefault(key, first_line)
-                        if first == first_line:
-                            records.append(record)
-                        else:
-                            rejected.append(
-                                RejectedRecord(
-                                    stream=stream,
-                                    reason=f"duplicate id {key!r}: line {first} has it too",
-                                    source=source,
-                                    line=first_line,
-                                    record_id=key,
-                                    field=mapper.column(id_name),
-                                    raw=mapper.raw(row),
-                                )
-                            )
+                        rejected.append(rows.duplicate(key, first, row))
                 if len(records) + len(rejected) >= batch_size:
                     yield Batch(
                         stream=stream,
@@ -609,6 +663,7 @@ class CsvConnector(Connector):
                     )
                     records, rejected, seen, notices = [], [], {}, []
                     yielded = True
+            notices.extend(rows.notices)
             if records or rejected or notices or not yielded:
                 yield Batch(
                     stream=stream,
