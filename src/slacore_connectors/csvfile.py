@@ -42,6 +42,7 @@ from slacore import hookimpl
 from slacore.connector import (
     MAPPING_SETTINGS,
     Batch,
+    ColumnBatch,
     Connector,
     Cursor,
     Record,
@@ -281,7 +282,7 @@ class _Rows:
         source: str,
         encoding: str,
         mapper: RowMapper,
-        lines: _Lines,
+        lines: _Lines | None,
         delimiter: str,
     ) -> None:
         self.stream = stream
@@ -289,7 +290,8 @@ class _Rows:
         self.encoding = encoding
         self.mapper = mapper
         self.lines = lines
-        self.reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        # Without lines, only rows read elsewhere are mapped (mapped(), refused()).
+        self.reader = csv.reader(lines or (), delimiter=delimiter, strict=True)
         self.unique = id_is_key(stream.record_type)
         self.notices: list[str] = []
 
@@ -297,6 +299,8 @@ class _Rows:
         """The next row, or ``None`` at the end (a last line waiting for its newline is
         then in :attr:`notices`)."""
         lines, stream, source, mapper = self.lines, self.stream, self.source, self.mapper
+        if lines is None:
+            return None
         before_offset, before_line = lines.offset, lines.line
         first_line = before_line + 1
         try:
@@ -435,6 +439,13 @@ class CsvConnector(Connector):
             help="rows per batch",
         ),
         Setting(
+            name="column_batch_size",
+            kind=SettingKind.INTEGER,
+            default=100_000,
+            minimum=1,
+            help="lines per batch on the column path (read_columns)",
+        ),
+        Setting(
             name="wait_for_newline",
             kind=SettingKind.BOOLEAN,
             default=True,
@@ -527,6 +538,30 @@ class CsvConnector(Connector):
                 columns the file has.
 
         """
+        path, has_header = self._checked(stream)
+        return self._batches(stream, path, has_header, cursor)
+
+    def read_columns(self, stream: Stream, cursor: Cursor | None) -> Iterator[ColumnBatch]:
+        """:meth:`read_stream` on the column path: the same rows, rejected rows, notices and
+        cursors, in :class:`~slacore.connector.ColumnBatch` es of up to
+        ``column_batch_size`` lines (setting), each a pyarrow table.
+
+        A block of lines with no quote, no lone carriage return, no NUL and no byte-order
+        mark, in UTF-8, is parsed by pyarrow's CSV reader and its values converted and
+        checked a column at a time; a row those checks cannot decide is mapped by the row
+        path's mapper (so it is refused in the same words), and any other block is read by
+        the row path itself. Needs pyarrow and numpy.
+
+        Raises:
+            ValidationError: The file is missing or empty (no header row).
+            MissingColumnsError: The header lacks a required column.
+
+        """
+        path, has_header = self._checked(stream)
+        return self._batches(stream, path, has_header, cursor, columns=True)
+
+    def _checked(self, stream: Stream) -> tuple[Path, bool]:
+        """The stream's file, checked now, and whether it has a header row yet."""
         path = self.file(stream)
         if path is None or not path.is_file():
             raise ValidationError(
@@ -534,8 +569,7 @@ class CsvConnector(Connector):
                 file=str(path),
                 field=f"files.{stream}",
             )
-        mapper = self._check_header(stream, path)
-        return self._batches(stream, path, mapper is not None, cursor)
+        return path, self._check_header(stream, path) is not None
 
     def _check_header(self, stream: Stream, path: Path) -> RowMapper | None:
         with path.open("rb") as file:
@@ -582,8 +616,14 @@ class CsvConnector(Connector):
         )
 
     def _batches(
-        self, stream: Stream, path: Path, has_header: bool, cursor: Cursor | None
-    ) -> Iterator[Batch]:
+        self,
+        stream: Stream,
+        path: Path,
+        has_header: bool,
+        cursor: Cursor | None,
+        *,
+        columns: bool = False,
+    ) -> Iterator[Any]:
         batch_size: int = self.settings["batch_size"]
         wait = bool(self.settings["wait_for_newline"])
         source = path.name
@@ -614,6 +654,11 @@ class CsvConnector(Connector):
                     f"{source}:1: the header row has no newline yet; nothing is read until it "
                     "has one"
                 )
+                if columns:
+                    from slacore_connectors._csv_columns import empty_batch
+
+                    yield empty_batch(stream, cursor_at(0, 0), [waiting], from_start=True)
+                    return
                 yield Batch(
                     stream=stream,
                     records=(),
@@ -632,6 +677,12 @@ class CsvConnector(Connector):
                 elif resumed[0] >= offset:
                     offset, line = resumed
             from_start = offset == header.offset  # the first batch says so
+            if columns:
+                from slacore_connectors._csv_columns import ColumnReader
+
+                reader = ColumnReader(self, stream, source, file, header, mapper, cursor_at)
+                yield from reader.batches(offset, line, notices, from_start)
+                return
             lines = _Lines(file, self._encoding, offset, line, wait, header.newline)
             rows = _Rows(stream, source, self._encoding, mapper, lines, header.delimiter)
             id_name = id_field(stream.record_type)

@@ -11,6 +11,7 @@ connector-author guide is ``docs/connectors.md``.
 
 from __future__ import annotations
 
+from slacore.connector.column_batch import ColumnBatch, column_schema, records_table
 from slacore.connector.contract import Connector
 from slacore.connector.mapping import (
     MAPPING_SETTINGS,
@@ -41,6 +42,7 @@ from slacore.errors import MissingColumnsError
 __all__ = [
     "MAPPING_SETTINGS",
     "Batch",
+    "ColumnBatch",
     "Connector",
     "ConnectorInfo",
     "CoreField",
@@ -55,11 +57,13 @@ __all__ = [
     "SettingKind",
     "Settings",
     "Stream",
+    "column_schema",
     "core_fields",
     "create_connector",
     "get_connector",
     "list_connectors",
     "parse_time",
+    "records_table",
     "rejected_frame",
     "rejected_table",
 ]
