@@ -100,7 +100,7 @@ class ColumnReader:
         self.cursor_at = cursor_at
         self.encoding: str = connector._encoding
         self.wait = bool(connector.settings["wait_for_newline"])
-        self.size: int = connector.settings["column_batch_size"]
+        self.size = connector.column_batch_size
         self.rows = _Rows(stream, source, self.encoding, mapper, None, header.delimiter)
         self.plain_ok = self.encoding == "utf-8" and header.newline == b"\n"
         self.used = sorted({index for _, index, *_ in mapper.slots})

@@ -30,6 +30,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import importlib.util
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +64,9 @@ _INNER_BOM: Final = "holds a byte-order mark (U+FEFF) past the file's start (fil
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
 _CHUNK: Final = 1 << 20
 _HEAD_BYTES: Final = 1 << 16
+_COLUMN_BATCH: Final = 100_000
+"""Lines per column batch unless the settings say otherwise: what the column path's fixed
+costs per batch (a pyarrow read, the store's statements) need to fade."""
 _SETTLED_NS: Final = 2_000_000_000
 """How long before a read a file must have been last written for its status (size, and
 modification and change times) to vouch for its content at the next read."""
@@ -441,9 +445,9 @@ class CsvConnector(Connector):
         Setting(
             name="column_batch_size",
             kind=SettingKind.INTEGER,
-            default=100_000,
             minimum=1,
-            help="lines per batch on the column path (read_columns)",
+            help="lines per batch on the column path (read_columns); default batch_size "
+            f"when that is set, else {_COLUMN_BATCH:,}",
         ),
         Setting(
             name="wait_for_newline",
@@ -490,6 +494,11 @@ class CsvConnector(Connector):
                 value=encoding,
             )
         self._encoding = "utf-8" if codec.name == "utf-8-sig" else codec.name
+        given = settings or {}
+        # A batch size the user chose bounds the column batches too, unless they choose theirs.
+        self.column_batch_size: int = self.settings["column_batch_size"] or (
+            self.settings["batch_size"] if given.get("batch_size") is not None else _COLUMN_BATCH
+        )
         delimiter = self.settings["delimiter"]
         self._delimiter: str | None = (
             None if delimiter == "auto" else _DELIMITERS.get(delimiter, delimiter)
@@ -540,6 +549,11 @@ class CsvConnector(Connector):
         """
         path, has_header = self._checked(stream)
         return self._batches(stream, path, has_header, cursor)
+
+    @classmethod
+    def offers_columns(cls) -> bool:
+        """Whether the column path can run here: pyarrow is installed (``slacore[arrow]``)."""
+        return importlib.util.find_spec("pyarrow") is not None
 
     def read_columns(self, stream: Stream, cursor: Cursor | None) -> Iterator[ColumnBatch]:
         """:meth:`read_stream` on the column path: the same rows, rejected rows, notices and
