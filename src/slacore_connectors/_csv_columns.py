@@ -37,27 +37,13 @@ from slacore.connector import (
 )
 from slacore.connector._column_mapping import map_columns
 from slacore.model import id_field, id_is_key
-from slacore_connectors.csvfile import CsvConnector, _Header, _Lines, _Row, _Rows
+from slacore_connectors.csvfile import CsvConnector, _Header, _Lines, _no_rows, _Row, _Rows
 
-__all__ = ["ColumnReader", "empty_batch"]
+__all__ = ["ColumnReader"]
 
 _BOM: Final = b"\xef\xbb\xbf"
 _GUESS: Final = 160
 """Bytes a line is taken to hold before a file's first block says (a hand-off's is 120)."""
-
-
-def empty_batch(
-    stream: Stream, cursor: Cursor, notices: list[str], *, from_start: bool
-) -> ColumnBatch:
-    """A column batch of no rows."""
-    return ColumnBatch(
-        stream=stream,
-        table=column_schema(stream).empty_table(),
-        cursor=cursor,
-        lines=(),
-        notices=notices,
-        from_start=from_start,
-    )
 
 
 class _Part:
@@ -155,7 +141,7 @@ class ColumnReader:
             yielded = True
             offset, line = end, end_line
         if notices or not yielded:
-            yield empty_batch(
+            yield _no_rows(
                 self.stream,
                 self.cursor_at(offset, line),
                 notices,

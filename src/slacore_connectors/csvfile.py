@@ -52,6 +52,7 @@ from slacore.connector import (
     Setting,
     SettingKind,
     Stream,
+    column_schema,
 )
 from slacore.errors import ValidationError
 from slacore.model import id_field, id_is_key
@@ -669,9 +670,7 @@ class CsvConnector(Connector):
                     "has one"
                 )
                 if columns:
-                    from slacore_connectors._csv_columns import empty_batch
-
-                    yield empty_batch(stream, cursor_at(0, 0), [waiting], from_start=True)
+                    yield _no_rows(stream, cursor_at(0, 0), [waiting], from_start=True)
                     return
                 yield Batch(
                     stream=stream,
@@ -691,6 +690,10 @@ class CsvConnector(Connector):
                 elif resumed[0] >= offset:
                     offset, line = resumed
             from_start = offset == header.offset  # the first batch says so
+            if columns and offset >= status.st_size:
+                # Nothing after the cursor (a re-sync with nothing new): no parser to load.
+                yield _no_rows(stream, cursor_at(offset, line), notices, from_start=from_start)
+                return
             if columns:
                 from slacore_connectors._csv_columns import ColumnReader
 
@@ -775,6 +778,20 @@ class CsvConnector(Connector):
         if prefix.at(offset) != hashed:
             return "the part read at the last run changed since"
         return offset, line
+
+
+def _no_rows(
+    stream: Stream, cursor: Cursor, notices: list[str], *, from_start: bool
+) -> ColumnBatch:
+    """A column batch of no rows (pyarrow is imported, the column path's parsing is not)."""
+    return ColumnBatch(
+        stream=stream,
+        table=column_schema(stream).empty_table(),
+        cursor=cursor,
+        lines=(),
+        notices=notices,
+        from_start=from_start,
+    )
 
 
 _VOUCHES: Final = os.name == "posix"
