@@ -32,7 +32,7 @@ from slacore.connector import (
     RejectedRecord,
     RowMapper,
     Stream,
-    column_schema,
+    empty_table,
     records_table,
 )
 from slacore.connector._column_mapping import map_columns
@@ -258,14 +258,13 @@ class ColumnReader:
     def _assemble(self, part: _Part) -> tuple[Any, Any, tuple[RejectedRecord, ...]]:
         """The block's rows in line order (a repeated id of leads, deals and reps rejected,
         as the row path rejects it in a batch), their lines, and the rejected rows."""
-        schema = column_schema(self.stream)
         tables = list(part.tables)
         lines = list(part.lines)
         if part.records:
             tables.append(records_table(self.stream, [r for _, r, _ in part.records]))
             lines.append(np.array([at for at, _, _ in part.records], dtype=np.int64))
         if not tables:
-            table, numbers = schema.empty_table(), np.zeros(0, dtype=np.int64)
+            table, numbers = empty_table(self.stream), np.zeros(0, dtype=np.int64)
         else:
             table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
             numbers = np.concatenate(lines) if len(lines) > 1 else lines[0]

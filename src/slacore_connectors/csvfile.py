@@ -52,7 +52,6 @@ from slacore.connector import (
     Setting,
     SettingKind,
     Stream,
-    column_schema,
 )
 from slacore.errors import ValidationError
 from slacore.model import id_field, id_is_key
@@ -783,10 +782,9 @@ class CsvConnector(Connector):
 def _no_rows(
     stream: Stream, cursor: Cursor, notices: list[str], *, from_start: bool
 ) -> ColumnBatch:
-    """A column batch of no rows (pyarrow is imported, the column path's parsing is not)."""
+    """A column batch of no rows (made without pyarrow)."""
     return ColumnBatch(
         stream=stream,
-        table=column_schema(stream).empty_table(),
         cursor=cursor,
         lines=(),
         notices=notices,

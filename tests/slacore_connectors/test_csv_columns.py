@@ -13,7 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slacore.connector import ColumnBatch, Cursor, Stream, column_schema, records_table
+from slacore.connector import (
+    ColumnBatch,
+    Cursor,
+    Stream,
+    column_schema,
+    empty_table,
+    records_table,
+)
 from slacore.errors import ValidationError
 from slacore_connectors.csvfile import CsvConnector
 
@@ -255,7 +262,7 @@ def test_a_column_batch_refuses_a_table_of_another_schema() -> None:
     with pytest.raises(ValidationError, match="lines gives 2 lines for 0 rows"):
         ColumnBatch(
             stream="touches",
-            table=column_schema("touches").empty_table(),
+            table=empty_table("touches"),
             cursor=cursor,
             lines=(1, 2),
         )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,7 +18,7 @@ from slacore.connector import (
     RejectedRecord,
     Setting,
     SettingKind,
-    column_schema,
+    empty_table,
 )
 from slacore.hookspecs import hookimpl
 from slacore.plugins import new_plugin_manager
@@ -112,7 +114,7 @@ def test_the_redactor_hides_secrets_in_a_column_batch() -> None:
     redactor.add([Setting(name="token", kind=SettingKind.TEXT, secret=True)], {"token": "s3cret"})
     batch = ColumnBatch(
         stream="leads",
-        table=column_schema("leads").empty_table(),
+        table=empty_table("leads"),
         cursor=Cursor(stream="leads"),
         rejected=[RejectedRecord(stream="leads", reason="bad s3cret", raw={"x": "s3cret"})],
         notices=["the s3cret file"],
@@ -121,3 +123,30 @@ def test_the_redactor_hides_secrets_in_a_column_batch() -> None:
     assert isinstance(hidden, ColumnBatch)
     assert hidden.notices == ("the *** file",)
     assert (hidden.rejected[0].reason, hidden.rejected[0].raw) == ("bad ***", {"x": "***"})
+
+
+def test_a_resync_with_nothing_new_loads_no_pyarrow(tmp_path: Path) -> None:
+    # A re-sync reads no row: its empty column batches are made and stored without pyarrow,
+    # whose import (with numpy's) would double the cost of a re-sync.
+    _export(tmp_path / "data")
+    (tmp_path / "data" / "touches.csv").unlink()  # its last line waits: not nothing new
+    (tmp_path / "slacore.toml").write_text(
+        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data" }\n',
+        encoding="utf-8",
+    )
+    script = (
+        "import sys\n"
+        "from slacore_connectors.sync import JobConfig, run_sync\n"
+        "report = run_sync(JobConfig.load('slacore.toml'))\n"
+        "print(sum(c.read for s in report.sources for c in s.streams.values()),"
+        " 'pyarrow' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+            cwd=tmp_path,
+        ).stdout.split()
+        for _ in range(2)
+    ]  # fmt: skip
+    assert runs == [["2", "True"], ["0", "False"]]  # L3 and the second L1 rejected

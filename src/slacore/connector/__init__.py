@@ -11,7 +11,12 @@ connector-author guide is ``docs/connectors.md``.
 
 from __future__ import annotations
 
-from slacore.connector.column_batch import ColumnBatch, column_schema, records_table
+from slacore.connector.column_batch import (
+    ColumnBatch,
+    column_schema,
+    empty_table,
+    records_table,
+)
 from slacore.connector.contract import Connector
 from slacore.connector.mapping import (
     MAPPING_SETTINGS,
@@ -60,6 +65,7 @@ __all__ = [
     "column_schema",
     "core_fields",
     "create_connector",
+    "empty_table",
     "get_connector",
     "list_connectors",
     "parse_time",

@@ -38,7 +38,7 @@ from slacore.connector.streams import (
 from slacore.errors import ValidationError
 from slacore.model import id_field
 
-__all__ = ["ColumnBatch", "column_schema", "records_table"]
+__all__ = ["ColumnBatch", "column_schema", "empty_table", "records_table"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -85,6 +85,17 @@ def column_schema(stream: Stream | str) -> Any:
         if field.kind == "time"
     ]
     return pa.schema(columns)
+
+
+def empty_table(stream: Stream | str) -> Any:
+    """A table of :func:`column_schema` with no rows.
+
+    (Made of no record batches: ``Schema.empty_table()`` and ``pyarrow.array([])`` import
+    pandas, a third of a second, which a re-sync with nothing new need not pay.)
+    """
+    from slacore._arrow import pyarrow
+
+    return pyarrow().Table.from_batches([], schema=column_schema(stream))
 
 
 def _cell(value: Any) -> Any:
@@ -189,6 +200,12 @@ def _lines(value: Sequence[int] | None) -> tuple[int, ...] | None:
 
 
 def _check_table(instance: ColumnBatch, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:  # no rows
+        if instance.lines:
+            raise ValidationError(
+                message=f"lines gives {len(instance.lines)} lines for 0 rows", field="lines"
+            )
+        return
     expected = column_schema(instance.stream)
     schema = getattr(value, "schema", None)
     if schema is None or not schema.equals(expected):
@@ -219,7 +236,10 @@ class ColumnBatch:
         stream: The stream read.
         table: The records, a ``pyarrow.Table`` of :func:`column_schema` (``stream``), a row
             per record in vendor order. Every row is valid: the model's checks were run on
-            the columns (or on the record, for a row they could not decide).
+            the columns (or on the record, for a row they could not decide). A batch of no
+            rows may be made without one (``None``, the default): :attr:`table` then gives
+            an empty table, made when asked for, so that a read with nothing new (a cursor
+            at the end of a file) loads no pyarrow.
         cursor: The position after this batch.
         lines: The source line of each row (a file's line, from 1), or ``None`` when the
             source has no lines.
@@ -236,7 +256,7 @@ class ColumnBatch:
     """
 
     stream: Stream = attrs.field(converter=_stream)
-    table: Any = attrs.field(validator=_check_table)
+    _table: Any = attrs.field(default=None, alias="table", validator=_check_table)
     cursor: Cursor = attrs.field(validator=_batch_cursor)
     lines: tuple[int, ...] | None = attrs.field(default=None, converter=_lines)
     rejected: tuple[RejectedRecord, ...] = attrs.field(default=(), converter=_rejected)
@@ -250,6 +270,7 @@ class ColumnBatch:
         # The ids' own checks are the row batch's.
         Batch(stream=self.stream, records=(), cursor=self.cursor, deleted=self.deleted)
         held = set(self.table.column(id_field(self.stream.record_type)).to_pylist())
+        # (with no rows, an empty table: nothing is held)
         both = sorted(item for item in self.deleted if item in held)
         if both:
             raise ValidationError(
@@ -259,14 +280,25 @@ class ColumnBatch:
                 field="deleted",
             )
 
+    @property
+    def table(self) -> Any:
+        """The rows, a ``pyarrow.Table`` of :func:`column_schema` (an empty one when the
+        batch was made without)."""
+        return empty_table(self.stream) if self._table is None else self._table
+
+    @property
+    def num_rows(self) -> int:
+        """How many rows (records) the batch holds."""
+        return 0 if self._table is None else int(self._table.num_rows)
+
     def __len__(self) -> int:
         """The vendor records the batch speaks of: rows, rejected and deleted."""
-        return int(self.table.num_rows) + len(self.rejected) + len(self.deleted)
+        return self.num_rows + len(self.rejected) + len(self.deleted)
 
     def records(self) -> list[Record]:
         """The rows as record objects, in order (for stores and users without a column
         path): each equal to the one the row path maps from the same vendor record."""
-        return table_records(self.stream, self.table)
+        return [] if self._table is None else table_records(self.stream, self._table)
 
     def to_batch(self) -> Batch:
         """The same batch with record objects: a :class:`~slacore.connector.Batch`."""

@@ -290,10 +290,12 @@ class SQLiteStore(_Runs, _PeriodResults):
             StoreError: The database refused the write (disk full, locked for too long).
 
         """
-        from slacore_connectors.store._column_staging import stage_columns
+        rows = batch.num_rows
+        staged: list[tuple[Any, ...]] = []
+        if rows:  # a batch of no rows (nothing new) loads no pyarrow
+            from slacore_connectors.store._column_staging import stage_columns
 
-        staged = stage_columns(TABLES[batch.stream], batch.table)
-        rows = int(batch.table.num_rows)
+            staged = stage_columns(TABLES[batch.stream], batch.table)
         return self._write(source_name, batch, staged, rows, run_id, seen_at)
 
     def _write(
