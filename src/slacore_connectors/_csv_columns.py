@@ -2,10 +2,12 @@
 
 :meth:`CsvConnector.read_columns <slacore_connectors.csvfile.CsvConnector.read_columns>`
 reads a file in blocks of up to ``column_batch_size`` complete lines and yields a
-:class:`~slacore.connector.ColumnBatch` for each. A block is *plain* when its lines end with
-LF or CR LF, it is valid UTF-8, and it holds no quote, no lone CR, no NUL, no byte-order mark
-and no line longer than a CSV field may be: then every line is one row, split at the
-delimiter, which pyarrow's CSV reader does in C, and the rows' values are converted and
+:class:`~slacore.connector.ColumnBatch` for each (a block of blank lines only yields none, as
+the row path yields no batch for them). A block is *plain* when its lines end with LF or CR
+LF, it is valid UTF-8, it holds no lone CR, no NUL, no byte-order mark and no line longer
+than a CSV field may be, and every quote in it belongs to a field wholly quoted on its line
+with its quotes doubled (``"a ""b"", c"``, as ``csv`` writes it): then every line is one row,
+which pyarrow's CSV reader splits in C as ``csv`` would, and the rows' values are converted and
 checked a column at a time (:func:`slacore.connector._column_mapping.map_columns`). A line
 of another width, a blank line and a row those checks cannot decide go through the row
 path's own code (:class:`~slacore_connectors.csvfile._Rows`), one line each; a block that is
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Final
 
@@ -42,6 +45,8 @@ from slacore_connectors.csvfile import CsvConnector, _Header, _Lines, _no_rows, 
 __all__ = ["ColumnReader"]
 
 _BOM: Final = b"\xef\xbb\xbf"
+_QUOTED: Final = r'"(?:[^"]|"")*"'
+"""A wholly quoted field, its quotes doubled inside."""
 _GUESS: Final = 160
 """Bytes a line is taken to hold before a file's first block says (a hand-off's is 120)."""
 
@@ -90,6 +95,8 @@ class ColumnReader:
         self.rows = _Rows(stream, source, self.encoding, mapper, None, header.delimiter)
         self.plain_ok = self.encoding == "utf-8" and header.newline == b"\n"
         self.used = sorted({index for _, index, *_ in mapper.slots})
+        field = f'(?:{_QUOTED}|[^"{re.escape(header.delimiter)}\r\n]*)'
+        self.well_quoted = f"^{field}(?:{re.escape(header.delimiter)}{field})*\r?$"
 
     def batches(
         self, offset: int, line: int, notices: list[str], from_start: bool
@@ -107,7 +114,8 @@ class ColumnReader:
             cut = _after_lines(data, newline, self.size)
             # The file's last line without its newline, to be read as it is: in this batch,
             # as the row path reads it in its batch.
-            last = len(data) < wanted and cut < len(data) and not self.wait
+            last = len(data) < wanted and data.find(newline, cut) < 0 < len(data) - cut
+            last = last and not self.wait
             part: _Part | None = None
             if cut and self.plain_ok:
                 part = self._plain(data[:cut], line)
@@ -123,11 +131,15 @@ class ColumnReader:
                 stop = offset + (len(data) if last or not cut else cut)
                 part, end, end_line = self._rows(offset, line, stop)
             table, lines, rejected = self._assemble(part)
-            if end == offset and not (table.num_rows or rejected):
-                notices.extend(self.rows.notices)
-                break  # a last line waiting for its newline
             notices.extend(self.rows.notices)
             self.rows.notices = []
+            if not (table.num_rows or rejected):
+                # Blank lines only, or a last line waiting for its newline: no batch, as the
+                # row path yields none for them (its last batch is its last cursor).
+                if end == offset:
+                    break
+                offset, line = end, end_line
+                continue
             yield ColumnBatch(
                 stream=self.stream,
                 table=table,
@@ -164,12 +176,7 @@ class ColumnReader:
     def _plain(self, block: bytes, line: int) -> _Part | None:
         """The rows of a block of whole lines (``line`` is the line before it), or ``None``
         when the block is not plain."""
-        if (
-            b'"' in block
-            or b"\x00" in block
-            or _BOM in block
-            or block.count(b"\r") != block.count(b"\r\n")
-        ):
+        if b"\x00" in block or _BOM in block or block.count(b"\r") != block.count(b"\r\n"):
             return None
         try:
             block.decode("utf-8")
@@ -180,8 +187,13 @@ class ColumnReader:
         starts = np.concatenate(([0], ends[:-1] + 1))
         if len(ends) and int((ends - starts).max()) > csv.field_size_limit():
             return None
-        delimiters = np.flatnonzero(data == ord(self.header.delimiter))
-        fields = np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, starts) + 1
+        if b'"' in block:
+            fields = self._quoted_fields(block)
+            if fields is None:
+                return None
+        else:
+            delimiters = np.flatnonzero(data == ord(self.header.delimiter))
+            fields = np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, starts) + 1
         content = ends - starts - (data[np.maximum(ends - 1, 0)] == 13)
         width = self.mapper.width
         even = (fields == width) & (content > 0)
@@ -225,6 +237,18 @@ class ColumnReader:
                 part.take(self.rows.mapped(values(at), at))
         return part
 
+    def _quoted_fields(self, block: bytes) -> Any:
+        """How many fields each line of a block with quotes has, or ``None`` unless every
+        line is well quoted: each field either unquoted without a quote, or wholly quoted
+        with its quotes doubled (a quoted value running over lines, a stray quote, text
+        after a closing quote: the row path reads the block)."""
+        lines = pa.array(block.split(b"\n")[:-1], type=pa.binary()).cast(pa.string())
+        if not pc.all(pc.match_substring_regex(lines, self.well_quoted)).as_py():
+            return None
+        bare = pc.replace_substring_regex(lines, _QUOTED, "")
+        delimiter = self.header.delimiter
+        return pc.count_substring(bare, delimiter).to_numpy(zero_copy_only=False) + 1
+
     def _parse(self, block: bytes, width: int) -> dict[int, Any] | None:
         """The used columns of a plain block's lines, as read (``None``: pyarrow refused)."""
         names = [f"c{i}" for i in range(width)]
@@ -236,8 +260,9 @@ class ColumnReader:
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.header.delimiter,
-                    quote_char=False,
-                    double_quote=False,
+                    # Every quote is a well-quoted field's (_quoted_fields), read as csv does.
+                    quote_char='"',
+                    double_quote=True,
                     escape_char=False,
                     newlines_in_values=False,
                     ignore_empty_lines=False,

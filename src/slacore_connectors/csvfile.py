@@ -560,8 +560,9 @@ class CsvConnector(Connector):
         cursors, in :class:`~slacore.connector.ColumnBatch` es of up to
         ``column_batch_size`` lines (setting), each a pyarrow table.
 
-        A block of lines with no quote, no lone carriage return, no NUL and no byte-order
-        mark, in UTF-8, is parsed by pyarrow's CSV reader and its values converted and
+        A block of lines in UTF-8 with no lone carriage return, no NUL and no byte-order
+        mark, whose quoted fields are each wholly quoted on their line, is parsed by
+        pyarrow's CSV reader and its values converted and
         checked a column at a time; a row those checks cannot decide is mapped by the row
         path's mapper (so it is refused in the same words), and any other block is read by
         the row path itself. Needs pyarrow and numpy.
