@@ -95,6 +95,7 @@ class ColumnReader:
         self.rows = _Rows(stream, source, self.encoding, mapper, None, header.delimiter)
         self.plain_ok = self.encoding == "utf-8" and header.newline == b"\n"
         self.used = sorted({index for _, index, *_ in mapper.slots})
+        self.zone = connector.mapping(stream).timezone
         field = f'(?:{_QUOTED}|[^"{re.escape(header.delimiter)}\r\n]*)'
         self.well_quoted = f"^{field}(?:{re.escape(header.delimiter)}{field})*\r?$"
 
@@ -226,7 +227,7 @@ class ColumnReader:
         if columns is None:
             return None
         good_lines = numbers[even]
-        table, decided = map_columns(self.mapper, columns, len(good_lines))
+        table, decided = map_columns(self.mapper, columns, len(good_lines), zone=self.zone)
         if decided.all():
             part.tables.append(table)
             part.lines.append(good_lines)

@@ -52,6 +52,15 @@ TIMES = st.sampled_from(
         "2020-07-01T09:00",  # naive: the zone setting
         "2026-03-29 02:30",  # naive, in Berlin's spring gap
         "2026-10-25 02:30",  # naive, Berlin's repeated hour
+        "2026-03-29 02:30:00",  # the same with seconds: read on columns
+        "2026-03-29T01:59:59.999999",
+        "2026-03-29 03:00:00",
+        "2026-10-25T02:30:00.5",
+        "2026-10-25 01:59:59",
+        "2026-10-25 03:00:00",
+        "1893-04-01 00:00:00",  # Berlin leaves its local mean time (+00:53:28)
+        "1893-03-31 23:30:00",
+        "1900-01-01 00:30:00",  # 1899 in UTC
         "1899-12-31T23:00:00-02:00",  # 1900 in UTC
         "1899-12-31T23:00:00Z",
         "2099-12-31T23:59:59Z",
@@ -294,3 +303,25 @@ def test_a_column_batch_refuses_a_table_of_another_schema() -> None:
             cursor=cursor,
             lines=(1, 2),
         )
+
+
+@pytest.mark.parametrize("zone", ["Australia/Lord_Howe", "America/New_York", "Asia/Kolkata"])
+def test_times_without_an_offset_take_the_zones_offset_as_the_row_path_does(
+    tmp_path: Path, zone: str
+) -> None:
+    # Lord Howe moves its clocks by half an hour at 02:00: within an hour, the offset of a
+    # wall time changes, which the column path must not take from the hour's start.
+    times = [
+        f"2026-{month}-{day} {hour}:{minute}:00"
+        for month, day in (("04", "05"), ("10", "04"), ("03", "08"), ("11", "01"))
+        for hour in ("00", "01", "02", "03")
+        for minute in ("00", "15", "29", "30", "45", "59")
+    ]
+    (tmp_path / "touches.csv").write_text(
+        "lead_id,rep_id,at,channel\n" + "".join(f"L1,R1,{at},call\n" for at in times),
+        encoding="utf-8",
+    )
+    connector = CsvConnector({"path": str(tmp_path), "timezone": zone})
+    [batch] = connector.read_as_columns(Stream.TOUCHES)
+    by_rows = [r.at.isoformat() for b in connector.read(Stream.TOUCHES) for r in b.records]
+    assert [r.at.isoformat() for r in batch.records()] == by_rows

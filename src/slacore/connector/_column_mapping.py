@@ -18,8 +18,9 @@ Each check here is one of the row path's, on many values at once:
   per-value validators (:func:`~slacore._values.identifier`,
   :func:`~slacore._values.non_negative`);
 - a time is read here only in the ISO 8601 form ``YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}]`` with
-  ``Z`` or ``+HH:MM`` (which ``datetime.fromisoformat`` reads the same), and must lie in the
-  years the model allows (:func:`~slacore._values.aware`);
+  ``Z`` or ``+HH:MM`` (which ``datetime.fromisoformat`` reads the same), or without an offset
+  in the mapping's ``timezone`` (its offset asked of the zone once per distinct hour), and
+  must lie in the years the model allows (:func:`~slacore._values.aware`);
 - the checks across fields: a hand-off's two teams differ, a won deal has ``closed_at``, a
   deal closes no earlier than it opened.
 """
@@ -27,6 +28,7 @@ Each check here is one of the row path's, on many values at once:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final
 
 import attrs
@@ -47,8 +49,8 @@ WHITESPACE: Final = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 _ISO: Final = (
     r"^(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):"
-    r"(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?(?:(?P<z>Z)|(?P<sign>[-+])(?P<oh>[0-9]{2}):"
-    r"(?P<om>[0-9]{2}))$"
+    r"(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?(?P<tz>Z|(?P<sign>[-+])(?P<oh>[0-9]{2}):"
+    r"(?P<om>[0-9]{2}))?$"
 )
 _SAFE_TIME: Final = "2000-01-01T00:00:00Z"
 _PER_VALUE: Final = (identifier, flag, non_negative)
@@ -72,10 +74,14 @@ def _flags(values: Any) -> np.ndarray[Any, np.dtype[np.bool_]]:
     return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def parse_times(text: Any) -> tuple[Any, Any, np.ndarray[Any, np.dtype[np.bool_]]]:
+def parse_times(
+    text: Any, zone: tzinfo | None = None
+) -> tuple[Any, Any, np.ndarray[Any, np.dtype[np.bool_]]]:
     """Instants and UTC offsets (microseconds, ``int64`` arrays) of stripped ISO times, and
     whether each was read: a value of another form, or not a valid time, or outside the
-    model's years, is not (its instant and offset are then 0)."""
+    model's years, is not (its instant and offset are then 0). A time without an offset is
+    in ``zone`` (at its first occurrence, as ``datetime.replace(tzinfo=zone)`` puts it), or
+    not read without one."""
     good = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
     safe = pc.if_else(good, text, _SAFE_TIME)
     parts = pc.extract_regex(safe, _ISO)
@@ -110,11 +116,45 @@ def parse_times(text: Any) -> tuple[Any, Any, np.ndarray[Any, np.dtype[np.bool_]
     days = era * 146097 + doe - 719468
     offset = sign * (off_h * 3600 + off_m * 60) * 1_000_000
     local = ((days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000) + micro
+    naive = ~_flags(pc.not_equal(parts.field("tz"), ""))
+    if naive.any():
+        if zone is None:
+            ok &= ~naive
+        else:
+            zoned, known = _zone_offsets(local[naive & ok], zone)
+            where = np.flatnonzero(naive & ok)
+            offset[where] = zoned
+            ok[where[~known]] = False
     us = local - offset
     ok &= (us >= _EARLIEST_US) & (us < _AFTER_LAST_US)
     us = np.where(ok, us, 0)
     offset = np.where(ok, offset, 0)
     return us, offset, ok
+
+
+_HOUR: Final = 3_600_000_000
+_LOCAL_EPOCH: Final = datetime(1970, 1, 1)
+
+
+def _zone_offsets(
+    local: np.ndarray[Any, np.dtype[np.int64]], zone: tzinfo
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.bool_]]]:
+    """The UTC offsets (microseconds) ``zone`` gives wall times (local microseconds since
+    1970), and which were found: asked once per distinct hour, at its first and its last
+    microsecond; an hour in which the offset changes is not found (its times are left to
+    the row path)."""
+    hours, inverse = np.unique(local // _HOUR, return_inverse=True)
+    offsets = np.zeros(len(hours), dtype=np.int64)
+    found = np.zeros(len(hours), dtype=bool)
+    last = timedelta(microseconds=_HOUR - 1)
+    for index, hour in enumerate(hours.tolist()):
+        start = _LOCAL_EPOCH + timedelta(hours=hour)
+        before = start.replace(tzinfo=zone).utcoffset()
+        after = (start + last).replace(tzinfo=zone).utcoffset()
+        if before is not None and before == after:
+            offsets[index] = before // timedelta(microseconds=1)
+            found[index] = True
+    return offsets[inverse], found[inverse]
 
 
 def _validators(field: attrs.Attribute[Any]) -> tuple[Any, ...]:
@@ -161,7 +201,7 @@ def _mapped(text: Any, per_value: Callable[[str], Any], kind: Any) -> tuple[Any,
 
 
 def map_columns(
-    mapper: RowMapper, columns: Mapping[int, Any], rows: int
+    mapper: RowMapper, columns: Mapping[int, Any], rows: int, *, zone: tzinfo | None = None
 ) -> tuple[Any, np.ndarray[Any, np.dtype[np.bool_]]]:
     """The table of the rows (``column_schema(mapper.stream)``) and which rows it decided.
 
@@ -170,6 +210,7 @@ def map_columns(
         columns: The header's columns the mapper reads, by position: Arrow ``string``
             arrays of the values as read, no nulls.
         rows: How many rows.
+        zone: The zone of times without an offset (the mapping's ``timezone``).
 
     Returns:
         The table (a row the mask says is undecided holds no meaningful values) and the
@@ -192,7 +233,7 @@ def map_columns(
         default = None if required else _cell(field.default)
         kind = kinds[name]
         if kind == "time":
-            us, offset, parsed = parse_times(text)
+            us, offset, parsed = parse_times(text, zone)
             ok &= parsed | empty
             missing = empty if empty.any() else None
             arrays[name] = pa.array(us, type=pa.int64(), mask=missing).cast(schema.field(name).type)
