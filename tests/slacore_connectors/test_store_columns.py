@@ -13,7 +13,7 @@ from tests.slacore_connectors.test_store_staging import RECORDS, STORED
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import ColumnBatch, Cursor, RejectedRecord, Stream, records_table
-from slacore_connectors.store import ColumnWriter, SQLiteStore, Store
+from slacore_connectors.store import ColumnWriter, DuckDBStore, SQLiteStore, Store
 from slacore_connectors.store._column_staging import stage_columns
 from slacore_connectors.store._staging import stager
 from slacore_connectors.store._tables import TABLES
@@ -144,3 +144,45 @@ def test_a_column_batch_and_its_records_count_a_repeated_key_once(tmp_path: Path
         [stored] = store.records("leads")
     assert (result.read, result.inserted, result.unchanged) == (2, 1, 1)
     assert stored.source == "b"
+
+
+def test_the_duckdb_store_takes_columns() -> None:
+    with DuckDBStore(":memory:") as store:
+        assert isinstance(store, Store)
+        assert isinstance(store, ColumnWriter)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=batches(), second=batches())
+def test_duckdb_write_columns_stores_what_write_batch_stores_in_either_engine(
+    first: ColumnBatch, second: ColumnBatch
+) -> None:
+    # The same batches: as records into SQLite, as columns into DuckDB (in memory: each
+    # example makes a store of each engine).
+    with SQLiteStore(":memory:") as rows, DuckDBStore(":memory:") as columns:
+        for n, batch in enumerate((first, second, first)):
+            seen = SEEN + timedelta(hours=n)
+            by_rows = rows.write_batch("crm", batch.to_batch(), run_id=n, seen_at=seen)
+            assert columns.write_columns("crm", batch, run_id=n, seen_at=seen) == by_rows
+        assert columns.dump() == rows.dump()
+
+
+def test_a_duckdb_column_batch_counts_a_repeated_key_once() -> None:
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    leads = [Lead(id="L1", created_at=at, source="a"), Lead(id="L1", created_at=at, source="b")]
+    batch = ColumnBatch(
+        stream="leads", table=records_table("leads", leads), cursor=Cursor(stream="leads")
+    )
+    with DuckDBStore(":memory:") as store:
+        result = store.write_columns("crm", batch, run_id=1, seen_at=SEEN)
+        [stored] = store.records("leads")
+        empty = ColumnBatch(
+            stream="leads",
+            table=records_table("leads", []),
+            cursor=Cursor(stream="leads", state={"n": 1}),
+        )
+        nothing = store.write_columns("crm", empty, run_id=2, seen_at=SEEN)
+        assert store.cursor("crm", "leads") == Cursor(stream="leads", state={"n": 1})
+    assert (result.read, result.inserted, result.unchanged) == (2, 1, 1)
+    assert stored.source == "b"
+    assert (nothing.read, nothing.stored) == (0, 0)

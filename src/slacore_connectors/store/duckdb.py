@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from slacore.connector import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, ColumnBatch, Cursor, RejectedRecord, Stream
 from slacore.model import id_is_key
 from slacore_connectors.store._duck_open import _booleans, _first, _q, _run, _run_many
 from slacore_connectors.store._duck_periods import _DuckPeriodResults
@@ -225,9 +225,43 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
                 rows of one key; nothing of the batch was stored.
 
         """
+        staged = list(stager(TABLES[batch.stream])(batch.records).values())
+        return self._write(source_name, batch, staged, len(batch.records), run_id, seen_at)
+
+    def write_columns(
+        self, source_name: str, batch: ColumnBatch, *, run_id: int, seen_at: datetime
+    ) -> BatchResult:
+        """:meth:`write_batch` for a :class:`~slacore.connector.ColumnBatch` (the store's
+        :class:`~slacore_connectors.store.ColumnWriter` capability): the same transaction,
+        rows, keys, digests and result as its records would give, staged a column at a time
+        as :meth:`SQLiteStore.write_columns
+        <slacore_connectors.store.SQLiteStore.write_columns>` stages them.
+
+        Raises:
+            StoreError: The database refused the write, or the batch would leave two current
+                rows of one key; nothing of the batch was stored.
+
+        """
+        staged: list[tuple[Any, ...]] = []
+        if batch.num_rows:  # a batch of no rows (nothing new) loads no pyarrow
+            from slacore_connectors.store._column_staging import stage_columns
+
+            staged = stage_columns(TABLES[batch.stream], batch.table)
+        return self._write(source_name, batch, staged, batch.num_rows, run_id, seen_at)
+
+    def _write(
+        self,
+        source_name: str,
+        batch: Batch | ColumnBatch,
+        staged: list[tuple[Any, ...]],
+        read: int,
+        run_id: int,
+        seen_at: datetime,
+    ) -> BatchResult:
+        """Store a batch's staged rows (``read`` records before repeated keys were merged),
+        rejected records, deletions and cursor in one transaction."""
         table = TABLES[batch.stream]
         seen = _us(seen_at)
-        staged = list(stager(table)(batch.records).values())
         with self._transaction("store the batch") as db:
             inserted, updated, unchanged = self._upsert(table, source_name, staged, seen)
             deleted = self._delete(table, source_name, batch.deleted, seen)
@@ -248,10 +282,10 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
             )
         return BatchResult(
             stream=batch.stream,
-            read=len(batch.records),
+            read=read,
             inserted=inserted,
             updated=updated,
-            unchanged=unchanged + (len(batch.records) - len(staged)),
+            unchanged=unchanged + (read - len(staged)),
             rejected=rejected,
             deleted=deleted,
         )
