@@ -301,6 +301,7 @@ class CadenceRule(ColumnFront[CadenceReport]):
                     partial(_column_result, self, figures, inputs.touches),
                     _not_covered,
                     "cadence results",
+                    partial(arrays.accountable, figures, inputs.handoffs),
                 ),
             ),
             summary=_summarise(overall, self.target),

@@ -434,7 +434,10 @@ class ResponseRule(ColumnFront[ResponseReport]):
             figures, *inputs.handoffs.factorize("source", figures.rows), taken, stopped
         )
         made = Builders(
-            partial(_column_result, self, figures, inputs.touches), _not_covered, "response results"
+            partial(_column_result, self, figures, inputs.touches),
+            _not_covered,
+            "response results",
+            partial(arrays.accountable, figures, inputs.handoffs),
         )
         results = ColumnResults(self, inputs.rows, inputs.eligible.tolist(), made)
         return self._report(moment, results, tallies)

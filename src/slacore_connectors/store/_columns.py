@@ -28,9 +28,11 @@ from slacore.connector import Stream, core_fields
 from slacore.model import Channel, Team
 from slacore_connectors.store._tables import _Table, _us
 
-CHUNK = 65_536
+CHUNK = 16_384
 """Rows fetched at a time: large enough that each fetch and each Arrow conversion is one C
-loop over many rows, small enough that a chunk's Python tuples stay a few MiB."""
+loop over many rows, small enough that a chunk's Python tuples stay a few MiB (reading
+100,000 hand-offs, 300,000 touches and 200,000 stage changes peaked at 173 MiB with chunks of
+8,192 rows, 221 MiB with 65,536, in the same time)."""
 
 _SAFE_FIRST = _us(datetime(FIRST_YEAR + 1, 1, 2, tzinfo=UTC))
 _SAFE_END = _us(datetime(LAST_YEAR - 1, 12, 30, tzinfo=UTC))
