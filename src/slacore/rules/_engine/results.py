@@ -143,6 +143,8 @@ class Builders(Generic[_Result]):
     accountable: Callable[[Collection[SlaStatus]], list[tuple[str | None, str]]] | None = None
     """The accountable rep and lead id of each covered hand-off whose status is in the
     statuses given, in input order, from the arrays (no hand-off or result made)."""
+    table: Callable[[], Any] | None = None
+    """The results as an Arrow table (what ``to_arrow()`` gives), from the arrays."""
 
 
 class ColumnResults(LazyResults[_Result, Any, Builders[_Result]]):

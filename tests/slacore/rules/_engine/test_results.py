@@ -61,3 +61,20 @@ def test_accountable_leads_of_column_results_are_the_built_results_filtered(
         for wanted in WANTED:
             expected = [(r.owner_id, r.handoff.lead_id) for r in built if r.status in wanted]
             assert report.results.accountable_leads(wanted) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule=st.sampled_from([*COLUMN_RULES, *CADENCES]),
+    case=column_cases,
+    kind=st.sampled_from(["arrow", "numpy", "lists"]),
+)
+def test_the_table_of_column_results_is_the_table_of_built_results(
+    rule: Any, case: Case, kind: str
+) -> None:
+    # Made from the figures' arrays, with no result object: the same table, row for row.
+    expected, got, _ = evaluate_both(rule, case, kind, "America/New_York")
+    built = attrs.evolve(got, results=tuple(got.results))
+    table = got.to_arrow()
+    assert table.equals(built.to_arrow())
+    assert table.equals(expected.to_arrow())
