@@ -102,3 +102,12 @@ def test_a_periods_rows_and_the_bounds(records: list[Handoff], first: datetime, 
             min(h.notified_at for h in records),
             max(h.notified_at for h in records),
         )
+
+
+def test_a_period_holding_every_row_is_the_table_itself() -> None:
+    records = [
+        Handoff(lead_id="L1", notified_at=T0 + timedelta(days=n), stage="mql") for n in range(3)
+    ]
+    whole = table(records)
+    assert _columns.between(whole, "notified_at", T0, T0 + timedelta(days=3)) is whole
+    assert _columns.between(whole, "notified_at", T0, T0 + timedelta(days=2)).num_rows == 2

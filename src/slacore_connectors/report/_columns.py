@@ -32,7 +32,8 @@ def micros(table: Any, column: str) -> Any:
 
 
 def between(table: Any, column: str, first: datetime, stop: datetime) -> Any:
-    """The rows of ``table`` whose ``column`` lies in ``[first, stop)``, in order."""
+    """The rows of ``table`` whose ``column`` lies in ``[first, stop)``, in order: ``table``
+    itself when that is every row (a store holding one period), not a copy of it."""
     pc = _arrow.compute()
     pa = _arrow.pyarrow()
     kind = pa.timestamp("us", tz="UTC")
@@ -41,6 +42,8 @@ def between(table: Any, column: str, first: datetime, stop: datetime) -> Any:
         pc.greater_equal(times, pa.scalar(_us(first), type=pa.int64()).cast(kind)),
         pc.less(times, pa.scalar(_us(stop), type=pa.int64()).cast(kind)),
     )
+    if pc.all(keep).as_py() is not False:
+        return table
     return table.filter(keep)
 
 
