@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import sys
 import tempfile
@@ -24,7 +25,8 @@ from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import Batch, Cursor, Stream, core_fields
 from slacore.errors import ValidationError
 from slacore_connectors.store import SQLiteStore, Store, StoreError, open_store
-from slacore_connectors.store._columns import CHUNK, SPACE_END
+from slacore_connectors.store._columns import CHUNK, SPACE_END, read_arrow
+from slacore_connectors.store._tables import TABLES
 
 ZONES = [UTC, timezone(timedelta(hours=-4)), timezone(timedelta(hours=5, minutes=30))]
 T0 = datetime(2020, 7, 1, 9, tzinfo=UTC)
@@ -53,6 +55,16 @@ def expected(stream: Stream, records: list[Any]) -> list[dict[str, Any]]:
 
 
 def assert_same(store: Store, stream: Stream, **read: Any) -> pa.Table:
+    if isinstance(store, SQLiteStore):
+        # Both ways SQLite reads: straight into Arrow by ADBC's driver, and by sqlite3.
+        store._arrow_reads = False
+        by_sqlite3 = _assert_same(store, stream, **read)
+        store._arrow_reads = True
+        assert _assert_same(store, stream, **read).equals(by_sqlite3)
+    return _assert_same(store, stream, **read)
+
+
+def _assert_same(store: Store, stream: Stream, **read: Any) -> pa.Table:
     table = store.columns(stream, **read)
     assert isinstance(table, pa.Table)
     fields = core_fields(stream)
@@ -270,7 +282,8 @@ def test_rows_the_model_converts_or_refuses_go_through_the_model(
             for n, cells in enumerate(rows):
                 _insert(db, stream, n, dict(cells))
         with SQLiteStore(path, read_only=True) as store:
-            for give_invalid in (True, False):
+            for give_invalid, arrow_reads in itertools.product((True, False), (True, False)):
+                store._arrow_reads = arrow_reads
 
                 def records(invalid: Any, give: bool = give_invalid) -> Any:
                     found = store.records(stream, invalid=invalid if give else None)
@@ -280,6 +293,23 @@ def test_rows_the_model_converts_or_refuses_go_through_the_model(
                     return store.columns(stream, invalid=invalid if give else None).to_pylist()
 
                 assert _read(columns) == _read(records)
+
+
+def test_adbcs_driver_reads_a_store_into_arrow(tmp_path: Path) -> None:
+    pytest.importorskip("adbc_driver_sqlite")
+    path = tmp_path / "sla.db"
+    with SQLiteStore(path) as store:
+        touch = Touch(lead_id="L'1", rep_id="R1", at=T0, channel="call")
+        _write(store, Stream.TOUCHES, [touch], SEEN[0], 1)
+        query, args = store._select(
+            TABLES[Stream.TOUCHES], source_name="crm", since=T0, chunked=True, typed=True
+        )
+    found = read_arrow(str(path), query, args)
+    assert found is not None
+    assert found.column_names == ["row_id", "lead_id", "rep_id", "time_us", "channel", "typed"]
+    assert found.column("lead_id").to_pylist() == ["L'1"]
+    assert found.column("typed").to_pylist() == [1]
+    assert read_arrow(str(tmp_path / "missing.db"), query, args) is None
 
 
 def test_no_character_past_the_checked_ones_is_white_space() -> None:

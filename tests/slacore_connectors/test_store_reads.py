@@ -63,6 +63,7 @@ READS = [
     {"chunked": True},
     {"chunked": True, "source_name": "crm", "since": T0, "until": T0 + timedelta(days=400)},
     {"chunked": True, "as_of": datetime(2026, 6, 1, tzinfo=UTC), "since": T0},
+    {"chunked": True, "typed": True, "source_name": "crm", "since": T0},
 ]
 
 

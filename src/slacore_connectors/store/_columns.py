@@ -15,10 +15,12 @@ or no main time (reps, a few rows) are read as records and converted: they are f
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from slacore import _arrow
@@ -85,21 +87,70 @@ def arrow_type(kind: str) -> Any:
     return pa.string()
 
 
+WHOLE_SLICE = 1 << 18
+"""Rows checked at a time in a table read whole (:meth:`ChunkReader.whole`)."""
+
+
+def read_arrow(path: str, query: str, args: Sequence[Any]) -> Any | None:
+    """The rows of ``query`` (``?`` parameters ``args``: integers and text) read from the
+    SQLite file ``path`` straight into one Arrow table by ADBC's SQLite driver
+    (``adbc-driver-sqlite``), with no Python object per cell; ``None`` when the driver is
+    not installed or could not read it (then read the rows with ``sqlite3``).
+
+    The driver types each column by its cells; the whole result is one batch, so a column
+    is typed by all its cells, not the first thousand.
+    """
+    try:
+        import adbc_driver_manager
+        import adbc_driver_sqlite
+    except ModuleNotFoundError:
+        return None
+    pa = _arrow.pyarrow()
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        with contextlib.ExitStack() as opened:
+            database = adbc_driver_sqlite.connect(uri)
+            opened.callback(database.close)
+            connection = adbc_driver_manager.AdbcConnection(database)
+            opened.callback(connection.close)
+            statement = adbc_driver_manager.AdbcStatement(connection)
+            opened.callback(statement.close)
+            statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+            statement.set_sql_query(query)
+            if args:
+                kinds = [pa.int64() if isinstance(a, int) else pa.string() for a in args]
+                values = [pa.array([a], type=k) for a, k in zip(args, kinds, strict=True)]
+                statement.bind(pa.record_batch(values, names=[str(n) for n in range(len(args))]))
+            stream, _ = statement.execute_query()
+            return pa.RecordBatchReader.from_stream(stream).read_all()
+    except (adbc_driver_manager.Error, OSError):
+        return None
+
+
 def fast(table: _Table) -> bool:
     """Whether ``table`` is read a chunk at a time (else as records, converted)."""
     record_type = table.stream.record_type
     return bool(table.time_column) and trusted_maker(record_type) is not None
 
 
-def select_list(table: _Table, held: set[str]) -> str:
+def select_list(table: _Table, held: set[str], *, typed: bool = False) -> str:
     """The SELECT list of a chunked read: ``row_id``, then the record's columns with the main
-    time as ``time_us`` (a column an older store lacks reads as NULL)."""
+    time as ``time_us`` (a column an older store lacks reads as NULL); with ``typed``, last
+    a column ``typed``: 1 when every cell has the storage type this slacore writes."""
     names = ["row_id"]
-    for name in table.columns:
-        if name == table.time_column:
-            names.append("time_us")
+    types = []
+    for field in core_fields(table.stream):
+        name = "time_us" if field.name == table.time_column else field.name
+        if name != "time_us" and name not in held:
+            names.append(f"NULL AS {name}")
+            continue
+        names.append(name)
+        if field.kind in ("time", "boolean"):
+            types.append(f"typeof({name}) IN ('integer', 'null')")
         else:
-            names.append(name if name in held else f"NULL AS {name}")
+            types.append(f"typeof({name}) IN ('text', 'null')")
+    if typed:
+        names.append(f"({' AND '.join(types)}) AS typed")
     return ", ".join(names)
 
 
@@ -152,6 +203,38 @@ class ChunkReader:
                 return self._finish(arrays)
         else:
             ok = [False] * len(rows)
+        return self._slow(rows, ok)
+
+    def whole(self, found: Any) -> list[Any] | None:
+        """A table :func:`read_arrow` read (``row_id``, the fields as :func:`select_list`
+        selects them, then ``typed``) as record batches of the stream's schema, or ``None``
+        when a cell is not of the storage type this slacore writes (``typed`` says so) or a
+        column came in another type: read it the other way then."""
+        pa, pc = _arrow.pyarrow(), _arrow.compute()
+        if found.num_rows and pc.min(found.column("typed")).as_py() != 1:
+            return None
+        columns = [column.combine_chunks() for column in found.columns]
+        arrays = [columns[0]]
+        for f, column in zip(self.fields, columns[1:-1], strict=True):
+            wanted = pa.int64() if f.kind in ("time", "boolean") else pa.string()
+            if column.type != wanted:
+                if column.null_count != len(column):
+                    return None
+                column = pa.nulls(len(column), wanted)  # all missing: typed by the first cell
+            arrays.append(column)
+        batches = []
+        for start in range(0, max(len(arrays[0]), 1), WHOLE_SLICE):
+            part = [array.slice(start, WHOLE_SLICE) for array in arrays]
+            batches.append(self._checked(part))
+        return batches
+
+    def _checked(self, arrays: list[Any]) -> Any:
+        """``row_id`` and the fields' arrays as a record batch, each row the checks do not
+        pass read again (as Python values, then by the model)."""
+        ok = self._passes(arrays[1:])
+        if ok is None:
+            return self._finish(arrays[1:])
+        rows = list(zip(*(array.to_pylist() for array in arrays), strict=True))
         return self._slow(rows, ok)
 
     def _arrays(self, columns: Sequence[Sequence[Any]]) -> list[Any]:
