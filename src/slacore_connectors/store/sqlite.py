@@ -553,14 +553,13 @@ class SQLiteStore(_Runs, _PeriodResults):
                 invalid=invalid,
             )
             return _columns.records_table(table.stream, found)
-        query, args = self._select(
-            table,
-            as_of=as_of,
-            since=since,
-            until=until,
-            source_name=source_name,
-            chunked=True,
-        )
+        asked: dict[str, Any] = {
+            "as_of": as_of,
+            "since": since,
+            "until": until,
+            "source_name": source_name,
+        }
+        query, args = self._select(table, **asked, chunked=True)
         read = table.reader()
         one = f"SELECT {self._columns(table)} FROM {table.name} WHERE row_id = ?"
 
@@ -578,15 +577,7 @@ class SQLiteStore(_Runs, _PeriodResults):
             # Straight into Arrow when ADBC's SQLite driver is installed: no Python object
             # per cell. It reads the file on a connection of its own, so not within a
             # transaction of this one (it would not see its writes).
-            whole, _ = self._select(
-                table,
-                as_of=as_of,
-                since=since,
-                until=until,
-                source_name=source_name,
-                chunked=True,
-                typed=True,
-            )
+            whole, _ = self._select(table, **asked, chunked=True, typed=True)
             fetched = _columns.read_arrow(self.path, whole, args)
             made = None if fetched is None else reader.whole(fetched)
             if made is not None:
