@@ -202,14 +202,14 @@ def test_more_rows_than_a_chunk_come_in_order(implementation: str, tmp_path: Pat
 
 SPACES = ["", " ", "\t", "\u2003", "\x1c", "\u3000"]
 CELLS = {
-    "lead_id": st.sampled_from(["L1", "a\u2003", *SPACES]) | st.none() | st.integers(0, 2),
+    "lead_id": st.sampled_from(["L1", "a\u2003", b"L1", *SPACES]) | st.none() | st.integers(0, 2),
     "rep_id": st.sampled_from(["R1", " R2 ", *SPACES]) | st.none(),
     "stage": st.sampled_from(["mql", *SPACES]) | st.none(),
     "owner_id": st.sampled_from(["R1", *SPACES]) | st.none(),
     "channel": st.sampled_from(["call", "CALL", "Email", "fax", "", "other"]) | st.none(),
     "from_team": st.sampled_from(["marketing", "sales", "Sales", "x"]) | st.none(),
     "to_team": st.sampled_from(["marketing", "sales", "SALES", ""]),
-    "hand_raiser": st.sampled_from([0, 1, 2, None, "true", -1]),
+    "hand_raiser": st.sampled_from([0, 1, 2, None, "true", -1, 0.5, 1.0]),
     "time": st.sampled_from(
         [
             "2020-07-01T09:00:00+00:00",

@@ -136,21 +136,26 @@ def fast(table: _Table) -> bool:
 def select_list(table: _Table, held: set[str], *, typed: bool = False) -> str:
     """The SELECT list of a chunked read: ``row_id``, then the record's columns with the main
     time as ``time_us`` (a column an older store lacks reads as NULL); with ``typed``, last
-    a column ``typed``: 1 when every cell has the storage type this slacore writes."""
+    a column ``typed``: 1 when every text cell of the row is text or missing.
+
+    ``typed`` is for :func:`read_arrow`, which types a column by its cells and would turn a
+    number in a text column into text without a word (a number is less than any text in
+    SQLite's order, so ``x >= ''`` holds for text only, and blobs, which make the column
+    binary). A number where one is due needs no check: a cell of another type there makes
+    the whole column another type, which :meth:`ChunkReader.whole` refuses.
+    """
     names = ["row_id"]
-    types = []
+    texts = []
     for field in core_fields(table.stream):
         name = "time_us" if field.name == table.time_column else field.name
         if name != "time_us" and name not in held:
             names.append(f"NULL AS {name}")
             continue
         names.append(name)
-        if field.kind in ("time", "boolean"):
-            types.append(f"typeof({name}) IN ('integer', 'null')")
-        else:
-            types.append(f"typeof({name}) IN ('text', 'null')")
+        if field.kind not in ("time", "boolean"):
+            texts.append(f"coalesce({name} >= '', 1)")
     if typed:
-        names.append(f"({' AND '.join(types)}) AS typed")
+        names.append(f"({' AND '.join(texts)}) AS typed")
     return ", ".join(names)
 
 
