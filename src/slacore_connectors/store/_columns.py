@@ -106,7 +106,7 @@ def read_arrow(path: str, query: str, args: Sequence[Any]) -> Any | None:
     except ModuleNotFoundError:
         return None
     pa = _arrow.pyarrow()
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    uri = Path(path).absolute().as_uri() + "?mode=ro"  # as the store opens it to read
     try:
         with contextlib.ExitStack() as opened:
             database = adbc_driver_sqlite.connect(uri)
