@@ -3,8 +3,10 @@
 pyarrow's default pool on Linux (mimalloc) keeps much of what a report frees: a report of
 1,000,000 hand-offs peaked at 1.00-1.04 GiB with it, 0.95 GiB with the system allocator and
 0.87 GiB with jemalloc (docs/performance.md, "The report on the column path"). The command
-line, which owns its process, asks for jemalloc where pyarrow has it; a library never
-changes a process-wide setting behind its caller's back, so only the CLI calls this.
+line, which owns its process, asks for jemalloc where pyarrow has it (``slacore report``
+and ``slacore demo``); a library never changes a process-wide setting behind its caller's
+back, so only the CLI calls this. ``slacore sync`` does not: asking imports pyarrow, about a
+quarter of a second that a re-sync with nothing new would pay for nothing.
 """
 
 from __future__ import annotations

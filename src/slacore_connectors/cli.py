@@ -422,8 +422,6 @@ def sync_command(config_path: str, full: bool, as_json: bool) -> None:
 
     config = load_job(config_path)
     check_setting_names(config)
-    if config.agreement is not None:
-        lean_arrow_pool()  # keeping the period results reads the store into Arrow tables
     with Progress() as progress:
         report = run_sync(config, full=full, progress=progress, stop_on_signals=True)
     if as_json:
