@@ -1,8 +1,9 @@
 """A stream's rows as Arrow columns: what :meth:`SQLiteStore.columns` reads (private).
 
-Reading millions of rows into record objects was most of a report's cost. Here the rows are
-fetched in chunks of plain tuples, turned into one Arrow array per column, and checked a
-column at a time: a row whose values pass the record class's checks for certain (the tests
+Reading millions of rows into record objects was most of a report's cost. Here the rows come
+into Arrow arrays, one per column, either straight from SQLite by ADBC's driver
+(:func:`read_arrow`, when ``adbc-driver-sqlite`` is installed) or fetched by ``sqlite3`` in
+chunks of plain tuples, and are checked a column at a time: a row whose values pass the record class's checks for certain (the tests
 of :mod:`slacore._trusted`, done by Arrow's compute functions) is kept as it is; any other row
 (a placeholder date an older slacore stored, a channel in capitals) is read again by
 :meth:`_Table.reader`, exactly as :meth:`SQLiteStore.records` reads it, so the class converts
@@ -34,7 +35,7 @@ CHUNK = 16_384
 """Rows fetched at a time: large enough that each fetch and each Arrow conversion is one C
 loop over many rows, small enough that a chunk's Python tuples stay a few MiB (reading
 100,000 hand-offs, 300,000 touches and 200,000 stage changes peaked at 173 MiB with chunks of
-8,192 rows, 221 MiB with 65,536, in the same time)."""
+8,192 rows, 221 MiB with 65,536, in the same time: this is between them)."""
 
 _SAFE_FIRST = _us(datetime(FIRST_YEAR + 1, 1, 2, tzinfo=UTC))
 _SAFE_END = _us(datetime(LAST_YEAR - 1, 12, 30, tzinfo=UTC))
@@ -70,8 +71,9 @@ _IDS: dict[Stream, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Stream.LEADS: (("id",), ("owner_id",)),
 }
 """Per stream the fields the trusted maker checks as ids: required, and optional (null is
-fine). ``tests/slacore_connectors/test_store_columns.py`` proves on generated rows that a row
-passing these checks is one the trusted maker makes, with the same values."""
+fine). ``tests/slacore_connectors/test_store_columns.py`` holds ``columns()`` to ``records()``
+on generated rows of every odd kind: a row passing these checks must be one the trusted
+maker makes, with the same values."""
 
 _TEAMS_DIFFER = {Stream.HANDOFFS}
 """Streams whose ``from_team`` and ``to_team`` must differ."""
