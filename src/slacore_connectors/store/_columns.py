@@ -3,9 +3,10 @@
 Reading millions of rows into record objects was most of a report's cost. Here the rows come
 into Arrow arrays, one per column, either straight from SQLite by ADBC's driver
 (:func:`read_arrow`, when ``adbc-driver-sqlite`` is installed) or fetched by ``sqlite3`` in
-chunks of plain tuples, and are checked a column at a time: a row whose values pass the record class's checks for certain (the tests
-of :mod:`slacore._trusted`, done by Arrow's compute functions) is kept as it is; any other row
-(a placeholder date an older slacore stored, a channel in capitals) is read again by
+chunks of plain tuples, and are checked a column at a time: a row whose values pass the
+record class's checks for certain (the tests of :mod:`slacore._trusted`, done by Arrow's
+compute functions) is kept as it is; any other row (a placeholder date an older slacore
+stored, a channel in capitals) is read again by
 :meth:`_Table.reader`, exactly as :meth:`SQLiteStore.records` reads it, so the class converts
 it or refuses it with the model's own error. The main time is read from the integer
 ``time_us`` column (the instant, in epoch microseconds), never parsed from its text.
