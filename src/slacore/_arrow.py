@@ -67,15 +67,24 @@ def pyarrow() -> ModuleType:
             installs it.
 
     """
+    pa = optional_pyarrow()
+    if pa is None:
+        raise ModuleNotFoundError(
+            f"Arrow tables of results need pyarrow, which is not installed: {INSTALL}",
+            name="pyarrow",
+        )
+    return pa
+
+
+def optional_pyarrow() -> ModuleType | None:
+    """The ``pyarrow`` module, or ``None`` when it is not installed: for the paths that use
+    Arrow when it is there and do without it otherwise."""
     try:
         return importlib.import_module("pyarrow")
     except ModuleNotFoundError as error:
         if error.name != "pyarrow":  # pyarrow is there, but something it needs is not
             raise
-        raise ModuleNotFoundError(
-            f"Arrow tables of results need pyarrow, which is not installed: {INSTALL}",
-            name="pyarrow",
-        ) from None
+        return None
 
 
 def pandas_of(table: Any) -> Any:

@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from slacore._arrow import INSTALL, optional_pyarrow
 from slacore._column_values import (
     TimeColumn,
     _booleans,
@@ -252,12 +253,9 @@ def _raw_columns(table: object, name: str) -> Mapping[str, Any]:
     if callable(to_arrow):  # polars
         return _raw_columns(to_arrow(), name)
     if hasattr(table, "__arrow_c_stream__"):
-        try:
-            import pyarrow as pa
-        except ImportError:
-            raise ValidationError(
-                message="an Arrow stream needs pyarrow: pip install pyarrow", field=name
-            ) from None
+        pa = optional_pyarrow()
+        if pa is None:
+            raise ValidationError(message=f"an Arrow stream needs pyarrow: {INSTALL}", field=name)
         return _raw_columns(pa.table(table), name)
     raise ValidationError(
         message=(
@@ -328,15 +326,6 @@ installed), whose checks and hashing run in C: below it, Arrow's fixed cost per 
 than a Python loop's. (Python datetimes are not: Arrow converts them no faster than Python.)"""
 
 
-def _arrow() -> Any:
-    """The pyarrow module, or ``None`` when it is not installed (it is optional)."""
-    try:
-        import pyarrow
-    except ImportError:  # pragma: no cover - the tests run with pyarrow
-        return None
-    return pyarrow
-
-
 def _as_arrow(column: object) -> Any:
     """``column`` as an Arrow array when it is one, or a column of text that pyarrow reads
     as text (a pandas column, or a long enough list or object array); else ``None``."""
@@ -355,7 +344,7 @@ def _as_arrow(column: object) -> Any:
             return None
     elif not isinstance(column, list | tuple) or len(column) < _ARROW_FROM:
         return None
-    pa = _arrow()
+    pa = optional_pyarrow()
     if pa is None:  # pragma: no cover - the tests run with pyarrow
         return None
     try:

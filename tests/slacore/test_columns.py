@@ -3,6 +3,7 @@ and row."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -158,6 +159,20 @@ def test_an_arrow_stream_is_read() -> None:
     assert columns.times["notified_at"].at(0) == AT
     assert str(columns.times["notified_at"].at(0).tzinfo) == "Europe/Paris"
     assert columns.column("stage").tolist() == ["mql"]
+
+
+def test_an_arrow_stream_without_pyarrow_names_the_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Stream:
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            raise AssertionError("not read without pyarrow")
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed
+    with pytest.raises(ValidationError) as caught:
+        read_table(Stream(), "handoffs")
+    assert caught.value.field == "handoffs"
+    assert "needs pyarrow: pip install 'slacore[arrow]'" in caught.value.message
 
 
 def test_long_columns_name_their_bad_row_too() -> None:

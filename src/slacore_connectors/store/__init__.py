@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slacore_connectors.store.base import (
     BatchResult,
+    ColumnWriter,
     SourceConnectorError,
     Store,
     StoreError,
@@ -26,6 +27,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SCHEMES",
     "BatchResult",
+    "ColumnWriter",
     "SQLiteStore",
     "SourceConnectorError",
     "Store",
