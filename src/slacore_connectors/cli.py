@@ -19,6 +19,7 @@ import click
 import slacore
 from slacore.errors import ValidationError
 from slacore.render import format_money
+from slacore_connectors._arrow_memory import lean_arrow_pool
 from slacore_connectors._cli_errors import SlacoreGroup, one_line, run, set_debug
 from slacore_connectors._cli_jobs import check_setting_names, load_job
 from slacore_connectors._cli_params import (
@@ -622,6 +623,7 @@ def report_command(
         raise click.UsageError(f"no store at {config.store} yet: run slacore sync first")
     zone = agreement.calendar.zone if agreement.calendar is not None else None
     moment = _as_of(as_of, zone)
+    lean_arrow_pool()  # the report reads the store into Arrow tables
     with open_store(config.store, read_only=True) as store:
         report = build_report(store, agreement, period=period, as_of=moment)
     _write_report(report, "json" if as_json else output_format, output)
@@ -664,6 +666,7 @@ def demo_command(folder: str | None, as_json: bool) -> None:
             f"cannot write the demo to {target}: {error.strerror or error}"
         ) from None
     config = JobConfig.load(job)
+    lean_arrow_pool()  # the sync keeps period results, the report reads the store: in Arrow
     with Progress() as progress:
         synced = run_sync(config, full=True, progress=progress)
     if not synced.ok:

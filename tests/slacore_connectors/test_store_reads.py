@@ -59,6 +59,11 @@ READS = [
     {"source_name": "crm"},
     {"source_name": "crm", "since": T0, "until": T0 + timedelta(days=400)},
     {"as_of": datetime(2026, 6, 1, tzinfo=UTC), "since": T0},
+    # The reads of columns(): row_id and time_us selected, the same plan.
+    {"chunked": True},
+    {"chunked": True, "source_name": "crm", "since": T0, "until": T0 + timedelta(days=400)},
+    {"chunked": True, "as_of": datetime(2026, 6, 1, tzinfo=UTC), "since": T0},
+    {"chunked": True, "typed": True, "source_name": "crm", "since": T0},
 ]
 
 

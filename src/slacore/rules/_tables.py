@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from slacore import _arrow as arrow
 from slacore.rules._engine.columns import _CadenceColumns, _ResponseColumns
-from slacore.rules._engine.results import LazyResults
+from slacore.rules._engine.results import ColumnResults, LazyResults
 from slacore.rules.common import Never, SlaStatus, instant
 
 if TYPE_CHECKING:
@@ -40,6 +40,13 @@ def _handoff_columns(handoffs: Sequence[Handoff]) -> dict[str, Any]:
         "stage": arrow.strings([h.stage for h in handoffs]),
         "source": arrow.strings([h.source for h in handoffs]),
     }
+
+
+def _column_table(results: Sequence[Any]) -> Any | None:
+    """The table of an evaluation on columns, made from its arrays, or ``None``."""
+    if isinstance(results, ColumnResults) and results._figures.table is not None:
+        return results._figures.table()
+    return None
 
 
 def _view(results: Sequence[Any], kind: type) -> tuple[Sequence[Handoff], list[bool], Any] | None:
@@ -81,6 +88,9 @@ class _Spread:
 def response_table(results: Sequence[ResponseResult]) -> Any:
     """A row per response result (see :meth:`ResponseReport.to_arrow
     <slacore.rules.response_report.ResponseReport.to_arrow>`)."""
+    made = _column_table(results)
+    if made is not None:
+        return made
     view = _view(results, _ResponseColumns)
     if view is None:
         return _response_rows(results)
@@ -155,6 +165,9 @@ def _response_rows(results: Sequence[ResponseResult]) -> Any:
 def cadence_table(results: Sequence[CadenceResult], min_touches: int) -> Any:
     """A row per cadence result (see :meth:`CadenceReport.to_arrow
     <slacore.rules.cadence_report.CadenceReport.to_arrow>`)."""
+    made = _column_table(results)
+    if made is not None:
+        return made
     view = _view(results, _CadenceColumns)
     if view is None:
         return _cadence_rows(results)

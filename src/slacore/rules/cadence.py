@@ -285,7 +285,7 @@ class CadenceRule(ColumnFront[CadenceReport]):
 
     def _columns(self, tables: Tables, moment: datetime) -> CadenceReport:
         # numpy is imported here, by the column path, never by ``import slacore``.
-        from slacore.rules._engine import arrays, cadence_arrays
+        from slacore.rules._engine import arrays, cadence_arrays, column_tables
 
         inputs = arrays.read_inputs(self.applies_to, tables, epoch_us(moment))
         figures = cadence_arrays.cadence_arrays(self, inputs)
@@ -301,6 +301,14 @@ class CadenceRule(ColumnFront[CadenceReport]):
                     partial(_column_result, self, figures, inputs.touches),
                     _not_covered,
                     "cadence results",
+                    partial(arrays.accountable, figures, inputs.handoffs),
+                    partial(
+                        column_tables.cadence_arrow,
+                        figures,
+                        inputs.handoffs,
+                        inputs.touches,
+                        inputs.eligible.tolist(),
+                    ),
                 ),
             ),
             summary=_summarise(overall, self.target),

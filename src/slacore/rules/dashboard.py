@@ -22,7 +22,6 @@ import attrs
 
 from slacore import _arrow as arrow
 from slacore.calendar.duration import format_duration
-from slacore.model import Handoff
 from slacore.render import Block, Paragraph, Table, blocks_markdown, json_dict
 from slacore.rules._engine.results import LazyResults
 from slacore.rules.cadence_report import CadenceReport
@@ -157,12 +156,12 @@ class DontBeOnIt(arrow.TableResult):
         return blocks_markdown(self.to_blocks(max_ids=max_ids))
 
 
-def _breached(report: ResponseReport | CadenceReport) -> list[tuple[str | None, Handoff]]:
-    """The accountable rep and the hand-off of each breached result, in input order; from
-    an evaluation's columns when it has them, without building a result object each."""
+def _breached(report: ResponseReport | CadenceReport) -> list[tuple[str | None, str]]:
+    """The accountable rep and the lead id of each breached result, in input order; from
+    an evaluation's figures when it has them, without building a result object each."""
     if isinstance(report.results, LazyResults):
-        return report.results.accountable({SlaStatus.BREACHED})
-    return [(r.owner_id, r.handoff) for r in report.with_status(SlaStatus.BREACHED)]
+        return report.results.accountable_leads({SlaStatus.BREACHED})
+    return [(r.owner_id, r.handoff.lead_id) for r in report.with_status(SlaStatus.BREACHED)]
 
 
 def dont_be_on_it(response: ResponseReport, cadence: CadenceReport | None = None) -> DontBeOnIt:
@@ -182,11 +181,11 @@ def dont_be_on_it(response: ResponseReport, cadence: CadenceReport | None = None
     """
     late: dict[str, list[str]] = defaultdict(list)
     short: dict[str, list[str]] = defaultdict(list)
-    for owner, handoff in _breached(response):
-        late[owner or UNASSIGNED].append(handoff.lead_id)
+    for owner, lead in _breached(response):
+        late[owner or UNASSIGNED].append(lead)
     if cadence is not None:
-        for owner, handoff in _breached(cadence):
-            short[owner or UNASSIGNED].append(handoff.lead_id)
+        for owner, lead in _breached(cadence):
+            short[owner or UNASSIGNED].append(lead)
     rows = [
         DashboardRow(rep_id=rep, not_contacted=tuple(late[rep]), under_touched=tuple(short[rep]))
         for rep in set(late) | set(short)

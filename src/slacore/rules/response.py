@@ -420,7 +420,7 @@ class ResponseRule(ColumnFront[ResponseReport]):
 
     def _columns(self, tables: Tables, moment: datetime) -> ResponseReport:
         # numpy is imported here, by the column path, never by ``import slacore``.
-        from slacore.rules._engine import arrays
+        from slacore.rules._engine import arrays, column_tables
 
         inputs = arrays.read_inputs(self.applies_to, tables, epoch_us(moment))
         stop = self.stop_event
@@ -434,7 +434,17 @@ class ResponseRule(ColumnFront[ResponseReport]):
             figures, *inputs.handoffs.factorize("source", figures.rows), taken, stopped
         )
         made = Builders(
-            partial(_column_result, self, figures, inputs.touches), _not_covered, "response results"
+            partial(_column_result, self, figures, inputs.touches),
+            _not_covered,
+            "response results",
+            partial(arrays.accountable, figures, inputs.handoffs),
+            partial(
+                column_tables.response_arrow,
+                figures,
+                inputs.handoffs,
+                inputs.touches,
+                inputs.eligible.tolist(),
+            ),
         )
         results = ColumnResults(self, inputs.rows, inputs.eligible.tolist(), made)
         return self._report(moment, results, tallies)

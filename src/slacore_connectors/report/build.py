@@ -17,6 +17,7 @@ Formats: :meth:`SlaReport.to_text` (Markdown, also for terminals), :meth:`SlaRep
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,7 +31,7 @@ from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
 from slacore.connector import RejectedRecord, rejected_table
 from slacore.errors import PlanError, SlacoreError, ValidationError
-from slacore.model import Deal, Handoff
+from slacore.model import Deal
 from slacore.planning.curve import PacingCurve, pacing_curve
 from slacore.planning.escalation_ladder import Escalation, PeriodVerdict, escalation
 from slacore.planning.outcomes import deal_outcomes
@@ -41,6 +42,7 @@ from slacore.rules._engine.gc import gc_paused
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.dashboard import DontBeOnIt, dont_be_on_it
 from slacore.rules.response_report import ResponseReport
+from slacore_connectors.report import _columns
 from slacore_connectors.report.html import report_page
 from slacore_connectors.report.period_results import PeriodLedger
 from slacore_connectors.store.base import Store
@@ -401,59 +403,59 @@ def _build(
     # A row in the years whose other times the model refuses (an older slacore stored it) is
     # skipped and counted too.
     refused: list[ValidationError] = []
-    known = list(
-        store.records("handoffs", as_of=as_of, since=_EARLIEST, until=_END, invalid=refused.append)
+    # The store answers in Arrow tables; the rules evaluate them a column at a time.
+    known = store.columns(
+        "handoffs", as_of=as_of, since=_EARLIEST, until=_END, invalid=refused.append
     )
+    held = _columns.bounds(known, "notified_at")
     if period is None:
-        latest = max((h.notified_at for h in known), default=moment)
+        latest = moment if held is None else held[1]
         period = min(latest.astimezone(zone).date(), date(LAST_YEAR, 12, 31))
     span = period_span(agreement, period)
 
-    def handoffs_in(part: PeriodSpan) -> list[Handoff]:
+    def handoffs_in(part: PeriodSpan) -> Any:
         first = _start_of(part.start, zone)
-        last = _start_of(part.end + timedelta(days=1), zone)
-        return [h for h in known if first <= h.notified_at < last]
+        stop = _start_of(part.end + timedelta(days=1), zone)
+        return _columns.between(known, "notified_at", first, stop)
 
     first_span = span
-    if known:
-        earliest = min(h.notified_at for h in known).astimezone(zone).date()
+    if held is not None:
+        earliest = held[0].astimezone(zone).date()
         first_span = period_span(agreement, max(earliest, date(FIRST_YEAR, 1, 1)))
     since = max(_start_of(first_span.start, zone), _EARLIEST)
-    touches = list(
-        store.records("touches", as_of=as_of, since=since, until=_END, invalid=refused.append)
+    touches = store.columns("touches", as_of=as_of, since=since, until=_END, invalid=refused.append)
+    changes = store.columns(
+        "stage_changes", as_of=as_of, since=since, until=_END, invalid=refused.append
     )
-    changes = list(
-        store.records("stage_changes", as_of=as_of, since=since, until=_END, invalid=refused.append)
+    owners = store.columns(
+        "owner_changes", as_of=as_of, since=since, until=_END, invalid=refused.append
     )
-    owners = list(
-        store.records("owner_changes", as_of=as_of, since=since, until=_END, invalid=refused.append)
-    )
-    reps = list(store.records("reps", as_of=as_of, invalid=refused.append))
+    reps = store.columns("reps", as_of=as_of, invalid=refused.append)
     deals = list(
         store.records("deals", as_of=as_of, since=_EARLIEST, until=_END, invalid=refused.append)
     )
 
     def evaluate(
         part: PeriodSpan,
-    ) -> tuple[list[Handoff], tuple[ResponseReport, ...], tuple[CadenceReport, ...]]:
+    ) -> tuple[Any, tuple[ResponseReport, ...], tuple[CadenceReport, ...]]:
         chosen = handoffs_in(part)
         # Clocks of a past period are judged now: a late touch after the period still counts.
         responses = tuple(
-            rule.evaluate(
+            rule.evaluate_columns(
                 chosen, touches, now=moment, stage_changes=changes, owner_changes=owners, reps=reps
             )
             for rule in agreement.response_rules
         )
         cadences = tuple(
-            rule.evaluate(
+            rule.evaluate_columns(
                 chosen, touches, now=moment, stage_changes=changes, owner_changes=owners, reps=reps
             )
             for rule in agreement.cadence_rules
         )
         return chosen, responses, cadences
 
-    if not handoffs_in(span):
-        raise _nothing_to_report(store, agreement, span.label, known, as_of, refused)
+    if handoffs_in(span).num_rows == 0:
+        raise _nothing_to_report(store, agreement, span.label, held, as_of, refused)
     chosen, responses, cadences = evaluate(span)
     dashboard = (
         dont_be_on_it(responses[0], cadences[0] if cadences else None) if responses else None
@@ -465,7 +467,7 @@ def _build(
     # The period's deliveries, made once for the pacing and the scorecard.
     delivered: list[Delivery] | None = None
     if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
-        delivered = agreement.deliveries(chosen)
+        delivered = _columns.deliveries(agreement, chosen)
         pacing = agreement.pace(delivered, as_of=pace_day)
         curve = pacing_curve(pacing, delivered, calendar=calendar)
 
@@ -496,7 +498,14 @@ def _build(
             min(moment.astimezone(zone).date(), part.end),
             delivered if part == span else None,
         )
-        ledger.evaluated(part, first_span.start, result, part_chosen, part_responses, part_cadences)
+        ledger.evaluated(
+            part,
+            first_span.start,
+            result,
+            _lead_ids(part_chosen),
+            part_responses,
+            part_cadences,
+        )
         if result is not None:
             history.append(result)
             card = result if part == span else card
@@ -517,19 +526,25 @@ def _build(
         escalation=ladder,
         rejected=len(rejected),
         rejected_rows=tuple(rejected),
-        handoffs=len(chosen),
+        handoffs=chosen.num_rows,
         notices=tuple(n for n in (_left_out(store, as_of, len(refused)),) if n is not None),
     )
 
 
-def _held(agreement: Agreement, handoffs: list[Handoff]) -> tuple[str, str] | None:
-    """The labels of the first and the last period holding any of ``handoffs``."""
-    if not handoffs:
+def _lead_ids(handoffs: Any) -> Callable[[], Iterable[str]]:
+    """The lead ids of a table of hand-offs, when asked for."""
+    return lambda: handoffs.column("lead_id").to_pylist()
+
+
+def _held(agreement: Agreement, held: tuple[datetime, datetime] | None) -> tuple[str, str] | None:
+    """The labels of the first and the last period holding hand-offs notified from
+    ``held[0]`` to ``held[1]``."""
+    if held is None:
         return None
     calendar = agreement.calendar
     assert calendar is not None
-    first = min(h.notified_at for h in handoffs).astimezone(calendar.zone).date()
-    last = max(h.notified_at for h in handoffs).astimezone(calendar.zone).date()
+    first = held[0].astimezone(calendar.zone).date()
+    last = held[1].astimezone(calendar.zone).date()
     first = max(first, date(FIRST_YEAR, 1, 1))
     last = min(last, date(LAST_YEAR, 12, 31))
     return period_span(agreement, first).label, period_span(agreement, last).label
@@ -544,7 +559,7 @@ def _nothing_to_report(
     store: Store,
     agreement: Agreement,
     period: str,
-    known: list[Handoff],
+    known: tuple[datetime, datetime] | None,
     as_of: datetime | None,
     refused: list[ValidationError],
 ) -> NothingToReportError:
@@ -567,7 +582,10 @@ def _nothing_to_report(
     now = (
         _held(
             agreement,
-            list(store.records("handoffs", since=_EARLIEST, until=_END, invalid=refused.append)),
+            _columns.bounds(
+                store.columns("handoffs", since=_EARLIEST, until=_END, invalid=refused.append),
+                "notified_at",
+            ),
         )
         if as_of is not None
         else None
@@ -596,7 +614,7 @@ def _nothing_to_report(
 def _score(
     agreement: Agreement,
     span: PeriodSpan,
-    chosen: list[Handoff],
+    chosen: Any,
     responses: tuple[ResponseReport, ...],
     cadences: tuple[CadenceReport, ...],
     deals: list[Deal],
@@ -605,8 +623,8 @@ def _score(
 ) -> Scorecard | None:
     """The scorecard of one period from the store's records, or ``None`` if nothing counts.
 
-    ``delivered``: the period's deliveries (``agreement.deliveries(chosen)``), when the
-    caller made them already.
+    ``chosen``: the period's hand-offs (a table of :meth:`Store.columns`); ``delivered``:
+    their deliveries, when the caller made them already.
     """
     calendar = agreement.calendar
     assert calendar is not None
@@ -621,12 +639,12 @@ def _score(
     lead_value: Decimal | None = None
     if agreement.lead_values is not None:
         if delivered is None:
-            delivered = agreement.deliveries(chosen)
+            delivered = _columns.deliveries(agreement, chosen)
         lead_value = sum((d.value for d in delivered), Decimal(0))
     kwargs: dict[str, Any] = {
         "revenue": outcome.revenue if agreement.goals is not None else None,
         "lead_value": lead_value,
-        "leads": len(chosen) if agreement.marketing.leads is not None else None,
+        "leads": chosen.num_rows if agreement.marketing.leads is not None else None,
         "response": {r.rule.name: r for r in responses} or None,
         "cadence": {c.rule.name: c for c in cadences} or None,
         "milestones": milestones or None,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import platform
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,6 @@ import slacore
 from slacore.agreement import Agreement
 from slacore.calendar.periods import PeriodSpan
 from slacore.errors import ValidationError
-from slacore.model import Handoff
 from slacore.planning.scorecards import Scorecard
 from slacore.rules.cadence_report import CadenceReport
 from slacore.rules.response_report import ResponseReport
@@ -163,16 +162,17 @@ class PeriodLedger:
         part: PeriodSpan,
         since: date,
         card: Scorecard | None,
-        chosen: Sequence[Handoff],
+        lead_ids: Callable[[], Iterable[str]],
         responses: Sequence[ResponseReport],
         cadences: Sequence[CadenceReport],
     ) -> None:
-        """Note a period evaluated: a sync keeps it when it cannot change with time alone."""
+        """Note a period evaluated: a sync keeps it when it cannot change with time alone.
+        ``lead_ids`` gives the leads of the period's hand-offs (asked only then)."""
         if self._keeping is None or self._moment is None:
             return
         if _start_of(part.end + timedelta(days=1), self.zone) > self._moment:
             return  # not ended: its clocks still run
-        leads = frozenset(h.lead_id for h in chosen)
+        leads = frozenset(lead_ids())
         future = self._future_leads()
         if future is None or not _decided(responses, cadences) or not leads.isdisjoint(future):
             self.settled = False

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from slacore._arrow import decimals
 from slacore.connector import RejectedRecord, Stream, core_fields
 from slacore.errors import ValidationError
 from slacore.model import Channel
@@ -25,7 +27,8 @@ _FETCH = 10_000
 """Rows fetched at a time by :meth:`_DuckReads.records`."""
 
 _MONEY = "DECIMAL(38, 10)"
-"""The type of money in :meth:`_DuckReads.columns`: 28 digits before the point, 10 after."""
+"""What a stored amount must cast to, to be a number the model reads (a check only: the
+column :meth:`_DuckReads.columns` gives holds every amount exactly)."""
 
 _FIRST_US = _us(datetime(1900, 1, 1, tzinfo=UTC))
 _END_US = _us(datetime(2100, 1, 1, tzinfo=UTC))
@@ -133,10 +136,12 @@ class _DuckReads(_DuckOpening):
 
         One column per core field (:func:`slacore.connector.core_fields`, same names and
         order): times ``timestamp[us, tz="UTC"]`` (the instant; the offset a record had is
-        left out), money ``decimal128(38, 10)``, flags ``bool``, enums their value as text,
-        other text ``string``; nulls where a field is missing. A row the model refuses goes
-        to ``invalid`` and is left out, as in :meth:`records` (found by a check of the
-        stored times, amounts and channels in SQL, then read by the model).
+        left out), money ``decimal128(38, s)`` with ``s`` the most places any amount has (as
+        :meth:`SQLiteStore.columns <slacore_connectors.store.SQLiteStore.columns>`), flags
+        ``bool``, enums their value as text, other text ``string``; nulls where a field is
+        missing. A row the model refuses goes to ``invalid`` and is left out, as in
+        :meth:`records` (found by a check of the stored times, amounts and channels in SQL,
+        then read by the model).
 
         Needs pyarrow (``pip install 'slacore[arrow]'``).
 
@@ -165,6 +170,10 @@ class _DuckReads(_DuckOpening):
         for at, field in enumerate(core_fields(table.stream)):
             if field.kind == "time":
                 found = found.set_column(at, field.name, found.column(at).cast(utc))
+            elif field.kind == "money":
+                # Amounts are few (deals): made exact from their stored text, in Python.
+                amounts = [None if v is None else Decimal(v) for v in found.column(at).to_pylist()]
+                found = found.set_column(at, field.name, decimals(amounts))
         return found
 
     @staticmethod
@@ -174,8 +183,6 @@ class _DuckReads(_DuckOpening):
             return f"make_timestamp(time_us) AS {_q(name)}"
         if kind == "time":
             return f"CAST(CAST({_q(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {_q(name)}"
-        if kind == "money":
-            return f"CAST({_q(name)} AS {_MONEY}) AS {_q(name)}"
         return _q(name)
 
     def _refused(

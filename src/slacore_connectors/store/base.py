@@ -229,6 +229,40 @@ class Store(Protocol):
         """
         ...
 
+    def columns(
+        self,
+        stream: Stream | str,
+        *,
+        as_of: datetime | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source_name: str | None = None,
+        invalid: Callable[[ValidationError], object] | None = None,
+    ) -> Any:
+        """The records :meth:`records` gives with the same arguments, in the same order, as
+        one ``pyarrow.Table``: what the report and the rules' column path
+        (``evaluate_columns``) read, without an object per record.
+
+        One column per core field of the stream (:func:`slacore.connector.core_fields`:
+        the same names, in the same order), nulls for missing values:
+
+        - times: ``timestamp[us, tz="UTC"]``, the instant; the offset a time was stored
+          with is not kept (:meth:`records` gives it back, an Arrow column has one zone);
+        - money: decimal (``decimal128(38, s)``, ``s`` the most places an amount has, as
+          :mod:`slacore._arrow` makes it);
+        - enums (teams, channels): their string value; flags: ``bool``; text: ``string``.
+
+        A stored row the model refuses goes to ``invalid`` and is left out, exactly as in
+        :meth:`records`; without ``invalid`` it is a :class:`StoreError`.
+
+        Raises:
+            StoreError: The store cannot be read, or holds a row the model refuses and
+                ``invalid`` is not given.
+            ModuleNotFoundError: pyarrow is not installed (the ``sync`` extra installs it).
+
+        """
+        ...
+
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
         """How many records of a stream the store holds (now, or ``as_of``)."""
         ...

@@ -27,9 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slacore._arrow import pyarrow
 from slacore.connector import Batch, ColumnBatch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
 from slacore.model import id_is_key
+from slacore_connectors.store import _columns
 from slacore_connectors.store._period_results import _PeriodResults
 from slacore_connectors.store._runs import _CONNECTORS_FROM, _Runs
 from slacore_connectors.store._staging import rejected_record, rejected_rows, stager
@@ -98,6 +100,9 @@ class SQLiteStore(_Runs, _PeriodResults):
         self._held = contextlib.ExitStack()
         self._locks = 0  # sync locks held by this store object
         self._held_columns: dict[str, set[str]] = {}  # per table, the columns the file has
+        # columns() reads through ADBC's SQLite driver when it is installed (tests turn it
+        # off to hold the sqlite3 way to the same answers).
+        self._arrow_reads = True
         if self.read_only:
             self._db = self._open_to_read(timeout)
             return
@@ -502,14 +507,96 @@ class SQLiteStore(_Runs, _PeriodResults):
                 try:
                     record = read(row)
                 except ValidationError as error:
-                    if invalid is None:
-                        raise StoreError(
-                            message=f"holds a {table.name} record this slacore refuses: {error}",
-                            path=self.path,
-                        ) from error
-                    invalid(error)
+                    self._refused(table, error, invalid)
                     continue
                 yield record
+
+    def _refused(
+        self,
+        table: _Table,
+        error: ValidationError,
+        invalid: Callable[[ValidationError], object] | None,
+    ) -> None:
+        """A stored row the model refused: ``invalid`` is told, or it is a StoreError."""
+        if invalid is None:
+            raise StoreError(
+                message=f"holds a {table.name} record this slacore refuses: {error}",
+                path=self.path,
+            ) from error
+        invalid(error)
+
+    def columns(
+        self,
+        stream: Stream | str,
+        *,
+        as_of: datetime | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source_name: str | None = None,
+        invalid: Callable[[ValidationError], object] | None = None,
+    ) -> Any:
+        """The records :meth:`records` reads with the same arguments, in the same order, as
+        one ``pyarrow.Table`` (:meth:`Store.columns <slacore_connectors.store.Store.columns>`
+        says its columns).
+
+        Rows are fetched in chunks through the same plan as :meth:`records` (the time
+        index) and checked a column at a time; the main time comes from the integer
+        ``time_us`` column, not its text. A row the checks do not pass for certain is read
+        again as :meth:`records` reads it, so the model converts it or refuses it (then
+        ``invalid`` gets the error, or :class:`StoreError` is raised) exactly as there.
+
+        Raises:
+            StoreError: The store cannot be read, or holds a row the model refuses and
+                ``invalid`` is not given.
+            ModuleNotFoundError: pyarrow is not installed.
+
+        """
+        table = TABLES[Stream.parse(stream)]
+        if not _columns.fast(table):
+            found = self.records(
+                table.stream,
+                as_of=as_of,
+                since=since,
+                until=until,
+                source_name=source_name,
+                invalid=invalid,
+            )
+            return _columns.records_table(table.stream, found)
+        asked: dict[str, Any] = {
+            "as_of": as_of,
+            "since": since,
+            "until": until,
+            "source_name": source_name,
+        }
+        query, args = self._select(table, **asked, chunked=True)
+        read = table.reader()
+        one = f"SELECT {self._columns(table)} FROM {table.name} WHERE row_id = ?"
+
+        def again(row_id: int) -> Any | None:
+            row = self._db.execute(one, (row_id,)).fetchone()
+            try:
+                return read(tuple(row))
+            except ValidationError as error:
+                self._refused(table, error, invalid)
+                return None
+
+        reader = _columns.ChunkReader(table, again)
+        pa = pyarrow()
+        if self._arrow_reads and self.path != ":memory:" and not self._db.in_transaction:
+            # Straight into Arrow when ADBC's SQLite driver is installed: no Python object
+            # per cell. It reads the file on a connection of its own, so not within a
+            # transaction of this one (it would not see its writes).
+            whole, _ = self._select(table, **asked, chunked=True, typed=True)
+            fetched = _columns.read_arrow(self.path, whole, args)
+            made = None if fetched is None else reader.whole(fetched)
+            if made is not None:
+                return pa.Table.from_batches(made, schema=reader.schema)
+        with self._sql("read the store"):
+            rows = self._db.cursor()
+            rows.row_factory = None  # plain tuples
+            rows.execute(query, args)
+            batches = [reader.batch(chunk) for chunk in _columns.chunks(rows.fetchmany)]
+        return pa.Table.from_batches(batches, schema=reader.schema)
 
     def _select(
         self,
@@ -519,8 +606,11 @@ class SQLiteStore(_Runs, _PeriodResults):
         since: datetime | None = None,
         until: datetime | None = None,
         source_name: str | None = None,
+        chunked: bool = False,
+        typed: bool = False,
     ) -> tuple[str, list[Any]]:
-        """The query :meth:`records` runs, and its arguments.
+        """The query :meth:`records` runs, and its arguments; ``chunked``: the query of
+        :meth:`columns`, whose SELECT list is :func:`_columns.select_list`'s.
 
         The plan is chosen here, not left to SQLite's planner: a table with a main time is
         read through its time index (``<table>_time``), which gives the rows in the order
@@ -539,10 +629,12 @@ class SQLiteStore(_Runs, _PeriodResults):
             order = "time_us, row_id"
         else:
             source, order = table.name, "key"  # reps: a few rows, sorted by id
-        query = (
-            f"SELECT {self._columns(table)} FROM {source} "
-            f"WHERE {' AND '.join(where)} ORDER BY {order}"
+        selected = (
+            _columns.select_list(table, self._present(table), typed=typed)
+            if chunked
+            else self._columns(table)
         )
+        query = f"SELECT {selected} FROM {source} WHERE {' AND '.join(where)} ORDER BY {order}"
         return query, args
 
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
@@ -576,11 +668,16 @@ class SQLiteStore(_Runs, _PeriodResults):
         """The SELECT list of ``table``'s record columns; a column a store of an older
         schema lacks (opened read-only, not brought up to date) reads as NULL, the field's
         default (a deal's ``owner_id`` before version 5)."""
+        held = self._present(table)
+        return ", ".join(c if c in held else f"NULL AS {c}" for c in table.columns)
+
+    def _present(self, table: _Table) -> set[str]:
+        """The columns ``table`` has in this file."""
         held = self._held_columns.get(table.name)
         if held is None:
             held = {row[1] for row in self._db.execute(f"PRAGMA table_info({table.name})")}
             self._held_columns[table.name] = held
-        return ", ".join(c if c in held else f"NULL AS {c}" for c in table.columns)
+        return held
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table's current rows as plain tuples, bookkeeping columns left out.

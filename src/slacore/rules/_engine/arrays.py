@@ -14,7 +14,7 @@ Imported by ``evaluate_columns`` only: numpy stays out of ``import slacore``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +121,22 @@ def _by_lead(table: Columns | None, keep: Flags | None) -> dict[str, list[Any]]:
         record = make(row)
         grouped[record.lead_id].append(record)
     return grouped
+
+
+def accountable(
+    figures: ArrayFigures | Any, handoffs: Columns, wanted: Collection[SlaStatus]
+) -> list[tuple[str | None, str]]:
+    """The accountable rep and the lead id of each covered hand-off whose status is in
+    ``wanted``, in input order, read from a rule's figures (``rows``, ``status``, ``owner``
+    and ``owners``, as both rules keep them) and the hand-offs' ``lead_id`` column."""
+    codes = [code for code, status in enumerate(STATUSES) if status in wanted]
+    picked = np.flatnonzero(np.isin(figures.status, codes))
+    owners: list[str | None] = figures.owners
+    lead = handoffs.value
+    codes_at = figures.owner[picked].tolist()
+    rows_at = figures.rows[picked].tolist()
+    pairs = zip(codes_at, rows_at, strict=True)
+    return [(owners[code], lead("lead_id", row)) for code, row in pairs]
 
 
 class Maker:

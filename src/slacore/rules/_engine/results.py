@@ -111,6 +111,10 @@ class LazyResults(Sequence[_Result], Generic[_Result, _Rule, _Figures]):
             (None if at is None else owner[at], handoff) for handoff, at in self._matching(wanted)
         ]
 
+    def accountable_leads(self, wanted: Collection[SlaStatus]) -> list[tuple[str | None, str]]:
+        """:meth:`accountable` with each hand-off's lead id instead of the hand-off."""
+        return [(owner, handoff.lead_id) for owner, handoff in self.accountable(wanted)]
+
     def __iter__(self) -> Iterator[_Result]:
         return (self[i] for i in range(len(self)))
 
@@ -136,6 +140,11 @@ class Builders(Generic[_Result]):
     build: Callable[[Handoff, int], _Result]
     not_applicable: Callable[[Handoff], _Result]
     noun: str
+    accountable: Callable[[Collection[SlaStatus]], list[tuple[str | None, str]]] | None = None
+    """The accountable rep and lead id of each covered hand-off whose status is in the
+    statuses given, in input order, from the arrays (no hand-off or result made)."""
+    table: Callable[[], Any] | None = None
+    """The results as an Arrow table (what ``to_arrow()`` gives), from the arrays."""
 
 
 class ColumnResults(LazyResults[_Result, Any, Builders[_Result]]):
@@ -156,6 +165,16 @@ class ColumnResults(LazyResults[_Result, Any, Builders[_Result]]):
         """The accountable rep and the hand-off of each result whose status is in ``wanted``."""
         picked: list[Any] = [r for r in self if cast(Any, r).status in wanted]
         return [(r.owner_id, r.handoff) for r in picked]
+
+    def accountable_leads(self, wanted: Collection[SlaStatus]) -> list[tuple[str | None, str]]:
+        """The accountable rep and the lead id of each result whose status is in ``wanted``,
+        in input order: from the arrays when the rule gives them (and not-applicable
+        results are not asked for), with no hand-off or result made; else as
+        :meth:`accountable`."""
+        from_arrays = self._figures.accountable
+        if from_arrays is not None and SlaStatus.NOT_APPLICABLE not in wanted:
+            return from_arrays(wanted)
+        return super().accountable_leads(wanted)
 
     def _not_applicable(self, handoff: Handoff) -> _Result:
         return self._figures.not_applicable(handoff)

@@ -9,6 +9,8 @@ from typing import Any
 import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.slacore.rules.test_response_columns import COLUMN_RULES, evaluate_both
+from tests.slacore.rules.test_response_columns import cases as column_cases
 from tests.slacore.rules.test_response_reference import CADENCES, RULES, Case, cases, evaluate
 
 from slacore.rules._engine.results import LazyResults
@@ -46,3 +48,33 @@ def test_the_dashboard_of_lazy_results_is_the_dashboard_of_built_ones(
     assert dont_be_on_it(response, cadenced) == built
     alone = dont_be_on_it(attrs.evolve(response, results=tuple(response.results)))
     assert dont_be_on_it(response) == alone
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule=st.sampled_from([*COLUMN_RULES, *CADENCES]), case=column_cases)
+def test_accountable_leads_of_column_results_are_the_built_results_filtered(
+    rule: Any, case: Case
+) -> None:
+    # On the column path they come from the figures' arrays, with no result or hand-off made.
+    for report in evaluate_both(rule, case, "arrow", "America/New_York")[:2]:
+        built = list(report.results)
+        for wanted in WANTED:
+            expected = [(r.owner_id, r.handoff.lead_id) for r in built if r.status in wanted]
+            assert report.results.accountable_leads(wanted) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule=st.sampled_from([*COLUMN_RULES, *CADENCES]),
+    case=column_cases,
+    kind=st.sampled_from(["arrow", "numpy", "lists"]),
+)
+def test_the_table_of_column_results_is_the_table_of_built_results(
+    rule: Any, case: Case, kind: str
+) -> None:
+    # Made from the figures' arrays, with no result object: the same table, row for row.
+    expected, got, _ = evaluate_both(rule, case, kind, "America/New_York")
+    built = attrs.evolve(got, results=tuple(got.results))
+    table = got.to_arrow()
+    assert table.equals(built.to_arrow())
+    assert table.equals(expected.to_arrow())
