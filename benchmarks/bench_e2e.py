@@ -118,7 +118,7 @@ within = "24h"
 clock = "calendar"
 counts = ["call"]
 """
-JOB = """store = "store.db"
+JOB = """store = "{store}"
 agreement = "{agreement}"
 
 [[sources]]
@@ -257,8 +257,9 @@ def generate(folder: Path, handoffs: int, months: int = 1) -> dict[str, int]:
     }
 
 
-def write_jobs(folder: Path) -> dict[str, Path]:
-    """The two agreements and a job file for each, beside ``export/``; rule -> job file."""
+def write_jobs(folder: Path, store: str = "store.db") -> dict[str, Path]:
+    """The two agreements and a job file for each, beside ``export/``, syncing into the
+    store file ``store``; rule -> job file."""
     seed_000 = (ROOT / "examples" / "company_a.toml").read_text(encoding="utf-8")
     block = re.compile(r"^\[sales\.response\]\n(?:[^\n]+\n)+", re.MULTILINE)
     day_rule, found = block.subn(TWENTY_FOUR_HOURS, seed_000)
@@ -269,7 +270,7 @@ def write_jobs(folder: Path) -> dict[str, Path]:
     jobs = {}
     for rule in RULES:
         jobs[rule] = folder / f"job-{rule}.toml"
-        jobs[rule].write_text(JOB.format(agreement=f"{rule}.toml"), encoding="utf-8")
+        jobs[rule].write_text(JOB.format(agreement=f"{rule}.toml", store=store), encoding="utf-8")
     return jobs
 
 
@@ -539,10 +540,13 @@ def check_agree(rule: str, found: dict[str, dict[str, list[int]]]) -> str:
     )
 
 
-def round_of(work: Path, jobs: dict[str, Path], records: int) -> dict[str, dict[str, Any]]:
-    """One round of every step on the export in ``work``: step -> measurement."""
+def round_of(
+    work: Path, jobs: dict[str, Path], records: int, store: str = "store.db"
+) -> dict[str, dict[str, Any]]:
+    """One round of every step on the export in ``work`` (into a fresh store file
+    ``store``): step -> measurement."""
     cli = [sys.executable, "-m", "slacore_connectors"]
-    for stale in work.glob("store.db*"):
+    for stale in work.glob(f"{store}*"):
         stale.unlink()
     got: dict[str, dict[str, Any]] = {}
     for step in ("sync", "re-sync"):
@@ -641,6 +645,12 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="write and keep the exports and stores here")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument(
+        "--store",
+        default="store.db",
+        help="the store file slacore syncs into; its name chooses the engine: store.db "
+        "(SQLite, the default) or store.duckdb (DuckDB)",
+    )
+    parser.add_argument(
         "--peer", nargs=3, metavar=("TOOL", "RULE", "EXPORT"), help=argparse.SUPPRESS
     )
     options = parser.parse_args()
@@ -672,7 +682,7 @@ def main() -> int:
             work = base / f"{size}"
             began = time.perf_counter()
             rows = generate(work / "export", size, options.months)
-            jobs = write_jobs(work)
+            jobs = write_jobs(work, options.store)
             totals[size] = sum(rows.values())
             print(
                 f"{size:,} hand-offs, {totals[size]:,} records ("
@@ -684,7 +694,7 @@ def main() -> int:
             results[size] = {}
             for n in range(options.repeat):
                 print(f" round {n + 1} (load {os.getloadavg()[0]:.2f})", flush=True)
-                for step, measured in round_of(work, jobs, totals[size]).items():
+                for step, measured in round_of(work, jobs, totals[size], options.store).items():
                     results[size].setdefault(step, []).append(measured)
     finally:
         if options.workdir is None:

@@ -479,6 +479,33 @@ def forget_command(config_path: str, source: str) -> None:
     click.echo(f"forgot source {source}: {deleted:,} rows deleted from {config.store}")
 
 
+@cli.group("store")
+def store_group() -> None:
+    """Work on a store file itself."""
+
+
+@store_group.command("migrate")
+@click.argument("source", metavar="SRC")
+@click.argument("target", metavar="DST")
+def store_migrate_command(source: str, target: str) -> None:
+    """Copy the store SRC into a new store DST, of the engine DST's name chooses.
+
+    \b
+    Every version of every record, the runs, cursors, rejected records, sources and kept
+    period results are copied; SRC is only read. DST must not exist. A name ending .duckdb
+    (or a duckdb:/// URL) makes a DuckDB store, any other an SQLite store:
+      slacore store migrate slacore.db slacore.duckdb
+    Then point the job file's store at the copy.
+    """
+    from slacore_connectors.store import copy_store, store_engine
+
+    copied = copy_store(source, target)
+    click.echo(
+        f"copied {source} into {target} ({store_engine(target)}): "
+        f"{sum(copied.values()):,} rows in {len(copied)} tables"
+    )
+
+
 def _as_of(value: str | None, zone: Any) -> Any:
     """``--as-of``: a date (the end of that day, in the agreement's zone) or an aware time."""
     from datetime import date, datetime, time, timedelta

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from slacore.connector import Stream
 from slacore.model import id_field, natural_key
-from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.store import open_store
 
 #: How many missing and extra records a difference names, per stream.
 SHOWN = 5
@@ -72,7 +72,7 @@ def read_store(
     """
     records: dict[str, set[Any]] = {}
     rejected: dict[str, set[str]] = {stream.value: set() for stream in streams}
-    with SQLiteStore(store_path, read_only=True) as store:
+    with open_store(store_path, read_only=True) as store:
         for stream in streams:
             rows = list(store.records(stream, source_name=source_name))
             keys = Counter(natural_key(row) for row in rows)

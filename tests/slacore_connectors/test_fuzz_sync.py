@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slacore.errors import SlacoreError
-from slacore_connectors.store.sqlite import SQLiteStore
+from slacore_connectors.store import Store, open_store
 from slacore_connectors.sync import JobConfig, SyncReport, run_sync
 
 DEMO = Path(__file__).parents[2] / "src" / "slacore_connectors" / "demo" / "data"
@@ -179,11 +179,17 @@ def _physical_lines(text: str) -> list[str]:
     return lines
 
 
-def _sync(folder: Path, *, full: bool = False) -> SyncReport:
+def _store_of(folder: Path) -> Path:
+    """The store file of the job in ``folder``: ``sla.db`` or ``sla.duckdb``."""
+    (found,) = [p for p in folder.glob("sla.*") if p.suffix in (".db", ".duckdb")]
+    return found
+
+
+def _sync(folder: Path, *, full: bool = False, store: str = "sla.db") -> SyncReport:
     job = folder / "slacore.toml"
     if not job.exists():
         job.write_text(
-            'store = "sla.db"\n\n[[sources]]\nname = "files"\nconnector = "csv"\n'
+            f'store = "{store}"\n\n[[sources]]\nname = "files"\nconnector = "csv"\n'
             'settings = { path = "exports" }\n'
         )
     try:
@@ -192,7 +198,7 @@ def _sync(folder: Path, *, full: bool = False) -> SyncReport:
         pytest.fail(f"the sync refused the whole job: {error}")
 
 
-def _stored(store: SQLiteStore) -> dict[str, dict[str, object]]:
+def _stored(store: Store) -> dict[str, dict[str, object]]:
     return {stream: {r.id: r for r in store.records(stream)} for stream in FILES}
 
 
@@ -201,7 +207,7 @@ def _check_accounted(
 ) -> dict[str, tuple[int, int]]:
     """Every line stored, rejected at its line, or noticed; returns counts per stream."""
     output = report.to_text()
-    with SQLiteStore(folder / "sla.db") as store:
+    with open_store(_store_of(folder)) as store:
         stored = _stored(store)
         rejected: dict[str, set[int]] = {name: set() for name in FILES.values()}
         for record in store.rejected():
@@ -301,15 +307,17 @@ def workdirs(tmp_path: Path) -> Iterator[Path]:
     leads=exports("leads"),
     deals=exports("deals"),
     reps=exports("reps"),
+    # Every engine keeps the promise: each example syncs into one of them.
+    store=st.sampled_from(["sla.db", "sla.duckdb"]),
 )
 def test_every_row_stored_rejected_or_noticed(
-    workdirs: Iterator[Path], leads: Export, deals: Export, reps: Export
+    workdirs: Iterator[Path], leads: Export, deals: Export, reps: Export, store: str
 ) -> None:
     folder = next(workdirs)
     files = {"leads": leads, "deals": deals, "reps": reps}
     _write(folder, files)
 
-    first = _sync(folder)
+    first = _sync(folder, store=store)
     counts = _check_accounted(files, folder, first)
     # Reading again, from the cursors or from scratch, finds nothing new and doubles nothing.
     assert _check_accounted(files, folder, _sync(folder)) == counts
@@ -341,7 +349,7 @@ def test_every_row_stored_rejected_or_noticed(
         )
     after = _sync(folder)
     _check_accounted(files, folder, after)
-    with SQLiteStore(folder / "sla.db") as store:
+    with open_store(_store_of(folder)) as store:
         stored = _stored(store)
     for stream, export in files.items():
         if not export.empty:

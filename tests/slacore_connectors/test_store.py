@@ -5,24 +5,29 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import attrs
 import filelock
 import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore_connectors.store import (
+    DUCKDB_SCHEMA_VERSION,
     SCHEMA_VERSION,
+    DuckDBStore,
+    SourceConnectorError,
     SQLiteStore,
     Store,
     StoreError,
     SyncLockedError,
     open_store,
 )
+from slacore_connectors.store.periods import KeptPeriods, LeadIds, PeriodResult
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -44,6 +49,7 @@ def lead(lead_id: str, **kwargs: object) -> Lead:
 
 IMPLEMENTATIONS: dict[str, Callable[[Path], str]] = {
     "sqlite": lambda folder: f"sqlite:///{(folder / 'sub' / 'sla.db').as_posix()}",
+    "duckdb": lambda folder: f"duckdb:///{(folder / 'sub' / 'sla.duckdb').as_posix()}",
 }
 """How to reach a fresh store of each implementation: the tests that take the ``store``
 fixture are the contract every implementation keeps (a PostgreSQL store adds its URL)."""
@@ -68,10 +74,15 @@ def test_the_interface_is_the_whole_public_surface() -> None:
         return {name for k in mine for name in vars(k) if not name.startswith("_")}
 
     assert public(SQLiteStore) == public(Store)
+    # DuckDBStore.columns is the column read the interface gains next (issue 15).
+    assert public(DuckDBStore) - {"columns"} == public(Store)
 
 
 def test_new_store_has_the_schema(store: Store) -> None:
-    assert store.schema_version == SCHEMA_VERSION
+    # Each engine numbers its own schema versions.
+    assert store.schema_version == (
+        DUCKDB_SCHEMA_VERSION if isinstance(store, DuckDBStore) else SCHEMA_VERSION
+    )
     assert store.cursor("crm", "leads") is None
     assert list(store.records("leads")) == []
 
@@ -117,6 +128,32 @@ def test_round_trip_of_every_record_type(store: Store) -> None:
     assert deal.amount == Decimal("1234.50")
     handoff = next(store.records("handoffs"))
     assert handoff.notified_at.utcoffset() == timedelta(hours=-5)  # the offset survives
+
+
+@pytest.mark.parametrize("name", sorted(IMPLEMENTATIONS))
+def test_two_store_objects_of_one_file_write_in_turn(tmp_path: Path, name: str) -> None:
+    # Two objects of one process share the file (DuckDB even shares its database): each
+    # numbers the rows it stores after every row the other stored.
+    location = IMPLEMENTATIONS[name](tmp_path)
+    with open_store(location) as first, open_store(location) as second:
+        first.write_batch("crm", batch("leads", [lead("L1")], 1), run_id=1, seen_at=T0)
+        second.write_batch("crm", batch("leads", [lead("L2")], 2), run_id=1, seen_at=T0 + H)
+        first.write_batch(
+            "crm", batch("leads", [lead("L1", segment="smb")], 3), run_id=1, seen_at=T0 + 2 * H
+        )
+        # Same created_at: in the order stored, L1's new version last.
+        assert [(x.id, x.segment) for x in second.records("leads")] == [
+            ("L2", None),
+            ("L1", "smb"),
+        ]
+        assert [x.id for x in first.records("leads", as_of=T0 + H)] == ["L1", "L2"]
+        second.write_batch("crm", batch("leads", [lead("L3")], 4), run_id=1, seen_at=T0 + 3 * H)
+        assert [x.id for x in first.records("leads")] == ["L2", "L1", "L3"]
+        assert second.dump() == first.dump()
+        numbered = first._db.execute(  # type: ignore[attr-defined]
+            "SELECT count(*), count(DISTINCT row_id) FROM leads"
+        ).fetchall()
+        assert [tuple(row) for row in numbered] == [(4, 4)]
 
 
 def test_upserts_are_idempotent(store: Store) -> None:
@@ -416,3 +453,59 @@ def test_a_batch_costs_no_more_in_a_store_that_holds_many_records(tmp_path: Path
             new = [lead(f"N{n:03d}", stage=stage) for n in range(100)]
             assert steps(full, new, at) < 2 * steps(empty, new, at)
         assert full.count("leads") == 20_100
+
+
+def test_a_source_is_claimed_and_forgotten(store: Store) -> None:
+    store.claim_source("crm", "csv", at=T0)
+    assert store.source_connector("crm") == "csv"
+    store.claim_source("crm", "hubspot", at=T0)  # it holds nothing yet: any connector
+    assert store.source_connector("crm") == "hubspot"
+    run = store.start_run("crm", connector="hubspot", at=T0)
+    store.write_batch("crm", batch("leads", [lead("L1")], 1), run_id=run, seen_at=T0)
+    with pytest.raises(SourceConnectorError) as refused:
+        store.claim_source("crm", "csv")
+    assert (refused.value.owner, refused.value.connector) == ("hubspot", "csv")
+    assert store.source_connector("crm") == "hubspot"
+    assert store.forget_source("crm") == 3  # the lead, its cursor, its connector
+    assert store.forget_source("crm") == 0
+    assert (store.cursor("crm", "leads"), store.source_connector("crm")) == (None, None)
+    assert list(store.records("leads")) == []
+    assert [r.run_id for r in store.runs()] == [run]
+
+
+def test_period_results_are_kept_and_changes_found(store: Store) -> None:
+    handoff = Handoff(lead_id="L1", notified_at=T0, stage="mql")
+    store.write_batch("crm", batch("handoffs", [handoff], 1), run_id=1, seen_at=T0)
+    mark = store.watermark(at=T0 + H)
+    assert mark.rows["handoffs"] >= 1
+    assert store.changes_since(mark).empty
+    kept = KeptPeriods(
+        mark=mark,
+        results=(
+            PeriodResult(
+                label="2026-03",
+                start=date(2026, 3, 1),
+                end=date(2026, 3, 31),
+                met=True,
+                since=date(2026, 3, 1),
+                leads=LeadIds.of(["L1"]),
+            ),
+        ),
+    )
+    assert store.period_results("fp") is None
+    store.keep_period_results("fp", kept)
+    assert store.period_results("fp") == kept
+    touch = Touch(lead_id="L1", rep_id="R1", at=T0 + H, channel="call")
+    store.write_batch("crm", batch("touches", [touch], 1), run_id=1, seen_at=T0 + 2 * H)
+    deal = Deal(id="D1", amount=Decimal("5"), opened_at=T0, closed_at=T0 + H, won=True)
+    store.write_batch("crm", batch("deals", [deal], 1), run_id=1, seen_at=T0 + 2 * H)
+    changed = attrs.evolve(handoff, owner_id="R1")
+    store.write_batch("crm", batch("handoffs", [changed], 2), run_id=1, seen_at=T0 + 2 * H)
+    changes = store.changes_since(mark)
+    assert changes.leads == frozenset({"L1"})
+    assert changes.deals_closed == (T0 + H,)
+    assert sorted(changes.handoffs) == [T0, T0]  # the old version closed, the new one stored
+    store.keep_period_results("fp", KeptPeriods(mark=store.watermark(at=T0 + 3 * H)))
+    assert store.period_results("fp") == KeptPeriods(mark=store.watermark(at=T0 + 3 * H))
+    store.forget_source("crm")
+    assert store.period_results("fp") is None

@@ -14,7 +14,7 @@ import pytest
 
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
-from slacore_connectors.store import SQLiteStore, StoreError
+from slacore_connectors.store import SQLiteStore, Store, StoreError, open_store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -39,17 +39,18 @@ def events(lead_id: str) -> dict[str, list[object]]:
     }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    with SQLiteStore(tmp_path / "sla.db") as opened:
+@pytest.fixture(params=["sla.db", "sla.duckdb"], ids=["sqlite", "duckdb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    # Every engine keeps the deletions' semantics: the same tests, each store.
+    with open_store(tmp_path / request.param) as opened:
         yield opened
 
 
-def lead_ids(store: SQLiteStore, **kwargs: object) -> list[str]:
+def lead_ids(store: Store, **kwargs: object) -> list[str]:
     return [lead.id for lead in store.records("leads", **kwargs)]  # type: ignore[arg-type]
 
 
-def test_a_deleted_record_leaves_now_and_stays_in_the_past(store: SQLiteStore) -> None:
+def test_a_deleted_record_leaves_now_and_stays_in_the_past(store: Store) -> None:
     leads = [Lead(id=f"L{i}", created_at=T0 + i * H) for i in range(3)]
     store.write_batch("crm", batch("leads", leads, 3), run_id=1, seen_at=T0)
     result = store.write_batch(
@@ -70,7 +71,7 @@ def test_a_deleted_record_leaves_now_and_stays_in_the_past(store: SQLiteStore) -
     assert lead_ids(store, as_of=T0 + 23 * H) == ["L0", "L1", "L2"]
 
 
-def test_a_deleted_record_given_again_is_a_new_version(store: SQLiteStore) -> None:
+def test_a_deleted_record_given_again_is_a_new_version(store: Store) -> None:
     store.write_batch(
         "crm", batch("leads", [Lead(id="L1", created_at=T0, stage="mql")], 1), run_id=1, seen_at=T0
     )
@@ -84,7 +85,7 @@ def test_a_deleted_record_given_again_is_a_new_version(store: SQLiteStore) -> No
     assert [lead.stage for lead in store.records("leads", as_of=T0 + 2 * H)] == ["sql"]
 
 
-def test_a_deleted_lead_takes_its_events_with_it(store: SQLiteStore) -> None:
+def test_a_deleted_lead_takes_its_events_with_it(store: Store) -> None:
     store.write_batch(
         "crm",
         batch("leads", [Lead(id=i, created_at=T0) for i in ("L1", "L2")], 2),
@@ -114,7 +115,7 @@ def test_a_deleted_lead_takes_its_events_with_it(store: SQLiteStore) -> None:
     assert [t.lead_id for t in store.records("touches", source_name="other")] == ["L1"]
 
 
-def test_a_deleted_deal_or_rep_leaves_alone(store: SQLiteStore) -> None:
+def test_a_deleted_deal_or_rep_leaves_alone(store: Store) -> None:
     deal = Deal(id="D1", amount=Decimal("1200.50"), opened_at=T0, lead_id="L1")
     lead = Lead(id="L1", created_at=T0)
     store.write_batch("crm", batch("leads", [lead], 1), run_id=1, seen_at=T0)
@@ -133,7 +134,7 @@ def test_a_deleted_deal_or_rep_leaves_alone(store: SQLiteStore) -> None:
     assert store.count("touches") == 1
 
 
-def test_a_deleted_record_is_no_longer_rejected(store: SQLiteStore) -> None:
+def test_a_deleted_record_is_no_longer_rejected(store: Store) -> None:
     # A contact the source once refused (an unknown stage), then deleted in the source: the
     # store must not keep asking for a record that no longer exists to be fixed.
     refused = [

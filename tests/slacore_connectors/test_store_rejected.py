@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from slacore import Lead
 from slacore.connector import Batch, Cursor, RejectedRecord
 from slacore_connectors.store import open_store
@@ -109,11 +111,12 @@ def _batch(line: int, rejected: tuple[RejectedRecord, ...], *, from_start: bool)
     )
 
 
+@pytest.mark.parametrize("name", ["sla.db", "sla.duckdb"], ids=["sqlite", "duckdb"])
 def test_a_rejection_read_again_from_the_start_keeps_when_it_was_first_seen(
-    tmp_path: Path,
+    tmp_path: Path, name: str
 ) -> None:
     b1, b2 = _rejection(2, "B1"), _rejection(3, "B2")
-    with open_store(tmp_path / "sla.db") as store:
+    with open_store(tmp_path / name) as store:
         store.write_batch("crm", _batch(3, (b1, b2), from_start=True), run_id=1, seen_at=T0)
         store.write_batch("crm", _batch(3, (b2,), from_start=True), run_id=2, seen_at=T0 + H)
         assert store.rejected() == [b2]

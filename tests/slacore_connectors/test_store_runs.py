@@ -19,8 +19,9 @@ from slacore_connectors.store import StoreError, open_store
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def test_a_partial_run_is_recorded(tmp_path: Path) -> None:
-    with open_store(tmp_path / "sla.db") as store:
+@pytest.mark.parametrize("name", ["sla.db", "sla.duckdb"], ids=["sqlite", "duckdb"])
+def test_a_partial_run_is_recorded(tmp_path: Path, name: str) -> None:
+    with open_store(tmp_path / name) as store:
         run = store.start_run("crm", at=T0)
         store.finish_run(
             run,
@@ -38,8 +39,9 @@ def test_a_partial_run_is_recorded(tmp_path: Path) -> None:
     assert done.finished_at == T0 + timedelta(minutes=1)
 
 
-def test_the_holder_of_the_lock_marks_runs_left_running(tmp_path: Path) -> None:
-    path = tmp_path / "sla.db"
+@pytest.mark.parametrize("name", ["sla.db", "sla.duckdb"], ids=["sqlite", "duckdb"])
+def test_the_holder_of_the_lock_marks_runs_left_running(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
     with open_store(path) as store:
         killed = store.start_run("crm", at=T0)
         done = store.start_run("hubspot", at=T0)
@@ -60,8 +62,9 @@ def test_the_holder_of_the_lock_marks_runs_left_running(tmp_path: Path) -> None:
     assert runs[1].error is None
 
 
-def test_a_store_lock_taken_in_a_block_allows_marking(tmp_path: Path) -> None:
-    with open_store(tmp_path / "sla.db") as store:
+@pytest.mark.parametrize("name", ["sla.db", "sla.duckdb"], ids=["sqlite", "duckdb"])
+def test_a_store_lock_taken_in_a_block_allows_marking(tmp_path: Path, name: str) -> None:
+    with open_store(tmp_path / name) as store:
         store.start_run("crm", at=T0)
         with store.lock():
             assert len(store.abandon_runs()) == 1

@@ -16,7 +16,6 @@ from slacore.connector import Batch, Connector, Cursor, Setting, SettingKind, St
 from slacore.hookspecs import hookimpl
 from slacore.plugins import new_plugin_manager
 from slacore_connectors.store import open_store
-from slacore_connectors.store.sqlite import SQLiteStore
 from slacore_connectors.sync import JobConfig, SyncLockedError, run_sync
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -96,8 +95,14 @@ def test_job_file(tmp_path: Path) -> None:
     assert "s3cret" not in repr(config)
 
 
-def test_sync_then_incremental(tmp_path: Path, plugins: pluggy.PluginManager) -> None:
-    config = job(tmp_path, SIMPLE)
+@pytest.fixture(params=["sla.db", "sla.duckdb"], ids=["sqlite", "duckdb"])
+def simple(request: pytest.FixtureRequest) -> str:
+    """SIMPLE, its store of each engine: a sync keeps the same promises into either."""
+    return SIMPLE.replace("data/sla.db", f"data/{request.param}")
+
+
+def test_sync_then_incremental(tmp_path: Path, plugins: pluggy.PluginManager, simple: str) -> None:
+    config = job(tmp_path, simple)
     seen: list[tuple[str, str, int]] = []
     report = run_sync(
         config, plugin_manager=plugins, progress=lambda *args: seen.append(args), now=lambda: T0
@@ -112,7 +117,7 @@ def test_sync_then_incremental(tmp_path: Path, plugins: pluggy.PluginManager) ->
     full = run_sync(config, full=True, plugin_manager=plugins)
     assert full.sources[0].streams["leads"].read == 7
     assert full.sources[0].streams["leads"].unchanged == 7
-    with SQLiteStore(config.store) as store:
+    with open_store(config.store) as store:
         assert store.count("leads") == 7
         assert [r.status for r in store.runs("crm")] == ["success"] * 3
         assert store.runs("crm")[2].full
@@ -123,11 +128,11 @@ def test_sync_then_incremental(tmp_path: Path, plugins: pluggy.PluginManager) ->
 
 
 def test_a_failing_source_keeps_its_progress_and_others_run(
-    tmp_path: Path, plugins: pluggy.PluginManager
+    tmp_path: Path, plugins: pluggy.PluginManager, simple: str
 ) -> None:
     config = job(
         tmp_path,
-        SIMPLE.replace("count = 7", "count = 7\nfail_after = 4")
+        simple.replace("count = 7", "count = 7\nfail_after = 4")
         + """
 [[sources]]
 name = "other"
@@ -144,7 +149,7 @@ settings = { count = 2 }
     assert failed.refused == {"leads": "api: the vendor API said no"}
     assert failed.streams["leads"].read == 3  # the first batch was stored
     assert other.status == "success"
-    with SQLiteStore(config.store) as store:
+    with open_store(config.store) as store:
         assert store.cursor("crm", "leads").state == {"next": 3}
         assert store.count("leads") == 5
         assert store.runs("crm")[0].error == "leads: api: the vendor API said no"
@@ -156,13 +161,13 @@ def test_unknown_connector_fails_that_source(tmp_path: Path, plugins: pluggy.Plu
     assert "no connector 'nosuch' is installed" in (report.sources[0].error or "")
 
 
-def test_second_sync_is_refused(tmp_path: Path, plugins: pluggy.PluginManager) -> None:
-    config = job(tmp_path, SIMPLE)
+def test_second_sync_is_refused(tmp_path: Path, plugins: pluggy.PluginManager, simple: str) -> None:
+    config = job(tmp_path, simple)
     # Held as another process holds it: the lock file beside the store, through filelock.
     with filelock.FileLock(f"{config.store}.lock", timeout=0):
         with pytest.raises(SyncLockedError, match="another sync is running") as info:
             run_sync(config, plugin_manager=plugins)
-        assert info.value.lock.endswith("sla.db.lock")
+        assert info.value.lock == f"{config.store}.lock"
     assert not config.store.exists()  # nothing was written
     assert run_sync(config, plugin_manager=plugins).ok  # the lock is free again
 
@@ -204,9 +209,9 @@ def test_streams_setting(tmp_path: Path, plugins: pluggy.PluginManager) -> None:
 
 
 def test_a_sync_holding_the_store_refuses_another(
-    tmp_path: Path, plugins: pluggy.PluginManager
+    tmp_path: Path, plugins: pluggy.PluginManager, simple: str
 ) -> None:
-    config = job(tmp_path, SIMPLE)
+    config = job(tmp_path, simple)
     with open_store(config.store, locked=True) as first:
         with pytest.raises(SyncLockedError, match="nothing was read or written"):
             run_sync(config, plugin_manager=plugins)

@@ -1,8 +1,9 @@
 """The store: records, cursors, rejected rows and sync runs, behind one interface.
 
 :func:`open_store` gives a :class:`Store` for a location: a file path or a ``sqlite:///`` URL
-open the embedded :class:`SQLiteStore`. Sync jobs, the report and the command line take the
-:class:`Store` interface, never a class.
+open the embedded :class:`SQLiteStore`; a path ending ``.duckdb`` or a ``duckdb:///`` URL the
+:class:`DuckDBStore` (an existing file is opened by what it is). Sync jobs, the report and
+the command line take the :class:`Store` interface, never a class.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from slacore_connectors.store._duck_open import file_engine
 from slacore_connectors.store.base import (
     BatchResult,
     SourceConnectorError,
@@ -19,43 +21,51 @@ from slacore_connectors.store.base import (
     SyncLockedError,
     SyncRun,
 )
+from slacore_connectors.store.duckdb import DuckDBStore
+from slacore_connectors.store.duckdb_migrations import DUCKDB_SCHEMA_VERSION
 from slacore_connectors.store.migrations import SCHEMA_VERSION
 from slacore_connectors.store.sqlite import SQLiteStore
 
 __all__ = [
+    "DUCKDB_SCHEMA_VERSION",
     "SCHEMA_VERSION",
     "SCHEMES",
     "BatchResult",
+    "DuckDBStore",
     "SQLiteStore",
     "SourceConnectorError",
     "Store",
     "StoreError",
     "SyncLockedError",
     "SyncRun",
+    "copy_store",
     "open_store",
+    "store_engine",
     "store_path",
 ]
 
-SCHEMES = ("sqlite",)
+SCHEMES = ("sqlite", "duckdb")
 """The URL schemes :func:`open_store` knows."""
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def store_path(url: str | os.PathLike[str]) -> Path:
-    """The SQLite file that a path or a ``sqlite:///`` URL names.
+    """The file that a path, a ``sqlite:///`` or a ``duckdb:///`` URL names.
 
     The URL form follows SQLAlchemy's: ``sqlite:///data/sla.db`` is relative to the working
-    folder, ``sqlite:////srv/sla.db`` absolute, ``sqlite://`` a throw-away in-memory store.
+    folder, ``sqlite:////srv/sla.db`` absolute, ``sqlite://`` a throw-away in-memory store;
+    ``duckdb:///data/sla.duckdb`` the same for a DuckDB store.
 
     >>> store_path("sqlite:///data/sla.db").as_posix()
     'data/sla.db'
     >>> store_path("sqlite:////srv/sla.db").as_posix()
     '/srv/sla.db'
+    >>> store_path("duckdb:///data/sla.duckdb").as_posix()
+    'data/sla.duckdb'
 
     Raises:
-        StoreError: The URL's scheme is not one of :data:`SCHEMES`, or a ``sqlite`` URL names
-            a host.
+        StoreError: The URL's scheme is not one of :data:`SCHEMES`, or the URL names a host.
 
     """
     if isinstance(url, os.PathLike):
@@ -75,7 +85,7 @@ def store_path(url: str | os.PathLike[str]) -> Path:
         return Path(":memory:")
     if not rest.startswith("/"):
         raise StoreError(
-            message="expected sqlite:///PATH (three slashes, then the file's path)", path=url
+            message=f"expected {scheme}:///PATH (three slashes, then the file's path)", path=url
         )
     return Path(rest[1:])
 
@@ -100,9 +110,11 @@ def open_store(
     0
 
     Args:
-        url: A file path (``"slacore.db"``, a :class:`~pathlib.Path`) or a store URL
-            (``"sqlite:///slacore.db"``; see :func:`store_path`).
-        timeout: Seconds to wait for another writer to finish before giving up.
+        url: A file path (``"slacore.db"``, ``"slacore.duckdb"``, a :class:`~pathlib.Path`)
+            or a store URL (``"sqlite:///slacore.db"``, ``"duckdb:///slacore.duckdb"``; see
+            :func:`store_path`); :func:`store_engine` says which store opens it.
+        timeout: Seconds to wait for another writer (for DuckDB, another process holding
+            the file) to finish before giving up.
         locked: Take the store's sync lock (:meth:`Store.lock`) before opening anything, and
             hold it until the store is closed: what a sync job does.
         read_only: Open an existing store to read it only (what a report does); a missing
@@ -118,4 +130,58 @@ def open_store(
         ValueError: Both ``locked`` and ``read_only``.
 
     """
-    return SQLiteStore(store_path(url), timeout=timeout, locked=locked, read_only=read_only)
+    path = store_path(url)
+    engine = DuckDBStore if store_engine(url) == "duckdb" else SQLiteStore
+    return engine(path, timeout=timeout, locked=locked, read_only=read_only)
+
+
+def store_engine(url: str | os.PathLike[str]) -> str:
+    """Which engine :func:`open_store` opens a location with: ``"sqlite"`` or ``"duckdb"``.
+
+    An existing file is opened by what it is (its header: an SQLite file starts with
+    ``SQLite format 3``), whatever its name. A new (or empty) file is a DuckDB store when
+    named by a ``duckdb:///`` URL or a path ending ``.duckdb``, an SQLite store otherwise
+    (``.db``, ``.sqlite``, ``sqlite:///``).
+
+    >>> store_engine("sla.duckdb"), store_engine("duckdb:///sla.db"), store_engine("sla.db")
+    ('duckdb', 'duckdb', 'sqlite')
+
+    Raises:
+        StoreError: The URL's scheme is not one of :data:`SCHEMES`.
+
+    """
+    path = store_path(url)
+    found = file_engine(path) if str(path) != ":memory:" else None
+    if found is not None:
+        return found
+    if not isinstance(url, os.PathLike):
+        match = _SCHEME.match(url)
+        if match is not None:
+            return match.group(1).lower()
+    return "duckdb" if path.suffix.lower() == ".duckdb" else "sqlite"
+
+
+def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> dict[str, int]:
+    """Copy the store at ``source`` into a new store at ``target`` (of the engine
+    :func:`store_engine` chooses for it): every version of every record, runs, cursors,
+    rejected records, sources and kept period results. ``slacore store migrate`` runs it.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> open_store(folder / "sla.db").close()
+    >>> copied = copy_store(folder / "sla.db", folder / "sla.duckdb")
+    >>> with open_store(folder / "sla.duckdb", read_only=True) as store:
+    ...     type(store).__name__, copied["leads"]
+    ('DuckDBStore', 0)
+
+    Returns:
+        The rows copied, per table.
+
+    Raises:
+        StoreError: ``target`` exists (nothing is written); ``source`` is missing or not a
+            store, or an SQLite store of an older schema (a sync brings it up to date).
+
+    """
+    from slacore_connectors.store._copy import copy_store as copy
+
+    return copy(source, target)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from slacore_connectors.store.base import StoreError, SyncLockedError
+from slacore_connectors.store._lock import _Locking
+from slacore_connectors.store.base import StoreError
 from slacore_connectors.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 _MARKS = frozenset({"cursors", "rejected", "sync_runs"})
@@ -34,14 +35,13 @@ def _cannot_share(error: sqlite3.Error) -> bool:
     return code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)
 
 
-class _Opening:
+class _Opening(_Locking):
     """The opening of a store's file, a mixin of :class:`SQLiteStore`: it checks, opens,
     migrates and locks ``path``, and turns SQLite errors into :class:`StoreError`."""
 
     path: str
     read_only: bool
     _db: sqlite3.Connection
-    _locks: int  # sync locks held by this store object
 
     def _open_to_read(self, timeout: float) -> sqlite3.Connection:
         """A read-only connection to the existing file, checked to be a slacore store."""
@@ -201,53 +201,6 @@ class _Opening:
             yield
         except sqlite3.Error as error:
             raise self._error(what, error) from error
-
-    @contextlib.contextmanager
-    def _sync_lock(self) -> Iterator[None]:
-        """The sync lock of :meth:`SQLiteStore.lock`."""
-        if self.path == ":memory:":
-            # Nothing to share: an in-memory store is private to its connection.
-            self._locks += 1
-            try:
-                yield
-            finally:
-                self._locks -= 1
-            return
-        # Imported here: reading a store needs no lock, so the report runs without the extra.
-        import filelock
-
-        lock_path = f"{self.path}.lock"
-        lock = filelock.FileLock(lock_path, timeout=0)
-        try:
-            Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
-            lock.acquire()
-        except filelock.Timeout:
-            # filelock also times out when it cannot make the file at all (a folder such as
-            # /proc): only a lock file that exists and opens is one another sync holds.
-            try:
-                with open(lock_path, "a"):
-                    pass
-            except OSError as error:
-                raise StoreError(
-                    message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
-                    path=self.path,
-                ) from error
-            raise SyncLockedError(
-                message=f"another sync is running on {self.path}; nothing was read or written",
-                lock=lock_path,
-            ) from None
-        except OSError as error:
-            # A read-only folder, or something in the way of the lock file.
-            raise StoreError(
-                message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
-                path=self.path,
-            ) from error
-        self._locks += 1
-        try:
-            yield
-        finally:
-            self._locks -= 1
-            lock.release()
 
     def _use_wal(self, timeout: float) -> None:
         # Switching a new file to write-ahead logging can report "database is locked" at once,

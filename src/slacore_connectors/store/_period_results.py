@@ -6,6 +6,7 @@ values are those of :mod:`slacore_connectors.store.periods`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,6 +26,13 @@ _PERIODS_FROM = 6
 ``period_marks``) and indexes each read table's closed rows (``<table>_closed``)."""
 
 _LEAD_EVENTS = ("touches", "stage_changes", "owner_changes")
+
+CHANGE_COLUMNS = {
+    name: {"handoffs": "time_us", "deals": "closed_at", "reps": "row_id"}.get(name, "lead_id")
+    for name in PERIOD_TABLES
+}
+"""The column :meth:`_PeriodResults.changes_since` reads of each table's changed rows, what
+:func:`store_changes` makes the changes of."""
 
 
 class _PeriodResults(_Opening):
@@ -51,9 +59,7 @@ class _PeriodResults(_Opening):
         found: dict[str, list[Any]] = {}
         with self._sql("read the store"):
             for name in PERIOD_TABLES:
-                column = {"handoffs": "time_us", "deals": "closed_at", "reps": "row_id"}.get(
-                    name, "lead_id"
-                )
+                column = CHANGE_COLUMNS[name]
                 found[name] = [
                     row[0]
                     for row in self._db.execute(
@@ -62,27 +68,7 @@ class _PeriodResults(_Opening):
                         (mark.rows.get(name, 0), at),
                     )
                 ]
-        everything = len(found["reps"])
-        closed: list[datetime] = []
-        for value in found["deals"]:
-            if value is None:
-                continue  # a deal still open counts in no period
-            try:
-                closed.append(datetime.fromisoformat(value).astimezone(UTC))
-            except (TypeError, ValueError, OverflowError):
-                everything += 1  # a time no model reads (a placeholder 9999-12-31)
-        handoffs: list[datetime] = []
-        for value in found["handoffs"]:
-            try:
-                handoffs.append(_from_us(value))
-            except (TypeError, OverflowError):
-                everything += 1
-        return StoreChanges(
-            handoffs=tuple(handoffs),
-            leads=frozenset(str(v) for name in _LEAD_EVENTS for v in found[name]),
-            deals_closed=tuple(closed),
-            everything=everything,
-        )
+        return store_changes(found)
 
     def period_results(self, fingerprint: str) -> KeptPeriods | None:
         """The period results kept for an agreement (its fingerprint), or ``None``: none
@@ -100,21 +86,7 @@ class _PeriodResults(_Opening):
                 "WHERE fingerprint = ? ORDER BY start",
                 (fingerprint,),
             ).fetchall()
-        return KeptPeriods(
-            mark=Watermark.from_json(mark["mark"]),
-            settled=bool(mark["settled"]),
-            results=tuple(
-                PeriodResult(
-                    label=row["label"],
-                    start=date.fromisoformat(row["start"]),
-                    end=date.fromisoformat(row["end"]),
-                    met=None if row["met"] is None else bool(row["met"]),
-                    since=date.fromisoformat(row["since"]),
-                    leads=LeadIds(bytes(row["leads"])),
-                )
-                for row in rows
-            ),
-        )
+        return kept_periods(mark["mark"], mark["settled"], rows)
 
     def keep_period_results(self, fingerprint: str, kept: KeptPeriods) -> None:
         """Replace the period results kept for an agreement (its fingerprint), in one
@@ -162,3 +134,50 @@ class _PeriodResults(_Opening):
         if self.schema_version >= _PERIODS_FROM:
             self._db.execute("DELETE FROM period_results")
             self._db.execute("DELETE FROM period_marks")
+
+
+def store_changes(found: Mapping[str, Sequence[Any]]) -> StoreChanges:
+    """The changes of the rows found after a watermark, per table of :data:`PERIOD_TABLES`:
+    hand-offs' ``time_us``, deals' ``closed_at`` (ISO text), reps' ``row_id`` and the other
+    tables' ``lead_id``."""
+    everything = len(found["reps"])
+    closed: list[datetime] = []
+    for value in found["deals"]:
+        if value is None:
+            continue  # a deal still open counts in no period
+        try:
+            closed.append(datetime.fromisoformat(value).astimezone(UTC))
+        except (TypeError, ValueError, OverflowError):
+            everything += 1  # a time no model reads (a placeholder 9999-12-31)
+    handoffs: list[datetime] = []
+    for value in found["handoffs"]:
+        try:
+            handoffs.append(_from_us(value))
+        except (TypeError, OverflowError):
+            everything += 1
+    return StoreChanges(
+        handoffs=tuple(handoffs),
+        leads=frozenset(str(v) for name in _LEAD_EVENTS for v in found[name]),
+        deals_closed=tuple(closed),
+        everything=everything,
+    )
+
+
+def kept_periods(mark: str, settled: object, rows: Iterable[Mapping[str, Any]]) -> KeptPeriods:
+    """The kept results of an agreement: its row of ``period_marks`` (``mark``, ``settled``)
+    and its rows of ``period_results`` (by column name), oldest first."""
+    return KeptPeriods(
+        mark=Watermark.from_json(mark),
+        settled=bool(settled),
+        results=tuple(
+            PeriodResult(
+                label=row["label"],
+                start=date.fromisoformat(row["start"]),
+                end=date.fromisoformat(row["end"]),
+                met=None if row["met"] is None else bool(row["met"]),
+                since=date.fromisoformat(row["since"]),
+                leads=LeadIds(bytes(row["leads"])),
+            )
+            for row in rows
+        ),
+    )

@@ -116,17 +116,20 @@ class _Runs(_Opening):
         with self._sql("read the store"):
             rows = self._db.execute(query + " ORDER BY run_id", args).fetchall()
         recorded = self.schema_version >= _CONNECTORS_FROM
-        return [
-            SyncRun(
-                run_id=row["run_id"],
-                source_name=row["source_name"],
-                started_at=_from_us(row["started_at"]),
-                finished_at=None if row["finished_at"] is None else _from_us(row["finished_at"]),
-                status=row["status"],
-                full=bool(row["full"]),
-                counts=json.loads(row["counts"]),
-                error=row["error"],
-                connector=row["connector"] if recorded else None,
-            )
-            for row in rows
-        ]
+        return [sync_run(row, recorded=recorded) for row in rows]
+
+
+def sync_run(row: Mapping[str, Any], *, recorded: bool = True) -> SyncRun:
+    """The run of a row of the table ``sync_runs`` (by column name); ``recorded``: whether
+    the store records each run's connector (schema version 3 on)."""
+    return SyncRun(
+        run_id=row["run_id"],
+        source_name=row["source_name"],
+        started_at=_from_us(row["started_at"]),
+        finished_at=None if row["finished_at"] is None else _from_us(row["finished_at"]),
+        status=row["status"],
+        full=bool(row["full"]),
+        counts=json.loads(row["counts"]),
+        error=row["error"],
+        connector=row["connector"] if recorded else None,
+    )

@@ -20,15 +20,16 @@ import functools
 import hashlib
 import json
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from slacore.connector import RejectedRecord
 from slacore_connectors.store._tables import _key, _Table, _to_cell, _us
 
-__all__ = ["row_json", "stager"]
+__all__ = ["rejected_record", "rejected_rows", "row_json", "stager"]
 
 _CELLS: dict[type, Callable[[Any], Any] | None] = {
     str: None,
@@ -121,3 +122,50 @@ def stager(table: _Table) -> Callable[[Iterable[Any]], dict[str, tuple[Any, ...]
         return staged
 
     return stage
+
+
+def rejected_rows(
+    source_name: str, rejected: Sequence[RejectedRecord], run_id: int, seen: int
+) -> list[tuple[Any, ...]]:
+    """The rows of the table ``rejected`` for a batch's rejected records: ``(source_name,
+    stream, origin, line, record_id, field, reason, raw, first_run, last_run, first_seen,
+    last_seen, identity)``; ``identity`` (stream, origin, line, record id and raw record as
+    JSON) is what makes a rejection seen again the same one."""
+    rows = []
+    for item in rejected:
+        data = item.to_dict()
+        identity = json.dumps(
+            [data["stream"], data["source"], data["line"], data["record_id"], data["raw"]],
+            sort_keys=True,
+        )
+        rows.append(
+            (
+                source_name,
+                data["stream"],
+                data["source"],
+                data["line"],
+                data["record_id"],
+                data["field"],
+                data["reason"],
+                json.dumps(data["raw"], sort_keys=True),
+                run_id,
+                run_id,
+                seen,
+                seen,
+                identity,
+            )
+        )
+    return rows
+
+
+def rejected_record(row: Mapping[str, Any]) -> RejectedRecord:
+    """The rejected record of a row of the table ``rejected`` (by column name)."""
+    return RejectedRecord(
+        stream=row["stream"],
+        reason=row["reason"],
+        source=row["origin"],
+        line=row["line"],
+        record_id=row["record_id"],
+        field=row["field"],
+        raw=json.loads(row["raw"]),
+    )

@@ -12,7 +12,7 @@ import attrs
 
 from slacore._trusted import trusted_maker
 from slacore.connector import Stream, core_fields
-from slacore.model import natural_key
+from slacore.model import id_field, natural_key
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -182,3 +182,10 @@ TABLES: dict[Stream, _Table] = {
         _Table(Stream.OWNER_CHANGES, "at"),
     )
 }
+
+
+_EVENTS_OF_A_LEAD = tuple(
+    TABLES[stream] for stream in Stream if id_field(stream.record_type) == "lead_id"
+)
+"""The tables of a lead's events, named by its id (``lead_id``): stage changes, hand-offs,
+touches, owner changes. A lead deleted closes its current events of the same source."""

@@ -21,7 +21,6 @@ The schema version is the file's ``PRAGMA user_version``; on open, the numbered 
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -30,11 +29,11 @@ from typing import Any
 
 from slacore.connector import Batch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
-from slacore.model import id_field, id_is_key
+from slacore.model import id_is_key
 from slacore_connectors.store._period_results import _PeriodResults
 from slacore_connectors.store._runs import _CONNECTORS_FROM, _Runs
-from slacore_connectors.store._staging import stager
-from slacore_connectors.store._tables import TABLES, _key, _Table, _us
+from slacore_connectors.store._staging import rejected_record, rejected_rows, stager
+from slacore_connectors.store._tables import _EVENTS_OF_A_LEAD, TABLES, _key, _Table, _us
 from slacore_connectors.store.base import (
     BatchResult,
     SourceConnectorError,
@@ -45,13 +44,6 @@ __all__ = ["SQLiteStore"]
 
 _REJECTED_CLOSED_FROM = 2
 """The schema version from which rejected records have ``seen_to``."""
-
-
-_EVENTS_OF_A_LEAD = tuple(
-    TABLES[stream] for stream in Stream if id_field(stream.record_type) == "lead_id"
-)
-"""The tables of a lead's events, named by its id (``lead_id``): stage changes, hand-offs,
-touches, owner changes. A lead deleted closes its current events of the same source."""
 
 
 class SQLiteStore(_Runs, _PeriodResults):
@@ -413,30 +405,7 @@ class SQLiteStore(_Runs, _PeriodResults):
     def _reject(
         self, source_name: str, rejected: Sequence[RejectedRecord], run_id: int, seen: int
     ) -> int:
-        rows = []
-        for item in rejected:
-            data = item.to_dict()
-            identity = json.dumps(
-                [data["stream"], data["source"], data["line"], data["record_id"], data["raw"]],
-                sort_keys=True,
-            )
-            rows.append(
-                (
-                    source_name,
-                    data["stream"],
-                    data["source"],
-                    data["line"],
-                    data["record_id"],
-                    data["field"],
-                    data["reason"],
-                    json.dumps(data["raw"], sort_keys=True),
-                    run_id,
-                    run_id,
-                    seen,
-                    seen,
-                    identity,
-                )
-            )
+        rows = rejected_rows(source_name, rejected, run_id, seen)
         self._db.executemany(
             "INSERT INTO rejected (source_name, stream, origin, line, record_id, field, reason, "
             "raw, first_run, last_run, first_seen, last_seen, identity) "
@@ -575,18 +544,7 @@ class SQLiteStore(_Runs, _PeriodResults):
             query += " AND seen_to IS NULL"
         with self._sql("read the store"):
             rows = self._db.execute(query + " ORDER BY rejected_id", args).fetchall()
-        return [
-            RejectedRecord(
-                stream=row["stream"],
-                reason=row["reason"],
-                source=row["origin"],
-                line=row["line"],
-                record_id=row["record_id"],
-                field=row["field"],
-                raw=json.loads(row["raw"]),
-            )
-            for row in rows
-        ]
+        return [rejected_record(row) for row in rows]
 
     def _columns(self, table: _Table) -> str:
         """The SELECT list of ``table``'s record columns; a column a store of an older

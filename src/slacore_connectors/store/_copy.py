@@ -1,0 +1,141 @@
+"""Copying a store into a new one, of either engine: every table, every version.
+
+Private to the store: :func:`slacore_connectors.store.copy_store` is its front door.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slacore_connectors.store._duck_open import _first, _run, _run_many
+from slacore_connectors.store._tables import TABLES
+from slacore_connectors.store.base import Store, StoreError
+from slacore_connectors.store.duckdb import DuckDBStore
+from slacore_connectors.store.migrations import SCHEMA_VERSION
+from slacore_connectors.store.sqlite import SQLiteStore
+
+_BOOKKEEPING = ("row_id", "source_name", "key", "digest", "seen_from", "seen_to", "last_seen")
+
+_OTHER_TABLES: dict[str, tuple[str, ...]] = {
+    "cursors": ("source_name", "stream", "cursor", "updated_at"),
+    "sync_runs": (
+        "run_id", "source_name", "started_at", "finished_at", "status", "full", "counts",
+        "error", "connector",
+    ),
+    "rejected": (
+        "rejected_id", "source_name", "stream", "origin", "line", "record_id", "field",
+        "reason", "raw", "first_run", "last_run", "first_seen", "last_seen", "identity",
+        "seen_to",
+    ),
+    "sources": ("source_name", "connector", "claimed_at"),
+    "period_results": ("fingerprint", "label", "start", "end", "met", "since", "leads"),
+    "period_marks": ("fingerprint", "mark", "settled"),
+}  # fmt: skip
+"""The tables besides the records', and their columns (the same in both engines)."""
+
+_RECORD_TABLES = frozenset(table.name for table in TABLES.values())
+
+_CHUNK = 50_000
+"""Rows copied at a time."""
+
+
+def _tables() -> dict[str, tuple[str, ...]]:
+    tables: dict[str, tuple[str, ...]] = {}
+    for table in TABLES.values():
+        timed = ("time_us",) if table.time_column else ()
+        tables[table.name] = (*_BOOKKEEPING, *timed, *table.columns)
+    return tables | _OTHER_TABLES
+
+
+def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> dict[str, int]:
+    """Copy every table of the store at ``source`` (every version of every record, runs,
+    cursors, rejected records, sources, kept period results) into a new store at
+    ``target``, of the engine its name chooses (:func:`store_engine`). Afterwards both
+    stores' :meth:`~Store.dump` are equal, and a sync goes on from the copy where it
+    would have gone on from the original.
+
+    Returns:
+        The rows copied, per table.
+
+    Raises:
+        StoreError: ``target`` exists (nothing is written then); ``source`` is missing, not
+            a store, or an SQLite store of an older schema (a sync brings it up to date).
+
+    """
+    from slacore_connectors.store import open_store, store_path
+
+    if store_path(target).exists():
+        raise StoreError(message="already exists: the copy goes into a new store", path=str(target))
+    copied: dict[str, int] = {}
+    with open_store(source, read_only=True) as src:
+        if isinstance(src, SQLiteStore) and src.schema_version < SCHEMA_VERSION:
+            raise StoreError(
+                message=(
+                    f"the store has schema version {src.schema_version}: run slacore sync "
+                    "on it first, to bring it up to date"
+                ),
+                path=str(source),
+            )
+        dst = open_store(target)
+        try:
+            for name, columns in _tables().items():
+                copied[name] = _copy_table(src, dst, name, columns)
+            if isinstance(dst, DuckDBStore):
+                # The next run and rejection are numbered after the copied ones.
+                for sequence, count in (
+                    ("sync_run_ids", "SELECT max(run_id) FROM sync_runs"),
+                    ("rejected_ids", "SELECT max(rejected_id) FROM rejected"),
+                ):
+                    top = (_first(dst._db, count) or (None,))[0] or 0
+                    _run(dst._db, f"SELECT max(nextval('{sequence}')) FROM range(?)", [top])
+        except BaseException:
+            dst.close()
+            Path(store_path(target)).unlink(missing_ok=True)
+            raise
+        dst.close()
+    return copied
+
+
+def _copy_table(src: Store, dst: Store, name: str, columns: tuple[str, ...]) -> int:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    reader = src._db.cursor()  # type: ignore[attr-defined]
+    reader.execute(f"SELECT {quoted} FROM {name}")
+    total = 0
+    try:
+        while True:
+            rows = reader.fetchmany(_CHUNK)
+            if not rows:
+                return total
+            rows = [tuple(row) for row in rows]
+            total += len(rows)
+            _insert(dst, name, columns, quoted, rows)
+    finally:
+        reader.close()
+
+
+def _insert(
+    dst: Store, name: str, columns: tuple[str, ...], quoted: str, rows: list[tuple[Any, ...]]
+) -> None:
+    marks = ", ".join("?" * len(columns))
+    if isinstance(dst, SQLiteStore):
+        dst._db.execute("BEGIN IMMEDIATE")
+        dst._db.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", rows)
+        dst._db.execute("COMMIT")
+        return
+    assert isinstance(dst, DuckDBStore)
+    if name in _RECORD_TABLES:
+        data = {
+            column: np.array([row[i] for row in rows], dtype=object)
+            for i, column in enumerate(columns)
+        }
+        dst._db.register("slacore_copied", data)
+        try:
+            _run(dst._db, f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM slacore_copied")
+        finally:
+            dst._db.unregister("slacore_copied")
+        return
+    _run_many(dst._db, f"INSERT INTO {name} ({quoted}) VALUES ({marks})", rows)

@@ -1,0 +1,67 @@
+"""The sync lock every embedded store takes: a file ``<store>.lock`` beside the store.
+
+Private to the stores: :class:`~slacore_connectors.store.SQLiteStore` and
+:class:`~slacore_connectors.store.DuckDBStore` inherit :class:`_Locking`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from slacore_connectors.store.base import StoreError, SyncLockedError
+
+
+class _Locking:
+    """The sync lock of a store at ``path`` (:meth:`Store.lock`), counted in ``_locks``."""
+
+    path: str
+    _locks: int  # sync locks held by this store object
+
+    @contextlib.contextmanager
+    def _sync_lock(self) -> Iterator[None]:
+        """The sync lock of :meth:`Store.lock`."""
+        if self.path == ":memory:":
+            # Nothing to share: an in-memory store is private to its connection.
+            self._locks += 1
+            try:
+                yield
+            finally:
+                self._locks -= 1
+            return
+        # Imported here: reading a store needs no lock, so the report runs without the extra.
+        import filelock
+
+        lock_path = f"{self.path}.lock"
+        lock = filelock.FileLock(lock_path, timeout=0)
+        try:
+            Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except filelock.Timeout:
+            # filelock also times out when it cannot make the file at all (a folder such as
+            # /proc): only a lock file that exists and opens is one another sync holds.
+            try:
+                with open(lock_path, "a"):
+                    pass
+            except OSError as error:
+                raise StoreError(
+                    message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
+                    path=self.path,
+                ) from error
+            raise SyncLockedError(
+                message=f"another sync is running on {self.path}; nothing was read or written",
+                lock=lock_path,
+            ) from None
+        except OSError as error:
+            # A read-only folder, or something in the way of the lock file.
+            raise StoreError(
+                message=f"cannot take the sync lock {lock_path}: {error.strerror or error}",
+                path=self.path,
+            ) from error
+        self._locks += 1
+        try:
+            yield
+        finally:
+            self._locks -= 1
+            lock.release()

@@ -1,0 +1,939 @@
+"""DuckDBStore: the store in one DuckDB file, a column engine behind the same interface.
+
+It keeps the promises of the :class:`~slacore_connectors.store.Store` interface exactly as
+:class:`~slacore_connectors.store.SQLiteStore` does, and stores the same rows: a record's
+natural key and digest (the same texts, so a store copied from SQLite goes on where it was),
+versions by ``seen_from`` / ``seen_to``, a batch with its rejected records, deletions and
+cursor in one transaction. What differs is the engine:
+
+- **Columns.** DuckDB stores each column apart, compressed, and answers a read in Arrow
+  (:meth:`DuckDBStore.columns`) without building a Python object per row; its upserts are
+  set-based, so a batch costs about the same however many records the store holds.
+- **One current row per key** holds by the upsert (DuckDB has no partial unique index), and
+  each batch checks it before it commits: a batch that would leave two current rows of a
+  key is refused whole.
+- **One process at a time** may open the file to write, and while it does no other may
+  open it, not even to read; read-only processes share it. An open that finds the file held
+  waits for it up to ``timeout``. SQLite lets a report read while a sync writes.
+
+Needs the ``duckdb`` package (``pip install 'slacore[sync]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from slacore.connector import Batch, Cursor, RejectedRecord, Stream, core_fields
+from slacore.errors import ValidationError
+from slacore.model import Channel, id_is_key
+from slacore_connectors.store._duck_open import _DuckOpening, _first, _run, _run_many
+from slacore_connectors.store._period_results import (
+    CHANGE_COLUMNS,
+    kept_periods,
+    store_changes,
+)
+from slacore_connectors.store._runs import _ABANDONED, sync_run
+from slacore_connectors.store._staging import rejected_record, rejected_rows, stager
+from slacore_connectors.store._tables import _EVENTS_OF_A_LEAD, TABLES, _key, _Table, _us
+from slacore_connectors.store.base import (
+    BatchResult,
+    SourceConnectorError,
+    StoreError,
+    SyncRun,
+)
+from slacore_connectors.store.periods import PERIOD_TABLES, KeptPeriods, StoreChanges, Watermark
+
+if TYPE_CHECKING:
+    import pyarrow
+
+__all__ = ["DuckDBStore"]
+
+_FETCH = 10_000
+"""Rows fetched at a time by :meth:`DuckDBStore.records`."""
+
+_MONEY = "DECIMAL(38, 10)"
+"""The type of money in :meth:`DuckDBStore.columns`: 28 digits before the point, 10 after."""
+
+_FIRST_US = _us(datetime(1900, 1, 1, tzinfo=UTC))
+_END_US = _us(datetime(2100, 1, 1, tzinfo=UTC))
+"""The model's years (1900 to 2099, UTC): a stored time outside them is refused by it."""
+
+_OFFSET = r"([+-][0-9][0-9]:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?|Z)$"
+"""How a stored time ends: its offset, as ``isoformat()`` writes it."""
+
+
+def _q(name: str) -> str:
+    """A column name quoted for DuckDB (``at`` and ``end`` are key words)."""
+    return f'"{name}"'
+
+
+def _duck_type(name: str, flags: frozenset[str]) -> str:
+    """The type a staged column is stored as."""
+    return "BOOLEAN" if name in flags else "BIGINT" if name == "time_us" else "VARCHAR"
+
+
+def _booleans(table: _Table) -> frozenset[str]:
+    return frozenset(f.name for f in core_fields(table.stream) if f.kind == "boolean")
+
+
+class DuckDBStore(_DuckOpening):
+    """The store in one DuckDB file.
+
+    >>> import tempfile, pathlib
+    >>> with DuckDBStore(pathlib.Path(tempfile.mkdtemp()) / "sla.duckdb") as store:
+    ...     store.schema_version
+    1
+
+    A store opened ``read_only`` never writes; one opened to write creates a missing file
+    and refuses an existing file that is not a slacore DuckDB store before writing to it.
+    While a store is open to write, no other process can open its file; an open that finds
+    it held tries again for up to ``timeout`` seconds, then raises :class:`StoreError`.
+
+    Args:
+        path: The database file; created with its folder if missing (unless ``read_only``).
+            ``":memory:"`` for a throw-away store.
+        timeout: Seconds to wait for another process that holds the file.
+        locked: Hold the sync lock (:meth:`lock`) from before the file is opened until
+            :meth:`close`.
+        read_only: Open an existing store to read it only.
+
+    Raises:
+        StoreError: The file is missing (``read_only``), is not a slacore DuckDB store,
+            cannot be written (not ``read_only``), was written by a newer slacore, or
+            another process held it for longer than ``timeout``.
+        SyncLockedError: ``locked`` and another sync holds the lock; the file was not touched.
+        ValueError: Both ``locked`` and ``read_only``: a reader takes no lock.
+
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = 30.0,
+        locked: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        if locked and read_only:
+            raise ValueError("a store opened read-only takes no sync lock")
+        self.path = str(path)
+        self.read_only = read_only and self.path != ":memory:"
+        self._held = contextlib.ExitStack()
+        self._locks = 0
+        if locked:
+            # Another application's file is refused before the lock file is made beside it.
+            self._refuse_other_files()
+            # Before the file is opened, let alone created: a refused sync leaves no trace.
+            self._held.enter_context(self.lock())
+        try:
+            self._open(timeout, read_only=self.read_only)
+        except BaseException:
+            self._held.close()
+            raise
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database (another process may open it then), and release the sync lock
+        if it was opened locked."""
+        try:
+            with self._sql("close the store"):
+                self._db.close()
+        finally:
+            self._held.close()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the sync lock, the file ``<store>.lock`` beside the store, for a block.
+
+        The same lock as :meth:`SQLiteStore.lock
+        <slacore_connectors.store.SQLiteStore.lock>` (``filelock``).
+
+        Raises:
+            SyncLockedError: Another holder has the lock; nothing was read or written.
+
+        """
+        with self._sync_lock():
+            yield
+
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[Any]:
+        """One transaction: committed at the end of the block, rolled back on any error."""
+        with self._sql(what):
+            db = self._db
+            db.begin()
+            try:
+                yield db
+            except BaseException:
+                db.rollback()
+                raise
+            db.commit()
+
+    # --- cursors, sources and runs --------------------------------------------------------------
+
+    def cursor(self, source_name: str, stream: Stream | str) -> Cursor | None:
+        """The stored cursor of a source's stream, or ``None`` before its first batch."""
+        with self._sql("read the store"):
+            row = _first(
+                self._db,
+                "SELECT cursor FROM cursors WHERE source_name = ? AND stream = ?",
+                [source_name, Stream.parse(stream).value],
+            )
+        return None if row is None else Cursor.from_json(row[0])
+
+    def source_connector(self, source_name: str) -> str | None:
+        """The connector that owns a source, or ``None`` if none has claimed it yet."""
+        with self._sql("read the store"):
+            row = _first(
+                self._db, "SELECT connector FROM sources WHERE source_name = ?", [source_name]
+            )
+        return None if row is None else str(row[0])
+
+    def claim_source(self, source_name: str, connector: str, *, at: datetime | None = None) -> None:
+        """Record ``connector`` as the owner of a source, or check that it is (as
+        :meth:`SQLiteStore.claim_source <slacore_connectors.store.SQLiteStore.claim_source>`).
+
+        Raises:
+            SourceConnectorError: Another connector owns the source and the store holds
+                what it read; nothing was written.
+            StoreError: The store cannot be written.
+
+        """
+        with self._transaction("record the source") as db:
+            owner = self.source_connector(source_name)
+            if owner == connector:
+                return
+            held = _first(db, "SELECT 1 FROM cursors WHERE source_name = ? LIMIT 1", [source_name])
+            if owner is not None and held is not None:
+                raise SourceConnectorError(
+                    message=(
+                        f"source {source_name!r} holds what connector {owner!r} read, so "
+                        f"connector {connector!r} cannot go on from it (their records "
+                        "would mix); to start the source afresh, give it a new name in "
+                        f"the job file, or forget what the store holds of it: slacore "
+                        f"forget {source_name}"
+                    ),
+                    path=self.path,
+                    source_name=source_name,
+                    owner=owner,
+                    connector=connector,
+                )
+            _run(
+                db,
+                "INSERT INTO sources (source_name, connector, claimed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (source_name) DO UPDATE SET connector = excluded.connector, "
+                "claimed_at = excluded.claimed_at",
+                [source_name, connector, _us(at or datetime.now(UTC))],
+            )
+
+    def forget_source(self, source_name: str) -> int:
+        """Delete what the store holds of a source (every version of its records, its
+        rejected records, cursors and connector; its runs stay), and every agreement's kept
+        period results, in one transaction. Returns the rows deleted (period results not
+        counted).
+
+        Raises:
+            StoreError: The store cannot be written; nothing was deleted.
+
+        """
+        deleted = 0
+        tables = [table.name for table in TABLES.values()]
+        tables += ["rejected", "cursors", "sources"]
+        with self._transaction("forget the source") as db:
+            for name in tables:
+                row = _first(db, f"DELETE FROM {name} WHERE source_name = ?", [source_name])
+                deleted += int(row[0]) if row else 0
+            _run(db, "DELETE FROM period_results")
+            _run(db, "DELETE FROM period_marks")
+        return deleted
+
+    def start_run(
+        self,
+        source_name: str,
+        *,
+        connector: str | None = None,
+        full: bool = False,
+        at: datetime | None = None,
+    ) -> int:
+        """Record the start of a sync run (status ``running``); returns its id."""
+        with self._sql("record the run"):
+            row = _first(
+                self._db,
+                'INSERT INTO sync_runs (source_name, started_at, status, "full", connector) '
+                "VALUES (?, ?, 'running', ?, ?) RETURNING run_id",
+                [source_name, _us(at or datetime.now(UTC)), int(full), connector],
+            )
+        assert row is not None
+        return int(row[0])
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        counts: Mapping[str, Mapping[str, int]],
+        error: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record the end of a sync run with its status, counts and error."""
+        with self._sql("record the run"):
+            _run(
+                self._db,
+                "UPDATE sync_runs SET finished_at = ?, status = ?, counts = ?, error = ? "
+                "WHERE run_id = ?",
+                [_us(at or datetime.now(UTC)), status, json.dumps(counts), error, run_id],
+            )
+
+    def abandon_runs(self) -> list[int]:
+        """Mark the runs left ``running`` by a sync that is gone as ``partial``, abandoned
+        (as :meth:`SQLiteStore.abandon_runs
+        <slacore_connectors.store.SQLiteStore.abandon_runs>`).
+
+        Raises:
+            StoreError: This store does not hold the sync lock; nothing was marked.
+
+        """
+        if not self._locks:
+            raise StoreError(
+                message="abandoned runs are marked only by the holder of the sync lock",
+                path=self.path,
+            )
+        with self._transaction("record the runs") as db:
+            found = [
+                int(row[0])
+                for row in _run(
+                    db, "SELECT run_id FROM sync_runs WHERE status = 'running' ORDER BY run_id"
+                )
+            ]
+            _run(
+                db,
+                "UPDATE sync_runs SET status = 'partial', error = ? WHERE status = 'running'",
+                [_ABANDONED],
+            )
+        return found
+
+    def runs(self, source_name: str | None = None) -> list[SyncRun]:
+        """The recorded sync runs, oldest first."""
+        query = "SELECT * FROM sync_runs"
+        args: list[Any] = []
+        if source_name is not None:
+            query += " WHERE source_name = ?"
+            args.append(source_name)
+        with self._sql("read the store"):
+            return [sync_run(row) for row in self._dicts(query + " ORDER BY run_id", args)]
+
+    def _dicts(self, query: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a query as dictionaries by column name."""
+        result = self._db.execute(query, list(args))
+        names = [column[0] for column in result.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def write_batch(
+        self, source_name: str, batch: Batch, *, run_id: int, seen_at: datetime
+    ) -> BatchResult:
+        """Store a batch's records, its rejected records, its deletions and its cursor in
+        one transaction, with :meth:`SQLiteStore.write_batch
+        <slacore_connectors.store.SQLiteStore.write_batch>`'s semantics.
+
+        Raises:
+            StoreError: The database refused the write, or the batch would leave two current
+                rows of one key; nothing of the batch was stored.
+
+        """
+        table = TABLES[batch.stream]
+        seen = _us(seen_at)
+        staged = list(stager(table)(batch.records).values())
+        with self._transaction("store the batch") as db:
+            inserted, updated, unchanged = self._upsert(table, source_name, staged, seen)
+            deleted = self._delete(table, source_name, batch.deleted, seen)
+            if batch.from_start:
+                _run(
+                    db,
+                    "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                    "AND seen_to IS NULL",
+                    [seen, source_name, batch.stream.value],
+                )
+            rejected = self._reject(source_name, batch.rejected, run_id, seen)
+            _run(
+                db,
+                "INSERT INTO cursors (source_name, stream, cursor, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (source_name, stream) DO UPDATE SET "
+                "cursor = excluded.cursor, updated_at = excluded.updated_at",
+                [source_name, batch.stream.value, batch.cursor.to_json(), seen],
+            )
+        return BatchResult(
+            stream=batch.stream,
+            read=len(batch.records),
+            inserted=inserted,
+            updated=updated,
+            unchanged=unchanged + (len(batch.records) - len(staged)),
+            rejected=rejected,
+            deleted=deleted,
+        )
+
+    def _row_ids(self, name: str, count: int) -> np.ndarray[Any, Any]:
+        """``count`` new row numbers of table ``name``, after every one it holds (read in
+        the batch's transaction: two store objects of one process share the database)."""
+        row = _first(self._db, f"SELECT coalesce(max(row_id), 0) FROM {name}")
+        first = int(row[0] if row else 0) + 1
+        return np.arange(first, first + count, dtype=np.int64)
+
+    def _upsert(
+        self, table: _Table, source_name: str, staged: list[tuple[Any, ...]], seen: int
+    ) -> tuple[int, int, int]:
+        """Store the staged rows (key, digest, [time_us,] cells), as
+        :meth:`SQLiteStore._upsert <slacore_connectors.store.SQLiteStore._upsert>` does; then
+        check that each staged key has exactly one current row. Returns the rows inserted,
+        updated and unchanged.
+
+        The store's current rows of the batch's keys are found by a join, bounded by the
+        batch's lowest and highest key (and, where the main time is part of the key, its
+        earliest and latest time) given as constants: DuckDB then reads only the row groups
+        whose min/max overlap them, not the whole table.
+        """
+        if not staged:
+            return 0, 0, 0
+        db = self._db
+        name = table.name
+        timed = bool(table.time_column)
+        names = ["key", "digest", *(["time_us"] if timed else []), *table.columns]
+        columns = list(zip(*staged, strict=True))
+        keys = np.array(columns[0], dtype=object)
+        bounds = "t.key BETWEEN ? AND ?"
+        bound_args: list[Any] = [min(columns[0]), max(columns[0])]
+        if timed and table.time_column in table.stream.record_type.KEY_FIELDS:
+            bounds += " AND t.time_us BETWEEN ? AND ?"
+            bound_args += [min(columns[2]), max(columns[2])]
+        current = f"t.source_name = ? AND t.seen_to IS NULL AND {bounds}"
+        db.register("slacore_keys", {"key": keys})
+        try:
+            held = {
+                key: (row_id, digest)
+                for key, row_id, digest in _run(
+                    db,
+                    f"SELECT t.key, t.row_id, t.digest FROM slacore_keys s JOIN {name} t "
+                    f"ON t.key = s.key WHERE {current}",
+                    [source_name, *bound_args],
+                )
+            }
+            unchanged: list[int] = []
+            changed: list[int] = []
+            stored: list[int] = []
+            for at, row in enumerate(staged):
+                found = held.get(row[0])
+                if found is None:
+                    stored.append(at)
+                elif found[1] == row[1]:
+                    unchanged.append(found[0])
+                else:
+                    changed.append(found[0])
+                    stored.append(at)
+            for ids, column in ((unchanged, "last_seen"), (changed, "seen_to")):
+                if ids:
+                    self._set_by_row_id(name, column, seen, ids)
+            if stored:
+                self._insert(table, source_name, seen, names, columns, stored)
+            if id_is_key(table.stream.record_type):
+                _run(
+                    db,
+                    "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                    "AND seen_to IS NULL AND record_id IN (SELECT key FROM slacore_keys)",
+                    [seen, source_name, table.stream.value],
+                )
+            counted = _first(
+                db,
+                f"SELECT count(*), count(DISTINCT t.key) FROM slacore_keys s JOIN {name} t "
+                f"ON t.key = s.key WHERE {current}",
+                [source_name, *bound_args],
+            )
+        finally:
+            db.unregister("slacore_keys")
+        current_rows, current_keys = counted or (0, 0)
+        if current_rows != len(staged) or current_keys != len(staged):
+            raise StoreError(
+                message=(
+                    f"refused a batch of {name}: it would leave {current_rows} current "
+                    f"rows for {len(staged)} keys (one current row per key); nothing of it "
+                    "was stored"
+                ),
+                path=self.path,
+            )
+        return len(stored) - len(changed), len(changed), len(unchanged)
+
+    def _set_by_row_id(self, name: str, column: str, value: int, ids: list[int]) -> None:
+        self._db.register("slacore_ids", {"row_id": np.array(ids, dtype=np.int64)})
+        try:
+            _run(
+                self._db,
+                f"UPDATE {name} SET {column} = ? WHERE row_id BETWEEN ? AND ? "
+                "AND row_id IN (SELECT row_id FROM slacore_ids)",
+                [value, min(ids), max(ids)],
+            )
+        finally:
+            self._db.unregister("slacore_ids")
+
+    def _insert(
+        self,
+        table: _Table,
+        source_name: str,
+        seen: int,
+        names: list[str],
+        columns: list[tuple[Any, ...]],
+        stored: list[int],
+    ) -> None:
+        """Insert the staged rows at positions ``stored``, numbered in that order."""
+        take = np.array(stored, dtype=np.int64)
+        data: dict[str, Any] = {"row_id": self._row_ids(table.name, len(stored))}
+        flags = _booleans(table)
+        for position, name in enumerate(names):
+            values = np.array(columns[position], dtype=object)[take]
+            if name == "time_us":
+                data[name] = values.astype(np.int64)
+            else:
+                data[name] = values
+        select = ", ".join(f"CAST({_q(n)} AS {_duck_type(n, flags)})" for n in names)
+        self._db.register("slacore_rows", data)
+        try:
+            _run(
+                self._db,
+                f"INSERT INTO {table.name} (row_id, source_name, seen_from, last_seen, "
+                f"{', '.join(_q(n) for n in names)}) SELECT row_id, ?, ?, ?, {select} "
+                "FROM slacore_rows ORDER BY row_id",
+                [source_name, seen, seen],
+            )
+        finally:
+            self._db.unregister("slacore_rows")
+
+    def _delete(self, table: _Table, source_name: str, ids: Sequence[str], seen: int) -> int:
+        """Close the current versions of the records ``ids`` names (and, for leads, their
+        events) and the stream's rejected records of those ids; returns how many records
+        of ``table`` were closed."""
+        if not ids:
+            return 0
+        db = self._db
+        db.register(
+            "slacore_deleted",
+            {
+                "key": np.array([_key(i) for i in ids], dtype=object),
+                "id": np.array(list(ids), dtype=object),
+            },
+        )
+        try:
+            row = _first(
+                db,
+                f"UPDATE {table.name} SET seen_to = ? WHERE source_name = ? "
+                "AND seen_to IS NULL AND key IN (SELECT key FROM slacore_deleted)",
+                [seen, source_name],
+            )
+            closed = int(row[0]) if row else 0
+            _run(
+                db,
+                "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                "AND seen_to IS NULL AND record_id IN (SELECT id FROM slacore_deleted)",
+                [seen, source_name, table.stream.value],
+            )
+            if table.stream is Stream.LEADS:
+                for events in _EVENTS_OF_A_LEAD:
+                    _run(
+                        db,
+                        f"UPDATE {events.name} SET seen_to = ? WHERE source_name = ? "
+                        "AND seen_to IS NULL AND lead_id IN (SELECT id FROM slacore_deleted)",
+                        [seen, source_name],
+                    )
+        finally:
+            db.unregister("slacore_deleted")
+        return closed
+
+    def _reject(
+        self, source_name: str, rejected: Sequence[RejectedRecord], run_id: int, seen: int
+    ) -> int:
+        rows = rejected_rows(source_name, rejected, run_id, seen)
+        if rows:
+            _run_many(
+                self._db,
+                "INSERT INTO rejected (source_name, stream, origin, line, record_id, field, "
+                "reason, raw, first_run, last_run, first_seen, last_seen, identity) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (source_name, identity) DO UPDATE SET last_run = excluded.last_run, "
+                "last_seen = excluded.last_seen, reason = excluded.reason, "
+                "field = excluded.field, seen_to = NULL",
+                rows,
+            )
+        return len(rows)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _where(
+        self,
+        table: _Table,
+        *,
+        as_of: datetime | None,
+        since: datetime | None,
+        until: datetime | None,
+        source_name: str | None,
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause of a read (as :meth:`SQLiteStore.records
+        <slacore_connectors.store.SQLiteStore.records>` selects) and its arguments."""
+        where: list[str] = []
+        args: list[Any] = []
+        if as_of is None:
+            where.append("seen_to IS NULL")
+        else:
+            moment = _us(as_of)
+            where.append("seen_from <= ? AND (seen_to IS NULL OR seen_to > ?)")
+            args += [moment, moment]
+        if source_name is not None:
+            where.append("source_name = ?")
+            args.append(source_name)
+        if since is not None and table.time_column:
+            where.append("time_us >= ?")
+            args.append(_us(since))
+        if until is not None and table.time_column:
+            where.append("time_us < ?")
+            args.append(_us(until))
+        return " AND ".join(where), args
+
+    @staticmethod
+    def _order(table: _Table) -> str:
+        return "time_us, row_id" if table.time_column else "key"
+
+    def records(
+        self,
+        stream: Stream | str,
+        *,
+        as_of: datetime | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source_name: str | None = None,
+        invalid: Callable[[ValidationError], object] | None = None,
+    ) -> Iterator[Any]:
+        """The records of a stream as the store knows them now, or knew them ``as_of``, in
+        order of their main time (reps by id); arguments as :meth:`SQLiteStore.records
+        <slacore_connectors.store.SQLiteStore.records>`.
+
+        Raises:
+            StoreError: The store cannot be read, or holds a row the model refuses and
+                ``invalid`` is not given.
+
+        """
+        table = TABLES[Stream.parse(stream)]
+        where, args = self._where(
+            table, as_of=as_of, since=since, until=until, source_name=source_name
+        )
+        query = (
+            f"SELECT {self._cells(table)} FROM {table.name} WHERE {where} "
+            f"ORDER BY {self._order(table)}"
+        )
+        yield from self._read(table, query, args, invalid)
+
+    def _read(
+        self,
+        table: _Table,
+        query: str,
+        args: list[Any],
+        invalid: Callable[[ValidationError], object] | None,
+    ) -> Iterator[Any]:
+        read = table.reader()
+        # A cursor of its own: a caller may read another stream between two records.
+        with self._sql("read the store"):
+            rows = self._db.cursor()
+        try:
+            with self._sql("read the store"):
+                rows.execute(query, args)
+            while True:
+                with self._sql("read the store"):
+                    chunk = rows.fetchmany(_FETCH)
+                if not chunk:
+                    return
+                for row in chunk:
+                    try:
+                        record = read(row)
+                    except ValidationError as error:
+                        if invalid is None:
+                            raise self._refused_row(table, error) from error
+                        invalid(error)
+                        continue
+                    yield record
+        finally:
+            rows.close()
+
+    def columns(
+        self,
+        stream: Stream | str,
+        *,
+        as_of: datetime | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source_name: str | None = None,
+        invalid: Callable[[ValidationError], object] | None = None,
+    ) -> pyarrow.Table:
+        """The rows :meth:`records` gives for the same arguments, in the same order, as one
+        Arrow table, straight from DuckDB: no Python object per row.
+
+        One column per core field (:func:`slacore.connector.core_fields`, same names and
+        order): times ``timestamp[us, tz="UTC"]`` (the instant; the offset a record had is
+        left out), money ``decimal128(38, 10)``, flags ``bool``, enums their value as text,
+        other text ``string``; nulls where a field is missing. A row the model refuses goes
+        to ``invalid`` and is left out, as in :meth:`records` (found by a check of the
+        stored times, amounts and channels in SQL, then read by the model).
+
+        Needs pyarrow (``pip install 'slacore[arrow]'``).
+
+        Raises:
+            StoreError: The store cannot be read, or holds a row the model refuses and
+                ``invalid`` is not given.
+            ImportError: pyarrow is not installed.
+
+        """
+        import pyarrow as pa
+
+        table = TABLES[Stream.parse(stream)]
+        where, args = self._where(
+            table, as_of=as_of, since=since, until=until, source_name=source_name
+        )
+        refused = self._refused(table, where, args, invalid)
+        if refused:
+            where += f" AND row_id NOT IN ({', '.join(str(r) for r in refused)})"
+        select = ", ".join(
+            self._column(table, field.name, field.kind) for field in core_fields(table.stream)
+        )
+        query = f"SELECT {select} FROM {table.name} WHERE {where} ORDER BY {self._order(table)}"
+        with self._sql("read the store"):
+            found = self._db.sql(query, params=args).to_arrow_table()
+        utc = pa.timestamp("us", tz="UTC")
+        for at, field in enumerate(core_fields(table.stream)):
+            if field.kind == "time":
+                found = found.set_column(at, field.name, found.column(at).cast(utc))
+        return found
+
+    @staticmethod
+    def _column(table: _Table, name: str, kind: str) -> str:
+        """The SELECT expression of one field in :meth:`columns`."""
+        if kind == "time" and name == table.time_column:
+            return f"make_timestamp(time_us) AS {_q(name)}"
+        if kind == "time":
+            return f"CAST(CAST({_q(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {_q(name)}"
+        if kind == "money":
+            return f"CAST({_q(name)} AS {_MONEY}) AS {_q(name)}"
+        return _q(name)
+
+    def _refused(
+        self,
+        table: _Table,
+        where: str,
+        args: list[Any],
+        invalid: Callable[[ValidationError], object] | None,
+    ) -> list[int]:
+        """The row ids of the rows of a read the model refuses, each error given to
+        ``invalid`` in the read's order. Only rows a check in SQL finds doubtful (a time
+        that is not ISO 8601 with an offset, or outside the model's years; an amount that
+        is not a number; a channel the model does not know) are read by the model."""
+        checks = []
+        for field in core_fields(table.stream):
+            name = _q(field.name)
+            if field.kind == "time":
+                moment = f"TRY_CAST({name} AS TIMESTAMPTZ)"
+                checks.append(
+                    f"({name} IS NOT NULL AND ({moment} IS NULL OR NOT regexp_matches({name}, "
+                    f"'{_OFFSET}') OR epoch_us({moment}) < {_FIRST_US} "
+                    f"OR epoch_us({moment}) >= {_END_US}))"
+                )
+            elif field.kind == "money":
+                checks.append(f"({name} IS NOT NULL AND TRY_CAST({name} AS {_MONEY}) IS NULL)")
+            elif field.kind == "channel":
+                known = ", ".join(f"'{c.value}'" for c in Channel)
+                checks.append(f"({name} IS NOT NULL AND {name} NOT IN ({known}))")
+        if not checks:
+            return []
+        query = (
+            f"SELECT row_id, {self._cells(table)} FROM {table.name} WHERE {where} "
+            f"AND ({' OR '.join(checks)}) ORDER BY {self._order(table)}"
+        )
+        read = table.reader()
+        refused = []
+        with self._sql("read the store"):
+            rows = _run(self._db, query, args)
+        for row in rows:
+            try:
+                read(row[1:])
+            except ValidationError as error:
+                if invalid is None:
+                    raise self._refused_row(table, error) from error
+                invalid(error)
+                refused.append(int(row[0]))
+        return refused
+
+    def _refused_row(self, table: _Table, error: ValidationError) -> StoreError:
+        return StoreError(
+            message=f"holds a {table.name} record this slacore refuses: {error}", path=self.path
+        )
+
+    @staticmethod
+    def _cells(table: _Table, *, flags_as_integers: bool = False) -> str:
+        """The SELECT list of ``table``'s record columns (flags 0/1 as SQLite keeps them,
+        with ``flags_as_integers``)."""
+        flags = _booleans(table) if flags_as_integers else frozenset()
+        return ", ".join(
+            f"CAST({_q(c)} AS INTEGER) AS {_q(c)}" if c in flags else _q(c) for c in table.columns
+        )
+
+    def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
+        """How many records of a stream the store holds (now, or ``as_of``)."""
+        return sum(1 for _ in self.records(stream, as_of=as_of))
+
+    def rejected(
+        self, *, source_name: str | None = None, as_of: datetime | None = None
+    ) -> list[RejectedRecord]:
+        """The rejected records kept now (or ``as_of``: first seen by then, and not yet
+        replaced by a read of their stream from the start), in order."""
+        query = "SELECT * FROM rejected WHERE 1 = 1"
+        args: list[Any] = []
+        if source_name is not None:
+            query += " AND source_name = ?"
+            args.append(source_name)
+        if as_of is not None:
+            query += " AND first_seen <= ? AND (seen_to IS NULL OR seen_to > ?)"
+            args += [_us(as_of), _us(as_of)]
+        else:
+            query += " AND seen_to IS NULL"
+        with self._sql("read the store"):
+            return [
+                rejected_record(row) for row in self._dicts(query + " ORDER BY rejected_id", args)
+            ]
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's current rows as plain tuples, bookkeeping columns left out: the
+        same tuples :meth:`SQLiteStore.dump <slacore_connectors.store.SQLiteStore.dump>`
+        gives of the same records (flags as 0/1)."""
+        result: dict[str, list[tuple[Any, ...]]] = {}
+        with self._sql("read the store"):
+            db = self._db
+            for table in TABLES.values():
+                cells = self._cells(table, flags_as_integers=True)
+                result[table.name] = [
+                    tuple(row)
+                    for row in db.execute(
+                        f"SELECT source_name, key, {cells} FROM {table.name} "
+                        "WHERE seen_to IS NULL ORDER BY key"
+                    ).fetchall()
+                ]
+            result["cursors"] = [
+                tuple(row)
+                for row in db.execute(
+                    "SELECT source_name, stream, cursor FROM cursors ORDER BY 1, 2"
+                ).fetchall()
+            ]
+            result["sources"] = [
+                tuple(row)
+                for row in db.execute(
+                    "SELECT source_name, connector FROM sources ORDER BY 1"
+                ).fetchall()
+            ]
+            result["rejected"] = [
+                tuple(row)
+                for row in db.execute(
+                    "SELECT source_name, stream, origin, line, record_id, field, reason, raw "
+                    "FROM rejected WHERE seen_to IS NULL ORDER BY source_name, identity"
+                ).fetchall()
+            ]
+        return result
+
+    # --- period results -------------------------------------------------------------------------
+
+    def watermark(self, *, at: datetime) -> Watermark:
+        """Where the store stands now: the largest row id of each table a report reads, and
+        ``at`` (aware), the moment from which a row closed later is found."""
+        with self._sql("read the store"):
+            rows = {}
+            for name in PERIOD_TABLES:
+                row = _first(self._db, f"SELECT max(row_id) FROM {name}")
+                rows[name] = int(row[0] or 0) if row else 0
+        return Watermark(rows=rows, at=at)
+
+    def changes_since(self, mark: Watermark) -> StoreChanges:
+        """What changed after ``mark``: rows stored after it (a larger ``row_id``), or closed
+        at or after its time. Costs a scan of the two bookkeeping columns, not of the rows."""
+        at = _us(mark.at)
+        found: dict[str, list[Any]] = {}
+        with self._sql("read the store"):
+            for name in PERIOD_TABLES:
+                column = CHANGE_COLUMNS[name]
+                found[name] = [
+                    row[0]
+                    for row in _run(
+                        self._db,
+                        f"SELECT {column} FROM {name} WHERE row_id > ? "
+                        "OR (seen_to IS NOT NULL AND seen_to >= ?)",
+                        [mark.rows.get(name, 0), at],
+                    )
+                ]
+        return store_changes(found)
+
+    def period_results(self, fingerprint: str) -> KeptPeriods | None:
+        """The period results kept for an agreement (its fingerprint), or ``None``."""
+        with self._sql("read the store"):
+            mark = _first(
+                self._db,
+                "SELECT mark, settled FROM period_marks WHERE fingerprint = ?",
+                [fingerprint],
+            )
+            if mark is None:
+                return None
+            rows = self._dicts(
+                'SELECT label, "start", "end", met, since, leads FROM period_results '
+                'WHERE fingerprint = ? ORDER BY "start"',
+                [fingerprint],
+            )
+        return kept_periods(mark[0], mark[1], rows)
+
+    def keep_period_results(self, fingerprint: str, kept: KeptPeriods) -> None:
+        """Replace the period results kept for an agreement (its fingerprint), in one
+        transaction.
+
+        Raises:
+            StoreError: The store cannot be written; the results kept before stay.
+
+        """
+        rows = [
+            (
+                fingerprint,
+                r.label,
+                r.start.isoformat(),
+                r.end.isoformat(),
+                None if r.met is None else int(r.met),
+                r.since.isoformat(),
+                r.leads.packed,
+            )
+            for r in kept.results
+        ]
+        with self._transaction("keep the period results") as db:
+            _run(db, "DELETE FROM period_results WHERE fingerprint = ?", [fingerprint])
+            if rows:
+                _run_many(
+                    db,
+                    'INSERT INTO period_results (fingerprint, label, "start", "end", met, '
+                    "since, leads) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            _run(
+                db,
+                "INSERT INTO period_marks (fingerprint, mark, settled) VALUES (?, ?, ?) "
+                "ON CONFLICT (fingerprint) DO UPDATE SET mark = excluded.mark, "
+                "settled = excluded.settled",
+                [fingerprint, kept.mark.to_json(), int(kept.settled)],
+            )

@@ -1,0 +1,245 @@
+"""Every engine keeps one current row per natural key, a batch and its cursor in one
+transaction, whatever happens: a process SIGKILLed inside ``write_batch`` (real subprocesses),
+and, for DuckDB, which has no partial unique index, a table that somehow holds two."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from slacore import Lead
+from slacore.connector import Batch, Cursor
+from slacore_connectors.store import DuckDBStore, Store, StoreError, open_store
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ENGINES = {"sqlite": "sla.db", "duckdb": "sla.duckdb"}
+
+# The child stores a first batch, then dies by SIGKILL inside the second one's transaction:
+# after its records were written and before its rejected records, deletions' effects and
+# cursor could be committed (the rejected record's to_dict is called there).
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from datetime import UTC, datetime
+    from slacore import Lead
+    from slacore.connector import Batch, Cursor, RejectedRecord
+    from slacore_connectors.store import open_store
+
+    class Killer(RejectedRecord):
+        def to_dict(self):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def leads(first, last, segment):
+        return [Lead(id=f"L{i:04d}", created_at=T0, source="web", segment=segment)
+                for i in range(first, last)]
+
+    with open_store(sys.argv[1], locked=True) as store:
+        store.write_batch("crm", Batch(stream="leads", records=leads(0, 1000, "v1"),
+                          cursor=Cursor(stream="leads", state={"batch": 1})),
+                          run_id=1, seen_at=T0)
+        store.write_batch("crm", Batch(stream="leads", records=leads(500, 1500, "v2"),
+                          deleted=[f"L{i:04d}" for i in range(100)],
+                          cursor=Cursor(stream="leads", state={"batch": 2}),
+                          rejected=(Killer(stream="leads", reason="x", record_id="L9999"),)),
+                          run_id=1, seen_at=datetime(2026, 3, 3, tzinfo=UTC))
+    """
+)
+
+
+def leads(first: int, last: int, segment: str) -> list[Lead]:
+    return [
+        Lead(id=f"L{i:04d}", created_at=T0, source="web", segment=segment)
+        for i in range(first, last)
+    ]
+
+
+def current(store: Store) -> dict[str, str | None]:
+    found = [(lead.id, lead.segment) for lead in store.records("leads")]
+    repeated = [key for key, n in Counter(key for key, _ in found).items() if n > 1]
+    assert repeated == [], f"more than one current row: {repeated[:5]}"
+    return dict(found)
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES.values()), ids=sorted(ENGINES))
+def test_a_store_killed_inside_a_batch_holds_none_of_it(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    with open_store(path, locked=True) as store:
+        assert store.cursor("crm", "leads") == Cursor(stream="leads", state={"batch": 1})
+        assert current(store) == {f"L{i:04d}": "v1" for i in range(1000)}
+        assert store.rejected() == []
+        # The batch written again, whole, as a resumed sync does.
+        result = store.write_batch(
+            "crm",
+            Batch(
+                stream="leads",
+                records=leads(500, 1500, "v2"),
+                deleted=[f"L{i:04d}" for i in range(100)],
+                cursor=Cursor(stream="leads", state={"batch": 2}),
+            ),
+            run_id=2,
+            seen_at=T0 + timedelta(days=1),
+        )
+        assert (result.inserted, result.updated, result.deleted) == (500, 500, 100)
+        expected = {f"L{i:04d}": "v1" for i in range(100, 500)}
+        expected |= {f"L{i:04d}": "v2" for i in range(500, 1500)}
+        assert current(store) == expected
+        assert len(list(store.records("leads", as_of=T0))) == 1000
+
+
+def test_a_duckdb_batch_that_would_leave_two_current_rows_is_refused(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "sla.duckdb"
+    first = Batch(stream="leads", records=leads(0, 3, "v1"), cursor=Cursor(stream="leads"))
+    with DuckDBStore(path) as store:
+        store.write_batch("crm", first, run_id=1, seen_at=T0)
+    # Two current rows of one key, as no upsert of the store writes them.
+    with duckdb.connect(str(path)) as db:
+        db.execute("INSERT INTO leads SELECT * REPLACE (row_id + 100 AS row_id) FROM leads")
+    with DuckDBStore(path) as store:
+        before = store.dump()
+        again = Batch(
+            stream="leads",
+            records=leads(0, 3, "v2"),
+            cursor=Cursor(stream="leads", state={"line": 9}),
+        )
+        with pytest.raises(
+            StoreError, match=r"refused a batch of leads: .*one current row per key"
+        ):
+            store.write_batch("crm", again, run_id=2, seen_at=T0 + timedelta(days=1))
+        assert store.dump() == before
+        assert store.cursor("crm", "leads") == Cursor(stream="leads")
+
+
+# A process that opens the store (to write, or read-only), says so, and holds it until its
+# standard input closes.
+HOLDER = textwrap.dedent(
+    """
+    import sys
+    from slacore_connectors.store import open_store
+
+    with open_store(sys.argv[1], read_only=sys.argv[2] == "read"):
+        print("holding", flush=True)
+        sys.stdin.read()
+    """
+)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.kill()
+    process.wait(timeout=30)
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
+
+
+@pytest.mark.parametrize(("held", "wanted"), [("write", "read"), ("read", "write")])
+def test_a_duckdb_store_another_process_holds_is_waited_for_then_refused(
+    tmp_path: Path, held: str, wanted: str
+) -> None:
+    path = tmp_path / "sla.duckdb"
+    DuckDBStore(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), held],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "holding\n"
+        with pytest.raises(StoreError) as info:
+            open_store(path, read_only=wanted == "read", timeout=0.2)
+        assert str(info.value).startswith(f"{path}: another process holds the store")
+        assert "gave up after waiting 0.2 s" in str(info.value)
+        # Released while an open waits for it: the open goes on.
+        assert holder.stdin is not None
+        holder.stdin.close()
+        with open_store(path, read_only=wanted == "read", timeout=60) as store:
+            assert store.count("leads") == 0
+    finally:
+        stop(holder)
+
+
+def test_duckdb_readers_share_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "sla.duckdb"
+    DuckDBStore(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), "read"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "holding\n"
+        with open_store(path, read_only=True, timeout=0) as store:
+            assert store.count("leads") == 0
+    finally:
+        stop(holder)
+
+
+def _export(folder: Path, rows: int) -> None:
+    data = folder / "data"
+    data.mkdir(parents=True)
+    with (data / "leads.csv").open("w") as file:
+        file.write("id,created_at,source,segment\n")
+        for i in range(rows):
+            file.write(f"L{i:06d},2020-05-01T10:{i % 60:02d}:00-04:00,web,s{i % 7}\n")
+    (folder / "slacore.toml").write_text(
+        'store = "sla.duckdb"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
+        'settings = { path = "data", batch_size = 1000 }\n'
+    )
+
+
+def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=folder,
+    )  # fmt: skip
+
+
+def test_a_sync_into_duckdb_killed_and_resumed_stores_every_record_once(
+    tmp_path: Path,
+) -> None:
+    _export(tmp_path, 10_000)
+    with subprocess.Popen(
+        [sys.executable, "-m", "slacore_connectors", "sync"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    ) as process:  # fmt: skip
+        # DuckDB lets no other process read the store while the sync writes it: its log
+        # growing past the store's creation says batches are being committed.
+        log = tmp_path / "sla.duckdb.wal"
+        deadline = time.monotonic() + 120
+        while not (log.exists() and log.stat().st_size > 20_000):
+            assert process.poll() is None, "the sync ended before it could be killed"
+            assert time.monotonic() < deadline, "the sync stored nothing"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    with open_store(tmp_path / "sla.duckdb", read_only=True) as store:
+        stored = store.count("leads")
+        (run,) = store.runs()
+        cursor = store.cursor("crm", "leads")
+    assert 0 < stored < 10_000, "killed in the middle of the sync"
+    assert cursor is not None
+    assert cursor.state["line"] == stored + 1  # the cursor is the stored batches'
+    assert run.status == "running"
+    resumed = _sync(tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    with open_store(tmp_path / "sla.duckdb", read_only=True) as store:
+        assert current(store) == {f"L{i:06d}": f"s{i % 7}" for i in range(10_000)}
+        assert [r.status for r in store.runs()] == ["partial", "success"]
+        counts = store.runs()[1].counts["leads"]
+        assert (counts["read"], counts["stored"]) == (10_000 - stored, 10_000 - stored)
