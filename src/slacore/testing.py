@@ -33,8 +33,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from datetime import datetime
 from typing import Any, ClassVar
 
+import attrs
 import pluggy
 
 from slacore.connector import (
@@ -57,6 +59,7 @@ __all__ = [
     "ConnectorContract",
     "check_carried",
     "check_class",
+    "check_columns",
     "check_connector",
     "check_incremental",
     "check_read",
@@ -234,6 +237,54 @@ def check_carried(connector_class: type[Connector], settings: Mapping[str, Any])
             )
 
 
+def check_columns(connector_class: type[Connector], settings: Mapping[str, Any]) -> None:
+    """A connector with a column path (:meth:`~slacore.connector.Connector.offers_columns`)
+    gives, for every stream, the same records, rejected records and notices through
+    :meth:`~slacore.connector.Connector.read_as_columns` as through
+    :meth:`~slacore.connector.Connector.read`, in well-formed column batches, and a last
+    cursor from which a read gives nothing. Passes at once for a connector without one."""
+    if not connector_class.offers_columns():
+        return
+    from slacore.connector.column_batch import ColumnBatch, column_schema
+
+    connector = connector_class(settings)
+    for stream in connector.available_streams():
+        columns = list(connector.read_as_columns(stream))
+        assert columns, f"{stream}: read_as_columns yielded no batch"
+        for batch in columns:
+            assert isinstance(batch, ColumnBatch), (
+                f"{stream}: read_columns yielded {type(batch).__name__}, not a ColumnBatch"
+            )
+            assert batch.stream is stream, f"{stream}: a column batch of {batch.stream}"
+            assert batch.table.schema.equals(column_schema(stream)), f"{stream}: a bad table"
+        rows = list(connector.read(stream))
+        by_columns = [_stored(r) for b in columns for r in b.records()]
+        by_rows = [_stored(r) for b in rows for r in b.records]
+        assert by_columns == by_rows, (
+            f"{stream}: read_columns gives {len(by_columns)} records, read_stream "
+            f"{len(by_rows)}, or other values"
+        )
+        rejected = [r.to_dict() for b in columns for r in b.rejected]
+        assert rejected == [r.to_dict() for b in rows for r in b.rejected], (
+            f"{stream}: read_columns rejects other records than read_stream"
+        )
+        notices = [n for b in columns for n in b.notices]
+        assert notices == [n for b in rows for n in b.notices], f"{stream}: other notices"
+        after = list(connector.read(stream, columns[-1].cursor))
+        assert not any(b.records or b.rejected for b in after), (
+            f"{stream}: a read from read_columns' last cursor gives more"
+        )
+
+
+def _stored(record: Record) -> tuple[Any, ...]:
+    """A record's values as a store keeps them: a time as its text with its offset (a wall
+    time a zone gives twice compares unequal to any other zone's time, PEP 495)."""
+    return tuple(
+        value.isoformat() if isinstance(value, datetime) else value
+        for value in attrs.astuple(record, recurse=False)
+    )
+
+
 def _check_batch(batch: object, stream: Stream) -> None:
     assert isinstance(batch, Batch), f"{stream}: yielded {type(batch).__name__}, not a Batch"
     assert batch.stream is stream, f"{stream}: a batch of {batch.stream}"
@@ -361,6 +412,7 @@ CONTRACT: tuple[Callable[[type[Connector], Mapping[str, Any]], None], ...] = (
     check_secrets,
     check_read,
     check_carried,
+    check_columns,
     check_incremental,
     check_wrong_stream,
 )
@@ -451,6 +503,10 @@ class ConnectorContract:
     def test_carried(self, settings: Mapping[str, Any]) -> None:
         """Streams read together give what they give alone (:func:`check_carried`)."""
         check_carried(self.connector_class, settings)
+
+    def test_columns(self, settings: Mapping[str, Any]) -> None:
+        """A column path gives what the row path gives (:func:`check_columns`)."""
+        check_columns(self.connector_class, settings)
 
     def test_incremental(self, settings: Mapping[str, Any]) -> None:
         """Reading again from the last cursor gives nothing new (:func:`check_incremental`)."""

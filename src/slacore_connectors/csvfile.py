@@ -30,11 +30,12 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import importlib.util
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, ClassVar, Final
+from typing import IO, Any, ClassVar, Final, NamedTuple
 
 import attrs
 
@@ -42,6 +43,7 @@ from slacore import hookimpl
 from slacore.connector import (
     MAPPING_SETTINGS,
     Batch,
+    ColumnBatch,
     Connector,
     Cursor,
     Record,
@@ -62,6 +64,9 @@ _INNER_BOM: Final = "holds a byte-order mark (U+FEFF) past the file's start (fil
 _DELIMITERS: Final = {"comma": ",", "semicolon": ";", "tab": "\t", "bar": "|"}
 _CHUNK: Final = 1 << 20
 _HEAD_BYTES: Final = 1 << 16
+_COLUMN_BATCH: Final = 100_000
+"""Lines per column batch unless the settings say otherwise: what the column path's fixed
+costs per batch (a pyarrow read, the store's statements) need to fade."""
 _SETTLED_NS: Final = 2_000_000_000
 """How long before a read a file must have been last written for its status (size, and
 modification and change times) to vouch for its content at the next read."""
@@ -254,6 +259,142 @@ class _Prefix:
         return self.digest.hexdigest()
 
 
+class _Row(NamedTuple):
+    """One CSV row read: mapped (``record``), rejected, or neither (a blank line)."""
+
+    line: int
+    record: Record | None = None
+    rejected: RejectedRecord | None = None
+    values: list[str] | None = None
+
+
+class _Rows:
+    """The row path: the CSV rows of a file from a position, each mapped or rejected.
+
+    :meth:`step` reads one row, exactly as a read always did: a malformed row has its first
+    line rejected and reading goes on at the next line; a row of the wrong width, or not
+    of the file's encoding, or holding a NUL or a byte-order mark, is rejected; a blank
+    line is skipped; any other row is mapped, or rejected with the mapper's error (a row of
+    blank values only is skipped). A repeated id is the caller's to judge (per batch).
+    """
+
+    __slots__ = ("encoding", "lines", "mapper", "notices", "reader", "source", "stream", "unique")
+
+    def __init__(
+        self,
+        stream: Stream,
+        source: str,
+        encoding: str,
+        mapper: RowMapper,
+        lines: _Lines | None,
+        delimiter: str,
+    ) -> None:
+        self.stream = stream
+        self.source = source
+        self.encoding = encoding
+        self.mapper = mapper
+        self.lines = lines
+        # Without lines, only rows read elsewhere are mapped (mapped(), refused()).
+        self.reader = csv.reader(lines or (), delimiter=delimiter, strict=True)
+        self.unique = id_is_key(stream.record_type)
+        self.notices: list[str] = []
+
+    def step(self) -> _Row | None:
+        """The next row, or ``None`` at the end (a last line waiting for its newline is
+        then in :attr:`notices`)."""
+        lines, stream, source, mapper = self.lines, self.stream, self.source, self.mapper
+        if lines is None:
+            return None
+        before_offset, before_line = lines.offset, lines.line
+        first_line = before_line + 1
+        try:
+            row = next(self.reader)
+        except StopIteration:
+            if lines.cut.strip():
+                self.notices.append(
+                    f"{source}:{lines.line + 1}: the last line has no newline yet; it "
+                    "waits for the next run (wait_for_newline = false reads it as it is)"
+                )
+            return None
+        except csv.Error as error:
+            if lines.line > before_line + 1:
+                # Only the first line is rejected: a stray quote must not swallow
+                # the lines after it, which are read as rows of their own.
+                lines.restart(before_offset, before_line)
+            lines.undecodable, lines.odd = False, ""
+            return _Row(
+                first_line,
+                rejected=RejectedRecord(
+                    stream=stream,
+                    reason=f"malformed CSV: {_malformed(error)}",
+                    source=source,
+                    line=first_line,
+                ),
+            )
+        if lines.undecodable or lines.odd or (row and len(row) != mapper.width):
+            if lines.undecodable:
+                reason = f"the row is not valid {self.encoding}"
+            elif lines.odd:
+                reason = f"the row {lines.odd}"
+            else:
+                reason = f"the row has {len(row)} fields, the header {mapper.width}"
+            lines.undecodable, lines.odd = False, ""
+            if lines.line > first_line:
+                reason += (
+                    f" (a quoted value runs from this line over {lines.line - before_line}"
+                    " lines; a stray quote?)"
+                )
+                lines.restart(before_offset, before_line)  # as for malformed CSV
+            return _Row(first_line, rejected=self.refused(row, first_line, reason))
+        if not row:
+            return _Row(first_line)  # a blank line
+        return self.mapped(row, first_line)
+
+    def mapped(self, row: list[str], line: int) -> _Row:
+        """A row of the header's width mapped, or rejected with the mapper's error; a row
+        of blank values only is neither."""
+        try:
+            record = self.mapper.map(row)
+        except ValidationError as error:
+            if not any(value.strip() for value in row):
+                return _Row(line)
+            return _Row(
+                line,
+                rejected=RejectedRecord.from_error(
+                    error,
+                    stream=self.stream,
+                    raw=self.mapper.raw(row),
+                    source=self.source,
+                    line=line,
+                    record_id=self.mapper.record_id(row),
+                ),
+            )
+        return _Row(line, record=record, values=row)
+
+    def refused(self, row: list[str], line: int, reason: str) -> RejectedRecord:
+        """The rejected record of a row refused for ``reason``."""
+        return RejectedRecord(
+            stream=self.stream,
+            reason=reason,
+            source=self.source,
+            line=line,
+            record_id=self.mapper.record_id(row),
+            raw=self.mapper.raw(row),
+        )
+
+    def duplicate(self, key: str | None, first: int, row: _Row) -> RejectedRecord:
+        """The rejected record of a row whose id an earlier row of the batch has."""
+        return RejectedRecord(
+            stream=self.stream,
+            reason=f"duplicate id {key!r}: line {first} has it too",
+            source=self.source,
+            line=row.line,
+            record_id=key,
+            field=self.mapper.column(id_field(self.stream.record_type)),
+            raw=self.mapper.raw(row.values or []),
+        )
+
+
 class CsvConnector(Connector):
     """Read leads, stage changes, hand-offs, touches, deals, reps and owner changes from CSV.
 
@@ -302,6 +443,13 @@ class CsvConnector(Connector):
             help="rows per batch",
         ),
         Setting(
+            name="column_batch_size",
+            kind=SettingKind.INTEGER,
+            minimum=1,
+            help="lines per batch on the column path (read_columns); default batch_size "
+            f"when that is set, else {_COLUMN_BATCH:,}",
+        ),
+        Setting(
             name="wait_for_newline",
             kind=SettingKind.BOOLEAN,
             default=True,
@@ -346,6 +494,11 @@ class CsvConnector(Connector):
                 value=encoding,
             )
         self._encoding = "utf-8" if codec.name == "utf-8-sig" else codec.name
+        given = settings or {}
+        # A batch size the user chose bounds the column batches too, unless they choose theirs.
+        self.column_batch_size: int = self.settings["column_batch_size"] or (
+            self.settings["batch_size"] if given.get("batch_size") is not None else _COLUMN_BATCH
+        )
         delimiter = self.settings["delimiter"]
         self._delimiter: str | None = (
             None if delimiter == "auto" else _DELIMITERS.get(delimiter, delimiter)
@@ -394,6 +547,36 @@ class CsvConnector(Connector):
                 columns the file has.
 
         """
+        path, has_header = self._checked(stream)
+        return self._batches(stream, path, has_header, cursor)
+
+    @classmethod
+    def offers_columns(cls) -> bool:
+        """Whether the column path can run here: pyarrow is installed (``slacore[arrow]``)."""
+        return importlib.util.find_spec("pyarrow") is not None
+
+    def read_columns(self, stream: Stream, cursor: Cursor | None) -> Iterator[ColumnBatch]:
+        """:meth:`read_stream` on the column path: the same rows, rejected rows, notices and
+        cursors, in :class:`~slacore.connector.ColumnBatch` es of up to
+        ``column_batch_size`` lines (setting), each a pyarrow table.
+
+        A block of lines in UTF-8 with no lone carriage return, no NUL and no byte-order
+        mark, whose quoted fields are each wholly quoted on their line, is parsed by
+        pyarrow's CSV reader and its values converted and
+        checked a column at a time; a row those checks cannot decide is mapped by the row
+        path's mapper (so it is refused in the same words), and any other block is read by
+        the row path itself. Needs pyarrow and numpy.
+
+        Raises:
+            ValidationError: The file is missing or empty (no header row).
+            MissingColumnsError: The header lacks a required column.
+
+        """
+        path, has_header = self._checked(stream)
+        return self._batches(stream, path, has_header, cursor, columns=True)
+
+    def _checked(self, stream: Stream) -> tuple[Path, bool]:
+        """The stream's file, checked now, and whether it has a header row yet."""
         path = self.file(stream)
         if path is None or not path.is_file():
             raise ValidationError(
@@ -401,8 +584,7 @@ class CsvConnector(Connector):
                 file=str(path),
                 field=f"files.{stream}",
             )
-        mapper = self._check_header(stream, path)
-        return self._batches(stream, path, mapper is not None, cursor)
+        return path, self._check_header(stream, path) is not None
 
     def _check_header(self, stream: Stream, path: Path) -> RowMapper | None:
         with path.open("rb") as file:
@@ -449,8 +631,14 @@ class CsvConnector(Connector):
         )
 
     def _batches(
-        self, stream: Stream, path: Path, has_header: bool, cursor: Cursor | None
-    ) -> Iterator[Batch]:
+        self,
+        stream: Stream,
+        path: Path,
+        has_header: bool,
+        cursor: Cursor | None,
+        *,
+        columns: bool = False,
+    ) -> Iterator[Any]:
         batch_size: int = self.settings["batch_size"]
         wait = bool(self.settings["wait_for_newline"])
         source = path.name
@@ -481,6 +669,9 @@ class CsvConnector(Connector):
                     f"{source}:1: the header row has no newline yet; nothing is read until it "
                     "has one"
                 )
+                if columns:
+                    yield _no_rows(stream, cursor_at(0, 0), [waiting], from_start=True)
+                    return
                 yield Batch(
                     stream=stream,
                     records=(),
@@ -499,105 +690,36 @@ class CsvConnector(Connector):
                 elif resumed[0] >= offset:
                     offset, line = resumed
             from_start = offset == header.offset  # the first batch says so
+            if columns and offset >= status.st_size:
+                # Nothing after the cursor (a re-sync with nothing new): no parser to load.
+                yield _no_rows(stream, cursor_at(offset, line), notices, from_start=from_start)
+                return
+            if columns:
+                from slacore_connectors._csv_columns import ColumnReader
+
+                reader = ColumnReader(self, stream, source, file, header, mapper, cursor_at)
+                yield from reader.batches(offset, line, notices, from_start)
+                return
             lines = _Lines(file, self._encoding, offset, line, wait, header.newline)
-            reader = csv.reader(lines, delimiter=header.delimiter, strict=True)
-            width = mapper.width
-            unique = id_is_key(stream.record_type)
+            rows = _Rows(stream, source, self._encoding, mapper, lines, header.delimiter)
             id_name = id_field(stream.record_type)
             records: list[Record] = []
             rejected: list[RejectedRecord] = []
             seen: dict[str, int] = {}
             yielded = False
-            while True:
-                before_offset, before_line = lines.offset, lines.line
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    if lines.cut.strip():
-                        notices.append(
-                            f"{source}:{lines.line + 1}: the last line has no newline yet; it "
-                            "waits for the next run (wait_for_newline = false reads it as it is)"
-                        )
-                    break
-                except csv.Error as error:
-                    rejected.append(
-                        RejectedRecord(
-                            stream=stream,
-                            reason=f"malformed CSV: {_malformed(error)}",
-                            source=source,
-                            line=before_line + 1,
-                        )
-                    )
-                    row = None
-                    if lines.line > before_line + 1:
-                        # Only the first line is rejected: a stray quote must not swallow
-                        # the lines after it, which are read as rows of their own.
-                        lines.restart(before_offset, before_line)
-                    lines.undecodable, lines.odd = False, ""
-                first_line = before_line + 1
-                if row is None:
-                    pass
-                elif lines.undecodable or lines.odd or (row and len(row) != width):
-                    if lines.undecodable:
-                        reason = f"the row is not valid {self._encoding}"
-                    elif lines.odd:
-                        reason = f"the row {lines.odd}"
+            while (row := rows.step()) is not None:
+                if row.rejected is not None:
+                    rejected.append(row.rejected)
+                elif row.record is not None:
+                    # Within a batch a repeated id is an error; across batches it is an
+                    # update (the store upserts by id). Remembering every id ever read
+                    # would make memory grow with the file.
+                    key: str | None = getattr(row.record, id_name) if rows.unique else None
+                    first = row.line if key is None else seen.setdefault(key, row.line)
+                    if first == row.line:
+                        records.append(row.record)
                     else:
-                        reason = f"the row has {len(row)} fields, the header {width}"
-                    lines.undecodable, lines.odd = False, ""
-                    if lines.line > first_line:
-                        reason += (
-                            f" (a quoted value runs from this line over {lines.line - before_line}"
-                            " lines; a stray quote?)"
-                        )
-                        lines.restart(before_offset, before_line)  # as for malformed CSV
-                    rejected.append(
-                        RejectedRecord(
-                            stream=stream,
-                            reason=reason,
-                            source=source,
-                            line=first_line,
-                            record_id=mapper.record_id(row),
-                            raw=mapper.raw(row),
-                        )
-                    )
-                elif not row:
-                    pass  # a blank line
-                else:
-                    try:
-                        record = mapper.map(row)
-                    except ValidationError as error:
-                        if any(value.strip() for value in row):
-                            rejected.append(
-                                RejectedRecord.from_error(
-                                    error,
-                                    stream=stream,
-                                    raw=mapper.raw(row),
-                                    source=source,
-                                    line=first_line,
-                                    record_id=mapper.record_id(row),
-                                )
-                            )
-                    else:
-                        # Within a batch a repeated id is an error; across batches it is an
-                        # update (the store upserts by id). Remembering every id ever read
-                        # would make memory grow with the file.
-                        key: str | None = getattr(record, id_name) if unique else None
-                        first = first_line if key is None else seen.setdefault(key, first_line)
-                        if first == first_line:
-                            records.append(record)
-                        else:
-                            rejected.append(
-                                RejectedRecord(
-                                    stream=stream,
-                                    reason=f"duplicate id {key!r}: line {first} has it too",
-                                    source=source,
-                                    line=first_line,
-                                    record_id=key,
-                                    field=mapper.column(id_name),
-                                    raw=mapper.raw(row),
-                                )
-                            )
+                        rejected.append(rows.duplicate(key, first, row))
                 if len(records) + len(rejected) >= batch_size:
                     yield Batch(
                         stream=stream,
@@ -609,6 +731,7 @@ class CsvConnector(Connector):
                     )
                     records, rejected, seen, notices = [], [], {}, []
                     yielded = True
+            notices.extend(rows.notices)
             if records or rejected or notices or not yielded:
                 yield Batch(
                     stream=stream,
@@ -655,6 +778,19 @@ class CsvConnector(Connector):
         if prefix.at(offset) != hashed:
             return "the part read at the last run changed since"
         return offset, line
+
+
+def _no_rows(
+    stream: Stream, cursor: Cursor, notices: list[str], *, from_start: bool
+) -> ColumnBatch:
+    """A column batch of no rows (made without pyarrow)."""
+    return ColumnBatch(
+        stream=stream,
+        cursor=cursor,
+        lines=(),
+        notices=notices,
+        from_start=from_start,
+    )
 
 
 _VOUCHES: Final = os.name == "posix"

@@ -35,15 +35,16 @@ import logging
 import signal
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pluggy
 
 from slacore.connector import (
     Batch,
+    ColumnBatch,
     Connector,
     RejectedRecord,
     Secret,
@@ -54,7 +55,13 @@ from slacore.connector import (
 from slacore.errors import SlacoreError, ValidationError
 from slacore_connectors.jobs import DEFAULT_CONFIG as DEFAULT_CONFIG
 from slacore_connectors.jobs import JobConfig, SourceConfig
-from slacore_connectors.store import Store, StoreError, SyncLockedError, open_store
+from slacore_connectors.store import (
+    ColumnWriter,
+    Store,
+    StoreError,
+    SyncLockedError,
+    open_store,
+)
 from slacore_connectors.sync_report import _SIGNALS, SourceResult, StreamCounts, SyncReport
 
 __all__ = [
@@ -67,6 +74,8 @@ __all__ = [
     "run_sync",
 ]
 
+
+_Batch = TypeVar("_Batch", bound=Batch | ColumnBatch)
 
 Progress = Callable[[str, str, int], None]
 """Called after each stored batch with (source name, stream, records read from the batch).
@@ -281,7 +290,7 @@ class _Redactor:
             text = text.replace(secret, "***")
         return text
 
-    def batch(self, batch: Batch) -> Batch:
+    def batch(self, batch: _Batch) -> _Batch:
         """``batch`` with its notices and rejected records redacted (its records are the
         vendor's data, mapped to the model: a secret is no lead's field)."""
         if not self.secrets or not (batch.notices or batch.rejected):
@@ -371,9 +380,10 @@ def _passes(
 
 def _checked(
     batch: object, stream: Stream, connector: Connector, carried: tuple[Stream, ...] = ()
-) -> Batch:
+) -> Batch | ColumnBatch:
     """``batch`` if it is a :class:`Batch` of ``stream`` (or of a stream it ``carried``)
-    holding its record type.
+    holding its record type, or a :class:`ColumnBatch` of ``stream`` (whose table is
+    checked when it is made).
 
     Raises:
         TypeError: A connector's bug: it yielded another object, or a record or rejected
@@ -382,7 +392,7 @@ def _checked(
 
     """
     name = connector.name
-    if not isinstance(batch, Batch):
+    if not isinstance(batch, Batch | ColumnBatch):
         raise TypeError(
             f"connector {name!r} yielded {type(batch).__name__}, not a Batch of {stream}"
         )
@@ -390,7 +400,7 @@ def _checked(
         raise ValueError(f"connector {name!r} yielded a {batch.stream} batch for {stream}")
     stream = batch.stream
     kind = stream.record_type
-    for number, record in enumerate(batch.records, 1):
+    for number, record in enumerate(batch.records if isinstance(batch, Batch) else (), 1):
         if not isinstance(record, kind):
             raise TypeError(
                 f"connector {name!r} yielded a {stream} batch whose record {number} is "
@@ -429,9 +439,20 @@ def _sync_stream(
     if carried:
         # Listed in the order read: the stream, then those it carries.
         counts.update((each.value, tally) for each, tally in tallies.items())
-    for item in connector.read(stream, cursor, carried=carried):
+    # The column path when both ends have one: no record object per row.
+    columns = not carried and connector.offers_columns() and isinstance(store, ColumnWriter)
+    items: Iterator[Batch | ColumnBatch] = (
+        connector.read_as_columns(stream, cursor)
+        if columns
+        else connector.read(stream, cursor, carried=carried)
+    )
+    for item in items:
         batch = redactor.batch(_checked(item, stream, connector, carried))
-        done = store.write_batch(source, batch, run_id=run_id, seen_at=seen_at)
+        if isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
+            done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at)
+        else:
+            rows = batch.to_batch() if isinstance(batch, ColumnBatch) else batch
+            done = store.write_batch(source, rows, run_id=run_id, seen_at=seen_at)
         tally = tallies[batch.stream]
         tallies[batch.stream] = counts[batch.stream.value] = StreamCounts(
             read=tally.read + done.read,

@@ -283,3 +283,33 @@ def test_the_contract_accepts_deletions_and_catches_repeated_ones(tmp_path: Path
         "connector that reads a window again for safety says so with rereads_window=True"
     )
     check_incremental(RedeletingConnector, sample(tmp_path), rereads_window=True)
+
+
+def test_a_column_path_that_differs_from_the_row_path_breaks_the_contract(
+    tmp_path: Path,
+) -> None:
+    from slacore.connector import ColumnBatch
+    from slacore.testing import check_columns
+    from slacore_connectors.csvfile import CsvConnector
+
+    class Forgetful(CsvConnector):
+        """Its column path leaves out each batch's last row."""
+
+        name: ClassVar[str] = "forgetful"
+
+        def read_columns(self, stream: Stream, cursor: Cursor | None) -> Iterator[ColumnBatch]:
+            for batch in super().read_columns(stream, cursor):
+                kept = batch.table.slice(0, max(batch.num_rows - 1, 0))
+                lines = batch.lines[: kept.num_rows] if batch.lines is not None else None
+                yield ColumnBatch(
+                    stream=batch.stream, table=kept, cursor=batch.cursor, lines=lines,
+                    rejected=batch.rejected, notices=batch.notices, from_start=batch.from_start,
+                )  # fmt: skip
+
+    (tmp_path / "leads.csv").write_text(
+        "id,created_at\nL1,2026-03-02T09:00:00Z\nL2,2026-03-02T10:00:00Z\n", encoding="utf-8"
+    )
+    settings = {"path": str(tmp_path)}
+    check_columns(CsvConnector, settings)
+    with pytest.raises(AssertionError, match="leads: read_columns gives 1 records, read_stream 2"):
+        check_columns(Forgetful, settings)

@@ -278,9 +278,9 @@ def inputs(demo: Path) -> Path:
             ["sync", "--config", "typo-setting.toml"],
             2,
             "typo-setting.toml:6: sources[0].settings.stagse: unknown setting 'stagse' of "
-            "connector csv (known: batch_size, channel_values, decimal_mark, delimiter, "
-            "encoding, fields, files, path, stage_values, stages, time_formats, timezone, "
-            'wait_for_newline); did you mean "stages"?',
+            "connector csv (known: batch_size, channel_values, column_batch_size, decimal_mark, "
+            "delimiter, encoding, fields, files, path, stage_values, stages, time_formats, "
+            'timezone, wait_for_newline); did you mean "stages"?',
         ),
     ],
 )

@@ -11,6 +11,12 @@ connector-author guide is ``docs/connectors.md``.
 
 from __future__ import annotations
 
+from slacore.connector.column_batch import (
+    ColumnBatch,
+    column_schema,
+    empty_table,
+    records_table,
+)
 from slacore.connector.contract import Connector
 from slacore.connector.mapping import (
     MAPPING_SETTINGS,
@@ -41,6 +47,7 @@ from slacore.errors import MissingColumnsError
 __all__ = [
     "MAPPING_SETTINGS",
     "Batch",
+    "ColumnBatch",
     "Connector",
     "ConnectorInfo",
     "CoreField",
@@ -55,11 +62,14 @@ __all__ = [
     "SettingKind",
     "Settings",
     "Stream",
+    "column_schema",
     "core_fields",
     "create_connector",
+    "empty_table",
     "get_connector",
     "list_connectors",
     "parse_time",
+    "records_table",
     "rejected_frame",
     "rejected_table",
 ]

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
+from slacore.connector.column_batch import ColumnBatch
 from slacore.connector.mapping import FieldMapping
 from slacore.connector.settings import Setting, Settings
 from slacore.connector.streams import Batch, Cursor, Stream
@@ -220,6 +221,40 @@ class Connector(abc.ABC):
         if others:
             return self.read_carried(parsed, cursor, others)
         return self.read_stream(parsed, cursor)
+
+    @classmethod
+    def offers_columns(cls) -> bool:
+        """Whether the connector has a column path: it overrides :meth:`read_columns`."""
+        return cls.read_columns is not Connector.read_columns
+
+    def read_as_columns(
+        self, stream: Stream | str, cursor: Cursor | None = None
+    ) -> Iterator[ColumnBatch]:
+        """:meth:`read` on the column path: the same checks, then :meth:`read_columns`.
+
+        Raises:
+            NotImplementedError: The connector has no column path (:meth:`offers_columns`).
+            UnknownKeyError: This connector does not offer ``stream`` (now).
+            ValidationError: As for :meth:`read`.
+
+        """
+        if not self.offers_columns():
+            raise NotImplementedError(f"connector {self.name} has no column path")
+        parsed = Stream.parse(stream)
+        self.read(parsed, cursor)  # its checks; a generator, not run
+        return self.read_columns(parsed, cursor)
+
+    def read_columns(self, stream: Stream, cursor: Cursor | None) -> Iterator[ColumnBatch]:
+        """Yield :meth:`read_stream` 's batches as :class:`~slacore.connector.ColumnBatch`
+        es: the same records (as Arrow columns), rejected records, notices and cursors,
+        the batches aside. Optional: a connector that overrides it has a column path, which
+        a sync uses when its store takes columns; called by :meth:`read_as_columns`.
+
+        Raises:
+            NotImplementedError: The connector has no column path.
+
+        """
+        raise NotImplementedError(f"connector {self.name} has no column path")
 
     def read_carried(
         self, stream: Stream, cursor: Cursor | None, carried: tuple[Stream, ...]

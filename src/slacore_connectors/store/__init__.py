@@ -15,6 +15,7 @@ from pathlib import Path
 from slacore_connectors.store._duck_open import file_engine
 from slacore_connectors.store.base import (
     BatchResult,
+    ColumnWriter,
     SourceConnectorError,
     Store,
     StoreError,
@@ -31,6 +32,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SCHEMES",
     "BatchResult",
+    "ColumnWriter",
     "DuckDBStore",
     "SQLiteStore",
     "SourceConnectorError",

@@ -9,12 +9,13 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
-from slacore.connector import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, ColumnBatch, Cursor, RejectedRecord, Stream
 from slacore.errors import SlacoreError, ValidationError
 from slacore_connectors.store.periods import KeptPeriods, StoreChanges, Watermark
 
 __all__ = [
     "BatchResult",
+    "ColumnWriter",
     "SourceConnectorError",
     "Store",
     "StoreError",
@@ -337,6 +338,30 @@ class Store(Protocol):
 
         Raises:
             StoreError: The store cannot be written; the results kept before stay.
+
+        """
+        ...
+
+
+@runtime_checkable
+class ColumnWriter(Protocol):
+    """The optional capability of a :class:`Store` that takes a batch as columns.
+
+    A sync stores a connector's :class:`~slacore.connector.ColumnBatch` es through
+    :meth:`write_columns` when its store offers it (``isinstance(store, ColumnWriter)``), and
+    reads record objects otherwise. :class:`SQLiteStore` offers it.
+    """
+
+    def write_columns(
+        self, source_name: str, batch: ColumnBatch, *, run_id: int, seen_at: datetime
+    ) -> BatchResult:
+        """:meth:`Store.write_batch` for a column batch, with every promise it keeps (one
+        transaction, cursor included): what it stores, and the :class:`BatchResult`, are
+        what ``write_batch`` stores and answers for the same batch with record objects
+        (:meth:`ColumnBatch.to_batch <slacore.connector.ColumnBatch.to_batch>`).
+
+        Raises:
+            StoreError: The store refused the write; nothing of the batch was stored.
 
         """
         ...

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slacore.connector import Batch, Cursor, RejectedRecord, Stream
+from slacore.connector import Batch, ColumnBatch, Cursor, RejectedRecord, Stream
 from slacore.errors import ValidationError
 from slacore.model import id_is_key
 from slacore_connectors.store._period_results import _PeriodResults
@@ -267,9 +267,42 @@ class SQLiteStore(_Runs, _PeriodResults):
             StoreError: The database refused the write (disk full, locked for too long).
 
         """
+        staged = list(stager(TABLES[batch.stream])(batch.records).values())
+        return self._write(source_name, batch, staged, len(batch.records), run_id, seen_at)
+
+    def write_columns(
+        self, source_name: str, batch: ColumnBatch, *, run_id: int, seen_at: datetime
+    ) -> BatchResult:
+        """:meth:`write_batch` for a :class:`~slacore.connector.ColumnBatch`: the same
+        transaction, the same rows, keys and digests as its :meth:`ColumnBatch.records()
+        <slacore.connector.ColumnBatch.records>` would store, the same result; the rows are
+        staged a column at a time, without a record object each.
+
+        Raises:
+            StoreError: The database refused the write (disk full, locked for too long).
+
+        """
+        rows = batch.num_rows
+        staged: list[tuple[Any, ...]] = []
+        if rows:  # a batch of no rows (nothing new) loads no pyarrow
+            from slacore_connectors.store._column_staging import stage_columns
+
+            staged = stage_columns(TABLES[batch.stream], batch.table)
+        return self._write(source_name, batch, staged, rows, run_id, seen_at)
+
+    def _write(
+        self,
+        source_name: str,
+        batch: Batch | ColumnBatch,
+        staged: list[tuple[Any, ...]],
+        read: int,
+        run_id: int,
+        seen_at: datetime,
+    ) -> BatchResult:
+        """Store a batch's staged rows (``read`` records before repeated keys were merged),
+        rejected records, deletions and cursor in one transaction."""
         table = TABLES[batch.stream]
         seen = _us(seen_at)
-        staged = list(stager(table)(batch.records).values())
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -299,10 +332,10 @@ class SQLiteStore(_Runs, _PeriodResults):
         inserted, updated, unchanged = result
         return BatchResult(
             stream=batch.stream,
-            read=len(batch.records),
+            read=read,
             inserted=inserted,
             updated=updated,
-            unchanged=unchanged + (len(batch.records) - len(staged)),
+            unchanged=unchanged + (read - len(staged)),
             rejected=rejected,
             deleted=deleted,
         )

@@ -1,0 +1,146 @@
+"""``SQLiteStore.write_columns``: a column batch stored as its records would be, byte for byte."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.slacore_connectors.test_store_staging import RECORDS, STORED
+
+from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
+from slacore.connector import ColumnBatch, Cursor, RejectedRecord, Stream, records_table
+from slacore_connectors.store import ColumnWriter, SQLiteStore, Store
+from slacore_connectors.store._column_staging import stage_columns
+from slacore_connectors.store._staging import stager
+from slacore_connectors.store._tables import TABLES
+
+SEEN = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+texts = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=6
+).filter(lambda s: s.strip() != "")
+some_ids = st.sampled_from(["L1", "L2", 'L"3', "L\\4", "Lé", "L\x01", "R1"]) | texts
+zones = st.sampled_from(
+    [
+        UTC,
+        timezone(timedelta(hours=-4)),
+        timezone(timedelta(hours=5, minutes=30)),
+        timezone(timedelta(hours=5, minutes=30, seconds=15, microseconds=500)),
+        timezone(timedelta(hours=-23, minutes=-59)),
+    ]
+)
+
+
+@st.composite
+def times(draw: st.DrawFn) -> datetime:
+    at = draw(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2099, 12, 30)))
+    return at.replace(tzinfo=UTC).astimezone(draw(zones))
+
+
+optional = st.none() | some_ids
+STRATEGIES: dict[Stream, st.SearchStrategy[Any]] = {
+    Stream.LEADS: st.builds(
+        Lead, id=some_ids, created_at=times(), source=optional, segment=optional,
+        owner_id=optional, stage=optional, hand_raiser=st.booleans(),
+    ),
+    Stream.STAGE_CHANGES: st.builds(
+        StageChange, lead_id=some_ids, to_stage=some_ids, at=times(), from_stage=optional,
+        owner_id=optional,
+    ),
+    Stream.HANDOFFS: st.builds(
+        Handoff, lead_id=some_ids, notified_at=times(), stage=some_ids, owner_id=optional,
+        from_team=st.just("marketing"), to_team=st.just("sales"), source=optional,
+        segment=optional, hand_raiser=st.booleans(),
+    ),
+    Stream.TOUCHES: st.builds(
+        Touch, lead_id=some_ids, rep_id=some_ids, at=times(),
+        channel=st.sampled_from(["call", "email", "meeting", "other"]),
+    ),
+    Stream.DEALS: st.builds(
+        Deal, id=some_ids, amount=st.decimals(min_value=0, max_value=10**9, places=2),
+        opened_at=times(), lead_id=optional, owner_id=optional,
+    ),
+    Stream.REPS: st.builds(
+        Rep, id=some_ids, name=st.text(max_size=5), email=optional,
+        team=st.sampled_from(["sales", "marketing"]), active=st.booleans(),
+    ),
+    Stream.OWNER_CHANGES: st.builds(
+        OwnerChange, lead_id=some_ids, owner_id=some_ids, at=times()
+    ),
+}  # fmt: skip
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> ColumnBatch:
+    stream = draw(st.sampled_from(list(STRATEGIES)))
+    records = draw(st.lists(STRATEGIES[stream], max_size=8))
+    rejected = [
+        RejectedRecord(stream=stream, reason="bad", source="x.csv", line=n, raw={"a": "b"})
+        for n in range(draw(st.integers(0, 2)))
+    ]
+    return ColumnBatch(
+        stream=stream,
+        table=records_table(stream, records),
+        cursor=Cursor(stream=stream, state={"offset": len(records)}),
+        rejected=rejected,
+        from_start=draw(st.booleans()),
+    )
+
+
+def test_the_sqlite_store_takes_columns() -> None:
+    with SQLiteStore(":memory:") as store:
+        assert isinstance(store, Store)
+        assert isinstance(store, ColumnWriter)
+
+
+def test_keys_and_digests_of_columns_are_those_stores_hold() -> None:
+    for stream, record in RECORDS.items():
+        [(key, digest, *_)] = stage_columns(TABLES[stream], records_table(stream, [record]))
+        assert (key, digest) == STORED[stream], stream
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=batches())
+def test_columns_stage_as_their_records_do(batch: ColumnBatch) -> None:
+    spec = TABLES[batch.stream]
+    assert stage_columns(spec, batch.table) == list(stager(spec)(batch.records()).values())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=batches(), second=batches())
+def test_write_columns_stores_what_write_batch_stores(
+    tmp_path_factory: pytest.TempPathFactory, first: ColumnBatch, second: ColumnBatch
+) -> None:
+    folder = tmp_path_factory.mktemp("stores")
+    dumps = []
+    results = []
+    with SQLiteStore(folder / "rows.db") as rows, SQLiteStore(folder / "columns.db") as columns:
+        for n, batch in enumerate((first, second, first)):
+            seen = SEEN + timedelta(hours=n)
+            results.append(
+                (
+                    rows.write_batch("crm", batch.to_batch(), run_id=n, seen_at=seen),
+                    columns.write_columns("crm", batch, run_id=n, seen_at=seen),
+                )
+            )
+        dumps = [rows.dump(), columns.dump()]
+    assert dumps[0] == dumps[1]
+    for by_rows, by_columns in results:
+        assert by_rows == by_columns
+
+
+def test_a_column_batch_and_its_records_count_a_repeated_key_once(tmp_path: Path) -> None:
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    leads = [Lead(id="L1", created_at=at, source="a"), Lead(id="L1", created_at=at, source="b")]
+    batch = ColumnBatch(
+        stream="leads", table=records_table("leads", leads), cursor=Cursor(stream="leads")
+    )
+    with SQLiteStore(tmp_path / "sla.db") as store:
+        result = store.write_columns("crm", batch, run_id=1, seen_at=SEEN)
+        [stored] = store.records("leads")
+    assert (result.read, result.inserted, result.unchanged) == (2, 1, 1)
+    assert stored.source == "b"
