@@ -109,7 +109,7 @@ def staged_table(spec: _Table, table: Any) -> Any:
         names.append("time_us")
         arrays.append(pc.cast(table.column(spec.time_column), pa.int64()).combine_chunks())
     staged = pa.Table.from_arrays([*arrays, *cells], names=[*names, *spec.columns])
-    if pc.count_distinct(keys).as_py() == len(keys):
+    if len(pc.unique(keys)) == len(keys):  # (count_distinct takes six times as long)
         return staged
     # A key read twice: its first place, its last row (a dict keeps where a key was first
     # put and takes the value put last).
