@@ -2,12 +2,14 @@
 
 For bench_e2e.py's export of N hand-offs (7N + 52 records), each in a child process of its
 own: reading every stream with ``read_stream`` (record objects) and with ``read_columns``
-(Arrow column batches); then storing what was read into a fresh SQLite store with
+(Arrow column batches); then storing what was read into a fresh store (``--engine``: SQLite,
+the default, or DuckDB) with
 ``write_batch`` (the records) and with ``write_columns`` (the column batches), timing the
 store's calls alone (the batches are read before the clock starts). CPU seconds of the
 process (pyarrow's reader may use a second thread), and records a CPU second.
 
     python benchmarks/bench_csv_columns.py --handoffs 100000 --workdir /tmp/csvcols
+    python benchmarks/bench_csv_columns.py --engine duckdb --workdir /tmp/csvcols
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 STREAMS = ("leads", "stage_changes", "handoffs", "touches", "reps")
+SUFFIXES = {"sqlite": ".db", "duckdb": ".duckdb"}
+"""The store file's suffix of each engine (it chooses the engine of a new store)."""
 STEPS = ("read rows", "read columns", "write rows", "write columns")
 
 
@@ -30,14 +34,15 @@ def measure(step: str, export: Path, store: Path) -> dict[str, Any]:
     """One step in this process: records and CPU seconds per stream."""
     from slacore.connector import Stream
     from slacore_connectors.csvfile import CsvConnector
-    from slacore_connectors.store import SQLiteStore
+    from slacore_connectors.store import ColumnWriter, open_store
 
     connector = CsvConnector({"path": str(export)})
     columns = step.endswith("columns")
     read = connector.read_as_columns if columns else connector.read
     figures: dict[str, Any] = {}
     seen = datetime(2026, 12, 7, tzinfo=UTC)
-    with SQLiteStore(store) as opened:
+    with open_store(store) as opened:
+        assert isinstance(opened, ColumnWriter)
         for name in STREAMS:
             stream = Stream(name)
             began = time.process_time()
@@ -63,9 +68,13 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--engine", choices=sorted(SUFFIXES), default="sqlite", help="the store's engine"
+    )
     options = parser.parse_args()
+    suffix = SUFFIXES[options.engine]
     if options.step:
-        store = options.workdir / f"{options.step.replace(' ', '-')}.db"
+        store = options.workdir / f"{options.step.replace(' ', '-')}{suffix}"
         print(json.dumps(measure(options.step, options.export, store)))
         return 0
     sys.path.insert(0, str(Path(__file__).parent))
@@ -77,11 +86,11 @@ def main() -> int:
         generate(export, options.handoffs)
     results: dict[str, dict[str, Any]] = {}
     for step in STEPS:
-        for stale in work.glob(f"{step.replace(' ', '-')}.db*"):
+        for stale in work.glob(f"{step.replace(' ', '-')}{suffix}*"):
             stale.unlink()
         done = subprocess.run(
             [sys.executable, __file__, "--step", step, "--export", str(export),
-             "--workdir", str(work)],
+             "--workdir", str(work), "--engine", options.engine],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         results[step] = json.loads(done.stdout)

@@ -1,4 +1,5 @@
-"""``SQLiteStore.write_columns``: a column batch stored as its records would be, byte for byte."""
+"""``write_columns`` of both engines: a column batch stored as its records would be, byte for
+byte (keys, digests, versions, row numbers), and as the other engine stores it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.slacore_connectors.test_store_staging import RECORDS, STORED
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import ColumnBatch, Cursor, RejectedRecord, Stream, records_table
 from slacore_connectors.store import ColumnWriter, DuckDBStore, SQLiteStore, Store
-from slacore_connectors.store._column_staging import stage_columns
+from slacore_connectors.store._column_staging import stage_columns, staged_table
 from slacore_connectors.store._staging import stager
 from slacore_connectors.store._tables import TABLES
 
@@ -74,6 +75,10 @@ STRATEGIES: dict[Stream, st.SearchStrategy[Any]] = {
 }  # fmt: skip
 
 
+DELETABLE = (Stream.LEADS, Stream.DEALS, Stream.REPS)
+"""The streams whose records a batch may delete by id."""
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> ColumnBatch:
     stream = draw(st.sampled_from(list(STRATEGIES)))
@@ -82,17 +87,23 @@ def batches(draw: st.DrawFn) -> ColumnBatch:
         RejectedRecord(stream=stream, reason="bad", source="x.csv", line=n, raw={"a": "b"})
         for n in range(draw(st.integers(0, 2)))
     ]
+    deleted: list[str] = []
+    if stream in DELETABLE:
+        held = {record.id for record in records}
+        deleted = [i for i in draw(st.lists(some_ids, max_size=2, unique=True)) if i not in held]
     return ColumnBatch(
         stream=stream,
         table=records_table(stream, records),
         cursor=Cursor(stream=stream, state={"offset": len(records)}),
         rejected=rejected,
         from_start=draw(st.booleans()),
+        deleted=deleted,
     )
 
 
-def test_the_sqlite_store_takes_columns() -> None:
-    with SQLiteStore(":memory:") as store:
+@pytest.mark.parametrize("engine", [SQLiteStore, DuckDBStore])
+def test_both_stores_take_columns(engine: type[SQLiteStore | DuckDBStore]) -> None:
+    with engine(":memory:") as store:
         assert isinstance(store, Store)
         assert isinstance(store, ColumnWriter)
 
@@ -110,36 +121,72 @@ def test_columns_stage_as_their_records_do(batch: ColumnBatch) -> None:
     assert stage_columns(spec, batch.table) == list(stager(spec)(batch.records()).values())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=batches())
+def test_the_staged_table_holds_the_staged_rows(batch: ColumnBatch) -> None:
+    spec = TABLES[batch.stream]
+    staged = staged_table(spec, batch.table)
+    assert staged.column_names[:2] == ["key", "digest"]
+    assert staged.column_names[-len(spec.columns) :] == list(spec.columns)
+    rows = list(zip(*(column.to_pylist() for column in staged.columns), strict=True))
+    assert rows == list(stager(spec)(batch.records()).values())
+
+
+def _duck_rows(store: DuckDBStore) -> dict[str, list[tuple[Any, ...]]]:
+    """Every version of every record row of a DuckDB store, bookkeeping columns included
+    (row numbers, key, digest, seen_from, seen_to, last_seen): what dump() leaves out."""
+    return {
+        spec.name: [
+            tuple(row)
+            for row in store._db.execute(f"SELECT * FROM {spec.name} ORDER BY row_id").fetchall()
+        ]
+        for spec in TABLES.values()
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=batches(), second=batches())
 def test_write_columns_stores_what_write_batch_stores(
     tmp_path_factory: pytest.TempPathFactory, first: ColumnBatch, second: ColumnBatch
 ) -> None:
+    """On each engine, by rows and by columns; and the same on both engines."""
     folder = tmp_path_factory.mktemp("stores")
-    dumps = []
     results = []
-    with SQLiteStore(folder / "rows.db") as rows, SQLiteStore(folder / "columns.db") as columns:
+    with (
+        SQLiteStore(folder / "rows.db") as rows,
+        SQLiteStore(folder / "columns.db") as columns,
+        DuckDBStore(folder / "rows.duckdb") as duck_rows,
+        DuckDBStore(folder / "columns.duckdb") as duck_columns,
+    ):
         for n, batch in enumerate((first, second, first)):
             seen = SEEN + timedelta(hours=n)
             results.append(
                 (
                     rows.write_batch("crm", batch.to_batch(), run_id=n, seen_at=seen),
                     columns.write_columns("crm", batch, run_id=n, seen_at=seen),
+                    duck_rows.write_batch("crm", batch.to_batch(), run_id=n, seen_at=seen),
+                    duck_columns.write_columns("crm", batch, run_id=n, seen_at=seen),
                 )
             )
-        dumps = [rows.dump(), columns.dump()]
-    assert dumps[0] == dumps[1]
-    for by_rows, by_columns in results:
-        assert by_rows == by_columns
+        dumps = [rows.dump(), columns.dump(), duck_rows.dump(), duck_columns.dump()]
+        assert _duck_rows(duck_rows) == _duck_rows(duck_columns)
+        for stream in STRATEGIES:
+            assert list(duck_columns.records(stream)) == list(rows.records(stream))
+    assert dumps[0] == dumps[1] == dumps[2] == dumps[3]
+    for by_rows, by_columns, by_duck_rows, by_duck_columns in results:
+        assert by_rows == by_columns == by_duck_rows == by_duck_columns
 
 
-def test_a_column_batch_and_its_records_count_a_repeated_key_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", [SQLiteStore, DuckDBStore])
+def test_a_column_batch_and_its_records_count_a_repeated_key_once(
+    tmp_path: Path, engine: type[SQLiteStore | DuckDBStore]
+) -> None:
     at = datetime(2026, 3, 2, 9, tzinfo=UTC)
     leads = [Lead(id="L1", created_at=at, source="a"), Lead(id="L1", created_at=at, source="b")]
     batch = ColumnBatch(
         stream="leads", table=records_table("leads", leads), cursor=Cursor(stream="leads")
     )
-    with SQLiteStore(tmp_path / "sla.db") as store:
+    with engine(tmp_path / "sla.db") as store:
         result = store.write_columns("crm", batch, run_id=1, seen_at=SEEN)
         [stored] = store.records("leads")
     assert (result.read, result.inserted, result.unchanged) == (2, 1, 1)

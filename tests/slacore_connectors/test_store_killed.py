@@ -17,7 +17,14 @@ import pytest
 
 from slacore import Lead
 from slacore.connector import Batch, Cursor
-from slacore_connectors.store import DuckDBStore, Store, StoreError, open_store
+from slacore_connectors.csvfile import CsvConnector
+from slacore_connectors.store import (
+    ColumnWriter,
+    DuckDBStore,
+    Store,
+    StoreError,
+    open_store,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ENGINES = {"sqlite": "sla.db", "duckdb": "sla.duckdb"}
@@ -213,6 +220,10 @@ def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
 def test_a_sync_into_duckdb_killed_and_resumed_stores_every_record_once(
     tmp_path: Path,
 ) -> None:
+    # The csv connector and the DuckDB store both take columns: the sync runs on the
+    # column path (read_columns into write_columns), in column batches of batch_size lines.
+    assert CsvConnector.offers_columns()
+    assert issubclass(DuckDBStore, ColumnWriter)
     _export(tmp_path, 10_000)
     with subprocess.Popen(
         [sys.executable, "-m", "slacore_connectors", "sync"],

@@ -24,7 +24,7 @@ from slacore.connector import core_fields
 from slacore.connector.column_batch import offset_column
 from slacore_connectors.store._tables import _Table
 
-__all__ = ["stage_columns"]
+__all__ = ["stage_columns", "staged_table"]
 
 _PLAIN: Final = r"^[ !#-\[\]-~]*$"
 """Text that JSON writes as it is, between quotes: printable ASCII but for ``"`` and ``\\``."""
@@ -69,12 +69,12 @@ def _json_text(values: Any) -> Any:
     return pc.fill_null(quoted, "null")
 
 
-def stage_columns(spec: _Table, table: Any) -> list[tuple[Any, ...]]:
-    """The staged rows of ``table`` (a column batch's, of ``spec`` 's stream): key, digest,
-    [time in epoch microseconds,] cells; one per key, in the order keys first appear, the
-    later of two rows with one key winning (as :func:`stager` does)."""
-    if table.num_rows == 0:
-        return []
+def staged_table(spec: _Table, table: Any) -> Any:
+    """The staged rows of ``table`` (a column batch's, of ``spec`` 's stream) as a pyarrow
+    table: ``key``, ``digest``, [``time_us``,] then a column per cell named as ``spec`` 's
+    columns; one row per key, in the order keys first appear, the later of two rows with
+    one key winning (as :func:`stager` does). What :func:`stage_columns` gives as tuples,
+    for a store that takes Arrow (DuckDB) without a Python object per cell."""
     fields = core_fields(spec.stream)
     cells: list[Any] = []
     texts: list[Any] = []
@@ -97,20 +97,31 @@ def stage_columns(spec: _Table, table: Any) -> list[tuple[Any, ...]]:
     rows = pc.binary_join_element_wise(*texts, ",")
     rows = pc.binary_join_element_wise("[", rows, "]", "")
     blake2b = hashlib.blake2b
-    digests = [
-        blake2b(text, digest_size=16).hexdigest() for text in rows.cast(pa.binary()).to_pylist()
-    ]
+    digests = pa.array(
+        [blake2b(text, digest_size=16).hexdigest() for text in rows.cast(pa.binary()).to_pylist()],
+        type=pa.string(),
+    )
     parts = [key_text[name] for name in spec.stream.record_type.KEY_FIELDS]
-    keys = (
-        parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
-    ).to_pylist()
-    columns = [c.to_pylist() for c in cells]
+    keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    names = ["key", "digest"]
+    arrays = [keys, digests]
     if spec.time_column:
-        timed = pc.cast(table.column(spec.time_column), pa.int64()).to_pylist()
-        staged = zip(keys, digests, timed, *columns, strict=True)
-    else:
-        staged = zip(keys, digests, *columns, strict=True)
-    found: dict[str, tuple[Any, ...]] = {}
-    for row in staged:
-        found[row[0]] = row
-    return list(found.values())
+        names.append("time_us")
+        arrays.append(pc.cast(table.column(spec.time_column), pa.int64()).combine_chunks())
+    staged = pa.Table.from_arrays([*arrays, *cells], names=[*names, *spec.columns])
+    if len(pc.unique(keys)) == len(keys):  # (count_distinct takes six times as long)
+        return staged
+    # A key read twice: its first place, its last row (a dict keeps where a key was first
+    # put and takes the value put last).
+    last = {key: at for at, key in enumerate(keys.to_pylist())}
+    return staged.take(pa.array(list(last.values()), type=pa.int64()))
+
+
+def stage_columns(spec: _Table, table: Any) -> list[tuple[Any, ...]]:
+    """The staged rows of ``table`` (a column batch's, of ``spec`` 's stream): key, digest,
+    [time in epoch microseconds,] cells; one per key, in the order keys first appear, the
+    later of two rows with one key winning (as :func:`stager` does)."""
+    if table.num_rows == 0:
+        return []
+    staged = staged_table(spec, table)
+    return list(zip(*(column.to_pylist() for column in staged.columns), strict=True))

@@ -22,10 +22,10 @@ Needs the ``duckdb`` package (``pip install 'slacore[sync]'``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,12 +39,31 @@ from slacore_connectors.store._staging import rejected_rows, stager
 from slacore_connectors.store._tables import _EVENTS_OF_A_LEAD, TABLES, _key, _Table, _us
 from slacore_connectors.store.base import BatchResult, SourceConnectorError, StoreError
 
+if TYPE_CHECKING:
+    import pyarrow
+
 __all__ = ["DuckDBStore"]
 
 
 def _duck_type(name: str, flags: frozenset[str]) -> str:
     """The type a staged column is stored as."""
     return "BOOLEAN" if name in flags else "BIGINT" if name == "time_us" else "VARCHAR"
+
+
+def _current(
+    table: _Table, low_key: str, high_key: str, times: tuple[int, int] | None
+) -> tuple[str, list[Any]]:
+    """The condition on ``t`` (a row of ``table``) of a source's current rows among a
+    batch's keys, and its arguments after the source's name: bounded by the batch's lowest
+    and highest key (and, where the main time is part of the key, its earliest and latest
+    time) given as constants, so that DuckDB reads only the row groups whose min/max
+    overlap them, not the whole table."""
+    bounds = "t.key BETWEEN ? AND ?"
+    args: list[Any] = [low_key, high_key]
+    if times is not None and table.time_column in table.stream.record_type.KEY_FIELDS:
+        bounds += " AND t.time_us BETWEEN ? AND ?"
+        args += list(times)
+    return f"t.source_name = ? AND t.seen_to IS NULL AND {bounds}", args
 
 
 class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
@@ -225,46 +244,66 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
                 rows of one key; nothing of the batch was stored.
 
         """
-        staged = list(stager(TABLES[batch.stream])(batch.records).values())
-        return self._write(source_name, batch, staged, len(batch.records), run_id, seen_at)
+        table = TABLES[batch.stream]
+        seen = _us(seen_at)
+        staged = list(stager(table)(batch.records).values())
+        return self._write(
+            source_name,
+            batch,
+            lambda: self._upsert(table, source_name, staged, seen),
+            (len(batch.records), len(staged)),
+            run_id,
+            seen,
+        )
 
     def write_columns(
         self, source_name: str, batch: ColumnBatch, *, run_id: int, seen_at: datetime
     ) -> BatchResult:
-        """:meth:`write_batch` for a :class:`~slacore.connector.ColumnBatch` (the store's
-        :class:`~slacore_connectors.store.ColumnWriter` capability): the same transaction,
-        rows, keys, digests and result as its records would give, staged a column at a time
-        as :meth:`SQLiteStore.write_columns
-        <slacore_connectors.store.SQLiteStore.write_columns>` stages them.
+        """:meth:`write_batch` for a :class:`~slacore.connector.ColumnBatch`: the same
+        transaction, the same rows, keys and digests as its :meth:`ColumnBatch.records()
+        <slacore.connector.ColumnBatch.records>` would store, the same result. The rows are
+        staged a column at a time (:meth:`SQLiteStore.write_columns
+        <slacore_connectors.store.SQLiteStore.write_columns>`' keys and digests) and handed
+        to DuckDB as one Arrow table, sorted out against the stored rows in SQL: no Python
+        object per row but the digest's text.
 
         Raises:
             StoreError: The database refused the write, or the batch would leave two current
                 rows of one key; nothing of the batch was stored.
 
         """
-        staged: list[tuple[Any, ...]] = []
-        if batch.num_rows:  # a batch of no rows (nothing new) loads no pyarrow
-            from slacore_connectors.store._column_staging import stage_columns
+        table = TABLES[batch.stream]
+        seen = _us(seen_at)
+        rows = batch.num_rows
+        if not rows:  # a batch of no rows (nothing new) loads no pyarrow
+            return self._write(source_name, batch, lambda: (0, 0, 0), (0, 0), run_id, seen)
+        from slacore_connectors.store._column_staging import staged_table
 
-            staged = stage_columns(TABLES[batch.stream], batch.table)
-        return self._write(source_name, batch, staged, batch.num_rows, run_id, seen_at)
+        staged = staged_table(table, batch.table)
+        return self._write(
+            source_name,
+            batch,
+            lambda: self._upsert_table(table, source_name, staged, seen),
+            (rows, staged.num_rows),
+            run_id,
+            seen,
+        )
 
     def _write(
         self,
         source_name: str,
         batch: Batch | ColumnBatch,
-        staged: list[tuple[Any, ...]],
-        read: int,
+        upsert: Callable[[], tuple[int, int, int]],
+        counts: tuple[int, int],
         run_id: int,
-        seen_at: datetime,
+        seen: int,
     ) -> BatchResult:
-        """Store a batch's staged rows (``read`` records before repeated keys were merged),
-        rejected records, deletions and cursor in one transaction."""
-        table = TABLES[batch.stream]
-        seen = _us(seen_at)
+        """Store a batch in one transaction: its rows (by ``upsert``, giving the rows
+        inserted, updated and unchanged), deletions, rejected records and cursor.
+        ``counts``: the records read, and the keys staged of them."""
         with self._transaction("store the batch") as db:
-            inserted, updated, unchanged = self._upsert(table, source_name, staged, seen)
-            deleted = self._delete(table, source_name, batch.deleted, seen)
+            inserted, updated, unchanged = upsert()
+            deleted = self._delete(TABLES[batch.stream], source_name, batch.deleted, seen)
             if batch.from_start:
                 _run(
                     db,
@@ -280,12 +319,13 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
                 "cursor = excluded.cursor, updated_at = excluded.updated_at",
                 [source_name, batch.stream.value, batch.cursor.to_json(), seen],
             )
+        read, keys = counts
         return BatchResult(
             stream=batch.stream,
             read=read,
             inserted=inserted,
             updated=updated,
-            unchanged=unchanged + (read - len(staged)),
+            unchanged=unchanged + (read - keys),
             rejected=rejected,
             deleted=deleted,
         )
@@ -318,12 +358,8 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
         names = ["key", "digest", *(["time_us"] if timed else []), *table.columns]
         columns = list(zip(*staged, strict=True))
         keys = np.array(columns[0], dtype=object)
-        bounds = "t.key BETWEEN ? AND ?"
-        bound_args: list[Any] = [min(columns[0]), max(columns[0])]
-        if timed and table.time_column in table.stream.record_type.KEY_FIELDS:
-            bounds += " AND t.time_us BETWEEN ? AND ?"
-            bound_args += [min(columns[2]), max(columns[2])]
-        current = f"t.source_name = ? AND t.seen_to IS NULL AND {bounds}"
+        times = (min(columns[2]), max(columns[2])) if timed else None
+        current, bound_args = _current(table, min(columns[0]), max(columns[0]), times)
         db.register("slacore_keys", {"key": keys})
         try:
             held = {
@@ -352,32 +388,94 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
                     self._set_by_row_id(name, column, seen, ids)
             if stored:
                 self._insert(table, source_name, seen, names, columns, stored)
-            if id_is_key(table.stream.record_type):
-                _run(
-                    db,
-                    "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
-                    "AND seen_to IS NULL AND record_id IN (SELECT key FROM slacore_keys)",
-                    [seen, source_name, table.stream.value],
-                )
-            counted = _first(
-                db,
-                f"SELECT count(*), count(DISTINCT t.key) FROM slacore_keys s JOIN {name} t "
-                f"ON t.key = s.key WHERE {current}",
-                [source_name, *bound_args],
-            )
+            self._settle(table, "slacore_keys", seen, current, [source_name, *bound_args])
         finally:
             db.unregister("slacore_keys")
-        current_rows, current_keys = counted or (0, 0)
-        if current_rows != len(staged) or current_keys != len(staged):
+        return len(stored) - len(changed), len(changed), len(unchanged)
+
+    def _upsert_table(
+        self, table: _Table, source_name: str, staged: pyarrow.Table, seen: int
+    ) -> tuple[int, int, int]:
+        """:meth:`_upsert` of staged rows given as an Arrow table (``staged_table``'s: one
+        row per key), sorted out against the store's current rows in SQL: a stored row of
+        the same digest gets ``last_seen``, one of another digest is closed, and every key
+        left without a current row gets the staged row, numbered in the staged order.
+        Returns the rows inserted, updated and unchanged."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        db = self._db
+        name = table.name
+        keys = pc.min_max(staged.column("key"))
+        times = None
+        if table.time_column:
+            low_high = pc.min_max(staged.column("time_us"))
+            times = (low_high["min"].as_py(), low_high["max"].as_py())
+        current, bound_args = _current(table, keys["min"].as_py(), keys["max"].as_py(), times)
+        args = [source_name, *bound_args]
+        positions = pa.array(np.arange(staged.num_rows, dtype=np.int64))
+        db.register("slacore_staged", staged.append_column("pos", positions))
+        try:
+            unchanged = _first(
+                db,
+                f"UPDATE {name} t SET last_seen = ? FROM slacore_staged s "
+                f"WHERE t.key = s.key AND t.digest = s.digest AND {current}",
+                [seen, *args],
+            )
+            changed = _first(
+                db,
+                f"UPDATE {name} t SET seen_to = ? FROM slacore_staged s "
+                f"WHERE t.key = s.key AND t.digest <> s.digest AND {current}",
+                [seen, *args],
+            )
+            names = ["key", "digest", *(["time_us"] if table.time_column else []), *table.columns]
+            flags = _booleans(table)
+            cells = ", ".join(f"CAST(s.{_q(n)} AS {_duck_type(n, flags)})" for n in names)
+            stored = _first(
+                db,
+                f"INSERT INTO {name} (row_id, source_name, seen_from, last_seen, "
+                f"{', '.join(_q(n) for n in names)}) "
+                f"SELECT ? + row_number() OVER (ORDER BY s.pos), ?, ?, ?, {cells} "
+                f"FROM slacore_staged s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {name} t WHERE t.key = s.key AND {current}) ORDER BY s.pos",
+                [int(self._row_ids(name, 1)[0]) - 1, source_name, seen, seen, *args],
+            )
+            self._settle(table, "slacore_staged", seen, current, args)
+        finally:
+            db.unregister("slacore_staged")
+        n_unchanged = int(unchanged[0]) if unchanged else 0
+        n_changed = int(changed[0]) if changed else 0
+        n_stored = int(stored[0]) if stored else 0
+        return n_stored - n_changed, n_changed, n_unchanged
+
+    def _settle(self, table: _Table, staged: str, seen: int, current: str, args: list[Any]) -> None:
+        """After an upsert of the relation ``staged`` (one row per key): close the rejected
+        records of its keys (for a stream whose id is its key: the record is stored now),
+        then refuse the batch unless each of its keys has exactly one current row (DuckDB
+        has no partial unique index to keep it). ``args``: the source, then ``current`` 's."""
+        if id_is_key(table.stream.record_type):
+            _run(
+                self._db,
+                "UPDATE rejected SET seen_to = ? WHERE source_name = ? AND stream = ? "
+                f"AND seen_to IS NULL AND record_id IN (SELECT key FROM {staged})",
+                [seen, args[0], table.stream.value],
+            )
+        counted = _first(
+            self._db,
+            f"SELECT count(*), count(DISTINCT t.key), (SELECT count(*) FROM {staged}) "
+            f"FROM {staged} s JOIN {table.name} t ON t.key = s.key WHERE {current}",
+            args,
+        )
+        current_rows, current_keys, keys = counted or (0, 0, 0)
+        if current_rows != keys or current_keys != keys:
             raise StoreError(
                 message=(
-                    f"refused a batch of {name}: it would leave {current_rows} current "
-                    f"rows for {len(staged)} keys (one current row per key); nothing of it "
+                    f"refused a batch of {table.name}: it would leave {current_rows} current "
+                    f"rows for {keys} keys (one current row per key); nothing of it "
                     "was stored"
                 ),
                 path=self.path,
             )
-        return len(stored) - len(changed), len(changed), len(unchanged)
 
     def _set_by_row_id(self, name: str, column: str, value: int, ids: list[int]) -> None:
         self._db.register("slacore_ids", {"row_id": np.array(ids, dtype=np.int64)})
