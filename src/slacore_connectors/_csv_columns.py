@@ -92,6 +92,13 @@ class ColumnReader:
         self.encoding: str = connector._encoding
         self.wait = bool(connector.settings["wait_for_newline"])
         self.size = connector.column_batch_size
+        # The row path rejects an id repeated within one of its batches (``batch_size``
+        # records and rejected rows, counted from where the read starts) and takes one
+        # repeated across batches as an update: the column path keeps the same windows,
+        # across its own blocks, so both answer the same.
+        self.window: int = connector.settings["batch_size"]
+        self.counted = 0
+        self.seen: dict[str, int] = {}
         self.rows = _Rows(stream, source, self.encoding, mapper, None, header.delimiter)
         self.plain_ok = self.encoding == "utf-8" and header.newline == b"\n"
         self.used = sorted({index for _, index, *_ in mapper.slots})
@@ -297,20 +304,35 @@ class ColumnReader:
             if len(tables) > 1:
                 order = np.argsort(numbers, kind="stable")
                 table, numbers = table.take(pa.array(order)), numbers[order]
-        if id_is_key(self.stream.record_type) and table.num_rows:
-            ids = table.column(id_field(self.stream.record_type))
-            if pc.count_distinct(ids).as_py() < table.num_rows:
-                table, numbers = self._duplicates(part, table, numbers, ids.to_pylist())
+        if id_is_key(self.stream.record_type):
+            ids = table.column(id_field(self.stream.record_type)).to_pylist()
+            table, numbers = self._duplicates(part, table, numbers, ids)
         rejected = sorted(part.rejected, key=lambda r: r.line or 0)
         return table, tuple(numbers.tolist()), tuple(rejected)
 
     def _duplicates(self, part: _Part, table: Any, numbers: Any, ids: list[str]) -> tuple[Any, Any]:
-        """The rows without those whose id an earlier row has, each of those rejected."""
+        """The rows without those whose id an earlier row of the same window has (the row
+        path's batch: :attr:`window` records and rejected rows in line order, counted from
+        where the read starts), each of those rejected."""
         mapped = {at: values for at, _, values in part.records}
-        seen: dict[str, int] = {}
+        refused = sorted(r.line or 0 for r in part.rejected)
         keep = np.ones(len(ids), dtype=bool)
+        window = self.window
+        before = 0  # the refused rows counted so far
+
+        def count(items: int) -> None:
+            # Each record and rejected row is one item of the row path's batch, a
+            # repeated id rejected included; a full batch starts the next window.
+            self.counted += items
+            if self.counted >= window:
+                self.counted = 0
+                self.seen = {}
+
         for index, (key, at) in enumerate(zip(ids, numbers.tolist(), strict=True)):
-            first = seen.setdefault(key, at)
+            while before < len(refused) and refused[before] < at:
+                before += 1
+                count(1)
+            first = self.seen.setdefault(key, at)
             if first != at:
                 keep[index] = False
                 values = mapped.get(at)
@@ -318,6 +340,11 @@ class ColumnReader:
                     values = part.values(at)
                 row = _Row(at, values=values)
                 part.rejected.append(self.rows.duplicate(key, first, row))
+            count(1)
+        for _ in range(before, len(refused)):
+            count(1)
+        if keep.all():
+            return table, numbers
         return table.filter(pa.array(keep)), numbers[keep]
 
 

@@ -204,20 +204,20 @@ def _both(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(file=files(), size=st.integers(1, 6), wait=st.booleans())
+@given(file=files(), size=st.integers(1, 6), lines=st.integers(1, 6), wait=st.booleans())
 def test_read_columns_gives_what_read_stream_gives(
-    tmp_path_factory: pytest.TempPathFactory, file: tuple[str, bytes], size: int, wait: bool
+    tmp_path_factory: pytest.TempPathFactory,
+    file: tuple[str, bytes],
+    size: int,
+    lines: int,
+    wait: bool,
 ) -> None:
     stream, data = file
     folder = tmp_path_factory.mktemp("csv")
     (folder / f"{stream}.csv").write_bytes(data)
-    # A repeated id of leads and deals is refused within a batch: one batch each, there.
-    unique = stream in ("leads", "deals")
-    extra = {
-        "batch_size": 1000 if unique else size,
-        "column_batch_size": 1000 if unique else size,
-        "wait_for_newline": wait,
-    }
+    # A repeated id of leads and deals is refused within one of the row path's batches
+    # (batch_size records and rejected rows), whatever the column path's blocks.
+    extra = {"batch_size": size, "column_batch_size": lines, "wait_for_newline": wait}
     rows, columns = _both(folder, stream, None, **extra)
     _same(folder, stream, columns, rows, **extra)
     assert columns[0].from_start
@@ -278,6 +278,26 @@ def test_a_repeated_id_in_a_column_batch_is_rejected_as_in_a_batch(tmp_path: Pat
         "leads.csv:4: record L1: id: duplicate id 'L1': line 2 has it too"
     ]
     assert batch.rejected[0].raw == {"id": "L1", "created_at": "2020-07-02T09:00:00Z"}
+
+
+@pytest.mark.parametrize(("batch_size", "lines"), [(10_000, 100_000), (2, 100_000), (3, 2)])
+def test_a_repeated_id_is_judged_in_the_row_paths_batches(
+    tmp_path: Path, batch_size: int, lines: int
+) -> None:
+    # An id repeated past a batch of the row path is an update (stored, the later winning);
+    # within one it is refused; blank lines count for neither path's batch.
+    rows = [f"L{i},2020-07-01T09:00:00Z" for i in range(batch_size)]  # a whole batch
+    rows += ["", "L1,2020-07-02T09:00:00Z", "L1,2020-07-03T09:00:00Z"]  # the next one
+    (tmp_path / "leads.csv").write_text("id,created_at\n" + "\n".join(rows) + "\n")
+    settings = {"batch_size": batch_size, "column_batch_size": lines}
+    rows_read, columns_read = _both(tmp_path, "leads", None, **settings)
+    _same(tmp_path, "leads", columns_read, rows_read, **settings)
+    # L1 of the second batch is an update of the first batch's; its repeat is refused.
+    assert [str(r) for b in rows_read for r in b.rejected] == [
+        f"leads.csv:{batch_size + 4}: record L1: id: duplicate id 'L1': line "
+        f"{batch_size + 3} has it too"
+    ]
+    assert sum(len(b.records) for b in rows_read) == batch_size + 1
 
 
 def test_records_table_and_records_round_trip(tmp_path: Path) -> None:
