@@ -493,8 +493,10 @@ def store_migrate_command(source: str, target: str) -> None:
 
     \b
     Every version of every record, the runs, cursors, rejected records, sources and kept
-    period results are copied; SRC is only read. DST must not exist. A name ending .duckdb
-    (or a duckdb:/// URL) makes a DuckDB store, any other an SQLite store:
+    period results are copied; SRC is only read, under its sync lock (a sync running on it
+    makes the copy exit 1 at once, and a sync started during the copy is refused). DST must
+    not exist. A name ending .duckdb (or a duckdb:/// URL) makes a DuckDB store, any other an
+    SQLite store:
       slacore store migrate slacore.db slacore.duckdb
     Then point the job file's store at the copy.
     """

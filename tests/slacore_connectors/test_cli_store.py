@@ -46,3 +46,14 @@ def test_migrate_refuses_an_existing_destination(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert "nothing.db: no store here" in missing.stderr
     assert not (folder / "new.duckdb").exists()
+
+
+def test_migrate_refuses_while_a_sync_holds_the_lock(tmp_path: Path) -> None:
+    folder = demo(tmp_path)
+    with open_store(folder / "slacore.db", locked=True):  # a sync running on it
+        done = slacore("store", "migrate", "slacore.db", "copy.duckdb", cwd=folder)
+    assert done.returncode == 1
+    assert "another sync is running on slacore.db" in done.stderr
+    assert not (folder / "copy.duckdb").exists()
+    again = slacore("store", "migrate", "slacore.db", "copy.duckdb", cwd=folder)
+    assert again.returncode == 0, again.stderr

@@ -167,6 +167,8 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
     """Copy the store at ``source`` into a new store at ``target`` (of the engine
     :func:`store_engine` chooses for it): every version of every record, runs, cursors,
     rejected records, sources and kept period results. ``slacore store migrate`` runs it.
+    The copy holds ``source``'s sync lock and reads it in one read transaction: one
+    consistent moment of it, whatever a sync does meanwhile.
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -182,6 +184,7 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
     Raises:
         StoreError: ``target`` exists (nothing is written); ``source`` is missing or not a
             store, or an SQLite store of an older schema (a sync brings it up to date).
+        SyncLockedError: A sync is running on ``source``; nothing was copied.
 
     """
     from slacore_connectors.store._copy import copy_store as copy

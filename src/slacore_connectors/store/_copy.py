@@ -5,7 +5,9 @@ Private to the store: :func:`slacore_connectors.store.copy_store` is its front d
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +60,20 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
     stores' :meth:`~Store.dump` are equal, and a sync goes on from the copy where it
     would have gone on from the original.
 
+    The copy holds the source's sync lock (:meth:`Store.lock`, the one a sync takes) from
+    before the first table is read until the last is written, and reads every table inside
+    one read transaction: it is one consistent moment of the source, never the records
+    before a sync's batch with the cursor after it. The new store is written under its own
+    sync lock too.
+
     Returns:
         The rows copied, per table.
 
     Raises:
         StoreError: ``target`` exists (nothing is written then); ``source`` is missing, not
             a store, or an SQLite store of an older schema (a sync brings it up to date).
+        SyncLockedError: A sync is running on ``source`` (or holds ``target``'s lock);
+            nothing was copied.
 
     """
     from slacore_connectors.store import open_store, store_path
@@ -71,7 +81,7 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
     if store_path(target).exists():
         raise StoreError(message="already exists: the copy goes into a new store", path=str(target))
     copied: dict[str, int] = {}
-    with open_store(source, read_only=True) as src:
+    with open_store(source, read_only=True) as src, _source_lock(src):
         if isinstance(src, SQLiteStore) and src.schema_version < SCHEMA_VERSION:
             raise StoreError(
                 message=(
@@ -80,10 +90,11 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
                 ),
                 path=str(source),
             )
-        dst = open_store(target)
+        dst = open_store(target, locked=True)
         try:
-            for name, columns in _tables().items():
-                copied[name] = _copy_table(src, dst, name, columns)
+            with _snapshot(src):
+                for name, columns in _tables().items():
+                    copied[name] = _copy_table(src, dst, name, columns)
             if isinstance(dst, DuckDBStore):
                 # The next run and rejection are numbered after the copied ones.
                 for sequence, count in (
@@ -100,9 +111,45 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
     return copied
 
 
+@contextlib.contextmanager
+def _source_lock(src: Store) -> Iterator[None]:
+    """The source's sync lock, held while it is copied: a sync started meanwhile is refused,
+    and a copy started during a sync is refused with :class:`SyncLockedError`.
+
+    A source in a folder where the lock file cannot be made (a read-only mount) is copied
+    without it: no sync can write a store there, and the read transaction of
+    :func:`_snapshot` keeps the copy consistent whatever happens.
+    """
+    with contextlib.ExitStack() as held:
+        with contextlib.suppress(StoreError):  # not SyncLockedError: that one is raised
+            held.enter_context(src.lock())
+        yield
+
+
+@contextlib.contextmanager
+def _snapshot(src: Store) -> Iterator[None]:
+    """One read transaction on the source around the reads of every table, so they all see
+    the same moment even against a writer that ignores the sync lock."""
+    db = src._db  # type: ignore[attr-defined]
+    if isinstance(src, SQLiteStore):
+        db.execute("BEGIN")  # DEFERRED: the snapshot is taken by the first SELECT
+    else:
+        _run(db, "BEGIN TRANSACTION")
+    try:
+        yield
+    finally:
+        if isinstance(src, SQLiteStore):
+            db.execute("ROLLBACK")
+        else:
+            _run(db, "ROLLBACK")
+
+
 def _copy_table(src: Store, dst: Store, name: str, columns: tuple[str, ...]) -> int:
     quoted = ", ".join(f'"{c}"' for c in columns)
-    reader = src._db.cursor()  # type: ignore[attr-defined]
+    # SQLite's cursors share their connection's transaction; DuckDB's cursor() is another
+    # connection, outside it, so DuckDB reads through the connection itself.
+    db = src._db  # type: ignore[attr-defined]
+    reader = db.cursor() if isinstance(src, SQLiteStore) else db
     reader.execute(f"SELECT {quoted} FROM {name}")
     total = 0
     try:
@@ -114,7 +161,8 @@ def _copy_table(src: Store, dst: Store, name: str, columns: tuple[str, ...]) -> 
             total += len(rows)
             _insert(dst, name, columns, quoted, rows)
     finally:
-        reader.close()
+        if reader is not db:
+            reader.close()
 
 
 def _insert(
