@@ -24,7 +24,7 @@ from tests.slacore_connectors.test_store import IMPLEMENTATIONS
 from slacore import Deal, Handoff, Lead, OwnerChange, Rep, StageChange, Touch
 from slacore.connector import Batch, Cursor, Stream, core_fields
 from slacore.errors import ValidationError
-from slacore_connectors.store import SQLiteStore, Store, StoreError, open_store
+from slacore_connectors.store import SQLiteStore, Store, StoreError, copy_store, open_store
 from slacore_connectors.store._columns import CHUNK, SPACE_END, read_arrow
 from slacore_connectors.store._tables import TABLES
 
@@ -349,3 +349,166 @@ def test_money_keeps_every_place(tmp_path: Path) -> None:
         _write(store, Stream.DEALS, deals, SEEN[0], 1)
         amounts = store.columns("deals").column("amount")
     assert amounts.to_pylist() == [Decimal("12.345"), Decimal("7.000")]
+
+
+# --- Rows an older slacore wrote to SQLite, copied into DuckDB by `slacore store migrate` ------
+
+ODD = [
+    Handoff(lead_id="L1", notified_at=T0, stage="mql", owner_id="R1", hand_raiser=True),
+    Handoff(lead_id="L2", notified_at=T0 + timedelta(hours=1), stage="sql", owner_id="R2"),
+    Handoff(lead_id="L3", notified_at=T0 + timedelta(hours=2), stage="mql"),
+]
+"""Three rows of each stream below; the middle one (``L2``, ``D2``) is altered."""
+
+ODD_RECORDS: dict[Stream, list[Any]] = {
+    Stream.HANDOFFS: ODD,
+    Stream.TOUCHES: [
+        Touch(lead_id=f"L{n}", rep_id="R1", at=T0 + timedelta(hours=n), channel=channel)
+        for n, channel in ((1, "email"), (2, "call"), (3, "meeting"))
+    ],
+    Stream.LEADS: [
+        Lead(id=f"L{n}", created_at=T0 + timedelta(hours=n), hand_raiser=n == 1) for n in (1, 2, 3)
+    ],
+    Stream.STAGE_CHANGES: [
+        StageChange(lead_id=f"L{n}", to_stage="sal", at=T0 + timedelta(hours=n), owner_id="R1")
+        for n in (1, 2, 3)
+    ],
+    Stream.DEALS: [
+        Deal(id=f"D{n}", amount=Decimal(n), opened_at=T0 + timedelta(hours=n), lead_id="L1")
+        for n in (1, 2, 3)
+    ],
+}
+
+ALTERED: dict[str, tuple[Stream, str]] = {
+    "channel in capitals": (Stream.TOUCHES, "channel = 'CALL'"),
+    "channel of mixed case": (Stream.TOUCHES, "channel = 'Email'"),
+    "equal teams": (Stream.HANDOFFS, "to_team = from_team"),
+    "team in capitals": (Stream.HANDOFFS, "from_team = 'MARKETING'"),
+    "blank lead id": (Stream.HANDOFFS, "lead_id = ''"),
+    "white space lead id": (Stream.TOUCHES, "lead_id = ' \t'"),
+    "white space rep id": (Stream.TOUCHES, "rep_id = '\u3000'"),
+    "white space stage": (Stream.STAGE_CHANGES, "to_stage = ' '"),
+    "blank owner id": (Stream.HANDOFFS, "owner_id = ''"),
+    "white space lead's id": (Stream.LEADS, "id = '\u2003'"),
+    "white space deal id": (Stream.DEALS, "id = ' '"),
+    "missing flag": (Stream.HANDOFFS, "hand_raiser = NULL"),
+    "flag of 2": (Stream.LEADS, "hand_raiser = 2"),
+}
+"""An SQL assignment to the middle row, as an older slacore may have left it."""
+
+
+@pytest.fixture(scope="module")
+def odd_stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Stream, Path, Path]]:
+    """Per case of :data:`ALTERED`: the stream, an SQLite store holding the altered row and
+    its copy into DuckDB."""
+    made = {}
+    for n, (case, (stream, assignment)) in enumerate(ALTERED.items()):
+        folder = tmp_path_factory.mktemp(f"odd{n}")
+        sqlite_path, duckdb_path = folder / "sla.db", folder / "sla.duckdb"
+        with SQLiteStore(sqlite_path) as store:
+            _write(store, stream, ODD_RECORDS[stream], SEEN[0], 1)
+        middle = "id = 'D2'" if stream is Stream.DEALS else "key LIKE '%2%' AND row_id = 2"
+        with sqlite3.connect(sqlite_path) as db:
+            done = db.execute(f"UPDATE {stream.value} SET {assignment} WHERE {middle}")
+            assert done.rowcount == 1, case
+        db.close()
+        copy_store(sqlite_path, duckdb_path)
+        made[case] = (stream, sqlite_path, duckdb_path)
+    return made
+
+
+def _both_ways(store: Store, stream: Stream) -> list[tuple[str, Any, list[str]]]:
+    """How ``columns()`` and ``records()`` read ``stream``, with ``invalid`` and without."""
+    ends = []
+    for give in (True, False):
+
+        def records(invalid: Any, give: bool = give) -> Any:
+            found = store.records(stream, invalid=invalid if give else None)
+            return expected(stream, list(found))
+
+        def columns(invalid: Any, give: bool = give) -> Any:
+            return store.columns(stream, invalid=invalid if give else None).to_pylist()
+
+        ends.append(_read(records))
+        assert _read(columns) == ends[-1]
+    # The same on either engine, but for the store's path a StoreError names.
+    path = str(store.path)
+    return [(status, _unplaced(got, path), errors) for status, got, errors in ends]
+
+
+def _unplaced(got: Any, path: str) -> Any:
+    return got.replace(path, "<store>") if isinstance(got, str) else got
+
+
+@pytest.mark.parametrize("case", list(ALTERED))
+def test_rows_an_older_slacore_wrote_read_as_records_from_sqlite_and_duckdb(
+    odd_stores: dict[str, tuple[Stream, Path, Path]], case: str
+) -> None:
+    stream, sqlite_path, duckdb_path = odd_stores[case]
+    with SQLiteStore(sqlite_path, read_only=True) as store:
+        store._arrow_reads = False
+        from_sqlite = _both_ways(store, stream)
+        store._arrow_reads = True
+        assert _both_ways(store, stream) == from_sqlite
+    with open_store(f"duckdb:///{duckdb_path.as_posix()}", read_only=True) as store:
+        assert _both_ways(store, stream) == from_sqlite
+    (status, rows, errors), (raised, _, _) = from_sqlite
+    assert status == "ok"
+    if errors:  # refused: left out, in order, and a StoreError without ``invalid``
+        assert raised == "StoreError"
+        assert len(rows) == 2
+    else:  # converted (or kept as it was) by the model
+        assert raised == "ok"
+        assert len(rows) == 3
+
+
+def test_a_converted_row_holds_the_records_values_in_duckdb(
+    odd_stores: dict[str, tuple[Stream, Path, Path]],
+) -> None:
+    _, _, duckdb_path = odd_stores["channel in capitals"]
+    with open_store(f"duckdb:///{duckdb_path.as_posix()}", read_only=True) as store:
+        assert store.columns("touches").column("channel").to_pylist() == [
+            "email",
+            "call",
+            "meeting",
+        ]
+    _, _, duckdb_path = odd_stores["equal teams"]
+    with open_store(f"duckdb:///{duckdb_path.as_posix()}", read_only=True) as store:
+        refused: list[ValidationError] = []
+        table = store.columns("handoffs", invalid=refused.append)
+        assert table.column("lead_id").to_pylist() == ["L1", "L3"]
+        assert len(refused) == 1
+
+
+def test_a_row_changed_in_duckdb_reads_as_its_record(tmp_path: Path) -> None:
+    with open_store(f"duckdb:///{(tmp_path / 'sla.duckdb').as_posix()}") as store:
+        _write(store, Stream.HANDOFFS, ODD, SEEN[0], 1)
+        db = store._db  # type: ignore[attr-defined]
+        db.execute("UPDATE handoffs SET to_team = from_team WHERE lead_id = 'L1'")
+        db.execute(
+            "UPDATE handoffs SET from_team = 'SALES', to_team = 'Marketing' WHERE lead_id = 'L2'"
+        )
+        db.execute("UPDATE handoffs SET stage = '\t', hand_raiser = NULL WHERE lead_id = 'L3'")
+        ends = _both_ways(store, Stream.HANDOFFS)
+    assert [status for status, _, _ in ends] == ["ok", "StoreError"]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "status"),
+    [
+        ("notified_at = substr(notified_at, 1, 19)", "StoreError"),  # no offset: refused
+        ("notified_at = '2020-07-01T09:00:00-04:00'", "ok"),  # not time_us's instant
+        ("notified_at = '2020-07-01 10:00:00+00:00'", "ok"),  # not as isoformat() writes it
+    ],
+)
+def test_a_main_time_duckdb_holds_as_other_text_reads_as_its_record(
+    tmp_path: Path, assignment: str, status: str
+) -> None:
+    # DuckDB's columns() takes the instant from time_us only when the stored text agrees.
+    with open_store(f"duckdb:///{(tmp_path / 'sla.duckdb').as_posix()}") as store:
+        _write(store, Stream.HANDOFFS, ODD, SEEN[0], 1)
+        store._db.execute(  # type: ignore[attr-defined]
+            f"UPDATE handoffs SET {assignment} WHERE lead_id = 'L2'"
+        )
+        ends = _both_ways(store, Stream.HANDOFFS)
+    assert [end[0] for end in ends] == ["ok", status]

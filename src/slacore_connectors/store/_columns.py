@@ -1,4 +1,5 @@
-"""A stream's rows as Arrow columns: what :meth:`SQLiteStore.columns` reads (private).
+"""A stream's rows as Arrow columns: what :meth:`SQLiteStore.columns` and
+:meth:`DuckDBStore.columns` read (private).
 
 Reading millions of rows into record objects was most of a report's cost. Here the rows come
 into Arrow arrays, one per column, either straight from SQLite by ADBC's driver
@@ -10,6 +11,10 @@ stored, a channel in capitals) is read again by
 :meth:`_Table.reader`, exactly as :meth:`SQLiteStore.records` reads it, so the class converts
 it or refuses it with the model's own error. The main time is read from the integer
 ``time_us`` column (the instant, in epoch microseconds), never parsed from its text.
+
+A DuckDB store gives its rows as one Arrow table the same checks go through
+(:meth:`ChunkReader.whole`), so a row an older slacore wrote to SQLite and ``slacore store
+migrate`` copied reads the same from either store.
 
 Streams whose records have no trusted maker (deals: their amounts are parsed by the class)
 or no main time (reps, a few rows) are read as records and converted: they are few.
@@ -184,12 +189,14 @@ class ChunkReader:
 
     Args:
         table: The table read.
-        again: Reads a row again by its ``row_id`` as :meth:`SQLiteStore.records` does: the
-            record, or ``None`` when the model refused it (and the refusal was reported).
+        again: Reads a row again as the store's ``records()`` does, given the row as read
+            (``row_id``, the fields as :func:`select_list` selects them, then any further
+            columns of a table given to :meth:`whole`): the record, or ``None`` when the
+            model refused it (and the refusal was reported).
 
     """
 
-    def __init__(self, table: _Table, again: Callable[[int], Any | None]) -> None:
+    def __init__(self, table: _Table, again: Callable[[tuple[Any, ...]], Any | None]) -> None:
         self.table = table
         self.again = again
         self.fields = core_fields(table.stream)
@@ -202,7 +209,7 @@ class ChunkReader:
         pa = _arrow.pyarrow()
         columns = list(zip(*rows, strict=True))
         try:
-            arrays = self._arrays(columns[1:])
+            arrays = self._arrays(columns[1 : 1 + len(self.fields)])
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
             arrays = None  # a cell of another type than this slacore stores: row by row
         if arrays is not None:
@@ -213,23 +220,32 @@ class ChunkReader:
             ok = [False] * len(rows)
         return self._slow(rows, ok)
 
-    def whole(self, found: Any) -> list[Any] | None:
-        """A table :func:`read_arrow` read (``row_id``, the fields as :func:`select_list`
-        selects them, then ``typed``) as record batches of the stream's schema, or ``None``
-        when a cell is not of the storage type this slacore writes (``typed`` says so) or a
-        column came in another type: read it the other way then."""
+    def whole(self, found: Any, *, typed: bool = True) -> list[Any] | None:
+        """A table read whole as record batches of the stream's schema, or ``None`` when a
+        cell is not of the storage type this slacore writes (``typed`` says so) or a column
+        came in another type: read it the other way then.
+
+        ``found`` holds ``row_id``, the fields as :func:`select_list` selects them, then
+        ``typed`` (as :func:`read_arrow` reads it; left out with ``typed=False``, for a
+        store whose every column has one type), then any further columns, which only
+        ``again`` is given (with the row)."""
         pa, pc = _arrow.pyarrow(), _arrow.compute()
-        if found.num_rows and pc.min(found.column("typed")).as_py() != 1:
-            return None
+        if typed:
+            at = found.schema.get_field_index("typed")
+            if found.num_rows and pc.min(found.column(at)).as_py() != 1:
+                return None
+            found = found.remove_column(at)
         columns = [column.combine_chunks() for column in found.columns]
         arrays = [columns[0]]
-        for f, column in zip(self.fields, columns[1:-1], strict=True):
+        width = 1 + len(self.fields)
+        for f, column in zip(self.fields, columns[1:width], strict=True):
             wanted = pa.int64() if f.kind in ("time", "boolean") else pa.string()
             if column.type != wanted:
                 if column.null_count != len(column):
                     return None
                 column = pa.nulls(len(column), wanted)  # all missing: typed by the first cell
             arrays.append(column)
+        arrays += columns[width:]
         batches = []
         for start in range(0, max(len(arrays[0]), 1), WHOLE_SLICE):
             part = [array.slice(start, WHOLE_SLICE) for array in arrays]
@@ -237,11 +253,13 @@ class ChunkReader:
         return batches
 
     def _checked(self, arrays: list[Any]) -> Any:
-        """``row_id`` and the fields' arrays as a record batch, each row the checks do not
-        pass read again (as Python values, then by the model)."""
-        ok = self._passes(arrays[1:])
+        """``row_id``, the fields' arrays and any further ones as a record batch of the
+        fields, each row the checks do not pass read again (as Python values, then by the
+        model)."""
+        fields = arrays[1 : 1 + len(self.fields)]
+        ok = self._passes(fields)
         if ok is None:
-            return self._finish(arrays[1:])
+            return self._finish(fields)
         rows = list(zip(*(array.to_pylist() for array in arrays), strict=True))
         return self._slow(rows, ok)
 
@@ -303,11 +321,12 @@ class ChunkReader:
         """The chunk with each row that failed the checks read again by the record class:
         kept with the class's values, or left out if the class refused it."""
         kept: list[tuple[Any, ...]] = []
+        width = 1 + len(self.fields)
         for row, passed in zip(rows, ok, strict=True):
             if passed:
-                kept.append(row[1:])
+                kept.append(row[1:width])
                 continue
-            record = self.again(row[0])
+            record = self.again(row)
             if record is not None:
                 kept.append(_cells(record, self.table))
         columns = list(zip(*kept, strict=True)) if kept else [() for _ in self.fields]

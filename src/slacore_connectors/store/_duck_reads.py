@@ -7,15 +7,13 @@ Private to :mod:`slacore_connectors.store.duckdb`: :class:`DuckDBStore` inherits
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from slacore._arrow import decimals
 from slacore.connector import RejectedRecord, Stream, core_fields
 from slacore.errors import ValidationError
-from slacore.model import Channel
-from slacore_connectors.store._duck_open import _booleans, _DuckOpening, _q, _run
+from slacore_connectors.store import _columns
+from slacore_connectors.store._duck_open import _booleans, _DuckOpening, _q
 from slacore_connectors.store._staging import rejected_record
 from slacore_connectors.store._tables import TABLES, _Table, _us, row_filter
 from slacore_connectors.store.base import StoreError
@@ -26,16 +24,13 @@ if TYPE_CHECKING:
 _FETCH = 10_000
 """Rows fetched at a time by :meth:`_DuckReads.records`."""
 
-_MONEY = "DECIMAL(38, 10)"
-"""What a stored amount must cast to, to be a number the model reads (a check only: the
-column :meth:`_DuckReads.columns` gives holds every amount exactly)."""
-
-_FIRST_US = _us(datetime(1900, 1, 1, tzinfo=UTC))
-_END_US = _us(datetime(2100, 1, 1, tzinfo=UTC))
-"""The model's years (1900 to 2099, UTC): a stored time outside them is refused by it."""
-
-_OFFSET = r"([+-][0-9][0-9]:[0-9][0-9](:[0-9][0-9](\.[0-9]+)?)?|Z)$"
-"""How a stored time ends: its offset, as ``isoformat()`` writes it."""
+_ISO = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"([+-][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?|Z)"
+)
+"""A stored main time as ``isoformat()`` writes an aware time: one whose instant is taken
+from ``time_us`` in :meth:`_DuckReads.columns` when they agree (any other is read by the
+model)."""
 
 
 class _DuckReads(_DuckOpening):
@@ -132,16 +127,17 @@ class _DuckReads(_DuckOpening):
         invalid: Callable[[ValidationError], object] | None = None,
     ) -> pyarrow.Table:
         """The rows :meth:`records` gives for the same arguments, in the same order, as one
-        Arrow table, straight from DuckDB: no Python object per row.
+        Arrow table (:meth:`Store.columns <slacore_connectors.store.Store.columns>` says its
+        columns), read from DuckDB straight into Arrow.
 
-        One column per core field (:func:`slacore.connector.core_fields`, same names and
-        order): times ``timestamp[us, tz="UTC"]`` (the instant; the offset a record had is
-        left out), money ``decimal128(38, s)`` with ``s`` the most places any amount has (as
-        :meth:`SQLiteStore.columns <slacore_connectors.store.SQLiteStore.columns>`), flags
-        ``bool``, enums their value as text, other text ``string``; nulls where a field is
-        missing. A row the model refuses goes to ``invalid`` and is left out, as in
-        :meth:`records` (found by a check of the stored times, amounts and channels in SQL,
-        then read by the model).
+        The rows are checked a column at a time by the checks of :meth:`SQLiteStore.columns
+        <slacore_connectors.store.SQLiteStore.columns>` (:class:`_columns.ChunkReader`), the
+        main time taken from ``time_us`` when its stored text is ISO 8601 with an offset
+        and the same instant. A row they do not pass for certain (one an older slacore
+        wrote to SQLite that ``slacore store migrate`` copied: a channel in capitals, a
+        hand-off within one team) is read by the model as in :meth:`records`: converted,
+        it holds the record's values; refused, it is left out and ``invalid`` gets the
+        error. Deals and reps are read as records, then converted (they are few).
 
         Needs pyarrow (``pip install 'slacore[arrow]'``).
 
@@ -154,82 +150,69 @@ class _DuckReads(_DuckOpening):
         import pyarrow as pa
 
         table = TABLES[Stream.parse(stream)]
-        where, args = self._where(
-            table, as_of=as_of, since=since, until=until, source_name=source_name
+        asked: dict[str, Any] = {
+            "as_of": as_of,
+            "since": since,
+            "until": until,
+            "source_name": source_name,
+        }
+        if not _columns.fast(table):
+            found = self.records(table.stream, **asked, invalid=invalid)
+            return _columns.records_table(table.stream, found)
+        where, args = self._where(table, **asked)
+        fields = core_fields(table.stream)
+        reader = _columns.ChunkReader(table, self._again(table, invalid))
+        # row_id, the fields as the checks take them, then the main time's stored text.
+        kinds = [("row_id", pa.int64())]
+        select = ["row_id"]
+        for field in fields:
+            name = _q(field.name)
+            if field.name == table.time_column:
+                moment = f"TRY_CAST({name} AS TIMESTAMPTZ)"
+                select.append(
+                    f"CASE WHEN regexp_full_match({name}, '{_ISO}') "
+                    f"AND epoch_us({moment}) = time_us THEN time_us END"
+                )
+            elif field.kind == "boolean":
+                select.append(f"CAST({name} AS BIGINT)")
+            else:
+                select.append(name)
+            wanted = pa.int64() if field.kind in ("time", "boolean") else pa.string()
+            kinds.append((field.name, wanted))
+        select.append(f"{_q(table.time_column)} AS slacore_stored_time")
+        kinds.append(("slacore_stored_time", pa.string()))
+        query = (
+            f"SELECT {', '.join(select)} FROM {table.name} WHERE {where} "
+            f"ORDER BY {self._order(table)}"
         )
-        refused = self._refused(table, where, args, invalid)
-        if refused:
-            where += f" AND row_id NOT IN ({', '.join(str(r) for r in refused)})"
-        select = ", ".join(
-            self._column(table, field.name, field.kind) for field in core_fields(table.stream)
-        )
-        query = f"SELECT {select} FROM {table.name} WHERE {where} ORDER BY {self._order(table)}"
         with self._sql("read the store"):
             found = self._db.sql(query, params=args).to_arrow_table()
-        utc = pa.timestamp("us", tz="UTC")
-        for at, field in enumerate(core_fields(table.stream)):
-            if field.kind == "time":
-                found = found.set_column(at, field.name, found.column(at).cast(utc))
-            elif field.kind == "money":
-                # Amounts are few (deals): made exact from their stored text, in Python.
-                amounts = [None if v is None else Decimal(v) for v in found.column(at).to_pylist()]
-                found = found.set_column(at, field.name, decimals(amounts))
-        return found
+        found = found.rename_columns([name for name, _ in kinds]).cast(pa.schema(kinds))
+        batches = reader.whole(found, typed=False)
+        assert batches is not None  # every column cast to the type the checks take
+        return pa.Table.from_batches(batches, schema=reader.schema)
 
-    @staticmethod
-    def _column(table: _Table, name: str, kind: str) -> str:
-        """The SELECT expression of one field in :meth:`columns`."""
-        if kind == "time" and name == table.time_column:
-            return f"make_timestamp(time_us) AS {_q(name)}"
-        if kind == "time":
-            return f"CAST(CAST({_q(name)} AS TIMESTAMPTZ) AS TIMESTAMP) AS {_q(name)}"
-        return _q(name)
-
-    def _refused(
-        self,
-        table: _Table,
-        where: str,
-        args: list[Any],
-        invalid: Callable[[ValidationError], object] | None,
-    ) -> list[int]:
-        """The row ids of the rows of a read the model refuses, each error given to
-        ``invalid`` in the read's order. Only rows a check in SQL finds doubtful (a time
-        that is not ISO 8601 with an offset, or outside the model's years; an amount that
-        is not a number; a channel the model does not know) are read by the model."""
-        checks = []
-        for field in core_fields(table.stream):
-            name = _q(field.name)
-            if field.kind == "time":
-                moment = f"TRY_CAST({name} AS TIMESTAMPTZ)"
-                checks.append(
-                    f"({name} IS NOT NULL AND ({moment} IS NULL OR NOT regexp_matches({name}, "
-                    f"'{_OFFSET}') OR epoch_us({moment}) < {_FIRST_US} "
-                    f"OR epoch_us({moment}) >= {_END_US}))"
-                )
-            elif field.kind == "money":
-                checks.append(f"({name} IS NOT NULL AND TRY_CAST({name} AS {_MONEY}) IS NULL)")
-            elif field.kind == "channel":
-                known = ", ".join(f"'{c.value}'" for c in Channel)
-                checks.append(f"({name} IS NOT NULL AND {name} NOT IN ({known}))")
-        if not checks:
-            return []
-        query = (
-            f"SELECT row_id, {self._cells(table)} FROM {table.name} WHERE {where} "
-            f"AND ({' OR '.join(checks)}) ORDER BY {self._order(table)}"
-        )
+    def _again(
+        self, table: _Table, invalid: Callable[[ValidationError], object] | None
+    ) -> Callable[[tuple[Any, ...]], Any | None]:
+        """How :meth:`columns` reads a row the checks did not pass, as :meth:`records` reads
+        it: its cells as read (flags 0/1, which read as the flags they were), the main
+        time's stored text for the instant checked."""
         read = table.reader()
-        refused = []
-        with self._sql("read the store"):
-            rows = _run(self._db, query, args)
-        for row in rows:
+        names = table.columns
+        at = names.index(table.time_column) + 1
+
+        def again(row: tuple[Any, ...]) -> Any | None:
+            cells = row[1:at] + row[-1:] + row[at + 1 : 1 + len(names)]
             try:
-                read(row[1:])
+                return read(cells)
             except ValidationError as error:
                 if invalid is None:
                     raise self._refused_row(table, error) from error
                 invalid(error)
-                refused.append(int(row[0]))
-        return refused
+                return None
+
+        return again
 
     def _refused_row(self, table: _Table, error: ValidationError) -> StoreError:
         return StoreError(

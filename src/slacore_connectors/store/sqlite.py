@@ -572,8 +572,8 @@ class SQLiteStore(_Runs, _PeriodResults):
         read = table.reader()
         one = f"SELECT {self._columns(table)} FROM {table.name} WHERE row_id = ?"
 
-        def again(row_id: int) -> Any | None:
-            row = self._db.execute(one, (row_id,)).fetchone()
+        def again(chunk_row: tuple[Any, ...]) -> Any | None:
+            row = self._db.execute(one, (chunk_row[0],)).fetchone()
             try:
                 return read(tuple(row))
             except ValidationError as error:
