@@ -295,6 +295,26 @@ def test_rows_the_model_converts_or_refuses_go_through_the_model(
                 assert _read(columns) == _read(records)
 
 
+@pytest.mark.parametrize("arrow_reads", [True, False], ids=["adbc", "sqlite3"])
+def test_a_blob_among_text_cells_is_refused_as_records_refuses_it(
+    tmp_path: Path, arrow_reads: bool
+) -> None:
+    # pyarrow takes bytes as text when told a column is text: a blob id read as 'L1'.
+    path = tmp_path / "sla.db"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        for n, lead in enumerate([b"L1", "L2"]):
+            cells = {"lead_id": lead, "rep_id": "R1", "channel": "call"}
+            _insert(db, Stream.TOUCHES, n, cells | {"time": "2020-07-01T09:00:00+00:00"})
+    with SQLiteStore(path, read_only=True) as store:
+        store._arrow_reads = arrow_reads
+        refused: list[ValidationError] = []
+        table = store.columns(Stream.TOUCHES, invalid=refused.append)
+        assert table.column("lead_id").to_pylist() == ["L2"]
+        assert [e.field for e in refused] == ["lead_id"]
+        assert len(list(store.records(Stream.TOUCHES, invalid=lambda _: None))) == 1
+
+
 def test_adbcs_driver_reads_a_store_into_arrow(tmp_path: Path) -> None:
     pytest.importorskip("adbc_driver_sqlite")
     path = tmp_path / "sla.db"

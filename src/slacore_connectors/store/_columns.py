@@ -273,7 +273,14 @@ class ChunkReader:
             return pa.array(values, type=pa.int64())
         if kind == "boolean":
             return pa.array(values, type=pa.int64())
-        return pa.array(values, type=pa.string())
+        # Typed by its cells: a blob among them (bytes, which pyarrow would take as text if
+        # told the column is text) makes the column binary, refused below like a number.
+        array = pa.array(values)
+        if pa.types.is_string(array.type):
+            return array
+        if pa.types.is_null(array.type):
+            return array.cast(pa.string())
+        raise TypeError(f"a text column with cells of type {array.type}")
 
     def _passes(self, arrays: list[Any]) -> list[bool] | None:
         """``None`` if every row passes the checks, else whether each does."""
