@@ -34,7 +34,7 @@ def _export(folder: Path) -> None:
             file.write(f"L{i:07d},2020-05-01T10:{i % 60:02d}:00-04:00,web,smb,R{i % 10},mql,true\n")
     (folder / "slacore.toml").write_text(
         'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
-        'settings = { path = "data", batch_size = 200 }\n'
+        'settings = { path = "data", batch_size = 50 }\n'
     )
 
 
