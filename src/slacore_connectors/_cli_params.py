@@ -1,5 +1,6 @@
 """The command line's value types: money, rates, and NAME=VALUE pairs, checked by the core's
-own readers so the CLI accepts exactly what the library does.
+own readers so the CLI accepts exactly what the library does; and the ``--config`` option the
+commands that work on a job share.
 
 Private to :mod:`slacore_connectors.cli`.
 """
@@ -93,3 +94,12 @@ MONEY_OR_ZERO = MoneyType(allow_zero=True)
 RATE = RateType()
 COUNT = click.IntRange(min=0)
 POSITIVE = click.IntRange(min=1)
+
+CONFIG = click.option(
+    "--config",
+    "config_path",
+    default="slacore.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The job file: store, agreement and sources.",
+)
