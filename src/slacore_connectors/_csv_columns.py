@@ -10,7 +10,7 @@ with its quotes doubled (``"a ""b"", c"``, as ``csv`` writes it): then every lin
 which pyarrow's CSV reader splits in C as ``csv`` would, and the rows' values are converted and
 checked a column at a time (:func:`slacore.connector._column_mapping.map_columns`). A line
 of another width, a blank line and a row those checks cannot decide go through the row
-path's own code (:class:`~slacore_connectors.csvfile._Rows`), one line each; a block that is
+path's own code (:class:`~slacore_connectors._csv_rows._Rows`), one line each; a block that is
 not plain is read by the row path whole. Either way a row gives what the row path gives: the
 same record, the same rejected record in the same words, the same skipped line.
 """
@@ -40,7 +40,8 @@ from slacore.connector import (
 )
 from slacore.connector._column_mapping import map_columns
 from slacore.model import id_field, id_is_key
-from slacore_connectors.csvfile import CsvConnector, _Header, _Lines, _no_rows, _Row, _Rows
+from slacore_connectors._csv_rows import _Header, _Lines, _Row, _Rows
+from slacore_connectors.csvfile import CsvConnector, _no_rows
 
 __all__ = ["ColumnReader"]
 
