@@ -229,8 +229,15 @@ class _DuckReads(_DuckOpening):
         )
 
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
-        """How many records of a stream the store holds (now, or ``as_of``)."""
-        return sum(1 for _ in self.records(stream, as_of=as_of))
+        """How many records of a stream the store holds (now, or ``as_of``): its rows,
+        counted in SQL without reading them (a row the model would refuse is counted;
+        :meth:`records` tells it)."""
+        table = TABLES[Stream.parse(stream)]
+        where, args = self._where(table, as_of=as_of, since=None, until=None, source_name=None)
+        with self._sql("read the store"):
+            found = self._db.execute(f"SELECT count(*) FROM {table.name} WHERE {where}", args)
+            (counted,) = found.fetchone() or (0,)
+        return int(counted)
 
     def rejected(
         self, *, source_name: str | None = None, as_of: datetime | None = None

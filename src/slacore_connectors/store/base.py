@@ -264,7 +264,8 @@ class Store(Protocol):
         ...
 
     def count(self, stream: Stream | str, *, as_of: datetime | None = None) -> int:
-        """How many records of a stream the store holds (now, or ``as_of``)."""
+        """How many records of a stream the store holds (now, or ``as_of``), without reading
+        them: a stored row the model would refuse is counted (:meth:`records` refuses it)."""
         ...
 
     def rejected(
