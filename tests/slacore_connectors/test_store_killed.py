@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.slacore_connectors.cli_export import sync, write_leads_export
 
 from slacore import Lead
 from slacore.connector import Batch, Cursor
@@ -198,23 +199,9 @@ def test_duckdb_readers_share_a_store(tmp_path: Path) -> None:
 
 
 def _export(folder: Path, rows: int) -> None:
-    data = folder / "data"
-    data.mkdir(parents=True)
-    with (data / "leads.csv").open("w") as file:
-        file.write("id,created_at,source,segment\n")
-        for i in range(rows):
-            file.write(f"L{i:06d},2020-05-01T10:{i % 60:02d}:00-04:00,web,s{i % 7}\n")
-    (folder / "slacore.toml").write_text(
-        'store = "sla.duckdb"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
-        'settings = { path = "data", batch_size = 1000 }\n'
-    )
-
-
-def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", "sync"],
-        capture_output=True, text=True, timeout=300, check=False, cwd=folder,
-    )  # fmt: skip
+    lines = (f"L{i:06d},2020-05-01T10:{i % 60:02d}:00-04:00,web,s{i % 7}" for i in range(rows))
+    header = "id,created_at,source,segment"
+    write_leads_export(folder, header, lines, store="sla.duckdb", batch_size=1000)
 
 
 def test_a_sync_into_duckdb_killed_and_resumed_stores_every_record_once(
@@ -247,7 +234,7 @@ def test_a_sync_into_duckdb_killed_and_resumed_stores_every_record_once(
     assert cursor is not None
     assert cursor.state["line"] == stored + 1  # the cursor is the stored batches'
     assert run.status == "running"
-    resumed = _sync(tmp_path)
+    resumed = sync(tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     with open_store(tmp_path / "sla.duckdb", read_only=True) as store:
         assert current(store) == {f"L{i:06d}": f"s{i % 7}" for i in range(10_000)}
