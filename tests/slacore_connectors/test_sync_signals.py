@@ -8,12 +8,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.slacore_connectors.cli_export import sync, write_leads_export
 
 from slacore import Lead
 from slacore.connector import Batch, Connector, Cursor, Stream
@@ -22,39 +22,16 @@ from slacore.plugins import new_plugin_manager
 from slacore_connectors.store.sqlite import SQLiteStore
 from slacore_connectors.sync import JobConfig, run_sync
 
-ROWS = 40_000
+ROWS = 20_000
 
 
 def _export(folder: Path) -> None:
-    data = folder / "data"
-    data.mkdir(parents=True)
-    with (data / "leads.csv").open("w") as file:
-        file.write("id,created_at,source,segment,owner_id,stage,hand_raiser\n")
-        for i in range(ROWS):
-            file.write(f"L{i:07d},2020-05-01T10:{i % 60:02d}:00-04:00,web,smb,R{i % 10},mql,true\n")
-    (folder / "slacore.toml").write_text(
-        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
-        'settings = { path = "data", batch_size = 50 }\n'
+    header = "id,created_at,source,segment,owner_id,stage,hand_raiser"
+    lines = (
+        f"L{i:07d},2020-05-01T10:{i % 60:02d}:00-04:00,web,smb,R{i % 10},mql,true"
+        for i in range(ROWS)
     )
-
-
-def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", "sync"],
-        capture_output=True, text=True, timeout=300, check=False, cwd=folder,
-    )  # fmt: skip
-
-
-def _wait_for_a_stored_batch(store: Path, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if store.exists():
-            with SQLiteStore(store) as opened:
-                if opened.cursor("crm", "leads") is not None:
-                    return
-        assert process.poll() is None, "the sync ended before it could be stopped"
-        time.sleep(0.02)
-    pytest.fail("the sync made no progress")
+    write_leads_export(folder, header, lines, store="slacore.db", batch_size=50)
 
 
 @pytest.mark.parametrize(
@@ -71,9 +48,13 @@ def test_a_signal_stops_the_sync_as_partial_and_a_resume_completes_exactly(
         cwd=stopped, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        _wait_for_a_stored_batch(stopped / "slacore.db", process)
+        # The sync prints a line for each batch it has stored: the first says one is.
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert first.startswith("crm: leads: +"), first
         process.send_signal(number)
         out, err = process.communicate(timeout=120)
+        err = first + err
     finally:
         if process.poll() is None:
             process.kill()
@@ -94,9 +75,9 @@ def test_a_signal_stops_the_sync_as_partial_and_a_resume_completes_exactly(
     )
     assert "crm (csv): partial" in out
     # The lock was released: the next sync runs, and ends where an uninterrupted one does.
-    resumed = _sync(stopped)
+    resumed = sync(stopped)
     assert resumed.returncode == 0, resumed.stderr
-    whole = _sync(clean)
+    whole = sync(clean)
     assert whole.returncode == 0, whole.stderr
     with SQLiteStore(stopped / "slacore.db") as a, SQLiteStore(clean / "slacore.db") as b:
         assert a.count("leads") == ROWS
