@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.slacore_connectors.cli_export import sync, write_leads_export
 
 from slacore_connectors.store import StoreError, open_store
 
@@ -75,17 +75,12 @@ def test_a_store_lock_taken_in_a_block_allows_marking(tmp_path: Path, name: str)
 # --- a real kill ------------------------------------------------------------------------------
 
 
-def _export(folder: Path, rows: int) -> None:
-    data = folder / "data"
-    data.mkdir()
-    with (data / "leads.csv").open("w") as file:
-        file.write("id,created_at,source\n")
-        for i in range(rows):
-            file.write(f"L{i:07d},2020-05-01T10:{i % 60:02d}:00-04:00,web\n")
-    (folder / "slacore.toml").write_text(
-        'store = "slacore.db"\n[[sources]]\nname = "crm"\nconnector = "csv"\n'
-        'settings = { path = "data", batch_size = 2000 }\n'
-    )
+ROWS = 20_000
+
+
+def _export(folder: Path) -> None:
+    lines = (f"L{i:07d},2020-05-01T10:{i % 60:02d}:00-04:00,web" for i in range(ROWS))
+    write_leads_export(folder, "id,created_at,source", lines, store="slacore.db", batch_size=2000)
 
 
 @pytest.fixture
@@ -99,49 +94,31 @@ def background() -> Iterator[list[subprocess.Popen[str]]]:
         process.wait(timeout=30)
 
 
-def _sync(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "slacore_connectors", "sync"],
-        capture_output=True, text=True, timeout=300, check=False, cwd=folder,
-    )  # fmt: skip
-
-
-def _wait_for_a_stored_batch(store: Path, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the sync ended before it could be killed"
-        try:
-            with open_store(store, read_only=True) as opened:
-                if opened.cursor("crm", "leads") is not None:
-                    return
-        except StoreError:
-            pass  # not made yet, or being made
-        time.sleep(0.05)
-    pytest.fail("the sync stored nothing")
-
-
 def test_a_killed_run_is_marked_by_the_next_sync(
     tmp_path: Path, background: list[subprocess.Popen[str]]
 ) -> None:
-    _export(tmp_path, 100_000)
+    _export(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "slacore_connectors", "sync"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     background.append(process)
-    _wait_for_a_stored_batch(tmp_path / "slacore.db", process)
+    # The sync prints a line for each batch it has stored: the first says one is.
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    assert first.startswith("crm: leads: +"), first
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     with open_store(tmp_path / "slacore.db", read_only=True) as store:
         (killed,) = store.runs()
     assert killed.status == "running"  # it could not record its end
-    done = _sync(tmp_path)
+    done = sync(tmp_path)
     assert done.returncode == 0, done.stderr
-    again = _sync(tmp_path)
+    again = sync(tmp_path)
     assert again.returncode == 0, again.stderr
     with open_store(tmp_path / "slacore.db", read_only=True) as store:
         runs = store.runs()
-        assert store.count("leads") == 100_000
+        assert store.count("leads") == ROWS
     assert [(run.run_id, run.status) for run in runs] == [
         (killed.run_id, "partial"),
         (killed.run_id + 1, "success"),
