@@ -134,14 +134,16 @@ def test_a_duckdb_batch_that_would_leave_two_current_rows_is_refused(tmp_path: P
         assert store.cursor("crm", "leads") == Cursor(stream="leads")
 
 
-# A process that opens the store (to write, or read-only), says so, and holds it until its
+# A process that opens the store (to write, read-only, or to write holding the sync lock as a
+# sync does), says so, and holds it until its
 # standard input closes.
 HOLDER = textwrap.dedent(
     """
     import sys
     from slacore_connectors.store import open_store
 
-    with open_store(sys.argv[1], read_only=sys.argv[2] == "read"):
+    how = sys.argv[2]
+    with open_store(sys.argv[1], read_only=how == "read", locked=how == "sync"):
         print("holding", flush=True)
         sys.stdin.read()
     """
@@ -176,6 +178,36 @@ def test_a_duckdb_store_another_process_holds_is_waited_for_then_refused(
         # Released while an open waits for it: the open goes on.
         assert holder.stdin is not None
         holder.stdin.close()
+        with open_store(path, read_only=wanted == "read", timeout=60) as store:
+            assert store.count("leads") == 0
+    finally:
+        stop(holder)
+
+
+@pytest.mark.parametrize("wanted", ["read", "write"])
+def test_a_duckdb_store_a_sync_holds_is_refused_at_once_saying_so(
+    tmp_path: Path, wanted: str
+) -> None:
+    path = tmp_path / "sla.duckdb"
+    DuckDBStore(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), "sync"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "holding\n"
+        # A sync may hold the file for minutes: no waiting out the timeout for it.
+        with pytest.raises(StoreError) as info:
+            open_store(path, read_only=wanted == "read", timeout=5)
+        assert str(info.value) == (
+            f"{path}: a sync is writing the store, and DuckDB lets no other process open the "
+            "file until it ends: run this once the sync has finished (an SQLite store can be "
+            "read beside a sync)"
+        )
+        assert holder.stdin is not None
+        holder.stdin.close()
+        assert holder.wait(timeout=60) == 0
         with open_store(path, read_only=wanted == "read", timeout=60) as store:
             assert store.count("leads") == 0
     finally:

@@ -5,7 +5,9 @@ store errors naming the file.
 
 DuckDB lets one process open a file to write, and then no other process may open it, not
 even to read ("Could not set lock on file"); read-only processes may share it. So an open
-that meets another process's hold tries again until the store's ``timeout``.
+that meets another process's hold tries again until the store's ``timeout``, unless the
+holder is a sync (it holds the store's sync lock, and the file until it ends): that open is
+refused at once, saying so.
 """
 
 from __future__ import annotations
@@ -156,6 +158,16 @@ class _DuckOpening(_Locking):
                     else:
                         message = f"cannot open the store: {message}"
                     raise StoreError(message=message, path=self.path) from error
+                if self._sync_running():
+                    # A sync holds the file until it ends, maybe for minutes: say so now.
+                    raise StoreError(
+                        message=(
+                            "a sync is writing the store, and DuckDB lets no other process "
+                            "open the file until it ends: run this once the sync has finished "
+                            "(an SQLite store can be read beside a sync)"
+                        ),
+                        path=self.path,
+                    ) from error
                 if time.monotonic() >= deadline:
                     raise StoreError(
                         message=(

@@ -7,6 +7,7 @@ Private to the stores: :class:`~slacore_connectors.store.SQLiteStore` and
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,33 @@ class _Locking:
 
     path: str
     _locks: int  # sync locks held by this store object
+
+    def _sync_running(self) -> bool:
+        """Whether another process holds this store's sync lock now (a sync is running).
+
+        Asked without taking the lock: the lock file is not made, and is tested with a
+        shared lock given back at once. Where the lock cannot be tested (not a POSIX system,
+        no lock file, a file that will not open), no sync is known to run: False.
+        """
+        if self.path == ":memory:" or self._locks:
+            return False
+        try:
+            import fcntl
+        except ImportError:  # Windows: filelock locks another way
+            return False
+        try:
+            probe = os.open(f"{self.path}.lock", os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True  # held exclusively: by a sync (filelock's flock)
+        except OSError:
+            return False
+        finally:
+            os.close(probe)  # closing gives the shared lock back
+        return False
 
     @contextlib.contextmanager
     def _sync_lock(self) -> Iterator[None]:
