@@ -4,12 +4,14 @@ and, for DuckDB, which has no partial unique index, a table that somehow holds t
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,12 +152,24 @@ HOLDER = textwrap.dedent(
 )
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    process.kill()
-    process.wait(timeout=30)
-    for pipe in (process.stdin, process.stdout):
-        if pipe is not None:
-            pipe.close()
+@contextlib.contextmanager
+def holding(path: Path, how: str) -> Iterator[subprocess.Popen[str]]:
+    """A process holding the store at ``path`` (``how``: HOLDER's ``write``, ``read`` or
+    ``sync``) until its standard input is closed; killed at the end if still running."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), how],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "holding\n"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+        for pipe in (holder.stdin, holder.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.mark.parametrize(("held", "wanted"), [("write", "read"), ("read", "write")])
@@ -164,13 +178,7 @@ def test_a_duckdb_store_another_process_holds_is_waited_for_then_refused(
 ) -> None:
     path = tmp_path / "sla.duckdb"
     DuckDBStore(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), held],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "holding\n"
+    with holding(path, held) as holder:
         with pytest.raises(StoreError) as info:
             open_store(path, read_only=wanted == "read", timeout=0.2)
         assert str(info.value).startswith(f"{path}: another process holds the store")
@@ -180,8 +188,6 @@ def test_a_duckdb_store_another_process_holds_is_waited_for_then_refused(
         holder.stdin.close()
         with open_store(path, read_only=wanted == "read", timeout=60) as store:
             assert store.count("leads") == 0
-    finally:
-        stop(holder)
 
 
 @pytest.mark.parametrize("wanted", ["read", "write"])
@@ -190,13 +196,7 @@ def test_a_duckdb_store_a_sync_holds_is_refused_at_once_saying_so(
 ) -> None:
     path = tmp_path / "sla.duckdb"
     DuckDBStore(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), "sync"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "holding\n"
+    with holding(path, "sync") as holder:
         # A sync may hold the file for minutes: no waiting out the timeout for it.
         with pytest.raises(StoreError) as info:
             open_store(path, read_only=wanted == "read", timeout=5)
@@ -210,24 +210,13 @@ def test_a_duckdb_store_a_sync_holds_is_refused_at_once_saying_so(
         assert holder.wait(timeout=60) == 0
         with open_store(path, read_only=wanted == "read", timeout=60) as store:
             assert store.count("leads") == 0
-    finally:
-        stop(holder)
 
 
 def test_duckdb_readers_share_a_store(tmp_path: Path) -> None:
     path = tmp_path / "sla.duckdb"
     DuckDBStore(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), "read"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "holding\n"
-        with open_store(path, read_only=True, timeout=0) as store:
-            assert store.count("leads") == 0
-    finally:
-        stop(holder)
+    with holding(path, "read"), open_store(path, read_only=True, timeout=0) as store:
+        assert store.count("leads") == 0
 
 
 def _export(folder: Path, rows: int) -> None:
