@@ -13,10 +13,13 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite with coverage."""
+    """Run the test suite with coverage, on every core (pytest-xdist; ``nox -s tests -- -n 0``
+    runs it in one process)."""
     session.install("-e", ".[all,test]")
     session.run(
         "pytest",
+        "--numprocesses=auto",
+        "--dist=worksteal",
         "--cov",
         "--cov-report=term",
         *(session.posargs or ["-q"]),
