@@ -46,6 +46,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Final
 
+from _measure import run_child
+
 from slacore_connectors.hubspot.connector import SETTINGS
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -168,16 +170,9 @@ def sync(folder: Path, url: str, token: str, budget: dict[str, int]) -> dict[str
     env = {**os.environ, "HUBSPOT_TOKEN": token}
     command = [sys.executable, "-m", "slacore_connectors", "sync", "--config", "job.toml"]
     with (folder / "out.json").open("w") as out, (folder / "err.txt").open("w") as err:
-        began = time.perf_counter()
-        child = subprocess.Popen([*command, "--json"], cwd=folder, env=env, stdout=out, stderr=err)
-        # wait4 gives this child's own usage (RUSAGE_CHILDREN would mix in the fake's).
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - began
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(
-            f"slacore sync exited {child.returncode}: {(folder / 'err.txt').read_text()}"
-        )
+        used = run_child([*command, "--json"], cwd=folder, env=env, stdout=out, stderr=err)
+    if used.code != 0:
+        raise SystemExit(f"slacore sync exited {used.code}: {(folder / 'err.txt').read_text()}")
     report = json.loads((folder / "out.json").read_text())
     (source,) = report["sources"]
     told = [
@@ -187,11 +182,10 @@ def sync(folder: Path, url: str, token: str, budget: dict[str, int]) -> dict[str
         for m in [NOTICE.match(n)]
         if m
     ]
-    rss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
     return {
-        "seconds": seconds,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss": rss,
+        "seconds": used.seconds,
+        "cpu": used.cpu,
+        "rss": used.rss,
         "streams": source["streams"],
         "read": sum(counts["read"] for counts in source["streams"].values()),
         "told": max(told, default=0),

@@ -49,6 +49,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Final
 
+from _measure import run_child
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake Salesforce lives with the tests
 
@@ -245,15 +247,10 @@ def sync(folder: Path, served: dict[str, Any], settings: dict[str, int]) -> dict
     }
     command = [sys.executable, "-m", "slacore_connectors", "sync", "--config", "job.toml"]
     with (folder / "out.json").open("w") as out, (folder / "err.txt").open("w") as err:
-        began = time.perf_counter()
-        child = subprocess.Popen([*command, "--json"], cwd=folder, env=env, stdout=out, stderr=err)
-        # wait4 gives this child's own usage (RUSAGE_CHILDREN would mix in the fake's).
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - began
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+        used = run_child([*command, "--json"], cwd=folder, env=env, stdout=out, stderr=err)
+    if used.code != 0:
         raise SystemExit(
-            f"slacore sync exited {code}: {(folder / 'err.txt').read_text()}"
+            f"slacore sync exited {used.code}: {(folder / 'err.txt').read_text()}"
             f"{(folder / 'out.json').read_text()[:2000]}"
         )
     report = json.loads((folder / "out.json").read_text())
@@ -265,12 +262,11 @@ def sync(folder: Path, served: dict[str, Any], settings: dict[str, int]) -> dict
         for m in [NOTICE.search(n)]
         if m
     ]
-    rss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
     streams = source["streams"]
     return {
-        "seconds": seconds,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss": rss,
+        "seconds": used.seconds,
+        "cpu": used.cpu,
+        "rss": used.rss,
         "streams": streams,
         "read": sum(counts["read"] for counts in streams.values()),
         "deleted": sum(counts.get("deleted", 0) for counts in streams.values()),

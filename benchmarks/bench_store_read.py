@@ -20,11 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
+
+from _measure import json_child
 
 MONTH = {
     "handoffs": (datetime(2020, 7, 1, tzinfo=UTC), datetime(2020, 8, 1, tzinfo=UTC)),
@@ -50,22 +50,6 @@ def read(store_path: str, how: str) -> dict[str, Any]:
     return {"rows": rows, "wall": wall, "cpu": cpu}
 
 
-def child(store_path: str, how: str) -> dict[str, Any]:
-    """:func:`read` in a child process, with its peak RSS (``os.wait4``)."""
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--child", how, store_path], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    process.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"the {how} read of {store_path} failed")
-    measured: dict[str, Any] = json.loads(output)
-    measured["rss_mib"] = usage.ru_maxrss / 1024
-    return measured
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stores", nargs="*", help="store files (any engine)")
@@ -84,7 +68,7 @@ def main() -> int:
     for store in options.stores:
         engine = store_engine(store)
         for how in ("records", "columns") if engine == "duckdb" else ("records",):
-            m = child(store, how)
+            m = json_child(__file__, how, store, what=f"the {how} read of {store}")
             for stream, n in m["rows"].items():
                 if found.setdefault(stream, n) != n:
                     raise SystemExit(f"ROWS DIFFER: {stream} {n:,} against {found[stream]:,}")

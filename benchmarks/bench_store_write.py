@@ -16,12 +16,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _measure import json_child
 
 STREAMS = ("leads", "stage_changes", "handoffs", "touches", "deals", "reps", "owner_changes")
 ENGINES = {"sqlite": "write.db", "duckdb": "write.duckdb"}
@@ -69,21 +69,6 @@ def ingest(work: Path, engine: str) -> dict[str, Any]:
     return found
 
 
-def child(work: Path, engine: str) -> dict[str, Any]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--child", engine, str(work)], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    process.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"the {engine} ingest failed")
-    measured: dict[str, Any] = json.loads(output)
-    measured["rss_mib"] = usage.ru_maxrss / 1024
-    return measured
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", type=Path, help="a bench_e2e.py size folder (holding export/)")
@@ -100,7 +85,7 @@ def main() -> int:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     current: dict[str, Any] = {}
     for engine in ENGINES:
-        m = child(options.work, engine)
+        m = json_child(__file__, engine, str(options.work), what=f"the {engine} ingest")
         if current.setdefault("rows", m["current"]) != m["current"]:
             raise SystemExit(f"ROWS DIFFER: {engine} {m['current']} against {current['rows']}")
         for step in ("load", "reload"):
