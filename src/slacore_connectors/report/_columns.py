@@ -27,8 +27,8 @@ def micros(table: Any, column: str) -> Any:
     """A time column of ``table`` as a numpy array of epoch microseconds (no nulls: the main
     time of a record is required)."""
     pa = _arrow.pyarrow()
-    times = table.column(column).combine_chunks().cast(pa.int64())
-    return times.to_numpy(zero_copy_only=False)
+    times = table.column(column).cast(pa.int64())
+    return times.to_numpy()
 
 
 def between(table: Any, column: str, first: datetime, stop: datetime) -> Any:

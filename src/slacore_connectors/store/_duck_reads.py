@@ -24,6 +24,23 @@ if TYPE_CHECKING:
 _FETCH = 10_000
 """Rows fetched at a time by :meth:`_DuckReads.records`."""
 
+
+def _in_order(result: pyarrow.Table, orders: list[list[Any]]) -> pyarrow.Table:
+    """``result``'s rows in the order of their stored main time, then ``row_id``: ``orders``
+    holds the ``row_id`` and main time (numpy arrays) of each batch of rows, in the order
+    of ``result``'s rows (the table itself when they are in that order already)."""
+    import numpy as np
+
+    if result.num_rows < 2:
+        return result
+    rows = np.concatenate([row for row, _ in orders])
+    times = np.concatenate([time for _, time in orders])
+    later = times[1:] > times[:-1]
+    if bool((later | ((times[1:] == times[:-1]) & (rows[1:] > rows[:-1]))).all()):
+        return result
+    return result.take(np.lexsort((rows, times)))
+
+
 _ISO = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
     r"([+-][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?|Z)"
@@ -181,16 +198,39 @@ class _DuckReads(_DuckOpening):
             kinds.append((field.name, wanted))
         select.append(f"{_q(table.time_column)} AS slacore_stored_time")
         kinds.append(("slacore_stored_time", pa.string()))
-        query = (
-            f"SELECT {', '.join(select)} FROM {table.name} WHERE {where} "
-            f"ORDER BY {self._order(table)}"
-        )
+        # The order asked (main time, then row) is put right here, not by DuckDB: its sort
+        # held the whole result in its memory, the rows mostly come in that order already.
+        select.append("time_us AS slacore_order")
+        kinds.append(("slacore_order", pa.int64()))
+        query = f"SELECT {', '.join(select)} FROM {table.name} WHERE {where}"
+        schema = pa.schema(kinds)
+        names = [name for name, _ in kinds]
+        done: list[Any] = []
+        orders: list[Any] = []
         with self._sql("read the store"):
-            found = self._db.sql(query, params=args).to_arrow_table()
-        found = found.rename_columns([name for name, _ in kinds]).cast(pa.schema(kinds))
-        batches = reader.whole(found, typed=False)
-        assert batches is not None  # every column cast to the type the checks take
-        return pa.Table.from_batches(batches, schema=reader.schema)
+            fetched = self._db.sql(query, params=args).to_arrow_reader(_columns.WHOLE_SLICE)
+            try:
+                # A batch at a time: checked and kept without the columns only the checks
+                # and the order need, so the read never holds the whole result twice.
+                for batch in fetched:
+                    found = batch.rename_columns(names).cast(schema)
+                    checked, kept = reader.checked(found.columns[:-1])
+                    # Copied out of DuckDB's batch, which then goes: an array of it kept
+                    # would keep the whole batch (every column of it) alive.
+                    done.append(
+                        pa.RecordBatch.from_arrays(
+                            [pa.concat_arrays([column]) for column in checked.columns],
+                            schema=reader.schema,
+                        )
+                    )
+                    order = [found.column(0), found.column(len(names) - 1)]
+                    if kept is not None:
+                        order = [array.take(kept) for array in order]
+                    orders.append([array.to_numpy().copy() for array in order])
+            finally:
+                fetched.close()
+        result = pa.Table.from_batches(done, schema=reader.schema).combine_chunks()
+        return _in_order(result, orders)
 
     def _again(
         self, table: _Table, invalid: Callable[[ValidationError], object] | None

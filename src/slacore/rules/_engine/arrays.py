@@ -132,11 +132,9 @@ def accountable(
     codes = [code for code, status in enumerate(STATUSES) if status in wanted]
     picked = np.flatnonzero(np.isin(figures.status, codes))
     owners: list[str | None] = figures.owners
-    lead = handoffs.value
     codes_at = figures.owner[picked].tolist()
-    rows_at = figures.rows[picked].tolist()
-    pairs = zip(codes_at, rows_at, strict=True)
-    return [(owners[code], lead("lead_id", row)) for code, row in pairs]
+    leads = handoffs.values_at("lead_id", figures.rows[picked])
+    return [(owners[code], lead) for code, lead in zip(codes_at, leads, strict=True)]
 
 
 class Maker:
