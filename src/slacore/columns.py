@@ -185,8 +185,31 @@ class Columns:
         answer = {value: value in wanted for value in dict.fromkeys(items)}
         return np.fromiter(map(answer.__getitem__, items), dtype=bool, count=len(items))
 
-    def codes(self, field: str, known: Sequence[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Each row's position of ``field`` in ``known`` (distinct texts), -1 for none."""
+    def codes(
+        self,
+        field: str,
+        known: Sequence[str],
+        where: np.ndarray[Any, np.dtype[np.bool_]] | None = None,
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Each row's position of ``field`` in ``known`` (distinct texts), -1 for none; with
+        ``where``, only the rows it flags are looked up (the others: -1), so that a column
+        of millions of ids is hashed only where the caller needs it."""
+        if where is not None:
+            rows = np.flatnonzero(where)
+            if len(rows) < len(where):
+                found = np.full(len(where), -1, dtype=np.int64)
+                if len(rows):
+                    found[rows] = self._codes(field, known, rows)
+                return found
+        return self._codes(field, known, None)
+
+    def _codes(
+        self,
+        field: str,
+        known: Sequence[str],
+        rows: np.ndarray[Any, np.dtype[np.int64]] | None,
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """:meth:`codes` of every row, or of ``rows`` only (in their order)."""
         found = self.values.get(field)
         if isinstance(found, ArrowText) and not found.converted:
             import pyarrow as pa
@@ -199,10 +222,12 @@ class Columns:
                     value_set = value_set.cast(kind)
             else:
                 value_set = pa.array(list(known), type=kind)
-            places = pc.index_in(found.array, value_set=value_set)
+            texts = found.array if rows is None else found.array.take(rows)
+            places = pc.index_in(texts, value_set=value_set)
             return places.fill_null(-1).to_numpy().astype(np.int64)  # type: ignore[no-any-return]
         code_of = dict(zip(known, range(len(known)), strict=True))
-        items = self.column(field).tolist()
+        column = self.column(field)
+        items = (column if rows is None else column[rows]).tolist()
         return np.fromiter(
             map(code_of.get, items, [-1] * len(items)), dtype=np.int64, count=len(items)
         )
@@ -216,7 +241,9 @@ class Columns:
         if isinstance(found, ArrowText):
             import pyarrow.compute as pc
 
-            encoded = pc.dictionary_encode(found.array.take(rows), null_encoding="encode")
+            every = len(rows) == self.rows and bool((rows == np.arange(self.rows)).all())
+            texts = found.array if every else found.array.take(rows)  # no copy of every row
+            encoded = pc.dictionary_encode(texts, null_encoding="encode")
             distinct = Distinct(arrow=encoded.dictionary, converted=found.converted)
             return encoded.indices.to_numpy().astype(np.int64), distinct
         values = self.column(field)[rows].tolist()

@@ -286,3 +286,28 @@ def test_values_at_and_objects_read_arrow_text_as_value_does() -> None:
     assert teams.dtype == object
     assert teams.tolist() == [Team.SALES, None, Team.SALES, Team.SALES]
     assert table.column("from_team").tolist() == [Team.MARKETING] * 4
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["arrow", "objects"])
+def test_codes_where_looks_up_the_flagged_rows_only(arrow: bool) -> None:
+    leads = ["L1", "L2", "L3", "L1", "L9"]
+    table = read_table(
+        {
+            "lead_id": pa.array(leads) if arrow else leads,
+            "rep_id": ["R1"] * 5,
+            "at": pa.array(range(5), type=pa.timestamp("us", tz="UTC")),
+            "channel": ["call"] * 5,
+        },
+        "touches",
+    )
+    known = ["L3", "L1"]
+    assert table.codes("lead_id", known).tolist() == [1, -1, 0, 1, -1]
+    where = np.asarray([True, False, True, False, True])
+    assert table.codes("lead_id", known, where).tolist() == [1, -1, 0, -1, -1]
+    assert table.codes("lead_id", known, np.ones(5, dtype=bool)).tolist() == [1, -1, 0, 1, -1]
+    assert table.codes("lead_id", known, np.zeros(5, dtype=bool)).tolist() == [-1] * 5
+    every = np.arange(5, dtype=np.int64)
+    codes, distinct = table.factorize("lead_id", every)
+    assert (codes.tolist(), list(distinct)) == ([0, 1, 2, 0, 3], ["L1", "L2", "L3", "L9"])
+    codes, distinct = table.factorize("lead_id", every[[4, 0, 3]])
+    assert (codes.tolist(), list(distinct)) == ([0, 1, 1], ["L9", "L1"])

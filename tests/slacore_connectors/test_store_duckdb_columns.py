@@ -145,6 +145,8 @@ def test_rows_read_a_batch_at_a_time_come_in_order_with_refused_ones_left_out(
         opened._db.execute(
             "UPDATE touches SET \"at\" = '9999-12-31T00:00:00+00:00' WHERE row_id IN (9, 30)"
         )
+        # A row without its time_us (none this slacore writes): last, as DuckDB orders it.
+        opened._db.execute("UPDATE touches SET time_us = NULL WHERE row_id = 20")
         refused: list[ValidationError] = []
         kept = list(opened.records("touches", invalid=lambda error: None))
         table = opened.columns("touches", invalid=refused.append)
@@ -152,4 +154,5 @@ def test_rows_read_a_batch_at_a_time_come_in_order_with_refused_ones_left_out(
     assert len(kept) == table.num_rows == 48
     assert table.column("lead_id").to_pylist() == [t.lead_id for t in kept]
     assert table.column("at").to_pylist() == [t.at for t in kept]
+    assert kept[-1].lead_id == table.column("lead_id")[-1].as_py() == "L19"
     assert table.column("lead_id").num_chunks == 1  # one chunk: the engine copies none

@@ -26,19 +26,27 @@ _FETCH = 10_000
 
 
 def _in_order(result: pyarrow.Table, orders: list[list[Any]]) -> pyarrow.Table:
-    """``result``'s rows in the order of their stored main time, then ``row_id``: ``orders``
-    holds the ``row_id`` and main time (numpy arrays) of each batch of rows, in the order
-    of ``result``'s rows (the table itself when they are in that order already)."""
+    """``result``'s rows in the order of their stored ``time_us`` (missing ones last, as
+    DuckDB orders them), then ``row_id``: ``orders`` holds the ``row_id`` and ``time_us``
+    arrays of each batch of rows, in the order of ``result``'s rows (the table itself when
+    they are in that order already)."""
     import numpy as np
+    import pyarrow as pa
 
     if result.num_rows < 2:
         return result
-    rows = np.concatenate([row for row, _ in orders])
-    times = np.concatenate([time for _, time in orders])
-    later = times[1:] > times[:-1]
-    if bool((later | ((times[1:] == times[:-1]) & (rows[1:] > rows[:-1]))).all()):
+    row_ids = pa.chunked_array([row for row, _ in orders], type=pa.int64())
+    stored = pa.chunked_array([time for _, time in orders], type=pa.int64())
+    rows = row_ids.to_numpy()
+    times = stored.fill_null(0).to_numpy()
+    missing = np.asarray(stored.is_null().to_numpy(), dtype=np.int64)
+    later = (missing[1:] > missing[:-1]) | (
+        (missing[1:] == missing[:-1])
+        & ((times[1:] > times[:-1]) | ((times[1:] == times[:-1]) & (rows[1:] > rows[:-1])))
+    )
+    if bool(later.all()):
         return result
-    return result.take(np.lexsort((rows, times)))
+    return result.take(np.lexsort((rows, times, missing)))
 
 
 _ISO = (
@@ -226,7 +234,7 @@ class _DuckReads(_DuckOpening):
                     order = [found.column(0), found.column(len(names) - 1)]
                     if kept is not None:
                         order = [array.take(kept) for array in order]
-                    orders.append([array.to_numpy().copy() for array in order])
+                    orders.append([pa.concat_arrays([array]) for array in order])
             finally:
                 fetched.close()
         result = pa.Table.from_batches(done, schema=reader.schema).combine_chunks()
