@@ -156,3 +156,26 @@ def test_rows_read_a_batch_at_a_time_come_in_order_with_refused_ones_left_out(
     assert table.column("at").to_pylist() == [t.at for t in kept]
     assert kept[-1].lead_id == table.column("lead_id")[-1].as_py() == "L19"
     assert table.column("lead_id").num_chunks == 1  # one chunk: the engine copies none
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-02T12:00:00+00:00",  # as isoformat() writes it
+        "2026-03-02T07:00:00.250000-05:00",  # with microseconds
+        "2026-03-02T12:00:00Z",  # the other forms ISO 8601 allows
+        "2026-03-02T12:00:00.25+00:00",
+        "2026-03-02T17:30:00+05:30:00",
+        "2026-03-02 12:00:00+00:00",  # not ISO 8601 by the pattern: read by the model
+        "2026-03-02T12:00:00",  # naive: refused by the model
+    ],
+)
+def test_a_stored_time_of_any_form_reads_as_records_reads_it(store: DuckDBStore, text: str) -> None:
+    store._db.execute(f"UPDATE touches SET \"at\" = '{text}' WHERE row_id = 1")
+    from_records: list[ValidationError] = []
+    from_columns: list[ValidationError] = []
+    kept = list(store.records("touches", invalid=from_records.append))
+    table = store.columns("touches", invalid=from_columns.append)
+    assert [str(e) for e in from_columns] == [str(e) for e in from_records]
+    assert table.column("at").to_pylist() == [t.at.astimezone(UTC) for t in kept]
+    assert table.column("lead_id").to_pylist() == [t.lead_id for t in kept]

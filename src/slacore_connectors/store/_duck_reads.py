@@ -57,6 +57,16 @@ _ISO = (
 from ``time_us`` in :meth:`_DuckReads.columns` when they agree (any other is read by the
 model)."""
 
+_DIGIT = "[0-9]"
+_ISO_SHAPES = tuple(
+    f"{_DIGIT * 4}-{_DIGIT * 2}-{_DIGIT * 2}T{_DIGIT * 2}:{_DIGIT * 2}:{_DIGIT * 2}{fraction}"
+    f"[+-]{_DIGIT * 2}:{_DIGIT * 2}"
+    for fraction in ("", "." + _DIGIT * 6)
+)
+"""GLOB patterns of the two texts ``isoformat()`` writes of a time whose offset is whole
+minutes (without and with microseconds): both match :data:`_ISO`, and DuckDB tests them
+for about a tenth less than the regular expression, which is asked of the others only."""
+
 
 class _DuckReads(_DuckOpening):
     """The reads of a DuckDB store."""
@@ -194,8 +204,9 @@ class _DuckReads(_DuckOpening):
             name = _q(field.name)
             if field.name == table.time_column:
                 moment = f"TRY_CAST({name} AS TIMESTAMPTZ)"
+                shaped = " OR ".join(f"{name} GLOB '{shape}'" for shape in _ISO_SHAPES)
                 select.append(
-                    f"CASE WHEN regexp_full_match({name}, '{_ISO}') "
+                    f"CASE WHEN ({shaped} OR regexp_full_match({name}, '{_ISO}')) "
                     f"AND epoch_us({moment}) = time_us THEN time_us END"
                 )
             elif field.kind == "boolean":
