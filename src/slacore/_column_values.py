@@ -234,3 +234,44 @@ def _from_objects(array: np.ndarray[Any, Any], table: str, name: str) -> TimeCol
                 )
         raise
     return TimeColumn(us=np.asarray(us, dtype=np.int64), given=array)
+
+
+_VISIBLE_FIRST, _VISIBLE_LAST = 0x21, 0x7E
+"""Printable ASCII other than the space: no definition of white space counts these."""
+
+
+def visible_starts(array: Any) -> bool:
+    """Whether every value of the Arrow ``string`` or ``large_string`` array ``array`` that
+    is not null begins with a printable ASCII character other than the space (``!`` to
+    ``~``): then none is empty or all white space, by any definition of white space.
+
+    Read from the array's offsets and first bytes with numpy, with no work per value: the
+    cheap proof, for the ids of a million rows, that a test per value (a regular
+    expression, a trim) would pass every one. ``False`` means only that the proof failed.
+    """
+    kind = str(array.type)
+    if kind not in ("string", "large_string", "utf8", "large_utf8"):
+        return False
+    size = len(array)
+    if size == 0:
+        return True
+    _, offsets_buffer, data = array.buffers()
+    width = np.int64 if kind.startswith("large") else np.int32
+    offsets: np.ndarray[Any, Any] = np.frombuffer(
+        offsets_buffer, dtype=width, count=size + 1, offset=array.offset * np.dtype(width).itemsize
+    )
+    starts = offsets[:-1]
+    filled = np.diff(offsets) > 0
+    if data is None or data.size == 0:
+        good = np.zeros(size, dtype=bool)
+    else:
+        text = np.frombuffer(data, dtype=np.uint8)
+        every = bool(filled.all())
+        first = text[starts if every else np.minimum(starts, data.size - 1)]
+        # One unsigned comparison: bytes below "!" wrap round to above "~" - "!".
+        good = (first - np.uint8(_VISIBLE_FIRST)) <= np.uint8(_VISIBLE_LAST - _VISIBLE_FIRST)
+        if not every:
+            good &= filled
+    if array.null_count:
+        good |= ~np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return bool(good.all())

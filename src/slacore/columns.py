@@ -43,6 +43,7 @@ from slacore._column_values import (
     _missing,
     _objects,
     _times,
+    visible_starts,
 )
 from slacore._values import identifier
 from slacore.connector.streams import Stream
@@ -90,10 +91,20 @@ class ArrowText:
 
     def objects(self) -> np.ndarray[Any, Any]:
         """The whole column as an object array."""
-        values = self.array.to_numpy(zero_copy_only=False)
         if self.converted:
-            values = np.asarray(list(map(self.converted.get, values, values)), dtype=object)
-        return values  # type: ignore[no-any-return]
+            # A converted field holds a few distinct values (teams, channels): each is
+            # converted once and spread by its code, with no Python string per row.
+            import pyarrow.compute as pc
+
+            encoded = pc.dictionary_encode(self.array)
+            distinct = encoded.dictionary.to_pylist()
+            made = [self.converted.get(raw, raw) for raw in distinct]
+            made.append(None)  # a missing value
+            codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+            lookup = np.empty(len(made), dtype=object)
+            lookup[:] = made
+            return lookup[codes]  # type: ignore[no-any-return]
+        return self.array.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
 
     def raw(self, wanted: Collection[Any]) -> list[str]:
         """The stored strings that stand for one of ``wanted``."""
@@ -150,6 +161,16 @@ class Columns:
         value = found[row]
         return bool(value) if found.dtype == bool else value
 
+    def values_at(self, field: str, rows: np.ndarray[Any, np.dtype[np.int64]]) -> list[Any]:
+        """The values of ``field`` at ``rows``, as :meth:`value` gives each: text kept as
+        Arrow is taken at those rows only, not turned into Python objects whole."""
+        found = self.values[field]
+        if isinstance(found, ArrowText):
+            raw = found.array.take(rows).to_pylist()
+            return [found.converted.get(v, v) for v in raw] if found.converted else raw
+        value = self.value
+        return [value(field, row) for row in rows.tolist()]
+
     def isin(self, field: str, wanted: Collection[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Whether each row's ``field`` is one of ``wanted`` (a missing value never is)."""
         found = self.values.get(field)
@@ -164,8 +185,31 @@ class Columns:
         answer = {value: value in wanted for value in dict.fromkeys(items)}
         return np.fromiter(map(answer.__getitem__, items), dtype=bool, count=len(items))
 
-    def codes(self, field: str, known: Sequence[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Each row's position of ``field`` in ``known`` (distinct texts), -1 for none."""
+    def codes(
+        self,
+        field: str,
+        known: Sequence[str],
+        where: np.ndarray[Any, np.dtype[np.bool_]] | None = None,
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Each row's position of ``field`` in ``known`` (distinct texts), -1 for none; with
+        ``where``, only the rows it flags are looked up (the others: -1), so that a column
+        of millions of ids is hashed only where the caller needs it."""
+        if where is not None:
+            rows = np.flatnonzero(where)
+            if len(rows) < len(where):
+                found = np.full(len(where), -1, dtype=np.int64)
+                if len(rows):
+                    found[rows] = self._codes(field, known, rows)
+                return found
+        return self._codes(field, known, None)
+
+    def _codes(
+        self,
+        field: str,
+        known: Sequence[str],
+        rows: np.ndarray[Any, np.dtype[np.int64]] | None,
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """:meth:`codes` of every row, or of ``rows`` only (in their order)."""
         found = self.values.get(field)
         if isinstance(found, ArrowText) and not found.converted:
             import pyarrow as pa
@@ -178,10 +222,12 @@ class Columns:
                     value_set = value_set.cast(kind)
             else:
                 value_set = pa.array(list(known), type=kind)
-            places = pc.index_in(found.array, value_set=value_set)
+            texts = found.array if rows is None else found.array.take(rows)
+            places = pc.index_in(texts, value_set=value_set)
             return places.fill_null(-1).to_numpy().astype(np.int64)  # type: ignore[no-any-return]
         code_of = dict(zip(known, range(len(known)), strict=True))
-        items = self.column(field).tolist()
+        column = self.column(field)
+        items = (column if rows is None else column[rows]).tolist()
         return np.fromiter(
             map(code_of.get, items, [-1] * len(items)), dtype=np.int64, count=len(items)
         )
@@ -195,7 +241,9 @@ class Columns:
         if isinstance(found, ArrowText):
             import pyarrow.compute as pc
 
-            encoded = pc.dictionary_encode(found.array.take(rows), null_encoding="encode")
+            every = len(rows) == self.rows and bool((rows == np.arange(self.rows)).all())
+            texts = found.array if every else found.array.take(rows)  # no copy of every row
+            encoded = pc.dictionary_encode(texts, null_encoding="encode")
             distinct = Distinct(arrow=encoded.dictionary, converted=found.converted)
             return encoded.indices.to_numpy().astype(np.int64), distinct
         values = self.column(field)[rows].tolist()
@@ -370,7 +418,9 @@ def _arrow_text(
 
     array: Any = column
     if hasattr(array, "combine_chunks"):
-        array = array.combine_chunks()
+        # One chunk is taken as it is: combining copies even one (a second copy of every
+        # text column of a million-row table).
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
     kind = array.type
     if pa.types.is_dictionary(kind):
         array = array.cast(kind.value_type)
@@ -386,6 +436,8 @@ def _arrow_text(
         row = array.is_null().to_numpy(zero_copy_only=False).argmax()
         _error(table, name, int(row), "a value is required, got none")
     if isinstance(check, _Identifier):
+        if visible_starts(array):  # no value blank, proven in one numpy pass
+            return ArrowText(array)
         blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(array)), 0).fill_null(False)
         if pc.any(blank).as_py():
             row = int(blank.to_numpy(zero_copy_only=False).argmax())

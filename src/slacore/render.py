@@ -65,6 +65,11 @@ def format_count(count: int) -> str:
     return f"{count:,}"
 
 
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
+"""Types :func:`jsonable` gives back as they are (exactly these, not subclasses such as
+enums)."""
+
+
 def jsonable(value: Any) -> Any:
     """Convert a figure to a JSON-ready value.
 
@@ -89,6 +94,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, Sequence | set | frozenset):
+        if type(value) in (list, tuple) and set(map(type, value)) <= _AS_THEY_ARE:
+            return list(value)  # a report's lists of lead ids: checked in C, not item by item
         return [jsonable(v) for v in value]
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):

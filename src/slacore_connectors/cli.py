@@ -19,7 +19,7 @@ import click
 import slacore
 from slacore.errors import ValidationError
 from slacore.render import format_money
-from slacore_connectors._arrow_memory import lean_arrow_pool
+from slacore_connectors._arrow_memory import lean_arrow_pool, pandas_left_unloaded
 from slacore_connectors._cli_errors import SlacoreGroup, one_line, run, set_debug
 from slacore_connectors._cli_jobs import load_job
 from slacore_connectors._cli_params import (
@@ -441,7 +441,9 @@ def _as_of(value: str | None, zone: Any) -> Any:
 def _write_report(report: Any, output_format: str, output: str | None) -> None:
 
     if output_format == "json":
-        text = json.dumps(report.to_dict(), indent=2) + "\n"
+        from slacore_connectors.report._json import indented
+
+        text = indented(report.to_dict()) + "\n"
     elif output_format == "html":
         text = report.to_html()
     else:
@@ -517,7 +519,7 @@ def report_command(
     zone = agreement.calendar.zone if agreement.calendar is not None else None
     moment = _as_of(as_of, zone)
     lean_arrow_pool()  # the report reads the store into Arrow tables
-    with open_store(config.store, read_only=True) as store:
+    with pandas_left_unloaded(), open_store(config.store, read_only=True) as store:
         report = build_report(store, agreement, period=period, as_of=moment)
     _write_report(report, "json" if as_json else output_format, output)
 

@@ -231,3 +231,83 @@ def test_a_time_past_any_datetime_names_its_row() -> None:
     assert huge.field == "handoffs.notified_at"
     assert huge.message.startswith("row 1: expected a time in the years 1900 to 2099")
     assert huge.message.endswith("microseconds after 1970")
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "expected"),
+    [
+        (["L1", "a b", "~"], pa.string(), True),
+        (["L1", None, "!x"], pa.string(), True),
+        ([None, None], pa.string(), True),
+        ([], pa.string(), True),
+        (["L1", "R2"], pa.large_string(), True),
+        (["L1", ""], pa.string(), False),
+        (["L1", " L2"], pa.string(), False),
+        (["L1", "\tL2"], pa.string(), False),
+        (["L1", "\u00a0"], pa.string(), False),
+        (["L1", "émile"], pa.string(), False),  # not all space, but not proven so
+    ],
+)
+def test_visible_starts_proves_no_id_is_blank(values: list[Any], kind: Any, expected: bool) -> None:
+    from slacore._column_values import visible_starts
+
+    array = pa.array(values, type=kind)
+    assert visible_starts(array) is expected
+    # A slice reads its own rows: the blank one before it, or after it, is not among them.
+    padded = pa.array(["", *values, " "], type=kind).slice(1, len(values))
+    assert visible_starts(padded) is expected
+
+
+def test_a_blank_id_after_visible_ones_is_still_refused() -> None:
+    table = {
+        "lead_id": pa.array(["L1", "L2", "   "]),
+        "notified_at": pa.array([0, 1, 2], type=pa.timestamp("us", tz="UTC")),
+        "stage": pa.array(["mql"] * 3),
+    }
+    with pytest.raises(ValidationError, match=r"handoffs\.lead_id: row 2"):
+        read_table(table, "handoffs")
+
+
+def test_values_at_and_objects_read_arrow_text_as_value_does() -> None:
+    table = read_table(
+        {
+            "lead_id": pa.array(["L1", "L2", "L3", "L4"]),
+            "notified_at": pa.array([0, 1, 2, 3], type=pa.timestamp("us", tz="UTC")),
+            "stage": pa.array(["mql"] * 4),
+            "to_team": pa.array(["sales", None, "sales", "sales"]),
+            "from_team": pa.array(["marketing"] * 4),
+        },
+        "handoffs",
+    )
+    rows = np.asarray([3, 1, 1], dtype=np.int64)
+    for field in ("lead_id", "to_team"):
+        assert table.values_at(field, rows) == [table.value(field, int(r)) for r in rows]
+    teams = table.column("to_team")
+    assert teams.dtype == object
+    assert teams.tolist() == [Team.SALES, None, Team.SALES, Team.SALES]
+    assert table.column("from_team").tolist() == [Team.MARKETING] * 4
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["arrow", "objects"])
+def test_codes_where_looks_up_the_flagged_rows_only(arrow: bool) -> None:
+    leads = ["L1", "L2", "L3", "L1", "L9"]
+    table = read_table(
+        {
+            "lead_id": pa.array(leads) if arrow else leads,
+            "rep_id": ["R1"] * 5,
+            "at": pa.array(range(5), type=pa.timestamp("us", tz="UTC")),
+            "channel": ["call"] * 5,
+        },
+        "touches",
+    )
+    known = ["L3", "L1"]
+    assert table.codes("lead_id", known).tolist() == [1, -1, 0, 1, -1]
+    where = np.asarray([True, False, True, False, True])
+    assert table.codes("lead_id", known, where).tolist() == [1, -1, 0, -1, -1]
+    assert table.codes("lead_id", known, np.ones(5, dtype=bool)).tolist() == [1, -1, 0, 1, -1]
+    assert table.codes("lead_id", known, np.zeros(5, dtype=bool)).tolist() == [-1] * 5
+    every = np.arange(5, dtype=np.int64)
+    codes, distinct = table.factorize("lead_id", every)
+    assert (codes.tolist(), list(distinct)) == ([0, 1, 2, 0, 3], ["L1", "L2", "L3", "L9"])
+    codes, distinct = table.factorize("lead_id", every[[4, 0, 3]])
+    assert (codes.tolist(), list(distinct)) == ([0, 1, 1], ["L9", "L1"])

@@ -123,3 +123,59 @@ def test_a_row_the_model_refuses_goes_to_invalid_as_in_records(store: DuckDBStor
     assert table.column("at").to_pylist() == [t.at.astimezone(UTC) for t in kept]
     with pytest.raises(StoreError, match="holds a touches record this slacore refuses"):
         store.columns("touches")
+
+
+def test_rows_read_a_batch_at_a_time_come_in_order_with_refused_ones_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Touches stored out of time order (several batches), some at one instant, two
+    # refused by the model: columns() orders what it keeps as records() does, whatever
+    # batches DuckDB hands the rows over in.
+    from slacore_connectors.store import _columns
+
+    monkeypatch.setattr(_columns, "WHOLE_SLICE", 7)
+    minutes = [(n * 37) % 50 for n in range(50)]  # every minute once, shuffled
+    touches = [
+        Touch(lead_id=f"L{n}", rep_id="R1", at=T0 + timedelta(minutes=m // 2), channel="call")
+        for n, m in enumerate(minutes)
+    ]
+    with DuckDBStore(tmp_path / "sla.duckdb") as opened:
+        batch = Batch(stream=Stream.TOUCHES, records=touches, cursor=Cursor(stream=Stream.TOUCHES))
+        opened.write_batch("crm", batch, run_id=1, seen_at=T0)
+        opened._db.execute(
+            "UPDATE touches SET \"at\" = '9999-12-31T00:00:00+00:00' WHERE row_id IN (9, 30)"
+        )
+        # A row without its time_us (none this slacore writes): last, as DuckDB orders it.
+        opened._db.execute("UPDATE touches SET time_us = NULL WHERE row_id = 20")
+        refused: list[ValidationError] = []
+        kept = list(opened.records("touches", invalid=lambda error: None))
+        table = opened.columns("touches", invalid=refused.append)
+    assert len(refused) == 2
+    assert len(kept) == table.num_rows == 48
+    assert table.column("lead_id").to_pylist() == [t.lead_id for t in kept]
+    assert table.column("at").to_pylist() == [t.at for t in kept]
+    assert kept[-1].lead_id == table.column("lead_id")[-1].as_py() == "L19"
+    assert table.column("lead_id").num_chunks == 1  # one chunk: the engine copies none
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-02T12:00:00+00:00",  # as isoformat() writes it
+        "2026-03-02T07:00:00.250000-05:00",  # with microseconds
+        "2026-03-02T12:00:00Z",  # the other forms ISO 8601 allows
+        "2026-03-02T12:00:00.25+00:00",
+        "2026-03-02T17:30:00+05:30:00",
+        "2026-03-02 12:00:00+00:00",  # not ISO 8601 by the pattern: read by the model
+        "2026-03-02T12:00:00",  # naive: refused by the model
+    ],
+)
+def test_a_stored_time_of_any_form_reads_as_records_reads_it(store: DuckDBStore, text: str) -> None:
+    store._db.execute(f"UPDATE touches SET \"at\" = '{text}' WHERE row_id = 1")
+    from_records: list[ValidationError] = []
+    from_columns: list[ValidationError] = []
+    kept = list(store.records("touches", invalid=from_records.append))
+    table = store.columns("touches", invalid=from_columns.append)
+    assert [str(e) for e in from_columns] == [str(e) for e in from_records]
+    assert table.column("at").to_pylist() == [t.at.astimezone(UTC) for t in kept]
+    assert table.column("lead_id").to_pylist() == [t.lead_id for t in kept]

@@ -21,20 +21,21 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, Rounded, localcontext
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from slacore import _arrow as arrow
-from slacore.planning.pacing import Delivery, Measure, Pacing
+from slacore.planning.pacing import Delivery, Measure, Pacing, counted
 from slacore.render import json_dict, markdown_table
 
 if TYPE_CHECKING:
     from slacore.calendar.business import BusinessCalendar
+    from slacore.calendar.periods import PeriodSpan
 
 __all__ = ["CurvePoint", "PacingCurve", "pacing_curve"]
 
@@ -131,6 +132,35 @@ class PacingCurve(arrow.TableResult):
         return f"{self.explain()}\n\n{table}\n"
 
 
+def _grouped_sums(
+    items: list[Delivery],
+    span: PeriodSpan,
+    counts_for: Callable[[date], date],
+    amount: Callable[[Delivery], Decimal],
+) -> dict[date, Decimal] | None:
+    """The amounts of ``items`` in ``span`` summed by the day each counts for, each
+    delivery object once times the number of times it comes (a month of a million
+    hand-offs is a few hundred objects); ``None`` when an amount is negative or not finite
+    or a product or sum rounds in the current decimal context. Otherwise the sums are
+    exactly those of adding one delivery at a time: amounts at least 0 whose total needs
+    no rounding never round on the way to it."""
+    by_day: dict[date, Decimal] = {}
+    with localcontext() as context:
+        context.traps[Rounded] = True
+        try:
+            for item, many in counted(items):
+                if item.on not in span:
+                    continue
+                value = amount(item)
+                if not value.is_finite() or value < 0:
+                    return None
+                target_day = counts_for(item.on)
+                by_day[target_day] = by_day.get(target_day, Decimal(0)) + value * many
+        except Rounded:
+            return None
+    return by_day
+
+
 def pacing_curve(
     pacing: Pacing, delivered: Iterable[Delivery], *, calendar: BusinessCalendar
 ) -> PacingCurve:
@@ -154,16 +184,26 @@ def pacing_curve(
     days = [d for d in span.days() if calendar.open_intervals(d)]
     if not days:
         return PacingCurve(pacing=pacing, points=())
-    by_day: dict[date, Decimal] = {}
     counts_on: dict[date, date] = {}  # the business day a delivery's day counts for
-    for item in delivered:
-        if item.on not in span:
-            continue
-        target_day = counts_on.get(item.on)
+
+    def counts_for(on: date) -> date:
+        target_day = counts_on.get(on)
         if target_day is None:
-            target_day = counts_on[item.on] = next((d for d in days if d >= item.on), days[-1])
-        amount = item.value if pacing.measure is Measure.VALUE else Decimal(item.leads)
-        by_day[target_day] = by_day.get(target_day, Decimal(0)) + amount
+            target_day = counts_on[on] = next((d for d in days if d >= on), days[-1])
+        return target_day
+
+    def amount(item: Delivery) -> Decimal:
+        return item.value if pacing.measure is Measure.VALUE else Decimal(item.leads)
+
+    items = list(delivered)
+    by_day = _grouped_sums(items, span, counts_for, amount)
+    if by_day is None:  # a sum that rounds: added one delivery at a time, as always
+        by_day = {}
+        for item in items:
+            if item.on not in span:
+                continue
+            target_day = counts_for(item.on)
+            by_day[target_day] = by_day.get(target_day, Decimal(0)) + amount(item)
     points: list[CurvePoint] = []
     total = Decimal(0)
     for index, day in enumerate(days, start=1):

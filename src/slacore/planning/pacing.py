@@ -484,6 +484,17 @@ def _open_days(span: PeriodSpan, calendar: BusinessCalendar) -> list[date]:
     return [day for day in span.days() if calendar.open_intervals(day)]
 
 
+def counted(delivered: Iterable[Delivery]) -> list[tuple[Delivery, int]]:
+    """Each delivery object of ``delivered`` once, in order of first appearance, with how
+    many times it comes (:func:`deliveries` gives one object to equal deliveries, so a
+    month's million deliveries are a few hundred objects). Objects are told apart by
+    identity: two equal objects count apart."""
+    items = list(delivered)
+    times = Counter(map(id, items))  # counted in C, not one Python step per item
+    by_id = dict(zip(map(id, items), items, strict=True))
+    return [(by_id[key], many) for key, many in times.items()]
+
+
 def pace(
     delivered: Iterable[Delivery],
     *,
@@ -578,16 +589,10 @@ def pace(
     unvalued: dict[tuple[str, str], int] = {}
     # Each delivery object once, times the number of times it comes (deliveries() gives
     # one object to equal deliveries): exact, as Fractions and ints are.
-    items: dict[int, Delivery] = {}
-    times: Counter[int] = Counter()
-    for item in delivered:
-        items.setdefault(id(item), item)
-        times[id(item)] += 1
-    for key, item in items.items():
+    for item, many in counted(delivered):
         if item.on not in span or item.on > day:
             continue
         i = index_of(item.on)
-        many = times[key]
         amounts[i] += Fraction(item.leads if how is Measure.LEADS else item.value) * many
         leads[i] += item.leads * many
         if item.unvalued is not None and how is Measure.VALUE:

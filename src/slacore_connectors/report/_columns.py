@@ -5,6 +5,7 @@ per record (private to the report)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, Rounded, localcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ import numpy as np
 from slacore import _arrow
 from slacore.agreement import Agreement
 from slacore.model import Handoff
-from slacore.planning.pacing import Delivery
+from slacore.planning.pacing import Delivery, counted
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -27,8 +28,8 @@ def micros(table: Any, column: str) -> Any:
     """A time column of ``table`` as a numpy array of epoch microseconds (no nulls: the main
     time of a record is required)."""
     pa = _arrow.pyarrow()
-    times = table.column(column).combine_chunks().cast(pa.int64())
-    return times.to_numpy(zero_copy_only=False)
+    times = table.column(column).cast(pa.int64())
+    return times.to_numpy()
 
 
 def between(table: Any, column: str, first: datetime, stop: datetime) -> Any:
@@ -100,3 +101,33 @@ def deliveries(agreement: Agreement, handoffs: Any) -> list[Delivery]:
     shown = handoffs.take(first_rows).to_pylist()
     valued = agreement.deliveries([Handoff(**row) for row in shown])
     return [valued[at] for at in group.tolist()]
+
+
+def summed(delivered: list[Delivery]) -> list[Delivery]:
+    """The deliveries of ``delivered`` with each delivery object once, its value and leads
+    times the number of times it comes: what pacing, the curve and the scorecard add up,
+    in a few hundred objects rather than one a hand-off; ``delivered`` itself when a value
+    is negative or not finite, or the total of the values would round in the current
+    decimal context.
+
+    The same figures either way: amounts at least 0 whose total needs no rounding never
+    round on the way to it, in any order or grouping (pacing adds Fractions, exact anyway).
+    """
+    grouped: list[Delivery] = []
+    total = Decimal(0)
+    with localcontext() as context:
+        context.traps[Rounded] = True
+        try:
+            for item, many in counted(delivered):
+                if not item.value.is_finite() or item.value < 0:
+                    return delivered
+                value = item.value * many
+                total += value
+                grouped.append(
+                    Delivery(
+                        on=item.on, value=value, leads=item.leads * many, unvalued=item.unvalued
+                    )
+                )
+        except Rounded:
+            return delivered
+    return grouped

@@ -467,7 +467,7 @@ def _build(
     # The period's deliveries, made once for the pacing and the scorecard.
     delivered: list[Delivery] | None = None
     if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
-        delivered = _columns.deliveries(agreement, chosen)
+        delivered = _columns.summed(_columns.deliveries(agreement, chosen))
         pacing = agreement.pace(delivered, as_of=pace_day)
         curve = pacing_curve(pacing, delivered, calendar=calendar)
 
@@ -639,7 +639,7 @@ def _score(
     lead_value: Decimal | None = None
     if agreement.lead_values is not None:
         if delivered is None:
-            delivered = _columns.deliveries(agreement, chosen)
+            delivered = _columns.summed(_columns.deliveries(agreement, chosen))
         lead_value = sum((d.value for d in delivered), Decimal(0))
     kwargs: dict[str, Any] = {
         "revenue": outcome.revenue if agreement.goals is not None else None,

@@ -12,8 +12,8 @@ stored, a channel in capitals) is read again by
 it or refuses it with the model's own error. The main time is read from the integer
 ``time_us`` column (the instant, in epoch microseconds), never parsed from its text.
 
-A DuckDB store gives its rows as one Arrow table the same checks go through
-(:meth:`ChunkReader.whole`), so a row an older slacore wrote to SQLite and ``slacore store
+A DuckDB store gives its rows as Arrow record batches the same checks go through
+(:meth:`ChunkReader.checked`), so a row an older slacore wrote to SQLite and ``slacore store
 migrate`` copied reads the same from either store.
 
 Streams whose records have no trusted maker (deals: their amounts are parsed by the class)
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from slacore import _arrow
+from slacore._column_values import visible_starts
 from slacore._trusted import trusted_maker
 from slacore._values import FIRST_YEAR, LAST_YEAR
 from slacore.connector import Stream, core_fields
@@ -60,6 +61,17 @@ def _not_all_space() -> str:
     not all space). The last such character is U+3000 (a test pins it)."""
     space = (code for code in range(SPACE_END) if chr(code).isspace())
     return "[^" + "".join(f"\\x{{{code:x}}}" for code in space) + "]"
+
+
+def _not_blank(column: Any) -> Any:
+    """Whether each value of a text column holds a character that is not white space
+    (null for null): proven for every value at once when each begins with a visible ASCII
+    character (:func:`slacore._column_values.visible_starts`), else by a regular
+    expression per value."""
+    pc = _arrow.compute()
+    if visible_starts(column):
+        return pc.is_valid(column)  # false, not null, for null: the checks fill null as false
+    return pc.match_substring_regex(column, _not_all_space())
 
 
 _ENUMS: dict[str, tuple[str, ...]] = {
@@ -218,7 +230,7 @@ class ChunkReader:
                 return self._finish(arrays)
         else:
             ok = [False] * len(rows)
-        return self._slow(rows, ok)
+        return self._slow(rows, ok)[0]
 
     def whole(self, found: Any, *, typed: bool = True) -> list[Any] | None:
         """A table read whole as record batches of the stream's schema, or ``None`` when a
@@ -249,17 +261,18 @@ class ChunkReader:
         batches = []
         for start in range(0, max(len(arrays[0]), 1), WHOLE_SLICE):
             part = [array.slice(start, WHOLE_SLICE) for array in arrays]
-            batches.append(self._checked(part))
+            batches.append(self.checked(part)[0])
         return batches
 
-    def _checked(self, arrays: list[Any]) -> Any:
-        """``row_id``, the fields' arrays and any further ones as a record batch of the
-        fields, each row the checks do not pass read again (as Python values, then by the
-        model)."""
-        fields = arrays[1 : 1 + len(self.fields)]
+    def checked(self, arrays: Sequence[Any]) -> tuple[Any, list[int] | None]:
+        """``row_id``, the fields' arrays and any further ones (as :meth:`whole` takes
+        them) as a record batch of the fields, each row the checks do not pass read again
+        (as Python values, then by the model); and which rows the batch holds: ``None``
+        for all of them, else their positions (a row the model refused is left out)."""
+        fields = list(arrays[1 : 1 + len(self.fields)])
         ok = self._passes(fields)
         if ok is None:
-            return self._finish(fields)
+            return self._finish(fields), None
         rows = list(zip(*(array.to_pylist() for array in arrays), strict=True))
         return self._slow(rows, ok)
 
@@ -286,12 +299,10 @@ class ChunkReader:
         """``None`` if every row passes the checks, else whether each does."""
         pc = _arrow.compute()
         by_name = {f.name: array for f, array in zip(self.fields, arrays, strict=True)}
-        checks = [pc.match_substring_regex(by_name[n], _not_all_space()) for n in self.required]
+        checks = [_not_blank(by_name[n]) for n in self.required]
         for name in self.optional:
             column = by_name[name]
-            checks.append(
-                pc.or_kleene(pc.is_null(column), pc.match_substring_regex(column, _not_all_space()))
-            )
+            checks.append(pc.or_kleene(pc.is_null(column), _not_blank(column)))
         for f in self.fields:
             column = by_name[f.name]
             if f.name in _ENUMS:
@@ -324,20 +335,24 @@ class ChunkReader:
             done.append(array)
         return pa.RecordBatch.from_arrays(done, schema=self.schema)
 
-    def _slow(self, rows: Sequence[tuple[Any, ...]], ok: Sequence[bool]) -> Any:
+    def _slow(self, rows: Sequence[tuple[Any, ...]], ok: Sequence[bool]) -> tuple[Any, list[int]]:
         """The chunk with each row that failed the checks read again by the record class:
-        kept with the class's values, or left out if the class refused it."""
+        kept with the class's values, or left out if the class refused it; and the
+        positions of the rows kept."""
         kept: list[tuple[Any, ...]] = []
+        positions: list[int] = []
         width = 1 + len(self.fields)
-        for row, passed in zip(rows, ok, strict=True):
+        for position, (row, passed) in enumerate(zip(rows, ok, strict=True)):
             if passed:
                 kept.append(row[1:width])
-                continue
-            record = self.again(row)
-            if record is not None:
+            else:
+                record = self.again(row)
+                if record is None:
+                    continue
                 kept.append(_cells(record, self.table))
+            positions.append(position)
         columns = list(zip(*kept, strict=True)) if kept else [() for _ in self.fields]
-        return self._finish(self._arrays(columns))
+        return self._finish(self._arrays(columns)), positions
 
 
 def records_table(stream: Stream, records: Iterable[Any]) -> Any:

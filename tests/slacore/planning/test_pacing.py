@@ -27,6 +27,7 @@ from slacore import (
     deliveries,
     pace,
 )
+from slacore.calendar.periods import Period
 from slacore.planning.curve import pacing_curve
 from slacore.planning.pacing import Unvalued
 
@@ -329,3 +330,37 @@ def test_shared_deliveries_pace_as_one_object_each(
             assert pacing_curve(together, shared, calendar=CAL) == pacing_curve(
                 together, apart, calendar=CAL
             )
+
+
+def test_counted_gives_each_object_once_with_its_number() -> None:
+    from slacore.planning.pacing import counted
+
+    one = Delivery(on="2026-06-02", value=10)
+    other = Delivery(on="2026-06-03", value=10)
+    equal = attrs.evolve(one)  # equal to ``one``, another object: counted apart
+    assert counted(iter([one, other, one, equal, one])) == [(one, 3), (other, 1), (equal, 1)]
+    assert counted([]) == []
+
+
+def test_a_curve_whose_sums_round_adds_one_delivery_at_a_time() -> None:
+    # 28 significant digits: nine of them add up with rounding in the default context.
+    # Summed per object (value times its number) the rounding could differ: the curve then
+    # adds the deliveries one at a time, as always, and equals the curve of one object each.
+    from slacore.planning.curve import _grouped_sums
+
+    long = Decimal("1234567890.123456789012345678")
+    shared = [Delivery(on=d, value=long) for d in OPEN_JUNE[:3] for _ in range(9)]
+    same = Delivery(on=OPEN_JUNE[3], value=long)
+    shared += [same] * 9
+    span = Period.MONTH.span(OPEN_JUNE[0])
+    assert _grouped_sums(shared, span, lambda day: day, lambda d: d.value) is None
+    assert _grouped_sums([same] * 3, span, lambda day: day, lambda d: d.value) == {
+        OPEN_JUNE[3]: long * 3
+    }
+    apart = [attrs.evolve(d) for d in shared]
+    check = pace(apart, target=550_000, as_of="2026-06-30", calendar=PLAIN)
+    together = pacing_curve(check, shared, calendar=PLAIN)
+    assert together == pacing_curve(check, apart, calendar=PLAIN)
+    assert [p.delivered for p in together.points[:4]] == [
+        p.delivered for p in pacing_curve(check, apart, calendar=PLAIN).points[:4]
+    ]

@@ -132,11 +132,9 @@ def accountable(
     codes = [code for code, status in enumerate(STATUSES) if status in wanted]
     picked = np.flatnonzero(np.isin(figures.status, codes))
     owners: list[str | None] = figures.owners
-    lead = handoffs.value
     codes_at = figures.owner[picked].tolist()
-    rows_at = figures.rows[picked].tolist()
-    pairs = zip(codes_at, rows_at, strict=True)
-    return [(owners[code], lead("lead_id", row)) for code, row in pairs]
+    leads = handoffs.values_at("lead_id", figures.rows[picked])
+    return [(owners[code], lead) for code, lead in zip(codes_at, leads, strict=True)]
 
 
 class Maker:
@@ -272,17 +270,19 @@ def route_arrays(
     general_lead = np.bincount(lead_codes, minlength=len(distinct)) > 1
     moves = matter(handoffs.factorize("stage", rows)[1])
     changes_kept = owners_kept = None
+    # Lead ids are looked up only on the rows that could matter (a move that matters,
+    # known by ``now``; a counted touch): hashing millions of ids was most of the routing.
     if stage_changes is not None and stage_changes.rows:
-        codes = stage_changes.codes("lead_id", distinct)
-        changes_kept = (
-            (codes >= 0)
-            & (stage_changes.times["at"].us <= now_us)
-            & stage_changes.isin("to_stage", moves)
+        changes_kept = (stage_changes.times["at"].us <= now_us) & stage_changes.isin(
+            "to_stage", moves
         )
+        codes = stage_changes.codes("lead_id", distinct, changes_kept)
+        changes_kept &= codes >= 0
         general_lead[codes[changes_kept]] = True
     if owner_changes is not None and owner_changes.rows:
-        codes = owner_changes.codes("lead_id", distinct)
-        owners_kept = (codes >= 0) & (owner_changes.times["at"].us <= now_us)
+        owners_kept = owner_changes.times["at"].us <= now_us
+        codes = owner_changes.codes("lead_id", distinct, owners_kept)
+        owners_kept &= codes >= 0
         general_lead[codes[owners_kept]] = True
     outsiders: frozenset[str] = frozenset()
     if team_of is not None:
@@ -296,10 +296,11 @@ def route_arrays(
     position_of[lead_codes] = np.arange(size, dtype=np.int64)
     column, positions, times, general_touches = _NONE, _NONE, _NONE, _NONE
     if channels is not None and touches is not None and touches.rows and size:
-        codes = touches.codes("lead_id", distinct)
-        counted = (codes >= 0) & touches.isin("channel", channels)
+        counted = touches.isin("channel", channels)
         if outsiders:
             counted &= ~touches.isin("rep_id", outsiders)
+        codes = touches.codes("lead_id", distinct, counted)
+        counted &= codes >= 0
         at_us = touches.times["at"].us
         on_general = counted & general_lead[np.maximum(codes, 0)]
         column = np.flatnonzero(counted & ~on_general)
