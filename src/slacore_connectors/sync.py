@@ -53,6 +53,7 @@ from slacore.connector import (
     get_connector,
 )
 from slacore.errors import SlacoreError, ValidationError
+from slacore_connectors._read_ahead import read_ahead
 from slacore_connectors.jobs import DEFAULT_CONFIG as DEFAULT_CONFIG
 from slacore_connectors.jobs import JobConfig, SourceConfig
 from slacore_connectors.store import (
@@ -441,11 +442,46 @@ def _sync_stream(
         counts.update((each.value, tally) for each, tally in tallies.items())
     # The column path when both ends have one: no record object per row.
     columns = not carried and connector.offers_columns() and isinstance(store, ColumnWriter)
+    # On the column path the next batch is read while this one is stored (_read_ahead.py).
+    ahead = read_ahead(connector.read_as_columns(stream, cursor)) if columns else None
     items: Iterator[Batch | ColumnBatch] = (
-        connector.read_as_columns(stream, cursor)
-        if columns
-        else connector.read(stream, cursor, carried=carried)
+        ahead if ahead is not None else connector.read(stream, cursor, carried=carried)
     )
+    try:
+        stopped = _store_batches(
+            store, connector, source, stream, items, tallies, counts, notices,
+            carried=carried, run_id=run_id, seen_at=seen_at, progress=progress, stop=stop,
+            redactor=redactor,
+        )  # fmt: skip
+    finally:
+        if ahead is not None:
+            ahead.close()  # a stop or an error: the reading thread stops too
+    if stopped:
+        return
+    for each, tally in tallies.items():
+        counts[each.value] = tally
+
+
+def _store_batches(
+    store: Store,
+    connector: Connector,
+    source: str,
+    stream: Stream,
+    items: Iterator[Batch | ColumnBatch],
+    tallies: dict[Stream, StreamCounts],
+    counts: dict[str, StreamCounts],
+    notices: dict[str, list[str]],
+    *,
+    carried: tuple[Stream, ...],
+    run_id: int,
+    seen_at: datetime,
+    progress: Progress | None,
+    stop: _Signals,
+    redactor: _Redactor,
+) -> bool:
+    """Store each batch of ``items`` (one stream's, and those it ``carried``), keeping
+    ``tallies``, ``counts`` and ``notices`` up to date after each; whether a signal stopped
+    it after a batch stored."""
     for item in items:
         batch = redactor.batch(_checked(item, stream, connector, carried))
         if isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
@@ -472,6 +508,5 @@ def _sync_stream(
             if said is not None and callable(activity):
                 activity(source, said)
         if stop.requested() and batch.stream is stream:
-            return  # the batch and its cursor are stored: stop here
-    for each, tally in tallies.items():
-        counts[each.value] = tally
+            return True  # the batch and its cursor are stored: stop here
+    return False
