@@ -58,6 +58,7 @@ from slacore_connectors.jobs import DEFAULT_CONFIG as DEFAULT_CONFIG
 from slacore_connectors.jobs import JobConfig, SourceConfig
 from slacore_connectors.store import (
     ColumnWriter,
+    StagesColumns,
     Store,
     StoreError,
     SyncLockedError,
@@ -442,10 +443,15 @@ def _sync_stream(
         counts.update((each.value, tally) for each, tally in tallies.items())
     # The column path when both ends have one: no record object per row.
     columns = not carried and connector.offers_columns() and isinstance(store, ColumnWriter)
-    # On the column path the next batch is read while this one is stored (_read_ahead.py).
-    ahead = read_ahead(connector.read_as_columns(stream, cursor)) if columns else None
-    items: Iterator[Batch | ColumnBatch] = (
-        ahead if ahead is not None else connector.read(stream, cursor, carried=carried)
+    # On the column path the next batch is read (and staged, when the store stages apart)
+    # while this one is stored (_read_ahead.py).
+    ahead = (
+        read_ahead(_staged(connector.read_as_columns(stream, cursor), store)) if columns else None
+    )
+    items: Iterator[tuple[Batch | ColumnBatch, Any]] = (
+        ahead
+        if ahead is not None
+        else ((batch, None) for batch in connector.read(stream, cursor, carried=carried))
     )
     try:
         stopped = _store_batches(
@@ -462,12 +468,23 @@ def _sync_stream(
         counts[each.value] = tally
 
 
+def _staged(batches: Iterator[ColumnBatch], store: Store) -> Iterator[tuple[ColumnBatch, Any]]:
+    """Each batch with its rows as the store stages them (:class:`StagesColumns`), or
+    ``None`` when it does not stage apart or the item is no column batch (the sync's check
+    refuses it then)."""
+    for batch in batches:
+        staged = None
+        if isinstance(store, StagesColumns) and isinstance(batch, ColumnBatch) and len(batch):
+            staged = store.stage_columns(batch)
+        yield batch, staged
+
+
 def _store_batches(
     store: Store,
     connector: Connector,
     source: str,
     stream: Stream,
-    items: Iterator[Batch | ColumnBatch],
+    items: Iterator[tuple[Batch | ColumnBatch, Any]],
     tallies: dict[Stream, StreamCounts],
     counts: dict[str, StreamCounts],
     notices: dict[str, list[str]],
@@ -481,10 +498,13 @@ def _store_batches(
 ) -> bool:
     """Store each batch of ``items`` (one stream's, and those it ``carried``), keeping
     ``tallies``, ``counts`` and ``notices`` up to date after each; whether a signal stopped
-    it after a batch stored."""
-    for item in items:
+    it after a batch stored. Each item comes with its rows staged already, or ``None``."""
+    for item, staged in items:
         batch = redactor.batch(_checked(item, stream, connector, carried))
-        if isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
+        if isinstance(batch, ColumnBatch) and staged is not None:
+            assert isinstance(store, StagesColumns)
+            done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at, staged=staged)
+        elif isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
             done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at)
         else:
             rows = batch.to_batch() if isinstance(batch, ColumnBatch) else batch
