@@ -22,7 +22,7 @@ __all__ = ["read_ahead"]
 _T = TypeVar("_T")
 
 _POLL: Final = 0.05
-"""Seconds the reading thread waits for room before it checks whether to stop."""
+"""Seconds the reading thread waits for room to read before it checks whether to stop."""
 
 
 def read_ahead(
@@ -30,36 +30,39 @@ def read_ahead(
 ) -> Generator[_T, None, None]:
     """``items``, each read in a thread of its own while the caller works on the one before.
 
-    At most one item waits beyond the one the caller holds. When the caller stops early
-    (closes this generator, or leaves it to be collected) the thread stops after the item
-    it is reading and closes ``items`` (a generator's ``finally`` then runs there); the
-    caller's close waits for it.
+    The thread reads one item beyond the one the caller holds, no more. When the caller
+    stops early (closes this generator, or leaves it to be collected) the thread stops after
+    the item it is reading and closes ``items`` (a generator's ``finally`` then runs there);
+    the caller's close waits for it.
 
     Raises:
         Exception: Whatever ``items`` raised, in its place among the items (the thread's
             frames in its traceback).
 
     """
-    handoff: queue.Queue[tuple[bool, _T | BaseException | None]] = queue.Queue(maxsize=1)
+    handoff: queue.Queue[tuple[bool, _T | BaseException | None]] = queue.Queue()
+    # Room to read one item: taken before each read, given back when the caller takes the
+    # item before it, so the thread never reads two items ahead (memory: two batches).
+    room = threading.Semaphore(1)
     stop = threading.Event()
 
-    def put(entry: tuple[bool, _T | BaseException | None]) -> bool:
+    def wait_for_room() -> bool:
         while not stop.is_set():
-            try:
-                handoff.put(entry, timeout=_POLL)
-            except queue.Full:
-                continue
-            return True
+            if room.acquire(timeout=_POLL):
+                return True
         return False
 
     def produce() -> None:
         try:
-            for item in items:
-                if not put((True, item)):
+            while wait_for_room():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    handoff.put((False, None))
                     return
-            put((False, None))
+                handoff.put((True, item))
         except BaseException as error:  # handed to the caller, raised there
-            put((False, error))
+            handoff.put((False, error))
         finally:
             close = getattr(items, "close", None)
             if callable(close):
@@ -70,6 +73,7 @@ def read_ahead(
     try:
         while True:
             more, value = handoff.get()
+            room.release()
             if not more:
                 if isinstance(value, BaseException):
                     raise value

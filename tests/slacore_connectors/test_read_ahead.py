@@ -42,9 +42,12 @@ def test_nothing_to_read() -> None:
 def test_an_error_comes_after_the_items_before_it() -> None:
     log: list[str] = []
     got: list[int] = []
+
+    def take_all() -> None:
+        got.extend(read_ahead(numbers(10, log, fail_at=3)))
+
     with pytest.raises(ValueError, match="bad row 3"):
-        for item in read_ahead(numbers(10, log, fail_at=3)):
-            got.append(item)
+        take_all()
     assert got == [0, 1, 2]
     assert log[-1] == "closed"
     assert not alive()
@@ -74,9 +77,33 @@ def test_stopping_early_stops_the_reading() -> None:
 
 def test_a_caller_that_raises_stops_the_reading() -> None:
     log: list[str] = []
-    with pytest.raises(RuntimeError):
+
+    def store_until_it_fails() -> None:
         for item in read_ahead(numbers(1000, log)):
             if item == 2:
                 raise RuntimeError("the store failed")
+
+    with pytest.raises(RuntimeError):
+        store_until_it_fails()
     assert not alive()
     assert log[-1] == "closed"
+
+
+def test_the_thread_reads_one_item_ahead_no_more() -> None:
+    log: list[str] = []
+    read = threading.Event()
+
+    def items() -> Iterator[int]:
+        for number in range(5):
+            log.append(f"asked {number}")
+            if number == 1:
+                read.set()
+            yield number
+
+    ahead = read_ahead(items())
+    assert next(ahead) == 0
+    assert read.wait(10)  # item 1 read while the caller holds item 0 ...
+    time_for_more = threading.Event()
+    time_for_more.wait(0.2)
+    assert "asked 2" not in log  # ... and item 2 not before the caller takes item 1
+    assert list(ahead) == [1, 2, 3, 4]
