@@ -58,12 +58,12 @@ from slacore_connectors.jobs import DEFAULT_CONFIG as DEFAULT_CONFIG
 from slacore_connectors.jobs import JobConfig, SourceConfig
 from slacore_connectors.store import (
     ColumnWriter,
-    StagesColumns,
     Store,
     StoreError,
     SyncLockedError,
     open_store,
 )
+from slacore_connectors.store.base import _StagesColumns
 from slacore_connectors.sync_report import _SIGNALS, SourceResult, StreamCounts, SyncReport
 
 __all__ = [
@@ -469,13 +469,13 @@ def _sync_stream(
 
 
 def _staged(batches: Iterator[ColumnBatch], store: Store) -> Iterator[tuple[ColumnBatch, Any]]:
-    """Each batch with its rows as the store stages them (:class:`StagesColumns`), or
-    ``None`` when it does not stage apart or the item is no column batch (the sync's check
-    refuses it then)."""
+    """Each batch with its rows as the store stages them (``_StagesColumns``: the built-in
+    stores), or ``None`` when it does not stage apart or the item is no column batch (the
+    sync's check refuses it then)."""
     for batch in batches:
         staged = None
-        if isinstance(store, StagesColumns) and isinstance(batch, ColumnBatch) and len(batch):
-            staged = store.stage_columns(batch)
+        if isinstance(store, _StagesColumns) and isinstance(batch, ColumnBatch) and len(batch):
+            staged = store._stage_columns(batch)
         yield batch, staged
 
 
@@ -502,7 +502,7 @@ def _store_batches(
     for item, staged in items:
         batch = redactor.batch(_checked(item, stream, connector, carried))
         if isinstance(batch, ColumnBatch) and staged is not None:
-            assert isinstance(store, StagesColumns)
+            assert isinstance(store, _StagesColumns)
             done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at, staged=staged)
         elif isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
             done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at)

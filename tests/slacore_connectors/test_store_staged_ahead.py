@@ -1,4 +1,4 @@
-"""Staging apart (``StagesColumns``): both stores stage a column batch with no database
+"""Staging apart (the private ``_StagesColumns``): both stores stage a column batch with no database
 work, and ``write_columns(..., staged=...)`` stores and answers what ``write_columns`` alone
 does, the rows staged on another thread (a sync stages each batch on the thread that reads
 it)."""
@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from tests.slacore_connectors.test_store_columns import SEEN, _duck_rows, batches
 
 from slacore.connector import ColumnBatch
-from slacore_connectors.store import DuckDBStore, SQLiteStore, StagesColumns
+from slacore_connectors.store import DuckDBStore, SQLiteStore
+from slacore_connectors.store.base import _StagesColumns
 
 
 @pytest.mark.parametrize("engine", [SQLiteStore, DuckDBStore])
 def test_both_stores_stage_apart(engine: type[SQLiteStore | DuckDBStore]) -> None:
     with engine(":memory:") as store:
-        assert isinstance(store, StagesColumns)
+        assert isinstance(store, _StagesColumns)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -36,7 +37,7 @@ def test_staged_apart_stores_what_write_columns_stores(
                 # Staged on another thread, as a sync's reading thread stages it.
                 staged: list[Any] = []
                 thread = threading.Thread(
-                    target=lambda into, of: into.append(ahead.stage_columns(of)),
+                    target=lambda into, of: into.append(ahead._stage_columns(of)),
                     args=(staged, batch),
                 )
                 thread.start()

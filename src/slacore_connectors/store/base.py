@@ -402,14 +402,16 @@ class ColumnWriter(Protocol):
 
 
 @runtime_checkable
-class StagesColumns(Protocol):
-    """The optional capability of a :class:`ColumnWriter` that stages a column batch's rows
-    apart from writing them: :meth:`stage_columns` does no database work, so a sync calls it
-    on the thread that reads the next batch, and hands its result to ``write_columns(...,
-    staged=...)`` with the same batch. :class:`SQLiteStore` and :class:`DuckDBStore` offer it.
+class _StagesColumns(Protocol):
+    """The built-in stores' private capability: a column batch staged apart from its write.
+
+    :meth:`_stage_columns` does no database work, so a sync calls it on the thread that
+    reads the next batch, and hands its result to ``write_columns(..., staged=...)`` with the
+    same batch. Private: a store's public surface is :class:`Store` and
+    :class:`ColumnWriter`.
     """
 
-    def stage_columns(self, batch: ColumnBatch) -> Any:
+    def _stage_columns(self, batch: ColumnBatch) -> Any:
         """The rows of ``batch`` as ``write_columns`` stages them (keys, digests, cells),
         for ``write_columns(..., staged=...)`` of the same batch; safe to call from another
         thread than the store's."""
@@ -425,7 +427,7 @@ class StagesColumns(Protocol):
         staged: Any = None,
     ) -> BatchResult:
         """:meth:`ColumnWriter.write_columns`, with ``batch`` 's rows as
-        :meth:`stage_columns` staged them when ``staged`` is given.
+        :meth:`_stage_columns` staged them when ``staged`` is given.
 
         Raises:
             StoreError: The store refused the write; nothing of the batch was stored.

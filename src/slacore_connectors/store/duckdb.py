@@ -256,7 +256,7 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
             seen,
         )
 
-    def stage_columns(self, batch: ColumnBatch) -> Any:
+    def _stage_columns(self, batch: ColumnBatch) -> Any:
         """The rows of ``batch`` staged as :meth:`write_columns` stages them (``None`` for a
         batch of no rows), with no database work: for ``write_columns(..., staged=...)``."""
         if not batch.num_rows:
@@ -280,7 +280,7 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
         staged a column at a time (:meth:`SQLiteStore.write_columns
         <slacore_connectors.store.SQLiteStore.write_columns>`' keys and digests) and handed
         to DuckDB as one Arrow table, sorted out against the stored rows in SQL: no Python
-        object per row but the digest's text. ``staged``: :meth:`stage_columns` of this
+        object per row but the digest's text. ``staged``: :meth:`_stage_columns` of this
         batch, staged already (a sync stages the next batch while this one is written).
 
         Raises:
@@ -294,7 +294,7 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
         if not rows:  # a batch of no rows (nothing new) loads no pyarrow
             return self._write(source_name, batch, lambda: (0, 0, 0), (0, 0), run_id, seen)
         if staged is None:
-            staged = self.stage_columns(batch)
+            staged = self._stage_columns(batch)
         return self._write(
             source_name,
             batch,

@@ -275,7 +275,7 @@ class SQLiteStore(_Reads, _Runs, _PeriodResults):
         staged = list(stager(TABLES[batch.stream])(batch.records).values())
         return self._write(source_name, batch, staged, len(batch.records), run_id, seen_at)
 
-    def stage_columns(self, batch: ColumnBatch) -> list[tuple[Any, ...]]:
+    def _stage_columns(self, batch: ColumnBatch) -> list[tuple[Any, ...]]:
         """The rows of ``batch`` staged as :meth:`write_columns` stages them, with no
         database work: for ``write_columns(..., staged=...)``."""
         if not batch.num_rows:  # a batch of no rows (nothing new) loads no pyarrow
@@ -297,7 +297,7 @@ class SQLiteStore(_Reads, _Runs, _PeriodResults):
         transaction, the same rows, keys and digests as its :meth:`ColumnBatch.records()
         <slacore.connector.ColumnBatch.records>` would store, the same result; the rows are
         staged a column at a time, without a record object each. ``staged``:
-        :meth:`stage_columns` of this batch, staged already (a sync stages the next batch
+        :meth:`_stage_columns` of this batch, staged already (a sync stages the next batch
         while this one is written).
 
         Raises:
@@ -306,7 +306,7 @@ class SQLiteStore(_Reads, _Runs, _PeriodResults):
         """
         rows = batch.num_rows
         if staged is None:
-            staged = self.stage_columns(batch)
+            staged = self._stage_columns(batch)
         return self._write(source_name, batch, staged, rows, run_id, seen_at)
 
     def _write(
