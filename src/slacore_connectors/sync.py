@@ -443,15 +443,26 @@ def _sync_stream(
         counts.update((each.value, tally) for each, tally in tallies.items())
     # The column path when both ends have one: no record object per row.
     columns = not carried and connector.offers_columns() and isinstance(store, ColumnWriter)
-    # On the column path the next batch is read (and staged, when the store stages apart)
-    # while this one is stored (_read_ahead.py).
+    # Into a store that stages apart (DuckDB) the next batch is read and staged while this
+    # one is written (_read_ahead.py). Not into SQLite: a writer that starts its next
+    # transaction as soon as it ends one keeps every other connection waiting for the write
+    # lock (a second sync, which must find the sync lock taken and say so) until it is done.
     ahead = (
-        read_ahead(_staged(connector.read_as_columns(stream, cursor), store)) if columns else None
+        read_ahead(_staged(connector.read_as_columns(stream, cursor), store))
+        if columns and isinstance(store, _StagesColumns)
+        else None
     )
     items: Iterator[tuple[Batch | ColumnBatch, Any]] = (
         ahead
         if ahead is not None
-        else ((batch, None) for batch in connector.read(stream, cursor, carried=carried))
+        else (
+            (batch, None)
+            for batch in (
+                connector.read_as_columns(stream, cursor)
+                if columns
+                else connector.read(stream, cursor, carried=carried)
+            )
+        )
     )
     try:
         stopped = _store_batches(

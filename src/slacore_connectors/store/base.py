@@ -403,7 +403,7 @@ class ColumnWriter(Protocol):
 
 @runtime_checkable
 class _StagesColumns(Protocol):
-    """The built-in stores' private capability: a column batch staged apart from its write.
+    """The DuckDB store's private capability: a column batch staged apart from its write.
 
     :meth:`_stage_columns` does no database work, so a sync calls it on the thread that
     reads the next batch, and hands its result to ``write_columns(..., staged=...)`` with the

@@ -275,38 +275,24 @@ class SQLiteStore(_Reads, _Runs, _PeriodResults):
         staged = list(stager(TABLES[batch.stream])(batch.records).values())
         return self._write(source_name, batch, staged, len(batch.records), run_id, seen_at)
 
-    def _stage_columns(self, batch: ColumnBatch) -> list[tuple[Any, ...]]:
-        """The rows of ``batch`` staged as :meth:`write_columns` stages them, with no
-        database work: for ``write_columns(..., staged=...)``."""
-        if not batch.num_rows:  # a batch of no rows (nothing new) loads no pyarrow
-            return []
-        from slacore_connectors.store._column_staging import stage_columns
-
-        return stage_columns(TABLES[batch.stream], batch.table)
-
     def write_columns(
-        self,
-        source_name: str,
-        batch: ColumnBatch,
-        *,
-        run_id: int,
-        seen_at: datetime,
-        staged: list[tuple[Any, ...]] | None = None,
+        self, source_name: str, batch: ColumnBatch, *, run_id: int, seen_at: datetime
     ) -> BatchResult:
         """:meth:`write_batch` for a :class:`~slacore.connector.ColumnBatch`: the same
         transaction, the same rows, keys and digests as its :meth:`ColumnBatch.records()
         <slacore.connector.ColumnBatch.records>` would store, the same result; the rows are
-        staged a column at a time, without a record object each. ``staged``:
-        :meth:`_stage_columns` of this batch, staged already (a sync stages the next batch
-        while this one is written).
+        staged a column at a time, without a record object each.
 
         Raises:
             StoreError: The database refused the write (disk full, locked for too long).
 
         """
         rows = batch.num_rows
-        if staged is None:
-            staged = self._stage_columns(batch)
+        staged: list[tuple[Any, ...]] = []
+        if rows:  # a batch of no rows (nothing new) loads no pyarrow
+            from slacore_connectors.store._column_staging import stage_columns
+
+            staged = stage_columns(TABLES[batch.stream], batch.table)
         return self._write(source_name, batch, staged, rows, run_id, seen_at)
 
     def _write(
