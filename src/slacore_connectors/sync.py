@@ -53,6 +53,7 @@ from slacore.connector import (
     get_connector,
 )
 from slacore.errors import SlacoreError, ValidationError
+from slacore_connectors._read_ahead import read_ahead
 from slacore_connectors.jobs import DEFAULT_CONFIG as DEFAULT_CONFIG
 from slacore_connectors.jobs import JobConfig, SourceConfig
 from slacore_connectors.store import (
@@ -62,6 +63,7 @@ from slacore_connectors.store import (
     SyncLockedError,
     open_store,
 )
+from slacore_connectors.store.base import _StagesColumns
 from slacore_connectors.sync_report import _SIGNALS, SourceResult, StreamCounts, SyncReport
 
 __all__ = [
@@ -441,14 +443,79 @@ def _sync_stream(
         counts.update((each.value, tally) for each, tally in tallies.items())
     # The column path when both ends have one: no record object per row.
     columns = not carried and connector.offers_columns() and isinstance(store, ColumnWriter)
-    items: Iterator[Batch | ColumnBatch] = (
-        connector.read_as_columns(stream, cursor)
-        if columns
-        else connector.read(stream, cursor, carried=carried)
+    # Into a store that stages apart (DuckDB) the next batch is read and staged while this
+    # one is written (_read_ahead.py). Not into SQLite: a writer that starts its next
+    # transaction as soon as it ends one keeps every other connection waiting for the write
+    # lock (a second sync, which must find the sync lock taken and say so) until it is done.
+    ahead = (
+        read_ahead(_staged(connector.read_as_columns(stream, cursor), store))
+        if columns and isinstance(store, _StagesColumns)
+        else None
     )
-    for item in items:
+    items: Iterator[tuple[Batch | ColumnBatch, Any]] = (
+        ahead
+        if ahead is not None
+        else (
+            (batch, None)
+            for batch in (
+                connector.read_as_columns(stream, cursor)
+                if columns
+                else connector.read(stream, cursor, carried=carried)
+            )
+        )
+    )
+    try:
+        stopped = _store_batches(
+            store, connector, source, stream, items, tallies, counts, notices,
+            carried=carried, run_id=run_id, seen_at=seen_at, progress=progress, stop=stop,
+            redactor=redactor,
+        )  # fmt: skip
+    finally:
+        if ahead is not None:
+            ahead.close()  # a stop or an error: the reading thread stops too
+    if stopped:
+        return
+    for each, tally in tallies.items():
+        counts[each.value] = tally
+
+
+def _staged(batches: Iterator[ColumnBatch], store: Store) -> Iterator[tuple[ColumnBatch, Any]]:
+    """Each batch with its rows as the store stages them (``_StagesColumns``: the built-in
+    stores), or ``None`` when it does not stage apart or the item is no column batch (the
+    sync's check refuses it then)."""
+    for batch in batches:
+        staged = None
+        if isinstance(store, _StagesColumns) and isinstance(batch, ColumnBatch) and len(batch):
+            staged = store._stage_columns(batch)
+        yield batch, staged
+
+
+def _store_batches(
+    store: Store,
+    connector: Connector,
+    source: str,
+    stream: Stream,
+    items: Iterator[tuple[Batch | ColumnBatch, Any]],
+    tallies: dict[Stream, StreamCounts],
+    counts: dict[str, StreamCounts],
+    notices: dict[str, list[str]],
+    *,
+    carried: tuple[Stream, ...],
+    run_id: int,
+    seen_at: datetime,
+    progress: Progress | None,
+    stop: _Signals,
+    redactor: _Redactor,
+) -> bool:
+    """Store each batch of ``items`` (one stream's, and those it ``carried``), keeping
+    ``tallies``, ``counts`` and ``notices`` up to date after each; whether a signal stopped
+    it after a batch stored. Each item comes with its rows staged already, or ``None``."""
+    for item, staged in items:
         batch = redactor.batch(_checked(item, stream, connector, carried))
-        if isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
+        if isinstance(batch, ColumnBatch) and staged is not None:
+            assert isinstance(store, _StagesColumns)
+            done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at, staged=staged)
+        elif isinstance(batch, ColumnBatch) and isinstance(store, ColumnWriter):
             done = store.write_columns(source, batch, run_id=run_id, seen_at=seen_at)
         else:
             rows = batch.to_batch() if isinstance(batch, ColumnBatch) else batch
@@ -472,6 +539,5 @@ def _sync_stream(
             if said is not None and callable(activity):
                 activity(source, said)
         if stop.requested() and batch.stream is stream:
-            return  # the batch and its cursor are stored: stop here
-    for each, tally in tallies.items():
-        counts[each.value] = tally
+            return True  # the batch and its cursor are stored: stop here
+    return False

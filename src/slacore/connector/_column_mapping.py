@@ -74,6 +74,79 @@ def _flags(values: Any) -> np.ndarray[Any, np.dtype[np.bool_]]:
     return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _text_bytes(text: Any, width: int | None = None) -> Any:
+    """The UTF-8 bytes of a ``string`` array without nulls, one row of ``width`` bytes per
+    value (``None`` unless every value has that many), or all the values' bytes end to end
+    and their offsets when ``width`` is not given."""
+    if not isinstance(text, pa.Array) or not pa.types.is_string(text.type):
+        return None
+    if text.null_count or len(text) == 0 or text.buffers()[2] is None:
+        return None
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    if width is None:
+        return data, offsets
+    if int(offsets[-1] - offsets[0]) != width * len(text) or (np.diff(offsets) != width).any():
+        return None
+    return data[offsets[0] : offsets[-1]].reshape(len(text), width)
+
+
+def _trimmed(values: Any) -> Any:
+    """``values`` stripped of what ``str.strip()`` strips: the values themselves when none
+    starts or ends with a byte that could begin or end such a character (ASCII white space,
+    the separators U+001C to U+001F, anything not ASCII), as is usual."""
+    found = _text_bytes(values)
+    if found is not None:
+        data, offsets = found
+        filled = offsets[1:] > offsets[:-1]
+        firsts = data[offsets[:-1][filled]]
+        lasts = data[offsets[1:][filled] - 1]
+        if not (_STRIPPABLE[firsts].any() or _STRIPPABLE[lasts].any()):
+            return values
+    return pc.utf8_trim(values, characters=WHITESPACE)
+
+
+_STRIPPABLE: Final = np.zeros(256, dtype=bool)
+_STRIPPABLE[[*range(9, 14), *range(0x1C, 0x21), *range(0x80, 0x100)]] = True
+"""The bytes a character ``str.strip()`` strips may start or end with, in UTF-8 (a test
+checks every one of :data:`WHITESPACE`)."""
+
+_FIXED: Final = "YYYY-MM-DDTHH:MM:SS+HH:MM"
+"""The one layout :func:`_fixed_parts` reads: the usual export's (T or a space, + or -)."""
+_FIXED_DIGITS: Final = np.array([i for i, c in enumerate(_FIXED) if c.isalpha() and c != "T"])
+_FIXED_MARKS: Final = {4: b"-", 7: b"-", 10: b"T ", 13: b":", 16: b":", 19: b"+-", 22: b":"}
+
+
+def _fixed_parts(text: Any) -> tuple[np.ndarray[Any, np.dtype[np.int64]], ...] | None:
+    """Year, month, day, hour, minute, second, fraction, sign, offset hours and minutes of
+    times all in :data:`_FIXED` 's layout, read from their bytes (what :data:`_ISO` 's
+    groups give them); ``None`` unless every value has that layout."""
+    rows = _text_bytes(text, len(_FIXED))
+    if rows is None:
+        return None
+    digits = rows[:, _FIXED_DIGITS].astype(np.int64) - ord("0")
+    if ((digits < 0) | (digits > 9)).any():
+        return None
+    for at, allowed in _FIXED_MARKS.items():
+        if not np.isin(rows[:, at], np.frombuffer(allowed, dtype=np.uint8)).all():
+            return None
+
+    def number(first: int, count: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+        value = digits[:, first]
+        for column in range(first + 1, first + count):
+            value = value * 10 + digits[:, column]
+        return value  # type: ignore[no-any-return]
+
+    # The digits' columns: YYYY MM DD HH MM SS HH MM.
+    year, month, day = number(0, 4), number(4, 2), number(6, 2)
+    hour, minute, second = number(8, 2), number(10, 2), number(12, 2)
+    sign = np.where(rows[:, 19] == ord("-"), -1, 1)
+    zero = np.zeros(len(rows), dtype=np.int64)
+    return year, month, day, hour, minute, second, zero, sign, number(14, 2), number(16, 2)
+
+
 def parse_times(
     text: Any, zone: tzinfo | None = None
 ) -> tuple[Any, Any, np.ndarray[Any, np.dtype[np.bool_]]]:
@@ -82,20 +155,21 @@ def parse_times(
     model's years, is not (its instant and offset are then 0). A time without an offset is
     in ``zone`` (at its first occurrence, as ``datetime.replace(tzinfo=zone)`` puts it), or
     not read without one."""
-    good = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
-    safe = pc.if_else(good, text, _SAFE_TIME)
-    parts = pc.extract_regex(safe, _ISO)
-    year, month, day = (_numbers(parts, n) for n in ("y", "mo", "d"))
-    hour, minute, second = (_numbers(parts, n) for n in ("h", "mi", "s"))
-    fraction = pc.utf8_rpad(pc.fill_null(parts.field("f"), ""), width=6, padding="0")
-    micro = pc.cast(fraction, pa.int64()).to_numpy(zero_copy_only=False)
-    sign = np.where(_flags(pc.equal(parts.field("sign"), "-")), -1, 1)
-    off_h, off_m = _optional(parts, "oh"), _optional(parts, "om")
+    fixed = _fixed_parts(text)
+    if fixed is not None:
+        # Every value in the usual layout (with an offset): the same figures, from the bytes.
+        year, month, day, hour, minute, second, micro, sign, off_h, off_m = fixed
+        matched = np.ones(len(year), dtype=bool)
+        naive = np.zeros(len(year), dtype=bool)
+    else:
+        year, month, day, hour, minute, second, micro, sign, off_h, off_m, matched, naive = (
+            _regex_parts(text)
+        )
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_ok = (month >= 1) & (month <= 12)
     days_in = _DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
     ok = (
-        np.asarray(good.to_numpy(zero_copy_only=False), dtype=bool)
+        matched
         & (year >= 1)
         & month_ok
         & (day >= 1)
@@ -116,7 +190,6 @@ def parse_times(
     days = era * 146097 + doe - 719468
     offset = sign * (off_h * 3600 + off_m * 60) * 1_000_000
     local = ((days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000) + micro
-    naive = ~_flags(pc.not_equal(parts.field("tz"), ""))
     if naive.any():
         if zone is None:
             ok &= ~naive
@@ -130,6 +203,25 @@ def parse_times(
     us = np.where(ok, us, 0)
     offset = np.where(ok, offset, 0)
     return us, offset, ok
+
+
+def _regex_parts(text: Any) -> tuple[np.ndarray[Any, Any], ...]:
+    """:func:`parse_times` 's figures of times in any form :data:`_ISO` reads: year, month,
+    day, hour, minute, second, microseconds, sign, offset hours and minutes, whether each
+    value matched, and whether it has no offset (0 and unmatched for a value of another
+    form)."""
+    good = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
+    safe = pc.if_else(good, text, _SAFE_TIME)
+    parts = pc.extract_regex(safe, _ISO)
+    year, month, day = (_numbers(parts, n) for n in ("y", "mo", "d"))
+    hour, minute, second = (_numbers(parts, n) for n in ("h", "mi", "s"))
+    fraction = pc.utf8_rpad(pc.fill_null(parts.field("f"), ""), width=6, padding="0")
+    micro = pc.cast(fraction, pa.int64()).to_numpy(zero_copy_only=False)
+    sign = np.where(_flags(pc.equal(parts.field("sign"), "-")), -1, 1)
+    off_h, off_m = _optional(parts, "oh"), _optional(parts, "om")
+    matched = np.asarray(good.to_numpy(zero_copy_only=False), dtype=bool)
+    naive = ~_flags(pc.not_equal(parts.field("tz"), ""))
+    return year, month, day, hour, minute, second, micro, sign, off_h, off_m, matched, naive
 
 
 _HOUR: Final = 3_600_000_000
@@ -226,7 +318,7 @@ def map_columns(
     arrays: dict[str, Any] = {}
     for name, index, _column, convert, required in mapper.slots:
         field = model[name]
-        text = pc.utf8_trim(columns[index], characters=WHITESPACE)
+        text = _trimmed(columns[index])
         empty = pc.equal(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
         if required:
             ok &= ~empty

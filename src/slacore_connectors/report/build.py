@@ -381,10 +381,13 @@ def _build(
     as_of: datetime | None = None,
     now: datetime | None = None,
     ledger: PeriodLedger | None = None,
+    ledger_only: bool = False,
 ) -> SlaReport:
     """:func:`build_report`, evaluated at ``now`` (default the current time) when ``as_of``
     is not given, with the kept period results of ``ledger`` (default those valid in the
-    store; a sync passes its own, which notes what to keep)."""
+    store; a sync passes its own, which notes what to keep). ``ledger_only``: for the sync,
+    which keeps the ledger's results and drops the report: the parts no period result
+    depends on (dashboard, pacing, the rejected rows, the notices) are left out."""
     moment = as_of or now or datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValidationError(message="expected a timezone-aware time", field="as_of")
@@ -458,7 +461,9 @@ def _build(
         raise _nothing_to_report(store, agreement, span.label, held, as_of, refused)
     chosen, responses, cadences = evaluate(span)
     dashboard = (
-        dont_be_on_it(responses[0], cadences[0] if cadences else None) if responses else None
+        dont_be_on_it(responses[0], cadences[0] if cadences else None)
+        if responses and not ledger_only
+        else None
     )
 
     pacing: Pacing | None = None
@@ -466,7 +471,8 @@ def _build(
     pace_day = min(moment.astimezone(zone).date(), span.end)
     # The period's deliveries, made once for the pacing and the scorecard.
     delivered: list[Delivery] | None = None
-    if agreement.marketing.lead_value is not None or agreement.marketing.leads is not None:
+    wanted = agreement.marketing.lead_value is not None or agreement.marketing.leads is not None
+    if wanted and not ledger_only:
         delivered = _columns.summed(_columns.deliveries(agreement, chosen))
         pacing = agreement.pace(delivered, as_of=pace_day)
         curve = pacing_curve(pacing, delivered, calendar=calendar)
@@ -511,7 +517,8 @@ def _build(
             card = result if part == span else card
         part = agreement.period.span(part.end + timedelta(days=1))
     ladder = escalation(agreement, history) if history and agreement.ramifications else None
-    rejected = store.rejected(as_of=as_of)
+    rejected = [] if ledger_only else store.rejected(as_of=as_of)
+    left_out = None if ledger_only else _left_out(store, as_of, len(refused))
 
     return SlaReport(
         title=f"{agreement.title}: {agreement.company}",
@@ -527,7 +534,7 @@ def _build(
         rejected=len(rejected),
         rejected_rows=tuple(rejected),
         handoffs=chosen.num_rows,
-        notices=tuple(n for n in (_left_out(store, as_of, len(refused)),) if n is not None),
+        notices=() if left_out is None else (left_out,),
     )
 
 

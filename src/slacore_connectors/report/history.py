@@ -59,7 +59,7 @@ def _build_history(
     held = store.records("handoffs", since=first, until=until, invalid=lambda _: None)
     period = ended.label if next(held, None) is not None else None
     with contextlib.suppress(NothingToReportError):  # no hand-offs yet: nothing to keep
-        _build(store, agreement, period=period, now=now, ledger=ledger)
+        _build(store, agreement, period=period, now=now, ledger=ledger, ledger_only=True)
 
 
 def keep_period_results(store: Store, agreement: Agreement | Path, *, now: datetime) -> int | None:

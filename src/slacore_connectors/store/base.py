@@ -400,3 +400,38 @@ class ColumnWriter(Protocol):
 
         """
         ...
+
+
+@runtime_checkable
+class _StagesColumns(Protocol):
+    """The DuckDB store's private capability: a column batch staged apart from its write.
+
+    :meth:`_stage_columns` does no database work, so a sync calls it on the thread that
+    reads the next batch, and hands its result to ``write_columns(..., staged=...)`` with the
+    same batch. Private: a store's public surface is :class:`Store` and
+    :class:`ColumnWriter`.
+    """
+
+    def _stage_columns(self, batch: ColumnBatch) -> Any:
+        """The rows of ``batch`` as ``write_columns`` stages them (keys, digests, cells),
+        for ``write_columns(..., staged=...)`` of the same batch; safe to call from another
+        thread than the store's."""
+        ...
+
+    def write_columns(
+        self,
+        source_name: str,
+        batch: ColumnBatch,
+        *,
+        run_id: int,
+        seen_at: datetime,
+        staged: Any = None,
+    ) -> BatchResult:
+        """:meth:`ColumnWriter.write_columns`, with ``batch`` 's rows as
+        :meth:`_stage_columns` staged them when ``staged`` is given.
+
+        Raises:
+            StoreError: The store refused the write; nothing of the batch was stored.
+
+        """
+        ...

@@ -256,8 +256,23 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
             seen,
         )
 
+    def _stage_columns(self, batch: ColumnBatch) -> Any:
+        """The rows of ``batch`` staged as :meth:`write_columns` stages them (``None`` for a
+        batch of no rows), with no database work: for ``write_columns(..., staged=...)``."""
+        if not batch.num_rows:
+            return None
+        from slacore_connectors.store._column_staging import staged_table
+
+        return staged_table(TABLES[batch.stream], batch.table)
+
     def write_columns(
-        self, source_name: str, batch: ColumnBatch, *, run_id: int, seen_at: datetime
+        self,
+        source_name: str,
+        batch: ColumnBatch,
+        *,
+        run_id: int,
+        seen_at: datetime,
+        staged: Any = None,
     ) -> BatchResult:
         """:meth:`write_batch` for a :class:`~slacore.connector.ColumnBatch`: the same
         transaction, the same rows, keys and digests as its :meth:`ColumnBatch.records()
@@ -265,7 +280,8 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
         staged a column at a time (:meth:`SQLiteStore.write_columns
         <slacore_connectors.store.SQLiteStore.write_columns>`' keys and digests) and handed
         to DuckDB as one Arrow table, sorted out against the stored rows in SQL: no Python
-        object per row but the digest's text.
+        object per row but the digest's text. ``staged``: :meth:`_stage_columns` of this
+        batch, staged already (a sync stages the next batch while this one is written).
 
         Raises:
             StoreError: The database refused the write, or the batch would leave two current
@@ -277,9 +293,8 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
         rows = batch.num_rows
         if not rows:  # a batch of no rows (nothing new) loads no pyarrow
             return self._write(source_name, batch, lambda: (0, 0, 0), (0, 0), run_id, seen)
-        from slacore_connectors.store._column_staging import staged_table
-
-        staged = staged_table(table, batch.table)
+        if staged is None:
+            staged = self._stage_columns(batch)
         return self._write(
             source_name,
             batch,
