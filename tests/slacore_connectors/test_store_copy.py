@@ -102,3 +102,23 @@ def test_the_copy_is_refused_while_a_sync_holds_the_lock(tmp_path: Path, engine:
     ):
         copy_store(source, tmp_path / "copy.db")
     assert not (tmp_path / "copy.db").exists()
+
+
+@pytest.mark.parametrize("target", ["copy.duckdb", "copy.db"])
+def test_a_copy_that_fails_leaves_nothing_where_it_was_going(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    source = tmp_path / "s.db"
+    _seeded(source)
+    copy_table = _copy._copy_table
+
+    def failing(src: Any, dst: Any, name: str, columns: Any) -> int:
+        if name == "touches":
+            raise OSError("disk full")
+        return copy_table(src, dst, name, columns)
+
+    monkeypatch.setattr(_copy, "_copy_table", failing)
+    with pytest.raises(OSError, match="disk full"):
+        copy_store(source, tmp_path / target)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == []
+    assert _touches_and_cursor(source) == (["L1"], {"line": 1})

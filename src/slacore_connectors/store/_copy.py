@@ -41,6 +41,10 @@ _OTHER_TABLES: dict[str, tuple[str, ...]] = {
 
 _RECORD_TABLES = frozenset(table.name for table in TABLES.values())
 
+_BESIDE = (".lock", "-wal", "-shm", "-journal", ".wal")
+"""The files a store of either engine may have beside it: its sync lock, SQLite's logs and
+DuckDB's."""
+
 _CHUNK = 50_000
 """Rows copied at a time."""
 
@@ -105,7 +109,11 @@ def copy_store(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
                     _run(dst._db, f"SELECT max(nextval('{sequence}')) FROM range(?)", [top])
         except BaseException:
             dst.close()
-            Path(store_path(target)).unlink(missing_ok=True)
+            # Nothing of a copy that failed is left: the store, its logs and its lock file
+            # (the copy made them all: the target did not exist).
+            made = Path(store_path(target))
+            for leftover in (made, *(made.with_name(made.name + end) for end in _BESIDE)):
+                leftover.unlink(missing_ok=True)
             raise
         dst.close()
     return copied
