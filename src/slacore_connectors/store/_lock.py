@@ -1,4 +1,5 @@
-"""The sync lock every embedded store takes: a file ``<store>.lock`` beside the store.
+"""The sync lock every embedded store takes, a file ``<store>.lock`` beside the store, and
+the life cycle around it (a store is a context manager; closing it releases the lock).
 
 Private to the stores: :class:`~slacore_connectors.store.SQLiteStore` and
 :class:`~slacore_connectors.store.DuckDBStore` inherit :class:`_Locking`.
@@ -10,15 +11,56 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
 from slacore_connectors.store.base import StoreError, SyncLockedError
 
 
 class _Locking:
-    """The sync lock of a store at ``path`` (:meth:`Store.lock`), counted in ``_locks``."""
+    """The sync lock of a store at ``path`` (:meth:`Store.lock`), counted in ``_locks``, and
+    the store's life cycle: its connection ``_db``, closed by :meth:`close` (or the end of a
+    ``with`` block), which then releases what ``_held`` holds (the lock of a store opened
+    ``locked``)."""
 
     path: str
     _locks: int  # sync locks held by this store object
+    _held: contextlib.ExitStack
+    _db: Any  # the engine's connection
+
+    if TYPE_CHECKING:  # the engine's own (its opening mixin)
+
+        @contextlib.contextmanager
+        def _sql(self, what: str) -> Iterator[None]: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database (another process may open it then), and release the sync lock
+        if it was opened locked."""
+        try:
+            with self._sql("close the store"):
+                self._db.close()
+        finally:
+            self._held.close()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the sync lock, the file ``<store>.lock`` beside the store, for a block.
+
+        A cross-platform file lock (``filelock``, installed by the ``slacore[sync]`` and
+        ``slacore[cli]`` extras): it holds against other processes and other store objects,
+        and the operating system releases it when a killed job dies.
+
+        Raises:
+            SyncLockedError: Another holder has the lock; nothing was read or written.
+
+        """
+        with self._sync_lock():
+            yield
 
     def _sync_running(self) -> bool:
         """Whether another process holds this store's sync lock now (a sync is running).

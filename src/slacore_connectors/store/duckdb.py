@@ -22,7 +22,7 @@ Needs the ``duckdb`` package (``pip install 'slacore[sync]'``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,35 +122,6 @@ class DuckDBStore(_DuckRuns, _DuckPeriodResults, _DuckReads):
             raise
 
     # --- life cycle -----------------------------------------------------------------------------
-
-    def __enter__(self) -> DuckDBStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the database (another process may open it then), and release the sync lock
-        if it was opened locked."""
-        try:
-            with self._sql("close the store"):
-                self._db.close()
-        finally:
-            self._held.close()
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the sync lock, the file ``<store>.lock`` beside the store, for a block.
-
-        The same lock as :meth:`SQLiteStore.lock
-        <slacore_connectors.store.SQLiteStore.lock>` (``filelock``).
-
-        Raises:
-            SyncLockedError: Another holder has the lock; nothing was read or written.
-
-        """
-        with self._sync_lock():
-            yield
 
     # --- cursors, sources and runs --------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -110,37 +110,6 @@ class SQLiteStore(_Reads, _Runs, _PeriodResults):
         except BaseException:
             self._held.close()
             raise
-
-    # --- life cycle -----------------------------------------------------------------------------
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the database connection, and release the sync lock if it was opened locked."""
-        try:
-            with self._sql("close the store"):
-                self._db.close()
-        finally:
-            self._held.close()
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the sync lock, the file ``<store>.lock`` beside the store, for a block.
-
-        A cross-platform file lock (``filelock``, installed by the ``slacore[sync]`` and
-        ``slacore[cli]`` extras): it holds against other processes and other store objects,
-        and the operating system releases it when a killed job dies.
-
-        Raises:
-            SyncLockedError: Another holder has the lock; nothing was read or written.
-
-        """
-        with self._sync_lock():
-            yield
 
     # --- cursors and runs -----------------------------------------------------------------------
 
