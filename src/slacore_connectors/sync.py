@@ -447,23 +447,14 @@ def _sync_stream(
     # one is written (_read_ahead.py). Not into SQLite: a writer that starts its next
     # transaction as soon as it ends one keeps every other connection waiting for the write
     # lock (a second sync, which must find the sync lock taken and say so) until it is done.
-    ahead = (
-        read_ahead(_staged(connector.read_as_columns(stream, cursor), store))
-        if columns and isinstance(store, _StagesColumns)
-        else None
-    )
-    items: Iterator[tuple[Batch | ColumnBatch, Any]] = (
-        ahead
-        if ahead is not None
-        else (
-            (batch, None)
-            for batch in (
-                connector.read_as_columns(stream, cursor)
-                if columns
-                else connector.read(stream, cursor, carried=carried)
-            )
-        )
-    )
+    ahead = None
+    items: Iterator[tuple[Batch | ColumnBatch, Any]]
+    if columns and isinstance(store, _StagesColumns):
+        items = ahead = read_ahead(_staged(connector.read_as_columns(stream, cursor), store))
+    elif columns:
+        items = ((batch, None) for batch in connector.read_as_columns(stream, cursor))
+    else:
+        items = ((batch, None) for batch in connector.read(stream, cursor, carried=carried))
     try:
         stopped = _store_batches(
             store, connector, source, stream, items, tallies, counts, notices,
@@ -479,13 +470,14 @@ def _sync_stream(
         counts[each.value] = tally
 
 
-def _staged(batches: Iterator[ColumnBatch], store: Store) -> Iterator[tuple[ColumnBatch, Any]]:
-    """Each batch with its rows as the store stages them (``_StagesColumns``: the built-in
-    stores), or ``None`` when it does not stage apart or the item is no column batch (the
-    sync's check refuses it then)."""
+def _staged(
+    batches: Iterator[ColumnBatch], store: _StagesColumns
+) -> Iterator[tuple[ColumnBatch, Any]]:
+    """Each batch with its rows as the store stages them, or ``None`` for a batch of no
+    rows, or an item that is no column batch (the sync's check refuses it then)."""
     for batch in batches:
         staged = None
-        if isinstance(store, _StagesColumns) and isinstance(batch, ColumnBatch) and len(batch):
+        if isinstance(batch, ColumnBatch) and len(batch):
             staged = store._stage_columns(batch)
         yield batch, staged
 

@@ -13,15 +13,12 @@ import numpy as np
 
 from slacore import _arrow
 from slacore.agreement import Agreement
+from slacore.calendar import epoch_us
 from slacore.model import Handoff
 from slacore.planning.pacing import Delivery, counted
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
-
-
-def _us(moment: datetime) -> int:
-    return (moment - _EPOCH) // _ONE_US
 
 
 def micros(table: Any, column: str) -> Any:
@@ -40,8 +37,8 @@ def between(table: Any, column: str, first: datetime, stop: datetime) -> Any:
     kind = pa.timestamp("us", tz="UTC")
     times = table.column(column)
     keep = pc.and_(
-        pc.greater_equal(times, pa.scalar(_us(first), type=pa.int64()).cast(kind)),
-        pc.less(times, pa.scalar(_us(stop), type=pa.int64()).cast(kind)),
+        pc.greater_equal(times, pa.scalar(epoch_us(first), type=pa.int64()).cast(kind)),
+        pc.less(times, pa.scalar(epoch_us(stop), type=pa.int64()).cast(kind)),
     )
     if pc.all(keep).as_py() is not False:
         return table
@@ -64,7 +61,7 @@ def local_days(moments: Any, zone: ZoneInfo) -> tuple[date, Any]:
     first = (_EPOCH + low * _ONE_US).astimezone(zone).date()
     last = (_EPOCH + high * _ONE_US).astimezone(zone).date()
     starts = [
-        _us(datetime.combine(first + timedelta(days=n), time(), tzinfo=zone))
+        epoch_us(datetime.combine(first + timedelta(days=n), time(), tzinfo=zone))
         for n in range((last - first).days + 2)
     ]
     found = np.searchsorted(np.asarray(starts, dtype=np.int64), moments, side="right") - 1

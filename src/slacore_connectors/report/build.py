@@ -439,9 +439,10 @@ def _build(
     )
 
     def evaluate(
-        part: PeriodSpan,
+        part: PeriodSpan, chosen: Any = None
     ) -> tuple[Any, tuple[ResponseReport, ...], tuple[CadenceReport, ...]]:
-        chosen = handoffs_in(part)
+        if chosen is None:
+            chosen = handoffs_in(part)
         # Clocks of a past period are judged now: a late touch after the period still counts.
         responses = tuple(
             rule.evaluate_columns(
@@ -457,9 +458,10 @@ def _build(
         )
         return chosen, responses, cadences
 
-    if handoffs_in(span).num_rows == 0:
+    chosen = handoffs_in(span)
+    if chosen.num_rows == 0:
         raise _nothing_to_report(store, agreement, span.label, held, as_of, refused)
-    chosen, responses, cadences = evaluate(span)
+    chosen, responses, cadences = evaluate(span, chosen)
     dashboard = (
         dont_be_on_it(responses[0], cadences[0] if cadences else None)
         if responses and not ledger_only
