@@ -185,8 +185,8 @@ def _insert(
     assert isinstance(dst, DuckDBStore)
     if name in _RECORD_TABLES:
         data = {
-            column: np.array([row[i] for row in rows], dtype=object)
-            for i, column in enumerate(columns)
+            column: np.array(cells, dtype=object)
+            for column, cells in zip(columns, zip(*rows, strict=True), strict=True)
         }
         dst._db.register("slacore_copied", data)
         try:

@@ -15,8 +15,7 @@ from slacore.errors import ValidationError
 from slacore_connectors.store import _columns
 from slacore_connectors.store._duck_open import _booleans, _DuckOpening, _q
 from slacore_connectors.store._staging import rejected_record
-from slacore_connectors.store._tables import TABLES, _Table, _us, row_filter
-from slacore_connectors.store.base import StoreError
+from slacore_connectors.store._tables import TABLES, _Table, _us, refuse_row, row_filter
 
 if TYPE_CHECKING:
     import pyarrow
@@ -143,9 +142,7 @@ class _DuckReads(_DuckOpening):
                     try:
                         record = read(row)
                     except ValidationError as error:
-                        if invalid is None:
-                            raise self._refused_row(table, error) from error
-                        invalid(error)
+                        refuse_row(self.path, table, error, invalid)
                         continue
                     yield record
         finally:
@@ -266,17 +263,10 @@ class _DuckReads(_DuckOpening):
             try:
                 return read(cells)
             except ValidationError as error:
-                if invalid is None:
-                    raise self._refused_row(table, error) from error
-                invalid(error)
+                refuse_row(self.path, table, error, invalid)
                 return None
 
         return again
-
-    def _refused_row(self, table: _Table, error: ValidationError) -> StoreError:
-        return StoreError(
-            message=f"holds a {table.name} record this slacore refuses: {error}", path=self.path
-        )
 
     @staticmethod
     def _cells(table: _Table, *, flags_as_integers: bool = False) -> str:

@@ -17,8 +17,7 @@ from slacore_connectors.store import _columns
 from slacore_connectors.store._open import _Opening
 from slacore_connectors.store._runs import _CONNECTORS_FROM
 from slacore_connectors.store._staging import rejected_record
-from slacore_connectors.store._tables import TABLES, _Table, _us, row_filter
-from slacore_connectors.store.base import StoreError
+from slacore_connectors.store._tables import TABLES, _Table, _us, refuse_row, row_filter
 
 _REJECTED_CLOSED_FROM = 2
 """The schema version from which rejected records have ``seen_to``."""
@@ -74,23 +73,9 @@ class _Reads(_Opening):
                 try:
                     record = read(row)
                 except ValidationError as error:
-                    self._refused(table, error, invalid)
+                    refuse_row(self.path, table, error, invalid)
                     continue
                 yield record
-
-    def _refused(
-        self,
-        table: _Table,
-        error: ValidationError,
-        invalid: Callable[[ValidationError], object] | None,
-    ) -> None:
-        """A stored row the model refused: ``invalid`` is told, or it is a StoreError."""
-        if invalid is None:
-            raise StoreError(
-                message=f"holds a {table.name} record this slacore refuses: {error}",
-                path=self.path,
-            ) from error
-        invalid(error)
 
     def columns(
         self,
@@ -144,7 +129,7 @@ class _Reads(_Opening):
             try:
                 return read(tuple(row))
             except ValidationError as error:
-                self._refused(table, error, invalid)
+                refuse_row(self.path, table, error, invalid)
                 return None
 
         reader = _columns.ChunkReader(table, again)

@@ -12,7 +12,9 @@ import attrs
 
 from slacore._trusted import trusted_maker
 from slacore.connector import Stream, core_fields
+from slacore.errors import ValidationError
 from slacore.model import id_field, natural_key
+from slacore_connectors.store.base import StoreError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -220,3 +222,18 @@ def row_filter(
         where.append("time_us < ?")
         args.append(_us(until))
     return where, args
+
+
+def refuse_row(
+    path: str,
+    table: _Table,
+    error: ValidationError,
+    invalid: Callable[[ValidationError], object] | None,
+) -> None:
+    """A stored row of ``table`` the model refused (both engines' reads): ``invalid`` is
+    told, or it is a :class:`StoreError` naming the store at ``path``."""
+    if invalid is None:
+        raise StoreError(
+            message=f"holds a {table.name} record this slacore refuses: {error}", path=path
+        ) from error
+    invalid(error)
